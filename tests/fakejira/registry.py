@@ -87,7 +87,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {}
 DEFAULTS: list[Callable[[Site], None]] = []
 SEEDERS: dict[str, Callable[[Site, Any], None]] = {}
 EXPORTERS: dict[str, Callable[[Site], Any]] = {}
-SEED_ORDER: list[str] = []
+SEED_AFTER: dict[str, tuple[str, ...]] = {}
 
 
 def handles(method: str, path_template: str) -> Callable[[Handler], Handler]:
@@ -109,10 +109,11 @@ def site_defaults(fn: Callable[[Site], None]) -> Callable[[Site], None]:
     return fn
 
 
-def seed_type(name: str, *, exporter: Callable[[Site], Any]) -> Callable[[Callable[[Site, Any], None]], Any]:
+def seed_type(name: str, *, exporter: Callable[[Site], Any],
+              after: tuple[str, ...] = ()) -> Callable[[Callable[[Site, Any], None]], Any]:
     """Register the seed loader (and its exporter) for one top-level key of the seed document.
 
-    Registration order is load order, so a module registers types after those they reference.
+    ``after`` names the keys whose records this key references; seeding loads those first.
     """
 
     def register(fn: Callable[[Site, Any], None]) -> Callable[[Site, Any], None]:
@@ -120,7 +121,7 @@ def seed_type(name: str, *, exporter: Callable[[Site], Any]) -> Callable[[Callab
             raise RuntimeError(f"two seeders for {name}")
         SEEDERS[name] = fn
         EXPORTERS[name] = exporter
-        SEED_ORDER.append(name)
+        SEED_AFTER[name] = tuple(after)
         return fn
 
     return register
