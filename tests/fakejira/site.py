@@ -1,14 +1,31 @@
-"""One emulated Jira Cloud site: its identity, its data store and its run-time knobs.
-
-(Skeleton: the WSGI pipeline owner extends this with installations, limits, faults and the call log.)
-"""
+"""One emulated Jira Cloud site: its identity, data store, installed apps and run-time knobs (limits, faults, log)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+from .limits import CallLog, Faults, Limits
 from .store import Store
+
+
+@dataclass
+class Installation:
+    """An app installed on a site, as Jira remembers it after a successful ``installed`` callback."""
+
+    app_key: str
+    client_key: str
+    shared_secret: str
+    base_url: str  # the app's baseUrl from its descriptor
+    descriptor: dict[str, Any]
+    scopes: frozenset[str]
+    enabled: bool = True
+    app_account_id: str = ""  # the app's own user on the site (Jira creates one per installed app)
+
+    @property
+    def lifecycle(self) -> dict[str, str]:
+        return dict(self.descriptor.get("lifecycle") or {})
 
 
 class Site:
@@ -19,3 +36,23 @@ class Site:
         self.store = Store()
         self.admins: set[str] = set()  # accountIds holding ADMINISTER
         self.extra: dict[str, Any] = {}
+        self.installations: dict[str, Installation] = {}  # by app key
+        self.client_keys: dict[str, str] = {}  # app key -> clientKey, stable across reinstalls as in Jira
+        self.limits = Limits()
+        self.faults = Faults()
+        self.calls = CallLog()
+        self.display_url = ""  # empty: same as base_url
+        self.cloud: Any = None  # the Cloud hosting this site, set by Cloud.add_site
+
+    def installation_by_client_key(self, client_key: str) -> Installation | None:
+        for inst in self.installations.values():
+            if inst.client_key == client_key:
+                return inst
+        return None
+
+    def client_key_for(self, app_key: str) -> str:
+        """The clientKey this site uses for ``app_key``: minted once, kept across reinstalls."""
+        if app_key not in self.client_keys:
+            self.client_keys[app_key] = str(uuid.uuid4())
+        return self.client_keys[app_key]
+

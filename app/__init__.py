@@ -1,0 +1,57 @@
+"""The Flask application factory for the Jira disaster-recovery app."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config as config_mod
+from . import crypto
+from .extensions import db, migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+__version__ = "0.1.0"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``test_config`` overrides settings read from the environment."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config_mod.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config["APP_VERSION"] = __version__
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    crypto.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    _import_models()
+
+    from .admin import views as admin_views
+    from .connect import descriptor, lifecycle
+    from .errors import register_error_handlers
+    from .health import bp as health_bp
+    from .schema import ensure_schema
+
+    app.register_blueprint(descriptor.bp)
+    app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(admin_views.bp)
+    register_error_handlers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    ensure_schema(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every module that defines models so metadata (and Alembic) sees all tables."""
+    from .connect import tenants  # noqa: F401

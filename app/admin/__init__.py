@@ -1,0 +1,1 @@
+"""Server-rendered admin pages shown inside Jira's iframe."""

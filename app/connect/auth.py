@@ -1,0 +1,165 @@
+"""Decorators that authenticate incoming requests from Jira's iframes and from our own pages' forms/fetches.
+
+- ``page_jwt_required``: the iframe load; a request-bound JWT (real qsh) signed with the tenant's shared secret.
+- ``context_jwt_required``: browser calls back to us; only context tokens (qsh ``context-qsh``): ours, minted
+  into the page, or Jira's own from ``AP.context.getToken()``.
+- ``admin_required``: the acting user must hold Jira's ADMINISTER global permission, asked of Jira itself
+  (conditions in the descriptor only hide links; they protect nothing).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+
+from ..jira.errors import JiraError
+from . import tenants
+from .current_request import relative_request_url
+from .errors import AuthenticationError, ForbiddenError, UnknownTenantError
+from .qsh import CONTEXT_QSH
+from .signing import client_for
+from .tokens import check_qsh, encode_hs256, token_from_header, unverified_claims, verify_hs256
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class ConnectContext:
+    """Who is calling: the tenant (Jira site) and the user's accountId, and how they proved it."""
+
+    tenant: tenants.Tenant
+    account_id: str | None
+    token_kind: str  # "request" or "context"
+    claims: dict[str, Any] = field(repr=False)
+
+
+def current() -> ConnectContext:
+    ctx = g.get("connect")
+    if ctx is None:
+        raise AuthenticationError("This request was not authenticated.")
+    return ctx
+
+
+def _token_from_request(*, allow_form: bool) -> str | None:
+    token = token_from_header(request.headers.get("Authorization"))
+    if token:
+        return token
+    token = request.args.get("jwt")
+    if not token and allow_form and request.method == "POST":
+        token = request.form.get("jwt")
+    return token or None
+
+
+def authenticate(token: str | None, *, allow_context: bool, allow_request: bool) -> ConnectContext:
+    """Verify ``token`` for the current request and return who it speaks for."""
+    if not token:
+        raise AuthenticationError("This page must be opened from Jira: no JWT was sent.")
+    claims = unverified_claims(token)
+    client_key = claims.get("iss")
+    if not isinstance(client_key, str) or not client_key:
+        raise AuthenticationError("The JWT names no issuer.")
+    tenant = tenants.get_by_client_key(client_key)
+    if tenant is None or not tenant.is_installed:
+        raise UnknownTenantError("The JWT's issuer is not an installation of this app.")
+    verified = verify_hs256(token, tenant.shared_secret, leeway=current_app.config["JWT_LEEWAY_SECONDS"])
+    kind = check_qsh(verified, request.method, relative_request_url(),
+                     allow_context=allow_context, allow_request=allow_request)
+    sub = verified.get("sub")
+    return ConnectContext(tenant=tenant, account_id=sub if isinstance(sub, str) and sub else None,
+                          token_kind=kind, claims=verified)
+
+
+def page_jwt_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.connect = authenticate(_token_from_request(allow_form=False), allow_context=False, allow_request=True)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def context_jwt_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.connect = authenticate(_token_from_request(allow_form=True), allow_context=True, allow_request=False)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def mint_context_token(ctx: ConnectContext, *, now: int | None = None) -> str:
+    """A short-lived token for the page's forms and fetches (iframes can't rely on cookies)."""
+    issued = int(now if now is not None else time.time())
+    claims = {"iss": ctx.tenant.client_key, "iat": issued,
+              "exp": issued + current_app.config["CONTEXT_TOKEN_TTL_SECONDS"], "qsh": CONTEXT_QSH}
+    if ctx.account_id:
+        claims["sub"] = ctx.account_id
+    return encode_hs256(claims, ctx.tenant.shared_secret)
+
+
+class AdminCache:
+    """Remembers Jira's answer to 'is this user an admin?' for a short while, per tenant and user."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> bool | None:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, str], value: bool) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + self.ttl, value)
+
+
+def _admin_cache() -> AdminCache:
+    cache = current_app.extensions.get("admin_cache")
+    if cache is None:
+        cache = AdminCache(current_app.config["ADMIN_CHECK_TTL_SECONDS"])
+        current_app.extensions["admin_cache"] = cache
+    return cache
+
+
+def is_jira_admin(tenant: tenants.Tenant, account_id: str) -> bool:
+    """Ask Jira (as the app) whether ``account_id`` holds the ADMINISTER global permission."""
+    key = (tenant.client_key, account_id)
+    cached = _admin_cache().get(key)
+    if cached is not None:
+        return cached
+    answer = client_for(tenant).post(
+        "/rest/api/3/permissions/check",
+        {"accountId": account_id, "globalPermissions": ["ADMINISTER"]}, idempotent=True) or {}
+    granted = "ADMINISTER" in (answer.get("globalPermissions") or [])
+    _admin_cache().put(key, granted)
+    return granted
+
+
+def admin_required(view: F) -> F:
+    """Use under one of the JWT decorators: refuses users who aren't Jira administrators."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = current()
+        if not ctx.account_id:
+            raise ForbiddenError("Only a signed-in Jira administrator can do this.")
+        try:
+            allowed = is_jira_admin(ctx.tenant, ctx.account_id)
+        except JiraError as exc:
+            raise ForbiddenError(
+                f"Could not confirm with Jira that you are an administrator ({exc.status}); try again.") from None
+        if not allowed:
+            raise ForbiddenError("Only Jira administrators can use disaster recovery.")
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,127 @@
+"""The tenant store: one row per Jira site that installed the app, keyed by ``clientKey``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..crypto import keyring
+from ..extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Tenant(db.Model):
+    """A Jira site with this app installed (or uninstalled, kept for the retention period)."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+    base_url: Mapped[str] = mapped_column(String(512))
+    display_url: Mapped[str | None] = mapped_column(String(512))
+    product_type: Mapped[str] = mapped_column(String(64), default="jira")
+    cloud_id: Mapped[str | None] = mapped_column(String(64))
+    shared_secret_enc: Mapped[str] = mapped_column(Text)
+    payload_json: Mapped[str] = mapped_column(Text, default="{}")  # the install body, secret removed
+    enabled: Mapped[bool] = mapped_column(default=True)
+    installed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    uninstalled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    base_urls: Mapped[list[TenantBaseUrl]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", order_by="TenantBaseUrl.first_seen")
+
+    @property
+    def shared_secret(self) -> str:
+        return keyring().decrypt_text(self.shared_secret_enc)
+
+    @shared_secret.setter
+    def shared_secret(self, value: str) -> None:
+        self.shared_secret_enc = keyring().encrypt_text(value)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return json.loads(self.payload_json or "{}")
+
+    @property
+    def is_installed(self) -> bool:
+        return self.uninstalled_at is None
+
+    @property
+    def link_url(self) -> str:
+        """The URL to show people (``displayUrl`` when the site has a custom domain)."""
+        return self.display_url or self.base_url
+
+    def __repr__(self) -> str:  # never the secret
+        return f"<Tenant {self.client_key} {self.base_url}>"
+
+
+class TenantBaseUrl(db.Model):
+    """Every base URL a tenant has had: sites get renamed, and recovery matches the old name too."""
+
+    __tablename__ = "tenant_base_urls"
+    __table_args__ = (UniqueConstraint("tenant_id", "base_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    base_url: Mapped[str] = mapped_column(String(512), index=True)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="base_urls")
+
+
+def get_by_client_key(client_key: str) -> Tenant | None:
+    return db.session.scalars(select(Tenant).where(Tenant.client_key == client_key)).first()
+
+
+def save_installation(payload: dict[str, Any]) -> Tenant:
+    """Create or overwrite the tenant from a verified ``installed`` body (new secret, maybe a new baseUrl)."""
+    client_key = payload["clientKey"]
+    tenant = get_by_client_key(client_key)
+    if tenant is None:
+        tenant = Tenant(client_key=client_key)
+        db.session.add(tenant)
+    tenant.base_url = payload["baseUrl"].rstrip("/")
+    tenant.display_url = (payload.get("displayUrl") or "").rstrip("/") or None
+    tenant.product_type = payload.get("productType") or "jira"
+    tenant.cloud_id = payload.get("cloudId")
+    tenant.shared_secret = payload["sharedSecret"]
+    tenant.payload_json = json.dumps({k: v for k, v in payload.items() if k != "sharedSecret"})
+    tenant.enabled = True
+    tenant.uninstalled_at = None
+    tenant.installed_at = tenant.installed_at or utcnow()
+    if all(u.base_url != tenant.base_url for u in tenant.base_urls):
+        tenant.base_urls.append(TenantBaseUrl(base_url=tenant.base_url))
+    db.session.commit()
+    return tenant
+
+
+def mark_uninstalled(tenant: Tenant) -> None:
+    """Flag the tenant; its data is kept for the retention period (a lost site is when backups matter)."""
+    tenant.uninstalled_at = utcnow()
+    tenant.enabled = False
+    db.session.commit()
+
+
+def set_enabled(tenant: Tenant, enabled: bool) -> None:
+    tenant.enabled = enabled
+    db.session.commit()
+
+
+def purge_uninstalled(retention_days: int, now: datetime | None = None) -> list[str]:
+    """Delete tenants uninstalled longer than ``retention_days`` ago; return their client keys."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    stale = db.session.scalars(
+        select(Tenant).where(Tenant.uninstalled_at.is_not(None), Tenant.uninstalled_at < cutoff)).all()
+    keys = [t.client_key for t in stale]
+    for tenant in stale:
+        db.session.delete(tenant)
+    db.session.commit()
+    return keys

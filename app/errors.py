@@ -1,0 +1,34 @@
+"""Turns the typed errors of every layer into responses, in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .connect.errors import ConnectError
+
+log = logging.getLogger(__name__)
+
+
+def _wants_html() -> bool:
+    return request.method == "GET" and request.accept_mimetypes.accept_html and \
+        "/api/" not in request.path and not request.path.startswith("/forge/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ConnectError)
+    def connect_error(err: ConnectError) -> ResponseReturnValue:
+        # The reason is logged for operators and shown to the caller; it never contains a token or secret.
+        log.info("refused %s %s: %s %s", request.method, request.path, err.status, err.message)
+        headers = {"WWW-Authenticate": 'JWT realm="jira"'} if err.status == 401 else {}
+        if _wants_html():
+            return render_template("error.html", status=err.status, message=err.message), err.status, headers
+        return jsonify(error=err.message, status=err.status), err.status, headers
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(err: RequestEntityTooLarge) -> ResponseReturnValue:
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        return jsonify(error=f"The request body is larger than the {limit} bytes allowed.", status=413), 413

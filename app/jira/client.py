@@ -1,0 +1,216 @@
+"""The Jira REST client: timeouts, retries that respect Jira's rate limits, pagination, typed errors.
+
+Authentication is a ``requests.auth.AuthBase`` supplied by the caller, so the same client serves Connect JWT,
+OAuth 2.0 bearer tokens and Forge tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from .errors import JiraError, JiraUnavailable, RateLimited
+
+log = logging.getLogger("app.jira")
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Atlassian's advice: honour Retry-After; otherwise back off ~5 s doubling to 30 s, jitter x0.7-1.3, 4 retries."""
+
+    max_retries: int = 4
+    base_delay: float = 5.0
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0  # a longer wait than this fails the call (the job can reschedule)
+    jitter: tuple[float, float] = (0.7, 1.3)
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.max_delay, self.base_delay * (2 ** attempt))
+        return delay * random.uniform(*self.jitter)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class JiraClient:
+    """Calls one Jira site. ``base_url`` is what paths are appended to (a site URL or an OAuth gateway URL)."""
+
+    def __init__(self, base_url: str, auth: requests.auth.AuthBase | None, *,
+                 session: requests.Session | None = None, timeout: tuple[float, float] = (5.0, 30.0),
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+                 label: str = "") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.label = label
+        self.calls = 0  # requests actually sent, retries included
+
+    # -- single requests -------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
+                idempotent: bool | None = None, expect_json: bool = True) -> Any:
+        """Send one logical request, retrying where it is safe; return the parsed JSON (or None).
+
+        A POST is retried only on 429 (Jira did not process it) unless ``idempotent=True`` says it is a read.
+        """
+        method = method.upper()
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+        safe_to_repeat = idempotent if idempotent is not None else method in IDEMPOTENT
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                resp = self.session.request(method, url, params=params, json=json, auth=self.auth,
+                                            timeout=self.timeout, allow_redirects=False)
+            except requests.ConnectionError as exc:
+                self.calls += 1
+                self._log(method, url, "connection-error", started)
+                # A refused connection never reached Jira; anything else might have.
+                never_sent = isinstance(exc, requests.ConnectTimeout) or "Connection refused" in str(exc)
+                if (safe_to_repeat or never_sent) and attempt < self.retry.max_retries:
+                    self.sleep(self.retry.backoff(attempt))
+                    attempt += 1
+                    continue
+                raise JiraUnavailable(method, self._path(url), 0, {"errorMessages": [str(type(exc).__name__)]}) \
+                    from None
+            except requests.Timeout:
+                self.calls += 1
+                self._log(method, url, "timeout", started)
+                if safe_to_repeat and attempt < self.retry.max_retries:
+                    self.sleep(self.retry.backoff(attempt))
+                    attempt += 1
+                    continue
+                raise JiraUnavailable(method, self._path(url), 0, {"errorMessages": ["timed out"]}) from None
+            self.calls += 1
+            self._log(method, url, resp.status_code, started)
+            if resp.status_code < 400:
+                if not expect_json or resp.status_code == 204 or not resp.content:
+                    return None
+                try:
+                    return resp.json()
+                except ValueError:
+                    raise JiraError(method, self._path(url), resp.status_code,
+                                    {"errorMessages": ["Jira answered with a body that is not JSON"]}) from None
+            body = _body(resp)
+            wait = parse_retry_after(resp.headers.get("Retry-After"))
+            if resp.status_code == 429 or (resp.status_code == 503 and wait is not None):
+                retryable = resp.status_code == 429 or safe_to_repeat
+                if not retryable or attempt >= self.retry.max_retries:
+                    raise RateLimited(method, self._path(url), wait, body)
+                if wait is None:
+                    wait = self.retry.backoff(attempt)
+                if wait > self.retry.max_retry_after:
+                    raise RateLimited(method, self._path(url), wait, body)
+                self.sleep(wait)
+                attempt += 1
+                continue
+            if resp.status_code >= 500 and safe_to_repeat and attempt < self.retry.max_retries:
+                self.sleep(self.retry.backoff(attempt))
+                attempt += 1
+                continue
+            if resp.status_code >= 500:
+                raise JiraUnavailable(method, self._path(url), resp.status_code, body)
+            raise JiraError(method, self._path(url), resp.status_code, body)
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, json: Any = None, *, params: dict[str, Any] | None = None,
+             idempotent: bool | None = None) -> Any:
+        return self.request("POST", path, params=params, json=json, idempotent=idempotent)
+
+    def put(self, path: str, json: Any = None, *, params: dict[str, Any] | None = None) -> Any:
+        return self.request("PUT", path, params=params, json=json)
+
+    def delete(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
+        return self.request("DELETE", path, params=params)
+
+    # -- pagination ------------------------------------------------------------------------------------
+
+    def paginate(self, path: str, params: dict[str, Any] | None = None, *, page_size: int = 50,
+                 method: str = "GET", body: dict[str, Any] | None = None, values_key: str = "values"
+                 ) -> Iterator[Any]:
+        """Items of a PageBean endpoint (``startAt``/``maxResults``/``total``/``isLast``/``values``).
+
+        Stops on ``isLast``, on ``startAt + len >= total``, or on an empty page; never trusts one alone,
+        since Jira's pages may come back shorter than asked (page-size caps).
+        """
+        start = 0
+        while True:
+            query = dict(params or {}, startAt=start, maxResults=page_size)
+            if method == "GET":
+                page = self.get(path, query)
+            else:
+                page = self.request(method, path, params=query, json=body, idempotent=True)
+            values = (page or {}).get(values_key) or []
+            yield from values
+            start += len(values)
+            total = page.get("total") if isinstance(page, dict) else None
+            if not values or page.get("isLast") is True:
+                return
+            if page.get("isLast") is None and total is not None and start >= total:
+                return
+
+    def paginate_next(self, path: str, params: dict[str, Any] | None = None, *, values_key: str = "values"
+                      ) -> Iterator[Any]:
+        """Items of an endpoint that links to its next page with ``nextPage`` (an absolute URL)."""
+        url: str | None = path
+        query = params
+        while url:
+            page = self.get(url, query) or {}
+            yield from page.get(values_key) or []
+            next_url = page.get("nextPage")
+            if not next_url or page.get("isLast") is True:
+                return
+            url = self._same_site(next_url)
+            query = None
+
+    def _same_site(self, url: str) -> str:
+        """A ``nextPage`` link must stay on this site: never send our credentials elsewhere."""
+        absolute = urljoin(self.base_url + "/", url)
+        if urlsplit(absolute).netloc != urlsplit(self.base_url).netloc:
+            raise JiraError("GET", url, 0, {"errorMessages": ["nextPage points to another host"]})
+        return absolute
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _path(self, url: str) -> str:
+        return urlsplit(url).path
+
+    def _log(self, method: str, url: str, status: Any, started: float) -> None:
+        # Method, path, status and duration only: never the query (it may carry a jwt) nor headers.
+        log.info("jira %s%s %s -> %s in %.0f ms", f"[{self.label}] " if self.label else "", method,
+                 self._path(url), status, (time.monotonic() - started) * 1000)
+
+
+def _body(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return {"errorMessages": [resp.text[:500]]} if resp.text else None

@@ -1,0 +1,58 @@
+"""Loads the emulator's pytest plugin (fake_cloud, fake_site, fakejira_handler, the violation guard).
+
+``pytest_plugins`` is honoured only in the rootdir's conftest, so this one imports the plugin's fixtures and
+hooks instead; that works whether pytest starts at the repository root or on this folder.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.fakejira import installer
+from tests.fakejira import pytest_plugin as _plugin
+from tests.fakejira.client import ConnectClient
+from tests.fakejira.cloud import Cloud
+from tests.fakejira.registry import Reply
+from tests.fakejira.site import Site
+
+pytest_configure = _plugin.pytest_configure
+fakejira_spec = _plugin.fakejira_spec
+fake_cloud = _plugin.fake_cloud
+fake_site = _plugin.fake_site
+fakejira_handler = _plugin.fakejira_handler
+fakejira_violation_guard = _plugin.fakejira_violation_guard
+
+APP_KEY = "com.example.dr-test"
+CATEGORY = {"id": "10000", "name": "Ops", "description": "", "self": "http://x/rest/api/3/projectCategory/10000"}
+
+
+@pytest.fixture
+def bare_site(fake_cloud: Cloud) -> Site:
+    """A served site without Jira's defaults: pipeline tests don't depend on the resource modules."""
+    return fake_cloud.add_site("bare", defaults=False)
+
+
+@pytest.fixture
+def category_handlers(fakejira_handler: Any) -> Iterator[list[dict[str, Any]]]:
+    """Test-only handlers on real operations: list (READ) and create (ADMIN) project categories."""
+    created: list[dict[str, Any]] = []
+
+    def list_categories(ctx: Any) -> list[dict[str, Any]]:
+        return [CATEGORY, *created]
+
+    def create_category(ctx: Any) -> Reply:
+        record = {"id": str(10001 + len(created)), "self": "http://x/c", **ctx.body}
+        created.append(record)
+        return Reply(201, record)
+
+    fakejira_handler("GET", "/rest/api/3/projectCategory", list_categories)
+    fakejira_handler("POST", "/rest/api/3/projectCategory", create_category)
+    yield created
+
+
+@pytest.fixture
+def admin_app(bare_site: Site, category_handlers: Any) -> ConnectClient:
+    """An app installed with READ+WRITE+ADMIN, and a client that signs its calls."""
+    installer.install_direct(bare_site, APP_KEY, ["READ", "WRITE", "ADMIN"])
+    return ConnectClient(bare_site, APP_KEY)

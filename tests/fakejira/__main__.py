@@ -1,0 +1,82 @@
+"""Command line: ``python -m tests.fakejira serve ...`` runs the emulator as a process; ``seed-keys`` lists seed keys.
+
+    python -m tests.fakejira serve --port 8081 --seed seed.json --site other=other-seed.json
+    python -m tests.fakejira seed-keys
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from .cloud import Cloud
+
+
+def _load(path: str) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the platform and the sites until SIGINT/SIGTERM; prints one line per URL, then ``READY``."""
+    cloud = Cloud()
+    sites = [(args.name, args.seed)] + [tuple(spec.split("=", 1)) for spec in args.site]
+    for name, seed in sites:
+        if not name:
+            raise SystemExit("--site wants NAME=SEEDFILE")
+        cloud.add_site(name, _load(seed) if seed else None, defaults=not args.no_defaults)
+    from .server import ServerThread
+
+    # The platform first, so fixed ports for the first site and the platform can be honoured.
+    cloud._platform_server = ServerThread(cloud.platform_app, port=args.platform_port).start()
+    cloud.platform_url = cloud._platform_server.url
+    for index, (name, _seed) in enumerate(sites):
+        cloud._serve_site(name, port=args.port if index == 0 else 0)
+    print(f"platform {cloud.platform_url}", flush=True)
+    print(f"install-keys {cloud.install_keys_url}", flush=True)
+    for name, site in cloud.sites.items():
+        print(f"site {name} {site.base_url} cloudId={site.cloud_id} gateway={cloud.gateway_url(site)}", flush=True)
+    print("READY", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    cloud.stop()
+    return 0
+
+
+def seed_keys(_args: argparse.Namespace) -> int:
+    """Print the seed document's top-level keys registered by the resource modules, in loading order."""
+    from .registry import SEED_AFTER
+    from .seeding import seed_order
+
+    for name in seed_order():
+        after = ", ".join(SEED_AFTER.get(name, ()))
+        print(f"{name}\t{('after: ' + after) if after else ''}".rstrip())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.fakejira", description="Emulated Jira Cloud")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("serve", help="run the emulator on 127.0.0.1")
+    run.add_argument("--port", type=int, default=0, help="port of the first site (0: any free port)")
+    run.add_argument("--platform-port", type=int, default=0, help="port of the platform (OAuth, install keys)")
+    run.add_argument("--name", default="jira", help="name of the first site")
+    run.add_argument("--seed", help="seed JSON file for the first site")
+    run.add_argument("--site", action="append", default=[], metavar="NAME=SEEDFILE",
+                     help="another site (repeatable); SEEDFILE may be empty: NAME=")
+    run.add_argument("--no-defaults", action="store_true", help="sites start empty, without Jira's defaults")
+    run.set_defaults(func=serve)
+    keys = sub.add_parser("seed-keys", help="print the seed keys the resource modules register")
+    keys.set_defaults(func=seed_keys)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

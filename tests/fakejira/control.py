@@ -1,0 +1,160 @@
+"""The emulator's control API under ``/_emulator/...`` (seed, export, reset, faults, limits, calls, installs).
+
+For when the emulator runs as a separate process. It needs no JWT but answers loopback clients only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from . import installer, seeding
+from .limits import CostRule
+from .store import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cloud import Cloud
+    from .site import Site
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json({"errorMessages": [message], "errors": {}}, status)
+
+
+def control(cloud: Cloud, site: Site, request: Request) -> Response:
+    """Answer one control request for ``site``."""
+    if (request.remote_addr or "") not in ("127.0.0.1", "::1"):
+        return _error(403, "The control API answers loopback clients only.")
+    name = request.path.removeprefix("/_emulator").strip("/")
+    route = ROUTES.get((request.method, name))
+    if route is None:
+        return _error(404, f"No control endpoint {request.method} /_emulator/{name}")
+    body = request.get_json(silent=True) if request.get_data() else None
+    try:
+        return route(cloud, site, body or {})
+    except (ValueError, KeyError, TypeError, seeding.SeedError, installer.InstallError) as exc:
+        return _error(400, f"{exc.__class__.__name__}: {exc}")
+
+
+def _site_info(cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    return _json({"name": site.name, "baseUrl": site.base_url, "cloudId": site.cloud_id,
+                  "platformUrl": cloud.platform_url, "installKeysUrl": cloud.install_keys_url,
+                  "gatewayUrl": cloud.gateway_url(site),
+                  "installations": [{"key": i.app_key, "clientKey": i.client_key, "baseUrl": i.base_url,
+                                     "scopes": sorted(i.scopes), "enabled": i.enabled}
+                                    for i in site.installations.values()]})
+
+
+def _seed(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    seeding.load_seed(site, body)
+    return Response(status=204)
+
+
+def _export(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    return _json(seeding.export_site(site))
+
+
+def _reset(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    """Fresh data (defaults unless ``{"defaults": false}``, then ``seed``); installations are kept."""
+    with site.store.lock:
+        site.store = Store()
+    if body.get("defaults", True):
+        seeding.apply_defaults(site)
+    if body.get("seed"):
+        seeding.load_seed(site, body["seed"])
+    site.calls.clear()
+    return Response(status=204)
+
+
+def _faults_get(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    return _json(site.faults.describe())
+
+
+def _faults_add(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    """``{"status": 503, "rate": 0.5 | "nth": 3, "method", "template", "retryAfter", "times", "seed"}`` or
+    ``{"timeout": true, "hang": 2, "drop": true, ...}``."""
+    if "seed" in body:
+        site.faults.seed(int(body["seed"]))
+    common = {"rate": float(body.get("rate", 0.0)), "nth": body.get("nth"), "method": body.get("method"),
+              "template": body.get("template"), "times": body.get("times")}
+    if body.get("timeout"):
+        rule = site.faults.add_timeout(float(body.get("hang", 1.0)), drop=bool(body.get("drop", True)), **common)
+    else:
+        rule = site.faults.add(int(body.get("status", 503)), retry_after=body.get("retryAfter"), **common)
+    return _json(asdict(rule), 201)
+
+
+def _faults_clear(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    site.faults.clear()
+    return Response(status=204)
+
+
+def _limits_get(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    return _json(site.limits.describe())
+
+
+def _limits_set(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    """``{"latency", "quota", "window", "burstRate", "burstCapacity", "cost": {"base", "perObject"}}``."""
+    cost = body.get("cost")
+    site.limits.configure(latency=body.get("latency"), quota=body.get("quota"), window=body.get("window"),
+                          burst_rate=body.get("burstRate"), burst_capacity=body.get("burstCapacity"),
+                          max_body_bytes=body.get("maxBodyBytes"),
+                          cost_rule=CostRule(base=int(cost.get("base", 1)), per_object=int(cost.get("perObject", 1)))
+                          if cost else None)
+    return _json(site.limits.describe())
+
+
+def _limits_clear(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    site.limits.reset()
+    return Response(status=204)
+
+
+def _calls(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    return _json(site.calls.as_json())
+
+
+def _calls_clear(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    site.calls.clear()
+    return Response(status=204)
+
+
+def _violations(cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    return _json([asdict(v) for v in cloud.violations if v.site == site.name])
+
+
+def _install(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    inst = installer.install_app(site, body["descriptorUrl"])
+    return _json({"key": inst.app_key, "clientKey": inst.client_key}, 201)
+
+
+def _uninstall(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    installer.uninstall_app(site, body["appKey"])
+    return Response(status=204)
+
+
+def _iframe_url(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    url = installer.sign_iframe_url(site, body["appKey"], body["path"], body["accountId"], body.get("query"))
+    return _json({"url": url})
+
+
+def _admins(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    site.admins.update(body.get("add", []))
+    site.admins.difference_update(body.get("remove", []))
+    return _json(sorted(site.admins))
+
+
+ROUTES = {
+    ("GET", "site"): _site_info, ("POST", "seed"): _seed, ("GET", "export"): _export, ("POST", "reset"): _reset,
+    ("GET", "faults"): _faults_get, ("POST", "faults"): _faults_add, ("DELETE", "faults"): _faults_clear,
+    ("GET", "limits"): _limits_get, ("POST", "limits"): _limits_set, ("DELETE", "limits"): _limits_clear,
+    ("GET", "calls"): _calls, ("DELETE", "calls"): _calls_clear, ("GET", "violations"): _violations,
+    ("POST", "install"): _install, ("POST", "uninstall"): _uninstall, ("POST", "iframe-url"): _iframe_url,
+    ("POST", "admins"): _admins,
+}

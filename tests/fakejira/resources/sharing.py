@@ -1,0 +1,941 @@
+"""Shared user objects: filters (share permissions, owners), dashboards (gadgets) and agile boards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..paging import page_bean
+from ..registry import Ctx, JiraError, Reply, bad_request, handles, not_found, seed_type, site_defaults
+from ..site import Site
+from .fields import SeedRefError, as_int, body_dict, order_by, project_ref, required_text
+from .schemes import group_ref, role_ref, user_ref
+
+# The account a Connect app acts as when a call carries no user; sites may set their own in ``site.extra``.
+DEFAULT_APP_ACCOUNT = "557058:0f1ad1f8-2a4c-4e5a-9d67-app000000001"
+FILTER_NOT_FOUND = (
+    "The selected filter is not available to you, perhaps it has been deleted or had its permissions changed."
+)
+BOARD_NOT_FOUND = (
+    "The requested board cannot be viewed because it either does not exist or you do not have permission to view it."
+)
+SYSTEM_DASHBOARD = "10000"
+URL_KEYS = ("self", "expand", "viewUrl", "searchUrl", "view")
+GADGET_COLORS = ("blue", "red", "yellow", "green", "cyan", "purple", "gray", "white")
+
+
+def strip_urls(value: Any) -> Any:
+    """``value`` without URL decorations (rebuilt from the site's base URL) or internal keys, at any depth."""
+    if isinstance(value, dict):
+        return {k: strip_urls(v) for k, v in value.items() if k not in URL_KEYS and not k.startswith("_")}
+    if isinstance(value, list):
+        return [strip_urls(v) for v in value]
+    return value
+
+
+def acting_account(ctx: Ctx) -> str:
+    """The user a write acts as: the calling user, else the app's own account."""
+    return ctx.account_id or ctx.site.extra.get("appAccountId") or DEFAULT_APP_ACCOUNT
+
+
+def user_view(site: Site, account_id: str) -> dict[str, Any]:
+    user = user_ref(site, account_id) or {}
+    return {
+        "accountId": account_id,
+        "displayName": user.get("displayName", "App user" if user == {} else ""),
+        "active": user.get("active", True),
+    }
+
+
+def _known_account(site: Site, account_id: str) -> bool:
+    return user_ref(site, account_id) is not None or account_id in (
+        site.extra.get("appAccountId"),
+        DEFAULT_APP_ACCOUNT,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Share permissions (filters and dashboards)
+# --------------------------------------------------------------------------------------------------
+
+
+def _project_brief(project: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(project["id"]), "key": project.get("key"), "name": project.get("name")}
+
+
+def check_share(site: Site, item: Any, *, input_bean: bool = False) -> dict[str, Any]:
+    """A share permission in Jira's response shape, from either the response shape or the input bean.
+
+    Unknown groups, projects, roles and users are 400s, as Jira answers them.
+    """
+    if not isinstance(item, dict) or not item.get("type"):
+        raise bad_request(errors={"sharePermissions": "A share permission needs a 'type'."})  # plausible
+    kind = item["type"]
+    out: dict[str, Any] = {"type": kind}
+    if kind == "group":
+        name = (item.get("group") or {}).get("name") or item.get("groupname")
+        gid = (item.get("group") or {}).get("groupId") or item.get("groupId")
+        group = group_ref(site, name=name, group_id=gid)
+        if group is None:
+            raise bad_request(f"Group '{name or gid}' does not exist.")  # plausible wording
+        out["group"] = {"name": group["name"], "groupId": group.get("groupId")}
+    elif kind in ("project", "projectRole"):
+        pid = (item.get("project") or {}).get("id") or item.get("projectId")
+        if pid is None:
+            raise bad_request("The project ID must be specified for a project share permission.")
+        project = project_ref(site, pid)
+        if project is None:
+            raise bad_request(f"Project '{pid}' does not exist.")  # plausible wording
+        out["project"] = _project_brief(project)
+        if kind == "projectRole":
+            rid = (item.get("role") or {}).get("id") or item.get("projectRoleId")
+            role = role_ref(site, rid)
+            if role is None:
+                raise bad_request(f"Project role '{rid}' does not exist.")  # plausible wording
+            out["role"] = {"id": role["id"], "name": role["name"]}
+    elif kind == "user":
+        account = (item.get("user") or {}).get("accountId") or item.get("accountId")
+        if not account or user_ref(site, account) is None:
+            raise bad_request(f"User '{account}' does not exist.")  # plausible wording
+        out["user"] = user_view(site, account)
+    elif kind in ("global", "authenticated", "loggedin"):
+        pass
+    else:
+        raise bad_request(f"Invalid share permission type '{kind}'.")  # plausible wording
+    if input_bean and item.get("rights") is not None:
+        out["_rights"] = item["rights"]
+    return out
+
+
+def _shares(site: Site, items: Any, key: str) -> list[dict[str, Any]]:
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise bad_request(errors={key: f"The {key} must be a list."})  # plausible wording
+    return [check_share(site, i) for i in items]
+
+
+def _with_ids(site: Site, shares: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": site.store.next_id("sharePermission"), **s} for s in shares]
+
+
+# --------------------------------------------------------------------------------------------------
+# Filters
+# --------------------------------------------------------------------------------------------------
+
+FILTER_EXPANDS = (
+    "description",
+    "favourite",
+    "favouritedCount",
+    "jql",
+    "owner",
+    "searchUrl",
+    "sharePermissions",
+    "editPermissions",
+    "isWritable",
+    "approximateLastUsed",
+    "subscriptions",
+    "viewUrl",
+)
+SEED_FILTER_EXPAND = "description,jql,owner,sharePermissions,editPermissions"
+
+
+def filter_or_400(site: Site, filter_id: Any) -> dict[str, Any]:
+    found = site.store.get("filters", str(filter_id))
+    if found is None:
+        raise bad_request(FILTER_NOT_FOUND)  # Jira answers 400, not 404, for a missing filter
+    return found
+
+
+def _filter_urls(site: Site, record: dict[str, Any]) -> dict[str, str]:
+    return {
+        "self": f"{site.base_url}/rest/api/3/filter/{record['id']}",
+        "viewUrl": f"{site.base_url}/issues/?filter={record['id']}",
+        "searchUrl": f"{site.base_url}/rest/api/3/search?jql={record.get('jql', '')}",
+    }
+
+
+def filter_view(site: Site, record: dict[str, Any]) -> dict[str, Any]:
+    """The Filter shape of ``GET /filter/{id}``."""
+    out: dict[str, Any] = {**_filter_urls(site, record), "id": record["id"], "name": record["name"]}
+    if record.get("description"):
+        out["description"] = record["description"]
+    out.update(
+        owner=user_view(site, record["_owner"]),
+        jql=record.get("jql", ""),
+        favourite=bool(record.get("favourite")),
+        favouritedCount=int(record.get("favouritedCount", 0)),
+        sharePermissions=record["sharePermissions"],
+        editPermissions=record["editPermissions"],
+    )
+    return out
+
+
+def _filter_details(site: Site, record: dict[str, Any], expand: set[str]) -> dict[str, Any]:
+    """The FilterDetails shape of ``GET /filter/search``: only what ``expand`` asks for beyond id/name/self."""
+    urls = _filter_urls(site, record)
+    out: dict[str, Any] = {"expand": ",".join(FILTER_EXPANDS), "self": urls["self"], "id": record["id"]}
+    out["name"] = record["name"]
+    if "description" in expand and record.get("description"):
+        out["description"] = record["description"]
+    if "owner" in expand:
+        out["owner"] = user_view(site, record["_owner"])
+    if "jql" in expand:
+        out["jql"] = record.get("jql", "")
+    for key in ("viewUrl", "searchUrl"):
+        if key in expand:
+            out[key] = urls[key]
+    if "favourite" in expand:
+        out["favourite"] = bool(record.get("favourite"))
+    if "favouritedCount" in expand:
+        out["favouritedCount"] = int(record.get("favouritedCount", 0))
+    if "sharePermissions" in expand:
+        out["sharePermissions"] = record["sharePermissions"]
+    if "editPermissions" in expand:
+        out["editPermissions"] = record["editPermissions"]
+    if "subscriptions" in expand:
+        out["subscriptions"] = []
+    return out
+
+
+def _filter_name_taken(site: Site, owner: str, name: str, own: str | None = None) -> None:
+    for record in site.store.values("filters"):
+        if record["_owner"] == owner and record["name"].casefold() == name.casefold() and record["id"] != own:
+            raise bad_request(errors={"filterName": "Filter with same name already exists."})
+
+
+@handles("GET", "/rest/api/3/filter/search")
+def search_filters(ctx: Ctx) -> dict[str, Any]:
+    expand = set(ctx.list_arg("expand"))
+    if expand - set(FILTER_EXPANDS):
+        raise bad_request(f"Invalid expand value(s): {', '.join(sorted(expand - set(FILTER_EXPANDS)))}.")
+    if ctx.arg("owner") and ctx.arg("accountId"):
+        raise bad_request("Only one of 'owner' and 'accountId' can be provided.")  # plausible wording
+    ids = set(ctx.list_arg("id"))
+    if len(ids) > 200:
+        raise bad_request("The 'id' parameter accepts up to 200 filter IDs.")  # plausible wording
+    name = (ctx.arg("filterName") or "").casefold()
+    account = ctx.arg("accountId") or ctx.arg("owner")
+    group = ctx.arg("groupname") or ctx.arg("groupId")
+    project = ctx.arg("projectId")
+    items = []
+    for record in ctx.site.store.values("filters"):
+        if (ids and record["id"] not in ids) or (name and name not in record["name"].casefold()):
+            continue
+        if account and record["_owner"] != account:
+            continue
+        shares = record["sharePermissions"]
+        if group and not any(
+            group in ((s.get("group") or {}).get("name"), (s.get("group") or {}).get("groupId")) for s in shares
+        ):
+            continue
+        if project and not any((s.get("project") or {}).get("id") == str(project) for s in shares):
+            continue
+        items.append(record)
+    items = order_by(
+        items,
+        ctx.arg("orderBy"),
+        {
+            "name": lambda r: r["name"].casefold(),
+            "id": lambda r: int(r["id"]),
+            "description": lambda r: r.get("description", ""),
+            "owner": lambda r: r["_owner"],
+            "favourite_count": lambda r: r.get("favouritedCount", 0),
+            "is_favourite": lambda r: bool(r.get("favourite")),
+        },
+    )
+    return page_bean(ctx, [_filter_details(ctx.site, r, expand) for r in items])
+
+
+@handles("GET", "/rest/api/3/filter/{id}")
+def get_filter(ctx: Ctx) -> dict[str, Any]:
+    return filter_view(ctx.site, filter_or_400(ctx.site, ctx.path_params["id"]))
+
+
+@handles("POST", "/rest/api/3/filter")
+def create_filter(ctx: Ctx) -> dict[str, Any]:
+    body = body_dict(ctx)
+    name = required_text(body, "name", max_len=255, label="filter name")
+    owner = acting_account(ctx)
+    _filter_name_taken(ctx.site, owner, name)
+    shares = _shares(ctx.site, body.get("sharePermissions"), "sharePermissions")
+    edits = _shares(ctx.site, body.get("editPermissions"), "editPermissions")
+    fid = str(ctx.site.store.next_id("filter"))
+    record: dict[str, Any] = {
+        "id": fid,
+        "name": name,
+        "jql": body.get("jql") or "",
+        "_owner": owner,
+        "favourite": bool(body.get("favourite", True)),
+        "favouritedCount": 1 if body.get("favourite", True) else 0,
+        "sharePermissions": _with_ids(ctx.site, shares),
+        "editPermissions": _with_ids(ctx.site, edits),
+    }
+    if body.get("description"):
+        record["description"] = body["description"]
+    ctx.site.store.put("filters", fid, record)
+    return filter_view(ctx.site, record)
+
+
+@handles("PUT", "/rest/api/3/filter/{id}")
+def update_filter(ctx: Ctx) -> dict[str, Any]:
+    record = filter_or_400(ctx.site, ctx.path_params["id"])
+    body = body_dict(ctx)
+    name = required_text(body, "name", max_len=255, label="filter name")
+    _filter_name_taken(ctx.site, record["_owner"], name, record["id"])
+    shares = _shares(ctx.site, body["sharePermissions"], "sharePermissions") if "sharePermissions" in body else None
+    edits = _shares(ctx.site, body["editPermissions"], "editPermissions") if "editPermissions" in body else None
+    record["name"] = name
+    for key in ("jql", "description"):
+        if key in body:
+            record[key] = body[key] or ""
+    if shares is not None:
+        record["sharePermissions"] = _with_ids(ctx.site, shares)
+    if edits is not None:
+        record["editPermissions"] = _with_ids(ctx.site, edits)
+    return filter_view(ctx.site, record)
+
+
+@handles("DELETE", "/rest/api/3/filter/{id}")
+def delete_filter(ctx: Ctx) -> Reply:
+    record = filter_or_400(ctx.site, ctx.path_params["id"])
+    boards = [b["name"] for b in ctx.site.store.values("boards") if b["_filterId"] == record["id"]]
+    if boards:
+        raise bad_request(f"The filter is used by the board(s) {', '.join(boards)} and can't be deleted.")
+    ctx.site.store.delete("filters", record["id"])
+    return Reply(204)
+
+
+@handles("PUT", "/rest/api/3/filter/{id}/owner")
+def change_filter_owner(ctx: Ctx) -> Reply:
+    record = filter_or_400(ctx.site, ctx.path_params["id"])
+    account = required_text(body_dict(ctx), "accountId")
+    if not _known_account(ctx.site, account):
+        raise not_found(f"The user with account ID '{account}' does not exist.")  # plausible wording
+    try:
+        _filter_name_taken(ctx.site, account, record["name"], record["id"])
+    except JiraError:
+        raise bad_request("The new owner already owns a filter with the same name.") from None  # plausible
+    record["_owner"] = account
+    return Reply(204)
+
+
+@handles("GET", "/rest/api/3/filter/{id}/permission")
+def list_filter_shares(ctx: Ctx) -> list[dict[str, Any]]:
+    record = ctx.site.store.get("filters", ctx.path_params["id"])
+    if record is None:
+        raise not_found(FILTER_NOT_FOUND)
+    return record["sharePermissions"]
+
+
+@handles("POST", "/rest/api/3/filter/{id}/permission")
+def add_filter_share(ctx: Ctx) -> Reply:
+    record = ctx.site.store.get("filters", ctx.path_params["id"])
+    if record is None:
+        raise not_found(FILTER_NOT_FOUND)
+    share = check_share(ctx.site, body_dict(ctx), input_bean=True)
+    rights = share.pop("_rights", 1)
+    target = record["editPermissions"] if rights in (3,) else record["sharePermissions"]
+    if any({k: v for k, v in s.items() if k != "id"} == share for s in target):
+        raise bad_request("The share permission is already present.")  # plausible wording
+    target.append({"id": ctx.site.store.next_id("sharePermission"), **share})
+    return Reply(201, record["sharePermissions"])
+
+
+def _filter_share_or_404(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    record = ctx.site.store.get("filters", ctx.path_params["id"])
+    if record is None:
+        raise not_found(FILTER_NOT_FOUND)
+    for shares in (record["sharePermissions"], record["editPermissions"]):
+        for share in shares:
+            if str(share.get("id")) == ctx.path_params["permissionId"]:
+                return record, share, shares
+    raise not_found(f"The share permission {ctx.path_params['permissionId']} was not found.")  # plausible
+
+
+@handles("GET", "/rest/api/3/filter/{id}/permission/{permissionId}")
+def get_filter_share(ctx: Ctx) -> dict[str, Any]:
+    return _filter_share_or_404(ctx)[1]
+
+
+@handles("DELETE", "/rest/api/3/filter/{id}/permission/{permissionId}")
+def delete_filter_share(ctx: Ctx) -> Reply:
+    _record, share, shares = _filter_share_or_404(ctx)
+    shares.remove(share)
+    return Reply(204)
+
+
+# --------------------------------------------------------------------------------------------------
+# Dashboards and gadgets
+# --------------------------------------------------------------------------------------------------
+
+
+@site_defaults
+def _install_system_dashboard(site: Site) -> None:
+    site.store.put(
+        "dashboards",
+        SYSTEM_DASHBOARD,
+        {
+            "id": SYSTEM_DASHBOARD,
+            "name": "Default dashboard",
+            "isFavourite": False,
+            "popularity": 0,
+            "sharePermissions": [{"type": "global"}],
+            "editPermissions": [],
+            "systemDashboard": True,
+            "_owner": None,
+        },
+    )
+    site.store.bump("dashboard", int(SYSTEM_DASHBOARD))
+    for row, (title, module) in enumerate(
+        (
+            ("Introduction", "com.atlassian.jira.gadgets:introduction-dashboard-item"),
+            ("Assigned to Me", "com.atlassian.jira.gadgets:assigned-to-me-gadget"),
+        )
+    ):
+        _add_gadget(
+            site,
+            SYSTEM_DASHBOARD,
+            {"moduleKey": module, "title": title, "color": "blue", "position": {"row": row, "column": 0}},
+        )
+
+
+def dashboard_or_404(site: Site, dashboard_id: Any) -> dict[str, Any]:
+    found = site.store.get("dashboards", str(dashboard_id))
+    if found is None:
+        raise not_found(f"The dashboard with id '{dashboard_id}' does not exist.")  # plausible wording
+    return found
+
+
+def dashboard_view(site: Site, record: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": record["id"], "self": f"{site.base_url}/rest/api/3/dashboard/{record['id']}"}
+    out.update({k: v for k, v in record.items() if not k.startswith("_") and k != "id"})
+    if record.get("_owner"):
+        out["owner"] = user_view(site, record["_owner"])
+    out["view"] = f"{site.base_url}/jira/dashboards/{record['id']}"
+    return out
+
+
+def _editable_dashboard(site: Site, dashboard_id: Any) -> dict[str, Any]:
+    record = dashboard_or_404(site, dashboard_id)
+    if record.get("systemDashboard"):
+        raise bad_request("The system dashboard can't be changed through this resource.")  # plausible wording
+    return record
+
+
+def _dashboard_body(ctx: Ctx, owner: str, own: str | None) -> dict[str, Any]:
+    body = body_dict(ctx)
+    name = required_text(body, "name", max_len=255)
+    for key in ("sharePermissions", "editPermissions"):
+        if not isinstance(body.get(key), list):
+            raise bad_request(errors={key: f"The {key} must be provided."})  # the spec makes both required
+    for record in ctx.site.store.values("dashboards"):
+        if record.get("_owner") == owner and record["name"].casefold() == name.casefold() and record["id"] != own:
+            raise bad_request(errors={"name": "You already have a dashboard with this name."})  # plausible
+    return {
+        "name": name,
+        "description": body.get("description") or "",
+        "sharePermissions": _with_ids(ctx.site, _shares(ctx.site, body["sharePermissions"], "sharePermissions")),
+        "editPermissions": _with_ids(ctx.site, _shares(ctx.site, body["editPermissions"], "editPermissions")),
+    }
+
+
+@handles("GET", "/rest/api/3/dashboard")
+def list_dashboards(ctx: Ctx) -> dict[str, Any]:
+    which = ctx.arg("filter")
+    if which not in (None, "", "my", "favourite"):
+        raise bad_request(f"The value '{which}' is invalid for parameter 'filter'.")
+    account = acting_account(ctx)
+    items = [
+        d
+        for d in ctx.site.store.values("dashboards")
+        if which != "my" or d.get("_owner") == account
+        if which != "favourite" or d.get("isFavourite")
+    ]
+    start, size = ctx.int_arg("startAt", 0), min(ctx.int_arg("maxResults", 20), 1000)
+    window = items[start : start + size]
+    return {
+        "startAt": start,
+        "maxResults": size,
+        "total": len(items),
+        "dashboards": [dashboard_view(ctx.site, d) for d in window],
+    }
+
+
+@handles("GET", "/rest/api/3/dashboard/search")
+def search_dashboards(ctx: Ctx) -> dict[str, Any]:
+    if ctx.arg("owner") and ctx.arg("accountId"):
+        raise bad_request("Only one of 'owner' and 'accountId' can be provided.")  # plausible wording
+    if ctx.arg("groupname") and ctx.arg("groupId"):
+        raise bad_request("Only one of 'groupname' and 'groupId' can be provided.")  # plausible wording
+    name = (ctx.arg("dashboardName") or "").casefold()
+    account = ctx.arg("accountId") or ctx.arg("owner")
+    group = ctx.arg("groupname") or ctx.arg("groupId")
+    project = ctx.arg("projectId")
+    items = []
+    for record in ctx.site.store.values("dashboards"):
+        shares = record["sharePermissions"]
+        if (name and name not in record["name"].casefold()) or (account and record.get("_owner") != account):
+            continue
+        if group and not any(
+            group in ((s.get("group") or {}).get("name"), (s.get("group") or {}).get("groupId")) for s in shares
+        ):
+            continue
+        if project and not any((s.get("project") or {}).get("id") == str(project) for s in shares):
+            continue
+        items.append(record)
+    items = order_by(
+        items,
+        ctx.arg("orderBy"),
+        {
+            "name": lambda r: r["name"].casefold(),
+            "id": lambda r: int(r["id"]),
+            "description": lambda r: r.get("description", ""),
+            "owner": lambda r: r.get("_owner") or "",
+            "favourite_count": lambda r: r.get("popularity", 0),
+            "is_favourite": lambda r: bool(r.get("isFavourite")),
+        },
+    )
+    return page_bean(ctx, [dashboard_view(ctx.site, r) for r in items])
+
+
+@handles("GET", "/rest/api/3/dashboard/{id}")
+def get_dashboard(ctx: Ctx) -> dict[str, Any]:
+    return dashboard_view(ctx.site, dashboard_or_404(ctx.site, ctx.path_params["id"]))
+
+
+@handles("POST", "/rest/api/3/dashboard")
+def create_dashboard(ctx: Ctx) -> dict[str, Any]:
+    owner = acting_account(ctx)
+    fields = _dashboard_body(ctx, owner, None)
+    did = str(ctx.site.store.next_id("dashboard"))
+    record = {"id": did, **fields, "isFavourite": True, "popularity": 1, "systemDashboard": False, "_owner": owner}
+    ctx.site.store.put("dashboards", did, record)
+    return dashboard_view(ctx.site, record)
+
+
+@handles("PUT", "/rest/api/3/dashboard/{id}")
+def update_dashboard(ctx: Ctx) -> dict[str, Any]:
+    record = _editable_dashboard(ctx.site, ctx.path_params["id"])
+    record.update(_dashboard_body(ctx, record.get("_owner"), record["id"]))
+    return dashboard_view(ctx.site, record)
+
+
+@handles("DELETE", "/rest/api/3/dashboard/{id}")
+def delete_dashboard(ctx: Ctx) -> Reply:
+    record = dashboard_or_404(ctx.site, ctx.path_params["id"])
+    if record.get("systemDashboard"):
+        raise bad_request("The system dashboard can't be deleted.")  # plausible wording
+    for gadget in gadgets_of(ctx.site, record["id"]):
+        ctx.site.store.delete("gadgets", gadget["id"])
+    ctx.site.store.delete("dashboards", record["id"])
+    return Reply(204)
+
+
+def gadgets_of(site: Site, dashboard_id: str) -> list[dict[str, Any]]:
+    return [g for g in site.store.values("gadgets") if g["_dashboardId"] == dashboard_id]
+
+
+def _check_position(site: Site, dashboard_id: str, position: Any, own: int | None = None) -> dict[str, int]:
+    if position is None:
+        rows = [g["position"]["row"] for g in gadgets_of(site, dashboard_id) if g["position"]["column"] == 0]
+        return {"row": max(rows, default=-1) + 1, "column": 0}
+    if not isinstance(position, dict) or not all(isinstance(position.get(k), int) for k in ("row", "column")):
+        raise bad_request(errors={"position": "The position needs integer 'row' and 'column'."})  # plausible
+    if not 0 <= position["column"] <= 3 or position["row"] < 0:
+        raise bad_request(f"Cannot add gadget at position row {position['row']}, column {position['column']}.")
+    for gadget in gadgets_of(site, dashboard_id):
+        if gadget["position"] == {"row": position["row"], "column": position["column"]} and gadget["id"] != own:
+            raise bad_request(
+                f"Cannot add gadget at position row {position['row']}, column {position['column']}: "
+                f"the position is already used."
+            )  # plausible wording
+    return {"row": position["row"], "column": position["column"]}
+
+
+def _check_color(color: Any) -> str:
+    if color not in GADGET_COLORS:
+        raise bad_request(f"The color '{color}' is not valid: use one of {', '.join(GADGET_COLORS)}.")  # plausible
+    return color
+
+
+def _add_gadget(site: Site, dashboard_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    gid = site.store.next_id("gadget")
+    record: dict[str, Any] = {"id": gid}
+    for key in ("moduleKey", "uri"):
+        if body.get(key):
+            record[key] = body[key]
+    record.update(
+        color=_check_color(body.get("color", "blue")),
+        position=_check_position(site, dashboard_id, body.get("position")),
+        title=body.get("title") or "",
+        _dashboardId=dashboard_id,
+    )
+    return site.store.put("gadgets", gid, record)
+
+
+def _gadget_view(gadget: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in gadget.items() if not k.startswith("_")}
+
+
+@handles("GET", "/rest/api/3/dashboard/{dashboardId}/gadget")
+def list_gadgets(ctx: Ctx) -> dict[str, Any]:
+    dashboard = dashboard_or_404(ctx.site, ctx.path_params["dashboardId"])
+    modules, uris = set(ctx.list_arg("moduleKey")), set(ctx.list_arg("uri"))
+    ids = {as_int(i, "gadget ID") for i in ctx.list_arg("gadgetId")}
+    return {
+        "gadgets": [
+            _gadget_view(g)
+            for g in gadgets_of(ctx.site, dashboard["id"])
+            if (not modules or g.get("moduleKey") in modules)
+            and (not uris or g.get("uri") in uris)
+            and (not ids or g["id"] in ids)
+        ]
+    }
+
+
+@handles("POST", "/rest/api/3/dashboard/{dashboardId}/gadget")
+def add_gadget(ctx: Ctx) -> dict[str, Any]:
+    dashboard = _editable_dashboard(ctx.site, ctx.path_params["dashboardId"])
+    body = body_dict(ctx)
+    if bool(body.get("moduleKey")) == bool(body.get("uri")):
+        raise bad_request("Either the module key or the URI of the gadget must be provided, not both.")  # plausible
+    return _gadget_view(_add_gadget(ctx.site, dashboard["id"], body))
+
+
+def _gadget_or_404(ctx: Ctx) -> dict[str, Any]:
+    dashboard = dashboard_or_404(ctx.site, ctx.path_params["dashboardId"])
+    gadget = ctx.site.store.get("gadgets", ctx.path_params["gadgetId"])
+    if gadget is None or gadget["_dashboardId"] != dashboard["id"]:
+        raise not_found(f"The gadget with id '{ctx.path_params['gadgetId']}' does not exist.")  # plausible
+    return gadget
+
+
+@handles("PUT", "/rest/api/3/dashboard/{dashboardId}/gadget/{gadgetId}")
+def update_gadget(ctx: Ctx) -> Reply:
+    gadget = _gadget_or_404(ctx)
+    body = body_dict(ctx)
+    color = _check_color(body["color"]) if "color" in body else None
+    position = (
+        _check_position(ctx.site, gadget["_dashboardId"], body["position"], gadget["id"])
+        if "position" in body
+        else None
+    )
+    if color:
+        gadget["color"] = color
+    if position:
+        gadget["position"] = position
+    if "title" in body:
+        gadget["title"] = body["title"] or ""
+    return Reply(204)
+
+
+@handles("DELETE", "/rest/api/3/dashboard/{dashboardId}/gadget/{gadgetId}")
+def delete_gadget(ctx: Ctx) -> Reply:
+    ctx.site.store.delete("gadgets", _gadget_or_404(ctx)["id"])
+    return Reply(204)
+
+
+# --------------------------------------------------------------------------------------------------
+# Boards (Jira Software agile API)
+# --------------------------------------------------------------------------------------------------
+
+BOARD_TYPES = ("scrum", "kanban")
+RANK_FIELD = 10019
+
+
+def board_or_404(site: Site, board_id: Any) -> dict[str, Any]:
+    found = site.store.get("boards", str(board_id))
+    if found is None:
+        raise not_found(BOARD_NOT_FOUND)
+    return found
+
+
+def board_view(site: Site, board: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": board["id"],
+        "self": f"{site.base_url}/rest/agile/1.0/board/{board['id']}",
+        "name": board["name"],
+        "type": board["type"],
+    }
+    if board.get("location"):
+        out["location"] = board["location"]
+    out["isPrivate"] = bool(board.get("isPrivate", False))
+    return out
+
+
+def _location(site: Site, project: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "projectId": int(project["id"]),
+        "displayName": f"{project.get('name')} ({project.get('key')})",
+        "projectName": project.get("name"),
+        "projectKey": project.get("key"),
+        "projectTypeKey": project.get("projectTypeKey", "software"),
+        "name": f"{project.get('name')} ({project.get('key')})",
+    }
+
+
+def _status_ids(site: Site, category: str) -> list[str]:
+    """Status ids of one status category (statuses are owned by ``basics.py``; read only)."""
+    out = []
+    for status in site.store.values("statuses"):
+        cat = status.get("statusCategory")
+        key = cat.get("key") if isinstance(cat, dict) else cat
+        if (
+            str(key).lower()
+            in (
+                {"new": {"new", "to_do"}, "indeterminate": {"indeterminate", "in_progress"}, "done": {"done"}}[category]
+            )
+        ):
+            out.append(str(status["id"]))
+    return out
+
+
+def _default_config(site: Site, board_type: str) -> dict[str, Any]:
+    columns = [
+        {"name": "To Do", "statuses": [{"id": s} for s in _status_ids(site, "new")]},
+        {"name": "In Progress", "statuses": [{"id": s} for s in _status_ids(site, "indeterminate")]},
+        {"name": "Done", "statuses": [{"id": s} for s in _status_ids(site, "done")]},
+    ]
+    config: dict[str, Any] = {"columnConfig": {"columns": columns, "constraintType": "none"}}
+    if board_type == "scrum":
+        config["estimation"] = {
+            "type": "field",
+            "field": {"fieldId": "customfield_10016", "displayName": "Story point estimate"},
+        }
+    else:
+        config["subQuery"] = {"query": "resolution = EMPTY OR resolution changed AFTER -2w"}
+    config["ranking"] = {"rankCustomFieldId": RANK_FIELD}
+    return config
+
+
+def board_configuration(site: Site, board: dict[str, Any]) -> dict[str, Any]:
+    base = site.base_url
+    out: dict[str, Any] = {
+        "id": board["id"],
+        "name": board["name"],
+        "type": board["type"],
+        "self": f"{base}/rest/agile/1.0/board/{board['id']}/configuration",
+    }
+    if board.get("location"):
+        out["location"] = {"type": "project", "projectKeyOrId": str(board["location"]["projectId"])}
+    if board.get("_filterId") is not None:
+        out["filter"] = {"id": board["_filterId"], "self": f"{base}/rest/api/3/filter/{board['_filterId']}"}
+    config = board["_config"]
+    if "subQuery" in config:
+        out["subQuery"] = config["subQuery"]
+    out["columnConfig"] = {
+        "columns": [
+            {
+                **{k: v for k, v in col.items() if k != "statuses"},
+                "statuses": [{"id": s["id"], "self": f"{base}/rest/api/3/status/{s['id']}"} for s in col["statuses"]],
+            }
+            for col in config["columnConfig"]["columns"]
+        ],
+        "constraintType": config["columnConfig"].get("constraintType", "none"),
+    }
+    for key in ("estimation", "ranking"):
+        if key in config:
+            out[key] = config[key]
+    return out
+
+
+@handles("GET", "/rest/agile/1.0/board")
+def list_boards(ctx: Ctx) -> dict[str, Any]:
+    types = set(ctx.list_arg("type"))
+    name = (ctx.arg("name") or "").casefold()
+    project = project_ref(ctx.site, ctx.arg("projectKeyOrId")) if ctx.arg("projectKeyOrId") else None
+    if ctx.arg("projectKeyOrId") and project is None:
+        raise bad_request(f"No project could be found with key or id '{ctx.arg('projectKeyOrId')}'.")  # plausible
+    filter_id = ctx.arg("filterId")
+    items = [
+        b
+        for b in ctx.site.store.values("boards")
+        if (not types or b["type"] in types)
+        and (not name or name in b["name"].casefold())
+        and (project is None or (b.get("location") or {}).get("projectId") == int(project["id"]))
+        and (not filter_id or b["_filterId"] == str(filter_id))
+    ]
+    items = order_by(items, ctx.arg("orderBy"), {"name": lambda b: b["name"].casefold()})
+    return agile_page(ctx, [board_view(ctx.site, b) for b in items])
+
+
+def agile_page(ctx: Ctx, items: list[Any], cap: int = 50) -> dict[str, Any]:
+    """The agile API's page: ``maxResults``, ``startAt``, ``total``, ``isLast``, ``values`` (no links)."""
+    start, size = ctx.int_arg("startAt", 0), ctx.int_arg("maxResults", 50)
+    if start < 0 or size < 0:
+        raise bad_request("The 'startAt' and 'maxResults' parameters must not be negative.")  # plausible
+    size = min(size, cap)
+    window = items[start : start + size]
+    return {
+        "maxResults": size,
+        "startAt": start,
+        "total": len(items),
+        "isLast": start + len(window) >= len(items),
+        "values": window,
+    }
+
+
+@handles("GET", "/rest/agile/1.0/board/{boardId}")
+def get_board(ctx: Ctx) -> dict[str, Any]:
+    return board_view(ctx.site, board_or_404(ctx.site, ctx.path_params["boardId"]))
+
+
+@handles("GET", "/rest/agile/1.0/board/{boardId}/configuration")
+def get_board_configuration(ctx: Ctx) -> dict[str, Any]:
+    return board_configuration(ctx.site, board_or_404(ctx.site, ctx.path_params["boardId"]))
+
+
+@handles("POST", "/rest/agile/1.0/board")
+def create_board(ctx: Ctx) -> Reply:
+    body = body_dict(ctx)
+    name = required_text(body, "name", max_len=255)
+    if body.get("type") not in BOARD_TYPES:
+        raise bad_request(errors={"type": "Board type must be one of: scrum, kanban."})  # plausible wording
+    if body.get("filterId") is None:
+        raise bad_request(errors={"filterId": "Filter ID must be provided."})  # plausible wording
+    if ctx.site.store.get("filters", str(body["filterId"])) is None:
+        raise bad_request(f"Filter with id {body['filterId']} does not exist.")  # plausible wording
+    board: dict[str, Any] = {"id": ctx.site.store.next_id("board", start=0), "name": name, "type": body["type"]}
+    location = body.get("location")
+    if location:
+        if location.get("type") != "project":
+            raise bad_request("Only project locations are supported for new boards.")  # plausible wording
+        project = project_ref(ctx.site, location.get("projectKeyOrId", ""))
+        if project is None:
+            raise bad_request(f"No project could be found with key or id '{location.get('projectKeyOrId')}'.")
+        board["location"] = _location(ctx.site, project)
+    board.update(isPrivate=False, _filterId=str(body["filterId"]), _config=_default_config(ctx.site, body["type"]))
+    ctx.site.store.put("boards", board["id"], board)
+    return Reply(201, board_view(ctx.site, board))
+
+
+@handles("DELETE", "/rest/agile/1.0/board/{boardId}")
+def delete_board(ctx: Ctx) -> Reply:
+    ctx.site.store.delete("boards", board_or_404(ctx.site, ctx.path_params["boardId"])["id"])
+    return Reply(204)
+
+
+# --------------------------------------------------------------------------------------------------
+# Seeding: filters, dashboards, dashboardGadgets, boards, boardConfigurations
+# --------------------------------------------------------------------------------------------------
+
+
+def _seed_shares(site: Site, items: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        try:
+            checked = check_share(site, item)
+        except JiraError as err:
+            raise SeedRefError(f"{what}: {err.error_messages or err.errors}") from None
+        if "id" in item:
+            checked = {"id": item["id"], **checked}
+            site.store.bump("sharePermission", int(item["id"]))
+        out.append(checked)
+    return out
+
+
+def _seed_owner(site: Site, owner: dict[str, Any] | None, what: str) -> str | None:
+    if not owner:
+        return None
+    account = owner["accountId"]
+    if not _known_account(site, account):
+        raise SeedRefError(f"{what} names unknown owner {account!r}")
+    return account
+
+
+def _export_filters(site: Site) -> list[dict[str, Any]]:
+    expand = set(SEED_FILTER_EXPAND.split(","))
+    return [strip_urls(_filter_details(site, f, expand)) for f in site.store.values("filters")]
+
+
+@seed_type("filters", exporter=_export_filters, after=("users", "groups", "projects", "projectRoles"))
+def _seed_filters(site: Site, data: list[dict[str, Any]]) -> None:
+    """Seed: `GET /filter/search?expand=description,jql,owner,sharePermissions,editPermissions` values."""
+    for item in data:
+        what = f"filter {item.get('name')!r}"
+        record = {
+            "id": str(item["id"]),
+            "name": item["name"],
+            "jql": item.get("jql", ""),
+            "_owner": _seed_owner(site, item.get("owner"), what) or DEFAULT_APP_ACCOUNT,
+            "sharePermissions": _seed_shares(site, item.get("sharePermissions", []), what),
+            "editPermissions": _seed_shares(site, item.get("editPermissions", []), what),
+        }
+        if item.get("description"):
+            record["description"] = item["description"]
+        site.store.put("filters", record["id"], record)
+        site.store.bump("filter", int(item["id"]))
+
+
+def _export_dashboards(site: Site) -> list[dict[str, Any]]:
+    return [strip_urls(dashboard_view(site, d)) for d in site.store.values("dashboards")]
+
+
+@seed_type("dashboards", exporter=_export_dashboards, after=("users", "groups", "projects", "projectRoles"))
+def _seed_dashboards(site: Site, data: list[dict[str, Any]]) -> None:
+    """Seed: `GET /dashboard/search?expand=description,owner,sharePermissions,editPermissions` values."""
+    for item in data:
+        what = f"dashboard {item.get('name')!r}"
+        record = {k: v for k, v in strip_urls(item).items() if k != "owner"}
+        record["sharePermissions"] = _seed_shares(site, item.get("sharePermissions", []), what)
+        record["editPermissions"] = _seed_shares(site, item.get("editPermissions", []), what)
+        record["_owner"] = _seed_owner(site, item.get("owner"), what)
+        site.store.put("dashboards", str(item["id"]), record)
+        site.store.bump("dashboard", int(item["id"]))
+
+
+@seed_type(
+    "dashboardGadgets",
+    exporter=lambda site: {
+        d["id"]: [_gadget_view(g) for g in gadgets_of(site, d["id"])] for d in site.store.values("dashboards")
+    },
+    after=("dashboards",),
+)
+def _seed_gadgets(site: Site, data: dict[str, list[dict[str, Any]]]) -> None:
+    """Seed: `{dashboardId: GET /dashboard/{id}/gadget "gadgets"}`."""
+    for dashboard_id, gadgets in data.items():
+        if site.store.get("dashboards", str(dashboard_id)) is None:
+            raise SeedRefError(f"gadgets name unknown dashboard {dashboard_id!r}")
+        for old in gadgets_of(site, str(dashboard_id)):
+            site.store.delete("gadgets", old["id"])
+        for item in gadgets:
+            site.store.put("gadgets", item["id"], {**item, "_dashboardId": str(dashboard_id)})
+            site.store.bump("gadget", int(item["id"]))
+
+
+@seed_type(
+    "boards",
+    exporter=lambda site: [strip_urls(board_view(site, b)) for b in site.store.values("boards")],
+    after=("projects", "filters"),
+)
+def _seed_boards(site: Site, data: list[dict[str, Any]]) -> None:
+    """Seed: `GET /rest/agile/1.0/board` values; each needs its `boardConfigurations` entry for the filter."""
+    for item in data:
+        location = item.get("location")
+        if location and project_ref(site, location.get("projectId")) is None:
+            raise SeedRefError(f"board {item['name']!r} names unknown project {location.get('projectId')!r}")
+        old = site.store.get("boards", str(item["id"])) or {}
+        config = old.get("_config") or _default_config(site, item["type"])
+        record = {**strip_urls(item), "_filterId": old.get("_filterId"), "_config": config}
+        site.store.put("boards", item["id"], record)
+        site.store.bump("board", int(item["id"]))
+
+
+@seed_type(
+    "boardConfigurations",
+    exporter=lambda site: {str(b["id"]): strip_urls(board_configuration(site, b)) for b in site.store.values("boards")},
+    after=("boards", "filters", "statuses"),
+)
+def _seed_board_configurations(site: Site, data: dict[str, dict[str, Any]]) -> None:
+    """Seed: `{boardId: GET /rest/agile/1.0/board/{id}/configuration}`."""
+    for board_id, config in data.items():
+        board = site.store.get("boards", str(board_id))
+        if board is None:
+            raise SeedRefError(f"configuration names unknown board {board_id!r}")
+        filter_id = str(config["filter"]["id"])
+        if site.store.get("filters", filter_id) is None:
+            raise SeedRefError(f"board {board_id} names unknown filter {filter_id!r}")
+        board["_filterId"] = filter_id
+        board["_config"] = {
+            k: v for k, v in config.items() if k in ("subQuery", "columnConfig", "estimation", "ranking")
+        }
