@@ -77,3 +77,43 @@ def client(app: Flask):
 @pytest.fixture
 def reference_dir() -> Path:
     return REFERENCE_DIR
+
+
+pytest_plugins = ["tests.fakejira.pytest_plugin"]
+
+
+# -- the app, served on loopback and installed into emulated Jira sites ----------------------------------------
+
+ADMIN_ACCOUNT = "admin-account-id"
+
+
+@pytest.fixture
+def live_app(app: Flask) -> Iterator[Flask]:
+    """The app served over real HTTP on loopback; ``BASE_URL`` is its URL (Jira must reach it)."""
+    from tests.support.servers import serve
+
+    with serve(app) as url:
+        app.config["BASE_URL"] = url
+        yield app
+
+
+@pytest.fixture
+def install_into(live_app: Flask, fake_cloud):
+    """Install the live app into an emulated site (signed install, as Jira does); returns the tenant's client key."""
+    from tests.fakejira import installer
+
+    live_app.config["CONNECT_INSTALL_KEYS_URL"] = fake_cloud.install_keys_url
+
+    def do(site) -> str:
+        installation = installer.install_app(site, live_app.config["BASE_URL"] + "/atlassian-connect.json")
+        return installation.client_key
+
+    return do
+
+
+@pytest.fixture
+def source_site(fake_cloud, install_into):
+    """A served emulated site with Jira's defaults and the app installed; ``.client_key`` names the tenant."""
+    site = fake_cloud.add_site("source")
+    site.client_key = install_into(site)
+    return site

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 
 from ..jira.errors import JiraError
+from ..jira.operations import PERMISSIONS_CHECK
 from . import tenants
 from .current_request import relative_request_url
 from .errors import AuthenticationError, ForbiddenError, UnknownTenantError
@@ -138,7 +139,7 @@ def is_jira_admin(tenant: tenants.Tenant, account_id: str) -> bool:
     if cached is not None:
         return cached
     answer = client_for(tenant).post(
-        "/rest/api/3/permissions/check",
+        PERMISSIONS_CHECK.template,
         {"accountId": account_id, "globalPermissions": ["ADMINISTER"]}, idempotent=True) or {}
     granted = "ADMINISTER" in (answer.get("globalPermissions") or [])
     _admin_cache().put(key, granted)

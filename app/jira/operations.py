@@ -1,14 +1,87 @@
-"""The Jira operations this app calls with its Connect credentials: the descriptor's scopes are derived from these.
+"""What each Jira operation needs: its Connect scope and OAuth scopes, and the operations this app declares it calls.
 
-Each entry is ``(METHOD, spec path template)`` as in Atlassian's OpenAPI spec; a test checks the descriptor asks
-for exactly the smallest scope set that covers the ``x-atlassian-connect-scope`` of every entry.
+The table ``operation_scopes.json`` is generated from Atlassian's OpenAPI specs by
+``scripts/gen_operation_scopes.py`` (a test keeps it in sync). Modules that call Jira declare their operations with
+``declare(...)`` at import time; the descriptor's scopes are derived from those declarations.
 """
 
 from __future__ import annotations
 
-CONNECT_OPERATIONS: list[tuple[str, str]] = [
-    ("POST", "/rest/api/3/permissions/check"),
-]
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-# Connect scopes are hierarchical: each implies those before it.
-SCOPE_ORDER = ("READ", "WRITE", "DELETE", "PROJECT_ADMIN", "ADMIN")
+SCOPE_ORDER = ("READ", "WRITE", "DELETE", "PROJECT_ADMIN", "ADMIN")  # each implies those before it
+_TABLE = Path(__file__).with_name("operation_scopes.json")
+_PARAM = re.compile(r"\{[^}/]+\}")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    template: str
+    connect_scope: str  # READ ... ADMIN, NONE, ACT_AS_USER, ACCESS_EMAIL_ADDRESSES or INACCESSIBLE
+    oauth_scopes: frozenset[str]
+
+    @property
+    def connect_allowed(self) -> bool:
+        return self.connect_scope != "INACCESSIBLE"
+
+    def path(self, **params: object) -> str:
+        """The template with its ``{params}`` filled in (values are percent-encoded)."""
+        from urllib.parse import quote
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(0)[1:-1]
+            if name not in params:
+                raise KeyError(f"{self.template} needs path parameter {name!r}")
+            return quote(str(params[name]), safe="")
+
+        return _PARAM.sub(fill, self.template)
+
+
+class UnknownOperation(KeyError):
+    """An operation that isn't in Atlassian's spec: a typo, or an endpoint Jira doesn't have."""
+
+
+@cache
+def _table() -> dict[str, dict]:
+    return json.loads(_TABLE.read_text())
+
+
+def operation(method: str, template: str) -> Operation:
+    """The operation ``METHOD template`` as the spec describes it."""
+    key = f"{method.upper()} {template}"
+    entry = _table().get(key)
+    if entry is None:
+        raise UnknownOperation(f"{key} is not an operation of Jira's REST API")
+    return Operation(method.upper(), template, entry["connect"], frozenset(entry["oauth"]))
+
+
+_DECLARED: dict[tuple[str, str], Operation] = {}
+
+
+def declare(method: str, template: str) -> Operation:
+    """Declare that the app calls this operation (so the descriptor asks for its scope); returns it."""
+    op = operation(method, template)
+    _DECLARED[(op.method, op.template)] = op
+    return op
+
+
+def declared() -> list[Operation]:
+    return list(_DECLARED.values())
+
+
+def connect_scopes_needed(ops: list[Operation]) -> set[str]:
+    """The smallest descriptor scope set covering every Connect-callable operation in ``ops``."""
+    needed = {op.connect_scope for op in ops if op.connect_allowed and op.connect_scope != "NONE"}
+    hierarchical = [s for s in needed if s in SCOPE_ORDER]
+    scopes = {s for s in needed if s not in SCOPE_ORDER}
+    if hierarchical:
+        scopes.add(max(hierarchical, key=SCOPE_ORDER.index))
+    return scopes
+
+
+PERMISSIONS_CHECK = declare("POST", "/rest/api/3/permissions/check")

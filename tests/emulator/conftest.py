@@ -1,8 +1,4 @@
-"""Loads the emulator's pytest plugin (fake_cloud, fake_site, fakejira_handler, the violation guard).
-
-``pytest_plugins`` is honoured only in the rootdir's conftest, so this one imports the plugin's fixtures and
-hooks instead; that works whether pytest starts at the repository root or on this folder.
-"""
+"""Fixtures of the emulator's own tests (the plugin with fake_cloud, fake_site... is loaded by tests/conftest.py)."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -10,18 +6,10 @@ from typing import Any
 import pytest
 
 from tests.fakejira import installer
-from tests.fakejira import pytest_plugin as _plugin
 from tests.fakejira.client import ConnectClient
 from tests.fakejira.cloud import Cloud
 from tests.fakejira.registry import Reply
 from tests.fakejira.site import Site
-
-pytest_configure = _plugin.pytest_configure
-fakejira_spec = _plugin.fakejira_spec
-fake_cloud = _plugin.fake_cloud
-fake_site = _plugin.fake_site
-fakejira_handler = _plugin.fakejira_handler
-fakejira_violation_guard = _plugin.fakejira_violation_guard
 
 APP_KEY = "com.example.dr-test"
 CATEGORY = {"id": "10000", "name": "Ops", "description": "", "self": "http://x/rest/api/3/projectCategory/10000"}

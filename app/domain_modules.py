@@ -1,0 +1,10 @@
+"""Imports every module that declares the Jira operations it calls, so the declarations are complete."""
+
+from importlib import import_module
+
+MODULES = (
+    "app.connect.auth",
+)
+
+for _name in MODULES:
+    import_module(_name)
