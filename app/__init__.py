@@ -32,6 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     _import_models()
+    from .jobs import dispatch as job_dispatch
+
+    job_dispatch.init_app(app)
 
     from .admin import views as admin_views
     from .connect import descriptor, lifecycle
@@ -49,9 +52,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
     ensure_schema(app)
+    _start_sweeper(app)
     return app
+
+
+def _start_sweeper(app: Flask) -> None:
+    """In embedded mode the web process runs jobs too, so it also re-dispatches stalled ones and ticks schedules."""
+    if app.config["JOBS_MODE"] == "thread" and app.config["JOBS_SWEEPER"] and not app.config.get("TESTING"):
+        from .jobs.sweeper import Sweeper
+
+        sweeper = Sweeper(app, app.config["JOBS_SWEEP_SECONDS"])
+        app.extensions["job_sweeper"] = sweeper
+        sweeper.start()
 
 
 def _import_models() -> None:
     """Import every module that defines models so metadata (and Alembic) sees all tables."""
     from .connect import tenants  # noqa: F401
+    from .jobs import models  # noqa: F401

@@ -59,4 +59,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "JIRA_MAX_RETRIES": _int("JIRA_MAX_RETRIES", 4),
         "JIRA_MAX_RETRY_WAIT": float(os.environ.get("JIRA_MAX_RETRY_WAIT") or 60),
         "JIRA_RETRY_BASE_DELAY": float(os.environ.get("JIRA_RETRY_BASE_DELAY") or 5),
+        # Jobs: "thread" (in-process, the embedded default), "rq" (Redis; the default when REDIS_URL is set).
+        "JOBS_MODE": os.environ.get("JOBS_MODE") or None,
+        "JOB_THREADS": _int("JOB_THREADS", 2),
+        "JOBS_SWEEP_SECONDS": float(os.environ.get("JOBS_SWEEP_SECONDS") or 30),
+        "JOBS_SWEEPER": _bool("JOBS_SWEEPER", True),
     }

@@ -52,6 +52,7 @@ def app_config(tmp_path: Path, worker_id: str) -> dict:
         "JIRA_MAX_RETRIES": 2,
         "JIRA_MAX_RETRY_WAIT": 5,
         "JIRA_RETRY_BASE_DELAY": 0.01,
+        "JOBS_MODE": "manual",  # tests run jobs explicitly (run_job) unless they choose "thread" or "rq"
     }
 
 

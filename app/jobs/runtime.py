@@ -1,0 +1,220 @@
+"""Running jobs: the runner registry, the context a runner works through, claiming with leases, enqueueing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..connect.tenants import utcnow
+from ..extensions import db
+from .models import TERMINAL, Job, JobState, move
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120  # a worker that stops heart-beating for this long is presumed dead; its job is requeued
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class JobFailed(Exception):
+    """A runner's way to fail with a message meant for people."""
+
+
+class JobCancelled(Exception):
+    """Raised by ``JobContext.check_cancelled`` when someone asked to cancel: the runner stops between objects."""
+
+
+class RetryLater(Exception):
+    """The job can't go on now (e.g. Jira asks us to wait for long): requeue it to run again after ``seconds``."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason
+
+
+Runner = Callable[["JobContext"], dict[str, Any] | None]
+RUNNERS: dict[str, Runner] = {}
+
+
+def runner(kind: str) -> Callable[[Runner], Runner]:
+    """Register the function that runs jobs of ``kind``."""
+
+    def register(fn: Runner) -> Runner:
+        RUNNERS[kind] = fn
+        return fn
+
+    return register
+
+
+class JobContext:
+    """What a runner sees: its parameters and checkpoint, and ways to report progress. Every write commits."""
+
+    def __init__(self, job: Job, worker: str) -> None:
+        self.job_id = job.id
+        self.tenant_id = job.tenant_id
+        self.kind = job.kind
+        self.params = job.params
+        self.checkpoint: dict[str, Any] = job.checkpoint
+        self.attempt = job.attempts
+        self._worker = worker
+
+    def _update(self, **values: Any) -> None:
+        values["lease_expires_at"] = utcnow() + timedelta(seconds=LEASE_SECONDS)
+        values["updated_at"] = utcnow()
+        result = db.session.execute(
+            update(Job).where(Job.id == self.job_id, Job.lease_owner == self._worker,
+                              Job.state == JobState.RUNNING.value)
+            .values(**values).execution_options(synchronize_session=False))
+        db.session.commit()
+        if result.rowcount != 1:
+            # Our lease was taken over (we were presumed dead): stop without touching the job again.
+            raise LeaseLost(self.job_id)
+
+    def progress(self, done: int, total: int | None = None, step: str | None = None) -> None:
+        values: dict[str, Any] = {"progress_done": done}
+        if total is not None:
+            values["progress_total"] = total
+        if step is not None:
+            values["step"] = step[:255]
+        self._update(**values)
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], *, done: int | None = None, step: str | None = None
+                        ) -> None:
+        """Persist where the job is, so a crash resumes from here."""
+        self.checkpoint = checkpoint
+        values: dict[str, Any] = {"checkpoint_json": json.dumps(checkpoint)}
+        if done is not None:
+            values["progress_done"] = done
+        if step is not None:
+            values["step"] = step[:255]
+        self._update(**values)
+
+    def heartbeat(self) -> None:
+        self._update()
+
+    def cancel_requested(self) -> bool:
+        flag = db.session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id))
+        db.session.commit()
+        return bool(flag)
+
+    def check_cancelled(self) -> None:
+        if self.cancel_requested():
+            raise JobCancelled()
+
+
+class LeaseLost(Exception):
+    """Another worker owns the job now."""
+
+
+def enqueue(tenant_id: int, kind: str, params: dict[str, Any] | None = None, *, singleton: str | None = None,
+            requested_by: str | None = None, dispatch: bool = True) -> tuple[Job, bool]:
+    """Create a queued job (or return the live one holding ``singleton``); returns ``(job, created)``."""
+    job = Job(tenant_id=tenant_id, kind=kind, params_json=json.dumps(params or {}), singleton_key=singleton,
+              requested_by=requested_by)
+    db.session.add(job)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalars(select(Job).where(Job.singleton_key == singleton)).first()
+        if existing is not None:
+            return existing, False
+        raise
+    if dispatch:
+        from .dispatch import dispatch as send
+
+        send(job.id)
+    return job, True
+
+
+def request_cancel(job: Job) -> None:
+    """Ask a job to stop: a queued job is cancelled at once, a running one stops between objects."""
+    if job.state == JobState.QUEUED.value and move(job, JobState.CANCELLED, message="Cancelled before it started."):
+        return
+    db.session.execute(update(Job).where(Job.id == job.id).values(cancel_requested=True))
+    db.session.commit()
+
+
+def claim(job_id: str, worker: str = WORKER_ID, now: datetime | None = None) -> Job | None:
+    """Take the job if it is queued (and due) or its runner's lease has expired; None if someone else has it."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id,
+               or_(Job.state == JobState.QUEUED.value,
+                   (Job.state == JobState.RUNNING.value) & (Job.lease_expires_at < now)),
+               or_(Job.not_before.is_(None), Job.not_before <= now))
+        .values(state=JobState.RUNNING.value, lease_owner=worker,
+                lease_expires_at=now + timedelta(seconds=LEASE_SECONDS), attempts=Job.attempts + 1,
+                started_at=now, updated_at=now, not_before=None)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    if result.rowcount != 1:
+        return None
+    return db.session.get(Job, job_id, populate_existing=True)
+
+
+_local = threading.local()
+
+
+def run_job(job_id: str, worker: str = WORKER_ID) -> str | None:
+    """Claim and run one job to a terminal state (or a requeue); returns the state it ended in, or None."""
+    job = claim(job_id, worker)
+    if job is None:
+        return None
+    fn = RUNNERS.get(job.kind)
+    if fn is None:
+        move(job, JobState.FAILED, message=f"No runner for jobs of kind {job.kind!r}.")
+        return job.state
+    ctx = JobContext(job, worker)
+    log.info("job %s (%s) started, attempt %s", job.id, job.kind, job.attempts)
+    try:
+        result = fn(ctx)
+    except LeaseLost:
+        log.warning("job %s: lease lost, another worker took over", job_id)
+        db.session.rollback()
+        return None
+    except JobCancelled:
+        db.session.rollback()
+        _finish(job_id, JobState.CANCELLED, message="Cancelled by an administrator.")
+    except RetryLater as wait:
+        db.session.rollback()
+        _finish(job_id, JobState.QUEUED, message=wait.reason,
+                not_before=utcnow() + timedelta(seconds=wait.seconds))
+    except JobFailed as failure:
+        db.session.rollback()
+        _finish(job_id, JobState.FAILED, message=str(failure))
+    except Exception as exc:  # the job must end in a state, whatever went wrong
+        db.session.rollback()
+        log.exception("job %s (%s) crashed", job_id, job.kind)
+        _finish(job_id, JobState.FAILED, message=f"Internal error ({type(exc).__name__}); the team has the details.")
+    else:
+        _finish(job_id, JobState.SUCCEEDED, result_json=json.dumps(result or {}))
+    final = db.session.get(Job, job_id, populate_existing=True)
+    log.info("job %s (%s) ended %s", job_id, final.kind, final.state)
+    return final.state
+
+
+def _finish(job_id: str, to: JobState, **fields: Any) -> None:
+    job = db.session.get(Job, job_id, populate_existing=True)
+    if job is None or job.state != JobState.RUNNING.value:
+        return
+    if to == JobState.QUEUED:
+        fields.update(lease_owner=None, lease_expires_at=None)
+    move(job, to, expect=JobState.RUNNING, **fields)
+
+
+def live_jobs(tenant_id: int, kind: str | None = None) -> list[Job]:
+    query = select(Job).where(Job.tenant_id == tenant_id, Job.state.not_in([s.value for s in TERMINAL]))
+    if kind:
+        query = query.where(Job.kind == kind)
+    return list(db.session.scalars(query.order_by(Job.created_at)))
