@@ -1,5 +1,9 @@
 """Flask extensions, created unbound here and bound to an app in ``create_app``."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
@@ -11,3 +15,18 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+
+T = TypeVar("T")
+
+
+def lazy_extension(name: str, factory: Callable[[Flask], T]) -> T:
+    """The app's ``extensions[name]``, built on first use from the current config (tests may change config first)."""
+    from flask import current_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    value = app.extensions.get(name)
+    if value is None:
+        value = factory(app)
+        app.extensions[name] = value
+    return value

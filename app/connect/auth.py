@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
+from ..extensions import lazy_extension
 from ..jira.errors import JiraError
 from ..jira.operations import PERMISSIONS_CHECK
 from . import tenants
@@ -125,11 +126,7 @@ class AdminCache:
 
 
 def _admin_cache() -> AdminCache:
-    cache = current_app.extensions.get("admin_cache")
-    if cache is None:
-        cache = AdminCache(current_app.config["ADMIN_CHECK_TTL_SECONDS"])
-        current_app.extensions["admin_cache"] = cache
-    return cache
+    return lazy_extension("admin_cache", lambda app: AdminCache(app.config["ADMIN_CHECK_TTL_SECONDS"]))
 
 
 def is_jira_admin(tenant: tenants.Tenant, account_id: str) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
+from ..extensions import lazy_extension
 from . import tenants
 from .current_request import relative_request_url
 from .errors import AuthenticationError, BadLifecyclePayload
@@ -19,11 +20,7 @@ bp = Blueprint("lifecycle", __name__)
 
 
 def install_keys() -> InstallKeyStore:
-    store = current_app.extensions.get("install_keys")
-    if store is None:
-        store = InstallKeyStore(current_app.config["CONNECT_INSTALL_KEYS_URL"])
-        current_app.extensions["install_keys"] = store
-    return store
+    return lazy_extension("install_keys", lambda app: InstallKeyStore(app.config["CONNECT_INSTALL_KEYS_URL"]))
 
 
 def _payload() -> dict[str, Any]:
