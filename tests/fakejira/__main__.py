@@ -1,7 +1,8 @@
-"""Command line: ``python -m tests.fakejira serve ...`` runs the emulator as a process; ``seed-keys`` lists seed keys.
+"""Command line: ``serve`` runs the emulator as a process; ``seed-keys`` lists seed keys; ``generate`` writes a seed.
 
     python -m tests.fakejira serve --port 8081 --seed seed.json --site other=other-seed.json
     python -m tests.fakejira seed-keys
+    python -m tests.fakejira generate --preset large --out large.json
 """
 
 from __future__ import annotations
@@ -60,6 +61,25 @@ def seed_keys(_args: argparse.Namespace) -> int:
     return 0
 
 
+def generate(args: argparse.Namespace) -> int:
+    """Write a synthetic site's seed document (see ``generator.py``); prints what it holds and how long it took."""
+    import time
+
+    from .generator import generate_preset
+
+    started = time.perf_counter()
+    seed = generate_preset(args.preset, hostile=args.hostile, rng_seed=args.rng_seed, site_name=args.site_name)
+    text = json.dumps(seed, ensure_ascii=False, indent=1 if args.pretty else None)
+    if args.out == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        Path(args.out).write_text(text, encoding="utf-8")
+    counts = ", ".join(f"{k}={len(v)}" for k, v in seed.items() if k in ("projects", "fields", "workflows", "filters"))
+    print(f"{args.preset}: {counts}; {len(text) / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s",
+          file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fakejira", description="Emulated Jira Cloud")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(func=serve)
     keys = sub.add_parser("seed-keys", help="print the seed keys the resource modules register")
     keys.set_defaults(func=seed_keys)
+    gen = sub.add_parser("generate", help="write a synthetic site's seed document")
+    gen.add_argument("--preset", choices=("small", "medium", "large"), default="small")
+    gen.add_argument("--hostile", action=argparse.BooleanOptionalAction, default=True,
+                     help="mix hostile names in (unicode, RTL, emoji, markup, SQL, maximum lengths)")
+    gen.add_argument("--rng-seed", type=int, default=42, help="same number, same document")
+    gen.add_argument("--site-name", default="jira", help="the site the seed is a capture of (round trips there)")
+    gen.add_argument("--pretty", action="store_true", help="indent the JSON")
+    gen.add_argument("--out", required=True, help="output file, or - for stdout")
+    gen.set_defaults(func=generate)
     args = parser.parse_args(argv)
     return args.func(args)
 
