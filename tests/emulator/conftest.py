@@ -5,14 +5,23 @@ from typing import Any
 
 import pytest
 
-from tests.fakejira import installer
+from tests.emulator.helpers import APP_KEY
+from tests.fakejira import installer, seeding
 from tests.fakejira.client import ConnectClient
 from tests.fakejira.cloud import Cloud
 from tests.fakejira.registry import Reply
 from tests.fakejira.site import Site
 
-APP_KEY = "com.example.dr-test"
 CATEGORY = {"id": "10000", "name": "Ops", "description": "", "self": "http://x/rest/api/3/projectCategory/10000"}
+
+
+@pytest.fixture
+def site() -> Site:
+    """A fresh site with Jira's defaults, not served: resource tests call its handlers through ``dispatch``.
+
+    The part-B resource tests (fields, screens, schemes, sharing) override it with ``helpers.make_site()``.
+    """
+    return seeding.new_site("acme", "http://127.0.0.1:9")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import requests
 from atlassian_jwt.url_utils import hash_url
 
-from tests.emulator.conftest import APP_KEY
+from tests.emulator.helpers import APP_KEY
 from tests.fakejira import auth, installer
 from tests.fakejira.client import ConnectClient
 from tests.fakejira.site import Site

@@ -6,29 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.fakejira import dispatch, seeding, spec
+from tests.emulator.helpers import admin, call
+from tests.fakejira import seeding
 from tests.fakejira.site import Site
-
-API = "/rest/api/3"
-
-
-@pytest.fixture
-def site() -> Site:
-    return seeding.new_site("acme", "http://127.0.0.1:9")
-
-
-def call(site: Site, method: str, path: str, **kw: Any) -> tuple[int, Any]:
-    """Run one handler and insist that a successful answer matches the spec's response schema."""
-    status, body, _headers = dispatch.call(site, method, API + path, **kw)
-    found = dispatch.match(method, API + path)
-    assert found is not None
-    if status < 400:
-        assert spec.validate_response(method, found[1], status, body) == []
-    return status, body
-
-
-def admin(site: Site) -> str:
-    return next(iter(site.admins))
 
 
 def test_new_site_has_jira_defaults(site: Site) -> None:

@@ -1,7 +1,4 @@
-"""Fields emulation: system/custom fields, contexts, mappings, default values and options (via dispatch.call).
-
-Also the small site/validation helpers the other part-B resource tests (screens, schemes, sharing) import.
-"""
+"""Fields emulation: system/custom fields, contexts, mappings, default values and options (via dispatch.call)."""
 
 from __future__ import annotations
 
@@ -9,106 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.fakejira import dispatch, seeding, spec
-from tests.fakejira.registry import DEFAULTS, EXPORTERS, SEEDERS
-from tests.fakejira.resources.fields import SeedRefError
+from tests.emulator.helpers import api, error, export_part_b, make_site, messages, ok, round_trip
+from tests.fakejira import seeding
+from tests.fakejira.resources._common import SeedRefError
 from tests.fakejira.site import Site
 
-PART_B = ("fields", "screens", "schemes", "sharing")
 SELECT = "com.atlassian.jira.plugin.system.customfieldtypes:select"
 CASCADE = "com.atlassian.jira.plugin.system.customfieldtypes:cascadingselect"
 TEXT = "com.atlassian.jira.plugin.system.customfieldtypes:textfield"
-# Spec defects the validator can't see past (template -> text of the false complaint):
-# DashboardGadgetPosition names its properties after their descriptions (Jira sends row/column), and
-# CustomFieldContextDefaultValue is a discriminated oneOf that also says additionalProperties: false, and
-# ScreenScheme.screens is marked write-only although Jira returns it, and GET /fieldconfiguration's page
-# holds the write-only request schema (FieldConfigurationDetails) instead of FieldConfiguration.
-KNOWN_SPEC_DEFECTS = {
-    "/rest/api/3/dashboard/{dashboardId}/gadget": ".position",
-    "/rest/api/3/dashboard/{dashboardId}/gadget/{gadgetId}": ".position",
-    "/rest/api/3/field/{fieldId}/context/defaultValue": "Additional properties are not allowed",
-    "/rest/api/3/screenscheme": "Tried to read write-only property",
-    "/rest/api/3/fieldconfiguration": "response.values[",
-}
-
-
-def _mine(fn: Any) -> bool:
-    return fn.__module__.rsplit(".", 1)[-1] in PART_B
-
-
-def make_site(name: str = "site") -> Site:
-    """A site with part B's defaults and a few records of the other helper's types, put in directly.
-
-    The other resource modules are bypassed so these tests pin part B's behaviour alone.
-    """
-    site = seeding.new_site(name, defaults=False)
-    store = site.store
-    for offset, (type_name, level) in enumerate((("Epic", 1), ("Task", 0), ("Sub-task", -1), ("Bug", 0))):
-        tid = str(10000 + offset)
-        store.put("issueTypes", tid, {"id": tid, "name": type_name, "hierarchyLevel": level})
-    store.put("projects", "10000", {"id": "10000", "key": "PRJ", "name": "Project"})
-    store.put("projects", "10001", {"id": "10001", "key": "OTH", "name": "Other"})
-    store.put("users", "acc-1", {"accountId": "acc-1", "displayName": "Ada", "active": True})
-    store.put("groups", "g-1", {"groupId": "g-1", "name": "jira-administrators"})
-    store.put("projectRoles", "10002", {"id": 10002, "name": "Administrators"})
-    for status_id, status_name, category in (("1", "To Do", "new"), ("3", "In Progress", "indeterminate"),
-                                             ("10000", "Done", "done")):
-        store.put("statuses", status_id, {"id": status_id, "name": status_name,
-                                          "statusCategory": {"key": category}})
-    for install in DEFAULTS:
-        if _mine(install):
-            install(site)
-    return site
-
-
-def part_b_keys() -> list[str]:
-    return [k for k in seeding.seed_order() if _mine(SEEDERS[k])]
-
-
-def export_part_b(site: Site) -> dict[str, Any]:
-    return {k: EXPORTERS[k](site) for k in part_b_keys()}
-
-
-def api(site: Site, method: str, path: str, body: Any = None, *, query: dict[str, Any] | None = None,
-        account_id: str | None = None) -> tuple[int, Any]:
-    """Call a handler and check its answer against the spec's response schema for the operation."""
-    status, answer, _headers = dispatch.call(site, method, path, query=query, body=body, account_id=account_id)
-    found = dispatch.match(method, path)
-    assert found is not None, f"no handler for {method} {path}"
-    defect = KNOWN_SPEC_DEFECTS.get(found[1])
-    problems = [p for p in spec.validate_response(method, found[1], status, answer)
-                if not (defect and defect in p)]
-    assert not problems, problems
-    return status, answer
-
-
-def ok(site: Site, method: str, path: str, body: Any = None, **kw: Any) -> Any:
-    status, answer = api(site, method, path, body, **kw)
-    assert status < 300, (status, answer)
-    return answer
-
-
-def error(site: Site, method: str, path: str, body: Any = None, *, status: int, **kw: Any) -> dict[str, Any]:
-    got, answer = api(site, method, path, body, **kw)
-    assert got == status, (got, answer)
-    assert set(answer) == {"errorMessages", "errors"}
-    return answer
-
-
-def messages(answer: dict[str, Any]) -> str:
-    return " ".join(answer["errorMessages"] + list(answer["errors"].values()))
-
-
-def round_trip(site: Site) -> None:
-    """export(load(export(site))) on a fresh part-B site equals the original export."""
-    exported = export_part_b(site)
-    again = make_site("copy")
-    seeding.load_seed(again, exported)
-    assert export_part_b(again) == exported
-
-
-# --------------------------------------------------------------------------------------------------
-
 F = "/rest/api/3/field"
 
 

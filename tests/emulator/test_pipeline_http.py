@@ -14,7 +14,7 @@ import pytest
 import requests
 from werkzeug.test import Client
 
-from tests.emulator.conftest import APP_KEY
+from tests.emulator.helpers import APP_KEY
 from tests.fakejira import installer
 from tests.fakejira.client import ConnectClient
 from tests.fakejira.cloud import Cloud

@@ -6,34 +6,17 @@ from typing import Any
 
 import pytest
 
-from tests.fakejira import dispatch, seeding, spec
+from tests.emulator import helpers
+from tests.emulator.helpers import admin
+from tests.fakejira import seeding
 from tests.fakejira.site import Site
 
-API = "/rest/api/3"
-
-
-@pytest.fixture
-def site() -> Site:
-    return seeding.new_site("acme", "http://127.0.0.1:9")
-
-
-def call(site: Site, method: str, path: str, **kw: Any) -> tuple[int, Any]:
-    """Run one handler and insist that a successful answer matches the spec's response schema."""
-    status, body, _headers = dispatch.call(site, method, API + path, **kw)
-    found = dispatch.match(method, API + path)
-    assert found is not None
-    if status < 400 and "projectKeys" not in str(kw.get("query", {})):  # an expand the schema lacks
-        assert spec.validate_response(method, found[1], status, body) == []
-    return status, body
-
-
-def lead(site: Site) -> str:
-    return next(iter(site.admins))
+call = helpers.call  # every answer, projectKeys expansions included (spec erratum), is schema-checked
 
 
 def create(site: Site, key: str = "OPS", name: str | None = None, **extra: Any) -> tuple[int, Any]:
     return call(site, "POST", "/project", body={"key": key, "name": name or f"Project {key}",
-                                                 "projectTypeKey": "software", "leadAccountId": lead(site), **extra})
+                                                 "projectTypeKey": "software", "leadAccountId": admin(site), **extra})
 
 
 def test_create_without_template_and_read_back(site: Site) -> None:
@@ -44,7 +27,7 @@ def test_create_without_template_and_read_back(site: Site) -> None:
     project = call(site, "GET", "/project/ops")[1]
     assert project["id"] == str(created["id"]) and project["style"] == "classic"
     assert project["projectCategory"]["name"] == "Ops" and project["assigneeType"] == "PROJECT_LEAD"
-    assert project["lead"]["accountId"] == lead(site)
+    assert project["lead"]["accountId"] == admin(site)
     assert set(project["roles"]) >= {"Administrators", "Member"}
     assert call(site, "GET", "/project/NOPE")[1]["errorMessages"] == ["No project could be found with key 'NOPE'."]
 
@@ -68,7 +51,7 @@ def test_create_without_template_and_read_back(site: Site) -> None:
 def test_create_refusals(site: Site, body: dict, field: str, marker: str) -> None:
     """Are bad keys, duplicate keys/names, missing leads and unknown scheme ids refused like Jira?"""
     assert create(site, "DUP", "Project Dup")[0] == 201
-    payload = {"key": "NEW", "name": "New", "projectTypeKey": "software", "leadAccountId": lead(site), **body}
+    payload = {"key": "NEW", "name": "New", "projectTypeKey": "software", "leadAccountId": admin(site), **body}
     code, answer = call(site, "POST", "/project", body=payload)
     assert code == 400 and marker in answer["errors"][field]
     assert len(site.store.coll("projects")) == 1
@@ -101,7 +84,7 @@ def test_search_filters_order_and_expand(site: Site) -> None:
     assert [p["name"] for p in by_name] == ["Beta", "Alpha"]
     expanded = call(site, "GET", "/project/search", query={"keys": "AAA", "expand": "description,lead,issueTypes"})[1]
     only = expanded["values"]
-    assert len(only) == 1 and only[0]["description"] == "about beta" and only[0]["lead"]["accountId"] == lead(site)
+    assert len(only) == 1 and only[0]["description"] == "about beta" and only[0]["lead"]["accountId"] == admin(site)
     assert {t["name"] for t in only[0]["issueTypes"]} >= {"Task", "Bug"}
     assert call(site, "GET", "/project/search", query={"orderBy": "sideways"})[0] == 400
     keys = call(site, "GET", "/project/search", query={"expand": "projectKeys"})[1]["values"][0]["projectKeys"]
@@ -125,7 +108,7 @@ def test_components(site: Site) -> None:
     """Do components refuse a duplicate name per project and page with issue counts?"""
     create(site)
     create(site, "DEV")
-    code, api = call(site, "POST", "/component", body={"name": "API", "project": "OPS", "leadAccountId": lead(site),
+    code, api = call(site, "POST", "/component", body={"name": "API", "project": "OPS", "leadAccountId": admin(site),
                                                        "assigneeType": "COMPONENT_LEAD"})
     assert code == 201 and api["realAssigneeType"] == "COMPONENT_LEAD" and api["isAssigneeTypeValid"] is True
     assert call(site, "POST", "/component", body={"name": "api", "project": "OPS"})[0] == 400
@@ -164,7 +147,7 @@ def test_role_actors(site: Site) -> None:
     create(site)
     admins = call(site, "GET", "/project/OPS/role/10002")[1]["actors"]
     assert [a["actorGroup"]["name"] for a in admins] == ["jira-administrators"]
-    code, member = call(site, "POST", "/project/OPS/role/10004", body={"user": [lead(site)], "group": ["site-admins"]})
+    code, member = call(site, "POST", "/project/OPS/role/10004", body={"user": [admin(site)], "group": ["site-admins"]})
     assert code == 200 and len(member["actors"]) == 2
     assert call(site, "POST", "/project/OPS/role/10004", body={"group": ["ghosts"]})[0] == 400
     replaced = call(site, "PUT", "/project/OPS/role/10004", body={
@@ -172,7 +155,7 @@ def test_role_actors(site: Site) -> None:
     assert [a["name"] for a in replaced["actors"]] == ["jira-software-users"]
     assert call(site, "DELETE", "/project/OPS/role/10004", query={"group": "jira-software-users"})[0] == 204
     assert call(site, "GET", "/project/OPS/role/10004")[1]["actors"] == []
-    assert call(site, "POST", "/project/OPS/role/10003", body={"user": [lead(site)]})[0] == 400
+    assert call(site, "POST", "/project/OPS/role/10003", body={"user": [admin(site)]})[0] == 400
 
 
 def test_project_seed_round_trip() -> None:
@@ -180,10 +163,10 @@ def test_project_seed_round_trip() -> None:
     source = seeding.new_site("src", "http://127.0.0.1:9")
     category = call(source, "POST", "/projectCategory", body={"name": "Ops"})[1]
     pid = create(source, categoryId=int(category["id"]), url="https://ops.example")[1]["id"]
-    call(source, "POST", "/component", body={"name": "API", "project": "OPS", "leadAccountId": lead(source)})
+    call(source, "POST", "/component", body={"name": "API", "project": "OPS", "leadAccountId": admin(source)})
     for name in ("1.0", "2.0"):
         call(source, "POST", "/version", body={"name": name, "projectId": pid})
-    call(source, "POST", "/project/OPS/role/10004", body={"user": [lead(source)]})
+    call(source, "POST", "/project/OPS/role/10004", body={"user": [admin(source)]})
     exported = seeding.export_site(source)
     assert exported["projects"][0]["key"] == "OPS" and exported["projects"][0]["projectCategory"]["name"] == "Ops"
     assert [v["name"] for v in exported["projectVersions"][str(pid)]] == ["1.0", "2.0"]

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.test_fields import api, error, make_site, ok, round_trip
+from tests.emulator.helpers import api, error, make_site, ok, round_trip
 from tests.fakejira import seeding
-from tests.fakejira.resources.fields import SeedRefError
+from tests.fakejira.resources._common import SeedRefError
 from tests.fakejira.site import Site
 
 P, N, SEC = "/rest/api/3/permissionscheme", "/rest/api/3/notificationscheme", "/rest/api/3/issuesecurityschemes"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.test_fields import api, error, make_site, messages, ok, round_trip
+from tests.emulator.helpers import api, error, make_site, messages, ok, round_trip
 from tests.fakejira import seeding
-from tests.fakejira.resources.fields import SeedRefError
+from tests.fakejira.resources._common import SeedRefError
 from tests.fakejira.resources.sharing import BOARD_NOT_FOUND, FILTER_NOT_FOUND
 from tests.fakejira.site import Site
 

@@ -7,26 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.fakejira import dispatch, seeding, spec
+from tests.emulator.helpers import call, make_project
+from tests.fakejira import seeding
 from tests.fakejira.site import Site
-
-API = "/rest/api/3"
-
-
-@pytest.fixture
-def site() -> Site:
-    return seeding.new_site("acme", "http://127.0.0.1:9")
-
-
-def call(site: Site, method: str, path: str, **kw: Any) -> tuple[int, Any]:
-    """Run one handler and insist that a successful answer matches the spec's response schema."""
-    status, body, _headers = dispatch.call(site, method, API + path, **kw)
-    found = dispatch.match(method, API + path)
-    assert found is not None
-    if status < 400:
-        assert spec.validate_response(method, found[1], status, body) == []
-    return status, body
-
 
 PAYLOAD = {
     "scope": {"type": "GLOBAL"},
@@ -48,14 +31,6 @@ def create_support(site: Site) -> dict[str, Any]:
     code, answer = call(site, "POST", "/workflows/create", body=copy.deepcopy(PAYLOAD))
     assert code == 200, answer
     return answer["workflows"][0]
-
-
-def make_project(site: Site, key: str = "OPS", **extra: Any) -> str:
-    code, created = call(site, "POST", "/project", body={"key": key, "name": f"Project {key}",
-                                                          "projectTypeKey": "software",
-                                                          "leadAccountId": next(iter(site.admins)), **extra})
-    assert code == 201, created
-    return str(created["id"])
 
 
 def test_jira_workflow_is_a_read_only_default(site: Site) -> None:

@@ -7,6 +7,7 @@ seed -> export round trip is lossless and before/after comparisons are one call.
 
 from __future__ import annotations
 
+import copy
 from graphlib import TopologicalSorter
 from typing import Any
 
@@ -32,14 +33,18 @@ def apply_defaults(site: Site) -> None:
 
 
 def load_seed(site: Site, seed: dict[str, Any]) -> None:
-    """Load a seed document into ``site`` (on top of its defaults)."""
+    """Load a seed document into ``site`` (on top of its defaults); the caller's document is never shared.
+
+    Each loader gets a deep copy of its entry, so no stored record can alias the caller's seed (a later PUT
+    would otherwise edit it, and a seed reused for a second site would come back changed).
+    """
     unknown = sorted(set(seed) - set(SEEDERS) - {"$schema", "_meta"})
     if unknown:
         raise SeedError(f"unknown seed keys: {', '.join(unknown)}; known: {', '.join(sorted(SEEDERS))}")
     with site.store.lock:
         for name in seed_order():
             if name in seed:
-                SEEDERS[name](site, seed[name])
+                SEEDERS[name](site, copy.deepcopy(seed[name]))
 
 
 def export_site(site: Site) -> dict[str, Any]:

@@ -9,7 +9,14 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log lines on stderr (the site's call log records every request), no noise on dropped sockets."""
+    """No access log lines on stderr (the site's call log records every request), no noise on dropped sockets.
+
+    Speaks HTTP/1.1, so a client's pooled connection is kept alive across requests as Jira's edge does (werkzeug
+    then frames every answer with Content-Length or chunked encoding); HTTP/1.0 cost a TCP handshake and a new
+    server thread per request.
+    """
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         return None

@@ -150,8 +150,56 @@ def oauth_scopes(method: str, template: str) -> list[frozenset[str]]:
 def _registry() -> Registry:
     # The spec documents are not JSON Schemas themselves; registering them as draft-4 resources lets "$ref":
     # "#/components/schemas/X" resolve against the whole document from inside any operation schema.
-    resources = [(urn, Resource(contents=load(name), specification=DRAFT4)) for name, urn in _URNS.items()]
+    resources = [(urn, Resource(contents=_with_schema_errata(name), specification=DRAFT4))
+                 for name, urn in _URNS.items()]
     return Registry().with_resources(resources)
+
+
+def _gadget_position(_published: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "required": ["row", "column"],
+            "properties": {"row": {"type": "integer"}, "column": {"type": "integer"}}}
+
+
+def _default_value_union(published: dict[str, Any]) -> dict[str, Any]:
+    # Each branch is the spec's own schema for that value type, selected by the discriminator's ``type`` (which
+    # draft-4 validation doesn't know): exactly one branch can match, as the discriminator means.
+    mapping = published["discriminator"]["mapping"]
+    branches = [{"allOf": [{"$ref": ref}, {"properties": {"type": {"enum": [kind]}}}]}
+                for kind, ref in sorted(mapping.items())]
+    return {"type": "object", "required": ["type"], "oneOf": branches}
+
+
+def _project_with_keys(published: dict[str, Any]) -> dict[str, Any]:
+    keys = {"type": "array", "items": {"type": "string"}, "readOnly": True}
+    return {**published, "properties": {**published["properties"], "projectKeys": keys}}
+
+
+# The published spec contradicts Jira in a few shared component schemas; each erratum rewrites one component (for
+# every operation using it, in requests and responses alike) and says why. Keys: (spec file, component name).
+SCHEMA_ERRATA: dict[tuple[str, str], tuple[Any, str]] = {
+    (PLATFORM_FILE, "DashboardGadgetPosition"): (
+        _gadget_position,
+        "the spec names the properties by their descriptions ('The row position of the gadget.'); its own "
+        "examples and Jira use {\"row\": 0, \"column\": 0}"),
+    (PLATFORM_FILE, "CustomFieldContextDefaultValue"): (
+        _default_value_union,
+        "a discriminated oneOf whose base says additionalProperties: false with no properties, so no value "
+        "validates; and without the discriminator several branches match the same value"),
+    (PLATFORM_FILE, "Project"): (
+        _project_with_keys,
+        "GET /project/search and GET /project/{projectIdOrKey} document expand=projectKeys ('Returns all project "
+        "keys associated with a project'), but the Project schema (additionalProperties: false) lacks the field"),
+}
+
+
+def _with_schema_errata(name: str) -> dict[str, Any]:
+    """One spec document with its component errata applied (a shallow copy: the loaded spec stays as published)."""
+    document = load(name)
+    schemas = dict(document.get("components", {}).get("schemas", {}))
+    for (source, component), (rewrite, _reason) in SCHEMA_ERRATA.items():
+        if source == name and component in schemas:
+            schemas[component] = rewrite(schemas[component])
+    return {**document, "components": {**document.get("components", {}), "schemas": schemas}}
 
 
 # The published spec contradicts Jira (and its own examples) in a few response schemas. Each erratum replaces one

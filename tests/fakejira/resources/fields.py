@@ -1,128 +1,24 @@
-"""Fields: system and custom fields, custom field contexts, their mappings, default values and options.
-
-Also holds the small request/reference helpers the other part-B modules (screens, schemes, sharing) share.
-"""
+"""Fields: system and custom fields, custom field contexts, their mappings, default values and options."""
 
 from __future__ import annotations
 
-import re
-import time
 from typing import Any
 
 from ..paging import page_bean
 from ..registry import Ctx, JiraError, Reply, bad_request, handles, not_found, seed_type, site_defaults
 from ..site import Site
-
-# --------------------------------------------------------------------------------------------------
-# Shared helpers (used by screens.py, schemes.py and sharing.py too)
-# --------------------------------------------------------------------------------------------------
-
-
-class SeedRefError(ValueError):
-    """A seed entry naming something the site doesn't have."""
-
-
-def body_dict(ctx: Ctx) -> dict[str, Any]:
-    """The request body as an object, or Jira's 400 for anything else."""
-    if not isinstance(ctx.body, dict):
-        raise bad_request("Request body is missing or is not a JSON object.")  # plausible wording
-    return ctx.body
-
-
-def required_text(body: dict[str, Any], key: str, *, max_len: int | None = None,
-                  label: str | None = None) -> str:
-    """A non-blank string member of ``body``; Jira answers a field error naming ``key`` otherwise."""
-    value = body.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise bad_request(errors={key: f"The {label or key} must be provided."})  # plausible wording
-    if max_len is not None and len(value) > max_len:
-        raise bad_request(errors={key: f"The {label or key} must not exceed {max_len} characters."})
-    return value
-
-
-def public(record: dict[str, Any]) -> dict[str, Any]:
-    """A record without its internal (``_``-prefixed) keys."""
-    return {k: v for k, v in record.items() if not k.startswith("_")}
-
-
-def project_ref(site: Site, key_or_id: Any) -> dict[str, Any] | None:
-    """The project record for a key or id (projects are owned by ``projects.py``; read only)."""
-    raw = str(key_or_id)
-    found = site.store.get("projects", raw)
-    if found is not None:
-        return found
-    for project in site.store.values("projects"):
-        if str(project.get("id")) == raw or project.get("key") == raw.upper():
-            return project
-    return None
-
-
-def project_or_404(site: Site, key_or_id: Any) -> dict[str, Any]:
-    project = project_ref(site, key_or_id)
-    if project is None:
-        raise not_found(f"No project could be found with key '{key_or_id}'.")
-    return project
-
-
-def issue_type(site: Site, type_id: Any) -> dict[str, Any] | None:
-    """The issue type record for an id (owned by ``basics.py``; read only)."""
-    found = site.store.get("issueTypes", str(type_id))
-    if found is not None:
-        return found
-    return next((t for t in site.store.values("issueTypes") if str(t.get("id")) == str(type_id)), None)
-
-
-def scheme_of(project: dict[str, Any], kind: str) -> str | None:
-    """The id of the ``kind`` scheme a project uses; None means the default scheme."""
-    value = (project.get("_schemes") or {}).get(kind)
-    return None if value is None else str(value)
-
-
-def set_scheme(project: dict[str, Any], kind: str, scheme_id: str | None) -> None:
-    project.setdefault("_schemes", {})[kind] = scheme_id
-
-
-def projects_using(site: Site, kind: str, scheme_id: str | None) -> list[dict[str, Any]]:
-    """Projects whose ``kind`` scheme is ``scheme_id`` (None: those on the default scheme)."""
-    return [p for p in site.store.values("projects") if scheme_of(p, kind) == scheme_id]
-
-
-def as_int(value: Any, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise bad_request(f"The {what} '{value}' is not a valid number.") from None  # plausible wording
-
-
-def task_reply(ctx: Ctx, description: str) -> Reply:
-    """Jira's 303 for work it runs as a long-running task; the emulator finishes the work at once."""
-    task = str(ctx.site.store.next_id("task"))
-    url = f"{ctx.site.base_url}/rest/api/3/task/{task}"
-    now = int(time.time() * 1000)
-    body = {"self": url, "id": task, "description": description, "status": "COMPLETE", "progress": 100,
-            "submitted": now, "started": now, "finished": now, "lastUpdate": now, "elapsedRuntime": 0,
-            "submittedBy": 0, "result": None}
-    return Reply(303, body, {"Location": url})
-
-
-def seed_ids(site: Site, kind: str, ids: list[Any]) -> None:
-    """Keep seeded numeric ids out of the way of server-assigned ones."""
-    for raw in ids:
-        digits = re.sub(r"\D", "", str(raw))
-        if digits:
-            site.store.bump(kind, int(digits))
-
-
-def order_by(items: list[dict[str, Any]], raw: str | None, keys: dict[str, Any]) -> list[dict[str, Any]]:
-    """Sort by one of ``keys`` (``name``, ``-name``, ``+name``); unknown keys are Jira's 400."""
-    if not raw:
-        return items
-    desc = raw.startswith("-")
-    name = raw.lstrip("+-")
-    if name not in keys:
-        raise bad_request(f"The orderBy parameter '{raw}' is not valid.")  # plausible wording
-    return sorted(items, key=keys[name], reverse=desc)
-
+from ._common import (
+    BODY_MISSING,
+    SeedRefError,
+    body_of,
+    find_issue_type,
+    find_project,
+    order_by,
+    public,
+    reorder,
+    required_text,
+    task_reply,
+)
 
 # --------------------------------------------------------------------------------------------------
 # Field catalogue
@@ -378,8 +274,8 @@ def _check_searcher(suffix: str, searcher: str) -> None:
 
 @handles("POST", "/rest/api/3/field")
 def create_field(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     type_key, searcher = _check_type(body)
     num = ctx.site.store.next_id("customfield")
     fid = f"customfield_{num}"
@@ -413,9 +309,9 @@ def _editable_custom_field(site: Site, field_id: str) -> dict[str, Any]:
 @handles("PUT", "/rest/api/3/field/{fieldId}")
 def update_field(ctx: Ctx) -> Reply:
     field = _editable_custom_field(ctx.site, ctx.path_params["fieldId"])
-    body = body_dict(ctx)
+    body = body_of(ctx, BODY_MISSING)
     if "name" in body:
-        field["name"] = required_text(body, "name", max_len=255)
+        field["name"] = required_text(body, "name", max_len=255, strip=True)
     if "description" in body:
         if body["description"]:
             field["description"] = body["description"]
@@ -508,13 +404,13 @@ def _id_list(body: dict[str, Any], key: str, *, required: bool) -> list[str]:
 
 
 def _check_issue_types(site: Site, ids: list[str]) -> None:
-    missing = [i for i in ids if issue_type(site, i) is None]
+    missing = [i for i in ids if find_issue_type(site, i) is None]
     if missing:
         raise not_found(f"The issue type(s) {', '.join(missing)} were not found.")  # plausible wording
 
 
 def _check_projects(site: Site, ids: list[str]) -> None:
-    missing = [i for i in ids if project_ref(site, i) is None]
+    missing = [i for i in ids if find_project(site, i) is None]
     if missing:
         raise not_found(f"The project(s) {', '.join(missing)} were not found.")  # plausible wording
 
@@ -554,8 +450,8 @@ def list_contexts(ctx: Ctx) -> dict[str, Any]:
 def create_context(ctx: Ctx) -> Reply:
     field_id = ctx.path_params["fieldId"]
     _editable_custom_field(ctx.site, field_id)
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     projects = _id_list(body, "projectIds", required=False)
     issue_types = _id_list(body, "issueTypeIds", required=False)
     _check_projects(ctx.site, projects)
@@ -572,9 +468,9 @@ def update_context(ctx: Ctx) -> Reply:
     field_id = ctx.path_params["fieldId"]
     _editable_custom_field(ctx.site, field_id)
     context = context_or_404(ctx.site, field_id, ctx.path_params["contextId"])
-    body = body_dict(ctx)
+    body = body_of(ctx, BODY_MISSING)
     if "name" in body:
-        context["name"] = required_text(body, "name", max_len=255)
+        context["name"] = required_text(body, "name", max_len=255, strip=True)
     if "description" in body:
         context["description"] = body["description"] or ""
     return Reply(204)
@@ -590,6 +486,7 @@ def delete_context(ctx: Ctx) -> Reply:
 
 @handles("GET", "/rest/api/3/field/{fieldId}/context/issuetypemapping")
 def context_issue_type_mapping(ctx: Ctx) -> dict[str, Any]:
+    custom_field_or_404(ctx.site, ctx.path_params["fieldId"])
     wanted = set(ctx.list_arg("contextId"))
     return page_bean(ctx, [m for m in _issue_type_mappings(ctx.site, ctx.path_params["fieldId"])
                            if not wanted or m["contextId"] in wanted])
@@ -625,7 +522,7 @@ def _change_members(ctx: Ctx, member_key: str, body_key: str, *, add: bool) -> R
     field_id = ctx.path_params["fieldId"]
     _editable_custom_field(ctx.site, field_id)
     context = context_or_404(ctx.site, field_id, ctx.path_params["contextId"])
-    ids = _id_list(body_dict(ctx), body_key, required=True)
+    ids = _id_list(body_of(ctx, BODY_MISSING), body_key, required=True)
     if body_key == "issueTypeIds":
         _check_issue_types(ctx.site, ids)
     else:
@@ -686,7 +583,7 @@ def get_default_values(ctx: Ctx) -> dict[str, Any]:
 def set_default_values(ctx: Ctx) -> Reply:
     field_id = ctx.path_params["fieldId"]
     field = _editable_custom_field(ctx.site, field_id)
-    values = body_dict(ctx).get("defaultValues")
+    values = body_of(ctx, BODY_MISSING).get("defaultValues")
     if not isinstance(values, list):
         raise bad_request(errors={"defaultValues": "The default values must be provided."})
     checked = [(_check_default(ctx.site, field, value), value) for value in values]
@@ -765,7 +662,7 @@ def _check_new_value(siblings: list[dict[str, Any]], value: Any, *, own: str | N
 @handles("POST", "/rest/api/3/field/{fieldId}/context/{contextId}/option")
 def create_options(ctx: Ctx) -> dict[str, Any]:
     field, context = _option_context(ctx, write=True)
-    requested = body_dict(ctx).get("options")
+    requested = body_of(ctx, BODY_MISSING).get("options")
     if not isinstance(requested, list) or not requested:
         raise bad_request(errors={"options": "The options must be provided."})  # plausible wording
     if len(requested) > MAX_OPTIONS_PER_REQUEST:
@@ -797,7 +694,7 @@ def create_options(ctx: Ctx) -> dict[str, Any]:
 @handles("PUT", "/rest/api/3/field/{fieldId}/context/{contextId}/option")
 def update_options(ctx: Ctx) -> dict[str, Any]:
     _field, context = _option_context(ctx, write=True)
-    requested = body_dict(ctx).get("options")
+    requested = body_of(ctx, BODY_MISSING).get("options")
     if not isinstance(requested, list) or not requested:
         raise bad_request(errors={"options": "The options must be provided."})  # plausible wording
     existing = options_of(ctx.site, context["id"])
@@ -837,7 +734,7 @@ def delete_option(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/field/{fieldId}/context/{contextId}/option/move")
 def move_options(ctx: Ctx) -> Reply:
     _field, context = _option_context(ctx, write=True)
-    body = body_dict(ctx)
+    body = body_of(ctx, BODY_MISSING)
     ids = [str(i) for i in body.get("customFieldOptionIds") or []]
     if not ids:
         raise bad_request(errors={"customFieldOptionIds": "The option IDs must be provided."})
@@ -862,15 +759,6 @@ def move_options(ctx: Ctx) -> Reply:
         index = next(i for i, o in enumerate(rest) if o["id"] == str(body["after"])) + 1
     reorder(ctx.site, "fieldOptions", current, rest[:index] + moving + rest[index:], key="id")
     return Reply(204)
-
-
-def reorder(site: Site, collection: str, old: list[dict[str, Any]], new: list[dict[str, Any]],
-            *, key: str) -> None:
-    """Rewrite a group of records of ``collection`` in a new order (collections keep insertion order)."""
-    for record in old:
-        site.store.delete(collection, record[key])
-    for record in new:
-        site.store.put(collection, record[key], record)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -943,7 +831,7 @@ def _seed_issue_type_mappings(site: Site, data: dict[str, list[dict[str, Any]]])
         for item in mappings:
             context = _seed_context(site, field_id, item["contextId"])
             if item.get("issueTypeId") is not None:
-                if issue_type(site, item["issueTypeId"]) is None:
+                if find_issue_type(site, item["issueTypeId"]) is None:
                     raise SeedRefError(f"context {item['contextId']} names unknown issue type "
                                        f"{item['issueTypeId']!r}")
                 context["_issueTypeIds"].append(str(item["issueTypeId"]))
@@ -957,7 +845,7 @@ def _seed_project_mappings(site: Site, data: dict[str, list[dict[str, Any]]]) ->
         for item in mappings:
             context = _seed_context(site, field_id, item["contextId"])
             if item.get("projectId") is not None:
-                if project_ref(site, item["projectId"]) is None:
+                if find_project(site, item["projectId"]) is None:
                     raise SeedRefError(f"context {item['contextId']} names unknown project "
                                        f"{item['projectId']!r}")
                 context["_projectIds"].append(str(item["projectId"]))

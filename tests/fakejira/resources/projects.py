@@ -7,23 +7,24 @@ import re
 from typing import Any
 
 from ..paging import page_bean
-from ..registry import Ctx, Reply, bad_request, handles, not_found, seed_type
+from ..registry import Ctx, Reply, bad_request, handles, seed_type
 from ..site import Site
-from .basics import (
+from ._common import (
     API,
-    READ_ONLY_ROLE,
     api_url,
     avatar_urls,
     body_of,
     bump,
-    merge_actors,
+    find_project,
+    project_or_404,
     public,
-    remove_actor,
-    require_text,
-    resolve_actors,
-    role,
+    reorder,
+    required_text,
+    set_scheme,
+    stored_or_404,
     user_ref,
 )
+from .basics import READ_ONLY_ROLE, merge_actors, remove_actor, resolve_actors, role
 
 # scheme kind in CreateProjectDetails / project["_schemes"] -> the store collection holding it
 SCHEME_COLLECTIONS = {
@@ -45,26 +46,6 @@ _TYPES = ("software", "service_desk", "business")
 _SEARCH_EXPANDS = ("description", "lead", "url", "issueTypes", "insight", "projectKeys")
 
 # --------------------------------------------------------------------------- look-ups and rendering
-
-
-def find_project(site: Site, id_or_key: str) -> dict[str, Any] | None:
-    """A project by id or key (keys compared case-insensitively, as Jira does)."""
-    record = site.store.get("projects", id_or_key)
-    if record is not None:
-        return record
-    folded = id_or_key.casefold()
-    for project in site.store.values("projects"):
-        if project["key"].casefold() == folded:
-            return project
-    return None
-
-
-def project(site: Site, id_or_key: str) -> dict[str, Any]:
-    """The project ``id_or_key``; 404 in Jira's words otherwise."""
-    record = find_project(site, id_or_key)
-    if record is None:
-        raise not_found(f"No project could be found with key '{id_or_key}'.")  # Jira's wording
-    return record
 
 
 def _category_of(site: Site, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -173,7 +154,7 @@ def list_projects(ctx: Ctx) -> list[dict[str, Any]]:
 
 @handles("GET", f"{API}/project/{{projectIdOrKey}}")
 def get_project(ctx: Ctx) -> dict[str, Any]:
-    record = project(ctx.site, ctx.path_params["projectIdOrKey"])
+    record = project_or_404(ctx.site, ctx.path_params["projectIdOrKey"])
     return _full_json(ctx.site, record, set(ctx.list_arg("expand")))
 
 
@@ -290,7 +271,7 @@ def _new_record(site: Site, pid: str, body: dict[str, Any], lead: str | None) ->
 
 @handles("PUT", f"{API}/project/{{projectIdOrKey}}")
 def update_project(ctx: Ctx) -> dict[str, Any]:
-    record = project(ctx.site, ctx.path_params["projectIdOrKey"])
+    record = project_or_404(ctx.site, ctx.path_params["projectIdOrKey"])
     body = body_of(ctx)
     errors: dict[str, str] = {}
     if "key" in body and body["key"] != record["key"]:
@@ -323,7 +304,7 @@ def update_project(ctx: Ctx) -> dict[str, Any]:
 
 @handles("DELETE", f"{API}/project/{{projectIdOrKey}}")
 def delete_project(ctx: Ctx) -> Reply:
-    record = project(ctx.site, ctx.path_params["projectIdOrKey"])
+    record = project_or_404(ctx.site, ctx.path_params["projectIdOrKey"])
     for coll in ("components", "versions"):
         for item in ctx.site.store.values(coll):
             if str(item["projectId"]) == record["id"]:
@@ -336,10 +317,7 @@ def delete_project(ctx: Ctx) -> Reply:
 
 
 def _component(site: Site, cid: str) -> dict[str, Any]:
-    record = site.store.get("components", cid)
-    if record is None:
-        raise not_found(f"The component with id {cid} does not exist.")  # Jira's wording
-    return record
+    return stored_or_404(site, "components", cid, f"The component with id {cid} does not exist.")  # Jira's wording
 
 
 _COMPONENT_ASSIGNEE = ("PROJECT_DEFAULT", "COMPONENT_LEAD", "PROJECT_LEAD", "UNASSIGNED")
@@ -353,13 +331,13 @@ def _project_components(site: Site, record: dict[str, Any]) -> list[dict[str, An
 
 @handles("GET", f"{API}/project/{{projectIdOrKey}}/components")
 def list_components(ctx: Ctx) -> list[dict[str, Any]]:
-    record = project(ctx.site, ctx.path_params["projectIdOrKey"])
+    record = project_or_404(ctx.site, ctx.path_params["projectIdOrKey"])
     return [public(c) for c in _project_components(ctx.site, record)]
 
 
 @handles("GET", f"{API}/project/{{projectIdOrKey}}/component")
 def page_components(ctx: Ctx) -> dict[str, Any]:
-    record = project(ctx.site, ctx.path_params["projectIdOrKey"])
+    record = project_or_404(ctx.site, ctx.path_params["projectIdOrKey"])
     items = _project_components(ctx.site, record)
     text = (ctx.arg("query") or "").casefold()
     if text:
@@ -375,7 +353,7 @@ def page_components(ctx: Ctx) -> dict[str, Any]:
 def _component_fields(site: Site, body: dict[str, Any], proj: dict[str, Any], own_id: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "name" in body or own_id is None:
-        name = require_text(body, "name", "The component name must not be empty.", max_len=255)
+        name = required_text(body, "name", "The component name must not be empty.", max_len=255, strip=True)
         for other in _project_components(site, proj):
             if other["name"].casefold() == name.casefold() and other["id"] != own_id:
                 raise bad_request(errors={"name": f"A component with the name {name} already exists in this "
@@ -410,9 +388,7 @@ def create_component(ctx: Ctx) -> Reply:
     key = body.get("project") or (str(body["projectId"]) if body.get("projectId") is not None else None)
     if not key:
         raise bad_request(errors={"project": "The project must be specified."})  # plausible wording
-    proj = find_project(ctx.site, str(key))
-    if proj is None:
-        raise not_found(f"No project could be found with key '{key}'.")  # Jira's wording
+    proj = project_or_404(ctx.site, key)
     fields = _component_fields(ctx.site, body, proj, None)
     cid = str(ctx.site.store.next_id("component"))
     record = {"self": api_url(ctx.site, f"/component/{cid}"), "id": cid, "name": fields["name"],
@@ -431,7 +407,7 @@ def get_component(ctx: Ctx) -> dict[str, Any]:
 @handles("PUT", f"{API}/component/{{id}}")
 def update_component(ctx: Ctx) -> dict[str, Any]:
     record = _component(ctx.site, ctx.path_params["id"])
-    proj = project(ctx.site, str(record["projectId"]))
+    proj = project_or_404(ctx.site, str(record["projectId"]))
     record.update(_component_fields(ctx.site, body_of(ctx), proj, record["id"]))
     _resolve_real_assignee(record)
     return public(record)
@@ -451,10 +427,7 @@ def delete_component(ctx: Ctx) -> Reply:
 
 
 def _version(site: Site, vid: str) -> dict[str, Any]:
-    record = site.store.get("versions", vid)
-    if record is None:
-        raise not_found(f"Could not find version for id '{vid}'")  # Jira's wording
-    return record
+    return stored_or_404(site, "versions", vid, f"Could not find version for id '{vid}'")  # Jira's wording
 
 
 def _project_versions(site: Site, record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -463,13 +436,13 @@ def _project_versions(site: Site, record: dict[str, Any]) -> list[dict[str, Any]
 
 @handles("GET", f"{API}/project/{{projectIdOrKey}}/versions")
 def list_versions(ctx: Ctx) -> list[dict[str, Any]]:
-    record = project(ctx.site, ctx.path_params["projectIdOrKey"])
+    record = project_or_404(ctx.site, ctx.path_params["projectIdOrKey"])
     return [public(v) for v in _project_versions(ctx.site, record)]
 
 
 @handles("GET", f"{API}/project/{{projectIdOrKey}}/version")
 def page_versions(ctx: Ctx) -> dict[str, Any]:
-    record = project(ctx.site, ctx.path_params["projectIdOrKey"])
+    record = project_or_404(ctx.site, ctx.path_params["projectIdOrKey"])
     items = [public(v) for v in _project_versions(ctx.site, record)]
     text = (ctx.arg("query") or "").casefold()
     if text:
@@ -498,7 +471,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _version_fields(site: Site, body: dict[str, Any], proj: dict[str, Any], own_id: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "name" in body or own_id is None:
-        name = require_text(body, "name", "You must specify a valid version name", max_len=255)
+        name = required_text(body, "name", "You must specify a valid version name", max_len=255, strip=True)
         for other in _project_versions(site, proj):
             if other["name"].casefold() == name.casefold() and other["id"] != own_id:
                 raise bad_request(errors={"name": "A version with this name already exists in this project."})
@@ -526,9 +499,7 @@ def create_version(ctx: Ctx) -> Reply:
     key = str(body["projectId"]) if body.get("projectId") is not None else body.get("project")
     if not key:
         raise bad_request(errors={"projectId": "A project ID must be specified."})  # plausible wording
-    proj = find_project(ctx.site, str(key))
-    if proj is None:
-        raise not_found(f"No project could be found with key '{key}'.")  # Jira's wording
+    proj = project_or_404(ctx.site, key)
     fields = _version_fields(ctx.site, body, proj, None)
     vid = str(ctx.site.store.next_id("version"))
     record = {"self": api_url(ctx.site, f"/version/{vid}"), "id": vid, "description": "", "name": fields["name"],
@@ -545,7 +516,7 @@ def get_version(ctx: Ctx) -> dict[str, Any]:
 @handles("PUT", f"{API}/version/{{id}}")
 def update_version(ctx: Ctx) -> dict[str, Any]:
     record = _version(ctx.site, ctx.path_params["id"])
-    proj = project(ctx.site, str(record["projectId"]))
+    proj = project_or_404(ctx.site, str(record["projectId"]))
     record.update(_version_fields(ctx.site, body_of(ctx), proj, record["id"]))
     return public(record)
 
@@ -564,7 +535,7 @@ def delete_version(ctx: Ctx) -> Reply:
 def move_version(ctx: Ctx) -> dict[str, Any]:
     record = _version(ctx.site, ctx.path_params["id"])
     body = body_of(ctx)
-    proj = project(ctx.site, str(record["projectId"]))
+    proj = project_or_404(ctx.site, str(record["projectId"]))
     order = [v["id"] for v in _project_versions(ctx.site, proj)]
     rest = [v for v in order if v != record["id"]]
     at = order.index(record["id"])
@@ -581,11 +552,7 @@ def move_version(ctx: Ctx) -> dict[str, Any]:
         at = moves[position]
     new_order = [*rest[:at], record["id"], *rest[at:]]
     versions = ctx.site.store.coll("versions")
-    mine = {k: versions[k] for k in new_order}
-    # collections keep insertion order: re-append this project's versions in their new order
-    for k in new_order:
-        del versions[k]
-    versions.update(mine)
+    reorder(ctx.site, "versions", [versions[k] for k in order], [versions[k] for k in new_order], key="id")
     return public(record)
 
 
@@ -600,12 +567,12 @@ def _role_json(site: Site, proj: dict[str, Any], rec: dict[str, Any]) -> dict[st
 
 @handles("GET", f"{API}/project/{{projectIdOrKey}}/role")
 def project_roles(ctx: Ctx) -> dict[str, str]:
-    return _role_links(ctx.site, project(ctx.site, ctx.path_params["projectIdOrKey"]))
+    return _role_links(ctx.site, project_or_404(ctx.site, ctx.path_params["projectIdOrKey"]))
 
 
 @handles("GET", f"{API}/project/{{projectIdOrKey}}/role/{{id}}")
 def project_role(ctx: Ctx) -> dict[str, Any]:
-    proj = project(ctx.site, ctx.path_params["projectIdOrKey"])
+    proj = project_or_404(ctx.site, ctx.path_params["projectIdOrKey"])
     out = _role_json(ctx.site, proj, role(ctx.site, ctx.path_params["id"]))
     if ctx.arg("excludeInactiveUsers") == "true":
         out["actors"] = [a for a in out["actors"] if "actorUser" not in a
@@ -614,7 +581,7 @@ def project_role(ctx: Ctx) -> dict[str, Any]:
 
 
 def _writable_role(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any]]:
-    proj = project(ctx.site, ctx.path_params["projectIdOrKey"])
+    proj = project_or_404(ctx.site, ctx.path_params["projectIdOrKey"])
     rec = role(ctx.site, ctx.path_params["id"])
     if rec["name"] == READ_ONLY_ROLE:
         raise bad_request(f"The project role '{READ_ONLY_ROLE}' can't be changed.")  # plausible wording
@@ -781,4 +748,4 @@ def seed_associations(site: Site, data: Any) -> None:
                 raise ValueError(f"seed projectSchemeAssociations: unknown scheme kind {kind!r}")
             if site.store.get(SCHEME_COLLECTIONS[kind], str(sid)) is None:
                 raise ValueError(f"seed projectSchemeAssociations: project {pid} names unknown {kind} {sid}")
-            proj.setdefault("_schemes", {})[kind] = str(sid)
+            set_scheme(proj, kind, str(sid))

@@ -8,19 +8,22 @@ from typing import Any
 from ..paging import page_bean
 from ..registry import Ctx, Reply, bad_request, handles, not_found, seed_type, site_defaults
 from ..site import Site
-from .fields import (
+from ._common import (
+    BODY_MISSING,
     SeedRefError,
+    apply_name_and_description,
     as_int,
-    body_dict,
-    field_ref,
+    body_of,
+    find_project,
     project_or_404,
-    project_ref,
     projects_using,
     required_text,
     scheme_of,
     set_scheme,
+    stored_or_404,
     task_reply,
 )
+from .fields import field_ref
 
 PERMISSION_KIND, NOTIFICATION_KIND, SECURITY_KIND = (
     "permissionScheme",
@@ -108,7 +111,7 @@ def role_ref(site: Site, role_id: Any) -> dict[str, Any] | None:
     return next((r for r in site.store.values("projectRoles") if str(r.get("id")) == str(role_id)), None)
 
 
-def user_ref(site: Site, account_id: Any) -> dict[str, Any] | None:
+def find_user(site: Site, account_id: Any) -> dict[str, Any] | None:
     found = site.store.get("users", str(account_id))
     return found or next((u for u in site.store.values("users") if u.get("accountId") == account_id), None)
 
@@ -131,7 +134,7 @@ def check_holder(site: Site, holder: Any, *, types: tuple[str, ...] = HOLDER_TYP
             raise bad_request(f"The project role with id '{param}' does not exist.")  # plausible wording
         out.update(parameter=str(param), value=str(param))
     elif kind == "user":
-        if user_ref(site, param) is None:
+        if find_user(site, param) is None:
             raise bad_request(f"The user with account ID '{param}' does not exist.")  # plausible wording
         out.update(parameter=str(param), value=str(param))
     elif kind in ("userCustomField", "groupCustomField"):
@@ -238,10 +241,8 @@ def _grant_view(site: Site, scheme: dict[str, Any], grant: dict[str, Any]) -> di
 
 
 def permission_scheme_or_404(site: Site, scheme_id: Any) -> dict[str, Any]:
-    found = site.store.get("permissionSchemes", str(scheme_id))
-    if found is None:
-        raise not_found(f"Permission scheme with id {scheme_id} does not exist.")  # plausible wording
-    return found
+    return stored_or_404(site, "permissionSchemes", scheme_id,
+                         f"Permission scheme with id {scheme_id} does not exist.")  # plausible wording
 
 
 def _check_grants(site: Site, grants: Any) -> list[dict[str, Any]]:
@@ -297,8 +298,8 @@ def get_permission_scheme(ctx: Ctx) -> dict[str, Any]:
 
 @handles("POST", "/rest/api/3/permissionscheme")
 def create_permission_scheme(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     _permission_name_taken(ctx.site, name)
     grants = _check_grants(ctx.site, body.get("permissions"))
     sid = ctx.site.store.next_id("permissionScheme")
@@ -315,8 +316,8 @@ def create_permission_scheme(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/permissionscheme/{schemeId}")
 def update_permission_scheme(ctx: Ctx) -> dict[str, Any]:
     scheme = permission_scheme_or_404(ctx.site, ctx.path_params["schemeId"])
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     _permission_name_taken(ctx.site, name, scheme["id"])
     grants = _check_grants(ctx.site, body.get("permissions")) if "permissions" in body else None
     scheme["name"] = name
@@ -350,7 +351,7 @@ def list_grants(ctx: Ctx) -> dict[str, Any]:
 @handles("POST", "/rest/api/3/permissionscheme/{schemeId}/permission")
 def create_grant(ctx: Ctx) -> Reply:
     scheme = permission_scheme_or_404(ctx.site, ctx.path_params["schemeId"])
-    checked = _check_grant(ctx.site, body_dict(ctx), scheme["permissions"])
+    checked = _check_grant(ctx.site, body_of(ctx, BODY_MISSING), scheme["permissions"])
     grant = _grant(ctx.site, checked["permission"], checked["holder"])
     scheme["permissions"].append(grant)
     return Reply(201, _grant_view(ctx.site, scheme, grant))
@@ -395,7 +396,7 @@ def project_permission_scheme(ctx: Ctx) -> dict[str, Any]:
 @handles("PUT", "/rest/api/3/project/{projectKeyOrId}/permissionscheme")
 def assign_permission_scheme(ctx: Ctx) -> dict[str, Any]:
     project = project_or_404(ctx.site, ctx.path_params["projectKeyOrId"])
-    scheme = permission_scheme_or_404(ctx.site, body_dict(ctx).get("id"))
+    scheme = permission_scheme_or_404(ctx.site, body_of(ctx, BODY_MISSING).get("id"))
     set_scheme(
         project, PERMISSION_KIND, None if scheme["id"] == DEFAULT_PERMISSION_SCHEME else str(scheme["id"])
     )
@@ -473,7 +474,7 @@ def _check_notification(site: Site, item: Any) -> tuple[str, str | None, dict[st
             raise bad_request(f"The project role with id '{param}' does not exist.")  # plausible wording
         extra = {"projectRole": {"id": role["id"], "name": role["name"]}}
     elif kind == "User":
-        user = user_ref(site, param)
+        user = find_user(site, param)
         if user is None:
             raise bad_request(f"The user with account ID '{param}' does not exist.")  # plausible wording
         extra = {
@@ -526,10 +527,8 @@ def _add_events(site: Site, scheme: dict[str, Any], checked: list[tuple[int, lis
 
 
 def notification_scheme_or_404(site: Site, scheme_id: Any) -> dict[str, Any]:
-    found = site.store.get("notificationSchemes", str(scheme_id))
-    if found is None:
-        raise not_found(f"The notification scheme {scheme_id} was not found.")  # plausible wording
-    return found
+    return stored_or_404(site, "notificationSchemes", scheme_id,
+                         f"The notification scheme {scheme_id} was not found.")  # plausible wording
 
 
 def _notification_view(site: Site, scheme: dict[str, Any], expand: set[str]) -> dict[str, Any]:
@@ -556,7 +555,7 @@ def _project_notification_id(project: dict[str, Any]) -> int:
 @handles("GET", "/rest/api/3/notificationscheme")
 def list_notification_schemes(ctx: Ctx) -> dict[str, Any]:
     ids = {as_int(i, "notification scheme ID") for i in ctx.list_arg("id")}
-    projects = [project_ref(ctx.site, p) for p in ctx.list_arg("projectId")]
+    projects = [find_project(ctx.site, p) for p in ctx.list_arg("projectId")]
     wanted_by_project = {_project_notification_id(p) for p in projects if p is not None}
     only_default = str(ctx.arg("onlyDefault", "false")).lower() == "true"
     items = [
@@ -583,8 +582,8 @@ def _notification_name_taken(site: Site, name: str, own: int | None = None) -> N
 
 @handles("POST", "/rest/api/3/notificationscheme")
 def create_notification_scheme(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     _notification_name_taken(ctx.site, name)
     checked = _check_events(ctx.site, body.get("notificationSchemeEvents") or [])
     sid = ctx.site.store.next_id("notificationScheme")
@@ -602,20 +601,14 @@ def create_notification_scheme(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/notificationscheme/{id}")
 def update_notification_scheme(ctx: Ctx) -> Reply:
     scheme = notification_scheme_or_404(ctx.site, ctx.path_params["id"])
-    body = body_dict(ctx)
-    if "name" in body:
-        name = required_text(body, "name", max_len=255)
-        _notification_name_taken(ctx.site, name, scheme["id"])
-        scheme["name"] = name
-    if "description" in body:
-        scheme["description"] = body["description"] or ""
+    apply_name_and_description(ctx.site, scheme, body_of(ctx, BODY_MISSING), _notification_name_taken)
     return Reply(204)
 
 
 @handles("PUT", "/rest/api/3/notificationscheme/{id}/notification")
 def add_notifications(ctx: Ctx) -> Reply:
     scheme = notification_scheme_or_404(ctx.site, ctx.path_params["id"])
-    events = body_dict(ctx).get("notificationSchemeEvents")
+    events = body_of(ctx, BODY_MISSING).get("notificationSchemeEvents")
     if not events:
         raise bad_request(errors={"notificationSchemeEvents": "The events must be provided."})  # plausible
     checked = _check_events(ctx.site, events)
@@ -695,10 +688,8 @@ SECURITY_HOLDERS = (
 
 
 def security_scheme_or_404(site: Site, scheme_id: Any) -> dict[str, Any]:
-    found = site.store.get("issueSecuritySchemes", str(scheme_id))
-    if found is None:
-        raise not_found(f"Issue security scheme with id {scheme_id} not found.")  # plausible wording
-    return found
+    return stored_or_404(site, "issueSecuritySchemes", scheme_id,
+                         f"Issue security scheme with id {scheme_id} not found.")  # plausible wording
 
 
 def levels_of(site: Site, scheme_id: int) -> list[dict[str, Any]]:
@@ -748,7 +739,7 @@ def get_security_scheme(ctx: Ctx) -> dict[str, Any]:
 @handles("GET", "/rest/api/3/issuesecurityschemes/search")
 def search_security_schemes(ctx: Ctx) -> dict[str, Any]:
     ids = set(ctx.list_arg("id"))
-    projects = {str(p["id"]) for p in (project_ref(ctx.site, i) for i in ctx.list_arg("projectId")) if p}
+    projects = {str(p["id"]) for p in (find_project(ctx.site, i) for i in ctx.list_arg("projectId")) if p}
     items = []
     for scheme in ctx.site.store.values("issueSecuritySchemes"):
         pids = [int(p["id"]) for p in _security_projects(ctx.site, scheme["id"])]
@@ -777,7 +768,7 @@ def _check_levels(site: Site, levels: Any, existing: list[dict[str, Any]]) -> li
     names = {lv["name"].casefold() for lv in existing}
     out = []
     for level in levels:
-        name = required_text(level if isinstance(level, dict) else {}, "name", max_len=255)
+        name = required_text(level if isinstance(level, dict) else {}, "name", max_len=255, strip=True)
         if name.casefold() in names:
             raise bad_request(f"A security level with the name '{name}' already exists.")  # plausible wording
         names.add(name.casefold())
@@ -839,8 +830,8 @@ def _security_name_taken(site: Site, name: str, own: int | None = None) -> None:
 
 @handles("POST", "/rest/api/3/issuesecurityschemes")
 def create_security_scheme(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=60)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=60, strip=True)
     _security_name_taken(ctx.site, name)
     if len(body.get("description") or "") > 255:
         raise bad_request(errors={"description": "The description must not exceed 255 characters."})
@@ -855,13 +846,7 @@ def create_security_scheme(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/issuesecurityschemes/{id}")
 def update_security_scheme(ctx: Ctx) -> Reply:
     scheme = security_scheme_or_404(ctx.site, ctx.path_params["id"])
-    body = body_dict(ctx)
-    if "name" in body:
-        name = required_text(body, "name", max_len=60)
-        _security_name_taken(ctx.site, name, scheme["id"])
-        scheme["name"] = name
-    if "description" in body:
-        scheme["description"] = body["description"] or ""
+    apply_name_and_description(ctx.site, scheme, body_of(ctx, BODY_MISSING), _security_name_taken, max_len=60)
     return Reply(204)
 
 
@@ -885,7 +870,7 @@ def _delete_level(site: Site, level: dict[str, Any]) -> None:
 @handles("PUT", "/rest/api/3/issuesecurityschemes/{schemeId}/level")
 def add_security_levels(ctx: Ctx) -> Reply:
     scheme = security_scheme_or_404(ctx.site, ctx.path_params["schemeId"])
-    levels = _check_levels(ctx.site, body_dict(ctx).get("levels"), levels_of(ctx.site, scheme["id"]))
+    levels = _check_levels(ctx.site, body_of(ctx, BODY_MISSING).get("levels"), levels_of(ctx.site, scheme["id"]))
     _add_levels(ctx.site, scheme, levels)
     return Reply(204)
 
@@ -901,9 +886,9 @@ def _level_or_404(site: Site, scheme: dict[str, Any], level_id: str) -> dict[str
 def update_security_level(ctx: Ctx) -> Reply:
     scheme = security_scheme_or_404(ctx.site, ctx.path_params["schemeId"])
     level = _level_or_404(ctx.site, scheme, ctx.path_params["levelId"])
-    body = body_dict(ctx)
+    body = body_of(ctx, BODY_MISSING)
     if "name" in body:
-        name = required_text(body, "name", max_len=255)
+        name = required_text(body, "name", max_len=255, strip=True)
         if any(
             lv["name"].casefold() == name.casefold() and lv["id"] != level["id"]
             for lv in levels_of(ctx.site, scheme["id"])
@@ -929,7 +914,7 @@ def delete_security_level(ctx: Ctx) -> Reply:
 def add_security_level_members(ctx: Ctx) -> Reply:
     scheme = security_scheme_or_404(ctx.site, ctx.path_params["schemeId"])
     level = _level_or_404(ctx.site, scheme, ctx.path_params["levelId"])
-    members = body_dict(ctx).get("members")
+    members = body_of(ctx, BODY_MISSING).get("members")
     if not isinstance(members, list) or not members:
         raise bad_request(errors={"members": "The members must be provided."})  # plausible wording
     holders = [check_holder(ctx.site, m, types=SECURITY_HOLDERS) for m in members]
@@ -1008,8 +993,8 @@ def security_scheme_projects(ctx: Ctx) -> dict[str, Any]:
 
 @handles("PUT", "/rest/api/3/issuesecurityschemes/project")
 def assign_security_scheme(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    project = project_ref(ctx.site, required_text(body, "projectId"))
+    body = body_of(ctx, BODY_MISSING)
+    project = find_project(ctx.site, required_text(body, "projectId"))
     if project is None:
         raise bad_request(f"The project {body['projectId']} was not found.")  # plausible wording
     scheme_id = required_text(body, "schemeId")
@@ -1151,7 +1136,7 @@ def _export_project_schemes(kind: str, default: Any) -> Any:
 def _seed_project_schemes(kind: str, collection: str, default: Any) -> Any:
     def load(site: Site, data: dict[str, Any]) -> None:
         for project_id, scheme_id in data.items():
-            project = project_ref(site, project_id)
+            project = find_project(site, project_id)
             if project is None:
                 raise SeedRefError(f"{kind} association names unknown project {project_id!r}")
             if site.store.get(collection, str(scheme_id)) is None:
@@ -1183,7 +1168,7 @@ seed_type(
 def _seed_project_security(site: Site, data: list[dict[str, Any]]) -> None:
     """Seed: `GET /issuesecurityschemes/project` values (projects without a scheme are absent)."""
     for item in data:
-        project = project_ref(site, item["projectId"])
+        project = find_project(site, item["projectId"])
         if project is None:
             raise SeedRefError(f"issue security association names unknown project {item['projectId']!r}")
         if site.store.get("issueSecuritySchemes", item["issueSecuritySchemeId"]) is None:

@@ -3,26 +3,31 @@ issue type screen schemes, with their project associations."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ..paging import page_bean
 from ..registry import Ctx, Reply, bad_request, handles, not_found, seed_type, site_defaults
 from ..site import Site
-from .fields import (
+from ._common import (
+    BODY_MISSING,
     SeedRefError,
+    apply_name_and_description,
     as_int,
-    body_dict,
-    field_ref,
-    issue_type,
+    body_of,
+    export_records,
+    find_issue_type,
+    find_project,
     order_by,
-    project_ref,
     projects_using,
     public,
     reorder,
     required_text,
     scheme_of,
     set_scheme,
+    stored_or_404,
 )
+from .fields import field_ref
 
 DEFAULT_SCREEN, WORKFLOW_SCREEN, RESOLVE_SCREEN = 1, 2, 3
 DEFAULT_SCREEN_SCHEME = 1
@@ -75,10 +80,8 @@ def _install_screen_defaults(site: Site) -> None:
 
 
 def screen_or_404(site: Site, screen_id: Any) -> dict[str, Any]:
-    screen = site.store.get("screens", str(screen_id))
-    if screen is None:
-        raise not_found(f"The screen with id '{screen_id}' does not exist.")  # plausible wording
-    return screen
+    return stored_or_404(site, "screens", screen_id,
+                         f"The screen with id '{screen_id}' does not exist.")  # plausible wording
 
 
 def _screen_name_taken(site: Site, name: str, own: int | None = None) -> None:
@@ -106,8 +109,8 @@ def list_screens(ctx: Ctx) -> dict[str, Any]:
 
 @handles("POST", "/rest/api/3/screens")
 def create_screen(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     _screen_name_taken(ctx.site, name)
     sid = ctx.site.store.next_id("screen")
     screen = {"id": sid, "name": name}
@@ -121,13 +124,7 @@ def create_screen(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/screens/{screenId}")
 def update_screen(ctx: Ctx) -> dict[str, Any]:
     screen = screen_or_404(ctx.site, ctx.path_params["screenId"])
-    body = body_dict(ctx)
-    if "name" in body:
-        name = required_text(body, "name", max_len=255)
-        _screen_name_taken(ctx.site, name, screen["id"])
-        screen["name"] = name
-    if "description" in body:
-        screen["description"] = body["description"] or ""
+    apply_name_and_description(ctx.site, screen, body_of(ctx, BODY_MISSING), _screen_name_taken)
     return public(screen)
 
 
@@ -199,7 +196,7 @@ def list_tabs(ctx: Ctx) -> list[dict[str, Any]]:
 @handles("POST", "/rest/api/3/screens/{screenId}/tabs")
 def create_tab(ctx: Ctx) -> dict[str, Any]:
     screen = screen_or_404(ctx.site, ctx.path_params["screenId"])
-    name = required_text(body_dict(ctx), "name", max_len=255)
+    name = required_text(body_of(ctx, BODY_MISSING), "name", max_len=255, strip=True)
     _tab_name_taken(ctx.site, screen["id"], name)
     return public(_add_tab(ctx.site, screen["id"], name))
 
@@ -208,7 +205,7 @@ def create_tab(ctx: Ctx) -> dict[str, Any]:
 def rename_tab(ctx: Ctx) -> dict[str, Any]:
     screen = screen_or_404(ctx.site, ctx.path_params["screenId"])
     tab = tab_or_404(ctx.site, screen["id"], ctx.path_params["tabId"])
-    name = required_text(body_dict(ctx), "name", max_len=255)
+    name = required_text(body_of(ctx, BODY_MISSING), "name", max_len=255, strip=True)
     _tab_name_taken(ctx.site, screen["id"], name, tab["id"])
     tab["name"] = name
     return public(tab)
@@ -274,7 +271,7 @@ _UNSCREENABLE = {"status", "project", "creator", "created", "updated", "resoluti
 def add_tab_field(ctx: Ctx) -> dict[str, Any]:
     screen = screen_or_404(ctx.site, ctx.path_params["screenId"])
     tab = tab_or_404(ctx.site, screen["id"], ctx.path_params["tabId"])
-    field_id = required_text(body_dict(ctx), "fieldId")
+    field_id = required_text(body_of(ctx, BODY_MISSING), "fieldId")
     if field_ref(ctx.site, field_id) is None or field_id in _UNSCREENABLE:
         raise bad_request(f"The field with id '{field_id}' doesn't exist or can't be added to a screen.")
     if any(f["id"] == field_id for f in ctx.site.store.values("screenTabFields")
@@ -303,7 +300,7 @@ def move_tab_field(ctx: Ctx) -> Reply:
     screen = screen_or_404(ctx.site, ctx.path_params["screenId"])
     tab = tab_or_404(ctx.site, screen["id"], ctx.path_params["tabId"])
     moving = _tab_field_or_404(ctx.site, tab, ctx.path_params["id"])
-    body = body_dict(ctx)
+    body = body_of(ctx, BODY_MISSING)
     current = fields_of(ctx.site, tab["id"])
     rest = [f for f in current if f is not moving]
     old = current.index(moving)
@@ -325,10 +322,8 @@ def move_tab_field(ctx: Ctx) -> Reply:
 
 
 def field_configuration_or_404(site: Site, fc_id: Any) -> dict[str, Any]:
-    found = site.store.get("fieldConfigurations", str(fc_id))
-    if found is None:
-        raise not_found(f"The field configuration {fc_id} was not found.")  # plausible wording
-    return found
+    return stored_or_404(site, "fieldConfigurations", fc_id,
+                         f"The field configuration {fc_id} was not found.")  # plausible wording
 
 
 def _editable_fc(site: Site, fc_id: Any) -> dict[str, Any]:
@@ -357,8 +352,8 @@ def list_field_configurations(ctx: Ctx) -> dict[str, Any]:
 
 @handles("POST", "/rest/api/3/fieldconfiguration")
 def create_field_configuration(ctx: Ctx) -> dict[str, Any]:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     _fc_name_taken(ctx.site, name)
     fc_id = ctx.site.store.next_id("fieldConfiguration")
     record = {"id": fc_id, "name": name, "description": _description(body, 255)}
@@ -375,8 +370,8 @@ def _description(body: dict[str, Any], max_len: int) -> str:
 @handles("PUT", "/rest/api/3/fieldconfiguration/{id}")
 def update_field_configuration(ctx: Ctx) -> Reply:
     fc = _editable_fc(ctx.site, ctx.path_params["id"])
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)  # the spec makes name required on update too
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)  # the spec makes name required on update too
     _fc_name_taken(ctx.site, name, fc["id"])
     fc["name"] = name
     if "description" in body:
@@ -436,7 +431,7 @@ def _check_item(site: Site, item: Any) -> dict[str, Any]:
 @handles("PUT", "/rest/api/3/fieldconfiguration/{id}/fields")
 def update_field_configuration_items(ctx: Ctx) -> Reply:
     fc = _editable_fc(ctx.site, ctx.path_params["id"])
-    items = body_dict(ctx).get("fieldConfigurationItems")
+    items = body_of(ctx, BODY_MISSING).get("fieldConfigurationItems")
     if not isinstance(items, list):
         raise bad_request(errors={"fieldConfigurationItems": "The field configuration items must be given."})
     checked = [_check_item(ctx.site, item) for item in items]
@@ -457,10 +452,8 @@ def _put_item(site: Site, fc_id: int, item: dict[str, Any]) -> None:
 
 
 def fcs_or_404(site: Site, scheme_id: Any) -> dict[str, Any]:
-    found = site.store.get("fieldConfigurationSchemes", str(scheme_id))
-    if found is None:
-        raise not_found(f"The field configuration scheme {scheme_id} was not found.")  # plausible wording
-    return found
+    return stored_or_404(site, "fieldConfigurationSchemes", scheme_id,
+                         f"The field configuration scheme {scheme_id} was not found.")  # plausible wording
 
 
 def _fcs_name_taken(site: Site, name: str, own: str | None = None) -> None:
@@ -478,8 +471,8 @@ def list_fcs(ctx: Ctx) -> dict[str, Any]:
 
 @handles("POST", "/rest/api/3/fieldconfigurationscheme")
 def create_fcs(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     _fcs_name_taken(ctx.site, name)
     sid = str(ctx.site.store.next_id("fieldConfigurationScheme"))
     record: dict[str, Any] = {"id": sid, "name": name}
@@ -494,8 +487,8 @@ def create_fcs(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/fieldconfigurationscheme/{id}")
 def update_fcs(ctx: Ctx) -> Reply:
     scheme = fcs_or_404(ctx.site, ctx.path_params["id"])
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     _fcs_name_taken(ctx.site, name, scheme["id"])
     scheme["name"] = name
     if "description" in body:
@@ -527,14 +520,14 @@ def list_fcs_mappings(ctx: Ctx) -> dict[str, Any]:
 
 
 def _check_issue_type_key(site: Site, type_id: str) -> None:
-    if type_id != "default" and issue_type(site, type_id) is None:
+    if type_id != "default" and find_issue_type(site, type_id) is None:
         raise not_found(f"The issue type {type_id} was not found.")  # plausible wording
 
 
 @handles("PUT", "/rest/api/3/fieldconfigurationscheme/{id}/mapping")
 def set_fcs_mappings(ctx: Ctx) -> Reply:
     scheme = fcs_or_404(ctx.site, ctx.path_params["id"])
-    mappings = body_dict(ctx).get("mappings")
+    mappings = body_of(ctx, BODY_MISSING).get("mappings")
     if not isinstance(mappings, list) or not mappings:
         raise bad_request(errors={"mappings": "The mappings must be provided."})  # plausible wording
     staged = {}
@@ -550,7 +543,7 @@ def set_fcs_mappings(ctx: Ctx) -> Reply:
 @handles("POST", "/rest/api/3/fieldconfigurationscheme/{id}/mapping/delete")
 def delete_fcs_mappings(ctx: Ctx) -> Reply:
     scheme = fcs_or_404(ctx.site, ctx.path_params["id"])
-    ids = [str(i) for i in body_dict(ctx).get("issueTypeIds") or []]
+    ids = [str(i) for i in body_of(ctx, BODY_MISSING).get("issueTypeIds") or []]
     if not ids:
         raise bad_request(errors={"issueTypeIds": "The issue type IDs must be provided."})
     if "default" in ids:
@@ -566,7 +559,7 @@ def _project_ids_arg(ctx: Ctx) -> list[dict[str, Any]]:
     ids = ctx.list_arg("projectId")
     if not ids:
         raise bad_request(errors={"projectId": "The projectId parameter must be provided."})  # plausible
-    return [p for p in (project_ref(ctx.site, i) for i in ids) if p is not None]
+    return [p for p in (find_project(ctx.site, i) for i in ids) if p is not None]
 
 
 @handles("GET", "/rest/api/3/fieldconfigurationscheme/project")
@@ -591,8 +584,8 @@ def _fcs_project_groups(site: Site, projects: list[dict[str, Any]]) -> list[dict
 
 @handles("PUT", "/rest/api/3/fieldconfigurationscheme/project")
 def assign_fcs(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    project = project_ref(ctx.site, body.get("projectId", ""))
+    body = body_of(ctx, BODY_MISSING)
+    project = find_project(ctx.site, body.get("projectId", ""))
     if project is None:
         raise not_found(f"The project {body.get('projectId')} was not found.")  # plausible wording
     sid = body.get("fieldConfigurationSchemeId")
@@ -608,10 +601,8 @@ def assign_fcs(ctx: Ctx) -> Reply:
 
 
 def screen_scheme_or_404(site: Site, scheme_id: Any) -> dict[str, Any]:
-    found = site.store.get("screenSchemes", str(scheme_id))
-    if found is None:
-        raise not_found(f"The screen scheme {scheme_id} was not found.")  # plausible wording
-    return found
+    return stored_or_404(site, "screenSchemes", scheme_id,
+                         f"The screen scheme {scheme_id} was not found.")  # plausible wording
 
 
 def _ss_name_taken(site: Site, name: str, own: int | None = None) -> None:
@@ -661,8 +652,8 @@ def list_screen_schemes(ctx: Ctx) -> dict[str, Any]:
 
 @handles("POST", "/rest/api/3/screenscheme")
 def create_screen_scheme(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     _ss_name_taken(ctx.site, name)
     screens = _check_screens(ctx.site, body.get("screens"), create=True)
     sid = ctx.site.store.next_id("screenScheme")
@@ -674,21 +665,16 @@ def create_screen_scheme(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/screenscheme/{screenSchemeId}")
 def update_screen_scheme(ctx: Ctx) -> Reply:
     scheme = screen_scheme_or_404(ctx.site, ctx.path_params["screenSchemeId"])
-    body = body_dict(ctx)
-    if "name" in body:
-        name = required_text(body, "name", max_len=255)
-        _ss_name_taken(ctx.site, name, scheme["id"])
-        scheme["name"] = name
-    if "description" in body:
-        scheme["description"] = body["description"] or ""
-    if "screens" in body:
-        given = body["screens"] or {}
-        checked = _check_screens(ctx.site, given, create=False)
-        if "default" in given and "default" not in checked:
-            raise bad_request("The default screen can't be removed.")  # plausible wording
-        for kind in given:  # a null/empty screen type removes it
-            scheme["screens"].pop(kind, None)
-        scheme["screens"].update(checked)
+    body = body_of(ctx, BODY_MISSING)
+    # Everything is checked before anything changes: Jira leaves a scheme untouched when it refuses an update.
+    given = (body["screens"] or {}) if "screens" in body else None
+    checked = _check_screens(ctx.site, given, create=False) if given is not None else {}
+    if given is not None and "default" in given and "default" not in checked:
+        raise bad_request("The default screen can't be removed.")  # plausible wording
+    apply_name_and_description(ctx.site, scheme, body, _ss_name_taken)  # checks the name before applying
+    for kind in given or {}:  # a null/empty screen type removes it
+        scheme["screens"].pop(kind, None)
+    scheme["screens"].update(checked)
     return Reply(204)
 
 
@@ -708,10 +694,8 @@ def delete_screen_scheme(ctx: Ctx) -> Reply:
 
 
 def itss_or_404(site: Site, scheme_id: Any) -> dict[str, Any]:
-    found = site.store.get("issueTypeScreenSchemes", str(scheme_id))
-    if found is None:
-        raise not_found(f"The issue type screen scheme {scheme_id} was not found.")  # plausible wording
-    return found
+    return stored_or_404(site, "issueTypeScreenSchemes", scheme_id,
+                         f"The issue type screen scheme {scheme_id} was not found.")  # plausible wording
 
 
 def _itss_name_taken(site: Site, name: str, own: str | None = None) -> None:
@@ -762,8 +746,8 @@ def list_itss(ctx: Ctx) -> dict[str, Any]:
 
 @handles("POST", "/rest/api/3/issuetypescreenscheme")
 def create_itss(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     _itss_name_taken(ctx.site, name)
     mappings = _check_itss_mappings(ctx.site, body.get("issueTypeMappings"))
     if "default" not in mappings:
@@ -781,13 +765,7 @@ def create_itss(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/issuetypescreenscheme/{issueTypeScreenSchemeId}")
 def update_itss(ctx: Ctx) -> Reply:
     scheme = itss_or_404(ctx.site, ctx.path_params["issueTypeScreenSchemeId"])
-    body = body_dict(ctx)
-    if "name" in body:
-        name = required_text(body, "name", max_len=255)
-        _itss_name_taken(ctx.site, name, scheme["id"])
-        scheme["name"] = name
-    if "description" in body:
-        scheme["description"] = body["description"] or ""
+    apply_name_and_description(ctx.site, scheme, body_of(ctx, BODY_MISSING), _itss_name_taken)
     return Reply(204)
 
 
@@ -818,7 +796,7 @@ def list_itss_mappings(ctx: Ctx) -> dict[str, Any]:
 @handles("PUT", "/rest/api/3/issuetypescreenscheme/{issueTypeScreenSchemeId}/mapping")
 def add_itss_mappings(ctx: Ctx) -> Reply:
     scheme = itss_or_404(ctx.site, ctx.path_params["issueTypeScreenSchemeId"])
-    mappings = _check_itss_mappings(ctx.site, body_dict(ctx).get("issueTypeMappings"))
+    mappings = _check_itss_mappings(ctx.site, body_of(ctx, BODY_MISSING).get("issueTypeMappings"))
     if "default" in mappings:
         raise bad_request("Use the default mapping endpoint to change the default screen scheme.")
     scheme["_mappings"].update(mappings)
@@ -828,7 +806,7 @@ def add_itss_mappings(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/issuetypescreenscheme/{issueTypeScreenSchemeId}/mapping/default")
 def set_itss_default(ctx: Ctx) -> Reply:
     scheme = itss_or_404(ctx.site, ctx.path_params["issueTypeScreenSchemeId"])
-    ss = required_text(body_dict(ctx), "screenSchemeId")
+    ss = required_text(body_of(ctx, BODY_MISSING), "screenSchemeId")
     screen_scheme_or_404(ctx.site, ss)
     scheme["_mappings"]["default"] = str(ss)
     return Reply(204)
@@ -837,7 +815,7 @@ def set_itss_default(ctx: Ctx) -> Reply:
 @handles("POST", "/rest/api/3/issuetypescreenscheme/{issueTypeScreenSchemeId}/mapping/remove")
 def remove_itss_mappings(ctx: Ctx) -> Reply:
     scheme = itss_or_404(ctx.site, ctx.path_params["issueTypeScreenSchemeId"])
-    ids = [str(i) for i in body_dict(ctx).get("issueTypeIds") or []]
+    ids = [str(i) for i in body_of(ctx, BODY_MISSING).get("issueTypeIds") or []]
     if not ids:
         raise bad_request(errors={"issueTypeIds": "The issue type IDs must be provided."})  # plausible
     if "default" in ids:
@@ -877,8 +855,8 @@ def itss_project_list(ctx: Ctx) -> dict[str, Any]:
 
 @handles("PUT", "/rest/api/3/issuetypescreenscheme/project")
 def assign_itss(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    project = project_ref(ctx.site, body.get("projectId", ""))
+    body = body_of(ctx, BODY_MISSING)
+    project = find_project(ctx.site, body.get("projectId", ""))
     if project is None:
         raise bad_request(f"The project {body.get('projectId')} was not found.")  # the spec: 400 here
     scheme = itss_or_404(ctx.site, body.get("issueTypeScreenSchemeId", ""))
@@ -896,7 +874,7 @@ def _put_screen(site: Site, item: dict[str, Any]) -> None:
     site.store.bump("screen", int(item["id"]))
 
 
-@seed_type("screens", exporter=lambda site: [public(s) for s in site.store.values("screens")])
+@seed_type("screens", exporter=lambda site: export_records(site, "screens"))
 def _seed_screens(site: Site, data: list[dict[str, Any]]) -> None:
     for item in data:
         _put_screen(site, item)
@@ -944,8 +922,7 @@ def _seed_tab_fields(site: Site, data: dict[str, list[dict[str, Any]]]) -> None:
                 record["_name"] = item.get("name")  # kept only so an odd capture still round-trips
 
 
-@seed_type("fieldConfigurations", exporter=lambda site: [public(f) for f in site.store.values(
-    "fieldConfigurations")])
+@seed_type("fieldConfigurations", exporter=lambda site: export_records(site, "fieldConfigurations"))
 def _seed_field_configurations(site: Site, data: list[dict[str, Any]]) -> None:
     for item in data:
         site.store.put("fieldConfigurations", item["id"], dict(item))
@@ -966,8 +943,7 @@ def _seed_field_configuration_items(site: Site, data: dict[str, list[dict[str, A
             _put_item(site, fc["id"], dict(item))
 
 
-@seed_type("fieldConfigurationSchemes", exporter=lambda site: [
-    public(s) for s in site.store.values("fieldConfigurationSchemes")])
+@seed_type("fieldConfigurationSchemes", exporter=lambda site: export_records(site, "fieldConfigurationSchemes"))
 def _seed_fcs(site: Site, data: list[dict[str, Any]]) -> None:
     for item in data:
         site.store.put("fieldConfigurationSchemes", str(item["id"]), {**item, "_mappings": {}})
@@ -990,22 +966,21 @@ def _seed_fcs_mappings(site: Site, data: list[dict[str, Any]]) -> None:
 
 
 def _seed_ref_issue_type(site: Site, type_id: Any) -> None:
-    if str(type_id) != "default" and issue_type(site, type_id) is None:
+    if str(type_id) != "default" and find_issue_type(site, type_id) is None:
         raise SeedRefError(f"seed names unknown issue type {type_id!r}")
 
 
-@seed_type("screenSchemes", exporter=lambda site: [public(s) for s in site.store.values("screenSchemes")],
+@seed_type("screenSchemes", exporter=lambda site: export_records(site, "screenSchemes"),
            after=("screens",))
 def _seed_screen_schemes(site: Site, data: list[dict[str, Any]]) -> None:
     for item in data:
         for screen_id in (item.get("screens") or {}).values():
             _seed_screen(site, screen_id)
-        site.store.put("screenSchemes", item["id"], dict(item))
+        site.store.put("screenSchemes", item["id"], copy.deepcopy(item))  # nested "screens" too
         site.store.bump("screenScheme", int(item["id"]))
 
 
-@seed_type("issueTypeScreenSchemes", exporter=lambda site: [
-    public(s) for s in site.store.values("issueTypeScreenSchemes")])
+@seed_type("issueTypeScreenSchemes", exporter=lambda site: export_records(site, "issueTypeScreenSchemes"))
 def _seed_itss(site: Site, data: list[dict[str, Any]]) -> None:
     for item in data:
         old = site.store.get("issueTypeScreenSchemes", str(item["id"]))
@@ -1063,7 +1038,7 @@ def _seed_project_itss(site: Site, data: list[dict[str, Any]]) -> None:
 def _seed_projects(site: Site, ids: list[Any]) -> list[dict[str, Any]]:
     out = []
     for pid in ids:
-        project = project_ref(site, pid)
+        project = find_project(site, pid)
         if project is None:
             raise SeedRefError(f"project association names unknown project {pid!r}")
         out.append(project)

@@ -7,8 +7,18 @@ from typing import Any
 from ..paging import page_bean
 from ..registry import Ctx, JiraError, Reply, bad_request, handles, not_found, seed_type, site_defaults
 from ..site import Site
-from .fields import SeedRefError, as_int, body_dict, order_by, project_ref, required_text
-from .schemes import group_ref, role_ref, user_ref
+from ._common import (
+    BODY_MISSING,
+    SeedRefError,
+    as_int,
+    body_of,
+    find_project,
+    order_by,
+    public,
+    required_text,
+    stored_or_404,
+)
+from .schemes import find_user, group_ref, role_ref
 
 # The account a Connect app acts as when a call carries no user; sites may set their own in ``site.extra``.
 DEFAULT_APP_ACCOUNT = "557058:0f1ad1f8-2a4c-4e5a-9d67-app000000001"
@@ -38,7 +48,7 @@ def acting_account(ctx: Ctx) -> str:
 
 
 def user_view(site: Site, account_id: str) -> dict[str, Any]:
-    user = user_ref(site, account_id) or {}
+    user = find_user(site, account_id) or {}
     return {
         "accountId": account_id,
         "displayName": user.get("displayName", "App user" if user == {} else ""),
@@ -47,7 +57,7 @@ def user_view(site: Site, account_id: str) -> dict[str, Any]:
 
 
 def _known_account(site: Site, account_id: str) -> bool:
-    return user_ref(site, account_id) is not None or account_id in (
+    return find_user(site, account_id) is not None or account_id in (
         site.extra.get("appAccountId"),
         DEFAULT_APP_ACCOUNT,
     )
@@ -82,7 +92,7 @@ def check_share(site: Site, item: Any, *, input_bean: bool = False) -> dict[str,
         pid = (item.get("project") or {}).get("id") or item.get("projectId")
         if pid is None:
             raise bad_request("The project ID must be specified for a project share permission.")
-        project = project_ref(site, pid)
+        project = find_project(site, pid)
         if project is None:
             raise bad_request(f"Project '{pid}' does not exist.")  # plausible wording
         out["project"] = _project_brief(project)
@@ -94,7 +104,7 @@ def check_share(site: Site, item: Any, *, input_bean: bool = False) -> dict[str,
             out["role"] = {"id": role["id"], "name": role["name"]}
     elif kind == "user":
         account = (item.get("user") or {}).get("accountId") or item.get("accountId")
-        if not account or user_ref(site, account) is None:
+        if not account or find_user(site, account) is None:
             raise bad_request(f"User '{account}' does not exist.")  # plausible wording
         out["user"] = user_view(site, account)
     elif kind in ("global", "authenticated", "loggedin"):
@@ -116,6 +126,15 @@ def _shares(site: Site, items: Any, key: str) -> list[dict[str, Any]]:
 
 def _with_ids(site: Site, shares: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"id": site.store.next_id("sharePermission"), **s} for s in shares]
+
+
+def _shared_with(shares: list[dict[str, Any]], group: str | None, project: str | None) -> bool:
+    """Whether ``shares`` include the group (name or id) and the project (id) a search asks for, if it does."""
+    if group and not any(
+        group in ((s.get("group") or {}).get("name"), (s.get("group") or {}).get("groupId")) for s in shares
+    ):
+        return False
+    return not project or any((s.get("project") or {}).get("id") == str(project) for s in shares)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -223,14 +242,8 @@ def search_filters(ctx: Ctx) -> dict[str, Any]:
             continue
         if account and record["_owner"] != account:
             continue
-        shares = record["sharePermissions"]
-        if group and not any(
-            group in ((s.get("group") or {}).get("name"), (s.get("group") or {}).get("groupId")) for s in shares
-        ):
-            continue
-        if project and not any((s.get("project") or {}).get("id") == str(project) for s in shares):
-            continue
-        items.append(record)
+        if _shared_with(record["sharePermissions"], group, project):
+            items.append(record)
     items = order_by(
         items,
         ctx.arg("orderBy"),
@@ -253,8 +266,8 @@ def get_filter(ctx: Ctx) -> dict[str, Any]:
 
 @handles("POST", "/rest/api/3/filter")
 def create_filter(ctx: Ctx) -> dict[str, Any]:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255, label="filter name")
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, label="filter name", strip=True)
     owner = acting_account(ctx)
     _filter_name_taken(ctx.site, owner, name)
     shares = _shares(ctx.site, body.get("sharePermissions"), "sharePermissions")
@@ -279,8 +292,8 @@ def create_filter(ctx: Ctx) -> dict[str, Any]:
 @handles("PUT", "/rest/api/3/filter/{id}")
 def update_filter(ctx: Ctx) -> dict[str, Any]:
     record = filter_or_400(ctx.site, ctx.path_params["id"])
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255, label="filter name")
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, label="filter name", strip=True)
     _filter_name_taken(ctx.site, record["_owner"], name, record["id"])
     shares = _shares(ctx.site, body["sharePermissions"], "sharePermissions") if "sharePermissions" in body else None
     edits = _shares(ctx.site, body["editPermissions"], "editPermissions") if "editPermissions" in body else None
@@ -308,7 +321,7 @@ def delete_filter(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/filter/{id}/owner")
 def change_filter_owner(ctx: Ctx) -> Reply:
     record = filter_or_400(ctx.site, ctx.path_params["id"])
-    account = required_text(body_dict(ctx), "accountId")
+    account = required_text(body_of(ctx, BODY_MISSING), "accountId")
     if not _known_account(ctx.site, account):
         raise not_found(f"The user with account ID '{account}' does not exist.")  # plausible wording
     try:
@@ -332,7 +345,7 @@ def add_filter_share(ctx: Ctx) -> Reply:
     record = ctx.site.store.get("filters", ctx.path_params["id"])
     if record is None:
         raise not_found(FILTER_NOT_FOUND)
-    share = check_share(ctx.site, body_dict(ctx), input_bean=True)
+    share = check_share(ctx.site, body_of(ctx, BODY_MISSING), input_bean=True)
     rights = share.pop("_rights", 1)
     target = record["editPermissions"] if rights in (3,) else record["sharePermissions"]
     if any({k: v for k, v in s.items() if k != "id"} == share for s in target):
@@ -400,10 +413,8 @@ def _install_system_dashboard(site: Site) -> None:
 
 
 def dashboard_or_404(site: Site, dashboard_id: Any) -> dict[str, Any]:
-    found = site.store.get("dashboards", str(dashboard_id))
-    if found is None:
-        raise not_found(f"The dashboard with id '{dashboard_id}' does not exist.")  # plausible wording
-    return found
+    return stored_or_404(site, "dashboards", dashboard_id,
+                         f"The dashboard with id '{dashboard_id}' does not exist.")  # plausible wording
 
 
 def dashboard_view(site: Site, record: dict[str, Any]) -> dict[str, Any]:
@@ -423,8 +434,8 @@ def _editable_dashboard(site: Site, dashboard_id: Any) -> dict[str, Any]:
 
 
 def _dashboard_body(ctx: Ctx, owner: str, own: str | None) -> dict[str, Any]:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     for key in ("sharePermissions", "editPermissions"):
         if not isinstance(body.get(key), list):
             raise bad_request(errors={key: f"The {key} must be provided."})  # the spec makes both required
@@ -473,16 +484,10 @@ def search_dashboards(ctx: Ctx) -> dict[str, Any]:
     project = ctx.arg("projectId")
     items = []
     for record in ctx.site.store.values("dashboards"):
-        shares = record["sharePermissions"]
         if (name and name not in record["name"].casefold()) or (account and record.get("_owner") != account):
             continue
-        if group and not any(
-            group in ((s.get("group") or {}).get("name"), (s.get("group") or {}).get("groupId")) for s in shares
-        ):
-            continue
-        if project and not any((s.get("project") or {}).get("id") == str(project) for s in shares):
-            continue
-        items.append(record)
+        if _shared_with(record["sharePermissions"], group, project):
+            items.append(record)
     items = order_by(
         items,
         ctx.arg("orderBy"),
@@ -573,10 +578,6 @@ def _add_gadget(site: Site, dashboard_id: str, body: dict[str, Any]) -> dict[str
     return site.store.put("gadgets", gid, record)
 
 
-def _gadget_view(gadget: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in gadget.items() if not k.startswith("_")}
-
-
 @handles("GET", "/rest/api/3/dashboard/{dashboardId}/gadget")
 def list_gadgets(ctx: Ctx) -> dict[str, Any]:
     dashboard = dashboard_or_404(ctx.site, ctx.path_params["dashboardId"])
@@ -584,7 +585,7 @@ def list_gadgets(ctx: Ctx) -> dict[str, Any]:
     ids = {as_int(i, "gadget ID") for i in ctx.list_arg("gadgetId")}
     return {
         "gadgets": [
-            _gadget_view(g)
+            public(g)
             for g in gadgets_of(ctx.site, dashboard["id"])
             if (not modules or g.get("moduleKey") in modules)
             and (not uris or g.get("uri") in uris)
@@ -596,10 +597,10 @@ def list_gadgets(ctx: Ctx) -> dict[str, Any]:
 @handles("POST", "/rest/api/3/dashboard/{dashboardId}/gadget")
 def add_gadget(ctx: Ctx) -> dict[str, Any]:
     dashboard = _editable_dashboard(ctx.site, ctx.path_params["dashboardId"])
-    body = body_dict(ctx)
+    body = body_of(ctx, BODY_MISSING)
     if bool(body.get("moduleKey")) == bool(body.get("uri")):
         raise bad_request("Either the module key or the URI of the gadget must be provided, not both.")  # plausible
-    return _gadget_view(_add_gadget(ctx.site, dashboard["id"], body))
+    return public(_add_gadget(ctx.site, dashboard["id"], body))
 
 
 def _gadget_or_404(ctx: Ctx) -> dict[str, Any]:
@@ -613,7 +614,7 @@ def _gadget_or_404(ctx: Ctx) -> dict[str, Any]:
 @handles("PUT", "/rest/api/3/dashboard/{dashboardId}/gadget/{gadgetId}")
 def update_gadget(ctx: Ctx) -> Reply:
     gadget = _gadget_or_404(ctx)
-    body = body_dict(ctx)
+    body = body_of(ctx, BODY_MISSING)
     color = _check_color(body["color"]) if "color" in body else None
     position = (
         _check_position(ctx.site, gadget["_dashboardId"], body["position"], gadget["id"])
@@ -644,10 +645,7 @@ RANK_FIELD = 10019
 
 
 def board_or_404(site: Site, board_id: Any) -> dict[str, Any]:
-    found = site.store.get("boards", str(board_id))
-    if found is None:
-        raise not_found(BOARD_NOT_FOUND)
-    return found
+    return stored_or_404(site, "boards", board_id, BOARD_NOT_FOUND)
 
 
 def board_view(site: Site, board: dict[str, Any]) -> dict[str, Any]:
@@ -743,7 +741,7 @@ def board_configuration(site: Site, board: dict[str, Any]) -> dict[str, Any]:
 def list_boards(ctx: Ctx) -> dict[str, Any]:
     types = set(ctx.list_arg("type"))
     name = (ctx.arg("name") or "").casefold()
-    project = project_ref(ctx.site, ctx.arg("projectKeyOrId")) if ctx.arg("projectKeyOrId") else None
+    project = find_project(ctx.site, ctx.arg("projectKeyOrId")) if ctx.arg("projectKeyOrId") else None
     if ctx.arg("projectKeyOrId") and project is None:
         raise bad_request(f"No project could be found with key or id '{ctx.arg('projectKeyOrId')}'.")  # plausible
     filter_id = ctx.arg("filterId")
@@ -787,8 +785,8 @@ def get_board_configuration(ctx: Ctx) -> dict[str, Any]:
 
 @handles("POST", "/rest/agile/1.0/board")
 def create_board(ctx: Ctx) -> Reply:
-    body = body_dict(ctx)
-    name = required_text(body, "name", max_len=255)
+    body = body_of(ctx, BODY_MISSING)
+    name = required_text(body, "name", max_len=255, strip=True)
     if body.get("type") not in BOARD_TYPES:
         raise bad_request(errors={"type": "Board type must be one of: scrum, kanban."})  # plausible wording
     if body.get("filterId") is None:
@@ -800,7 +798,7 @@ def create_board(ctx: Ctx) -> Reply:
     if location:
         if location.get("type") != "project":
             raise bad_request("Only project locations are supported for new boards.")  # plausible wording
-        project = project_ref(ctx.site, location.get("projectKeyOrId", ""))
+        project = find_project(ctx.site, location.get("projectKeyOrId", ""))
         if project is None:
             raise bad_request(f"No project could be found with key or id '{location.get('projectKeyOrId')}'.")
         board["location"] = _location(ctx.site, project)
@@ -887,7 +885,7 @@ def _seed_dashboards(site: Site, data: list[dict[str, Any]]) -> None:
 @seed_type(
     "dashboardGadgets",
     exporter=lambda site: {
-        d["id"]: [_gadget_view(g) for g in gadgets_of(site, d["id"])] for d in site.store.values("dashboards")
+        d["id"]: [public(g) for g in gadgets_of(site, d["id"])] for d in site.store.values("dashboards")
     },
     after=("dashboards",),
 )
@@ -912,7 +910,7 @@ def _seed_boards(site: Site, data: list[dict[str, Any]]) -> None:
     """Seed: `GET /rest/agile/1.0/board` values; each needs its `boardConfigurations` entry for the filter."""
     for item in data:
         location = item.get("location")
-        if location and project_ref(site, location.get("projectId")) is None:
+        if location and find_project(site, location.get("projectId")) is None:
             raise SeedRefError(f"board {item['name']!r} names unknown project {location.get('projectId')!r}")
         old = site.store.get("boards", str(item["id"])) or {}
         config = old.get("_config") or _default_config(site, item["type"])

@@ -8,31 +8,26 @@ from typing import Any
 from ..paging import page_bean
 from ..registry import Ctx, JiraError, Reply, bad_request, handles, not_found, seed_type, site_defaults
 from ..site import Site
-from .basics import (
+from ._common import (
     API,
     api_url,
     body_of,
     bump,
-    issue_type,
+    export_records,
     move_in_order,
+    projects_using,
     public,
-    require_text,
+    required_text,
+    scheme_of,
+    set_scheme,
+    stored_or_404,
 )
+from .basics import issue_type
 
 DEFAULT_ISSUE_TYPE_SCHEME = "10000"
 DEFAULT_PRIORITY_SCHEME = "1"
 
 # --------------------------------------------------------------------------- shared with projects
-
-
-def projects_using(site: Site, kind: str, scheme_id: str | None) -> list[dict[str, Any]]:
-    """Projects assigned ``scheme_id`` of ``kind`` (``None`` = the default scheme, i.e. no explicit one)."""
-    out = []
-    for project in site.store.values("projects"):
-        assigned = (project.get("_schemes") or {}).get(kind)
-        if (str(assigned) if assigned is not None else None) == scheme_id:
-            out.append(project)
-    return out
 
 
 def _project(site: Site, project_id: Any) -> dict[str, Any] | None:
@@ -53,15 +48,12 @@ def _type_ids(site: Site, scheme: dict[str, Any]) -> list[str]:
 
 def issue_type_scheme(site: Site, sid: Any) -> dict[str, Any]:
     """The stored issue type scheme ``sid``; 404 in Jira's words otherwise."""
-    record = site.store.get("issueTypeSchemes", str(sid))
-    if record is None:
-        raise not_found("The issue type scheme was not found.")  # Jira's wording
-    return record
+    return stored_or_404(site, "issueTypeSchemes", sid, "The issue type scheme was not found.")  # Jira's wording
 
 
 def issue_type_ids_for_project(site: Site, project: dict[str, Any]) -> list[str]:
     """The issue type ids a project offers (from its issue type scheme)."""
-    sid = (project.get("_schemes") or {}).get("issueTypeScheme") or DEFAULT_ISSUE_TYPE_SCHEME
+    sid = scheme_of(project, "issueTypeScheme") or DEFAULT_ISSUE_TYPE_SCHEME
     return _type_ids(site, issue_type_scheme(site, sid))
 
 
@@ -129,7 +121,7 @@ def issue_type_schemes_for_projects(ctx: Ctx) -> dict[str, Any]:
         project = _project(ctx.site, pid)
         if project is None:
             continue  # unknown projects are ignored, as Jira does
-        sid = (project.get("_schemes") or {}).get("issueTypeScheme") or DEFAULT_ISSUE_TYPE_SCHEME
+        sid = scheme_of(project, "issueTypeScheme") or DEFAULT_ISSUE_TYPE_SCHEME
         by_scheme.setdefault(str(sid), []).append(project["id"])
     rows = [{"issueTypeScheme": public(issue_type_scheme(ctx.site, sid)), "projectIds": pids}
             for sid, pids in by_scheme.items()]
@@ -162,7 +154,7 @@ def _refuse_default_its(record: dict[str, Any], message: str) -> None:
 @handles("POST", f"{API}/issuetypescheme")
 def create_issue_type_scheme(ctx: Ctx) -> Reply:
     body = body_of(ctx)
-    name = require_text(body, "name", "The name of the issue type scheme has to be provided.", max_len=255)
+    name = required_text(body, "name", "The name of the issue type scheme has to be provided.", max_len=255, strip=True)
     ids = _check_type_ids(ctx.site, body.get("issueTypeIds"))
     default = body.get("defaultIssueTypeId")
     if default is not None and str(default) not in ids:
@@ -185,7 +177,8 @@ def update_issue_type_scheme(ctx: Ctx) -> Reply:
     record = issue_type_scheme(ctx.site, ctx.path_params["issueTypeSchemeId"])
     body = body_of(ctx)
     if "name" in body:
-        name = require_text(body, "name", "The name of the issue type scheme has to be provided.", max_len=255)
+        name = required_text(body, "name", "The name of the issue type scheme has to be provided.", max_len=255,
+                             strip=True)
         _check_its_name(ctx.site, name, record["id"])
         record["name"] = name
     if "description" in body:
@@ -266,7 +259,7 @@ def assign_issue_type_scheme(ctx: Ctx) -> Reply:
         raise not_found("The project was not found.")  # plausible wording
     if project.get("simplified"):
         raise bad_request("Issue type schemes can only be assigned to classic projects.")  # plausible wording
-    project.setdefault("_schemes", {})["issueTypeScheme"] = None if record.get("isDefault") else record["id"]
+    set_scheme(project, "issueTypeScheme", None if record.get("isDefault") else record["id"])
     return Reply(204)
 
 
@@ -287,7 +280,7 @@ def _check_seed_its(site: Site, item: dict[str, Any]) -> None:
         raise ValueError(f"seed issueTypeSchemes: scheme {item.get('name')!r} names unknown issue type {default}")
 
 
-@seed_type("issueTypeSchemes", exporter=lambda site: [public(r) for r in site.store.values("issueTypeSchemes")],
+@seed_type("issueTypeSchemes", exporter=lambda site: export_records(site, "issueTypeSchemes"),
            after=("issueTypes",))
 def seed_issue_type_schemes(site: Site, data: Any) -> None:
     """Seed value: ``GET /issuetypescheme`` values (replacing the defaults); items come from the mappings."""
@@ -320,10 +313,8 @@ def seed_issue_type_scheme_mappings(site: Site, data: Any) -> None:
 
 def priority_scheme(site: Site, sid: Any) -> dict[str, Any]:
     """The stored priority scheme ``sid``; 404 otherwise."""
-    record = site.store.get("prioritySchemes", str(sid))
-    if record is None:
-        raise not_found(f"The priority scheme with ID {sid} was not found.")  # plausible wording
-    return record
+    return stored_or_404(site, "prioritySchemes", sid,
+                         f"The priority scheme with ID {sid} was not found.")  # plausible wording
 
 
 def _priority_ids(site: Site, scheme: dict[str, Any]) -> list[str]:
@@ -335,7 +326,7 @@ def _priority_ids(site: Site, scheme: dict[str, Any]) -> list[str]:
 
 
 def _scheme_of_project(site: Site, project: dict[str, Any]) -> dict[str, Any]:
-    sid = (project.get("_schemes") or {}).get("priorityScheme") or DEFAULT_PRIORITY_SCHEME
+    sid = scheme_of(project, "priorityScheme") or DEFAULT_PRIORITY_SCHEME
     return priority_scheme(site, sid)
 
 
@@ -437,13 +428,13 @@ def _check_ps_name(site: Site, name: str, own_id: str | None) -> None:
 
 
 def _assign_priority_scheme(site: Site, project: dict[str, Any], scheme: dict[str, Any]) -> None:
-    project.setdefault("_schemes", {})["priorityScheme"] = None if scheme.get("default") else scheme["id"]
+    set_scheme(project, "priorityScheme", None if scheme.get("default") else scheme["id"])
 
 
 @handles("POST", f"{API}/priorityscheme")
 def create_priority_scheme(ctx: Ctx) -> Reply:
     body = body_of(ctx)
-    name = require_text(body, "name", "The name of the priority scheme must be provided.", max_len=255)
+    name = required_text(body, "name", "The name of the priority scheme must be provided.", max_len=255, strip=True)
     ids = _check_priority_ids(ctx.site, body.get("priorityIds"))
     default = body.get("defaultPriorityId")
     if default is None or str(default) not in ids:
@@ -490,7 +481,7 @@ def update_priority_scheme(ctx: Ctx) -> Reply:
     add_proj = _check_project_ids(ctx.site, _change_ids(projects.get("add"), "projects"))
     remove_proj = _check_project_ids(ctx.site, _change_ids(projects.get("remove"), "projects"))
     if "name" in body:
-        name = require_text(body, "name", "The name of the priority scheme must be provided.", max_len=255)
+        name = required_text(body, "name", "The name of the priority scheme must be provided.", max_len=255, strip=True)
         _check_ps_name(ctx.site, name, record["id"])
         record["name"] = name
     if "description" in body:
@@ -502,7 +493,7 @@ def update_priority_scheme(ctx: Ctx) -> Reply:
         _assign_priority_scheme(ctx.site, project, record)
     for project in remove_proj:
         if _scheme_of_project(ctx.site, project) is record:
-            project.setdefault("_schemes", {})["priorityScheme"] = None
+            set_scheme(project, "priorityScheme", None)
     return Reply(202, {"priorityScheme": _ps_json(ctx.site, record, set())})
 
 
@@ -536,7 +527,7 @@ def _check_seed_ps(site: Site, item: dict[str, Any]) -> None:
         raise ValueError(f"seed prioritySchemes: scheme {item.get('name')!r} names unknown priority {default}")
 
 
-@seed_type("prioritySchemes", exporter=lambda site: [public(r) for r in site.store.values("prioritySchemes")],
+@seed_type("prioritySchemes", exporter=lambda site: export_records(site, "prioritySchemes"),
            after=("priorities",))
 def seed_priority_schemes(site: Site, data: Any) -> None:
     """Seed value: ``GET /priorityscheme`` values (without expand; replacing the defaults)."""

@@ -10,7 +10,19 @@ from typing import Any
 from ..paging import page_bean
 from ..registry import Ctx, JiraError, Reply, bad_request, handles, not_found, seed_type, site_defaults
 from ..site import Site
-from .basics import API, api_url, body_of, bump, check_status_input, create_status, public, require_text
+from ._common import (
+    API,
+    api_url,
+    body_of,
+    export_records,
+    public,
+    required_text,
+    scheme_of,
+    seed_records,
+    set_scheme,
+    stored_or_404,
+)
+from .basics import check_status_input, create_status
 
 JIRA_WORKFLOW = "jira"
 DEFAULT_SCHEME_NAME = "Default Workflow Scheme"
@@ -31,16 +43,11 @@ def _scheme_workflow_names(scheme: dict[str, Any]) -> set[str]:
     return names
 
 
-def _project_scheme_id(project: dict[str, Any]) -> str | None:
-    value = (project.get("_schemes") or {}).get("workflowScheme")
-    return None if value is None else str(value)
-
-
 def active_workflow_names(site: Site) -> set[str]:
     """Workflows used by a project through its workflow scheme (the default scheme uses ``jira``)."""
     names: set[str] = set()
     for project in site.store.values("projects"):
-        sid = _project_scheme_id(project)
+        sid = scheme_of(project, "workflowScheme")
         scheme = site.store.get("workflowSchemes", sid) if sid else None
         names |= _scheme_workflow_names(scheme) if scheme else {JIRA_WORKFLOW}
     return names
@@ -260,10 +267,8 @@ def _statuses_of(site: Site, workflows: list[dict[str, Any]]) -> list[dict[str, 
 
 
 def _workflow(site: Site, entity_id: str) -> dict[str, Any]:
-    record = site.store.get("workflows", entity_id)
-    if record is None:
-        raise not_found(f"Workflow with ID '{entity_id}' not found.")  # plausible wording
-    return record
+    return stored_or_404(site, "workflows", entity_id,
+                         f"Workflow with ID '{entity_id}' not found.")  # plausible wording
 
 
 # --------------------------------------------------------------------------- workflow endpoints
@@ -473,14 +478,12 @@ def _check_seed_workflow(site: Site, item: dict[str, Any]) -> None:
                              f"{layout['statusReference']} (statusReference must be a status id)")
 
 
-@seed_type("workflows", exporter=lambda site: [public(w) for w in site.store.values("workflows")],
+@seed_type("workflows", exporter=lambda site: export_records(site, "workflows"),
            after=("statuses",))
 def seed_workflows(site: Site, data: Any) -> None:
     """Seed value: ``GET /workflows/search?expand=values.transitions`` values (replacing the defaults)."""
     site.store.coll("workflows").clear()
-    for item in data:
-        _check_seed_workflow(site, item)
-        site.store.put("workflows", item["id"], copy.deepcopy(item))
+    seed_records(site, "workflows", data, kind="workflow", check=_check_seed_workflow)
 
 
 # --------------------------------------------------------------------------- workflow schemes
@@ -494,19 +497,16 @@ def _default_scheme_json(site: Site) -> dict[str, Any]:
 
 def workflow_scheme(site: Site, sid: Any) -> dict[str, Any]:
     """The stored workflow scheme ``sid``; 404 in Jira's words otherwise."""
-    record = site.store.get("workflowSchemes", str(sid))
-    if record is None:
-        raise not_found("The workflow scheme was not found.")  # Jira's wording
-    return record
+    return stored_or_404(site, "workflowSchemes", sid, "The workflow scheme was not found.")  # Jira's wording
 
 
 def _is_active(site: Site, scheme: dict[str, Any]) -> bool:
-    return any(_project_scheme_id(p) == str(scheme["id"]) for p in site.store.values("projects"))
+    return any(scheme_of(p, "workflowScheme") == str(scheme["id"]) for p in site.store.values("projects"))
 
 
 def workflow_for_issue_type(site: Site, project: dict[str, Any], type_id: str) -> str:
     """The workflow name a project uses for an issue type."""
-    sid = _project_scheme_id(project)
+    sid = scheme_of(project, "workflowScheme")
     scheme = site.store.get("workflowSchemes", sid) if sid else None
     if scheme is None:
         return JIRA_WORKFLOW
@@ -556,7 +556,7 @@ def get_workflow_scheme(ctx: Ctx) -> dict[str, Any]:
 @handles("POST", f"{API}/workflowscheme")
 def create_workflow_scheme(ctx: Ctx) -> Reply:
     body = body_of(ctx)
-    name = require_text(body, "name", "The workflow scheme name must not be empty.", max_len=255)
+    name = required_text(body, "name", "The workflow scheme name must not be empty.", max_len=255, strip=True)
     _check_scheme_name(ctx.site, name, None)
     _check_mapping_refs(ctx.site, body.get("defaultWorkflow"), body.get("issueTypeMappings"))
     sid = ctx.site.store.next_id("workflowScheme")
@@ -592,7 +592,7 @@ def update_workflow_scheme(ctx: Ctx) -> dict[str, Any]:
     body = body_of(ctx)
     _check_mapping_refs(ctx.site, body.get("defaultWorkflow"), body.get("issueTypeMappings"))
     if "name" in body:
-        name = require_text(body, "name", "The workflow scheme name must not be empty.", max_len=255)
+        name = required_text(body, "name", "The workflow scheme name must not be empty.", max_len=255, strip=True)
         _check_scheme_name(ctx.site, name, str(record["id"]))
     structural = "defaultWorkflow" in body or "issueTypeMappings" in body
     target = _editable_target(ctx, record, body.get("updateDraftIfNeeded")) if structural else record
@@ -781,7 +781,7 @@ def schemes_for_projects(ctx: Ctx) -> dict[str, Any]:
         project = ctx.site.store.get("projects", pid)
         if project is None or project.get("simplified"):
             continue  # unknown and team-managed projects are ignored, as documented
-        groups.setdefault(_project_scheme_id(project), []).append(project["id"])
+        groups.setdefault(scheme_of(project, "workflowScheme"), []).append(project["id"])
     values = []
     for sid, project_ids in groups.items():
         scheme = _default_scheme_json(ctx.site) if sid is None else _scheme_json(ctx.site,
@@ -803,7 +803,7 @@ def assign_workflow_scheme(ctx: Ctx) -> Reply:
     sid = body.get("workflowSchemeId")
     if sid is not None:
         workflow_scheme(ctx.site, sid)
-    project.setdefault("_schemes", {})["workflowScheme"] = None if sid is None else str(sid)
+    set_scheme(project, "workflowScheme", None if sid is None else str(sid))
     return Reply(204)
 
 
@@ -817,14 +817,11 @@ def _check_seed_scheme(site: Site, item: dict[str, Any]) -> None:
         raise ValueError(f"seed workflowSchemes: scheme {item.get('name')!r} names unknown issue types {types}")
 
 
-@seed_type("workflowSchemes", exporter=lambda site: [public(s) for s in site.store.values("workflowSchemes")],
+@seed_type("workflowSchemes", exporter=lambda site: export_records(site, "workflowSchemes"),
            after=("workflows", "issueTypes"))
 def seed_workflow_schemes(site: Site, data: Any) -> None:
     """Seed value: ``GET /workflowscheme`` values."""
-    for item in data:
-        _check_seed_scheme(site, item)
-        site.store.put("workflowSchemes", item["id"], copy.deepcopy(item))
-        bump(site, "workflowScheme", item["id"])
+    seed_records(site, "workflowSchemes", data, kind="workflowScheme", check=_check_seed_scheme)
 
 
 # --------------------------------------------------------------------------- a brand-new site
