@@ -14,8 +14,10 @@ log = logging.getLogger(__name__)
 
 
 def _wants_html() -> bool:
-    return request.method == "GET" and request.accept_mimetypes.accept_html and \
-        "/api/" not in request.path and not request.path.startswith("/forge/")
+    """A person's browser (page load or form post) gets a page; fetch() and API clients get JSON."""
+    if "/api/" in request.path or request.path.startswith("/forge/"):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
 
 def register_error_handlers(app: Flask) -> None:

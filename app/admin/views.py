@@ -1,8 +1,16 @@
-"""The Disaster recovery connections page (views stay thin over the domain services)."""
+"""The Disaster recovery connections page and its POST actions (views stay thin over the domain services).
+
+Every action is a POST carrying the context token (form field ``jwt``) from a user Jira confirms is an admin.
+After an action the browser is redirected (303) back to the page with a fresh context token, since iframes can't
+keep cookies; messages travel as short codes mapped to fixed texts, never as echoed input. The one exception is
+a newly issued token, rendered directly (``no-store``) because it must be shown exactly once.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..connect.auth import (
@@ -12,16 +20,198 @@ from ..connect.auth import (
     mint_context_token,
     page_jwt_required,
 )
+from ..recovery import audit
+from ..recovery import connections as rc
+from ..recovery.connections import Action, ConnectionState, RecoveryError, Side
+from .sections import sections_for
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+_URL_HINT = ("Enter only the site's address, for example https://your-site.atlassian.net "
+             "(no user name, page path or query).")
+_FORMAT_HINT = "That isn't a complete recovery token: copy all of it, from JDR1- to the end."
+
+# Fixed texts for the codes a redirect may carry: (kind, text).
+NOTICES: dict[str, tuple[str, str]] = {
+    "activated": ("success", "Connection activated. This site can now read the source site's backups."),
+    "released-reusable": ("success", "Connection released. The token can be used again to activate a destination."),
+    "released-retired": ("success", "Connection released. The token no longer works: generate a new one "
+                                    "before activating a destination."),
+    "deactivated": ("success", "Connection deactivated. The source's data can no longer be recovered through it."),
+    "activation-refused": ("error", rc.ACTIVATION_REFUSED_TEXT),
+    "invalid-token": ("error", _FORMAT_HINT),
+    "invalid-url": ("error", _URL_HINT),
+    "not-found": ("error", rc.ConnectionNotFound().message),
+    "token-stored": ("info", "The token is no longer shown anywhere. If it is lost, reset it."),
+}
+
+ACTION_LABELS = {
+    "generate": "Generate token", "refresh": "Refresh token", "reset": "Reset token",
+    "activate": "Activate connection", "release": "Release connection", "deactivate": "Deactivate connection",
+}
+
+SOURCE_ACTIONS = {a.value: a for a in (Action.GENERATE, Action.REFRESH, Action.RESET, Action.RELEASE,
+                                       Action.DEACTIVATE)}
+DESTINATION_ACTIONS = {a.value: a for a in (Action.ACTIVATE, Action.RELEASE, Action.DEACTIVATE)}
+
+
+def _notice_from_query() -> tuple[str, str] | None:
+    """The message a redirect asked for, rebuilt from fixed texts and enum values only."""
+    code = request.args.get("notice", "")
+    if code in NOTICES:
+        return NOTICES[code]
+    if code == "refused":
+        try:
+            return "error", rc.refusal_message(Action(request.args.get("action", "")),
+                                                ConnectionState(request.args.get("state", "")))
+        except ValueError:
+            return None
+    if code == "throttled":
+        minutes = request.args.get("minutes", "")
+        if minutes.isdigit() and 0 < int(minutes) <= 24 * 60:
+            return "error", rc.ActivationThrottled(int(minutes)).message
+    return None
+
+
+def _page_context(tenant: Any, context_token: str) -> dict[str, Any]:
+    source_conn = rc.latest_source_connection(tenant)
+    source_state = source_conn.state if source_conn else ConnectionState.NOT_CONNECTED
+    dest_conn = rc.destination_connection(tenant)
+    dest_state = dest_conn.state if dest_conn else ConnectionState.NOT_CONNECTED
+    return {
+        "tenant": tenant,
+        "context_token": context_token,
+        "States": ConnectionState,
+        "source_conn": source_conn,
+        "source_state": source_state,
+        "source_actions": {a.value for a in rc.allowed_actions(Side.SOURCE, source_state)},
+        "dest_conn": dest_conn,
+        "dest_state": dest_state,
+        "dest_actions": {a.value for a in rc.allowed_actions(Side.DESTINATION, dest_state)},
+        "active_source": rc.active_source_for(tenant),
+        "audit_entries": audit.entries_for(tenant.id),
+        "action_labels": ACTION_LABELS,
+        "sections": sections_for(tenant),
+    }
+
+
+def _render(status: int = 200, **extra: Any) -> ResponseReturnValue:
+    ctx = current()
+    token = mint_context_token(ctx)
+    html = render_template("admin/recovery.html", **_page_context(ctx.tenant, token), **extra)
+    response = make_response(html, status)
+    # The page carries a context token (and maybe a recovery token): keep it out of caches and referrers.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _back(notice: str, **params: Any) -> ResponseReturnValue:
+    """Post/redirect/get: back to the page with a fresh context token (the iframe has no cookies)."""
+    token = mint_context_token(current())
+    return redirect(url_for("admin.recovery_view", jwt=token, notice=notice, **params), 303)
+
+
+def _refused(err: RecoveryError) -> ResponseReturnValue:
+    if isinstance(err, rc.TransitionRefused):
+        return _back("refused", action=err.action.value, state=err.state.value)
+    if isinstance(err, rc.ActivationThrottled):
+        return _back("throttled", minutes=err.retry_minutes)
+    if isinstance(err, rc.ActivationRefused):
+        return _back("activation-refused")
+    if isinstance(err, rc.ConnectionNotFound):
+        return _back("not-found")
+    if isinstance(err, rc.InvalidActivationInput):
+        return _back("invalid-token" if err.field == "token" else "invalid-url")
+    return _back("not-found")
+
+
+def _connection_id() -> int | None:
+    """The form's connection id: untrusted; the domain checks it belongs to this tenant and side."""
+    raw = request.form.get("connection", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        abort(400)
+    return int(raw)
 
 
 @bp.get("/recovery")
 @page_jwt_required
 @admin_required
 def recovery_page() -> ResponseReturnValue:
+    return _render()
+
+
+@bp.get("/recovery/view")
+@context_jwt_required
+@admin_required
+def recovery_view() -> ResponseReturnValue:
+    """The page again after an action (reached by redirect, authenticated by the fresh context token)."""
+    return _render(notice=_notice_from_query())
+
+
+@bp.post("/recovery/source/<action>")
+@context_jwt_required
+@admin_required
+def source_action(action: str) -> ResponseReturnValue:
+    act = SOURCE_ACTIONS.get(action) or abort(404)
     ctx = current()
-    return render_template("admin/recovery.html", tenant=ctx.tenant, context_token=mint_context_token(ctx))
+    tenant, account, conn_id = ctx.tenant, ctx.account_id, _connection_id()
+    if act in (Action.RELEASE, Action.DEACTIVATE) and request.form.get("confirmed") != "yes":
+        return _confirm("source", act, conn_id)
+    try:
+        if act is Action.GENERATE:
+            issued = rc.generate_token(tenant, account)
+        elif act is Action.REFRESH:
+            issued = rc.refresh_token(tenant, account, conn_id)
+        elif act is Action.RESET:
+            issued = rc.reset_token(tenant, account, conn_id)
+        elif act is Action.RELEASE:
+            return _release(Side.SOURCE, conn_id)
+        else:
+            rc.deactivate(tenant, Side.SOURCE, account, conn_id)
+            return _back("deactivated")
+    except RecoveryError as err:
+        return _refused(err)
+    # Shown once, in this response only; the redirect that follows "I've stored it" no longer has it.
+    return _render(revealed_token=issued.token, revealed_action=act.value)
+
+
+@bp.post("/recovery/destination/<action>")
+@context_jwt_required
+@admin_required
+def destination_action(action: str) -> ResponseReturnValue:
+    act = DESTINATION_ACTIONS.get(action) or abort(404)
+    ctx = current()
+    conn_id = _connection_id()
+    if act in (Action.RELEASE, Action.DEACTIVATE) and request.form.get("confirmed") != "yes":
+        return _confirm("destination", act, conn_id)
+    try:
+        if act is Action.ACTIVATE:
+            rc.activate(ctx.tenant, ctx.account_id, request.form.get("token", ""),
+                        request.form.get("base_url", ""))
+            return _back("activated")
+        if act is Action.RELEASE:
+            return _release(Side.DESTINATION, conn_id)
+        rc.deactivate(ctx.tenant, Side.DESTINATION, ctx.account_id, conn_id)
+        return _back("deactivated")
+    except RecoveryError as err:
+        return _refused(err)
+
+
+def _release(side: Side, conn_id: int | None) -> ResponseReturnValue:
+    choice = request.form.get("reusable")
+    if choice not in ("yes", "no"):
+        abort(400)
+    ctx = current()
+    rc.release(ctx.tenant, side, ctx.account_id, conn_id, reusable=choice == "yes")
+    return _back("released-reusable" if choice == "yes" else "released-retired")
+
+
+def _confirm(side: str, action: Action, conn_id: int | None) -> ResponseReturnValue:
+    """The server-side confirmation step (works without JavaScript)."""
+    return _render(confirm={"side": side, "action": action.value, "connection": conn_id})
 
 
 @bp.get("/api/session")

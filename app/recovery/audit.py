@@ -1,0 +1,84 @@
+"""The per-tenant audit log of disaster-recovery connection actions: who, what, when, outcome, which side.
+
+Entries are never deleted with a connection (deactivation keeps them); they go only with the tenant itself when
+its retention period ends. Details carry precise refusal reasons for admins, never a token or secret.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..connect.tenants import utcnow
+from ..extensions import db
+
+SUCCEEDED = "succeeded"
+NOT_ALLOWED = "not_allowed"  # the state machine refused the action in the current state
+REFUSED = "refused"  # counted by the activation throttle when the action is an activation
+INVALID = "invalid"  # malformed input (token or URL shape): says nothing about real tokens, not throttled
+THROTTLED = "throttled"
+
+OUTCOME_LABELS = {SUCCEEDED: "Succeeded", NOT_ALLOWED: "Not allowed", REFUSED: "Refused",
+                  INVALID: "Invalid input", THROTTLED: "Throttled"}
+SIDE_LABELS = {"source": "Source", "destination": "Destination"}
+
+
+class AuditEntry(db.Model):
+    """One thing an admin (or a stranger, for refused activations) did to a connection of this tenant."""
+
+    __tablename__ = "recovery_audit_log"
+    __table_args__ = (Index("ix_recovery_audit_tenant_time", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # Plain id, no foreign key: the entry outlives anything that happens to the connection row.
+    connection_id: Mapped[int | None] = mapped_column(default=None)
+    side: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+    @property
+    def side_label(self) -> str:
+        return SIDE_LABELS.get(self.side, self.side)
+
+
+def record(tenant_id: int, *, side: str, action: str, outcome: str, account_id: str | None, detail: str = "",
+           connection_id: int | None = None, now: datetime | None = None) -> AuditEntry:
+    """Add an entry to the session; the caller commits it with (or instead of) the change it describes."""
+    entry = AuditEntry(tenant_id=tenant_id, side=side, action=action, outcome=outcome, account_id=account_id,
+                       detail=detail[:500], connection_id=connection_id, created_at=now or utcnow())
+    db.session.add(entry)
+    return entry
+
+
+def entries_for(tenant_id: int, limit: int = 50) -> list[AuditEntry]:
+    """The tenant's newest entries first."""
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.tenant_id == tenant_id)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)))
+
+
+def count_since(tenant_id: int, *, side: str, action: str, outcome: str, since: datetime) -> int:
+    """How many matching entries the tenant has since ``since`` (the activation throttle's counter)."""
+    return db.session.scalar(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.tenant_id == tenant_id, AuditEntry.side == side, AuditEntry.action == action,
+            AuditEntry.outcome == outcome, AuditEntry.created_at >= since)) or 0
+
+
+def oldest_since(tenant_id: int, *, side: str, action: str, outcome: str, since: datetime) -> datetime | None:
+    """The earliest matching entry since ``since`` (tells when the throttle window frees a slot)."""
+    return db.session.scalar(
+        select(func.min(AuditEntry.created_at)).where(
+            AuditEntry.tenant_id == tenant_id, AuditEntry.side == side, AuditEntry.action == action,
+            AuditEntry.outcome == outcome, AuditEntry.created_at >= since))
+

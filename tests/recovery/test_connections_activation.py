@@ -1,0 +1,222 @@
+"""Can a destination activate a source's token with only our database, is every refusal the same to the attempting
+site (with the precise reason in the audit log), are strangers throttled without locking the real connection, and
+does exactly one of two concurrent activations win?"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from app.connect import tenants as tenant_store
+from app.extensions import db
+from app.recovery import audit
+from app.recovery import connections as rc
+from app.recovery.connections import ConnectionState, RecoveryConnection, Side
+from tests.recovery.test_connections import ADMIN, DEST_ADMIN, SOURCE_URL, make_tenant
+
+St = ConnectionState
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def source(ctx):
+    return make_tenant("source", old_urls=("https://old-name.atlassian.net",))
+
+
+@pytest.fixture
+def dest(ctx):
+    return make_tenant("dest")
+
+
+@pytest.mark.parametrize("typed_url", ["https://source.atlassian.net", "source.atlassian.net/jira/",
+                                       "HTTPS://Source.Atlassian.Net:443", "https://old-name.atlassian.net"])
+def test_activation_accepts_any_form_of_the_sources_current_or_former_address(source, dest, typed_url) -> None:
+    issued = rc.generate_token(source, ADMIN)
+    conn = rc.activate(dest, DEST_ADMIN, f"\n  {issued.token.lower()}  \n", typed_url)
+    assert conn.state is St.ACTIVE and conn.activated_by == DEST_ADMIN
+    assert rc.active_source_for(dest).id == source.id
+
+
+def test_activation_works_while_the_source_site_is_uninstalled(source, dest) -> None:
+    issued = rc.generate_token(source, ADMIN)
+    tenant_store.mark_uninstalled(source)
+    rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
+    assert rc.active_source_for(dest).id == source.id
+
+
+def _wrong_inputs(issued: rc.IssuedToken, source) -> dict[str, tuple[str, str, str]]:
+    token = issued.token
+    secret_flipped = token[:-1] + ("0" if token[-1] != "0" else "1")
+    lookup_flipped = token[:5] + ("0" if token[5] != "0" else "1") + token[6:]
+    return {
+        "unknown token": (lookup_flipped, SOURCE_URL, "No such token"),
+        "wrong secret": (secret_flipped, SOURCE_URL, "secret part is wrong"),
+        "wrong site": (token, "https://someone-else.atlassian.net", "isn't the token's source site"),
+    }
+
+
+@pytest.mark.parametrize("case", ["unknown token", "wrong secret", "wrong site"])
+def test_every_wrong_input_gets_the_same_refusal_and_the_audit_log_the_reason(source, dest, case) -> None:
+    issued = rc.generate_token(source, ADMIN)
+    token, url, reason = _wrong_inputs(issued, source)[case]
+    with pytest.raises(rc.ActivationRefused) as caught:
+        rc.activate(dest, DEST_ADMIN, token, url)
+    assert str(caught.value) == rc.ACTIVATION_REFUSED_TEXT
+    entry = audit.entries_for(dest.id)[0]
+    assert (entry.side, entry.action, entry.outcome, entry.account_id) == ("destination", "activate", "refused",
+                                                                          DEST_ADMIN)
+    assert reason in entry.detail and entry.connection_id is None
+    assert rc.source_state(source) is St.PENDING
+
+
+@pytest.mark.parametrize("spent", ["refreshed", "released as not reusable", "connection deactivated"])
+def test_spent_tokens_get_the_same_refusal(source, dest, spent) -> None:
+    issued = rc.generate_token(source, ADMIN)
+    if spent == "refreshed":
+        rc.refresh_token(source, ADMIN, issued.connection.id)
+    elif spent == "released as not reusable":
+        rc.activate(make_tenant("first"), DEST_ADMIN, issued.token, SOURCE_URL)
+        rc.release(source, Side.SOURCE, ADMIN, issued.connection.id, reusable=False)
+    else:
+        rc.deactivate(source, Side.SOURCE, ADMIN, issued.connection.id)
+    with pytest.raises(rc.ActivationRefused) as caught:
+        rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
+    assert str(caught.value) == rc.ACTIVATION_REFUSED_TEXT
+    assert f"({spent})" in audit.entries_for(dest.id)[0].detail
+    # The source's admins see that someone tried their token, and from where.
+    assert "https://dest.atlassian.net" in audit.entries_for(source.id)[0].detail
+
+
+def test_a_site_cannot_activate_its_own_token(source) -> None:
+    issued = rc.generate_token(source, ADMIN)
+    with pytest.raises(rc.ActivationRefused):
+        rc.activate(source, ADMIN, issued.token, SOURCE_URL)
+    assert "own token" in audit.entries_for(source.id)[0].detail
+
+
+@pytest.mark.parametrize(("token", "url"), [("not a token", SOURCE_URL),
+                                            ("JDR1-0000000000-00000000000000000000000000", "ftp://x.example")])
+def test_malformed_input_says_precisely_what_is_wrong_and_is_not_throttled(dest, token, url) -> None:
+    for _ in range(8):
+        with pytest.raises(rc.InvalidActivationInput):
+            rc.activate(dest, DEST_ADMIN, token, url)
+    assert audit.entries_for(dest.id)[0].outcome == audit.INVALID
+
+
+def test_repeated_failures_throttle_the_attempting_site(app, source, dest) -> None:
+    app.config.update(ACTIVATION_MAX_FAILURES=3, ACTIVATION_WINDOW_MINUTES=10)
+    issued = rc.generate_token(source, ADMIN)
+    start = rc.utcnow()
+    for i in range(3):
+        with pytest.raises(rc.ActivationRefused):
+            rc.activate(dest, DEST_ADMIN, issued.token, "https://wrong.example", now=start + timedelta(minutes=i))
+    # Even the right token is not looked at now.
+    with pytest.raises(rc.ActivationThrottled) as caught:
+        rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL, now=start + timedelta(minutes=3))
+    assert caught.value.retry_minutes == 7
+    assert "Try again in 7 minutes" in caught.value.message
+    assert audit.entries_for(dest.id)[0].outcome == audit.THROTTLED
+    assert rc.source_state(source) is St.PENDING
+    # Once the oldest failure leaves the window, one more attempt is allowed.
+    conn = rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL, now=start + timedelta(minutes=10, seconds=1))
+    assert conn.state is St.ACTIVE
+
+
+def test_default_throttle_is_5_failures_per_15_minutes(source, dest) -> None:
+    for _ in range(5):
+        with pytest.raises(rc.ActivationRefused):
+            rc.activate(dest, DEST_ADMIN, "JDR1-0000000000-00000000000000000000000000", SOURCE_URL)
+    with pytest.raises(rc.ActivationThrottled, match="Try again in 15 minutes"):
+        rc.activate(dest, DEST_ADMIN, "JDR1-0000000000-00000000000000000000000000", SOURCE_URL)
+
+
+def test_a_strangers_guesses_never_lock_the_real_connection(source, dest) -> None:
+    """Can a stranger's guesses lock a connection? No: only the stranger is throttled."""
+    issued = rc.generate_token(source, ADMIN)
+    stranger = make_tenant("stranger")
+    lookup_guess = issued.token[:16] + "0" * 26  # even with the real look-up id
+    for _ in range(10):
+        with pytest.raises((rc.ActivationRefused, rc.ActivationThrottled)):
+            rc.activate(stranger, "557058:stranger", lookup_guess, SOURCE_URL)
+    with pytest.raises(rc.ActivationThrottled):
+        rc.activate(stranger, "557058:stranger", issued.token, SOURCE_URL)
+    conn = rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
+    assert conn.state is St.ACTIVE and conn.destination_tenant_id == dest.id
+
+
+def test_destinations_read_only_their_active_source(source, dest) -> None:
+    other_source = make_tenant("other-source")
+    rc.generate_token(other_source, ADMIN)
+    issued = rc.generate_token(source, ADMIN)
+    assert rc.active_source_for(dest) is None  # pending: nothing to read yet
+    rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
+    assert rc.active_source_for(dest).id == source.id
+    assert rc.active_source_for(other_source) is None and rc.active_source_for(source) is None
+    rc.release(source, Side.SOURCE, ADMIN, issued.connection.id, reusable=True)
+    assert rc.active_source_for(dest) is None
+
+
+# -- concurrency ---------------------------------------------------------------------------------------------------
+
+def _race(app, n: int, attempt) -> list[object]:
+    """Run ``attempt(i)`` in ``n`` threads released together, each with its own app context and DB session."""
+    barrier = threading.Barrier(n)
+    results: list[object] = [None] * n
+
+    def run(i: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[i] = attempt(i)
+            except Exception as exc:
+                results[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_of_concurrent_activations_of_one_token_exactly_one_wins(app, source) -> None:
+    issued = rc.generate_token(source, ADMIN)
+    conn_id, token = issued.connection.id, issued.token
+    dest_ids = [make_tenant(f"racer{i}").id for i in range(6)]
+    db.session.remove()  # the racing threads must not share this session
+
+    def attempt(i: int) -> int:
+        dest = db.session.get(tenant_store.Tenant, dest_ids[i])
+        return rc.activate(dest, f"admin-{i}", token, SOURCE_URL).destination_tenant_id
+
+    results = _race(app, len(dest_ids), attempt)
+    winners = [r for r in results if isinstance(r, int)]
+    losers = [r for r in results if isinstance(r, rc.ActivationRefused)]
+    assert len(winners) == 1 and len(losers) == len(dest_ids) - 1, results
+    conn = db.session.get(RecoveryConnection, conn_id)
+    assert conn.state is St.ACTIVE and conn.destination_tenant_id == winners[0] and conn.version == 2
+    assert sum(rc.active_source_for(db.session.get(tenant_store.Tenant, d)) is not None for d in dest_ids) == 1
+
+
+def test_concurrent_generates_make_one_live_connection(app, source) -> None:
+    source_id = source.id
+    db.session.remove()
+
+    def attempt(i: int) -> int:
+        return rc.generate_token(db.session.get(tenant_store.Tenant, source_id), ADMIN).connection.id
+
+    results = _race(app, 4, attempt)
+    assert sum(isinstance(r, int) for r in results) == 1, results
+    assert all(isinstance(r, (int, rc.TransitionRefused)) for r in results), results
+    live = db.session.scalars(db.select(RecoveryConnection).where(
+        RecoveryConnection.state != St.DEACTIVATED)).all()
+    assert len(live) == 1
