@@ -1,0 +1,703 @@
+"""The catalogue of Jira configuration object types: how each is read, its natural key, dependencies, normal form.
+
+Each type reads through a ``Reader`` (a ``JiraAccess`` plus bounded fan-out) and yields ``Item``s, one per object,
+so the runner can stream them into storage without holding a type in memory. Reads prefer ``expand`` and bulk
+endpoints (scheme mappings for 50 schemes or projects at a time) over a call per object.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..jira.access import JiraAccess
+from ..jira.errors import JiraError
+from ..jira.operations import Operation, declare
+
+API = "/rest/api/3"
+AGILE = "/rest/agile/1.0"
+BATCH = 50  # ids per bulk look-up: Jira's mapping endpoints accept up to 50 scheme ids
+OPTION_FIELD_TYPES = frozenset({"select", "multiselect", "radiobuttons", "multicheckboxes", "cascadingselect"})
+# Fields that change without anyone changing configuration (usage counters, favourites, derived dates).
+VOLATILE = frozenset({"self", "expand", "lastUsed", "screensCount", "contextsCount", "isFavourite", "favourite",
+                      "favouritedCount", "popularity", "insight", "overdue", "userStartDate", "userReleaseDate",
+                      "searchUrl", "viewUrl", "isActive", "isLast", "nextPage"})
+
+
+@dataclass(frozen=True)
+class Item:
+    """One object of a type as it goes into a snapshot."""
+
+    natural_key: str
+    source_id: str | None
+    obj: dict[str, Any]
+
+
+def normalise(value: Any) -> Any:
+    """Drop links and volatile fields at every depth, so an unchanged object serialises to the same bytes."""
+    if isinstance(value, dict):
+        return {k: normalise(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    return value
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class Reader:
+    """What a type's read function works through: calls, pagination, and bounded concurrent fan-out.
+
+    Only the runner's own thread may call ``pages``/``fan_out`` (they wait on the pool); functions running on the
+    pool use ``get``/``all``, which page sequentially — nesting waits inside the pool could deadlock it.
+    """
+
+    def __init__(self, access: JiraAccess, pool: Executor | None = None, concurrency: int = 1) -> None:
+        self.access = access
+        self.pool = pool
+        self.window = max(1, concurrency) * 2  # in-flight futures: enough to keep every worker busy, no more
+        self.memo: dict[str, Any] = {}  # small facts shared between types of one run (role ids, field ids)
+
+    def get(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None
+            ) -> Any:
+        return self.access.call(op, path=path, params=params)
+
+    def all(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
+            page_size: int = 50) -> list[Any]:
+        """Every item of a PageBean endpoint, page after page (for use inside fanned-out functions)."""
+        return list(self.access.paginate(op, path=path, params=params, page_size=page_size))
+
+    def pages(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
+              page_size: int = 50) -> Iterator[list[Any]]:
+        """Pages of a PageBean endpoint in order: the first tells the total, the rest are fetched concurrently."""
+        first = self.get(op, path=path, params=dict(params or {}, startAt=0, maxResults=page_size)) or {}
+        values = first.get("values") or []
+        yield values
+        if first.get("isLast", True) or not values:
+            return
+        step = len(values)  # Jira may cap maxResults below what we asked for: page by what it actually gives
+        total = first.get("total")
+        if total is None:  # no total: walk sequentially
+            yield from _chunks(self.access.paginate(op, path=path, params=params, page_size=step), step, skip=step)
+            return
+        starts = range(step, int(total), step)
+        yield from self.fan_out(
+            lambda start: (self.get(op, path=path, params=dict(params or {}, startAt=start, maxResults=step))
+                           or {}).get("values") or [], starts)
+
+    def items(self, op: Operation, **kwargs: Any) -> Iterator[Any]:
+        for page in self.pages(op, **kwargs):
+            yield from page
+
+    def fan_out(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """``fn(item)`` for each item, run on the pool, yielded in order; at most ``window`` pending at once."""
+        if self.pool is None:
+            for item in items:
+                yield fn(item)
+            return
+        pending: deque[Future[Any]] = deque()
+        try:
+            for item in items:
+                pending.append(self.pool.submit(fn, item))
+                if len(pending) >= self.window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:  # an error upstream: don't leave work running for nobody
+                future.cancel()
+
+
+def _chunks(items: Iterable[Any], size: int, skip: int = 0) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for index, item in enumerate(items):
+        if index < skip:
+            continue
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def batched(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    return _chunks(items, size)
+
+
+ReadFn = Callable[[Reader], Iterator[Item]]
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    """One configuration object type: how to read it, what it needs, and where it sits in the restore order."""
+
+    key: str  # lowerCamelCase, the snapshot's type key
+    label: str
+    step: int  # restore step of the reference catalogue
+    after: tuple[str, ...]  # types whose objects this one references
+    ops: tuple[Operation, ...]  # every operation the read may call
+    read: ReadFn
+    natural_key: str  # how objects are matched on restore (the reference's column), for people
+    required: tuple[Operation, ...] = field(default=())  # without these the type is unreadable
+
+    def missing_operations(self, access: JiraAccess) -> list[Operation]:
+        """Required operations no credential we hold may call (empty: readable)."""
+        return [op for op in (self.required or self.ops) if not access.can_call(op)]
+
+
+CATALOGUE: dict[str, ObjectType] = {}
+
+
+def object_type(key: str, label: str, step: int, *, after: tuple[str, ...] = (), ops: tuple[Operation, ...],
+                natural_key: str, required: tuple[Operation, ...] = ()) -> Callable[[ReadFn], ReadFn]:
+    """Register the read function of one object type."""
+
+    def register(fn: ReadFn) -> ReadFn:
+        CATALOGUE[key] = ObjectType(key, label, step, after, ops, fn, natural_key, required)
+        return fn
+
+    return register
+
+
+def ordered_types() -> list[ObjectType]:
+    """Every type in restore order (dependencies first), stable within a step."""
+    from graphlib import TopologicalSorter
+
+    order = TopologicalSorter({k: set(t.after) for k, t in CATALOGUE.items()})
+    order.prepare()
+    out: list[str] = []
+    while order.is_active():
+        ready = sorted(order.get_ready(), key=lambda k: (CATALOGUE[k].step, list(CATALOGUE).index(k)))
+        out.extend(ready)
+        order.done(*ready)
+    return [CATALOGUE[k] for k in out]
+
+
+def user_ref(user: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A user as snapshots keep them: accountId and display name (emails and avatars aren't configuration)."""
+    if not user:
+        return None
+    return {"accountId": user.get("accountId"), "displayName": user.get("displayName")}
+
+
+# --------------------------------------------------------------------------- step 1: global building blocks
+
+OP_CATEGORIES = declare("GET", f"{API}/projectCategory")
+OP_LINK_TYPES = declare("GET", f"{API}/issueLinkType")
+OP_PRIORITIES = declare("GET", f"{API}/priority/search")
+OP_RESOLUTIONS = declare("GET", f"{API}/resolution/search")
+OP_STATUSES_SEARCH = declare("GET", f"{API}/statuses/search")
+OP_STATUS_LIST = declare("GET", f"{API}/status")
+OP_ISSUE_TYPES = declare("GET", f"{API}/issuetype")
+OP_ROLES = declare("GET", f"{API}/role")
+OP_GROUPS = declare("GET", f"{API}/group/bulk")
+OP_FIELDS = declare("GET", f"{API}/field/search")
+
+
+@object_type("projectCategories", "Project categories", 1, ops=(OP_CATEGORIES,), natural_key="name")
+def read_project_categories(r: Reader) -> Iterator[Item]:
+    for cat in r.get(OP_CATEGORIES) or []:
+        yield Item(cat["name"], _id(cat.get("id")), normalise(cat))
+
+
+@object_type("issueLinkTypes", "Issue link types", 1, ops=(OP_LINK_TYPES,), natural_key="name")
+def read_issue_link_types(r: Reader) -> Iterator[Item]:
+    for link in (r.get(OP_LINK_TYPES) or {}).get("issueLinkTypes") or []:
+        yield Item(link["name"], _id(link.get("id")), normalise(link))
+
+
+@object_type("priorities", "Priorities", 1, ops=(OP_PRIORITIES,), natural_key="name")
+def read_priorities(r: Reader) -> Iterator[Item]:
+    for prio in r.items(OP_PRIORITIES):
+        yield Item(prio["name"], _id(prio.get("id")), normalise(prio))
+
+
+@object_type("resolutions", "Resolutions", 1, ops=(OP_RESOLUTIONS,), natural_key="name, case-insensitive")
+def read_resolutions(r: Reader) -> Iterator[Item]:
+    for res in r.items(OP_RESOLUTIONS):
+        yield Item(res["name"].casefold(), _id(res.get("id")), normalise(res))
+
+
+_CATEGORY_KEYS = {"new": "TODO", "indeterminate": "IN_PROGRESS", "done": "DONE"}
+
+
+def status_from_classic(status: dict[str, Any]) -> dict[str, Any]:
+    """``GET /status`` (open to Connect) in the shape of ``GET /statuses/search``, so both store the same bytes."""
+    category = status.get("statusCategory") or {}
+    out: dict[str, Any] = {"id": _id(status.get("id")), "name": status.get("name"),
+                           "statusCategory": _CATEGORY_KEYS.get(category.get("key"), category.get("key")),
+                           "scope": status.get("scope") or {"type": "GLOBAL"},
+                           "description": status.get("description") or ""}
+    return out
+
+
+def status_key(status: dict[str, Any]) -> str:
+    return f"{status['name']} ({status.get('statusCategory')})"
+
+
+@object_type("statuses", "Statuses", 1, ops=(OP_STATUSES_SEARCH, OP_STATUS_LIST), required=(OP_STATUS_LIST,),
+             natural_key="name + category")
+def read_statuses(r: Reader) -> Iterator[Item]:
+    # The full search is closed to Connect; the classic list carries what a restore needs (name, category,
+    # description, scope), so without an OAuth grant statuses are still read completely.
+    if r.access.can_call(OP_STATUSES_SEARCH):
+        source: Iterable[dict[str, Any]] = r.items(OP_STATUSES_SEARCH, page_size=200)
+    else:
+        source = (status_from_classic(s) for s in r.get(OP_STATUS_LIST) or [])
+    for status in source:
+        obj = {k: status.get(k) for k in ("id", "name", "statusCategory", "scope", "description")}
+        yield Item(status_key(obj), _id(obj["id"]), normalise(obj))
+
+
+@object_type("issueTypes", "Issue types", 1, ops=(OP_ISSUE_TYPES,), natural_key="name + hierarchy level")
+def read_issue_types(r: Reader) -> Iterator[Item]:
+    for it in r.get(OP_ISSUE_TYPES) or []:
+        yield Item(f"{it['name']} (level {it.get('hierarchyLevel', 0)})", _id(it.get("id")), normalise(it))
+
+
+@object_type("projectRoles", "Project roles", 1, ops=(OP_ROLES,), natural_key="name")
+def read_project_roles(r: Reader) -> Iterator[Item]:
+    roles = r.get(OP_ROLES) or []
+    r.memo["roleIds"] = [str(role["id"]) for role in roles]
+    for role in roles:  # GET /role includes each role's default actors
+        yield Item(role["name"], _id(role.get("id")), normalise(role))
+
+
+@object_type("groups", "Groups", 1, ops=(OP_GROUPS,), natural_key="name (groupId kept)")
+def read_groups(r: Reader) -> Iterator[Item]:
+    for group in r.items(OP_GROUPS):
+        yield Item(group["name"], _id(group.get("groupId")), normalise(group))
+
+
+def field_key(f: dict[str, Any]) -> str:
+    return f"{f['name']} ({(f.get('schema') or {}).get('custom', '')})"
+
+
+def _field_brief(f: dict[str, Any]) -> tuple[str, str, str]:
+    custom = (f.get("schema") or {}).get("custom") or ""
+    return f["id"], field_key(f), custom.rsplit(":", 1)[-1]
+
+
+@object_type("customFields", "Custom fields", 1, ops=(OP_FIELDS,), natural_key="name + type (names aren't unique)")
+def read_custom_fields(r: Reader) -> Iterator[Item]:
+    briefs = []
+    for f in r.items(OP_FIELDS, params={"type": "custom", "expand": "key,isLocked,searcherKey"}):
+        briefs.append(_field_brief(f))
+        yield Item(field_key(f), _id(f.get("id")), normalise(f))
+    r.memo["customFields"] = briefs  # three short strings a field: fine even for thousands
+
+
+# --------------------------------------------------------------------------- step 2: contexts, screens, field configs
+
+OP_CONTEXTS = declare("GET", f"{API}/field/{{fieldId}}/context")
+OP_CONTEXT_TYPES = declare("GET", f"{API}/field/{{fieldId}}/context/issuetypemapping")
+OP_CONTEXT_PROJECTS = declare("GET", f"{API}/field/{{fieldId}}/context/projectmapping")
+OP_CONTEXT_DEFAULTS = declare("GET", f"{API}/field/{{fieldId}}/context/defaultValue")
+OP_OPTIONS = declare("GET", f"{API}/field/{{fieldId}}/context/{{contextId}}/option")
+
+
+def _field_contexts(r: Reader, brief: tuple[str, str, str]) -> list[Item]:
+    """Every context of one field with its mappings, default and options (runs on the pool)."""
+    field_id, fkey, kind = brief
+    path = {"fieldId": field_id}
+    contexts = r.all(OP_CONTEXTS, path=path)
+    if not contexts:
+        return []
+    # Mappings only matter for contexts that aren't global / for all types: skip calls that can't add anything.
+    types: dict[str, list[str]] = {}
+    if not all(c.get("isAnyIssueType") for c in contexts):
+        for m in r.all(OP_CONTEXT_TYPES, path=path):
+            if m.get("issueTypeId"):
+                types.setdefault(str(m["contextId"]), []).append(str(m["issueTypeId"]))
+    projects: dict[str, list[str]] = {}
+    if not all(c.get("isGlobalContext") for c in contexts):
+        for m in r.all(OP_CONTEXT_PROJECTS, path=path):
+            if m.get("projectId"):
+                projects.setdefault(str(m["contextId"]), []).append(str(m["projectId"]))
+    defaults = {str(d.get("contextId")): d for d in r.all(OP_CONTEXT_DEFAULTS, path=path)}
+    out = []
+    for ctx in contexts:
+        cid = str(ctx["id"])
+        obj = dict(normalise(ctx), fieldId=field_id, field=fkey, issueTypeIds=types.get(cid, []),
+                   projectIds=projects.get(cid, []), defaultValue=normalise(defaults.get(cid)))
+        if kind in OPTION_FIELD_TYPES:
+            # Cascading children come in the same list, each with ``optionId`` naming its parent.
+            obj["options"] = normalise(r.all(OP_OPTIONS, path={"fieldId": field_id, "contextId": cid},
+                                             page_size=100))
+        out.append(Item(f"{fkey} / {ctx['name']}", cid, obj))
+    return out
+
+
+def _custom_field_briefs(r: Reader) -> Iterator[tuple[str, str, str]]:
+    if "customFields" in r.memo:
+        yield from r.memo["customFields"]
+        return
+    for f in r.items(OP_FIELDS, params={"type": "custom"}):  # resumed run: the field list wasn't read this time
+        yield _field_brief(f)
+
+
+@object_type("fieldContexts", "Custom field contexts, options and defaults", 2, after=("customFields",),
+             ops=(OP_FIELDS, OP_CONTEXTS, OP_CONTEXT_TYPES, OP_CONTEXT_PROJECTS, OP_CONTEXT_DEFAULTS, OP_OPTIONS),
+             natural_key="field + context name; option value within context")
+def read_field_contexts(r: Reader) -> Iterator[Item]:
+    for items in r.fan_out(lambda brief: _field_contexts(r, brief), _custom_field_briefs(r)):
+        yield from items
+
+
+OP_SCREENS = declare("GET", f"{API}/screens")
+OP_SCREEN_TABS = declare("GET", f"{API}/screens/{{screenId}}/tabs")
+OP_TAB_FIELDS = declare("GET", f"{API}/screens/{{screenId}}/tabs/{{tabId}}/fields")
+
+
+def _screen(r: Reader, screen: dict[str, Any]) -> Item:
+    tabs = []
+    for tab in r.get(OP_SCREEN_TABS, path={"screenId": screen["id"]}) or []:
+        fields = r.get(OP_TAB_FIELDS, path={"screenId": screen["id"], "tabId": tab["id"]}) or []
+        tabs.append(dict(normalise(tab), fields=normalise(fields)))  # in screen order
+    return Item(screen["name"], _id(screen["id"]), dict(normalise(screen), tabs=tabs))
+
+
+@object_type("screens", "Screens, tabs and fields", 2, after=("customFields",),
+             ops=(OP_SCREENS, OP_SCREEN_TABS, OP_TAB_FIELDS), natural_key="name")
+def read_screens(r: Reader) -> Iterator[Item]:
+    yield from r.fan_out(lambda s: _screen(r, s), r.items(OP_SCREENS, page_size=100))
+
+
+OP_FIELD_CONFIGS = declare("GET", f"{API}/fieldconfiguration")
+OP_FIELD_CONFIG_ITEMS = declare("GET", f"{API}/fieldconfiguration/{{id}}/fields")
+
+
+@object_type("fieldConfigurations", "Field configurations and items", 2, after=("customFields",),
+             ops=(OP_FIELD_CONFIGS, OP_FIELD_CONFIG_ITEMS), natural_key="name")
+def read_field_configurations(r: Reader) -> Iterator[Item]:
+    def one(fc: dict[str, Any]) -> Item:
+        items = r.all(OP_FIELD_CONFIG_ITEMS, path={"id": fc["id"]})
+        return Item(fc["name"], _id(fc["id"]), dict(normalise(fc), items=normalise(items)))
+
+    yield from r.fan_out(one, r.items(OP_FIELD_CONFIGS))
+
+
+def _schemes_with_mappings(r: Reader, list_op: Operation, mapping_op: Operation, id_param: str,
+                           scheme_field: str, page_size: int = 50) -> Iterator[Item]:
+    """Schemes a page at a time, each page's mappings fetched in one bulk look-up."""
+
+    def with_mappings(schemes: list[dict[str, Any]]) -> list[Item]:
+        ids = [str(s["id"]) for s in schemes if s.get("id") is not None]
+        by_scheme: dict[str, list[Any]] = {}
+        if ids:
+            for m in r.all(mapping_op, params={id_param: ids}):
+                by_scheme.setdefault(str(m.get(scheme_field)), []).append(
+                    {k: v for k, v in normalise(m).items() if k != scheme_field})
+        return [Item(s["name"], _id(s.get("id")), dict(normalise(s), mappings=by_scheme.get(str(s.get("id")), [])))
+                for s in schemes]
+
+    for items in r.fan_out(with_mappings, r.pages(list_op, page_size=page_size)):
+        yield from items
+
+
+OP_FC_SCHEMES = declare("GET", f"{API}/fieldconfigurationscheme")
+OP_FC_SCHEME_MAPPING = declare("GET", f"{API}/fieldconfigurationscheme/mapping")
+
+
+@object_type("fieldConfigurationSchemes", "Field configuration schemes", 2,
+             after=("fieldConfigurations", "issueTypes"), ops=(OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING),
+             natural_key="name")
+def read_field_configuration_schemes(r: Reader) -> Iterator[Item]:
+    yield from _schemes_with_mappings(r, OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING, "fieldConfigurationSchemeId",
+                                      "fieldConfigurationSchemeId")
+
+
+# --------------------------------------------------------------------------- steps 3-4: screen and type schemes
+
+OP_SCREEN_SCHEMES = declare("GET", f"{API}/screenscheme")
+OP_ITSS = declare("GET", f"{API}/issuetypescreenscheme")
+OP_ITSS_MAPPING = declare("GET", f"{API}/issuetypescreenscheme/mapping")
+OP_ITS = declare("GET", f"{API}/issuetypescheme")
+OP_ITS_MAPPING = declare("GET", f"{API}/issuetypescheme/mapping")
+OP_PRIORITY_SCHEMES = declare("GET", f"{API}/priorityscheme")
+OP_PRIORITY_SCHEME_PRIORITIES = declare("GET", f"{API}/priorityscheme/{{schemeId}}/priorities")
+OP_PRIORITY_SCHEME_PROJECTS = declare("GET", f"{API}/priorityscheme/{{schemeId}}/projects")
+
+
+@object_type("screenSchemes", "Screen schemes", 3, after=("screens",), ops=(OP_SCREEN_SCHEMES,), natural_key="name")
+def read_screen_schemes(r: Reader) -> Iterator[Item]:
+    for scheme in r.items(OP_SCREEN_SCHEMES, page_size=100):
+        yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
+
+
+@object_type("issueTypeScreenSchemes", "Issue type screen schemes", 3, after=("screenSchemes", "issueTypes"),
+             ops=(OP_ITSS, OP_ITSS_MAPPING), natural_key="name")
+def read_issue_type_screen_schemes(r: Reader) -> Iterator[Item]:
+    yield from _schemes_with_mappings(r, OP_ITSS, OP_ITSS_MAPPING, "issueTypeScreenSchemeId",
+                                      "issueTypeScreenSchemeId")
+
+
+@object_type("issueTypeSchemes", "Issue type schemes", 4, after=("issueTypes",), ops=(OP_ITS, OP_ITS_MAPPING),
+             natural_key="name")
+def read_issue_type_schemes(r: Reader) -> Iterator[Item]:
+    yield from _schemes_with_mappings(r, OP_ITS, OP_ITS_MAPPING, "issueTypeSchemeId", "issueTypeSchemeId")
+
+
+def _inline(r: Reader, scheme: dict[str, Any], key: str, op: Operation) -> list[Any]:
+    """An expanded inline page, completed with the scheme's own endpoint when Jira cut it short."""
+    page = scheme.get(key) or {}
+    values = list(page.get("values") or [])
+    if page and page.get("isLast") is False:
+        values = r.all(op, path={"schemeId": scheme["id"]})
+    return values
+
+
+@object_type("prioritySchemes", "Priority schemes", 4, after=("priorities",),
+             ops=(OP_PRIORITY_SCHEMES, OP_PRIORITY_SCHEME_PRIORITIES, OP_PRIORITY_SCHEME_PROJECTS),
+             required=(OP_PRIORITY_SCHEMES,), natural_key="name")
+def read_priority_schemes(r: Reader) -> Iterator[Item]:
+    def one(scheme: dict[str, Any]) -> Item:
+        obj = {k: v for k, v in normalise(scheme).items() if k not in ("priorities", "projects")}
+        obj["priorities"] = normalise(_inline(r, scheme, "priorities", OP_PRIORITY_SCHEME_PRIORITIES))
+        obj["projects"] = [{"id": _id(p.get("id")), "key": p.get("key")}
+                           for p in _inline(r, scheme, "projects", OP_PRIORITY_SCHEME_PROJECTS)]
+        return Item(scheme["name"], _id(scheme.get("id")), obj)
+
+    yield from r.fan_out(one, r.items(OP_PRIORITY_SCHEMES, params={"expand": "priorities,projects"}))
+
+
+# --------------------------------------------------------------------------- step 5: workflows
+
+OP_WORKFLOWS = declare("GET", f"{API}/workflows/search")
+OP_WORKFLOW_SCHEMES = declare("GET", f"{API}/workflowscheme")
+
+
+@object_type("workflows", "Workflows (transitions, rules, properties, layout)", 5, after=("statuses", "screens"),
+             ops=(OP_WORKFLOWS,), natural_key="name")
+def read_workflows(r: Reader) -> Iterator[Item]:
+    for wf in r.items(OP_WORKFLOWS, params={"expand": "values.transitions"}):
+        yield Item(wf["name"], _id(wf.get("id")), normalise(wf))
+
+
+@object_type("workflowSchemes", "Workflow schemes", 5, after=("workflows", "issueTypes"),
+             ops=(OP_WORKFLOW_SCHEMES,), natural_key="name")
+def read_workflow_schemes(r: Reader) -> Iterator[Item]:
+    for scheme in r.items(OP_WORKFLOW_SCHEMES):
+        yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
+
+
+# --------------------------------------------------------------------------- step 6: permission-like schemes
+
+OP_PERMISSION_SCHEMES = declare("GET", f"{API}/permissionscheme")
+OP_NOTIFICATION_SCHEMES = declare("GET", f"{API}/notificationscheme")
+OP_SECURITY_SCHEMES = declare("GET", f"{API}/issuesecurityschemes/search")
+OP_SECURITY_LEVELS = declare("GET", f"{API}/issuesecurityschemes/level")
+OP_SECURITY_MEMBERS = declare("GET", f"{API}/issuesecurityschemes/level/member")
+
+
+@object_type("permissionSchemes", "Permission schemes", 6, after=("projectRoles", "groups", "customFields"),
+             ops=(OP_PERMISSION_SCHEMES,), natural_key="name")
+def read_permission_schemes(r: Reader) -> Iterator[Item]:
+    for scheme in (r.get(OP_PERMISSION_SCHEMES, params={"expand": "all"}) or {}).get("permissionSchemes") or []:
+        yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
+
+
+@object_type("notificationSchemes", "Notification schemes", 6, after=("projectRoles", "groups", "customFields"),
+             ops=(OP_NOTIFICATION_SCHEMES,), natural_key="name")
+def read_notification_schemes(r: Reader) -> Iterator[Item]:
+    for scheme in r.items(OP_NOTIFICATION_SCHEMES, params={"expand": "all"}):
+        yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
+
+
+@object_type("issueSecuritySchemes", "Issue security schemes, levels and members", 6,
+             after=("projectRoles", "groups", "customFields"),
+             ops=(OP_SECURITY_SCHEMES, OP_SECURITY_LEVELS, OP_SECURITY_MEMBERS), natural_key="name")
+def read_issue_security_schemes(r: Reader) -> Iterator[Item]:
+    def with_levels(schemes: list[dict[str, Any]]) -> list[Item]:
+        ids = [str(s["id"]) for s in schemes]
+        members: dict[str, list[Any]] = {}
+        for m in r.all(OP_SECURITY_MEMBERS, params={"schemeId": ids, "expand": "all"}):
+            members.setdefault(str(m.get("issueSecurityLevelId")), []).append(normalise(m))
+        levels: dict[str, list[Any]] = {}
+        for lv in r.all(OP_SECURITY_LEVELS, params={"schemeId": ids}):
+            levels.setdefault(str(lv.get("issueSecuritySchemeId")), []).append(
+                dict(normalise(lv), members=members.get(str(lv["id"]), [])))
+        return [Item(s["name"], _id(s["id"]), dict(normalise(s), levels=levels.get(str(s["id"]), [])))
+                for s in schemes]
+
+    for items in r.fan_out(with_levels, r.pages(OP_SECURITY_SCHEMES)):
+        yield from items
+
+
+# --------------------------------------------------------------------------- step 7: projects
+
+OP_PROJECTS = declare("GET", f"{API}/project/search")
+OP_COMPONENTS = declare("GET", f"{API}/project/{{projectIdOrKey}}/components")
+OP_VERSIONS = declare("GET", f"{API}/project/{{projectIdOrKey}}/versions")
+OP_PROJECT_ROLE = declare("GET", f"{API}/project/{{projectIdOrKey}}/role/{{id}}")
+OP_PROJECT_PERMISSION_SCHEME = declare("GET", f"{API}/project/{{projectKeyOrId}}/permissionscheme")
+OP_PROJECT_ITS = declare("GET", f"{API}/issuetypescheme/project")
+OP_PROJECT_ITSS = declare("GET", f"{API}/issuetypescreenscheme/project")
+OP_PROJECT_FCS = declare("GET", f"{API}/fieldconfigurationscheme/project")
+OP_PROJECT_WFS = declare("GET", f"{API}/workflowscheme/project")
+OP_PROJECT_NS = declare("GET", f"{API}/notificationscheme/project")
+OP_PROJECT_ISS = declare("GET", f"{API}/issuesecurityschemes/project")
+PROJECT_EXPAND = "description,lead,issueTypes,url"  # projectKeys: not in the spec's Project schema
+
+
+def _scheme_name_or_id(s: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not s:
+        return None
+    return {"id": _id(s.get("id")), "name": s.get("name")}
+
+
+def _project_schemes(r: Reader, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Every scheme the given projects use, through one bulk look-up per scheme kind (not one per project)."""
+    out: dict[str, dict[str, Any]] = {pid: {} for pid in ids}
+    for m in r.all(OP_PROJECT_ITS, params={"projectId": ids}):
+        for pid in m.get("projectIds") or []:
+            out.setdefault(str(pid), {})["issueTypeScheme"] = _scheme_name_or_id(m.get("issueTypeScheme"))
+    for m in r.all(OP_PROJECT_ITSS, params={"projectId": ids}):
+        for pid in m.get("projectIds") or []:
+            out.setdefault(str(pid), {})["issueTypeScreenScheme"] = _scheme_name_or_id(m.get("issueTypeScreenScheme"))
+    for m in r.all(OP_PROJECT_FCS, params={"projectId": ids}):
+        for pid in m.get("projectIds") or []:
+            out.setdefault(str(pid), {})["fieldConfigurationScheme"] = _scheme_name_or_id(
+                m.get("fieldConfigurationScheme"))
+    for m in (r.get(OP_PROJECT_WFS, params={"projectId": ids}) or {}).get("values") or []:
+        for pid in m.get("projectIds") or []:
+            out.setdefault(str(pid), {})["workflowScheme"] = _scheme_name_or_id(m.get("workflowScheme"))
+    for m in r.all(OP_PROJECT_NS, params={"projectId": ids}):
+        out.setdefault(str(m.get("projectId")), {})["notificationScheme"] = {"id": _id(m.get("notificationSchemeId"))}
+    for m in r.all(OP_PROJECT_ISS, params={"projectId": ids}):
+        out.setdefault(str(m.get("projectId")), {})["issueSecurityScheme"] = {
+            "id": _id(m.get("issueSecuritySchemeId"))}
+    return out
+
+
+def _project(r: Reader, project: dict[str, Any], schemes: dict[str, Any], role_ids: list[str]) -> Item:
+    pid = str(project["id"])
+    obj = normalise(project)
+    if obj.get("lead"):
+        obj["lead"] = user_ref(obj["lead"])
+    obj["components"] = [dict(c, lead=user_ref(c.get("lead")), assignee=user_ref(c.get("assignee")),
+                              realAssignee=user_ref(c.get("realAssignee")))
+                         for c in normalise(r.get(OP_COMPONENTS, path={"projectIdOrKey": pid}) or [])]
+    obj["versions"] = normalise(r.get(OP_VERSIONS, path={"projectIdOrKey": pid}) or [])  # in Jira's order
+    permission = r.get(OP_PROJECT_PERMISSION_SCHEME, path={"projectKeyOrId": pid}) or {}
+    obj["schemes"] = dict(schemes, permissionScheme=_scheme_name_or_id(permission))
+    roles = []
+    for role_id in role_ids:
+        try:
+            role = r.get(OP_PROJECT_ROLE, path={"projectIdOrKey": pid, "id": role_id})
+        except JiraError as exc:
+            if exc.status == 404:  # a role that doesn't apply to this project (team-managed projects)
+                continue
+            raise
+        roles.append({"id": _id(role.get("id")), "name": role.get("name"),
+                      "actors": [_actor(a) for a in role.get("actors") or []]})
+    obj["roleActors"] = roles
+    return Item(project["key"], pid, obj)
+
+
+def _actor(actor: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in normalise(actor).items() if k in ("id", "displayName", "type", "name")}
+    if actor.get("actorUser"):
+        out["actorUser"] = {"accountId": actor["actorUser"].get("accountId")}
+    if actor.get("actorGroup"):
+        out["actorGroup"] = {k: actor["actorGroup"].get(k) for k in ("name", "groupId", "displayName")}
+    return out
+
+
+def _role_ids(r: Reader) -> list[str]:
+    if "roleIds" not in r.memo:
+        r.memo["roleIds"] = [str(role["id"]) for role in r.get(OP_ROLES) or []]
+    return r.memo["roleIds"]
+
+
+@object_type("projects", "Projects (category, lead, components, versions, role actors, schemes)", 7,
+             after=("projectCategories", "projectRoles", "issueTypeSchemes", "issueTypeScreenSchemes",
+                    "fieldConfigurationSchemes", "workflowSchemes", "permissionSchemes", "notificationSchemes",
+                    "issueSecuritySchemes", "prioritySchemes"),
+             ops=(OP_PROJECTS, OP_ROLES, OP_COMPONENTS, OP_VERSIONS, OP_PROJECT_ROLE, OP_PROJECT_PERMISSION_SCHEME,
+                  OP_PROJECT_ITS, OP_PROJECT_ITSS, OP_PROJECT_FCS, OP_PROJECT_WFS, OP_PROJECT_NS, OP_PROJECT_ISS),
+             natural_key="key")
+def read_projects(r: Reader) -> Iterator[Item]:
+    role_ids = _role_ids(r)
+
+    def page_schemes(page: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        return page, _project_schemes(r, [str(p["id"]) for p in page]) if page else {}
+
+    # Pages of 50: the bulk scheme look-ups take up to 50 project ids each.
+    for page, schemes in r.fan_out(page_schemes, r.pages(OP_PROJECTS, params={"expand": PROJECT_EXPAND})):
+        yield from r.fan_out(lambda p, s=schemes: _project(r, p, s.get(str(p["id"]), {}), role_ids), page)
+
+
+# --------------------------------------------------------------------------- steps 8-10: filters, boards, dashboards
+
+OP_FILTERS = declare("GET", f"{API}/filter/search")
+OP_DASHBOARDS = declare("GET", f"{API}/dashboard/search")
+OP_GADGETS = declare("GET", f"{API}/dashboard/{{dashboardId}}/gadget")
+OP_BOARDS = declare("GET", f"{AGILE}/board")
+OP_BOARD_CONFIG = declare("GET", f"{AGILE}/board/{{boardId}}/configuration")
+SHARED_EXPAND = "description,owner,sharePermissions,editPermissions"
+
+
+def owner_key(obj: dict[str, Any]) -> str:
+    owner = obj.get("owner") or {}
+    return f"{owner.get('accountId') or '-'} / {obj['name']}"
+
+
+@object_type("filters", "Filters and share permissions", 8, after=("projects", "groups", "projectRoles"),
+             ops=(OP_FILTERS,), natural_key="owner + name")
+def read_filters(r: Reader) -> Iterator[Item]:
+    # overrideSharePermissions: an administrator sees every filter, not just those shared with them.
+    params = {"expand": f"{SHARED_EXPAND},jql", "overrideSharePermissions": "true"}
+    for flt in r.items(OP_FILTERS, params=params):
+        obj = normalise(flt)
+        obj["owner"] = user_ref(flt.get("owner"))
+        yield Item(owner_key(obj), _id(flt.get("id")), obj)
+
+
+@object_type("boards", "Boards and their configuration", 9, after=("filters", "projects"),
+             ops=(OP_BOARDS, OP_BOARD_CONFIG), natural_key="name + type + filter")
+def read_boards(r: Reader) -> Iterator[Item]:
+    def one(board: dict[str, Any]) -> Item:
+        config = normalise(r.get(OP_BOARD_CONFIG, path={"boardId": board["id"]}) or {})
+        filter_id = (config.get("filter") or {}).get("id")
+        obj = dict(normalise(board), configuration=config)
+        return Item(f"{board['name']} ({board.get('type')}, filter {filter_id})", _id(board["id"]), obj)
+
+    yield from r.fan_out(one, r.items(OP_BOARDS))
+
+
+@object_type("dashboards", "Dashboards and gadgets", 10, after=("filters", "projects"),
+             ops=(OP_DASHBOARDS, OP_GADGETS), natural_key="owner + name")
+def read_dashboards(r: Reader) -> Iterator[Item]:
+    def one(board: dict[str, Any]) -> Item:
+        gadgets = (r.get(OP_GADGETS, path={"dashboardId": board["id"]}) or {}).get("gadgets") or []
+        obj = dict(normalise(board), owner=user_ref(board.get("owner")), gadgets=normalise(gadgets))
+        return Item(owner_key(obj), _id(board["id"]), obj)
+
+    yield from r.fan_out(one, r.items(OP_DASHBOARDS, params={"expand": SHARED_EXPAND}))
+
+
+# --------------------------------------------------------------------------- settings
+
+OP_TIMETRACKING = declare("GET", f"{API}/configuration/timetracking")
+OP_TIMETRACKING_OPTIONS = declare("GET", f"{API}/configuration/timetracking/options")
+OP_CONFIGURATION = declare("GET", f"{API}/configuration")
+OP_ADVANCED_SETTINGS = declare("GET", f"{API}/application-properties/advanced-settings")
+
+
+@object_type("settings", "Time tracking and global settings", 1,
+             ops=(OP_TIMETRACKING, OP_TIMETRACKING_OPTIONS, OP_CONFIGURATION, OP_ADVANCED_SETTINGS),
+             natural_key="setting name")
+def read_settings(r: Reader) -> Iterator[Item]:
+    # 204 (no body) means time tracking is off: that is a setting too.
+    yield Item("timetracking", None, {"provider": normalise(r.get(OP_TIMETRACKING))})
+    yield Item("timetrackingOptions", None, normalise(r.get(OP_TIMETRACKING_OPTIONS) or {}))
+    yield Item("configuration", None, normalise(r.get(OP_CONFIGURATION) or {}))
+    for prop in r.get(OP_ADVANCED_SETTINGS) or []:
+        yield Item(f"advanced:{prop['key']}", _id(prop.get("id")), normalise(prop))
+

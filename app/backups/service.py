@@ -1,0 +1,136 @@
+"""What the pages (and a future Forge JSON API) call for backups: start one, list snapshots, progress, contents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ..connect.tenants import Tenant
+from ..extensions import db
+from ..jobs.models import Job
+from ..jobs.runtime import enqueue, live_jobs
+from .capture import JOB_KIND
+from .catalogue import CATALOGUE
+from .models import Snapshot
+from .snapshots import Entry, SnapshotNotFound, SnapshotReader, TypeSummary
+
+
+def singleton_key(tenant_id: int) -> str:
+    return f"backup:{tenant_id}"
+
+
+def start_backup(tenant: Tenant, account_id: str | None) -> tuple[Job, bool]:
+    """Queue a backup of ``tenant`` (or return the one already queued/running); ``(job, created)``."""
+    return enqueue(tenant.id, JOB_KIND, {}, singleton=singleton_key(tenant.id),
+                   requested_by=account_id or "schedule")
+
+
+def running_backup(tenant: Tenant) -> Job | None:
+    """The tenant's live backup job, if any."""
+    jobs = live_jobs(tenant.id, JOB_KIND)
+    return jobs[0] if jobs else None
+
+
+def last_backup_job(tenant: Tenant) -> Job | None:
+    """The tenant's most recent backup job, whatever its state (a failure before any snapshot shows here)."""
+    return db.session.scalars(select(Job).where(Job.tenant_id == tenant.id, Job.kind == JOB_KIND)
+                              .order_by(Job.created_at.desc()).limit(1)).first()
+
+
+@dataclass(frozen=True)
+class TypeView:
+    key: str
+    label: str
+    status: str
+    count: int
+    reason: str | None
+    api_calls: int
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    id: int
+    taken_at: datetime
+    finished_at: datetime | None
+    status: str
+    message: str | None
+    object_count: int
+    bytes_stored: int
+    bytes_new: int
+    api_calls: int
+    duration_seconds: float | None
+    app_version: str
+    format_version: int
+    types: list[TypeView]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {t.key: t.count for t in self.types}
+
+
+def _type_view(summary: TypeSummary) -> TypeView:
+    otype = CATALOGUE.get(summary.type_key)
+    return TypeView(summary.type_key, otype.label if otype else summary.type_key, summary.status, summary.count,
+                    summary.reason, summary.api_calls)
+
+
+def _view(snapshot: Snapshot, with_types: bool = True) -> SnapshotView:
+    types = [_type_view(s) for s in SnapshotReader(snapshot.id).type_summaries()] if with_types else []
+    return SnapshotView(snapshot.id, snapshot.taken_at, snapshot.finished_at, snapshot.status, snapshot.message,
+                        snapshot.object_count, snapshot.bytes_stored, snapshot.bytes_new, snapshot.api_calls,
+                        snapshot.duration_seconds, snapshot.app_version, snapshot.format_version, types)
+
+
+def list_snapshots(tenant: Tenant, limit: int = 50) -> list[SnapshotView]:
+    """The tenant's snapshots, newest first, with their per-type summaries."""
+    rows = db.session.scalars(select(Snapshot).where(Snapshot.tenant_id == tenant.id)
+                              .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).limit(limit)).all()
+    return [_view(s) for s in rows]
+
+
+def _own_snapshot(tenant: Tenant, snapshot_id: int) -> Snapshot:
+    snapshot = db.session.get(Snapshot, snapshot_id)
+    if snapshot is None or snapshot.tenant_id != tenant.id:  # another tenant's snapshot doesn't exist for you
+        raise SnapshotNotFound(f"snapshot {snapshot_id} does not exist")
+    return snapshot
+
+
+def snapshot_detail(tenant: Tenant, snapshot_id: int) -> SnapshotView:
+    """One of the tenant's snapshots. :raises SnapshotNotFound: no such snapshot for this tenant."""
+    return _view(_own_snapshot(tenant, snapshot_id))
+
+
+def snapshot_contents(tenant: Tenant, snapshot_id: int, type_key: str, limit: int = 1000) -> list[Entry]:
+    """The first ``limit`` entries of one type (natural key, source id), without decrypting payloads."""
+    _own_snapshot(tenant, snapshot_id)
+    out: list[Entry] = []
+    for entry in SnapshotReader(snapshot_id).entries(type_key):
+        out.append(entry)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def snapshot_objects(tenant: Tenant, snapshot_id: int, type_key: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The first ``limit`` objects of one type, decrypted and checked. :raises CorruptSnapshot: on a bad blob."""
+    _own_snapshot(tenant, snapshot_id)
+    out: list[dict[str, Any]] = []
+    for obj in SnapshotReader(snapshot_id).objects(type_key):
+        out.append(obj)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def progress(tenant: Tenant) -> dict[str, Any]:
+    """Where the tenant's backup stands, for polling: the live job, else the last one's outcome."""
+    job = running_backup(tenant) or last_backup_job(tenant)
+    if job is None:
+        return {"state": "none"}
+    snapshot_id = job.checkpoint.get("snapshot_id") or (job.result or {}).get("snapshot_id")
+    return {"jobId": job.id, "state": job.state, "percent": job.percent, "done": job.progress_done,
+            "total": job.progress_total, "step": job.step, "message": job.message, "snapshotId": snapshot_id,
+            "finished": job.is_terminal}
