@@ -2,6 +2,28 @@
 
 A restorer works on objects exactly as the snapshot stores them (the catalogue's normalised Jira GET shapes) and on
 the destination through ``JiraAccess``. It never touches the database: id mappings come in through ``IdMap``.
+
+Writing a restorer (one subclass per snapshot type key, registered with ``@register``):
+
+- ``type_key``/``title``/``depends_on``: the snapshot type, its human name, the types its objects may reference
+  (used to order types and to check the catalogue's restore order).
+- ``natural_key(obj)``: the matching key (reference README), normalised as Jira compares it (``casefold`` where
+  Jira is case-insensitive). Source and destination objects go through the same function.
+- ``references(obj)``: every object this one refers to, as ``Ref(type_key, source_id)``; ``optional=True`` for
+  references that are dropped (and noted) rather than blocking, e.g. a group actor whose group isn't there.
+- ``existing(access)``: the destination's objects of the type, as ``Existing`` (natural key, id, object, default?).
+- ``create(access, obj, ids) -> dest id``: rewrite every reference through ``ids.require``/``ids.get``; raise
+  ``CannotRestore(reason, fix)`` for a known wall; ``NeedsAuthorisation`` from ``JiraAccess`` passes through.
+  Follow-up writes (tabs, options, ordering) belong in ``create`` after the object exists: ``after_create`` is
+  called again on resume if the run died between the create and them, so they must be idempotent.
+- ``writes``: the operations ``create`` calls; the plan reports those no credential may call.
+- ``update(access, dest_id, obj, ids)``: optional; set ``can_update = True`` when implemented.
+- ``comparable(obj, ids)``: the form both sides are compared in (source mapped through ``ids``; destination with
+  ``ids=None``): drop ids, self links and anything the destination chooses (icons, avatars).
+- ``why_not(obj)``: a ``CannotRestore`` for objects that can never be restored (read-only, hierarchy above 0...),
+  known at plan time.
+- ``lookup(access, natural_key)``: find one object by natural key (reconciling a create whose answer was lost);
+  defaults to scanning ``existing``.
 """
 
 from __future__ import annotations
@@ -11,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from ...jira.access import JiraAccess
+from ...jira.operations import Operation
 
 
 @dataclass(frozen=True)
@@ -19,15 +42,20 @@ class Ref:
 
     type_key: str
     source_id: str
+    optional: bool = False  # a missing target is dropped from the body (and noted), not a reason to skip
 
 
 class IdMap(Protocol):
-    """Source id -> destination id, per type, as recorded so far in this restore."""
+    """Source id -> destination id, per type, as recorded so far in this restore; plus users."""
 
     def get(self, type_key: str, source_id: str) -> str | None: ...
 
     def require(self, type_key: str, source_id: str) -> str:
         """The destination id, or raise ``UnmappedReference`` (the dependency wasn't restored)."""
+        ...
+
+    def user(self, account_id: str) -> str | None:
+        """The accountId to use on the destination (the same, the fallback admin, or None: drop it)."""
         ...
 
 
@@ -64,6 +92,9 @@ class Restorer:
     type_key: ClassVar[str]  # the snapshot's type key (the backup catalogue's)
     depends_on: ClassVar[tuple[str, ...]] = ()  # type keys whose objects this type's objects may reference
     title: ClassVar[str] = ""  # shown to people, e.g. "Workflow schemes"
+    can_update: ClassVar[bool] = False  # whether ``update`` is implemented
+    # Operations a create needs: checked at plan time, so the preview names INACCESSIBLE ones and the fix.
+    writes: ClassVar[tuple[Operation, ...]] = ()
 
     def natural_key(self, obj: dict[str, Any]) -> str:
         """The key objects are matched on across sites (reference README), normalised as Jira compares it."""
@@ -72,13 +103,29 @@ class Restorer:
     def source_id(self, obj: dict[str, Any]) -> str:
         return str(obj["id"])
 
+    def display_name(self, obj: dict[str, Any]) -> str:
+        """What people see for the object in previews and reports."""
+        return str(obj.get("name") or obj.get("key") or self.source_id(obj))
+
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
         """Every object this one refers to (for ordering, dependency pull-in and skipping dependants)."""
+        return ()
+
+    def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
+        """AccountIds the object names (checked on the destination before the run)."""
+        return ()
+
+    def projects(self, obj: dict[str, Any]) -> Iterable[str]:
+        """Project keys the object belongs to (for selection by project)."""
         return ()
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
         """What the destination already has of this type."""
         raise NotImplementedError
+
+    def lookup(self, access: JiraAccess, natural_key: str) -> Existing | None:
+        """The destination's object with this natural key, if any (used to reconcile a lost create response)."""
+        return next((e for e in self.existing(access) if e.natural_key == natural_key), None)
 
     def is_default(self, obj: dict[str, Any]) -> bool:
         """A source default that maps onto the destination's default rather than being copied."""
@@ -88,6 +135,10 @@ class Restorer:
         """The destination's default that a source default maps onto."""
         return next((e for e in existing if e.is_default), None)
 
+    def why_not(self, obj: dict[str, Any]) -> CannotRestore | None:
+        """A wall known before any write (read-only object, unsupported shape), or None."""
+        return None
+
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         """Create the object on the destination with every reference rewritten through ``ids``; return its id.
 
@@ -96,6 +147,23 @@ class Restorer:
         """
         raise NotImplementedError
 
+    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        """Idempotent follow-up writes once the object exists (children, ordering); default none."""
+
+    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        """Bring the matching destination object in line with ``obj`` (only when ``can_update``)."""
+        raise NotImplementedError
+
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         """A form of the object to compare source (mapped through ``ids``) with destination (``ids`` None)."""
         raise NotImplementedError
+
+
+def pick(obj: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The listed keys of ``obj`` that are present (a small helper for ``comparable`` and create bodies)."""
+    return {k: obj[k] for k in keys if k in obj}
+
+
+def fold(name: str) -> str:
+    """A name normalised the way Jira compares names case-insensitively."""
+    return str(name).strip().casefold()

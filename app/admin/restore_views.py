@@ -1,0 +1,168 @@
+"""The Restore views: start a preview, the preview/progress/report page of a run, start and cancel a restore,
+a JSON progress endpoint for polling, and the report downloads (JSON, CSV).
+
+Every view takes the page's context token (iframes can't keep cookies) and checks ADMINISTER on the server; the
+destination must hold an Active connection (checked again by the jobs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
+from ..connect.tenants import Tenant
+from ..restore import service
+from ..restore.models import RestoreRun, RunStatus
+from ..restore.plan import Selection
+from ..restore.types import load
+from .sections import PageSection, register_section
+
+bp = Blueprint("restore", __name__, url_prefix="/admin/restore")
+
+
+def section_context(tenant: Tenant) -> dict[str, Any]:
+    """The Restore section: shown on a destination whose connection is Active."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..recovery.connections import active_source_for
+
+    source = active_source_for(tenant)
+    if source is None:
+        return {"restore": None}
+    runs = list(db.session.scalars(select(RestoreRun).where(RestoreRun.tenant_id == tenant.id)
+                                   .order_by(RestoreRun.id.desc()).limit(10)))
+    return {"restore": {"source": source, "snapshots": service.restorable_snapshots(tenant), "runs": runs}}
+
+
+register_section(PageSection("restore", "admin/_restore.html", section_context, order=40))
+
+
+def _refused(exc: service.RestoreRefused) -> ResponseReturnValue:
+    ctx = current()
+    return render_template("admin/restore_refused.html", tenant=ctx.tenant, context_token=mint_context_token(ctx),
+                           message=exc.message), exc.status
+
+
+def _run_url(run_id: int, **extra: Any) -> str:
+    return url_for("restore.run_page", run_id=run_id, jwt=mint_context_token(current()), **extra)
+
+
+@bp.post("/preview")
+@context_jwt_required
+@admin_required
+def start_preview() -> ResponseReturnValue:
+    """Plan a snapshot against this site (nothing is written), then show the run (post/redirect/get)."""
+    ctx = current()
+    try:
+        snapshot_id = int(request.form.get("snapshot_id", ""))
+    except ValueError:
+        return _refused(service.RestoreRefused("Choose a snapshot to restore.", 400))
+    try:
+        run = service.start_preview(ctx.tenant, snapshot_id, ctx.account_id)
+    except service.RestoreRefused as exc:
+        return _refused(exc)
+    return redirect(_run_url(run.id), code=303)
+
+
+def _selection_from(args: Any) -> Selection:
+    types = [t for t in args.getlist("type") if t]
+    projects = [p.strip() for p in (args.get("projects") or "").split(",") if p.strip()]
+    if args.get("scope", "all") == "all":
+        return Selection()
+    return Selection(types=types, projects=projects)
+
+
+@bp.get("/<int:run_id>")
+@context_jwt_required
+@admin_required
+def run_page(run_id: int) -> ResponseReturnValue:
+    """Preview (counts, lists, conflicts, missing users, selection), progress, or report, by the run's status."""
+    ctx = current()
+    try:
+        run = service.get_run(ctx.tenant, run_id)
+    except service.RestoreRefused:
+        abort(404)
+    rows = service.items(run)
+    status = RunStatus(run.status)
+    selection = _selection_from(request.args) if "scope" in request.args else Selection.from_dict(run.selection)
+    pulled = service.pull_in(run, selection) if not selection.everything else []
+    shown = rows if status in (RunStatus.PLANNING, RunStatus.PLANNED) else [r for r in rows if r.selected]
+    return render_template(
+        "admin/restore_run.html", tenant=ctx.tenant, context_token=mint_context_token(ctx), run=run,
+        status=status.value, job=service.job_of(run), rows=shown,
+        plan_counts=service.counts_by_type([r for r in rows if r.selected or status == RunStatus.PLANNED], "action"),
+        outcome_counts=service.counts_by_type([r for r in rows if r.selected], "outcome"),
+        conflicts=[r for r in rows if r.conflict], selection=selection, pulled=pulled,
+        restorers=load(), verification=run.verification)
+
+
+@bp.post("/<int:run_id>/start")
+@context_jwt_required
+@admin_required
+def start_restore(run_id: int) -> ResponseReturnValue:
+    """Restore the chosen objects (dependencies pulled in) with the chosen fallback for missing users."""
+    ctx = current()
+    try:
+        service.start_restore(ctx.tenant, run_id, _selection_from(request.form),
+                              request.form.get("user_fallback", ""), ctx.account_id)
+    except service.RestoreRefused as exc:
+        return _refused(exc)
+    return redirect(_run_url(run_id), code=303)
+
+
+@bp.post("/<int:run_id>/cancel")
+@context_jwt_required
+@admin_required
+def cancel(run_id: int) -> ResponseReturnValue:
+    """Ask the run to stop between objects."""
+    ctx = current()
+    try:
+        service.cancel(ctx.tenant, run_id)
+    except service.RestoreRefused as exc:
+        return _refused(exc)
+    return redirect(_run_url(run_id, cancelling=1), code=303)
+
+
+@bp.get("/<int:run_id>/progress")
+@context_jwt_required
+@admin_required
+def progress(run_id: int) -> ResponseReturnValue:
+    """Where the run stands (overall and per type, current step), for the page's polling."""
+    ctx = current()
+    try:
+        run = service.get_run(ctx.tenant, run_id)
+    except service.RestoreRefused:
+        abort(404)
+    job = service.job_of(run)
+    per_type = service.counts_by_type([r for r in service.items(run) if r.selected], "outcome")
+    return jsonify(status=run.status, step=job.step if job else None, done=job.progress_done if job else 0,
+                   total=job.progress_total if job else None, fidelity=run.fidelity,
+                   types=[{"type": t.type_key, "title": t.title, "total": t.total,
+                           "done": t.total - t.counts.get("pending", 0) - t.counts.get("creating", 0)}
+                          for t in per_type]), 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/<int:run_id>/report.<fmt>")
+@context_jwt_required
+@admin_required
+def report(run_id: int, fmt: str) -> ResponseReturnValue:
+    """The run's report: per object outcome, source id -> destination id, reason; summary and verification."""
+    ctx = current()
+    try:
+        run = service.get_run(ctx.tenant, run_id)
+    except service.RestoreRefused:
+        abort(404)
+    name = f"restore-{run.id}-report"
+    if fmt == "json":
+        resp = jsonify(service.report_json(run))
+    elif fmt == "csv":
+        resp = Response(service.report_csv(run), mimetype="text/csv")
+    else:
+        abort(404)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

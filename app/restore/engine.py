@@ -1,0 +1,366 @@
+"""Executing a plan: objects in dependency order, independent ones in parallel, each outcome and id recorded as it
+happens (through a ``RunState``) so a crash resumes without creating anything twice; progress through a reporter.
+
+An object whose create succeeded but whose follow-up writes (``after_create``) failed is recorded ``incomplete``
+with its destination id: dependants still map to it, and the next run (or a resume) retries only the follow-up
+writes. Transient failures (5xx, timeouts beyond the client's retries) are retried a bounded number of times per
+object, each create preceded by a look-up, so a lost answer never creates twice."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..jira.access import JiraAccess
+from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
+from .notes import collecting
+from .plan import Action, Key, Plan, PlannedItem
+from .types import load
+from .types.base import CannotRestore, Ref, Restorer, UnmappedReference
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(enum.StrEnum):
+    PENDING = "pending"  # not reached yet (or the run was cancelled before it)
+    CREATING = "creating"  # a create was sent or is about to be: on resume, look it up before creating again
+    CREATED = "created"
+    REUSED = "reused"
+    UPDATED = "updated"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CANNOT = "cannot"
+    INCOMPLETE = "incomplete"  # created, but follow-up writes failed: the next run retries only those
+
+
+FINAL = frozenset({Outcome.CREATED, Outcome.REUSED, Outcome.UPDATED, Outcome.SKIPPED, Outcome.FAILED,
+                   Outcome.CANNOT})
+MAPPED = frozenset({Outcome.CREATED, Outcome.REUSED, Outcome.UPDATED})
+HAS_ID = MAPPED | {Outcome.INCOMPLETE}  # the object exists on the destination: dependants may refer to it
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    dest_id: str | None = None
+    reason: str = ""
+    fix: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+class RunState(Protocol):
+    """Where outcomes live (the database for a job, a dict in unit tests). Called from the engine's thread only."""
+
+    def recorded(self, key: Key) -> Result | None: ...
+
+    def record(self, item: PlannedItem, result: Result) -> None: ...
+
+
+class MemoryState:
+    """A ``RunState`` in a dict (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.results: dict[Key, Result] = {}
+
+    def recorded(self, key: Key) -> Result | None:
+        return self.results.get(key)
+
+    def record(self, item: PlannedItem, result: Result) -> None:
+        self.results[item.key] = result
+
+
+class Reporter:
+    """Told what the engine does; every method does nothing by default (subclass what you need)."""
+
+    def starting(self, plan: Plan, total: int) -> None: ...
+
+    def item_done(self, item: PlannedItem, result: Result, done: int, total: int) -> None: ...
+
+    def step(self, text: str) -> None: ...
+
+    def should_stop(self) -> bool:
+        return False
+
+
+class Cancelled(Exception):
+    """The run stopped between objects because someone asked it to."""
+
+
+class MustWait(Exception):
+    """Jira asked for a longer pause than a worker should sleep: the run stops and resumes after ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"Jira asked us to wait {seconds:.0f} s (rate limit).")
+        self.seconds = seconds
+
+
+class RunIds:
+    """The run's id map: destination ids from the plan's matches and from outcomes recorded so far."""
+
+    def __init__(self, plan: Plan, user_fallback: str | None) -> None:
+        self.plan = plan
+        self.fallback = user_fallback
+        self.missing = set(plan.missing_users)
+        self._lock = threading.Lock()
+        self._ids: dict[Key, str] = {k: i.dest_id for k, i in plan.items.items() if i.dest_id}
+
+    def set(self, key: Key, dest_id: str) -> None:
+        with self._lock:
+            self._ids[key] = dest_id
+
+    def forget(self, key: Key) -> None:
+        with self._lock:
+            self._ids.pop(key, None)
+
+    def get(self, type_key: str, source_id: str) -> str | None:
+        with self._lock:
+            return self._ids.get((type_key, str(source_id)))
+
+    def require(self, type_key: str, source_id: str) -> str:
+        found = self.get(type_key, source_id)
+        if found is None:
+            raise UnmappedReference(Ref(type_key, str(source_id)))
+        return found
+
+    def user(self, account_id: str) -> str | None:
+        return self.fallback if account_id in self.missing else account_id
+
+    def as_dict(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        with self._lock:
+            for (type_key, source_id), dest in self._ids.items():
+                out.setdefault(type_key, {})[source_id] = dest
+        return out
+
+
+class Executor:
+    """Runs a plan against the destination. ``concurrency`` workers; all state writes happen on the calling thread."""
+
+    def __init__(self, access: JiraAccess, state: RunState, *, reporter: Reporter | None = None,
+                 concurrency: int = 4, user_fallback: str | None = None,
+                 restorers: dict[str, Restorer] | None = None, max_wait: float = 60.0,
+                 create_attempts: int = 4, transient_attempts: int = 3, transient_pause: float = 0.2) -> None:
+        self.access = access
+        self.state = state
+        self.reporter = reporter or Reporter()
+        self.concurrency = max(1, concurrency)
+        self.user_fallback = user_fallback
+        self.restorers = restorers if restorers is not None else load()
+        self.max_wait = max_wait
+        self.create_attempts = create_attempts  # each after a look-up, so a lost answer never creates twice
+        # Whole-object retries when Jira stays unavailable beyond the client's own retries (reads, follow-ups).
+        self.transient_attempts = max(1, transient_attempts)
+        self.transient_pause = transient_pause
+
+    def run(self, plan: Plan) -> RunIds:
+        """Execute every selected item; returns the id map. Raises ``Cancelled`` or ``MustWait`` between objects."""
+        ids = RunIds(plan, self.user_fallback)
+        sorter = plan.order()
+        total = len(plan.selected())
+        done = 0
+        self.reporter.starting(plan, total)
+        stop: BaseException | None = None
+        inflight: dict[Future[Result], PlannedItem] = {}
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="restore") as pool:
+            while sorter.is_active():
+                released = stop is None  # items finished without Jira may release others: read them too
+                while released:
+                    released = False
+                    for key in sorter.get_ready():
+                        item = plan.items[key]
+                        previous = self.state.recorded(key)
+                        if previous is not None and previous.outcome in FINAL:
+                            # Done by an earlier attempt of this run: keep its outcome, don't touch Jira.
+                            self._remember(ids, item, previous)
+                            sorter.done(key)
+                            done += 1
+                            released = True
+                            continue
+                        if stop is None and self.reporter.should_stop():
+                            stop = Cancelled()
+                        if stop is not None:
+                            continue  # leave it pending; the graph is abandoned below
+                        interrupted = previous is not None and previous.outcome == Outcome.CREATING
+                        unfinished = previous.dest_id if previous is not None and \
+                            previous.outcome == Outcome.INCOMPLETE else None
+                        if item.action in (Action.CREATE,) and not interrupted and unfinished is None:
+                            # Written before the request goes out: a crash from here on is reconciled on resume.
+                            self.state.record(item, Result(Outcome.CREATING))
+                        inflight[pool.submit(self._one, item, plan.objects[key], ids, interrupted,
+                                             unfinished)] = item
+                if not inflight:
+                    break
+                finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    item = inflight.pop(future)
+                    result = future.result()  # SystemExit/KeyboardInterrupt from a worker propagate: a crash
+                    if isinstance(result, _Wait):
+                        stop = stop or MustWait(result.seconds)
+                        continue
+                    self.state.record(item, result)
+                    self._remember(ids, item, result)
+                    sorter.done(item.key)
+                    done += 1
+                    self.reporter.item_done(item, result, done, total)
+        if stop is not None:
+            raise stop
+        return ids
+
+    def _remember(self, ids: RunIds, item: PlannedItem, result: Result) -> None:
+        if result.outcome in HAS_ID and result.dest_id:
+            ids.set(item.key, result.dest_id)
+        else:
+            ids.forget(item.key)  # a failed/skipped object maps to nothing: its dependants are skipped
+
+    # -- one object (on a worker thread: Jira only, no database) -----------------------------------------
+
+    def _one(self, item: PlannedItem, obj: dict[str, Any], ids: RunIds, interrupted: bool,
+             unfinished: str | None = None) -> Result | _Wait:
+        with collecting() as notes:
+            result = self._guarded(item, obj, ids, interrupted, unfinished)
+        if isinstance(result, Result):
+            result.notes = list(dict.fromkeys([*result.notes, *notes]))
+        return result
+
+    def _guarded(self, item: PlannedItem, obj: dict[str, Any], ids: RunIds, interrupted: bool,
+                 unfinished: str | None) -> Result | _Wait:
+        restorer = self.restorers[item.type_key]
+        try:
+            for attempt in range(self.transient_attempts):
+                try:
+                    return self._act(restorer, item, obj, ids, interrupted, unfinished)
+                except RateLimited:
+                    raise
+                except JiraUnavailable:
+                    if attempt == self.transient_attempts - 1:
+                        raise
+                    # A read or a create's look-up kept failing: try the object again, looking before creating.
+                    interrupted = interrupted or item.action == Action.CREATE
+                    time.sleep(self.transient_pause * (attempt + 1))
+            raise AssertionError("unreachable")
+        except RateLimited as exc:
+            return _Wait(exc.retry_after or self.max_wait)
+        except UnmappedReference as exc:
+            return Result(Outcome.SKIPPED, reason=self._dependency_reason(ids.plan, exc.ref))
+        except CannotRestore as exc:
+            return Result(Outcome.CANNOT, reason=exc.reason, fix=exc.fix)
+        except NeedsAuthorisation as exc:
+            return Result(Outcome.CANNOT, reason=f"{exc.method} {exc.path} can't be called with the access the app "
+                                                 "has.", fix=exc.fix)
+        except JiraError as exc:
+            return Result(Outcome.FAILED, item.dest_id, reason=f"Jira refused it: {exc.describe()}")
+        except Exception as exc:  # one object's bug must not stop the run
+            log.exception("restore of %s %s crashed", item.type_key, item.source_id)
+            return Result(Outcome.FAILED, reason=f"Internal error ({type(exc).__name__}).")
+
+    def _act(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIds,
+             interrupted: bool, unfinished: str | None = None) -> Result:
+        if unfinished is not None and item.action in (Action.CREATE, Action.REUSE, Action.UPDATE):
+            # Created by an earlier run whose follow-up writes failed: only those are retried.
+            for ref in item.refs:
+                if not ref.optional:
+                    ids.require(ref.type_key, ref.source_id)
+            return self._follow_up(restorer, unfinished, obj, ids, "Follow-up writes finished on a later attempt.")
+        if item.action == Action.CANNOT:
+            return Result(Outcome.CANNOT, reason=item.reason, fix=item.fix)
+        if item.action == Action.SKIP:
+            return Result(Outcome.SKIPPED, reason=item.reason)
+        for ref in item.refs:
+            if not ref.optional:
+                ids.require(ref.type_key, ref.source_id)
+        if item.action == Action.REUSE:
+            if interrupted and item.dest_id:
+                # An earlier attempt created it and died before recording: finish its follow-up writes.
+                return self._follow_up(restorer, item.dest_id, obj, ids,
+                                       "Created by an interrupted attempt; reconciled.")
+            return Result(Outcome.REUSED, item.dest_id, item.reason, item.fix)
+        if item.action == Action.UPDATE:
+            assert item.dest_id is not None
+            restorer.update(self.access, item.dest_id, obj, ids)
+            return Result(Outcome.UPDATED, item.dest_id, item.reason)
+        dest_id = self._create(restorer, item, obj, ids, interrupted)
+        return self._follow_up(restorer, dest_id, obj, ids, "")
+
+    def _follow_up(self, restorer: Restorer, dest_id: str, obj: dict[str, Any], ids: RunIds,
+                   reason: str) -> Result:
+        """Run ``after_create``; when it fails the object still exists: ``incomplete``, with its id kept."""
+        try:
+            for attempt in range(self.transient_attempts):
+                try:
+                    restorer.after_create(self.access, dest_id, obj, ids)
+                    return Result(Outcome.CREATED, dest_id, reason)
+                except RateLimited:
+                    raise
+                except JiraUnavailable:
+                    if attempt == self.transient_attempts - 1:
+                        raise
+                    time.sleep(self.transient_pause * (attempt + 1))
+        except CannotRestore as exc:
+            return Result(Outcome.INCOMPLETE, dest_id, f"Created, but its follow-up writes hit a wall: {exc.reason}",
+                          exc.fix)
+        except NeedsAuthorisation as exc:
+            return Result(Outcome.INCOMPLETE, dest_id, f"Created, but {exc.method} {exc.path} can't be called with "
+                                                       "the access the app has.", exc.fix)
+        except UnmappedReference as exc:
+            return Result(Outcome.INCOMPLETE, dest_id, f"Created, but its follow-up writes need {exc}.",
+                          "Restore what it refers to, then run the restore again.")
+        except RateLimited:
+            raise
+        except JiraError as exc:
+            return Result(Outcome.INCOMPLETE, dest_id, f"Created, but Jira refused a follow-up write: "
+                                                       f"{exc.describe()}", "Run the restore again to retry them.")
+        raise AssertionError("unreachable")
+
+    def _create(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIds,
+                interrupted: bool) -> str:
+        if interrupted:
+            found = self._lookup(restorer, item)
+            if found is not None:
+                return found
+        for attempt in range(self.create_attempts):
+            try:
+                return restorer.create(self.access, obj, ids)
+            except RateLimited:
+                raise  # Jira did not process it; the run pauses as told
+            except JiraUnavailable:
+                if attempt == self.create_attempts - 1:
+                    raise
+                # The create may have happened and only its answer was lost: look before sending it again.
+                found = self._lookup(restorer, item)
+                if found is not None:
+                    return found
+        raise AssertionError("unreachable")
+
+    def _lookup(self, restorer: Restorer, item: PlannedItem) -> str | None:
+        """The destination id of the object if it exists already (a read: retried while Jira is unavailable)."""
+        for attempt in range(self.transient_attempts):
+            try:
+                found = restorer.lookup(self.access, item.natural_key)
+                return found.dest_id if found is not None else None
+            except RateLimited:
+                raise
+            except JiraUnavailable:
+                if attempt == self.transient_attempts - 1:
+                    raise
+                time.sleep(self.transient_pause * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _dependency_reason(self, plan: Plan, ref: Ref) -> str:
+        target = plan.items.get((ref.type_key, ref.source_id))
+        if target is None:
+            return f"It depends on {ref.type_key} {ref.source_id}, which the snapshot doesn't hold."
+        title = self.restorers[target.type_key].title.rstrip("s").lower() if target.type_key in self.restorers \
+            else target.type_key
+        return f"It depends on {title} {target.name!r}, which was not restored."
+
+
+@dataclass
+class _Wait:
+    seconds: float
+
+

@@ -1,0 +1,208 @@
+"""The restore jobs: ``restore-preview`` plans a run (read-only), ``restore`` plans again with the admin's selection,
+executes, verifies and records the report. Both take a run id; the domain does the work."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from flask import current_app
+
+from ..backups.snapshots import CorruptSnapshot, SnapshotReader
+from ..connect.tenants import Tenant, utcnow
+from ..extensions import db
+from ..jira.errors import JiraError, JiraUnavailable, RateLimited
+from ..jobs.runtime import JobCancelled, JobContext, JobFailed, RetryLater, runner
+from ..tenant_access import jira_access
+from .engine import Cancelled, Executor, MustWait, Reporter, Result
+from .models import DatabaseState, RestoreRun, RunStatus, move, save_plan
+from .pacing import PacedAccess, TokenBucket
+from .plan import Plan, PlanError, PlannedItem, Planner, Selection
+from .types import load
+from .verify import verify
+
+PREVIEW_KIND = "restore-preview"
+RESTORE_KIND = "restore"
+READABLE = ("complete", "partial")
+# Jira unavailable beyond every retry (client and planner): the job requeues itself this many times, then fails.
+UNAVAILABLE_REQUEUES = 5
+UNAVAILABLE_PAUSE = 30.0  # seconds before the requeued job runs again
+
+load()  # every restorer declares its operations at import time
+
+
+def snapshot_allowed(destination: Tenant, snapshot_id: int) -> Tenant:
+    """The source tenant whose snapshot ``snapshot_id`` the destination may restore, or raise ``JobFailed``.
+
+    Checked again in the job (not only in the view): the connection may have been deactivated since the click.
+    """
+    from ..backups.models import Snapshot
+    from ..recovery.connections import active_source_for
+
+    source = active_source_for(destination)
+    snapshot = db.session.get(Snapshot, snapshot_id)
+    if source is None:
+        raise JobFailed("This site has no Active disaster-recovery connection, so it can't restore a snapshot.")
+    if snapshot is None or snapshot.tenant_id != source.id:
+        raise JobFailed("That snapshot doesn't belong to the connected source site.")
+    return source
+
+
+def _load(ctx: JobContext) -> tuple[RestoreRun, Tenant]:
+    run = db.session.get(RestoreRun, int(ctx.params["run_id"]))
+    if run is None or run.tenant_id != ctx.tenant_id:
+        raise JobFailed("The restore run no longer exists.")
+    tenant = db.session.get(Tenant, ctx.tenant_id)
+    if tenant is None or not tenant.is_installed:
+        raise JobFailed("The app is no longer installed on this Jira site.")
+    return run, tenant
+
+
+def _access(tenant: Tenant) -> PacedAccess:
+    rate = float(current_app.config.get("RESTORE_RATE_PER_SECOND", 0) or 0)
+    return PacedAccess(jira_access(tenant), TokenBucket(rate) if rate > 0 else None)
+
+
+def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobContext) -> Plan:
+    reader = SnapshotReader(run.snapshot_id)
+    ctx.progress(0, None, "Checking the snapshot")
+    try:
+        reader.verify()  # the whole snapshot is checked before anything is written
+    except CorruptSnapshot as exc:
+        raise JobFailed(f"The snapshot failed its integrity check and won't be restored: {exc}") from None
+    summaries = reader.type_summaries()
+    readable = [s.type_key for s in summaries if s.status in READABLE]
+    fallback = run.requested_by if run.user_fallback == "admin" else None
+    db.session.commit()  # no transaction stays open while we read Jira
+    restorers = load()
+
+    def on_type(type_key: str) -> None:
+        ctx.progress(0, None, f"Reading the destination's {restorers[type_key].title.lower()}")
+
+    try:
+        plan = Planner(access, restorers).plan(reader, readable, selection, fallback, on_type=on_type)
+    except PlanError as exc:
+        raise JobFailed(str(exc)) from None
+    plan.unsupported_types += [f"{s.type_key} (not read by the backup: {s.reason or s.status})"
+                               for s in summaries if s.status not in READABLE]
+    run.missing_users_json = json.dumps(plan.missing_users)
+    run.unsupported_types_json = json.dumps(plan.unsupported_types)
+    save_plan(run.id, list(plan.items.values()))
+    return plan
+
+
+def _unavailable(ctx: JobContext, run: RestoreRun, exc: JiraUnavailable, what: str) -> Exception:
+    """A requeue while the job has attempts left (everything done so far is kept), else the run fails."""
+    if ctx.attempt < UNAVAILABLE_REQUEUES:
+        db.session.rollback()
+        return RetryLater(UNAVAILABLE_PAUSE, f"Jira is unavailable ({exc.describe()}); the {what} carries on "
+                                             f"in {UNAVAILABLE_PAUSE:.0f} s.")
+    _fail(run, f"Jira stayed unavailable: {exc.describe()}")
+    return JobFailed(f"Jira stayed unavailable: {exc.describe()}")
+
+
+def _fail(run: RestoreRun, message: str) -> None:
+    db.session.rollback()
+    run = db.session.get(RestoreRun, run.id, populate_existing=True)
+    if run is not None and RunStatus(run.status) in (RunStatus.PLANNING, RunStatus.RESTORING):
+        move(run, RunStatus.FAILED, message=message, finished_at=utcnow())
+
+
+@runner(PREVIEW_KIND)
+def run_preview(ctx: JobContext) -> dict[str, Any]:
+    """Plan the run against the destination as it is now: nothing is written to Jira."""
+    run, tenant = _load(ctx)
+    try:
+        snapshot_allowed(tenant, run.snapshot_id)
+        plan = _plan(run, _access(tenant), Selection(), ctx)
+    except JobFailed as exc:
+        _fail(run, str(exc))
+        raise
+    except RateLimited as exc:
+        raise RetryLater(exc.retry_after or 60, "Jira asked us to slow down; the preview carries on later.") from None
+    except JiraUnavailable as exc:
+        raise _unavailable(ctx, run, exc, "preview") from None
+    except JiraError as exc:
+        _fail(run, f"Jira refused a read: {exc.describe()}")
+        raise JobFailed(f"Jira refused a read: {exc.describe()}") from None
+    move(run, RunStatus.PLANNED, message=None)
+    return {"run_id": run.id, "counts": plan.counts()}
+
+
+class JobReporter(Reporter):
+    """Progress into the job row (overall, current step); per-type progress is read from the items."""
+
+    def __init__(self, ctx: JobContext, restorers: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.restorers = restorers
+
+    def starting(self, plan: Plan, total: int) -> None:
+        self.ctx.progress(0, total, "Restoring")
+
+    def item_done(self, item: PlannedItem, result: Result, done: int, total: int) -> None:
+        title = self.restorers[item.type_key].title
+        self.ctx.progress(done, total, f"{title}: {item.name} ({result.outcome.value})")
+
+    def should_stop(self) -> bool:
+        return self.ctx.cancel_requested()
+
+
+def summarise(run_id: int) -> dict[str, Any]:
+    """Counts of outcomes overall and per type, over the selected items."""
+    from sqlalchemy import select
+
+    from .models import RestoreItem
+
+    rows = db.session.execute(select(RestoreItem.type_key, RestoreItem.outcome)
+                              .where(RestoreItem.run_id == run_id, RestoreItem.selected.is_(True))).all()
+    overall = Counter(outcome for _t, outcome in rows)
+    per_type: dict[str, Counter] = {}
+    for type_key, outcome in rows:
+        per_type.setdefault(type_key, Counter())[outcome] += 1
+    return {"total": len(rows), "outcomes": dict(overall), "types": {t: dict(c) for t, c in per_type.items()}}
+
+
+@runner(RESTORE_KIND)
+def run_restore(ctx: JobContext) -> dict[str, Any]:
+    """Restore the run's selection: plan again (the destination may have changed), execute, verify, report."""
+    run, tenant = _load(ctx)
+    restorers = load()
+    access = _access(tenant)
+    try:
+        snapshot_allowed(tenant, run.snapshot_id)
+        selection = Selection.from_dict(run.selection)
+        plan = _plan(run, access, selection, ctx)
+        state = DatabaseState(run.id)
+        concurrency = int(current_app.config.get("RESTORE_CONCURRENCY", 4))
+        fallback = run.requested_by if run.user_fallback == "admin" else None
+        executor = Executor(access, state, reporter=JobReporter(ctx, restorers), concurrency=concurrency,
+                            user_fallback=fallback, restorers=restorers)
+        ids = executor.run(plan)
+        ctx.progress(len(plan.selected()), None, "Verifying the destination")
+        db.session.commit()
+        check = verify(access, plan, state.results(), ids, restorers)
+    except JobFailed as exc:
+        _fail(run, str(exc))
+        raise
+    except Cancelled:
+        db.session.rollback()
+        run = db.session.get(RestoreRun, run.id, populate_existing=True)
+        move(run, RunStatus.CANCELLED, message="Cancelled by an administrator; objects not reached are pending.",
+             summary_json=json.dumps(summarise(run.id)), finished_at=utcnow())
+        raise JobCancelled() from None
+    except (MustWait, RateLimited) as exc:
+        seconds = exc.seconds if isinstance(exc, MustWait) else (exc.retry_after or 60)
+        raise RetryLater(seconds, f"Jira asked us to slow down; the restore carries on in {seconds:.0f} s.") \
+            from None
+    except JiraUnavailable as exc:
+        raise _unavailable(ctx, run, exc, "restore") from None
+    except JiraError as exc:
+        _fail(run, f"Jira refused a read: {exc.describe()}")
+        raise JobFailed(f"Jira refused a read: {exc.describe()}") from None
+    run = db.session.get(RestoreRun, run.id, populate_existing=True)
+    summary = summarise(run.id)
+    summary["api_calls"] = access.calls
+    move(run, RunStatus.DONE, summary_json=json.dumps(summary), verification_json=json.dumps(check.to_dict()),
+         fidelity=check.fidelity, finished_at=utcnow(), message=None)
+    return {"run_id": run.id, "summary": summary, "fidelity": check.fidelity}

@@ -1,0 +1,386 @@
+"""The restore plan: every snapshot object matched against the destination and given an action, selection with
+dependency pull-in, missing users, and the dependency order (pure domain: a reader, a ``JiraAccess``, no database)."""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from typing import Any, Protocol
+
+from ..jira.access import JiraAccess
+from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
+from ..jira.operations import declare
+from .types import load
+from .types.base import CannotRestore, Existing, Ref, Restorer, UnmappedReference
+
+BULK_USERS = declare("GET", "/rest/api/3/user/bulk")
+USERS_PER_CALL = 200  # the bulk endpoint's page cap
+# A whole type's read is retried this many times when Jira stays unavailable beyond the client's own retries: one
+# unlucky page among hundreds must not fail a run (a rate limit is not retried here: the job waits as told).
+READ_ATTEMPTS = 4
+READ_PAUSE = 0.2  # seconds, growing per attempt (the client has already backed off within each attempt)
+
+
+def read_all(read: Callable[[], Iterable[Any]], attempts: int = READ_ATTEMPTS, pause: float = READ_PAUSE) -> list[Any]:
+    """``list(read())``, started again from the beginning while Jira is unavailable (reads are repeatable).
+
+    :raises JiraUnavailable: still unavailable after ``attempts`` reads (the job then requeues itself).
+    """
+    for attempt in range(attempts):
+        try:
+            return list(read())
+        except RateLimited:
+            raise
+        except JiraUnavailable:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(pause * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    REUSE = "reuse"  # a matching object is there (identical, or a conflict kept as it is)
+    UPDATE = "update"
+    SKIP = "skip"
+    CANNOT = "cannot"  # can't be restored: reason + what to do by hand
+
+
+class PlanError(Exception):
+    """The snapshot can't be planned as a whole (a dependency cycle, an unreadable snapshot)."""
+
+
+class DependencyCycle(PlanError):
+    def __init__(self, cycle: list[Any]) -> None:
+        names = " -> ".join(f"{t} {s}" for t, s in cycle)
+        super().__init__(f"The snapshot's objects refer to each other in a cycle: {names}.")
+        self.cycle = cycle
+
+
+class MissingDependency(PlanError):
+    """An object refers to one the snapshot doesn't hold (recorded per item as a skip reason, not raised)."""
+
+    def __init__(self, ref: Ref) -> None:
+        super().__init__(f"It refers to {ref.type_key} {ref.source_id}, which the snapshot doesn't hold.")
+        self.ref = ref
+
+
+class SnapshotSource(Protocol):
+    """What the planner reads (``SnapshotReader`` satisfies it)."""
+
+    def objects(self, type_key: str) -> Iterator[dict[str, Any]]: ...
+
+
+Key = tuple[str, str]  # (type key, source id)
+
+
+@dataclass
+class PlannedItem:
+    type_key: str
+    source_id: str
+    natural_key: str
+    name: str
+    action: Action
+    dest_id: str | None = None
+    reason: str = ""
+    fix: str = ""
+    conflict: bool = False
+    selected: bool = True
+    pulled_in: bool = False  # not chosen, but something chosen depends on it
+    refs: list[Ref] = field(default_factory=list)
+
+    @property
+    def key(self) -> Key:
+        return (self.type_key, self.source_id)
+
+
+@dataclass
+class Selection:
+    """Everything (no types, no projects), or objects of ``types``, or objects of the projects ``projects``."""
+
+    types: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Selection:
+        data = data or {}
+        return cls(types=[str(t) for t in data.get("types") or []],
+                   projects=[str(p).upper() for p in data.get("projects") or []])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"types": self.types, "projects": self.projects}
+
+    @property
+    def everything(self) -> bool:
+        return not self.types and not self.projects
+
+
+@dataclass
+class Plan:
+    """Every snapshot object's planned item, and the selected objects' content.
+
+    Memory: the planner streams the snapshot one type at a time and holds the destination's objects of one type at a
+    time, but it keeps the *selected* source objects (``objects``) until the run ends, deliberately: the executor
+    takes objects in dependency order across types (a project's create waits on five scheme types), comparing and
+    verifying need them again after the writes, and re-reading a type from the snapshot means decrypting every blob
+    of the type again (per object, a database round trip on the engine's thread). Unselected objects are dropped once
+    the selection is known. A site's configuration is megabytes, not gigabytes, so this is the cheaper trade; a lazy
+    per-type loader behind ``objects`` is the way out if it ever isn't.
+    """
+
+    items: dict[Key, PlannedItem]
+    objects: dict[Key, dict[str, Any]]
+    type_order: list[str]
+    missing_users: list[str] = field(default_factory=list)
+    unsupported_types: list[str] = field(default_factory=list)
+
+    def selected(self) -> list[PlannedItem]:
+        return [i for i in self.items.values() if i.selected]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per type: how many selected items get each action."""
+        out: dict[str, dict[str, int]] = {}
+        for item in self.selected():
+            per = out.setdefault(item.type_key, {a.value: 0 for a in Action})
+            per[item.action.value] += 1
+        return out
+
+    def order(self) -> TopologicalSorter:
+        """The selected items as a prepared graph (``get_ready``/``done``): dependencies first."""
+        graph: dict[Key, set[Key]] = {}
+        for item in self.selected():
+            graph[item.key] = {(r.type_key, r.source_id) for r in item.refs
+                               if (r.type_key, r.source_id) in self.items
+                               and self.items[(r.type_key, r.source_id)].selected}
+        sorter = TopologicalSorter(graph)
+        try:
+            sorter.prepare()
+        except CycleError as exc:
+            raise DependencyCycle(list(exc.args[1])) from None
+        return sorter
+
+
+def select(items: dict[Key, PlannedItem], selection: Selection, projects_of: dict[Key, set[str]]) -> None:
+    """Mark the chosen items and, transitively, everything they reference (``pulled_in``)."""
+    if selection.everything:
+        for item in items.values():
+            item.selected, item.pulled_in = True, False
+        return
+    chosen = {k for k, i in items.items()
+              if i.type_key in selection.types or projects_of.get(k, set()) & set(selection.projects)}
+    wanted = set(chosen)
+    stack = list(chosen)
+    while stack:
+        for ref in items[stack.pop()].refs:
+            target = (ref.type_key, ref.source_id)
+            if target in items and target not in wanted:
+                wanted.add(target)
+                stack.append(target)
+    for key, item in items.items():
+        item.selected = key in wanted
+        item.pulled_in = key in wanted and key not in chosen
+
+
+class PlanIds:
+    """An id map of what the plan already knows (matches on the destination), for comparing before any write."""
+
+    def __init__(self, items: dict[Key, PlannedItem], user_fallback: str | None, missing: set[str]) -> None:
+        self.items = items
+        self.fallback = user_fallback
+        self.missing = missing
+
+    def get(self, type_key: str, source_id: str) -> str | None:
+        item = self.items.get((type_key, str(source_id)))
+        return item.dest_id if item is not None else None
+
+    def require(self, type_key: str, source_id: str) -> str:
+        found = self.get(type_key, source_id)
+        if found is None:
+            raise UnmappedReference(Ref(type_key, str(source_id)))
+        return found
+
+    def user(self, account_id: str) -> str | None:
+        return self.fallback if account_id in self.missing else account_id
+
+
+def type_order(restorers: dict[str, Restorer], present: Iterable[str]) -> list[str]:
+    """Snapshot types in restore order (each after the types it depends on)."""
+    present = [t for t in present if t in restorers]
+    graph = {t: {d for d in restorers[t].depends_on if d in present} for t in present}
+    try:
+        return list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise DependencyCycle([(t, "*") for t in exc.args[1]]) from None
+
+
+class Planner:
+    """Reads the destination and plans every object of the snapshot."""
+
+    def __init__(self, access: JiraAccess, restorers: dict[str, Restorer] | None = None) -> None:
+        self.access = access
+        self.restorers = restorers if restorers is not None else load()
+
+    def plan(self, snapshot: SnapshotSource, type_keys: Iterable[str], selection: Selection | None = None,
+             user_fallback: str | None = None, on_type: Any = None) -> Plan:
+        """Plan the snapshot's ``type_keys``; ``on_type(type_key)`` is told as each type is read (progress)."""
+        type_keys = list(type_keys)
+        order = type_order(self.restorers, type_keys)
+        plan = Plan({}, {}, order, unsupported_types=sorted(t for t in type_keys if t not in self.restorers))
+        projects_of: dict[Key, set[str]] = {}
+        for type_key in order:
+            restorer = self.restorers[type_key]
+            for obj in snapshot.objects(type_key):
+                key = (type_key, restorer.source_id(obj))
+                plan.objects[key] = obj
+                plan.items[key] = PlannedItem(type_key, key[1], restorer.natural_key(obj),
+                                              restorer.display_name(obj), Action.CREATE,
+                                              refs=list(restorer.references(obj)))
+                projects_of[key] = {p.upper() for p in restorer.projects(obj)}
+        select(plan.items, selection or Selection(), projects_of)
+        for key in [k for k, i in plan.items.items() if not i.selected]:
+            del plan.objects[key]  # nothing reads an unselected object's content again
+        plan.missing_users = self._missing_users(plan)
+        ids = PlanIds(plan.items, user_fallback, set(plan.missing_users))
+        matches: dict[Key, Existing] = {}
+        for type_key in order:
+            if on_type is not None:
+                on_type(type_key)
+            self._match_type(plan, type_key, matches, ids)
+        for type_key in order:
+            self._decide_type(plan, type_key, ids, matches)
+        self._skip_dependants(plan)
+        return plan
+
+    # -- matching ----------------------------------------------------------------------------------------
+
+    def _match_type(self, plan: Plan, type_key: str, matches: dict[Key, Existing], ids: PlanIds) -> None:
+        restorer = self.restorers[type_key]
+        items = [i for i in plan.items.values() if i.type_key == type_key and i.selected]
+        if not items:
+            return
+        match_key = getattr(restorer, "match_key", None)
+        if match_key is not None:
+            # Optional extension of the contract: a key that depends on the id map (a filter's owner on the
+            # destination, a board's restored filter). It is also what a lost create is looked up by.
+            for item in items:
+                item.natural_key = match_key(plan.objects[item.key], ids)
+        try:
+            existing = read_all(lambda: restorer.existing(self.access))
+        except NeedsAuthorisation as exc:
+            for item in items:
+                item.action, item.reason, item.fix = (Action.CANNOT, "The destination's "
+                                                      f"{restorer.title.lower() or type_key} can't be read.", exc.fix)
+            return
+        by_key: dict[str, Existing] = {}
+        for found in existing:
+            by_key.setdefault(found.natural_key, found)
+        for item in items:
+            obj = plan.objects[item.key]
+            match = by_key.get(item.natural_key)
+            if restorer.is_default(obj):
+                match = restorer.default_counterpart(existing) or match
+                if match is not None:
+                    item.reason = "The source's default, mapped onto the destination's default."
+            if match is not None:
+                item.dest_id = match.dest_id
+                item.action = Action.REUSE
+                matches[item.key] = match
+
+    def _decide_type(self, plan: Plan, type_key: str, ids: PlanIds, matches: dict[Key, Existing]) -> None:
+        restorer = self.restorers[type_key]
+        for item in (i for i in plan.items.values() if i.type_key == type_key and i.selected):
+            if item.action == Action.CANNOT:
+                continue
+            obj = plan.objects[item.key]
+            match = matches.get(item.key)
+            if match is None:
+                wall = restorer.why_not(obj)
+                if wall is not None:
+                    item.action, item.reason, item.fix = Action.CANNOT, wall.reason, wall.fix
+                    continue
+                blocked = [op for op in restorer.writes if not self.access.can_call(op)]
+                if blocked:
+                    item.action = Action.CANNOT
+                    item.reason = f"Creating it needs {blocked[0].method} {blocked[0].template}, which Connect " \
+                                  "apps can't call."
+                    item.fix = self.access.fix
+                continue
+            if self._same(restorer, obj, match, ids):
+                item.reason = item.reason or "Already on the destination, identical."
+                continue
+            if restorer.can_update:
+                item.action = Action.UPDATE
+                item.reason = "On the destination with different content: it will be updated."
+            else:
+                item.conflict = True
+                item.reason = ("On the destination with different content; kept as it is there "
+                               "(this type isn't updated in place).")
+
+    def _same(self, restorer: Restorer, obj: dict[str, Any], match: Existing, ids: PlanIds) -> bool:
+        try:
+            return restorer.comparable(obj, ids) == restorer.comparable(match.obj, None)
+        except UnmappedReference:
+            return False  # it references something not on the destination yet, so it can't be identical
+
+    def _skip_dependants(self, plan: Plan) -> None:
+        """Items whose required references can't be satisfied are skipped now, with the reason."""
+        try:
+            sorter = TopologicalSorter({k: {(r.type_key, r.source_id) for r in i.refs if (r.type_key, r.source_id)
+                                            in plan.items} for k, i in plan.items.items()})
+            ordered = list(sorter.static_order())
+        except CycleError as exc:
+            raise DependencyCycle(list(exc.args[1])) from None
+        for key in ordered:
+            item = plan.items.get(key)
+            if item is None or not item.selected or item.action in (Action.CANNOT, Action.SKIP):
+                continue
+            for ref in item.refs:
+                target = plan.items.get((ref.type_key, ref.source_id))
+                if ref.optional:
+                    continue
+                if target is None:
+                    item.action, item.reason = Action.SKIP, str(MissingDependency(ref))
+                    break
+                if target.action in (Action.CANNOT, Action.SKIP) and target.dest_id is None:
+                    item.action = Action.SKIP
+                    item.reason = f"It depends on {_label(self.restorers, target)}, which can't be restored."
+                    break
+
+    # -- users -------------------------------------------------------------------------------------------
+
+    def _missing_users(self, plan: Plan) -> list[str]:
+        wanted: set[str] = set()
+        for item in plan.selected():
+            wanted.update(self.restorers[item.type_key].account_ids(plan.objects[item.key]))
+        if not wanted:
+            return []
+        found: set[str] = set()
+        batch = sorted(wanted)
+        try:
+            for start in range(0, len(batch), USERS_PER_CALL):
+                chunk = batch[start:start + USERS_PER_CALL]
+                page = read_all(lambda c=chunk: [self.access.call(
+                    BULK_USERS, params={"accountId": c, "maxResults": USERS_PER_CALL})])[0]
+                found.update(str(u.get("accountId")) for u in (page or {}).get("values") or [])
+        except RateLimited:
+            raise
+        except JiraError:
+            return batch  # can't check: treat all as missing so the fallback choice is offered
+        return sorted(wanted - found)
+
+
+def _label(restorers: dict[str, Restorer], item: PlannedItem) -> str:
+    title = restorers[item.type_key].title if item.type_key in restorers else item.type_key
+    return f"{title.rstrip('s').lower()} {item.name!r}"
+
+
+def label(item: PlannedItem) -> str:
+    """How an item is named in reasons shown to people."""
+    return _label(load(), item)
+
+
+def cannot(exc: CannotRestore) -> tuple[str, str]:
+    return exc.reason, exc.fix

@@ -1,0 +1,237 @@
+"""Restorer of company-managed projects: created without a template with every restored scheme, then (idempotently)
+priority scheme, role actors, components and versions in their order. Team-managed projects are reported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ...backups.catalogue import OP_COMPONENTS, OP_PROJECTS, OP_VERSIONS, Reader, read_projects
+from ...jira.access import JiraAccess
+from ...jira.operations import declare
+from . import REGISTRY, register
+from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold
+
+CREATE_PROJECT = declare("POST", "/rest/api/3/project")
+SET_ROLE_ACTORS = declare("PUT", "/rest/api/3/project/{projectIdOrKey}/role/{id}")
+CREATE_COMPONENT = declare("POST", "/rest/api/3/component")
+CREATE_VERSION = declare("POST", "/rest/api/3/version")
+MOVE_VERSION = declare("POST", "/rest/api/3/version/{id}/move")
+ASSIGN_PRIORITY_SCHEME = declare("PUT", "/rest/api/3/priorityscheme/{schemeId}")
+
+READ_ONLY_ROLE = "atlassian-addons-project-access"
+# project scheme slot -> (type key, whether the project can't be faithful without it)
+SCHEMES: dict[str, tuple[str, bool]] = {
+    "issueTypeScheme": ("issueTypeSchemes", True),
+    "issueTypeScreenScheme": ("issueTypeScreenSchemes", True),
+    "fieldConfigurationScheme": ("fieldConfigurationSchemes", True),
+    "workflowScheme": ("workflowSchemes", True),
+    "permissionScheme": ("permissionSchemes", True),
+    # Walls of their own (OAuth-only writes): a project is still worth restoring on the default ones.
+    "notificationScheme": ("notificationSchemes", False),
+    "issueSecurityScheme": ("issueSecuritySchemes", False),
+    "priorityScheme": ("prioritySchemes", False),
+}
+# Scheme ids that stand for "the destination's default, nothing to assign".
+DEFAULT_IDS = frozenset({"default"})
+VERSION_FIELDS = ("name", "description", "released", "archived", "startDate", "releaseDate")
+
+
+def _scheme_id(obj: dict[str, Any], slot: str) -> str | None:
+    scheme = (obj.get("schemes") or {}).get(slot) or {}
+    return None if scheme.get("id") in (None, "") else str(scheme["id"])
+
+
+def _account(user: dict[str, Any] | None) -> str | None:
+    return str(user["accountId"]) if user and user.get("accountId") else None
+
+
+@register
+class Projects(Restorer):
+    type_key = "projects"
+    title = "Projects"
+    depends_on = ("projectCategories", "projectRoles", "groups", *(t for t, _ in SCHEMES.values()))
+    writes = (CREATE_PROJECT, SET_ROLE_ACTORS, CREATE_COMPONENT, CREATE_VERSION, MOVE_VERSION)
+
+    def natural_key(self, obj: dict[str, Any]) -> str:
+        return str(obj["key"]).upper()
+
+    def display_name(self, obj: dict[str, Any]) -> str:
+        return f"{obj['key']} ({obj.get('name', '')})"
+
+    def projects(self, obj: dict[str, Any]) -> Iterable[str]:
+        return [str(obj["key"])]
+
+    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
+        refs = []
+        category = (obj.get("projectCategory") or {}).get("id")
+        if category:
+            refs.append(Ref("projectCategories", str(category)))
+        for slot, (type_key, needed) in SCHEMES.items():
+            sid = _scheme_id(obj, slot)
+            if sid is not None:
+                # A scheme type nobody restores yet can't block: the project keeps the default (verification says).
+                refs.append(Ref(type_key, sid, optional=not needed or type_key not in REGISTRY))
+        for role in obj.get("roleActors") or []:
+            refs.append(Ref("projectRoles", str(role["id"]), optional=True))
+            for actor in role.get("actors") or []:
+                group = actor.get("actorGroup") or {}
+                if group.get("groupId"):
+                    refs.append(Ref("groups", str(group["groupId"]), optional=True))
+        return list(dict.fromkeys(refs))
+
+    def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
+        found = [_account(obj.get("lead"))]
+        found += [_account(c.get("lead")) for c in obj.get("components") or []]
+        found += [_account(a.get("actorUser")) for r in obj.get("roleActors") or [] for a in r.get("actors") or []]
+        return sorted({a for a in found if a})
+
+    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+        for item in read_projects(Reader(access)):
+            yield Existing(self.natural_key(item.obj), str(item.obj["id"]), item.obj)
+
+    def lookup(self, access: JiraAccess, natural_key: str) -> Existing | None:
+        # Reconciling one lost create: a key search, not a read of every project with its roles.
+        for found in access.paginate(OP_PROJECTS, params={"keys": [natural_key]}, page_size=50):
+            if str(found.get("key", "")).upper() == natural_key:
+                return Existing(natural_key, str(found["id"]), found)
+        return None
+
+    def why_not(self, obj: dict[str, Any]) -> CannotRestore | None:
+        if obj.get("simplified") or obj.get("style") == "next-gen":
+            return CannotRestore("A team-managed project: Jira's API can't recreate team-managed projects.",
+                                 f"Create the team-managed project {obj['key']} by hand (Projects > Create project).")
+        return None
+
+    # -- create ------------------------------------------------------------------------------------------
+
+    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+        lead = ids.user(_account(obj.get("lead")) or "")
+        if not lead:
+            raise CannotRestore(f"The project lead of {obj['key']} has no account on this site and references "
+                                "to missing users are dropped; Jira requires a lead.",
+                                "Choose the restoring admin as the fallback for missing users and restore again.")
+        body: dict[str, Any] = {"key": obj["key"], "name": obj["name"], "projectTypeKey": obj["projectTypeKey"],
+                                "description": obj.get("description") or "", "leadAccountId": lead,
+                                "assigneeType": obj.get("assigneeType") or "UNASSIGNED"}
+        if obj.get("url"):
+            body["url"] = obj["url"]
+        category = (obj.get("projectCategory") or {}).get("id")
+        if category:
+            body["categoryId"] = int(ids.require("projectCategories", str(category)))
+        for slot, (type_key, _needed) in SCHEMES.items():
+            if slot == "priorityScheme":
+                continue  # not a create field: assigned afterwards
+            mapped = self._mapped_scheme(obj, slot, type_key, ids)
+            if mapped is not None:
+                body[slot] = int(mapped)
+        return str(access.call(CREATE_PROJECT, json=body)["id"])
+
+    def _mapped_scheme(self, obj: dict[str, Any], slot: str, type_key: str, ids: IdMap) -> str | None:
+        sid = _scheme_id(obj, slot)
+        if sid is None:
+            return None
+        mapped = ids.get(type_key, sid)
+        return None if mapped is None or mapped in DEFAULT_IDS or not mapped.lstrip("-").isdigit() else mapped
+
+    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        priority = self._mapped_scheme(obj, "priorityScheme", "prioritySchemes", ids)
+        if priority is not None and access.can_call(ASSIGN_PRIORITY_SCHEME):
+            access.call(ASSIGN_PRIORITY_SCHEME, path={"schemeId": priority},
+                        json={"projects": {"add": {"ids": [int(dest_id)]}}})
+        self._role_actors(access, dest_id, obj, ids)
+        self._components(access, dest_id, obj, ids)
+        self._versions(access, dest_id, obj)
+
+    def _role_actors(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        for role in obj.get("roleActors") or []:
+            role_id = ids.get("projectRoles", str(role["id"]))
+            if role_id is None or role.get("name") == READ_ONLY_ROLE:
+                continue
+            groups, users = _actors(role, ids)
+            # Setting (not adding) replaces the role's default actors, and repeating it is harmless.
+            access.call(SET_ROLE_ACTORS, path={"projectIdOrKey": dest_id, "id": role_id},
+                        json={"categorisedActors": {"atlassian-group-role-actor-id": groups,
+                                                    "atlassian-user-role-actor": users}})
+
+    def _components(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        have = {fold(c["name"]) for c in access.call(OP_COMPONENTS, path={"projectIdOrKey": dest_id}) or []}
+        for component in obj.get("components") or []:
+            if fold(component["name"]) in have:
+                continue
+            body: dict[str, Any] = {"project": obj["key"], "name": component["name"],
+                                    "description": component.get("description") or ""}
+            lead = ids.user(_account(component.get("lead")) or "")
+            if lead:
+                body["leadAccountId"] = lead
+            kind = component.get("assigneeType") or "PROJECT_DEFAULT"
+            body["assigneeType"] = kind if lead or kind != "COMPONENT_LEAD" else "PROJECT_DEFAULT"
+            access.call(CREATE_COMPONENT, json=body)
+
+    def _versions(self, access: JiraAccess, dest_id: str, obj: dict[str, Any]) -> None:
+        wanted = obj.get("versions") or []
+        have = {fold(v["name"]): str(v["id"]) for v in access.call(OP_VERSIONS, path={"projectIdOrKey": dest_id})
+                or []}
+        for version in wanted:
+            if fold(version["name"]) not in have:
+                body = {k: version[k] for k in VERSION_FIELDS if version.get(k) is not None}
+                have[fold(version["name"])] = str(access.call(CREATE_VERSION, json=dict(body,
+                                                                                        projectId=int(dest_id)))["id"])
+        order = [fold(v["name"]) for v in wanted]
+        current = [fold(v["name"]) for v in access.call(OP_VERSIONS, path={"projectIdOrKey": dest_id}) or []]
+        if [n for n in current if n in order] == order:
+            return  # already in the snapshot's order: no moves
+        previous: str | None = None
+        for name in order:
+            body = {"position": "First"} if previous is None else {"after": previous}
+            access.call(MOVE_VERSION, path={"id": have[name]}, json=body)
+            previous = have[name]
+
+    # -- compare -----------------------------------------------------------------------------------------
+
+    def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        def mapped(type_key: str, value: Any) -> Any:
+            if value is None or ids is None:
+                return None if value is None else str(value)
+            return ids.get(type_key, str(value))
+
+        schemes = {}
+        for slot, (type_key, _needed) in SCHEMES.items():
+            sid = _scheme_id(obj, slot)
+            value = mapped(type_key, sid)
+            schemes[slot] = None if value in DEFAULT_IDS else value
+        roles = {}
+        for role in obj.get("roleActors") or []:
+            role_id = mapped("projectRoles", role["id"])
+            if role_id is not None and role.get("name") != READ_ONLY_ROLE:
+                roles[role_id] = _actors(role, ids)
+        lead = _account(obj.get("lead"))
+        return {
+            "key": obj["key"], "name": obj["name"], "description": obj.get("description") or "",
+            "projectTypeKey": obj.get("projectTypeKey"), "assigneeType": obj.get("assigneeType") or "UNASSIGNED",
+            "url": obj.get("url") or "", "lead": lead if ids is None or lead is None else ids.user(lead),
+            "category": mapped("projectCategories", (obj.get("projectCategory") or {}).get("id")),
+            "schemes": schemes, "roles": roles,
+            "components": sorted(({"name": c["name"], "description": c.get("description") or "",
+                                   "lead": (lambda a: a if ids is None or a is None else ids.user(a))(
+                                       _account(c.get("lead")))}
+                                  for c in obj.get("components") or []), key=lambda c: fold(c["name"])),
+            "versions": [{k: v.get(k) for k in VERSION_FIELDS} for v in obj.get("versions") or []],
+        }
+
+
+def _actors(role: dict[str, Any], ids: IdMap | None) -> tuple[list[str], list[str]]:
+    """A role's group ids and accountIds in destination terms (missing ones dropped)."""
+    groups, users = set(), set()
+    for actor in role.get("actors") or []:
+        group = actor.get("actorGroup") or {}
+        account = _account(actor.get("actorUser"))
+        if group.get("groupId"):
+            found = str(group["groupId"]) if ids is None else ids.get("groups", str(group["groupId"]))
+            if found:
+                groups.add(found)
+        elif account:
+            found = account if ids is None else ids.user(account)
+            if found:
+                users.add(found)
+    return sorted(groups), sorted(users)

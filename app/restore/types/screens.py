@@ -1,0 +1,458 @@
+"""Restorers of screens (tabs and fields in order), field configurations with their items, field configuration
+schemes, screen schemes, issue type screen schemes, issue type schemes and priority schemes (OAuth-only writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ...jira.access import JiraAccess
+from ...jira.operations import declare
+from . import register
+from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, pick
+from .fields import custom_field_ref, map_field, read_existing
+
+CREATE_SCREEN = declare("POST", "/rest/api/3/screens")
+LIST_TABS = declare("GET", "/rest/api/3/screens/{screenId}/tabs")
+CREATE_TAB = declare("POST", "/rest/api/3/screens/{screenId}/tabs")
+RENAME_TAB = declare("PUT", "/rest/api/3/screens/{screenId}/tabs/{tabId}")
+MOVE_TAB = declare("POST", "/rest/api/3/screens/{screenId}/tabs/{tabId}/move/{pos}")
+LIST_TAB_FIELDS = declare("GET", "/rest/api/3/screens/{screenId}/tabs/{tabId}/fields")
+ADD_TAB_FIELD = declare("POST", "/rest/api/3/screens/{screenId}/tabs/{tabId}/fields")
+MOVE_TAB_FIELD = declare("POST", "/rest/api/3/screens/{screenId}/tabs/{tabId}/fields/{id}/move")
+CREATE_FIELD_CONFIG = declare("POST", "/rest/api/3/fieldconfiguration")
+LIST_FIELD_CONFIG_ITEMS = declare("GET", "/rest/api/3/fieldconfiguration/{id}/fields")
+SET_FIELD_CONFIG_ITEMS = declare("PUT", "/rest/api/3/fieldconfiguration/{id}/fields")
+CREATE_FCS = declare("POST", "/rest/api/3/fieldconfigurationscheme")
+FCS_MAPPINGS = declare("GET", "/rest/api/3/fieldconfigurationscheme/mapping")
+SET_FCS_MAPPINGS = declare("PUT", "/rest/api/3/fieldconfigurationscheme/{id}/mapping")
+CREATE_SCREEN_SCHEME = declare("POST", "/rest/api/3/screenscheme")
+CREATE_ITSS = declare("POST", "/rest/api/3/issuetypescreenscheme")
+CREATE_ITS = declare("POST", "/rest/api/3/issuetypescheme")
+CREATE_PRIORITY_SCHEME = declare("POST", "/rest/api/3/priorityscheme")
+
+DEFAULT_SCREEN_SCHEME_ID = "1"  # Jira's Default Screen Scheme and Default Issue Type Screen Scheme have id 1
+DEFAULT_ITSS_ID = "1"
+
+
+class _ByName(Restorer):
+    """A type matched on its name, case-insensitively (Jira refuses a second one whatever the case)."""
+
+    def natural_key(self, obj: dict[str, Any]) -> str:
+        return fold(obj["name"])
+
+    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+        for dest_id, obj in read_existing(self.type_key, access):
+            yield Existing(self.natural_key(obj), dest_id, obj, self.is_default(obj))
+
+
+def _issue_type(type_id: Any, ids: IdMap | None) -> str:
+    """An issue type key of a scheme mapping: ``default`` stays, ids go through the id map."""
+    if ids is None or str(type_id) == "default":
+        return str(type_id)
+    return ids.require("issueTypes", str(type_id))
+
+
+# --------------------------------------------------------------------------- screens
+
+
+@register
+class Screens(_ByName):
+    """Screens with their tabs and tab fields, in order. Matched by name; a matching screen (Jira's Default Screen,
+    say) is brought up to the source's content by adding missing tabs and fields and ordering them — nothing on the
+    destination is removed. Custom fields that weren't restored are left out (verification lists them)."""
+
+    type_key = "screens"
+    title = "Screens"
+    depends_on = ("customFields",)
+    can_update = True
+    writes = (CREATE_SCREEN, CREATE_TAB, RENAME_TAB, MOVE_TAB, ADD_TAB_FIELD, MOVE_TAB_FIELD)
+
+    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
+        seen: set[str] = set()
+        for tab in obj.get("tabs") or []:
+            for field in tab.get("fields") or []:
+                ref = custom_field_ref(str(field["id"]))
+                if ref is not None and ref.source_id not in seen:
+                    seen.add(ref.source_id)
+                    yield ref
+
+    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+        body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {})}
+        return str(access.call(CREATE_SCREEN, json=body)["id"])
+
+    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        self._tabs(access, dest_id, obj, ids)
+
+    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        self._tabs(access, dest_id, obj, ids)
+
+    def _tabs(self, access: JiraAccess, screen_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        """Make the screen's tabs and fields those of ``obj`` (adding and ordering; idempotent)."""
+        source = obj.get("tabs") or []
+        tabs = access.call(LIST_TABS, path={"screenId": screen_id}) or []
+        wanted = {fold(t["name"]) for t in source}
+        by_name = {fold(t["name"]): t for t in tabs}
+        # A new screen comes with Jira's "Field Tab": reuse it for the first tab rather than keep a stray one.
+        if source and fold(source[0]["name"]) not in by_name and len(tabs) == 1 \
+                and fold(tabs[0]["name"]) not in wanted:
+            access.call(RENAME_TAB, path={"screenId": screen_id, "tabId": tabs[0]["id"]},
+                        json={"name": source[0]["name"]})
+            tabs[0] = dict(tabs[0], name=source[0]["name"])
+            by_name = {fold(t["name"]): t for t in tabs}
+        for tab in source:
+            if fold(tab["name"]) not in by_name:
+                made = access.call(CREATE_TAB, path={"screenId": screen_id}, json={"name": tab["name"]})
+                tabs.append(made)
+                by_name[fold(tab["name"])] = made
+        order = [str(by_name[fold(t["name"])]["id"]) for t in source]
+        current = [str(t["id"]) for t in tabs]
+        for pos, tab_id in enumerate(order):
+            if current.index(tab_id) != pos:
+                access.call(MOVE_TAB, path={"screenId": screen_id, "tabId": tab_id, "pos": pos})
+                current.remove(tab_id)
+                current.insert(pos, tab_id)
+        on_screen = {str(f["id"]) for t in tabs
+                     for f in access.call(LIST_TAB_FIELDS, path={"screenId": screen_id, "tabId": t["id"]}) or []}
+        for tab in source:
+            self._fields(access, screen_id, str(by_name[fold(tab["name"])]["id"]), tab, ids, on_screen)
+
+    def _fields(self, access: JiraAccess, screen_id: str, tab_id: str, tab: dict[str, Any], ids: IdMap,
+                on_screen: set[str]) -> None:
+        path = {"screenId": screen_id, "tabId": tab_id}
+        wanted = [f for f in (map_field(str(x["id"]), ids, strict=False) for x in tab.get("fields") or []) if f]
+        have = [str(f["id"]) for f in access.call(LIST_TAB_FIELDS, path=path) or []]
+        for field_id in wanted:
+            if field_id not in on_screen:  # a field sits on one tab of a screen only
+                access.call(ADD_TAB_FIELD, path=path, json={"fieldId": field_id})
+                have.append(field_id)
+                on_screen.add(field_id)
+        placed = [f for f in have if f in wanted]
+        target = [f for f in wanted if f in have]
+        if placed != target or have[:len(target)] != target:
+            # Moving each field to the end in the source's order leaves them in that order (and first, once any
+            # destination-only fields drift to the front).
+            for field_id in target:
+                access.call(MOVE_TAB_FIELD, path={**path, "id": field_id}, json={"position": "Last"})
+
+    def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        return {"name": obj["name"], "description": obj.get("description") or "",
+                "tabs": [{"name": t["name"], "fields": [map_field(str(f["id"]), ids, strict=True)
+                                                        for f in t.get("fields") or []]}
+                         for t in obj.get("tabs") or []]}
+
+
+# --------------------------------------------------------------------------- field configurations
+
+
+def _item_look(item: dict[str, Any]) -> dict[str, Any]:
+    return {"isHidden": bool(item.get("isHidden")), "isRequired": bool(item.get("isRequired")),
+            "description": item.get("description") or "", **pick(item, "renderer")}
+
+
+def _plain(look: dict[str, Any]) -> bool:
+    """An item as Jira shows any field nobody configured (left out of comparisons: both sites have many)."""
+    return not look["isHidden"] and not look["isRequired"] and not look["description"] and "renderer" not in look
+
+
+@register
+class FieldConfigurations(_ByName):
+    """Field configurations with their items (hidden, required, description, renderer per field). The source's
+    Default Field Configuration maps onto the destination's, which Jira doesn't let anyone edit through the API."""
+
+    type_key = "fieldConfigurations"
+    title = "Field configurations"
+    depends_on = ("customFields",)
+    can_update = True
+    writes = (CREATE_FIELD_CONFIG, SET_FIELD_CONFIG_ITEMS)
+
+    def is_default(self, obj: dict[str, Any]) -> bool:
+        return bool(obj.get("isDefault"))
+
+    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
+        for item in obj.get("items") or []:
+            ref = custom_field_ref(str(item["id"]))
+            if ref is not None and not _plain(_item_look(item)):
+                yield ref
+
+    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+        body = {"name": obj["name"], "description": obj.get("description") or ""}
+        return str(access.call(CREATE_FIELD_CONFIG, json=body)["id"])
+
+    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        self._items(access, dest_id, obj, ids)
+
+    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        if obj.get("isDefault"):
+            raise CannotRestore("The destination's Default Field Configuration differs, and Jira doesn't let apps "
+                                "edit it.", "Compare it with the report's differences and edit it by hand "
+                                            "(Settings > Issues > Field configurations).")
+        self._items(access, dest_id, obj, ids)
+
+    def _items(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        current = {str(i["id"]): _item_look(i) for i in access.paginate(LIST_FIELD_CONFIG_ITEMS,
+                                                                        path={"id": dest_id})}
+        changes = []
+        for item in obj.get("items") or []:
+            field_id = map_field(str(item["id"]), ids, strict=False)
+            look = _item_look(item)
+            if field_id is None or field_id not in current or current[field_id] == look:
+                continue
+            changes.append({"id": field_id, **look})
+        if changes:
+            access.call(SET_FIELD_CONFIG_ITEMS, path={"id": dest_id}, json={"fieldConfigurationItems": changes})
+
+    def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        items = {}
+        for item in obj.get("items") or []:
+            look = _item_look(item)
+            if _plain(look):
+                continue
+            field_id = map_field(str(item["id"]), ids, strict=False)
+            if field_id is not None:  # a field that didn't come back has nothing to configure
+                items[field_id] = look
+        return {"name": obj["name"], "description": obj.get("description") or "", "items": items}
+
+
+@register
+class FieldConfigurationSchemes(_ByName):
+    """Field configuration schemes with their issue type -> field configuration mappings. Jira's default scheme
+    has no id and isn't listed, so it is neither in a snapshot nor restored."""
+
+    type_key = "fieldConfigurationSchemes"
+    title = "Field configuration schemes"
+    depends_on = ("fieldConfigurations", "issueTypes")
+    writes = (CREATE_FCS, SET_FCS_MAPPINGS)
+
+    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
+        for m in obj.get("mappings") or []:
+            yield Ref("fieldConfigurations", str(m["fieldConfigurationId"]))
+            if str(m.get("issueTypeId")) != "default":
+                yield Ref("issueTypes", str(m["issueTypeId"]), optional=True)
+
+    def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
+        out = []
+        for m in obj.get("mappings") or []:
+            type_id = str(m["issueTypeId"])
+            if ids is not None and type_id != "default":
+                found = ids.require("issueTypes", type_id) if strict else ids.get("issueTypes", type_id)
+                if found is None:
+                    continue
+                type_id = found
+            fc = str(m["fieldConfigurationId"])
+            out.append({"issueTypeId": type_id,
+                        "fieldConfigurationId": ids.require("fieldConfigurations", fc) if ids is not None else fc})
+        return sorted(out, key=lambda m: (m["issueTypeId"] != "default", m["issueTypeId"]))
+
+    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+        self._mappings(obj, ids, strict=False)  # resolve first: nothing is created if a configuration is missing
+        body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {})}
+        return str(access.call(CREATE_FCS, json=body)["id"])
+
+    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        current = [{"issueTypeId": str(m["issueTypeId"]), "fieldConfigurationId": str(m["fieldConfigurationId"])}
+                   for m in access.paginate(FCS_MAPPINGS, params={"fieldConfigurationSchemeId": [dest_id]})]
+        wanted = self._mappings(obj, ids, strict=False)
+        missing = [m for m in wanted if m not in current]
+        if missing:  # setting mappings replaces those of the same issue types, so repeating it is harmless
+            access.call(SET_FCS_MAPPINGS, path={"id": dest_id}, json={"mappings": missing})
+
+    def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        return {"name": obj["name"], "description": obj.get("description") or "",
+                "mappings": self._mappings(obj, ids, strict=True)}
+
+
+# --------------------------------------------------------------------------- screen schemes
+
+
+@register
+class ScreenSchemes(_ByName):
+    """Screen schemes (default, create, edit, view screens). The Default Screen Scheme maps onto the destination's."""
+
+    type_key = "screenSchemes"
+    title = "Screen schemes"
+    depends_on = ("screens",)
+    writes = (CREATE_SCREEN_SCHEME,)
+
+    def is_default(self, obj: dict[str, Any]) -> bool:
+        return str(obj.get("id")) == DEFAULT_SCREEN_SCHEME_ID
+
+    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
+        for screen_id in (obj.get("screens") or {}).values():
+            if screen_id is not None:
+                yield Ref("screens", str(screen_id))
+
+    def _screens(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, int]:
+        return {kind: int(ids.require("screens", str(sid)) if ids is not None else sid)
+                for kind, sid in sorted((obj.get("screens") or {}).items()) if sid is not None}
+
+    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+        body = {"name": obj["name"], "description": obj.get("description") or "", "screens": self._screens(obj, ids)}
+        return str(access.call(CREATE_SCREEN_SCHEME, json=body)["id"])
+
+    def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        return {"name": obj["name"], "description": obj.get("description") or "",
+                "screens": self._screens(obj, ids)}
+
+
+@register
+class IssueTypeScreenSchemes(_ByName):
+    """Issue type screen schemes with their issue type -> screen scheme mappings (``default`` included)."""
+
+    type_key = "issueTypeScreenSchemes"
+    title = "Issue type screen schemes"
+    depends_on = ("screenSchemes", "issueTypes")
+    writes = (CREATE_ITSS,)
+
+    def is_default(self, obj: dict[str, Any]) -> bool:
+        return str(obj.get("id")) == DEFAULT_ITSS_ID
+
+    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
+        for m in obj.get("mappings") or []:
+            yield Ref("screenSchemes", str(m["screenSchemeId"]))
+            if str(m.get("issueTypeId")) != "default":
+                yield Ref("issueTypes", str(m["issueTypeId"]), optional=True)
+
+    def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
+        out = []
+        for m in obj.get("mappings") or []:
+            type_id = str(m["issueTypeId"])
+            if ids is not None and type_id != "default":
+                found = ids.require("issueTypes", type_id) if strict else ids.get("issueTypes", type_id)
+                if found is None:
+                    continue
+                type_id = found
+            ss = str(m["screenSchemeId"])
+            out.append({"issueTypeId": type_id,
+                        "screenSchemeId": ids.require("screenSchemes", ss) if ids is not None else ss})
+        return sorted(out, key=lambda m: (m["issueTypeId"] != "default", m["issueTypeId"]))
+
+    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+        body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {}),
+                "issueTypeMappings": self._mappings(obj, ids, strict=False)}
+        return str(access.call(CREATE_ITSS, json=body)["id"])
+
+    def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        return {"name": obj["name"], "description": obj.get("description") or "",
+                "mappings": self._mappings(obj, ids, strict=True)}
+
+
+# --------------------------------------------------------------------------- issue type and priority schemes
+
+
+@register
+class IssueTypeSchemes(_ByName):
+    """Issue type schemes with their issue types in order and default type. The source's Default Issue Type
+    Scheme maps onto the destination's (it always holds every issue type; only its default type is compared).
+    Issue types that can't be restored (hierarchy above 0) are left out of a scheme."""
+
+    type_key = "issueTypeSchemes"
+    title = "Issue type schemes"
+    depends_on = ("issueTypes",)
+    writes = (CREATE_ITS,)
+
+    def is_default(self, obj: dict[str, Any]) -> bool:
+        return bool(obj.get("isDefault"))
+
+    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
+        if obj.get("isDefault"):
+            return
+        for m in obj.get("mappings") or []:
+            yield Ref("issueTypes", str(m["issueTypeId"]), optional=True)
+
+    def _types(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[str]:
+        out = []
+        for m in obj.get("mappings") or []:
+            type_id = str(m["issueTypeId"])
+            if ids is not None:
+                found = ids.require("issueTypes", type_id) if strict else ids.get("issueTypes", type_id)
+                if found is None:
+                    continue
+                type_id = found
+            out.append(type_id)
+        return out
+
+    def _default_type(self, obj: dict[str, Any], ids: IdMap | None) -> str | None:
+        default = obj.get("defaultIssueTypeId")
+        if default is None or ids is None:
+            return None if default is None else str(default)
+        return ids.get("issueTypes", str(default))
+
+    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+        types = self._types(obj, ids, strict=False)
+        if not types:
+            raise CannotRestore("None of the scheme's issue types was restored.",
+                                "Restore its issue types, then run the restore again.")
+        body: dict[str, Any] = {"name": obj["name"], "description": obj.get("description") or "",
+                                "issueTypeIds": types}
+        default = self._default_type(obj, ids)
+        if default in types:
+            body["defaultIssueTypeId"] = default
+        return str(access.call(CREATE_ITS, json=body)["issueTypeSchemeId"])
+
+    def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        if obj.get("isDefault"):
+            return {"default": True, "defaultIssueTypeId": self._default_type(obj, ids)}
+        return {"name": obj["name"], "description": obj.get("description") or "",
+                "issueTypeIds": self._types(obj, ids, strict=True), "defaultIssueTypeId": self._default_type(obj, ids)}
+
+
+@register
+class PrioritySchemes(_ByName):
+    """Priority schemes with their priorities in order, default priority and projects (Jira offers these writes
+    to OAuth apps only). Projects are referenced optionally, so a scheme is created once its projects exist and
+    takes them over in the same request; the source's default scheme maps onto the destination's."""
+
+    type_key = "prioritySchemes"
+    title = "Priority schemes"
+    depends_on = ("priorities",)  # projects too, through optional references (they don't refer back)
+    writes = (CREATE_PRIORITY_SCHEME,)
+
+    def is_default(self, obj: dict[str, Any]) -> bool:
+        return bool(obj.get("default"))
+
+    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
+        if obj.get("default"):
+            return
+        for priority in obj.get("priorities") or []:
+            yield Ref("priorities", str(priority["id"]), optional=True)
+        for project in obj.get("projects") or []:
+            yield Ref("projects", str(project["id"]), optional=True)
+
+    def _priorities(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[str]:
+        out = []
+        for p in obj.get("priorities") or []:
+            pid = str(p["id"])
+            if ids is not None:
+                found = ids.require("priorities", pid) if strict else ids.get("priorities", pid)
+                if found is None:
+                    continue
+                pid = found
+            out.append(pid)
+        return out
+
+    def _projects(self, obj: dict[str, Any], ids: IdMap | None) -> list[str]:
+        found = [str(p["id"]) if ids is None else ids.get("projects", str(p["id"])) for p in obj.get("projects") or []]
+        return sorted(p for p in found if p)
+
+    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+        priorities = self._priorities(obj, ids, strict=False)
+        default = ids.get("priorities", str(obj.get("defaultPriorityId")))
+        if default not in priorities:
+            raise CannotRestore("The scheme's default priority wasn't restored.",
+                                "Restore the priority, then run the restore again.")
+        body: dict[str, Any] = {"name": obj["name"], "description": obj.get("description") or "",
+                                "priorityIds": [int(p) for p in priorities], "defaultPriorityId": int(default)}
+        projects = self._projects(obj, ids)
+        if projects:
+            body["projectIds"] = [int(p) for p in projects]
+        return str(access.call(CREATE_PRIORITY_SCHEME, json=body)["id"])
+
+    def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        if obj.get("default"):
+            return {"default": True}
+        default = str(obj.get("defaultPriorityId")) if ids is None else ids.require(
+            "priorities", str(obj.get("defaultPriorityId")))
+        return {"name": obj["name"], "description": obj.get("description") or "",
+                "priorityIds": self._priorities(obj, ids, strict=True), "defaultPriorityId": default,
+                "projects": self._projects(obj, ids)}
