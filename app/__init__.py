@@ -36,16 +36,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     job_dispatch.init_app(app)
 
+    from . import domain_modules  # noqa: F401  (job runners and the Jira operations they declare)
+    from .admin import backups_views, restore_views
     from .admin import views as admin_views
     from .connect import descriptor, lifecycle
     from .errors import register_error_handlers
     from .health import bp as health_bp
+    from .oauth import views as oauth_views
     from .schema import ensure_schema
 
     app.register_blueprint(descriptor.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(backups_views.bp)
+    app.register_blueprint(oauth_views.bp)
+    app.register_blueprint(restore_views.bp)
     register_error_handlers(app)
 
     from .cli import register_cli
@@ -68,5 +74,12 @@ def _start_sweeper(app: Flask) -> None:
 
 def _import_models() -> None:
     """Import every module that defines models so metadata (and Alembic) sees all tables."""
+    from .backups import (
+        retention,  # noqa: F401  (imports the backup models; registers pruning)
+        schedule,  # noqa: F401  (the backup schedule table and its tick)
+    )
     from .connect import tenants  # noqa: F401
     from .jobs import models  # noqa: F401
+    from .oauth import models as oauth_models  # noqa: F401
+    from .recovery import audit, connections  # noqa: F401
+    from .restore import models as restore_models  # noqa: F401

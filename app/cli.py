@@ -8,12 +8,15 @@ import time
 import click
 from flask import Flask, current_app
 
+from .backups.keys_cli import keys as keys_commands
 from .connect import tenants
 
 log = logging.getLogger(__name__)
 
 
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(keys_commands)
+
     @app.cli.command("purge-tenants")
     def purge_tenants() -> None:
         """Delete tenants uninstalled longer than UNINSTALL_RETENTION_DAYS ago."""

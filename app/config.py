@@ -64,4 +64,45 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "JOB_THREADS": _int("JOB_THREADS", 2),
         "JOBS_SWEEP_SECONDS": float(os.environ.get("JOBS_SWEEP_SECONDS") or 30),
         "JOBS_SWEEPER": _bool("JOBS_SWEEPER", True),
+        **_oauth_settings(),
+        **_optional_settings(),
+    }
+
+
+# Settings whose defaults live beside the code that uses them (it reads ``config.get(NAME, DEFAULT)``): the
+# environment only overrides them, so each default is written once. The README's table lists them.
+OPTIONAL_SETTINGS: dict[str, type] = {
+    "ACTIVATION_MAX_FAILURES": int, "ACTIVATION_WINDOW_MINUTES": int,
+    "BACKUP_CONCURRENCY": int, "BACKUP_STORAGE_URL": str, "BACKUP_RETENTION_DAILY": int,
+    "BACKUP_RETENTION_WEEKLY": int, "BACKUP_PRUNE_INTERVAL_HOURS": float, "BACKUP_WRITE_BATCH": int,
+    "BACKUP_READ_BATCH": int, "RESTORE_CONCURRENCY": int, "RESTORE_RATE_PER_SECOND": float,
+    "OAUTH_STATE_TTL_SECONDS": int, "LOG_LEVEL": str,
+}
+
+
+def _optional_settings() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, kind in OPTIONAL_SETTINGS.items():
+        raw = os.environ.get(name)
+        if raw in (None, ""):
+            continue
+        try:
+            out[name] = kind(raw)
+        except ValueError:
+            raise RuntimeError(f"{name} must be {kind.__name__}, got {raw!r}") from None
+    return out
+
+
+# -- OAuth 2.0 (3LO): an admin's consent for the operations Connect can't call (issue 6) -----------------------
+DEFAULT_ATLASSIAN_AUTH_URL = "https://auth.atlassian.com"
+DEFAULT_ATLASSIAN_API_URL = "https://api.atlassian.com"
+
+
+def _oauth_settings() -> dict[str, Any]:
+    """The OAuth 2.0 integration's credentials (empty: not configured) and Atlassian's endpoints."""
+    return {
+        "ATLASSIAN_OAUTH_CLIENT_ID": os.environ.get("ATLASSIAN_OAUTH_CLIENT_ID") or "",
+        "ATLASSIAN_OAUTH_CLIENT_SECRET": os.environ.get("ATLASSIAN_OAUTH_CLIENT_SECRET") or "",
+        "ATLASSIAN_AUTH_URL": (os.environ.get("ATLASSIAN_AUTH_URL") or DEFAULT_ATLASSIAN_AUTH_URL).rstrip("/"),
+        "ATLASSIAN_API_URL": (os.environ.get("ATLASSIAN_API_URL") or DEFAULT_ATLASSIAN_API_URL).rstrip("/"),
     }

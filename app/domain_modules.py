@@ -3,7 +3,10 @@
 from importlib import import_module
 
 MODULES = (
+    "app.restore.job",
     "app.connect.auth",
+    "app.backups.capture",
+    "app.oauth.flow",
 )
 
 for _name in MODULES:
