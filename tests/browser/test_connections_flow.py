@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fakejira import installer
 from tests.fakejira.resources.basics import admin_account_id
@@ -41,7 +42,7 @@ def test_connection_lifecycle_in_a_browser(live_app, fake_cloud, install_into, b
     source.get_by_role("button", name="Generate token").click()
     token = source.get_by_test_id("revealed-token").input_value()
     assert re.fullmatch(r"JDR1-[0-9A-Z]{10}-[0-9A-Z]{26}", token)
-    assert source.get_by_test_id("copy-token").is_visible()
+    expect(source.get_by_test_id("copy-token")).to_be_visible()  # added by recovery.js once it has run
     source.get_by_test_id("copy-token").click()
     source.wait_for_function("document.querySelector('[data-copy-status]').textContent.length > 0")
     shot(source, "token-shown-once")
@@ -66,7 +67,7 @@ def test_connection_lifecycle_in_a_browser(live_app, fake_cloud, install_into, b
 
     # Release, answering Yes: the token can be used again.
     dest.get_by_role("button", name="Release connection").click()
-    assert dest.get_by_role("heading", name="Release the connection?").is_visible()
+    expect(dest.get_by_role("heading", name="Release the connection?")).to_be_visible()
     shot(dest, "release-question")
     dest.get_by_role("button", name="Yes, the token can be used again").click()
     assert _status(dest, "destination") == "Released"
