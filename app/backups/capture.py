@@ -19,6 +19,7 @@ from ..extensions import db
 from ..jira.access import JiraAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jobs.runtime import JobCancelled, JobContext, JobFailed, LeaseLost, RetryLater, runner
+from ..jobs.threads import app_context_initializer
 from ..tenant_access import jira_access
 from .catalogue import ObjectType, Reader, ordered_types
 from .snapshots import SnapshotWriter
@@ -90,13 +91,8 @@ def capture_type(writer: SnapshotWriter, reader: Reader, otype: ObjectType) -> T
 
 
 def _pool(concurrency: int) -> ThreadPoolExecutor:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def enter_app() -> None:
-        # Credentials (e.g. an OAuth token refresh) may need the app's settings on the worker thread.
-        app.app_context().push()
-
-    return ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="backup-read", initializer=enter_app)
+    return ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="backup-read",
+                              initializer=app_context_initializer())
 
 
 @runner(JOB_KIND)

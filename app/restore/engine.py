@@ -12,6 +12,7 @@ import enum
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -144,8 +145,12 @@ class Executor:
     def __init__(self, access: JiraAccess, state: RunState, *, reporter: Reporter | None = None,
                  concurrency: int = 4, user_fallback: str | None = None,
                  restorers: dict[str, Restorer] | None = None, max_wait: float = 60.0,
-                 create_attempts: int = 4, transient_attempts: int = 3, transient_pause: float = 0.2) -> None:
+                 create_attempts: int = 4, transient_attempts: int = 3, transient_pause: float = 0.2,
+                 thread_initializer: Callable[[], None] | None = None) -> None:
         self.access = access
+        # Run in each worker thread first (the job passes one giving the thread the app's context, which
+        # credentials backed by the database — the OAuth grant's token refresh — need).
+        self.thread_initializer = thread_initializer
         self.state = state
         self.reporter = reporter or Reporter()
         self.concurrency = max(1, concurrency)
@@ -166,7 +171,8 @@ class Executor:
         self.reporter.starting(plan, total)
         stop: BaseException | None = None
         inflight: dict[Future[Result], PlannedItem] = {}
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="restore") as pool:
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="restore",
+                                initializer=self.thread_initializer) as pool:
             while sorter.is_active():
                 released = stop is None  # items finished without Jira may release others: read them too
                 while released:

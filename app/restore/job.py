@@ -4,6 +4,7 @@ executes, verifies and records the report. Both take a run id; the domain does t
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from typing import Any
 
@@ -14,6 +15,7 @@ from ..connect.tenants import Tenant, utcnow
 from ..extensions import db
 from ..jira.errors import JiraError, JiraUnavailable, RateLimited
 from ..jobs.runtime import JobCancelled, JobContext, JobFailed, RetryLater, runner
+from ..jobs.threads import app_context_initializer
 from ..tenant_access import jira_access
 from .engine import Cancelled, Executor, MustWait, Reporter, Result
 from .models import DatabaseState, RestoreRun, RunStatus, move, save_plan
@@ -28,6 +30,7 @@ READABLE = ("complete", "partial")
 # Jira unavailable beyond every retry (client and planner): the job requeues itself this many times, then fails.
 UNAVAILABLE_REQUEUES = 5
 UNAVAILABLE_PAUSE = 30.0  # seconds before the requeued job runs again
+PROGRESS_INTERVAL = 0.5  # seconds between progress writes and cancel checks during a run
 
 load()  # every restorer declares its operations at import time
 
@@ -131,20 +134,35 @@ def run_preview(ctx: JobContext) -> dict[str, Any]:
 
 
 class JobReporter(Reporter):
-    """Progress into the job row (overall, current step); per-type progress is read from the items."""
+    """Progress into the job row (overall, current step); per-type progress is read from the items.
 
-    def __init__(self, ctx: JobContext, restorers: dict[str, Any]) -> None:
+    The job row is written, and the cancel flag read, at most every ``interval`` seconds (and always for the last
+    object): each is a commit on the engine's thread, the one handing out work, and once per object they held a
+    large restore back. A cancel still stops the run between objects, at most ``interval`` later.
+    """
+
+    def __init__(self, ctx: JobContext, restorers: dict[str, Any], interval: float = PROGRESS_INTERVAL) -> None:
         self.ctx = ctx
         self.restorers = restorers
+        self.interval = interval
+        self._shown = self._checked = float("-inf")
 
     def starting(self, plan: Plan, total: int) -> None:
         self.ctx.progress(0, total, "Restoring")
 
     def item_done(self, item: PlannedItem, result: Result, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._shown < self.interval:
+            return
+        self._shown = now
         title = self.restorers[item.type_key].title
         self.ctx.progress(done, total, f"{title}: {item.name} ({result.outcome.value})")
 
     def should_stop(self) -> bool:
+        now = time.monotonic()
+        if now - self._checked < self.interval:
+            return False
+        self._checked = now
         return self.ctx.cancel_requested()
 
 
@@ -163,6 +181,24 @@ def summarise(run_id: int) -> dict[str, Any]:
     return {"total": len(rows), "outcomes": dict(overall), "types": {t: dict(c) for t, c in per_type.items()}}
 
 
+def _run_without_expiry(executor: Executor, plan: Plan) -> Any:
+    """``executor.run(plan)`` with the session not expiring its objects on commit.
+
+    The engine commits once per object (outcome, progress, the cancel check) and its ``DatabaseState`` holds every
+    item row of the run: with expire-on-commit each commit expired all of them, and the next look at a row reloaded
+    it (a SELECT per row), which made the engine's thread, the one handing out work, quadratic in the plan's size
+    and left the workers idle on a large site. Nothing else writes these rows while the run owns them, and the
+    cancel flag and the job row are read with fresh queries, so skipping the expiry loses nothing.
+    """
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        return executor.run(plan)
+    finally:
+        session.expire_on_commit = previous
+
+
 @runner(RESTORE_KIND)
 def run_restore(ctx: JobContext) -> dict[str, Any]:
     """Restore the run's selection: plan again (the destination may have changed), execute, verify, report."""
@@ -177,8 +213,9 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         concurrency = int(current_app.config.get("RESTORE_CONCURRENCY", 4))
         fallback = run.requested_by if run.user_fallback == "admin" else None
         executor = Executor(access, state, reporter=JobReporter(ctx, restorers), concurrency=concurrency,
-                            user_fallback=fallback, restorers=restorers)
-        ids = executor.run(plan)
+                            user_fallback=fallback, restorers=restorers,
+                            thread_initializer=app_context_initializer())
+        ids = _run_without_expiry(executor, plan)
         ctx.progress(len(plan.selected()), None, "Verifying the destination")
         db.session.commit()
         check = verify(access, plan, state.results(), ids, restorers)
