@@ -9,6 +9,7 @@ object, each create preceded by a look-up, so a lost answer never creates twice.
 from __future__ import annotations
 
 import enum
+import heapq
 import logging
 import threading
 import time
@@ -146,7 +147,8 @@ class Executor:
                  concurrency: int = 4, user_fallback: str | None = None,
                  restorers: dict[str, Restorer] | None = None, max_wait: float = 60.0,
                  create_attempts: int = 4, transient_attempts: int = 3, transient_pause: float = 0.2,
-                 thread_initializer: Callable[[], None] | None = None) -> None:
+                 thread_initializer: Callable[[], None] | None = None, short_wait: float = 5.0,
+                 rate_waits: int = 5) -> None:
         self.access = access
         # Run in each worker thread first (the job passes one giving the thread the app's context, which
         # credentials backed by the database — the OAuth grant's token refresh — need).
@@ -161,16 +163,28 @@ class Executor:
         # Whole-object retries when Jira stays unavailable beyond the client's own retries (reads, follow-ups).
         self.transient_attempts = max(1, transient_attempts)
         self.transient_pause = transient_pause
+        # Rate-limit answers (beyond the client's retries) waited out per object when no longer than this.
+        self.short_wait = short_wait
+        self.rate_waits = rate_waits
 
     def run(self, plan: Plan) -> RunIds:
-        """Execute every selected item; returns the id map. Raises ``Cancelled`` or ``MustWait`` between objects."""
+        """Execute every selected item; returns the id map. Raises ``Cancelled`` or ``MustWait`` between objects.
+
+        Ready items wait in a queue ordered by the work that hangs on them (``priorities``) and go to the workers
+        only as one is free: an object on the longest chain (a screen every project waits for) is not queued behind
+        thousands of independent filters, and an object is marked ``creating`` only when its request is about to go
+        out (so a crash leaves a handful to look up on resume, not every ready object).
+        """
         ids = RunIds(plan, self.user_fallback)
         sorter = plan.order()
+        priority = priorities(plan)
         total = len(plan.selected())
         done = 0
         self.reporter.starting(plan, total)
         stop: BaseException | None = None
         inflight: dict[Future[Result], PlannedItem] = {}
+        ready: list[tuple[int, int, Key]] = []  # (-priority, arrival, key): a heap
+        arrivals = 0
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="restore",
                                 initializer=self.thread_initializer) as pool:
             while sorter.is_active():
@@ -178,27 +192,22 @@ class Executor:
                 while released:
                     released = False
                     for key in sorter.get_ready():
-                        item = plan.items[key]
                         previous = self.state.recorded(key)
                         if previous is not None and previous.outcome in FINAL:
                             # Done by an earlier attempt of this run: keep its outcome, don't touch Jira.
-                            self._remember(ids, item, previous)
+                            self._remember(ids, plan.items[key], previous)
                             sorter.done(key)
                             done += 1
                             released = True
                             continue
-                        if stop is None and self.reporter.should_stop():
-                            stop = Cancelled()
-                        if stop is not None:
-                            continue  # leave it pending; the graph is abandoned below
-                        interrupted = previous is not None and previous.outcome == Outcome.CREATING
-                        unfinished = previous.dest_id if previous is not None and \
-                            previous.outcome == Outcome.INCOMPLETE else None
-                        if item.action in (Action.CREATE,) and not interrupted and unfinished is None:
-                            # Written before the request goes out: a crash from here on is reconciled on resume.
-                            self.state.record(item, Result(Outcome.CREATING))
-                        inflight[pool.submit(self._one, item, plan.objects[key], ids, interrupted,
-                                             unfinished)] = item
+                        heapq.heappush(ready, (-priority.get(key, 0), arrivals, key))
+                        arrivals += 1
+                while stop is None and ready and len(inflight) < self.concurrency:
+                    if self.reporter.should_stop():
+                        stop = Cancelled()
+                        break  # what is still queued stays pending; the graph is abandoned below
+                    item = plan.items[heapq.heappop(ready)[2]]
+                    inflight[self._submit(pool, plan, item, ids)] = item
                 if not inflight:
                     break
                 finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
@@ -216,6 +225,15 @@ class Executor:
         if stop is not None:
             raise stop
         return ids
+
+    def _submit(self, pool: ThreadPoolExecutor, plan: Plan, item: PlannedItem, ids: RunIds) -> Future[Result]:
+        previous = self.state.recorded(item.key)
+        interrupted = previous is not None and previous.outcome == Outcome.CREATING
+        unfinished = previous.dest_id if previous is not None and previous.outcome == Outcome.INCOMPLETE else None
+        if item.action == Action.CREATE and not interrupted and unfinished is None:
+            # Written before the request goes out: a crash from here on is reconciled on resume.
+            self.state.record(item, Result(Outcome.CREATING))
+        return pool.submit(self._one, item, plan.objects[item.key], ids, interrupted, unfinished)
 
     def _remember(self, ids: RunIds, item: PlannedItem, result: Result) -> None:
         if result.outcome in HAS_ID and result.dest_id:
@@ -237,18 +255,26 @@ class Executor:
                  unfinished: str | None) -> Result | _Wait:
         restorer = self.restorers[item.type_key]
         try:
-            for attempt in range(self.transient_attempts):
+            attempt = waits = 0
+            while True:
                 try:
                     return self._act(restorer, item, obj, ids, interrupted, unfinished)
-                except RateLimited:
-                    raise
+                except RateLimited as exc:
+                    # The client's own retries met 429 after 429 (workers competing for one endpoint's burst
+                    # bucket): a short wait is waited here, for this object only, instead of stopping the run
+                    # and planning it again; a long one (the hourly quota) still stops it.
+                    if exc.retry_after is None or exc.retry_after > self.short_wait or waits >= self.rate_waits:
+                        raise
+                    waits += 1
+                    interrupted = interrupted or item.action == Action.CREATE
+                    time.sleep(exc.retry_after)
                 except JiraUnavailable:
-                    if attempt == self.transient_attempts - 1:
+                    attempt += 1
+                    if attempt >= self.transient_attempts:
                         raise
                     # A read or a create's look-up kept failing: try the object again, looking before creating.
                     interrupted = interrupted or item.action == Action.CREATE
-                    time.sleep(self.transient_pause * (attempt + 1))
-            raise AssertionError("unreachable")
+                    time.sleep(self.transient_pause * attempt)
         except RateLimited as exc:
             return _Wait(exc.retry_after or self.max_wait)
         except UnmappedReference as exc:
@@ -295,15 +321,19 @@ class Executor:
     def _follow_up(self, restorer: Restorer, dest_id: str, obj: dict[str, Any], ids: RunIds,
                    reason: str) -> Result:
         """Run ``after_create``; when it fails the object still exists: ``incomplete``, with its id kept."""
+        # Follow-ups are idempotent and each attempt keeps what the last one wrote (a project's versions, say), so
+        # they get more attempts than a whole object: under a steady fault rate a project with many versions would
+        # otherwise end "incomplete" although every retry was making progress.
+        attempts = self.transient_attempts * 3
         try:
-            for attempt in range(self.transient_attempts):
+            for attempt in range(attempts):
                 try:
                     restorer.after_create(self.access, dest_id, obj, ids)
                     return Result(Outcome.CREATED, dest_id, reason)
                 except RateLimited:
                     raise
                 except JiraUnavailable:
-                    if attempt == self.transient_attempts - 1:
+                    if attempt == attempts - 1:
                         raise
                     time.sleep(self.transient_pause * (attempt + 1))
         except CannotRestore as exc:
@@ -363,6 +393,32 @@ class Executor:
         title = self.restorers[target.type_key].title.rstrip("s").lower() if target.type_key in self.restorers \
             else target.type_key
         return f"It depends on {title} {target.name!r}, which was not restored."
+
+
+def priorities(plan: Plan) -> dict[Key, int]:
+    """Per selected item, the heaviest chain of work that can't start before it ends (itself included).
+
+    An item's own weight is ``1 + len(refs)``: a stand-in for its writes known before any is made (a screen's field
+    references are the fields it adds one request each, a scheme's the entries it maps).
+    """
+    selected = {i.key: i for i in plan.selected()}
+    dependants: dict[Key, list[Key]] = {}
+    for item in selected.values():
+        for ref in item.refs:
+            target = (ref.type_key, ref.source_id)
+            if target in selected and target != item.key:
+                dependants.setdefault(target, []).append(item.key)
+    sorter = plan.order()
+    order: list[Key] = []
+    while sorter.is_active():
+        batch = list(sorter.get_ready())
+        order.extend(batch)
+        sorter.done(*batch)
+    heights: dict[Key, int] = {}
+    for key in reversed(order):
+        below = max((heights[d] for d in dependants.get(key, ()) if d in heights), default=0)
+        heights[key] = 1 + len(selected[key].refs) + below
+    return heights
 
 
 @dataclass
