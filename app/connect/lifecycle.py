@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, current_app, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..extensions import lazy_extension
 from . import tenants
@@ -23,13 +24,30 @@ def install_keys() -> InstallKeyStore:
     return lazy_extension("install_keys", lambda app: InstallKeyStore(app.config["CONNECT_INSTALL_KEYS_URL"]))
 
 
+# Field -> longest value we store (the tenants table's columns); every field must be a string when present.
+FIELD_LIMITS = {"key": 64, "clientKey": 255, "baseUrl": 512, "displayUrl": 512, "productType": 64, "cloudId": 64,
+                "sharedSecret": 1024, "description": 1024, "eventType": 64, "serverVersion": 64,
+                "pluginsVersion": 64}
+
+
 def _payload() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=False)
+    except RequestEntityTooLarge:
+        raise
+    except HTTPException:  # malformed JSON, or not sent as application/json
+        raise BadLifecyclePayload("The lifecycle body must be a JSON object.") from None
     if not isinstance(body, dict):
         raise BadLifecyclePayload("The lifecycle body must be a JSON object.")
     for field in ("key", "clientKey", "baseUrl"):
         if not isinstance(body.get(field), str) or not body[field]:
             raise BadLifecyclePayload(f"The lifecycle body lacks {field!r}.")
+    for field, limit in FIELD_LIMITS.items():
+        value = body.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+            raise BadLifecyclePayload(f"The lifecycle body's {field!r} must be a string of at most {limit} characters.")
     if body["key"] != current_app.config["APP_KEY"]:
         raise BadLifecyclePayload(
             f"The lifecycle body is for app {body['key']!r}, expected {current_app.config['APP_KEY']!r}.")

@@ -78,6 +78,9 @@ class TenantBaseUrl(db.Model):
 
 
 def get_by_client_key(client_key: str) -> Tenant | None:
+    """The tenant with this client key; None for anything that can't be one (the key often comes unverified)."""
+    if not isinstance(client_key, str) or not client_key or len(client_key) > 255 or "\x00" in client_key:
+        return None
     return db.session.scalars(select(Tenant).where(Tenant.client_key == client_key)).first()
 
 
