@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from . import auth, dispatch, spec
+from . import auth, dispatch, shell, spec
 from .limits import CallRecord
 from .registry import HANDLERS, Ctx, JiraError, Reply
 
@@ -71,6 +71,8 @@ class SiteApp:
             from .control import control  # the control API is optional weight for in-process use
 
             return control(self.cloud, self.site, request)(environ, start_response)
+        if shell.handles(request.path):  # the Jira-like admin pages that frame an app (shell.py)
+            return shell.shell(self.cloud, self.site, request)(environ, start_response)
         return self.handle(request, request.path, mode="connect")(environ, start_response)
 
     # -- the pipeline ----------------------------------------------------------------------------------------
