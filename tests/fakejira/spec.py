@@ -176,7 +176,21 @@ def _project_with_keys(published: dict[str, Any]) -> dict[str, Any]:
 
 # The published spec contradicts Jira in a few shared component schemas; each erratum rewrites one component (for
 # every operation using it, in requests and responses alike) and says why. Keys: (spec file, component name).
+def _share_role_by_id(schema: dict[str, Any]) -> dict[str, Any]:
+    """SharePermission.role: a request names the role by its integer id, which ProjectRole marks readOnly."""
+    props = dict(schema.get("properties", {}))
+    props["role"] = {"anyOf": [{"$ref": "#/components/schemas/ProjectRole"},
+                               {"type": "object", "required": ["id"], "additionalProperties": False,
+                                "properties": {"id": {"type": "integer", "format": "int64"}}}],
+                     "description": props.get("role", {}).get("description", "")}
+    return {**schema, "properties": props}
+
+
 SCHEMA_ERRATA: dict[tuple[str, str], tuple[Any, str]] = {
+    (PLATFORM_FILE, "SharePermission"): (
+        _share_role_by_id,
+        "its role property says 'For a request, specify the id for the role', but ProjectRole.id is readOnly, "
+        "so no request sharing with a project role validates"),
     (PLATFORM_FILE, "DashboardGadgetPosition"): (
         _gadget_position,
         "the spec names the properties by their descriptions ('The row position of the gadget.'); its own "

@@ -139,7 +139,9 @@ def map_shares(shares: Iterable[dict[str, Any]], ids: IdMap | None, *, what: str
             role = (share.get("role") or {}).get("id")
             if mapped is not None and role is not None:
                 dest_role = str(role) if ids is None else ids.get("projectRoles", str(role))
-                mapped = dict(mapped, type="projectRole", role={"id": dest_role}) if dest_role else None
+                # The spec types a role id as an integer; Jira refuses the string form in a request.
+                role_id: Any = int(dest_role) if dest_role and str(dest_role).isdigit() else dest_role
+                mapped = dict(mapped, type="projectRole", role={"id": role_id}) if dest_role else None
         elif kind == "user":
             account = str((share.get("user") or {}).get("accountId") or "")
             dest = account if ids is None else ids.user(account)
