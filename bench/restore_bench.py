@@ -1,0 +1,348 @@
+"""Restore benchmark: writes per object, wall time vs the critical-path lower bound, 429 share, second-run writes.
+
+Seeds an emulated source with the generator's ``large`` preset (``small`` with ``--quick``), backs it up with the real
+backup job, and restores the snapshot with the real preview and restore jobs into an empty emulated destination (OAuth
+grants on both sides, as the restore tests give them) whose latency is 50 ms, with an hourly points quota and the
+per-endpoint burst limit on. Then restores the same snapshot again: a second identical run should write nothing.
+Prints one JSON line.
+
+The lower bound. Every write is a request and costs at least one latency, so the restore can't finish before
+  * the longest dependency chain of writes: the heaviest path through the plan's graph, each object weighted by the
+    writes it made (a field's create, context and options are sequential within it), times the latency; nor before
+  * total writes x latency / concurrency: ``concurrency`` workers can keep at most that many requests in flight.
+The lower bound is the larger of the two. It ignores reads, the app's own CPU time and the rate limits, so a ratio
+near 1 means the executor keeps its workers busy on writes. ``wall_ratio`` compares it with the executor's run (the
+writes phase); ``job_wall_ratio`` with the whole restore job (which also plans against the destination and verifies
+it afterwards, both reads). Per-object write counts come from wrapping the paced access in this process only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WRITE_METHODS = ("POST", "PUT", "DELETE")
+# Jira's observed tenant quota (points per hour; reference README), and a per-endpoint+method burst bucket.
+QUOTA = 100100
+# Jira doesn't publish its burst limits; 50 requests/s per endpoint+method with one second's worth of burst (the
+# shape of Atlassian's Data Center limiter): four workers at 50 ms reach it only when three or more share an endpoint.
+BURST_RATE = 50.0
+SCOPES = ["read:jira-work", "write:jira-work", "manage:jira-configuration", "manage:jira-project", "read:jira-user"]
+
+
+class _Bearer(requests.auth.AuthBase):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self.token}"
+        return r
+
+
+class Probe:
+    """Counts, per plan item, the writes its worker made and the time it took (by wrapping the engine in-process)."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.writes: Counter[tuple[str, str]] = Counter()
+        self.reads: Counter[tuple[str, str]] = Counter()
+        self.seconds: dict[tuple[str, str], float] = {}
+        self.plans: list[Any] = []
+        self.run_seconds: list[float] = []
+        self.window: tuple[float, float | None] = (0.0, None)
+
+    def install(self) -> None:
+        from app.restore import engine, pacing
+
+        probe = self
+        original_one, original_run, original_call = engine.Executor._one, engine.Executor.run, \
+            pacing.PacedAccess.call
+        original_paginate = pacing.PacedAccess.paginate
+
+        def one(self: Any, item: Any, *args: Any, **kwargs: Any) -> Any:
+            probe.local.key = item.key
+            started = time.monotonic()
+            try:
+                return original_one(self, item, *args, **kwargs)
+            finally:
+                with probe.lock:
+                    probe.seconds[item.key] = probe.seconds.get(item.key, 0.0) + time.monotonic() - started
+                probe.local.key = None
+
+        def run(self: Any, plan: Any) -> Any:
+            probe.plans.append(plan)
+            started, probe.window = time.monotonic(), (time.time(), None)
+            try:
+                return original_run(self, plan)
+            finally:
+                probe.run_seconds.append(time.monotonic() - started)
+                probe.window = (probe.window[0], time.time())
+
+        def call(self: Any, op: Any, **kwargs: Any) -> Any:
+            key = getattr(probe.local, "key", None)
+            if key is not None:
+                with probe.lock:
+                    (probe.writes if op.method.upper() in WRITE_METHODS else probe.reads)[key] += 1
+            return original_call(self, op, **kwargs)
+
+        def paginate(self: Any, op: Any, **kwargs: Any) -> Any:
+            key = getattr(probe.local, "key", None)
+            if key is not None:
+                with probe.lock:
+                    probe.reads[key] += 1  # a paged read inside an object's work (counted once, not per page)
+            return original_paginate(self, op, **kwargs)
+
+        engine.Executor._one, engine.Executor.run, pacing.PacedAccess.call = one, run, call
+        pacing.PacedAccess.paginate = paginate
+
+    def reset(self) -> None:
+        self.writes.clear()
+        self.reads.clear()
+        self.seconds.clear()
+        self.plans.clear()
+        self.run_seconds.clear()
+
+
+def critical_path(plan: Any, weight: dict[tuple[str, str], Any]) -> Any:
+    """The heaviest dependency chain of the plan's graph, each item weighted by its writes."""
+    sorter = plan.order()
+    longest: dict[tuple[str, str], int] = {}
+    graph = {item.key: [(r.type_key, r.source_id) for r in item.refs] for item in plan.selected()}
+    while sorter.is_active():
+        for key in sorter.get_ready():
+            deps = [longest[d] for d in graph.get(key, []) if d in longest]
+            longest[key] = weight.get(key, 0) + max(deps, default=0)
+            sorter.done(key)
+    return max(longest.values(), default=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="small preset, seconds (CI)")
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--quota", type=int, default=QUOTA, help="points per hour on the destination")
+    parser.add_argument("--burst-rate", type=float, default=BURST_RATE, help="per endpoint+method, requests/s")
+    parser.add_argument("--burst-capacity", type=float, default=BURST_RATE)
+    parser.add_argument("--rate", type=float, default=None, help="RESTORE_RATE_PER_SECOND (default: the app's)")
+    parser.add_argument("--profile", type=Path, default=None, help="write per-type timings/writes here (JSON)")
+    args = parser.parse_args()
+
+    from cryptography.fernet import Fernet
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.backups.service import start_backup
+    from app.connect.tenants import Tenant
+    from app.extensions import db
+    from app.jira.access import Credential, oauth_allows
+    from app.jira.client import JiraClient, RetryPolicy
+    from app.jobs.models import Job
+    from app.jobs.runtime import run_job
+    from app.recovery.connections import activate, generate_token
+    from app.restore import service
+    from app.restore.models import RestoreItem, RestoreRun
+    from app.restore.plan import Selection
+    from app.tenant_access import CREDENTIAL_SOURCES
+    from tests.fakejira import generator, installer
+    from tests.fakejira.cloud import Cloud
+    from tests.fakejira.resources.basics import admin_account_id
+    from tests.support.servers import serve
+
+    logging.disable(logging.INFO)  # the client logs every request: a large run would print hundreds of thousands
+    probe = Probe()
+    probe.install()
+    tmp = Path(tempfile.mkdtemp())
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}",
+              "SCHEMA_CHECK": False, "AUTO_MIGRATE": False, "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+              "JOBS_MODE": "manual", "BACKUP_CONCURRENCY": args.concurrency,
+              "RESTORE_CONCURRENCY": args.concurrency}
+    if args.rate is not None:
+        config["RESTORE_RATE_PER_SECOND"] = args.rate
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+    preset = "small" if args.quick else "large"
+    cloud = Cloud()
+    source = cloud.add_site("benchsrc", seed=generator.generate_preset(preset, site_name="benchsrc"))
+    dest = cloud.add_site("benchdst")
+    granted: dict[int, Credential] = {}
+    CREDENTIAL_SOURCES.append(lambda tenant: granted.get(tenant.id))
+
+    def grant(site: Any, tenant_id: int) -> None:
+        client = cloud.oauth.register_client(["https://dr-app.example.test/oauth/callback"])
+        admin = admin_account_id(site)
+        tokens = cloud.oauth.issue_tokens(client.client_id, admin, [site], SCOPES)
+        jira = JiraClient(cloud.gateway_url(site), _Bearer(tokens["access_token"]),
+                          retry=RetryPolicy(max_retries=4, base_delay=0.5, max_retry_after=60), label="oauth-bench")
+        granted[tenant_id] = Credential("oauth", jira, oauth_allows(set(SCOPES)))
+
+    def run_to_end(job_id: int) -> str:
+        state = run_job(job_id)
+        for _ in range(50):  # a rate-limit wait requeues the job (RetryLater): a short one is cut and run again
+            if state != "queued":
+                break
+            job = db.session.get(Job, job_id, populate_existing=True)
+            wait = (job.not_before - datetime.now(UTC).replace(tzinfo=None)).total_seconds() if job.not_before else 0
+            if wait > 120:  # the hourly quota is spent: the job would wait for the next window; report that
+                return f"waiting {wait:.0f} s: {job.message}"
+            db.session.execute(db.update(Job).where(Job.id == job_id).values(not_before=None))
+            db.session.commit()
+            state = run_job(job_id)
+        return state
+
+    def writes(site: Any) -> list[Any]:
+        return [c for c in site.calls.find() if c.method in WRITE_METHODS and not c.path.startswith("/_emulator")]
+
+    with cloud.serve(), serve(app) as url:
+        app.config["BASE_URL"] = url
+        app.config["CONNECT_INSTALL_KEYS_URL"] = cloud.install_keys_url
+        source_key = installer.install_app(source, url + "/atlassian-connect.json").client_key
+        dest_key = installer.install_app(dest, url + "/atlassian-connect.json").client_key
+        admin = admin_account_id(dest)
+        with app.app_context():
+            src = db.session.scalars(select(Tenant).where(Tenant.client_key == source_key)).one()
+            dst = db.session.scalars(select(Tenant).where(Tenant.client_key == dest_key)).one()
+            activate(dst, admin, generate_token(src, admin_account_id(source)).token, src.base_url)
+            src_id, dst_id = src.id, dst.id
+        grant(source, src_id)
+        grant(dest, dst_id)
+        started = time.monotonic()
+        with app.app_context():
+            job, _ = start_backup(db.session.get(Tenant, src_id), "bench")
+            assert run_to_end(job.id) == "succeeded", db.session.get(Job, job.id).message
+            snapshot_id = int(db.session.get(Job, job.id, populate_existing=True).result["snapshot_id"])
+        backup_seconds = time.monotonic() - started
+        print(f"backup done in {backup_seconds:.0f} s", file=sys.stderr, flush=True)
+        points: Counter[str] = Counter()  # quota points charged on the destination, per request template
+        charge = dest.limits.charge
+
+        def charged(method: str, template: str | None, body: Any) -> int:
+            cost = charge(method, template, body)
+            points[f"{method} {template}"] += cost
+            return cost
+
+        dest.limits.charge = charged  # type: ignore[method-assign]
+        dest.limits.configure(latency=args.latency, quota=args.quota, burst_rate=args.burst_rate,
+                              burst_capacity=args.burst_capacity)
+        runs = []
+        for attempt in range(2):
+            probe.reset()
+            dest.calls.clear()
+            points.clear()
+            with app.app_context():
+                started = time.monotonic()
+                run = service.start_preview(db.session.get(Tenant, dst_id), snapshot_id, admin)
+                assert run_to_end(run.job_id) == "succeeded", db.session.get(Job, run.job_id).message
+                preview_seconds = time.monotonic() - started
+                run_id = run.id
+                to_create = db.session.scalar(select(db.func.count()).select_from(RestoreItem).where(
+                    RestoreItem.run_id == run_id, RestoreItem.selected.is_(True), RestoreItem.action == "create"))
+                preview_calls = len(dest.calls.find())
+                preview_points = sum(points.values())
+                points.clear()
+                print(f"run {attempt}: preview done in {preview_seconds:.0f} s, {to_create} to create",
+                      file=sys.stderr, flush=True)
+                dest.calls.clear()
+                started = time.monotonic()
+                run = service.start_restore(db.session.get(Tenant, dst_id), run_id, Selection(), "admin", admin)
+                state = run_to_end(run.job_id)
+                job_seconds = time.monotonic() - started
+                done = db.session.get(RestoreRun, run_id, populate_existing=True)
+                items = db.session.scalars(select(RestoreItem).where(RestoreItem.run_id == run_id,
+                                                                     RestoreItem.selected.is_(True))).all()
+                failures = Counter(i.type_key for i in items if i.outcome in ("failed", "incomplete", "pending",
+                                                                             "creating"))
+                outcomes = Counter(i.outcome for i in items)
+                failed_reasons = Counter((i.type_key, (i.reason or "")[:120]) for i in items
+                                         if i.outcome in ("failed", "incomplete"))
+            calls = dest.calls.find()
+            made = writes(dest)
+            print(f"run {attempt}: restore {state} in {job_seconds:.0f} s, {len(made)} writes", file=sys.stderr,
+                  flush=True)
+            start, end = probe.window
+            inside = [c for c in calls if start <= c.timestamp <= (end or start)]
+            runs.append({
+                "preview_points": preview_points, "restore_points": sum(points.values()),
+                "points_by_template": points.most_common(12),
+                "run_calls": Counter(c.method if c.status != 429 else "429" for c in inside),
+                "mean_in_flight": round(sum(c.duration_ms for c in inside) / 1000 / max(1e-9, (end or start) - start),
+                                        2),
+                "attempt": attempt, "state": state, "status": done.status, "fidelity": done.fidelity,
+                "objects": len(items), "to_create": to_create, "writes": len(made), "calls": len(calls),
+                "preview_calls": preview_calls, "preview_seconds": preview_seconds,
+                "rate_limited": sum(1 for c in calls if c.status == 429), "job_seconds": job_seconds,
+                "writes_by_status": Counter("2xx" if c.status < 400 else str(c.status) for c in made),
+                "run_seconds": sum(probe.run_seconds), "failures": dict(failures), "outcomes": dict(outcomes),
+                "failed_reasons": [f"{t}: {r} (x{n})" for (t, r), n in failed_reasons.most_common(8)],
+                "critical_writes": critical_path(probe.plans[-1], probe.writes) if probe.plans else 0,
+                "probe_writes": sum(probe.writes.values()),
+                # the same chain weighted by the seconds each object's worker took (reads, retries and waits too)
+                "critical_seconds": round(critical_path(probe.plans[-1], probe.seconds), 2) if probe.plans else 0,
+                "type_profile": _type_profile(items, probe), "write_templates": Counter(
+                    f"{c.method} {c.template}" for c in made).most_common(12),
+            })
+            if state != "succeeded":  # waiting for the next quota window: a second run can't start meanwhile
+                runs.append({"writes": None, "rate_limited": None})
+                break
+        violations = len(cloud.violations)
+        violation_list = Counter(f"{v.kind} {v.method} {v.template}: {'; '.join(v.messages)[:160]}"
+                                 for v in cloud.violations).most_common(10)
+    first, second = runs
+    lat, conc = args.latency, args.concurrency
+    lower = max(first["critical_writes"] * lat, first["writes"] * lat / conc)
+    figures = {
+        "preset": preset, "objects": first["objects"], "objects_to_create": first["to_create"],
+        "writes": first["writes"], "writes_per_object": round(first["writes"] / max(1, first["to_create"]), 3),
+        "wall_seconds": round(first["run_seconds"], 2), "job_wall_seconds": round(first["job_seconds"], 2),
+        "lower_bound_seconds": round(lower, 2), "critical_path_writes": first["critical_writes"],
+        "wall_ratio": round(first["run_seconds"] / max(lower, 1e-9), 3),
+        "job_wall_ratio": round(first["job_seconds"] / max(lower, 1e-9), 3),
+        "calls": first["calls"], "rate_limited": first["rate_limited"],
+        "rate_limited_ratio": round(first["rate_limited"] / max(1, first["calls"]), 4),
+        "writes_by_status": first["writes_by_status"],
+        "quota_points": first["preview_points"] + first["restore_points"],
+        "second_run_writes": second["writes"], "second_run_rate_limited": second["rate_limited"],
+        "state": first["state"], "status": first["status"], "fidelity": first["fidelity"],
+        "outcomes": first["outcomes"],
+        "failures_by_type": first["failures"], "spec_violations": violations,
+        "backup_seconds": round(backup_seconds, 1), "preview_seconds": round(first["preview_seconds"], 2),
+        "latency": lat, "concurrency": conc, "quota": args.quota, "burst_rate": args.burst_rate,
+        "burst_capacity": args.burst_capacity,
+    }
+    if args.profile is not None:
+        args.profile.write_text(json.dumps({"figures": figures, "runs": runs, "violations": violation_list},
+                                           indent=1, default=str))
+    print(json.dumps(figures))
+
+
+def _type_profile(items: list[Any], probe: Probe) -> dict[str, dict[str, float]]:
+    """Per type: items, writes made, worker seconds (summed over objects) — where the time goes."""
+    out: dict[str, dict[str, float]] = {}
+    for item in items:
+        key = (item.type_key, item.source_id)
+        row = out.setdefault(item.type_key, {"items": 0, "writes": 0, "reads": 0, "seconds": 0.0})
+        row["items"] += 1
+        row["writes"] += probe.writes.get(key, 0)
+        row["reads"] += probe.reads.get(key, 0)
+        row["seconds"] = round(row["seconds"] + probe.seconds.get(key, 0.0), 2)
+    return out
+
+
+if __name__ == "__main__":
+    main()
