@@ -340,6 +340,21 @@ class IssueTypeScreenSchemes(_ByName):
 # --------------------------------------------------------------------------- issue type and priority schemes
 
 
+def map_ids(source_ids: list[str], type_key: str, ids: IdMap | None, *, strict: bool) -> list[str]:
+    """Source ids in destination terms, in order; unmapped ones are dropped (or raise, when ``strict``).
+
+    With ``ids`` None the ids are the destination's own and come back unchanged.
+    """
+    if ids is None:
+        return list(source_ids)
+    out = []
+    for source_id in source_ids:
+        found = ids.require(type_key, source_id) if strict else ids.get(type_key, source_id)
+        if found is not None:
+            out.append(found)
+    return out
+
+
 @register
 class IssueTypeSchemes(_ByName):
     """Issue type schemes with their issue types in order and default type. The source's Default Issue Type
@@ -361,16 +376,7 @@ class IssueTypeSchemes(_ByName):
             yield Ref("issueTypes", str(m["issueTypeId"]), optional=True)
 
     def _types(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[str]:
-        out = []
-        for m in obj.get("mappings") or []:
-            type_id = str(m["issueTypeId"])
-            if ids is not None:
-                found = ids.require("issueTypes", type_id) if strict else ids.get("issueTypes", type_id)
-                if found is None:
-                    continue
-                type_id = found
-            out.append(type_id)
-        return out
+        return map_ids([str(m["issueTypeId"]) for m in obj.get("mappings") or []], "issueTypes", ids, strict=strict)
 
     def _default_type(self, obj: dict[str, Any], ids: IdMap | None) -> str | None:
         default = obj.get("defaultIssueTypeId")
@@ -420,16 +426,7 @@ class PrioritySchemes(_ByName):
             yield Ref("projects", str(project["id"]), optional=True)
 
     def _priorities(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[str]:
-        out = []
-        for p in obj.get("priorities") or []:
-            pid = str(p["id"])
-            if ids is not None:
-                found = ids.require("priorities", pid) if strict else ids.get("priorities", pid)
-                if found is None:
-                    continue
-                pid = found
-            out.append(pid)
-        return out
+        return map_ids([str(p["id"]) for p in obj.get("priorities") or []], "priorities", ids, strict=strict)
 
     def _projects(self, obj: dict[str, Any], ids: IdMap | None) -> list[str]:
         found = [str(p["id"]) if ids is None else ids.get("projects", str(p["id"])) for p in obj.get("projects") or []]
