@@ -225,24 +225,10 @@ class FieldConfigurationSchemes(_ByName):
     writes = (CREATE_FCS, SET_FCS_MAPPINGS)
 
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        for m in obj.get("mappings") or []:
-            yield Ref("fieldConfigurations", str(m["fieldConfigurationId"]))
-            if str(m.get("issueTypeId")) != "default":
-                yield Ref("issueTypes", str(m["issueTypeId"]), optional=True)
+        return mapping_refs(obj, "fieldConfigurationId", "fieldConfigurations")
 
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
-        out = []
-        for m in obj.get("mappings") or []:
-            type_id = str(m["issueTypeId"])
-            if ids is not None and type_id != "default":
-                found = ids.require("issueTypes", type_id) if strict else ids.get("issueTypes", type_id)
-                if found is None:
-                    continue
-                type_id = found
-            fc = str(m["fieldConfigurationId"])
-            out.append({"issueTypeId": type_id,
-                        "fieldConfigurationId": ids.require("fieldConfigurations", fc) if ids is not None else fc})
-        return sorted(out, key=lambda m: (m["issueTypeId"] != "default", m["issueTypeId"]))
+        return issue_type_mappings(obj, "fieldConfigurationId", "fieldConfigurations", ids, strict=strict)
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         self._mappings(obj, ids, strict=False)  # resolve first: nothing is created if a configuration is missing
@@ -308,24 +294,10 @@ class IssueTypeScreenSchemes(_ByName):
         return str(obj.get("id")) == DEFAULT_ITSS_ID
 
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        for m in obj.get("mappings") or []:
-            yield Ref("screenSchemes", str(m["screenSchemeId"]))
-            if str(m.get("issueTypeId")) != "default":
-                yield Ref("issueTypes", str(m["issueTypeId"]), optional=True)
+        return mapping_refs(obj, "screenSchemeId", "screenSchemes")
 
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
-        out = []
-        for m in obj.get("mappings") or []:
-            type_id = str(m["issueTypeId"])
-            if ids is not None and type_id != "default":
-                found = ids.require("issueTypes", type_id) if strict else ids.get("issueTypes", type_id)
-                if found is None:
-                    continue
-                type_id = found
-            ss = str(m["screenSchemeId"])
-            out.append({"issueTypeId": type_id,
-                        "screenSchemeId": ids.require("screenSchemes", ss) if ids is not None else ss})
-        return sorted(out, key=lambda m: (m["issueTypeId"] != "default", m["issueTypeId"]))
+        return issue_type_mappings(obj, "screenSchemeId", "screenSchemes", ids, strict=strict)
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {}),
@@ -338,6 +310,37 @@ class IssueTypeScreenSchemes(_ByName):
 
 
 # --------------------------------------------------------------------------- issue type and priority schemes
+
+
+def mapping_refs(obj: dict[str, Any], target_field: str, target_type: str) -> list[Ref]:
+    """References of a scheme's issue type -> target mappings (the ``default`` row names no issue type)."""
+    refs = []
+    for m in obj.get("mappings") or []:
+        refs.append(Ref(target_type, str(m[target_field])))
+        if str(m.get("issueTypeId")) != "default":
+            refs.append(Ref("issueTypes", str(m["issueTypeId"]), optional=True))
+    return refs
+
+
+def issue_type_mappings(obj: dict[str, Any], target_field: str, target_type: str, ids: IdMap | None, *,
+                        strict: bool) -> list[dict[str, str]]:
+    """A scheme's issue type -> target mappings in destination terms, ``default`` first.
+
+    An unmapped issue type drops its row (or raises, when ``strict``); an unmapped target always raises.
+    With ``ids`` None the mappings are the destination's own.
+    """
+    out = []
+    for m in obj.get("mappings") or []:
+        type_id = str(m["issueTypeId"])
+        if ids is not None and type_id != "default":
+            found = ids.require("issueTypes", type_id) if strict else ids.get("issueTypes", type_id)
+            if found is None:
+                continue
+            type_id = found
+        target = str(m[target_field])
+        out.append({"issueTypeId": type_id, target_field: ids.require(target_type, target) if ids is not None
+                    else target})
+    return sorted(out, key=lambda m: (m["issueTypeId"] != "default", m["issueTypeId"]))
 
 
 def map_ids(source_ids: list[str], type_key: str, ids: IdMap | None, *, strict: bool) -> list[str]:
