@@ -41,6 +41,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .admin import views as admin_views
     from .connect import descriptor, lifecycle
     from .errors import register_error_handlers
+    from .forge import api as forge_api
+    from .forge import init_app as forge_init_app
+    from .forge import lifecycle as forge_lifecycle
     from .health import bp as health_bp
     from .oauth import views as oauth_views
     from .schema import ensure_schema
@@ -52,6 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(backups_views.bp)
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(restore_views.bp)
+    app.register_blueprint(forge_lifecycle.bp)
+    forge_init_app(app)
+    app.register_blueprint(forge_api.bp)
     register_error_handlers(app)
 
     from .cli import register_cli
@@ -79,6 +85,7 @@ def _import_models() -> None:
         schedule,  # noqa: F401  (the backup schedule table and its tick)
     )
     from .connect import tenants  # noqa: F401
+    from .forge import installations, tokens  # noqa: F401
     from .jobs import models  # noqa: F401
     from .oauth import models as oauth_models  # noqa: F401
     from .recovery import audit, connections  # noqa: F401

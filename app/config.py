@@ -65,6 +65,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "JOBS_SWEEP_SECONDS": float(os.environ.get("JOBS_SWEEP_SECONDS") or 30),
         "JOBS_SWEEPER": _bool("JOBS_SWEEPER", True),
         **_oauth_settings(),
+        **_forge_settings(),
         **_optional_settings(),
     }
 
@@ -105,4 +106,17 @@ def _oauth_settings() -> dict[str, Any]:
         "ATLASSIAN_OAUTH_CLIENT_SECRET": os.environ.get("ATLASSIAN_OAUTH_CLIENT_SECRET") or "",
         "ATLASSIAN_AUTH_URL": (os.environ.get("ATLASSIAN_AUTH_URL") or DEFAULT_ATLASSIAN_AUTH_URL).rstrip("/"),
         "ATLASSIAN_API_URL": (os.environ.get("ATLASSIAN_API_URL") or DEFAULT_ATLASSIAN_API_URL).rstrip("/"),
+    }
+
+
+# -- Forge Remote: the second front door (issue 10) ------------------------------------------------------------
+DEFAULT_FORGE_JWKS_URL = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
+
+
+def _forge_settings() -> dict[str, Any]:
+    """The Forge app this service is the remote of (empty app id: the Forge door is closed) and FIT checks."""
+    return {
+        "FORGE_APP_ID": (os.environ.get("FORGE_APP_ID") or "").strip(),
+        "FORGE_JWKS_URL": os.environ.get("FORGE_JWKS_URL") or DEFAULT_FORGE_JWKS_URL,
+        "FORGE_FIT_LEEWAY": _int("FORGE_FIT_LEEWAY", 30),
     }

@@ -7,6 +7,7 @@ MODULES = (
     "app.connect.auth",
     "app.backups.capture",
     "app.oauth.flow",
+    "app.forge.lifecycle",
 )
 
 for _name in MODULES:

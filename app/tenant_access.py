@@ -13,7 +13,14 @@ CREDENTIAL_SOURCES: list[Callable[[Tenant], Credential | None]] = []
 
 
 def jira_access(tenant: Tenant) -> JiraAccess:
-    """Access to ``tenant``'s Jira: the Connect JWT first, then any other credential the tenant holds."""
+    """Access to ``tenant``'s Jira: the Connect JWT first, then any other credential the tenant holds.
+
+    A Forge tenant has no Connect secret and no OAuth grant: it gets the Forge credential alone.
+    """
+    if tenant.is_forge:
+        from .forge.credential import jira_access as forge_access
+
+        return forge_access(tenant)
     credentials = [Credential("connect", client_for(tenant), connect_allows())]
     for source in CREDENTIAL_SOURCES:
         credential = source(tenant)

@@ -18,6 +18,7 @@ from ..restore import service
 from ..restore.models import RestoreRun, RunStatus
 from ..restore.plan import Selection
 from ..restore.types import load
+from .presenters import restore_progress, selection_from
 from .sections import PageSection, register_section
 
 bp = Blueprint("restore", __name__, url_prefix="/admin/restore")
@@ -69,11 +70,7 @@ def start_preview() -> ResponseReturnValue:
 
 
 def _selection_from(args: Any) -> Selection:
-    types = [t for t in args.getlist("type") if t]
-    projects = [p.strip() for p in (args.get("projects") or "").split(",") if p.strip()]
-    if args.get("scope", "all") == "all":
-        return Selection()
-    return Selection(types=types, projects=projects)
+    return selection_from(args.get("scope", "all"), args.getlist("type"), args.get("projects"))
 
 
 @bp.get("/<int:run_id>")
@@ -137,13 +134,7 @@ def progress(run_id: int) -> ResponseReturnValue:
         run = service.get_run(ctx.tenant, run_id)
     except service.RestoreRefused:
         abort(404)
-    job = service.job_of(run)
-    per_type = service.counts_by_type([r for r in service.items(run) if r.selected], "outcome")
-    return jsonify(status=run.status, step=job.step if job else None, done=job.progress_done if job else 0,
-                   total=job.progress_total if job else None, fidelity=run.fidelity,
-                   types=[{"type": t.type_key, "title": t.title, "total": t.total,
-                           "done": t.total - t.counts.get("pending", 0) - t.counts.get("creating", 0)}
-                          for t in per_type]), 200, {"Cache-Control": "no-store"}
+    return jsonify(restore_progress(run)), 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/<int:run_id>/report.<fmt>")

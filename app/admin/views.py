@@ -23,37 +23,10 @@ from ..connect.auth import (
 from ..recovery import audit
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryError, Side
+from .presenters import ACTION_LABELS, DESTINATION_ACTIONS, NOTICES, SOURCE_ACTIONS, connection_sides
 from .sections import sections_for
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-_URL_HINT = ("Enter only the site's address, for example https://your-site.atlassian.net "
-             "(no user name, page path or query).")
-_FORMAT_HINT = "That isn't a complete recovery token: copy all of it, from JDR1- to the end."
-
-# Fixed texts for the codes a redirect may carry: (kind, text).
-NOTICES: dict[str, tuple[str, str]] = {
-    "activated": ("success", "Connection activated. This site can now read the source site's backups."),
-    "released-reusable": ("success", "Connection released. The token can be used again to activate a destination."),
-    "released-retired": ("success", "Connection released. The token no longer works: generate a new one "
-                                    "before activating a destination."),
-    "deactivated": ("success", "Connection deactivated. The source's data can no longer be recovered through it."),
-    "activation-refused": ("error", rc.ACTIVATION_REFUSED_TEXT),
-    "invalid-token": ("error", _FORMAT_HINT),
-    "invalid-url": ("error", _URL_HINT),
-    "not-found": ("error", rc.ConnectionNotFound().message),
-    "token-stored": ("info", "The token is no longer shown anywhere. If it is lost, reset it."),
-}
-
-ACTION_LABELS = {
-    "generate": "Generate token", "refresh": "Refresh token", "reset": "Reset token",
-    "activate": "Activate connection", "release": "Release connection", "deactivate": "Deactivate connection",
-}
-
-SOURCE_ACTIONS = {a.value: a for a in (Action.GENERATE, Action.REFRESH, Action.RESET, Action.RELEASE,
-                                       Action.DEACTIVATE)}
-DESTINATION_ACTIONS = {a.value: a for a in (Action.ACTIVATE, Action.RELEASE, Action.DEACTIVATE)}
-
 
 def _notice_from_query() -> tuple[str, str] | None:
     """The message a redirect asked for, rebuilt from fixed texts and enum values only."""
@@ -74,21 +47,18 @@ def _notice_from_query() -> tuple[str, str] | None:
 
 
 def _page_context(tenant: Any, context_token: str) -> dict[str, Any]:
-    source_conn = rc.latest_source_connection(tenant)
-    source_state = source_conn.state if source_conn else ConnectionState.NOT_CONNECTED
-    dest_conn = rc.destination_connection(tenant)
-    dest_state = dest_conn.state if dest_conn else ConnectionState.NOT_CONNECTED
+    sides = connection_sides(tenant)
     return {
         "tenant": tenant,
         "context_token": context_token,
         "States": ConnectionState,
-        "source_conn": source_conn,
-        "source_state": source_state,
-        "source_actions": {a.value for a in rc.allowed_actions(Side.SOURCE, source_state)},
-        "dest_conn": dest_conn,
-        "dest_state": dest_state,
-        "dest_actions": {a.value for a in rc.allowed_actions(Side.DESTINATION, dest_state)},
-        "active_source": rc.active_source_for(tenant),
+        "source_conn": sides.source_conn,
+        "source_state": sides.source_state,
+        "source_actions": {a.value for a in sides.source_actions},
+        "dest_conn": sides.dest_conn,
+        "dest_state": sides.dest_state,
+        "dest_actions": {a.value for a in sides.dest_actions},
+        "active_source": sides.active_source,
         "audit_entries": audit.entries_for(tenant.id),
         "action_labels": ACTION_LABELS,
         "sections": sections_for(tenant),

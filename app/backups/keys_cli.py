@@ -28,12 +28,10 @@ DEFAULT_BATCH = 200
 
 def encrypted_columns() -> list[InstrumentedAttribute]:
     """Text columns holding ``keyring().encrypt_text`` values; features storing secrets add theirs here."""
-    columns: list[InstrumentedAttribute] = [Tenant.shared_secret_enc]
-    try:
-        from ..oauth.models import OAuthGrant
-    except ImportError:
-        return columns
-    return [*columns, OAuthGrant.access_token_enc, OAuthGrant.refresh_token_enc]
+    from ..forge.tokens import ForgeToken
+    from ..oauth.models import OAuthGrant
+
+    return [Tenant.shared_secret_enc, OAuthGrant.access_token_enc, OAuthGrant.refresh_token_enc, ForgeToken.token_enc]
 
 
 @dataclass

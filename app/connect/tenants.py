@@ -1,4 +1,4 @@
-"""The tenant store: one row per Jira site that installed the app, keyed by ``clientKey``."""
+"""The tenant store: one row per Jira site that installed the app, keyed by ``clientKey`` (Connect or Forge)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ class Tenant(db.Model):
     display_url: Mapped[str | None] = mapped_column(String(512))
     product_type: Mapped[str] = mapped_column(String(64), default="jira")
     cloud_id: Mapped[str | None] = mapped_column(String(64))
-    shared_secret_enc: Mapped[str] = mapped_column(Text)
+    # Which front door the site came through: "connect" (clientKey + shared secret) or "forge" (installations).
+    door: Mapped[str] = mapped_column(String(16), default="connect", server_default="connect")
+    shared_secret_enc: Mapped[str | None] = mapped_column(Text)  # None for Forge tenants: they have no secret
     payload_json: Mapped[str] = mapped_column(Text, default="{}")  # the install body, secret removed
     enabled: Mapped[bool] = mapped_column(default=True)
     installed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -40,6 +42,11 @@ class Tenant(db.Model):
 
     @property
     def shared_secret(self) -> str:
+        """The Connect shared secret. :raises AuthenticationError: a Forge tenant has none (no Connect JWT is valid)."""
+        if self.shared_secret_enc is None:
+            from .errors import AuthenticationError
+
+            raise AuthenticationError("This site uses the app through Forge: Connect JWTs are not accepted for it.")
         return keyring().decrypt_text(self.shared_secret_enc)
 
     @shared_secret.setter
@@ -49,6 +56,10 @@ class Tenant(db.Model):
     @property
     def payload(self) -> dict[str, Any]:
         return json.loads(self.payload_json or "{}")
+
+    @property
+    def is_forge(self) -> bool:
+        return self.door == "forge"
 
     @property
     def is_installed(self) -> bool:
@@ -96,6 +107,7 @@ def save_installation(payload: dict[str, Any]) -> Tenant:
     tenant.product_type = payload.get("productType") or "jira"
     tenant.cloud_id = payload.get("cloudId")
     tenant.shared_secret = payload["sharedSecret"]
+    tenant.door = "connect"
     tenant.payload_json = json.dumps({k: v for k, v in payload.items() if k != "sharedSecret"})
     tenant.enabled = True
     tenant.uninstalled_at = None
@@ -104,6 +116,15 @@ def save_installation(payload: dict[str, Any]) -> Tenant:
         tenant.base_urls.append(TenantBaseUrl(base_url=tenant.base_url))
     db.session.commit()
     return tenant
+
+
+def record_base_url(tenant: Tenant, base_url: str, display_url: str | None = None) -> None:
+    """Set the tenant's site URL and keep it in the history (recovery matches old names too); no commit."""
+    tenant.base_url = base_url.rstrip("/")
+    if display_url is not None:
+        tenant.display_url = display_url.rstrip("/") or None
+    if all(u.base_url != tenant.base_url for u in tenant.base_urls):
+        tenant.base_urls.append(TenantBaseUrl(base_url=tenant.base_url))
 
 
 def mark_uninstalled(tenant: Tenant) -> None:

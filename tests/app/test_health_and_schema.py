@@ -63,3 +63,29 @@ def test_auto_migrate_brings_an_empty_database_to_head(app_config) -> None:
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def test_upgrading_a_database_with_data_keeps_every_child_row(app) -> None:
+    """A migration that rebuilds ``tenants`` (SQLite batch mode) must not cascade-delete the rows pointing at it."""
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(directory=directory, revision="41d88002a177")  # the schema before Forge tenants existed
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO tenants (id, client_key, base_url, product_type, shared_secret_enc, payload_json, "
+                "enabled, installed_at, updated_at) VALUES (1, 'k', 'https://a.example', 'jira', 'x', '{}', "
+                ":t, '2026-01-01', '2026-01-01')"), {"t": True})
+            conn.execute(text("INSERT INTO tenant_base_urls (id, tenant_id, base_url, first_seen) "
+                              "VALUES (1, 1, 'https://a.example', '2026-01-01')"))
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM tenant_base_urls")).scalar_one() == 1
+            assert conn.execute(text("SELECT door FROM tenants")).scalar_one() == "connect"
+            if conn.dialect.name == "sqlite":  # and foreign keys are enforced again afterwards
+                assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -59,7 +59,8 @@ def jira_error(status: int, *messages: str, headers: dict[str, str] | None = Non
 
 
 class SiteApp:
-    """WSGI app for one site. ``mode`` is ``"connect"`` (the site's own URL) or ``"oauth"`` (the gateway)."""
+    """WSGI app for one site. ``mode`` is ``"connect"`` (the site's own URL) or ``"oauth"`` (the gateway, where
+    OAuth and Forge tokens are accepted)."""
 
     def __init__(self, cloud: Cloud, site: Site) -> None:
         self.cloud = cloud
@@ -112,6 +113,7 @@ class SiteApp:
         try:
             principal = self._authenticate(request, path, mode, raw_path)
             record.principal = principal.name
+            record.auth_kind = principal.kind  # "forge" when a Forge token came through the gateway
             if found is not None:
                 self._authorize(principal, method, found[1])
         except auth.AuthError as err:
@@ -165,7 +167,9 @@ class SiteApp:
     def _authenticate(self, request: Request, path: str, mode: str, raw_path: str | None) -> auth.Principal:
         header = request.headers.get("Authorization")
         if mode == "oauth":
-            return auth.authenticate_oauth(self.site, header, self.cloud.oauth)
+            forge = getattr(self.cloud, "forge", None)  # Forge system/user tokens share the gateway
+            principal = forge.authenticate(self.site, header) if forge is not None else None
+            return principal or auth.authenticate_oauth(self.site, header, self.cloud.oauth)
         raw = raw_path if raw_path is not None else _raw_path(request)
         return auth.authenticate_connect(self.site, request.method, raw, request.query_string.decode("latin-1"),
                                          header, request.args.get("jwt"))
@@ -176,9 +180,10 @@ class SiteApp:
             self.cloud.record_violation(self.site, "route", method, template, template,
                                         ["handler registered for an operation that is not in the Jira spec"])
             raise auth.AuthError(403, f"{method} {template} is not a Jira operation.")
-        if principal.kind == "oauth":
+        if principal.kind in ("oauth", "forge"):
             auth.check_oauth_scope(principal, method, template)
-            auth.check_oauth_admin(self.site, principal, method, template)
+            if principal.kind == "oauth" or principal.account_id:  # an app acting as itself has no user to check
+                auth.check_oauth_admin(self.site, principal, method, template)
         else:
             auth.check_connect_scope(principal, method, template)
 

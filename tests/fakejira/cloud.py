@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import seeding
 from .app import SiteApp
+from .forge import ForgePlatform
 from .oauth import AuthorizationServer, OAuthError
 from .server import ServerThread
 from .site import Site
@@ -81,6 +82,7 @@ class Cloud:
 
     def __post_init__(self) -> None:
         self.oauth = AuthorizationServer(site_lookup=self.find_site, clock=self.clock)
+        self.forge = ForgePlatform(self)  # the Forge platform: JWKS, FITs, installations, system tokens
         self.install_keys: dict[str, InstallKey] = {}
         self.install_key = self.rotate_install_key()
         self._apps: dict[str, SiteApp] = {}
@@ -197,6 +199,8 @@ class Cloud:
         path = request.path
         if path.startswith(GATEWAY_PREFIX):
             return self._gateway(request)
+        if path.startswith("/forge/"):
+            return self.forge.handle(request)
         if path.startswith("/install-keys/") and request.method == "GET":
             key = self.install_keys.get(path.removeprefix("/install-keys/"))
             if key is None:

@@ -1,0 +1,585 @@
+"""The Forge admin page's JSON API (``/forge/api/v1``, contract in ``forge/API.md``): thin views over the same
+domain services the Connect pages use (connections, backups, restore), answering JSON only.
+
+Every view needs a valid Forge invocation token (FIT) and a principal Jira confirms is an admin. Everything the page
+shows is data: names and reasons come from Jira sites and are returned as strings for the UI to render as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+
+from ..admin import presenters as p
+from ..backups import service as backups
+from ..backups.models import Snapshot
+from ..backups.snapshots import SnapshotNotFound
+from ..connect.tenants import Tenant
+from ..extensions import db
+from ..recovery import audit
+from ..recovery import connections as rc
+from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
+from ..restore import service as restore
+from ..restore.models import RestoreItem, RestoreRun, RunStatus
+from ..restore.types import load as restorers
+from .auth import forge_admin_required, forge_current, forge_invocation_required
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("forge_api", __name__, url_prefix="/forge/api/v1")
+
+MAX_REQUEST_BYTES = 500 * 1024  # Forge's own limit on an invokeRemote body
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ApiError(Exception):
+    """An answer other than success: status, a stable code and a message safe to show (never echoed input)."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> ResponseReturnValue:
+    body = {"error": {"code": code, "message": message, **extra}}
+    return jsonify(body), status, {"Cache-Control": "no-store"}
+
+
+# -- plumbing: limits, errors, auth ------------------------------------------------------------------------------
+
+@bp.before_request
+def _limits() -> ResponseReturnValue | None:
+    # Forge never sends more than 500 KB; anything bigger isn't from Forge (or is a mistake): refuse it unread.
+    # (An unconfigured Forge door was already answered 404 by app.forge's guard.)
+    if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
+        return _too_large()
+    request.max_content_length = MAX_REQUEST_BYTES  # also bounds a body sent without Content-Length
+    return None
+
+
+def _too_large() -> ResponseReturnValue:
+    return error_response(413, "payload-too-large", f"The request body is larger than the {MAX_REQUEST_BYTES} "
+                                                    "bytes allowed.")
+
+
+@bp.after_request
+def _no_store(response: Any) -> Any:
+    # Responses may carry a newly issued recovery token or site data: keep them out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(err: ApiError) -> ResponseReturnValue:
+    return error_response(err.status, err.code, err.message, **err.extra)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _request_too_large(err: RequestEntityTooLarge) -> ResponseReturnValue:
+    return _too_large()
+
+
+@bp.errorhandler(InternalServerError)
+def _internal(err: InternalServerError) -> ResponseReturnValue:
+    log.exception("forge api %s %s failed", request.method, request.path, exc_info=err.original_exception)
+    return error_response(500, "internal-error", "Something went wrong on our side. Try again in a moment.")
+
+
+_HTTP_CODES = {400: "bad-request", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+               413: "payload-too-large"}
+_HTTP_MESSAGES = {404: "No such resource.", 405: "That method isn't allowed here."}
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(err: HTTPException) -> ResponseReturnValue:
+    status = err.code or 500
+    if status == 413:
+        return _too_large()
+    return error_response(status, _HTTP_CODES.get(status, "error"),
+                          _HTTP_MESSAGES.get(status, "The request couldn't be understood."))
+
+
+def admin_view(view: F) -> F:
+    """A valid FIT, then a principal who holds ADMINISTER on the site (checked server-side)."""
+    return functools.wraps(view)(forge_invocation_required(forge_admin_required(view)))  # type: ignore[return-value]
+
+
+def _tenant() -> Tenant:
+    return forge_current().tenant
+
+
+def _account() -> str | None:
+    return forge_current().account_id
+
+
+# -- request parsing ---------------------------------------------------------------------------------------------
+
+def _body() -> dict[str, Any]:
+    """The JSON object sent (an empty body is an empty object)."""
+    if not request.get_data(cache=True):
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad-request", "The request body must be a JSON object.")
+    return data
+
+
+def _optional_int(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**62:
+        raise ApiError(400, "bad-request", f"'{key}' must be a positive integer.")
+    return value
+
+
+def _string_list(data: dict[str, Any], key: str, limit: int = 500) -> list[str]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or len(value) > limit or not all(isinstance(v, str) for v in value):
+        raise ApiError(400, "bad-request", f"'{key}' must be a list of strings.")
+    return value
+
+
+def _page(default: int, maximum: int) -> tuple[int, int]:
+    """``offset`` and ``limit`` from the query string, bounded so that a response stays well under 5 MB."""
+    try:
+        offset = int(request.args.get("offset", 0))
+        limit = int(request.args.get("limit", default))
+    except ValueError:
+        raise ApiError(400, "bad-request", "'offset' and 'limit' must be integers.") from None
+    if offset < 0 or limit < 1:
+        raise ApiError(400, "bad-request", "'offset' must be 0 or more and 'limit' 1 or more.")
+    return offset, min(limit, maximum)
+
+
+def _paged(total: int, offset: int, limit: int) -> dict[str, Any]:
+    return {"total": total, "offset": offset, "limit": limit,
+            "next": offset + limit if offset + limit < total else None}
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # stored naive in UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# -- context -----------------------------------------------------------------------------------------------------
+
+@bp.get("/context")
+@admin_view
+def context() -> ResponseReturnValue:
+    """The site and the user the page runs for."""
+    ctx = forge_current()
+    tenant, inv = ctx.tenant, ctx.invocation
+    return jsonify(apiVersion="v1", door="forge",
+                   site={"url": tenant.link_url, "baseUrl": tenant.base_url, "displayUrl": tenant.display_url,
+                         "cloudId": tenant.cloud_id},
+                   user={"accountId": ctx.account_id},
+                   installation={"id": inv.installation_id, "environmentType": inv.environment_type,
+                                 "environmentId": inv.environment_id})
+
+
+# -- connections -------------------------------------------------------------------------------------------------
+
+def _site(tenant: Tenant | None) -> dict[str, Any] | None:
+    return None if tenant is None else {"url": tenant.link_url, "installed": tenant.is_installed}
+
+
+def _connection(conn: RecoveryConnection | None) -> dict[str, Any] | None:
+    if conn is None:
+        return None
+    return {"id": conn.id, "state": conn.state.value, "stateLabel": conn.state.label,
+            "createdAt": _iso(conn.created_at), "createdBy": conn.created_by, "updatedAt": _iso(conn.updated_at),
+            "activatedAt": _iso(conn.activated_at), "activatedBy": conn.activated_by,
+            "releasedAt": _iso(conn.released_at), "deactivatedAt": _iso(conn.deactivated_at),
+            "tokenUsable": conn.live_token is not None,
+            "source": _site(conn.source), "destination": _site(conn.destination)}
+
+
+def _side(conn: RecoveryConnection | None, state: ConnectionState, actions: list[Action]) -> dict[str, Any]:
+    return {"state": state.value, "stateLabel": state.label, "connection": _connection(conn),
+            "actions": [{"action": a.value, "label": p.action_label(a, state)} for a in actions]}
+
+
+def connections_body(tenant: Tenant) -> dict[str, Any]:
+    """Both sides of the tenant's connections with their allowed actions, and the audit log (the page's data)."""
+    sides = p.connection_sides(tenant)
+    return {
+        "source": _side(sides.source_conn, sides.source_state, sides.source_actions),
+        "destination": _side(sides.dest_conn, sides.dest_state, sides.dest_actions),
+        "activeSource": _site(sides.active_source),
+        "audit": [{"at": _iso(e.created_at), "side": e.side, "sideLabel": e.side_label, "action": e.action,
+                   "outcome": e.outcome, "outcomeLabel": e.outcome_label, "accountId": e.account_id,
+                   "detail": e.detail} for e in audit.entries_for(tenant.id)],
+    }
+
+
+@bp.get("/connections")
+@admin_view
+def connections() -> ResponseReturnValue:
+    return jsonify(connections_body(_tenant()))
+
+
+@bp.get("/notices")
+@admin_view
+def notices() -> ResponseReturnValue:
+    """The fixed texts the page shows, by code, and the two confirmation steps."""
+    return jsonify(notices={code: {"kind": kind, "text": text} for code, (kind, text) in p.NOTICES.items()},
+                   confirmations=p.CONFIRMATIONS)
+
+
+_REFUSAL_STATUS: list[tuple[type[RecoveryError], int, str]] = [
+    (rc.TransitionRefused, 409, "transition-refused"),
+    (rc.ConnectionNotFound, 404, "not-found"),
+    (rc.ActivationThrottled, 429, "activation-throttled"),
+    (rc.ActivationRefused, 422, "activation-refused"),
+]
+
+
+def _refused(err: RecoveryError) -> ApiError:
+    """The domain's refusal as an API error carrying the page's notice (fixed texts and enum values only)."""
+    notice = p.refusal_notice(err)
+    extra: dict[str, Any] = {"notice": notice.to_dict()}
+    if isinstance(err, rc.ActivationThrottled):
+        extra["retryMinutes"] = err.retry_minutes
+    if isinstance(err, rc.InvalidActivationInput):
+        return ApiError(400, notice.code, notice.text, **extra)
+    for cls, status, code in _REFUSAL_STATUS:
+        if isinstance(err, cls):
+            return ApiError(status, code, notice.text, **extra)
+    return ApiError(404, "not-found", notice.text, **extra)
+
+
+def _acted(tenant: Tenant, code: str, token: str | None = None, replaced: bool = False) -> ResponseReturnValue:
+    body: dict[str, Any] = {"notice": p.notice(code).to_dict(), "connections": connections_body(tenant)}
+    if token is not None:
+        body["token"] = token  # shown once: this response is no-store and the token is stored only as a hash
+        body["previousTokenRetired"] = replaced
+    return jsonify(body)
+
+
+def _confirmed_release(data: dict[str, Any]) -> bool:
+    """The server-side confirmation of release: ``confirmed`` and the Yes/No choice of a reusable token."""
+    if data.get("confirmed") is not True:
+        raise ApiError(400, "confirmation-required", "Confirm the release first.")
+    reusable = data.get("reusable")
+    if not isinstance(reusable, bool):
+        raise ApiError(400, "bad-request", "Choose whether the token can be used again.")
+    return reusable
+
+
+def _release_or_deactivate(tenant: Tenant, side: Side, act: Action, conn_id: int | None,
+                           data: dict[str, Any]) -> ResponseReturnValue:
+    account = _account()
+    if act is Action.RELEASE:
+        reusable = _confirmed_release(data)
+        rc.release(tenant, side, account, conn_id, reusable=reusable)
+        return _acted(tenant, "released-reusable" if reusable else "released-retired")
+    if data.get("confirmed") is not True:
+        raise ApiError(400, "confirmation-required", "Confirm the deactivation first.")
+    rc.deactivate(tenant, side, account, conn_id)
+    return _acted(tenant, "deactivated")
+
+
+@bp.post("/connections/source/<action>")
+@admin_view
+def source_action(action: str) -> ResponseReturnValue:
+    act = p.SOURCE_ACTIONS.get(action)
+    if act is None:
+        raise ApiError(404, "not-found", _HTTP_MESSAGES[404])
+    data = _body()
+    tenant, account, conn_id = _tenant(), _account(), _optional_int(data, "connection")
+    try:
+        if act in (Action.RELEASE, Action.DEACTIVATE):
+            return _release_or_deactivate(tenant, Side.SOURCE, act, conn_id, data)
+        if act is Action.GENERATE:
+            issued = rc.generate_token(tenant, account)
+        elif act is Action.REFRESH:
+            issued = rc.refresh_token(tenant, account, conn_id)
+        else:
+            issued = rc.reset_token(tenant, account, conn_id)
+    except RecoveryError as err:
+        raise _refused(err) from None
+    return _acted(tenant, "token-issued", token=issued.token, replaced=act is not Action.GENERATE)
+
+
+@bp.post("/connections/destination/<action>")
+@admin_view
+def destination_action(action: str) -> ResponseReturnValue:
+    act = p.DESTINATION_ACTIONS.get(action)
+    if act is None:
+        raise ApiError(404, "not-found", _HTTP_MESSAGES[404])
+    data = _body()
+    tenant = _tenant()
+    try:
+        if act is Action.ACTIVATE:
+            token, url = data.get("token", ""), data.get("sourceUrl", "")
+            if not isinstance(token, str) or not isinstance(url, str):
+                raise ApiError(400, "bad-request", "'token' and 'sourceUrl' must be strings.")
+            rc.activate(tenant, _account(), token, url)
+            return _acted(tenant, "activated")
+        return _release_or_deactivate(tenant, Side.DESTINATION, act, _optional_int(data, "connection"), data)
+    except RecoveryError as err:
+        raise _refused(err) from None
+
+
+# -- backups -----------------------------------------------------------------------------------------------------
+
+def _snapshot(view: backups.SnapshotView) -> dict[str, Any]:
+    return {"id": view.id, "takenAt": _iso(view.taken_at), "finishedAt": _iso(view.finished_at),
+            "status": view.status, "message": view.message, "objectCount": view.object_count,
+            "bytesStored": view.bytes_stored, "bytesNew": view.bytes_new, "apiCalls": view.api_calls,
+            "durationSeconds": view.duration_seconds, "appVersion": view.app_version,
+            "formatVersion": view.format_version,
+            "types": [{"key": t.key, "label": t.label, "status": t.status, "count": t.count, "reason": t.reason,
+                       "apiCalls": t.api_calls} for t in view.types]}
+
+
+def _snapshot_view(tenant: Tenant, snapshot_id: int) -> backups.SnapshotView:
+    try:
+        return backups.snapshot_detail(tenant, snapshot_id)
+    except SnapshotNotFound:
+        raise ApiError(404, "not-found", "No such snapshot.") from None
+
+
+@bp.get("/backups")
+@admin_view
+def backup_list() -> ResponseReturnValue:
+    """The site's snapshots, newest first (paged), and where its backup stands."""
+    tenant = _tenant()
+    offset, limit = _page(20, 50)
+    total = db.session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.tenant_id == tenant.id))
+    ids = db.session.scalars(select(Snapshot.id).where(Snapshot.tenant_id == tenant.id)
+                             .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).offset(offset).limit(limit))
+    return jsonify(snapshots=[_snapshot(backups.snapshot_detail(tenant, i)) for i in ids],
+                   progress=backups.progress(tenant), **_paged(total or 0, offset, limit))
+
+
+@bp.post("/backups")
+@admin_view
+def back_up_now() -> ResponseReturnValue:
+    """Queue a backup (one at a time per site); an already queued/running one is returned instead."""
+    _body()
+    job, created = backups.start_backup(_tenant(), _account())
+    return jsonify(jobId=job.id, created=created, state=job.state), 202 if created else 200
+
+
+@bp.get("/backups/progress")
+@admin_view
+def backup_progress() -> ResponseReturnValue:
+    return jsonify(backups.progress(_tenant()))
+
+
+@bp.get("/backups/<int:snapshot_id>")
+@admin_view
+def backup_detail(snapshot_id: int) -> ResponseReturnValue:
+    return jsonify(snapshot=_snapshot(_snapshot_view(_tenant(), snapshot_id)))
+
+
+@bp.get("/backups/<int:snapshot_id>/types/<type_key>")
+@admin_view
+def backup_type(snapshot_id: int, type_key: str) -> ResponseReturnValue:
+    """One type's entries in a snapshot (natural key, source id, size), paged; payloads stay encrypted."""
+    tenant = _tenant()
+    view = _snapshot_view(tenant, snapshot_id)
+    summary = next((t for t in view.types if t.key == type_key), None)
+    if summary is None:
+        raise ApiError(404, "not-found", "That snapshot holds no such type.")
+    offset, limit = _page(200, 1000)
+    entries = backups.snapshot_contents(tenant, snapshot_id, type_key, limit=offset + limit)[offset:]
+    return jsonify(type=summary.key, label=summary.label,
+                   entries=[{"naturalKey": e.natural_key, "sourceId": e.source_id, "size": e.size}
+                            for e in entries], **_paged(summary.count, offset, limit))
+
+
+# -- restore -----------------------------------------------------------------------------------------------------
+
+def _refusal(exc: restore.RestoreRefused) -> ApiError:
+    code = {400: "bad-request", 403: "no-active-connection", 404: "not-found"}.get(exc.status, "conflict")
+    return ApiError(exc.status, code, exc.message)
+
+
+def _run(run: RestoreRun) -> dict[str, Any]:
+    return {"id": run.id, "snapshotId": run.snapshot_id, "status": run.status, "message": run.message,
+            "createdAt": _iso(run.created_at), "finishedAt": _iso(run.finished_at), "requestedBy": run.requested_by,
+            "userFallback": run.user_fallback, "selection": run.selection, "missingUsers": run.missing_users,
+            "unsupportedTypes": run.unsupported_types, "summary": run.summary, "fidelity": run.fidelity,
+            "verification": run.verification}
+
+
+def _own_run(run_id: int) -> RestoreRun:
+    try:
+        return restore.get_run(_tenant(), run_id)
+    except restore.RestoreRefused as exc:
+        raise _refusal(exc) from None
+
+
+def _counts(rows: list[RestoreItem], field: str) -> list[dict[str, Any]]:
+    return [{"type": t.type_key, "title": t.title, "counts": t.counts, "total": t.total}
+            for t in restore.counts_by_type(rows, field)]
+
+
+def _title(type_key: str) -> str:
+    known = restorers()
+    return known[type_key].title if type_key in known else type_key
+
+
+def _item(row: RestoreItem) -> dict[str, Any]:
+    return {"type": row.type_key, "title": _title(row.type_key), "sourceId": row.source_id,
+            "naturalKey": row.natural_key, "name": row.name, "action": row.action, "outcome": row.outcome,
+            "destinationId": row.dest_id, "reason": row.reason, "fix": row.fix, "conflict": row.conflict,
+            "selected": row.selected, "pulledIn": row.pulled_in, "notes": row.notes}
+
+
+@bp.get("/restore")
+@admin_view
+def restore_overview() -> ResponseReturnValue:
+    """The connected source, its restorable snapshots, and this site's recent runs."""
+    tenant = _tenant()
+    source = rc.active_source_for(tenant)
+    snapshots = ([_snapshot(backups.snapshot_detail(source, s.id)) for s in restore.restorable_snapshots(tenant)]
+                 if source is not None else [])
+    runs = db.session.scalars(select(RestoreRun).where(RestoreRun.tenant_id == tenant.id)
+                              .order_by(RestoreRun.id.desc()).limit(10))
+    return jsonify(source=_site(source), snapshots=snapshots, runs=[_run(r) for r in runs])
+
+
+@bp.post("/restore/previews")
+@admin_view
+def start_preview() -> ResponseReturnValue:
+    """Plan a snapshot of the connected source against this site (nothing is written)."""
+    snapshot_id = _optional_int(_body(), "snapshotId")
+    if snapshot_id is None:
+        raise ApiError(400, "bad-request", "Choose a snapshot to restore.")
+    try:
+        run = restore.start_preview(_tenant(), snapshot_id, _account())
+    except restore.RestoreRefused as exc:
+        raise _refusal(exc) from None
+    return jsonify(run=_run(run)), 202
+
+
+@bp.get("/restore/runs/<int:run_id>")
+@admin_view
+def run_detail(run_id: int) -> ResponseReturnValue:
+    """A run: its plan counts per type, outcomes, missing users, verification (items are paged separately)."""
+    run = _own_run(run_id)
+    rows = restore.items(run)
+    job = restore.job_of(run)
+    planned = RunStatus(run.status) == RunStatus.PLANNED
+    return jsonify(run=_run(run),
+                   job={"id": job.id, "state": job.state, "step": job.step, "done": job.progress_done,
+                        "total": job.progress_total} if job else None,
+                   planCounts=_counts([r for r in rows if r.selected or planned], "action"),
+                   outcomeCounts=_counts([r for r in rows if r.selected], "outcome"),
+                   conflictCount=sum(1 for r in rows if r.conflict), itemCount=len(rows),
+                   types=[{"key": k, "title": _title(k)} for k in dict.fromkeys(r.type_key for r in rows)])
+
+
+@bp.get("/restore/runs/<int:run_id>/items")
+@admin_view
+def run_items(run_id: int) -> ResponseReturnValue:
+    """A run's planned objects, paged, optionally of one type, only conflicts or only selected ones."""
+    run = _own_run(run_id)
+    offset, limit = _page(200, 1000)
+    rows = restore.items(run, selected_only=request.args.get("selected") == "1")
+    if request.args.get("type"):
+        rows = [r for r in rows if r.type_key == request.args["type"]]
+    if request.args.get("conflicts") == "1":
+        rows = [r for r in rows if r.conflict]
+    return jsonify(items=[_item(r) for r in rows[offset:offset + limit]], **_paged(len(rows), offset, limit))
+
+
+def _selection(data: dict[str, Any]) -> Any:
+    scope = data.get("scope", "all")
+    if scope not in ("all", "some"):
+        raise ApiError(400, "bad-request", "'scope' must be \"all\" or \"some\".")
+    return p.selection_from(scope, _string_list(data, "types"), _string_list(data, "projects"))
+
+
+@bp.post("/restore/runs/<int:run_id>/selection")
+@admin_view
+def run_selection(run_id: int) -> ResponseReturnValue:
+    """What a selection includes: the objects it pulls in as dependencies (nothing changes)."""
+    run = _own_run(run_id)
+    selection = _selection(_body())
+    pulled = restore.pull_in(run, selection) if not selection.everything else []
+    return jsonify(selection=selection.to_dict(),
+                   pulledIn=[{"type": r.type_key, "title": _title(r.type_key), "sourceId": r.source_id,
+                              "name": r.name} for r in pulled])
+
+
+@bp.post("/restore/runs/<int:run_id>/start")
+@admin_view
+def run_start(run_id: int) -> ResponseReturnValue:
+    """Restore the chosen objects (dependencies pulled in) with the chosen fallback for missing users."""
+    _own_run(run_id)  # another site's run is missing before anything about the body is said
+    data = _body()
+    selection = _selection(data)
+    fallback = data.get("userFallback", "")
+    try:
+        run = restore.start_restore(_tenant(), run_id, selection, fallback if isinstance(fallback, str) else "",
+                                    _account())
+    except restore.RestoreRefused as exc:
+        raise _refusal(exc) from None
+    return jsonify(run=_run(run)), 202
+
+
+@bp.post("/restore/runs/<int:run_id>/cancel")
+@admin_view
+def run_cancel(run_id: int) -> ResponseReturnValue:
+    _body()
+    try:
+        run = restore.cancel(_tenant(), run_id)
+    except restore.RestoreRefused as exc:
+        raise _refusal(exc) from None
+    return jsonify(run=_run(run)), 202
+
+
+@bp.get("/restore/runs/<int:run_id>/progress")
+@admin_view
+def run_progress(run_id: int) -> ResponseReturnValue:
+    return jsonify(p.restore_progress(_own_run(run_id)))
+
+
+@bp.get("/restore/runs/<int:run_id>/report")
+@admin_view
+def run_report(run_id: int) -> ResponseReturnValue:
+    """The report as JSON, its objects paged."""
+    report = restore.report_json(_own_run(run_id))
+    offset, limit = _page(1000, 2000)
+    objects = report.pop("objects")
+    return jsonify(**report, objects=objects[offset:offset + limit], **_paged(len(objects), offset, limit))
+
+
+@bp.get("/restore/runs/<int:run_id>/report.csv")
+@admin_view
+def run_report_csv(run_id: int) -> ResponseReturnValue:
+    """The report as CSV text inside JSON (invokeRemote answers JSON only), paged by rows."""
+    run = _own_run(run_id)
+    offset, limit = _page(5000, 5000)
+    # Re-read the service's CSV as records (a cell may hold a line break) and write out one page of them.
+    header, *records = list(csv.reader(io.StringIO(restore.report_csv(run))))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerows(([header] if offset == 0 else []) + records[offset:offset + limit])
+    return jsonify(filename=f"restore-{run.id}-report.csv", contentType="text/csv", csv=out.getvalue(),
+                   **_paged(len(records), offset, limit))
+
+
+@bp.get("/restore/runs/<int:run_id>/verification")
+@admin_view
+def run_verification(run_id: int) -> ResponseReturnValue:
+    run = _own_run(run_id)
+    return jsonify(status=run.status, fidelity=run.fidelity, verification=run.verification)

@@ -1,0 +1,99 @@
+"""Jira access for a Forge tenant: only the Forge credential (the app system token on the installation's apiBaseUrl).
+
+The token is looked up for every request, so jobs always send the freshest one; a 401 through a stale token
+re-reads the store once (a fresher token may have arrived) and otherwise pauses the job (``ForgeTokenUnavailable``).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from flask import current_app
+
+from ..connect.tenants import Tenant
+from ..jira.access import Credential, JiraAccess
+from ..jira.client import JiraClient, RetryPolicy
+from .installations import current_installation
+from .scopes import forge_allows, forge_scopes
+from .tokens import ForgeTokenUnavailable, current_system_token, invalidate
+
+FORGE_FIX = ("The Forge app's manifest does not grant the scope this call needs; deploy the app with the scopes "
+             "listed in the README and have an administrator approve the upgrade.")
+
+
+def _rest_path(url: str) -> str:
+    path = urlsplit(url).path
+    return "/rest/" + path.split("/rest/", 1)[1] if "/rest/" in path else path
+
+
+class ForgeSystemAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer <freshest system token>``; on a 401, one resend if a fresher token has arrived."""
+
+    def __init__(self, tenant_id: int) -> None:
+        self.tenant_id = tenant_id
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        token = self._token(r)
+        r.headers["Authorization"] = f"Bearer {token}"
+        r.register_hook("response", functools.partial(self._on_response, sent=token))
+        return r
+
+    def _token(self, r: requests.PreparedRequest) -> str:
+        token = current_system_token(self.tenant_id)
+        if token is None:
+            raise ForgeTokenUnavailable(r.method or "GET", _rest_path(r.url or ""))
+        return token
+
+    def _on_response(self, resp: requests.Response, *, sent: str, **kwargs: Any) -> requests.Response:
+        # A scope refusal is not cured by another token: let it surface as Jira's error.
+        if resp.status_code != 401 or "scope does not match" in resp.text:
+            return resp
+        invalidate(self.tenant_id, sent)
+        fresh = current_system_token(self.tenant_id)
+        if fresh is None or fresh == sent:
+            resp.close()
+            raise ForgeTokenUnavailable(resp.request.method or "GET", _rest_path(resp.request.url or ""))
+        resp.close()
+        prep = resp.request.copy()
+        prep.headers["Authorization"] = f"Bearer {fresh}"
+        retried = resp.connection.send(prep, **kwargs)
+        retried.history.append(resp)
+        retried.request = prep
+        if retried.status_code == 401 and "scope does not match" not in retried.text:
+            invalidate(self.tenant_id, fresh)
+            raise ForgeTokenUnavailable(prep.method or "GET", _rest_path(prep.url or ""))
+        return retried
+
+    def __repr__(self) -> str:  # never a token
+        return f"<ForgeSystemAuth tenant={self.tenant_id}>"
+
+
+def forge_credential(tenant: Tenant) -> Credential | None:
+    """The Forge credential of a Forge tenant (None: not a Forge tenant, or no live installation)."""
+    if not tenant.is_forge:
+        return None
+    installation = current_installation(tenant)
+    if installation is None:
+        return None
+    cfg = current_app.config
+    client = JiraClient(
+        installation.api_base_url, ForgeSystemAuth(tenant.id),
+        timeout=(cfg["JIRA_CONNECT_TIMEOUT"], cfg["JIRA_READ_TIMEOUT"]),
+        retry=RetryPolicy(max_retries=cfg["JIRA_MAX_RETRIES"], max_retry_after=cfg["JIRA_MAX_RETRY_WAIT"],
+                          base_delay=cfg["JIRA_RETRY_BASE_DELAY"]),
+        label="forge:" + tenant.client_key[6:18],
+    )
+    return Credential("forge", client, forge_allows)
+
+
+def jira_access(tenant: Tenant) -> JiraAccess:
+    """Access to a Forge tenant's Jira through the Forge credential only (no Connect JWT, no OAuth grant)."""
+    credential = forge_credential(tenant)
+    return JiraAccess([credential] if credential is not None else [], fix=FORGE_FIX)
+
+
+def granted_scopes() -> frozenset[str]:
+    return frozenset(forge_scopes())
