@@ -25,6 +25,7 @@ def install_keys() -> InstallKeyStore:
 
 
 # Field -> longest value we store (the tenants table's columns); every field must be a string when present.
+FORGE_KEY_PREFIX = "forge:"  # app.forge.installations.tenant_key builds Forge tenants' keys with it
 FIELD_LIMITS = {"key": 64, "clientKey": 255, "baseUrl": 512, "displayUrl": 512, "productType": 64, "cloudId": 64,
                 "sharedSecret": 1024, "description": 1024, "eventType": 64, "serverVersion": 64,
                 "pluginsVersion": 64}
@@ -48,6 +49,9 @@ def _payload() -> dict[str, Any]:
             continue
         if not isinstance(value, str) or len(value) > limit or "\x00" in value:
             raise BadLifecyclePayload(f"The lifecycle body's {field!r} must be a string of at most {limit} characters.")
+    if body["clientKey"].startswith(FORGE_KEY_PREFIX):
+        # Forge tenants' keys live in this namespace; a Connect event naming one must never take over that site.
+        raise BadLifecyclePayload(f"A Connect clientKey can't start with {FORGE_KEY_PREFIX!r}.")
     if body["key"] != current_app.config["APP_KEY"]:
         raise BadLifecyclePayload(
             f"The lifecycle body is for app {body['key']!r}, expected {current_app.config['APP_KEY']!r}.")

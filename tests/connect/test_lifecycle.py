@@ -155,6 +155,23 @@ def test_malformed_install_body_is_400(app, keys, install_key, mutate) -> None:
     assert tenant_count(app) == 0
 
 
+def test_a_connect_install_cannot_take_over_a_forge_sites_tenant(app, keys, install_key) -> None:
+    """Forge tenants' keys start with ``forge:``; a Connect install naming one is refused and changes nothing."""
+    from app.forge.installations import tenant_key
+
+    key = tenant_key("cloud-1", "env-1")
+    with app.app_context():
+        db.session.add(Tenant(client_key=key, door="forge", base_url="https://site.example", shared_secret_enc=None))
+        db.session.commit()
+    body = install_body(app.config["APP_KEY"], client_key=key, base_url="https://evil.example")
+    resp = _post(app, body, signed_install_token(install_key, client_key=key, app_base_url=BASE))
+    assert resp.status_code == 400 and b"forge:" in resp.data
+    with app.app_context():
+        tenant = tenants.get_by_client_key(key)
+        assert tenant.door == "forge" and tenant.base_url == "https://site.example"
+        assert tenant.shared_secret_enc is None
+
+
 def test_uninstall_keeps_data_and_flags_tenant(app, install, install_key) -> None:
     _, body = install()
     token = signed_install_token(install_key, client_key=body["clientKey"], app_base_url=BASE, path="/uninstalled")
