@@ -6,6 +6,20 @@ grants on both sides, as the restore tests give them) whose latency is 50 ms, wi
 per-endpoint burst limit on. Then restores the same snapshot again: a second identical run should write nothing.
 Prints one JSON line.
 
+Writes per object, two denominators (both printed, neither replacing the other):
+  * ``writes_per_object`` (the issue's figure): writes ÷ the top-level catalogue objects the plan creates (one
+    screen, one project, one field context...), whatever they hold;
+  * ``writes_per_entity``: writes ÷ every Jira entity or setting that needs creating and that Jira keeps apart from
+    its parent's create body: the objects themselves, plus options, tabs, tab-field placements, versions,
+    components, gadgets, a project's role-actor sets, a role's default actors, a context's default value, a field
+    configuration's item settings, a field configuration scheme's mappings, and a filter's owner when it isn't the
+    restoring admin (see ``entities``). Options go in up to 1,000 a request, so this ratio may fall below 1.
+``writes_by_kind`` and ``writes_by_type`` say where the writes go: ``create`` (the object's own create), ``validation``
+(a write-method request that changes nothing, e.g. a workflow validation), ``sub-object create`` (tabs, fields on tabs,
+options, versions, components, gadgets), ``association`` (role actors, scheme mappings, context issue types),
+``update-after-create`` (what the create body can't carry: a tab's name, an owner, a default, orders, item settings)
+and ``update`` (an existing destination object brought in line).
+
 The lower bound. Every write is a request and costs at least one latency, so the restore can't finish before
   * the longest dependency chain of writes: the heaviest path through the plan's graph, each object weighted by the
     writes it made (a field's create, context and options are sequential within it), times the latency; nor before
@@ -53,13 +67,70 @@ class _Bearer(requests.auth.AuthBase):
         return r
 
 
+# Follow-up writes that create a child entity, and those that link the object to others; any other follow-up write
+# is an update-after-create.
+SUB_OBJECT_CREATES = frozenset({
+    "POST /rest/api/3/screens/{screenId}/tabs", "POST /rest/api/3/screens/{screenId}/tabs/{tabId}/fields",
+    "POST /rest/api/3/field/{fieldId}/context/{contextId}/option", "POST /rest/api/3/version",
+    "POST /rest/api/3/component", "POST /rest/api/3/dashboard/{dashboardId}/gadget"})
+ASSOCIATIONS = frozenset({
+    "PUT /rest/api/3/project/{projectIdOrKey}/role/{id}", "POST /rest/api/3/role/{id}/actors",
+    "PUT /rest/api/3/fieldconfigurationscheme/{id}/mapping", "PUT /rest/api/3/priorityscheme/{schemeId}",
+    "PUT /rest/api/3/field/{fieldId}/context/{contextId}/issuetype"})
+NO_CHANGE = frozenset({"POST /rest/api/3/workflows/create/validation"})
+
+
+def write_kind(phase: str | None, method: str, template: str) -> str:
+    name = f"{method.upper()} {template}"
+    if name in NO_CHANGE:
+        return "validation"
+    if phase == "create":
+        return "create"
+    if phase == "follow-up":
+        return ("sub-object create" if name in SUB_OBJECT_CREATES else "association" if name in ASSOCIATIONS
+                else "update-after-create")
+    return phase or "other"
+
+
+def entities(type_key: str, obj: dict[str, Any], admin: str) -> Counter[str]:
+    """The Jira entities and settings creating this snapshot object needs written (the docstring's list)."""
+    from app.restore.types.screens import _item_look, _plain
+
+    out: Counter[str] = Counter(object=1)
+    if type_key == "screens":
+        out["tab"] += len(obj.get("tabs") or [])
+        out["tab-field placement"] += sum(len(t.get("fields") or []) for t in obj.get("tabs") or [])
+    elif type_key == "fieldContexts":
+        out["option"] += len(obj.get("options") or [])
+        out["context default"] += 1 if obj.get("defaultValue") else 0
+    elif type_key == "projects":
+        out["component"] += len(obj.get("components") or [])
+        out["version"] += len(obj.get("versions") or [])
+        out["role-actor set"] += sum(1 for r in obj.get("roleActors") or []
+                                     if r.get("name") != "atlassian-addons-project-access")
+    elif type_key == "dashboards":
+        out["gadget"] += len(obj.get("gadgets") or [])
+    elif type_key == "fieldConfigurations":
+        out["item settings"] += 1 if any(not _plain(_item_look(i)) for i in obj.get("items") or []) else 0
+    elif type_key == "fieldConfigurationSchemes":
+        out["scheme mappings"] += 1 if obj.get("mappings") else 0
+    elif type_key == "projectRoles":
+        out["default actors"] += 1 if obj.get("actors") else 0
+    elif type_key == "filters":
+        owner = (obj.get("owner") or {}).get("accountId")
+        out["owner"] += 1 if owner and owner != admin else 0
+    return +out
+
+
 class Probe:
-    """Counts, per plan item, the writes its worker made and the time it took (by wrapping the engine in-process)."""
+    """Counts, per plan item, the writes its worker made (by kind) and the time it took (by wrapping the engine
+    in-process)."""
 
     def __init__(self) -> None:
         self.local = threading.local()
         self.lock = threading.Lock()
         self.writes: Counter[tuple[str, str]] = Counter()
+        self.kinds: Counter[tuple[str, str]] = Counter()  # (type, write kind) -> writes
         self.reads: Counter[tuple[str, str]] = Counter()
         self.seconds: dict[tuple[str, str], float] = {}
         self.plans: list[Any] = []
@@ -73,9 +144,20 @@ class Probe:
         original_one, original_run, original_call = engine.Executor._one, engine.Executor.run, \
             pacing.PacedAccess.call
         original_paginate = pacing.PacedAccess.paginate
+        original_create, original_follow_up = engine.Executor._create, engine.Executor._follow_up
+
+        def phase(name: str, original: Any) -> Any:
+            def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+                previous, probe.local.phase = getattr(probe.local, "phase", None), name
+                try:
+                    return original(self, *args, **kwargs)
+                finally:
+                    probe.local.phase = previous
+            return wrapped
 
         def one(self: Any, item: Any, *args: Any, **kwargs: Any) -> Any:
             probe.local.key = item.key
+            probe.local.phase = "update" if item.action == "update" else None
             started = time.monotonic()
             try:
                 return original_one(self, item, *args, **kwargs)
@@ -97,7 +179,12 @@ class Probe:
             key = getattr(probe.local, "key", None)
             if key is not None:
                 with probe.lock:
-                    (probe.writes if op.method.upper() in WRITE_METHODS else probe.reads)[key] += 1
+                    if op.method.upper() in WRITE_METHODS:
+                        probe.writes[key] += 1
+                        kind = write_kind(getattr(probe.local, "phase", None), op.method, op.template)
+                        probe.kinds[(key[0], kind)] += 1
+                    else:
+                        probe.reads[key] += 1
             return original_call(self, op, **kwargs)
 
         def paginate(self: Any, op: Any, **kwargs: Any) -> Any:
@@ -108,10 +195,13 @@ class Probe:
             return original_paginate(self, op, **kwargs)
 
         engine.Executor._one, engine.Executor.run, pacing.PacedAccess.call = one, run, call
+        engine.Executor._create = phase("create", original_create)
+        engine.Executor._follow_up = phase("follow-up", original_follow_up)
         pacing.PacedAccess.paginate = paginate
 
     def reset(self) -> None:
         self.writes.clear()
+        self.kinds.clear()
         self.reads.clear()
         self.seconds.clear()
         self.plans.clear()
@@ -290,6 +380,8 @@ def main() -> None:
                 "writes_by_status": Counter("2xx" if c.status < 400 else str(c.status) for c in made),
                 "run_seconds": sum(probe.run_seconds), "failures": dict(failures), "outcomes": dict(outcomes),
                 "failed_reasons": [f"{t}: {r} (x{n})" for (t, r), n in failed_reasons.most_common(8)],
+                "entities": _entities(probe.plans[-1], admin) if probe.plans else Counter(),
+                "writes_by_kind": _by_kind(probe.kinds), "writes_by_type": _by_type(probe.kinds),
                 "critical_writes": critical_path(probe.plans[-1], probe.writes) if probe.plans else 0,
                 "probe_writes": sum(probe.writes.values()),
                 # the same chain weighted by the seconds each object's worker took (reads, retries and waits too)
@@ -309,6 +401,10 @@ def main() -> None:
     figures = {
         "preset": preset, "objects": first["objects"], "objects_to_create": first["to_create"],
         "writes": first["writes"], "writes_per_object": round(first["writes"] / max(1, first["to_create"]), 3),
+        "entities_to_create": sum(first["entities"].values()),
+        "writes_per_entity": round(first["writes"] / max(1, sum(first["entities"].values())), 3),
+        "entities_by_kind": dict(first["entities"].most_common()),
+        "writes_by_kind": first["writes_by_kind"], "writes_by_type": first["writes_by_type"],
         "wall_seconds": round(first["run_seconds"], 2), "job_wall_seconds": round(first["job_seconds"], 2),
         "lower_bound_seconds": round(lower, 2), "critical_path_writes": first["critical_writes"],
         "wall_ratio": round(first["run_seconds"] / max(lower, 1e-9), 3),
@@ -329,6 +425,29 @@ def main() -> None:
         args.profile.write_text(json.dumps({"figures": figures, "runs": runs, "violations": violation_list},
                                            indent=1, default=str))
     print(json.dumps(figures))
+
+
+def _entities(plan: Any, admin: str) -> Counter[str]:
+    """Entities and settings to create over the plan's selected creates (``entities``)."""
+    out: Counter[str] = Counter()
+    for item in plan.selected():
+        if item.action == "create":
+            out += entities(item.type_key, plan.objects[item.key], admin)
+    return out
+
+
+def _by_kind(kinds: Counter[tuple[str, str]]) -> dict[str, int]:
+    out: Counter[str] = Counter()
+    for (_type, kind), n in kinds.items():
+        out[kind] += n
+    return dict(out.most_common())
+
+
+def _by_type(kinds: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for (type_key, kind), n in sorted(kinds.items()):
+        out.setdefault(type_key, {})[kind] = n
+    return dict(sorted(out.items(), key=lambda kv: -sum(kv[1].values())))
 
 
 def _type_profile(items: list[Any], probe: Probe) -> dict[str, dict[str, float]]:

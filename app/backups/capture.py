@@ -1,14 +1,19 @@
 """The ``backup`` job: reads every catalogue type from the tenant's Jira and streams it into a snapshot.
 
-Checkpoints after each type (snapshot id, types done, calls and time so far), so a crashed run resumes with the same
-snapshot: the type that was half-written is reset and read again, finished types are kept.
+Several types are read side by side (their requests under one per-tenant bound) and stream through one queue
+into the snapshot, written on the job's own thread. Checkpoints after each type (snapshot id, types done, types in
+progress, calls and time so far), so a crashed run resumes with the same snapshot: types that were half-written are
+reset and read again, finished types are kept.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +21,12 @@ from flask import current_app
 
 from ..connect.tenants import Tenant
 from ..extensions import db
-from ..jira.access import JiraAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jobs.runtime import JobCancelled, JobContext, JobFailed, LeaseLost, RetryLater, runner
 from ..jobs.threads import app_context_initializer
 from ..tenant_access import jira_access
-from .catalogue import ObjectType, Reader, ordered_types
+from .catalogue import CATALOGUE, Item, ObjectType, Reader, ordered_types
+from .lanes import PriorityGate, PriorityPool
 from .snapshots import SnapshotWriter
 
 log = logging.getLogger(__name__)
@@ -29,6 +34,14 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 JOB_KIND = "backup"
 DEFAULT_CONCURRENCY = 4
+TYPE_WIDTH = 12  # types read side by side; their requests still share the per-tenant bound
+QUEUE_SIZE = 1000  # objects read but not yet written: what bounds memory when Jira answers faster than we store
+# Types whose read uses a fact another type's read memoises (the custom field list, the role ids): they start after.
+CAPTURE_NEEDS: dict[str, tuple[str, ...]] = {"fieldContexts": ("customFields",), "projects": ("projectRoles",)}
+# Types served first, in this order: what others wait for (the field list, the role ids), then the reads with the
+# most requests and the longest chains of them; the rest (a page or two each) fill the gaps in restore order.
+CAPTURE_FIRST: tuple[str, ...] = ("customFields", "projectRoles", "fieldContexts", "fieldConfigurations", "projects",
+                                  "screens", "dashboards", "boards", "issueSecuritySchemes")
 
 
 @dataclass(frozen=True)
@@ -55,44 +68,148 @@ def unreadable_reason(missing: list[Any], fix: str) -> str:
 
 
 def capture_type(writer: SnapshotWriter, reader: Reader, otype: ObjectType) -> TypeOutcome:
-    """Read one type into the snapshot and record its status; never leaves it silently missing.
+    """Read one type into the snapshot on this thread and record its status; never leaves it silently missing.
 
     :raises RateLimited: Jira asked for a longer wait than the client will sleep (the job requeues itself).
     """
-    access: JiraAccess = reader.access
-    missing = otype.missing_operations(access)
+    missing = otype.missing_operations(reader.access)
     if missing:
-        outcome = TypeOutcome("unreadable", 0, unreadable_reason(missing, access.fix), 0)
-        writer.set_type_status(otype.key, outcome.status, 0, outcome.reason, 0)
-        return outcome
-    before = access.calls
-    count = 0
-    try:
-        for item in otype.read(reader):
-            writer.put(otype.key, item.natural_key, item.source_id, item.obj)
-            count += 1
-    except RateLimited:
-        raise
-    except NeedsAuthorisation as exc:
-        outcome = TypeOutcome("unreadable", 0, f"Connect apps can't call {exc.method} {exc.path}. {exc.fix}",
-                              access.calls - before)
-    except JiraUnavailable as exc:
-        outcome = TypeOutcome("unreadable", 0, f"Jira kept failing while reading this type ({exc.describe()}); "
-                              "the next backup will try again.", access.calls - before)
-    except JiraError as exc:
-        outcome = TypeOutcome("unreadable", 0, f"Jira refused to give this type: {exc.describe()}.",
-                              access.calls - before)
+        outcome = TypeOutcome("unreadable", 0, unreadable_reason(missing, reader.access.fix), 0)
     else:
-        outcome = TypeOutcome("complete", count, None, access.calls - before)
-    if outcome.status == "unreadable":
-        writer.reset_type(otype.key)  # a type is whole or absent: never a silent half
-    writer.set_type_status(otype.key, outcome.status, outcome.count, outcome.reason, outcome.api_calls)
+        reader = reader.for_type()
+        outcome = read_type(otype, reader, lambda item: writer.put(otype.key, item.natural_key, item.source_id,
+                                                                   item.obj))
+    record_outcome(writer, otype.key, outcome)
     return outcome
 
 
-def _pool(concurrency: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="backup-read",
-                              initializer=app_context_initializer())
+def read_type(otype: ObjectType, reader: Reader, emit: Callable[[Item], None]) -> TypeOutcome:
+    """Stream one type's objects to ``emit``; Jira's refusals become an ``unreadable`` outcome with the reason.
+
+    ``reader`` must be the type's own (``Reader.for_type``): its request count is the type's ``api_calls``.
+    :raises RateLimited: passed on (the job requeues itself); anything ``emit`` raises passes on too.
+    """
+    count = 0
+    try:
+        with closing(otype.read(reader)) as items:
+            for item in items:
+                emit(item)
+                count += 1
+    except RateLimited:
+        raise
+    except NeedsAuthorisation as exc:
+        return TypeOutcome("unreadable", 0, f"Connect apps can't call {exc.method} {exc.path}. {exc.fix}",
+                           reader.calls)
+    except JiraUnavailable as exc:
+        return TypeOutcome("unreadable", 0, f"Jira kept failing while reading this type ({exc.describe()}); "
+                           "the next backup will try again.", reader.calls)
+    except JiraError as exc:
+        return TypeOutcome("unreadable", 0, f"Jira refused to give this type: {exc.describe()}.", reader.calls)
+    return TypeOutcome("complete", count, None, reader.calls)
+
+
+def record_outcome(writer: SnapshotWriter, type_key: str, outcome: TypeOutcome) -> None:
+    if outcome.status == "unreadable":
+        writer.reset_type(type_key)  # a type is whole or absent: never a silent half
+    writer.set_type_status(type_key, outcome.status, outcome.count, outcome.reason, outcome.api_calls)
+
+
+class _Stopped(Exception):
+    """The run is over (finished, failed or crashed): a type's reader thread leaves without a word."""
+
+
+class TypeReaders:
+    """Reads several types at once, each on its own thread, all streaming into one bounded queue.
+
+    Types start in ``capture_order``, at most ``width`` at a time, a type whose read uses a fact another type's read
+    memoises (``CAPTURE_NEEDS``) only once that one is done. Their requests share the reader's gate, so the
+    per-tenant bound holds whatever the number of types in flight; the overlap fills the gaps a single type leaves
+    (its first page read alone, a page's bulk look-ups, the last few objects). The queue is what keeps memory
+    flat: a reader ahead of the writer waits for it (``blocked`` says how long, summed over readers).
+    """
+
+    def __init__(self, reader: Reader, width: int, queue_size: int = QUEUE_SIZE) -> None:
+        self.reader = reader
+        self.width = max(1, width)
+        self.queue: queue.Queue[tuple[str, str, Any]] = queue.Queue(maxsize=queue_size)
+        self.stop = threading.Event()
+        self.threads: dict[str, threading.Thread] = {}
+        self.blocked = 0.0  # seconds readers waited for the writer: non-zero means storing, not Jira, set the pace
+
+    def can_start(self, otype: ObjectType, waiting: set[str]) -> bool:
+        return len(self.threads) < self.width and not (set(CAPTURE_NEEDS.get(otype.key, ())) & waiting)
+
+    def start(self, otype: ObjectType) -> None:
+        reader = self.reader.for_type(capture_priority(otype.key))
+        thread = threading.Thread(target=self._read, args=(otype, reader, app_context_initializer()),
+                                  name=f"backup-type-{otype.key}", daemon=True)
+        self.threads[otype.key] = thread
+        thread.start()
+
+    def next(self) -> tuple[str, str, Any]:
+        """The next message: ``("item", type, Item)``, ``("done", type, TypeOutcome)`` or ``("error", type, exc)``."""
+        message = self.queue.get()
+        if message[0] != "item":
+            self.threads.pop(message[1]).join()
+        return message
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads.values():
+            thread.join()
+        self.threads.clear()
+
+    def _put(self, message: tuple[str, str, Any]) -> None:
+        try:
+            self.queue.put_nowait(message)
+            return
+        except queue.Full:
+            pass
+        started = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                try:
+                    self.queue.put(message, timeout=0.2)
+                    return
+                except queue.Full:
+                    continue
+        finally:
+            self.blocked += time.monotonic() - started  # a race between readers loses a little: it's a diagnostic
+        raise _Stopped()
+
+    def _read(self, otype: ObjectType, reader: Reader, enter_app: Callable[[], None]) -> None:
+        enter_app()  # credentials backed by the database (an OAuth grant's refresh) need the app's context
+        try:
+            outcome = read_type(otype, reader, lambda item: self._put(("item", otype.key, item)))
+            self._put(("done", otype.key, outcome))
+        except _Stopped:
+            return
+        except BaseException as exc:  # a crash too: the runner's thread raises it as its own
+            try:
+                self._put(("error", otype.key, exc))
+            except _Stopped:
+                return
+
+
+def capture_priority(type_key: str) -> int:
+    """Where a type's requests queue (lower first): ``CAPTURE_FIRST`` in its order, then the rest."""
+    return CAPTURE_FIRST.index(type_key) if type_key in CAPTURE_FIRST else len(CAPTURE_FIRST)
+
+
+def capture_order(types: list[ObjectType]) -> list[ObjectType]:
+    """The order types start in: by priority, restore order within one (``sorted`` is stable)."""
+    return sorted(types, key=lambda t: capture_priority(t.key))
+
+
+def _pool(concurrency: int) -> PriorityPool:
+    # Twice the bound: fanned-out functions of several types share it, and the gate keeps the requests bounded.
+    return PriorityPool(2 * concurrency, initializer=app_context_initializer(), name="backup-read")
+
+
+def _in_progress(checkpoint: dict[str, Any]) -> list[str]:
+    """Types a crash cut short (``current`` was one key before types were read side by side)."""
+    current = checkpoint.get("current") or []
+    return [current] if isinstance(current, str) else list(current)
 
 
 @runner(JOB_KIND)
@@ -115,28 +232,58 @@ def run_backup(ctx: JobContext) -> dict[str, Any]:
     db.session.commit()  # no transaction stays open while we wait on Jira
     types = ordered_types()
     done: list[str] = list(checkpoint.get("done") or [])
+    cut_short = set(_in_progress(checkpoint))
     base_calls = int(checkpoint.get("api_calls") or 0)
     base_elapsed = float(checkpoint.get("elapsed") or 0.0)
+    waiting = [t for t in capture_order(types) if t.key not in done]
 
-    def save(current: str | None, step: str) -> None:
-        checkpoint.update(done=done, current=current, api_calls=base_calls + access.calls,
+    def save(readers: TypeReaders, step: str) -> None:
+        checkpoint.update(done=done, current=sorted(readers.threads), api_calls=base_calls + access.calls,
                           elapsed=base_elapsed + time.monotonic() - started)
         ctx.save_checkpoint(checkpoint, done=len(done), step=step)
+
+    def launch(readers: TypeReaders) -> None:
+        """Start what may start now; types no credential can read are recorded at once."""
+        labels = []
+        for otype in list(waiting):
+            if not readers.can_start(otype, {t.key for t in waiting} | set(readers.threads)):
+                continue
+            waiting.remove(otype)
+            if otype.key in cut_short:
+                writer.reset_type(otype.key)  # the crash cut it short: read it again from the start
+            missing = otype.missing_operations(access)
+            if missing:
+                record_outcome(writer, otype.key, TypeOutcome("unreadable", 0, unreadable_reason(missing, access.fix),
+                                                              0))
+                done.append(otype.key)
+                continue
+            readers.start(otype)
+            labels.append(otype.label)
+        if labels:
+            save(readers, "Reading " + ", ".join(labels))
 
     ctx.progress(len(done), len(types), "Starting")
     try:
         with _pool(concurrency) as pool:
-            reader = Reader(access, pool, concurrency)
-            for otype in types:
-                if otype.key in done:
-                    continue
-                if checkpoint.get("current") == otype.key:
-                    writer.reset_type(otype.key)  # the crash cut it short: read it again from the start
-                save(otype.key, f"Reading {otype.label}")
-                capture_type(writer, reader, otype)
-                done.append(otype.key)
-                save(None, f"Read {otype.label}")
-                ctx.check_cancelled()
+            readers = TypeReaders(Reader(access, pool, concurrency, gate=PriorityGate(concurrency)),
+                                  width=TYPE_WIDTH)
+            try:
+                launch(readers)
+                while readers.threads:
+                    kind, type_key, payload = readers.next()
+                    if kind == "item":
+                        writer.put(type_key, payload.natural_key, payload.source_id, payload.obj)
+                        continue
+                    if kind == "error":
+                        raise payload
+                    record_outcome(writer, type_key, payload)
+                    done.append(type_key)
+                    launch(readers)
+                    save(readers, f"Read {CATALOGUE[type_key].label}")
+                    ctx.check_cancelled()
+            finally:
+                readers.close()
+                log.info("backup %s: readers waited %.1f s for the writer", ctx.job_id, readers.blocked)
     except RateLimited as exc:
         wait = exc.retry_after or 60.0
         raise RetryLater(wait, f"Jira asked us to slow down ({exc.path}); carrying on in {wait:.0f} s.") from None
@@ -155,4 +302,3 @@ def run_backup(ctx: JobContext) -> dict[str, Any]:
     duration = base_elapsed + time.monotonic() - started
     writer.finish(api_calls=total_calls, duration_seconds=duration)
     return {"snapshot_id": writer.snapshot_id, "api_calls": total_calls, "duration_seconds": round(duration, 3)}
-

@@ -7,15 +7,18 @@ endpoints (scheme mappings for 50 schemes or projects at a time) over a call per
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..jira.access import JiraAccess
 from ..jira.errors import JiraError
 from ..jira.operations import Operation, declare
+from .lanes import Lane, PriorityGate, PriorityPool
 
 API = "/rest/api/3"
 AGILE = "/rest/agile/1.0"
@@ -52,24 +55,61 @@ def _id(value: Any) -> str | None:
 class Reader:
     """What a type's read function works through: calls, pagination, and bounded concurrent fan-out.
 
-    Only the runner's own thread may call ``pages``/``fan_out`` (they wait on the pool); functions running on the
-    pool use ``get``/``all``, which page sequentially — nesting waits inside the pool could deadlock it.
+    Only the thread running a type's read function may call ``pages``/``fan_out`` (they wait on the pool); functions
+    running on the pool use ``get``/``all``, which page sequentially — nesting waits inside the pool could deadlock
+    it. Every request holds the ``gate`` (shared by all the types read at once), so however many types and
+    fanned-out functions run, at most ``concurrency`` requests are in flight for the tenant.
     """
 
-    def __init__(self, access: JiraAccess, pool: Executor | None = None, concurrency: int = 1) -> None:
+    def __init__(self, access: JiraAccess, pool: Executor | PriorityPool | Lane | None = None, concurrency: int = 1,
+                 gate: PriorityGate | None = None, priority: int = 0) -> None:
         self.access = access
         self.pool = pool
+        self.gate = gate
+        self.priority = priority  # this reader's place in the queues of the gate and the pool (lower goes first)
         self.window = max(1, concurrency) * 2  # in-flight futures: enough to keep every worker busy, no more
         self.memo: dict[str, Any] = {}  # small facts shared between types of one run (role ids, field ids)
+        self.calls = 0  # requests this reader sent (retries inside the client not included)
+        self._count = threading.Lock()
+
+    def for_type(self, priority: int = 0) -> Reader:
+        """A reader sharing this one's access, pool, gate and memo, counting its own requests (one per type), its
+        requests and fanned-out work queued at ``priority``."""
+        pool = self.pool.pool if isinstance(self.pool, Lane) else self.pool
+        child = Reader(self.access, pool.lane(priority) if isinstance(pool, PriorityPool) else pool, gate=self.gate,
+                       priority=priority)
+        child.window, child.memo = self.window, self.memo
+        return child
 
     def get(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None
             ) -> Any:
-        return self.access.call(op, path=path, params=params)
+        with self._count:
+            self.calls += 1
+        with self.gate.hold(self.priority) if self.gate is not None else nullcontext():
+            return self.access.call(op, path=path, params=params)
 
     def all(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
             page_size: int = 50) -> list[Any]:
         """Every item of a PageBean endpoint, page after page (for use inside fanned-out functions)."""
-        return list(self.access.paginate(op, path=path, params=params, page_size=page_size))
+        return [v for page in self._walk(op, path, params, page_size) for v in page]
+
+    def _walk(self, op: Operation, path: dict[str, Any] | None, params: dict[str, Any] | None, page_size: int,
+              start: int = 0) -> Iterator[list[Any]]:
+        """Pages one after another, each request through ``get`` (so through the gate, one page at a time).
+
+        Stops as ``JiraClient.paginate`` does: on ``isLast``, on an empty page, or past ``total`` when ``isLast``
+        is missing; never on one alone, since Jira may return shorter pages than asked.
+        """
+        while True:
+            page = self.get(op, path=path, params=dict(params or {}, startAt=start, maxResults=page_size)) or {}
+            values = page.get("values") or []
+            yield values
+            start += len(values)
+            total = page.get("total")
+            if not values or page.get("isLast") is True:
+                return
+            if page.get("isLast") is None and total is not None and start >= total:
+                return
 
     def pages(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
               page_size: int = 50) -> Iterator[list[Any]]:
@@ -82,7 +122,7 @@ class Reader:
         step = len(values)  # Jira may cap maxResults below what we asked for: page by what it actually gives
         total = first.get("total")
         if total is None:  # no total: walk sequentially
-            yield from _chunks(self.access.paginate(op, path=path, params=params, page_size=step), step, skip=step)
+            yield from self._walk(op, path, params, step, start=step)
             return
         starts = range(step, int(total), step)
         yield from self.fan_out(
@@ -551,49 +591,78 @@ def _scheme_name_or_id(s: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"id": _id(s.get("id")), "name": s.get("name")}
 
 
+def _scheme_lookups(ids: list[str]) -> list[tuple[Operation, dict[str, Any], Callable[[Any], Iterable[tuple[str,
+                                                                                                         str, Any]]]]]:
+    """The bulk look-ups naming the schemes of up to 50 projects: (operation, params, rows -> (project, slot, ref))."""
+    def by_ids(slot: str) -> Callable[[Any], Iterable[tuple[str, str, Any]]]:
+        return lambda rows: ((str(pid), slot, _scheme_name_or_id(m.get(slot))) for m in rows
+                             for pid in m.get("projectIds") or [])
+
+    def by_project(slot: str, key: str) -> Callable[[Any], Iterable[tuple[str, str, Any]]]:
+        return lambda rows: ((str(m.get("projectId")), slot, {"id": _id(m.get(key))}) for m in rows)
+
+    params = {"projectId": ids}
+    return [(OP_PROJECT_ITS, params, by_ids("issueTypeScheme")),
+            (OP_PROJECT_ITSS, params, by_ids("issueTypeScreenScheme")),
+            (OP_PROJECT_FCS, params, by_ids("fieldConfigurationScheme")),
+            (OP_PROJECT_WFS, params, by_ids("workflowScheme")),
+            (OP_PROJECT_NS, params, by_project("notificationScheme", "notificationSchemeId")),
+            (OP_PROJECT_ISS, params, by_project("issueSecurityScheme", "issueSecuritySchemeId"))]
+
+
 def _project_schemes(r: Reader, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Every scheme the given projects use, through one bulk look-up per scheme kind (not one per project)."""
+    """Every scheme the given projects use, through one bulk look-up per scheme kind (not one per project).
+
+    The look-ups don't depend on each other: they are fanned out, so a page of projects waits for one round trip
+    rather than six.
+    """
+    def rows(lookup: tuple[Operation, dict[str, Any], Any]) -> list[Any]:
+        op, params, _ = lookup
+        if op is OP_PROJECT_WFS:  # not a PageBean: one answer with every mapping
+            return (r.get(op, params=params) or {}).get("values") or []
+        return r.all(op, params=params)
+
+    lookups = _scheme_lookups(ids)
     out: dict[str, dict[str, Any]] = {pid: {} for pid in ids}
-    for m in r.all(OP_PROJECT_ITS, params={"projectId": ids}):
-        for pid in m.get("projectIds") or []:
-            out.setdefault(str(pid), {})["issueTypeScheme"] = _scheme_name_or_id(m.get("issueTypeScheme"))
-    for m in r.all(OP_PROJECT_ITSS, params={"projectId": ids}):
-        for pid in m.get("projectIds") or []:
-            out.setdefault(str(pid), {})["issueTypeScreenScheme"] = _scheme_name_or_id(m.get("issueTypeScreenScheme"))
-    for m in r.all(OP_PROJECT_FCS, params={"projectId": ids}):
-        for pid in m.get("projectIds") or []:
-            out.setdefault(str(pid), {})["fieldConfigurationScheme"] = _scheme_name_or_id(
-                m.get("fieldConfigurationScheme"))
-    for m in (r.get(OP_PROJECT_WFS, params={"projectId": ids}) or {}).get("values") or []:
-        for pid in m.get("projectIds") or []:
-            out.setdefault(str(pid), {})["workflowScheme"] = _scheme_name_or_id(m.get("workflowScheme"))
-    for m in r.all(OP_PROJECT_NS, params={"projectId": ids}):
-        out.setdefault(str(m.get("projectId")), {})["notificationScheme"] = {"id": _id(m.get("notificationSchemeId"))}
-    for m in r.all(OP_PROJECT_ISS, params={"projectId": ids}):
-        out.setdefault(str(m.get("projectId")), {})["issueSecurityScheme"] = {
-            "id": _id(m.get("issueSecuritySchemeId"))}
+    for (_op, _params, spread), found in zip(lookups, r.fan_out(rows, lookups), strict=True):
+        for pid, slot, ref in spread(found):
+            out.setdefault(pid, {})[slot] = ref
     return out
 
 
-def _project(r: Reader, project: dict[str, Any], schemes: dict[str, Any], role_ids: list[str]) -> Item:
+def _project_parts(pid: str, role_ids: list[str]) -> list[tuple[str, Operation, dict[str, Any]]]:
+    """The per-project reads, each a request of its own: (part, operation, path)."""
+    parts = [("components", OP_COMPONENTS, {"projectIdOrKey": pid}), ("versions", OP_VERSIONS, {"projectIdOrKey": pid}),
+             ("permissionScheme", OP_PROJECT_PERMISSION_SCHEME, {"projectKeyOrId": pid})]
+    return parts + [(f"role:{rid}", OP_PROJECT_ROLE, {"projectIdOrKey": pid, "id": rid}) for rid in role_ids]
+
+
+def _read_part(r: Reader, part: tuple[str, Operation, dict[str, Any]]) -> Any:
+    name, op, path = part
+    try:
+        return r.get(op, path=path)
+    except JiraError as exc:
+        if name.startswith("role:") and exc.status == 404:  # a role that doesn't apply (team-managed projects)
+            return None
+        raise
+
+
+def _project(project: dict[str, Any], schemes: dict[str, Any], parts: dict[str, Any], role_ids: list[str]) -> Item:
+    """One project's object from its search entry, its schemes and its per-project reads."""
     pid = str(project["id"])
     obj = normalise(project)
     if obj.get("lead"):
         obj["lead"] = user_ref(obj["lead"])
     obj["components"] = [dict(c, lead=user_ref(c.get("lead")), assignee=user_ref(c.get("assignee")),
                               realAssignee=user_ref(c.get("realAssignee")))
-                         for c in normalise(r.get(OP_COMPONENTS, path={"projectIdOrKey": pid}) or [])]
-    obj["versions"] = normalise(r.get(OP_VERSIONS, path={"projectIdOrKey": pid}) or [])  # in Jira's order
-    permission = r.get(OP_PROJECT_PERMISSION_SCHEME, path={"projectKeyOrId": pid}) or {}
-    obj["schemes"] = dict(schemes, permissionScheme=_scheme_name_or_id(permission))
+                         for c in normalise(parts["components"] or [])]
+    obj["versions"] = normalise(parts["versions"] or [])  # in Jira's order
+    obj["schemes"] = dict(schemes, permissionScheme=_scheme_name_or_id(parts["permissionScheme"] or {}))
     roles = []
     for role_id in role_ids:
-        try:
-            role = r.get(OP_PROJECT_ROLE, path={"projectIdOrKey": pid, "id": role_id})
-        except JiraError as exc:
-            if exc.status == 404:  # a role that doesn't apply to this project (team-managed projects)
-                continue
-            raise
+        role = parts[f"role:{role_id}"]
+        if role is None:
+            continue
         roles.append({"id": _id(role.get("id")), "name": role.get("name"),
                       "actors": [_actor(a) for a in role.get("actors") or []]})
     obj["roleActors"] = roles
@@ -624,13 +693,22 @@ def _role_ids(r: Reader) -> list[str]:
              natural_key="key")
 def read_projects(r: Reader) -> Iterator[Item]:
     role_ids = _role_ids(r)
-
-    def page_schemes(page: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-        return page, _project_schemes(r, [str(p["id"]) for p in page]) if page else {}
-
-    # Pages of 50: the bulk scheme look-ups take up to 50 project ids each.
-    for page, schemes in r.fan_out(page_schemes, r.pages(OP_PROJECTS, params={"expand": PROJECT_EXPAND})):
-        yield from r.fan_out(lambda p, s=schemes: _project(r, p, s.get(str(p["id"]), {}), role_ids), page)
+    # Pages of 50: the bulk scheme look-ups take up to 50 project ids each. Within a page every per-project read is
+    # a task of its own (not one task reading a project's parts in turn), so no project is a chain of round trips.
+    for page in r.pages(OP_PROJECTS, params={"expand": PROJECT_EXPAND}):
+        if not page:
+            continue
+        schemes = _project_schemes(r, [str(p["id"]) for p in page])
+        by_id = {str(p["id"]): p for p in page}
+        tasks = [(pid, part) for pid in by_id for part in _project_parts(pid, role_ids)]
+        per_project = len(tasks) // len(by_id)
+        parts: dict[str, Any] = {}
+        for (pid, (name, _op, _path)), answer in zip(tasks, r.fan_out(lambda t: _read_part(r, t[1]), tasks),
+                                                     strict=True):
+            parts[name] = answer
+            if len(parts) == per_project:  # tasks come back in order: that project's reads are all in
+                yield _project(by_id[pid], schemes.get(pid, {}), parts, role_ids)
+                parts = {}
 
 
 # --------------------------------------------------------------------------- steps 8-10: filters, boards, dashboards

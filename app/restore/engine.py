@@ -23,7 +23,7 @@ from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLi
 from .notes import collecting
 from .plan import Action, Key, Plan, PlannedItem
 from .types import load
-from .types.base import CannotRestore, Ref, Restorer, UnmappedReference
+from .types.base import CannotRestore, Ref, Restorer, UnmappedReference, fresh_follow_up
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,12 @@ class Result:
 
 
 class RunState(Protocol):
-    """Where outcomes live (the database for a job, a dict in unit tests). Called from the engine's thread only."""
+    """Where outcomes live (the database for a job, a dict in unit tests). Called from the engine's thread only.
+
+    A state may also offer ``hold()`` and ``sync()``: after ``hold()`` records wait for the next ``sync()`` to be
+    made durable, which the engine calls once per round (before any request of that round goes out), not once per
+    object. A state without them makes every record durable at once.
+    """
 
     def recorded(self, key: Key) -> Result | None: ...
 
@@ -177,7 +182,7 @@ class Executor:
         """
         ids = RunIds(plan, self.user_fallback)
         sorter = plan.order()
-        priority = priorities(plan)
+        priority = priorities(plan, self.restorers)
         total = len(plan.selected())
         done = 0
         self.reporter.starting(plan, total)
@@ -185,55 +190,68 @@ class Executor:
         inflight: dict[Future[Result], PlannedItem] = {}
         ready: list[tuple[int, int, Key]] = []  # (-priority, arrival, key): a heap
         arrivals = 0
+        hold, sync = getattr(self.state, "hold", None), getattr(self.state, "sync", None)
+        if hold is not None and sync is not None:
+            hold()  # one commit per round below, not one per outcome and one per "creating" mark
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="restore",
                                 initializer=self.thread_initializer) as pool:
-            while sorter.is_active():
-                released = stop is None  # items finished without Jira may release others: read them too
-                while released:
-                    released = False
-                    for key in sorter.get_ready():
-                        previous = self.state.recorded(key)
-                        if previous is not None and previous.outcome in FINAL:
-                            # Done by an earlier attempt of this run: keep its outcome, don't touch Jira.
-                            self._remember(ids, plan.items[key], previous)
-                            sorter.done(key)
-                            done += 1
-                            released = True
+            try:
+                while sorter.is_active():
+                    released = stop is None  # items finished without Jira may release others: read them too
+                    while released:
+                        released = False
+                        for key in sorter.get_ready():
+                            previous = self.state.recorded(key)
+                            if previous is not None and previous.outcome in FINAL:
+                                # Done by an earlier attempt of this run: keep its outcome, don't touch Jira.
+                                self._remember(ids, plan.items[key], previous)
+                                sorter.done(key)
+                                done += 1
+                                released = True
+                                continue
+                            heapq.heappush(ready, (-priority.get(key, 0), arrivals, key))
+                            arrivals += 1
+                    starting: list[tuple[PlannedItem, tuple[Any, ...]]] = []
+                    while stop is None and ready and len(inflight) + len(starting) < self.concurrency:
+                        if self.reporter.should_stop():
+                            stop = Cancelled()
+                            break  # what is still queued stays pending; the graph is abandoned below
+                        item = plan.items[heapq.heappop(ready)[2]]
+                        starting.append((item, self._prepare(plan, item, ids)))
+                    if sync is not None:
+                        sync()  # outcomes so far and this round's "creating" marks, before its requests go out
+                    for item, args in starting:
+                        inflight[pool.submit(self._one, *args)] = item
+                    if not inflight:
+                        break
+                    finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        item = inflight.pop(future)
+                        result = future.result()  # SystemExit/KeyboardInterrupt from a worker propagate: a crash
+                        if isinstance(result, _Wait):
+                            stop = stop or MustWait(result.seconds)
                             continue
-                        heapq.heappush(ready, (-priority.get(key, 0), arrivals, key))
-                        arrivals += 1
-                while stop is None and ready and len(inflight) < self.concurrency:
-                    if self.reporter.should_stop():
-                        stop = Cancelled()
-                        break  # what is still queued stays pending; the graph is abandoned below
-                    item = plan.items[heapq.heappop(ready)[2]]
-                    inflight[self._submit(pool, plan, item, ids)] = item
-                if not inflight:
-                    break
-                finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    item = inflight.pop(future)
-                    result = future.result()  # SystemExit/KeyboardInterrupt from a worker propagate: a crash
-                    if isinstance(result, _Wait):
-                        stop = stop or MustWait(result.seconds)
-                        continue
-                    self.state.record(item, result)
-                    self._remember(ids, item, result)
-                    sorter.done(item.key)
-                    done += 1
-                    self.reporter.item_done(item, result, done, total)
+                        self.state.record(item, result)
+                        self._remember(ids, item, result)
+                        sorter.done(item.key)
+                        done += 1
+                        self.reporter.item_done(item, result, done, total)
+            finally:
+                if sync is not None:
+                    sync()
         if stop is not None:
             raise stop
         return ids
 
-    def _submit(self, pool: ThreadPoolExecutor, plan: Plan, item: PlannedItem, ids: RunIds) -> Future[Result]:
+    def _prepare(self, plan: Plan, item: PlannedItem, ids: RunIds) -> tuple[Any, ...]:
+        """Mark a create ``creating`` (durable at the round's sync, before its request) and give the work's args."""
         previous = self.state.recorded(item.key)
         interrupted = previous is not None and previous.outcome == Outcome.CREATING
         unfinished = previous.dest_id if previous is not None and previous.outcome == Outcome.INCOMPLETE else None
         if item.action == Action.CREATE and not interrupted and unfinished is None:
             # Written before the request goes out: a crash from here on is reconciled on resume.
             self.state.record(item, Result(Outcome.CREATING))
-        return pool.submit(self._one, item, plan.objects[item.key], ids, interrupted, unfinished)
+        return item, plan.objects[item.key], ids, interrupted, unfinished
 
     def _remember(self, ids: RunIds, item: PlannedItem, result: Result) -> None:
         if result.outcome in HAS_ID and result.dest_id:
@@ -315,11 +333,11 @@ class Executor:
             assert item.dest_id is not None
             restorer.update(self.access, item.dest_id, obj, ids)
             return Result(Outcome.UPDATED, item.dest_id, item.reason)
-        dest_id = self._create(restorer, item, obj, ids, interrupted)
-        return self._follow_up(restorer, dest_id, obj, ids, "")
+        dest_id, fresh = self._create(restorer, item, obj, ids, interrupted)
+        return self._follow_up(restorer, dest_id, obj, ids, "", fresh=fresh)
 
     def _follow_up(self, restorer: Restorer, dest_id: str, obj: dict[str, Any], ids: RunIds,
-                   reason: str) -> Result:
+                   reason: str, *, fresh: bool = False) -> Result:
         """Run ``after_create``; when it fails the object still exists: ``incomplete``, with its id kept."""
         # Follow-ups are idempotent and each attempt keeps what the last one wrote (a project's versions, say), so
         # they get more attempts than a whole object: under a steady fault rate a project with many versions would
@@ -328,7 +346,9 @@ class Executor:
         try:
             for attempt in range(attempts):
                 try:
-                    restorer.after_create(self.access, dest_id, obj, ids)
+                    # Only the first attempt after our own create may trust the object to be as Jira made it.
+                    with fresh_follow_up(fresh and attempt == 0):
+                        restorer.after_create(self.access, dest_id, obj, ids)
                     return Result(Outcome.CREATED, dest_id, reason)
                 except RateLimited:
                     raise
@@ -353,14 +373,15 @@ class Executor:
         raise AssertionError("unreachable")
 
     def _create(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIds,
-                interrupted: bool) -> str:
+                interrupted: bool) -> tuple[str, bool]:
+        """The destination id, and whether this call created it (``fresh``) rather than found it."""
         if interrupted:
             found = self._lookup(restorer, item)
             if found is not None:
-                return found
+                return found, False
         for attempt in range(self.create_attempts):
             try:
-                return restorer.create(self.access, obj, ids)
+                return restorer.create(self.access, obj, ids), True
             except RateLimited:
                 raise  # Jira did not process it; the run pauses as told
             except JiraUnavailable:
@@ -369,7 +390,7 @@ class Executor:
                 # The create may have happened and only its answer was lost: look before sending it again.
                 found = self._lookup(restorer, item)
                 if found is not None:
-                    return found
+                    return found, False
         raise AssertionError("unreachable")
 
     def _lookup(self, restorer: Restorer, item: PlannedItem) -> str | None:
@@ -395,11 +416,12 @@ class Executor:
         return f"It depends on {title} {target.name!r}, which was not restored."
 
 
-def priorities(plan: Plan) -> dict[Key, int]:
+def priorities(plan: Plan, restorers: dict[str, Restorer] | None = None) -> dict[Key, int]:
     """Per selected item, the heaviest chain of work that can't start before it ends (itself included).
 
-    An item's own weight is ``1 + len(refs)``: a stand-in for its writes known before any is made (a screen's field
-    references are the fields it adds one request each, a scheme's the entries it maps).
+    An item's own weight is its restorer's ``cost`` estimate of the requests it will make (a screen: one per tab
+    and per field on it; a project: one per component, version and role), else ``1 + len(refs)``: the objects with
+    the longest runs of sequential requests start first instead of being left to run alone at the end.
     """
     selected = {i.key: i for i in plan.selected()}
     dependants: dict[Key, list[Key]] = {}
@@ -417,7 +439,10 @@ def priorities(plan: Plan) -> dict[Key, int]:
     heights: dict[Key, int] = {}
     for key in reversed(order):
         below = max((heights[d] for d in dependants.get(key, ()) if d in heights), default=0)
-        heights[key] = 1 + len(selected[key].refs) + below
+        item = selected[key]
+        restorer = (restorers or {}).get(item.type_key)
+        own = restorer.cost(plan.objects[key]) if restorer is not None and key in plan.objects else None
+        heights[key] = (own if own is not None else 1 + len(item.refs)) + below
     return heights
 
 

@@ -22,6 +22,7 @@ from .models import DatabaseState, RestoreRun, RunStatus, move, save_plan
 from .pacing import PacedAccess, TokenBucket
 from .plan import Plan, PlanError, PlannedItem, Planner, Selection
 from .types import load
+from .types.base import pooled_reads
 from .verify import verify
 
 PREVIEW_KIND = "restore-preview"
@@ -65,6 +66,11 @@ def _load(ctx: JobContext) -> tuple[RestoreRun, Tenant]:
 def _access(tenant: Tenant) -> PacedAccess:
     rate = float(current_app.config.get("RESTORE_RATE_PER_SECOND", 0) or 0)
     return PacedAccess(jira_access(tenant), TokenBucket(rate) if rate > 0 else None)
+
+
+def _concurrency() -> int:
+    """Requests in flight at once against the destination (the executor's workers; the pooled reads' bound)."""
+    return max(1, int(current_app.config.get("RESTORE_CONCURRENCY", 4)))
 
 
 def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobContext) -> Plan:
@@ -118,7 +124,8 @@ def run_preview(ctx: JobContext) -> dict[str, Any]:
     run, tenant = _load(ctx)
     try:
         snapshot_allowed(tenant, run.snapshot_id)
-        plan = _plan(run, _access(tenant), Selection(), ctx)
+        with pooled_reads(_concurrency(), app_context_initializer()):
+            plan = _plan(run, _access(tenant), Selection(), ctx)
     except JobFailed as exc:
         _fail(run, str(exc))
         raise
@@ -184,7 +191,7 @@ def summarise(run_id: int) -> dict[str, Any]:
 def _run_without_expiry(executor: Executor, plan: Plan) -> Any:
     """``executor.run(plan)`` with the session not expiring its objects on commit.
 
-    The engine commits once per object (outcome, progress, the cancel check) and its ``DatabaseState`` holds every
+    The engine commits once per round of work (outcomes, "creating" marks) and its ``DatabaseState`` holds every
     item row of the run: with expire-on-commit each commit expired all of them, and the next look at a row reloaded
     it (a SELECT per row), which made the engine's thread, the one handing out work, quadratic in the plan's size
     and left the workers idle on a large site. Nothing else writes these rows while the run owns them, and the
@@ -208,9 +215,10 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
     try:
         snapshot_allowed(tenant, run.snapshot_id)
         selection = Selection.from_dict(run.selection)
-        plan = _plan(run, access, selection, ctx)
+        concurrency = _concurrency()
+        with pooled_reads(concurrency, app_context_initializer()):
+            plan = _plan(run, access, selection, ctx)
         state = DatabaseState(run.id)
-        concurrency = int(current_app.config.get("RESTORE_CONCURRENCY", 4))
         fallback = run.requested_by if run.user_fallback == "admin" else None
         executor = Executor(access, state, reporter=JobReporter(ctx, restorers), concurrency=concurrency,
                             user_fallback=fallback, restorers=restorers,
@@ -218,7 +226,8 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         ids = _run_without_expiry(executor, plan)
         ctx.progress(len(plan.selected()), None, "Verifying the destination")
         db.session.commit()
-        check = verify(access, plan, state.results(), ids, restorers)
+        with pooled_reads(concurrency, app_context_initializer()):
+            check = verify(access, plan, state.results(), ids, restorers)
     except JobFailed as exc:
         _fail(run, str(exc))
         raise

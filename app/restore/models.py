@@ -128,10 +128,12 @@ class RestoreItem(db.Model):
 
 
 class DatabaseState:
-    """The engine's ``RunState`` over ``RestoreItem`` rows: every record commits at once (crash-safe)."""
+    """The engine's ``RunState`` over ``RestoreItem`` rows: every record commits at once (crash-safe), or, once the
+    engine calls ``hold()``, at its next ``sync()`` (once per round, before that round's requests go out)."""
 
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
+        self._held = self._dirty = False
         self._rows: dict[Key, RestoreItem] = {
             (r.type_key, r.source_id): r
             for r in db.session.scalars(select(RestoreItem).where(RestoreItem.run_id == run_id))}
@@ -152,7 +154,20 @@ class DatabaseState:
         row.reason = result.reason or None
         row.fix = result.fix or None
         row.notes_json = json.dumps(result.notes) if result.notes else None
-        db.session.commit()
+        if self._held:
+            self._dirty = True
+        else:
+            db.session.commit()
+
+    def hold(self) -> None:
+        """From now on records wait for ``sync()``."""
+        self._held = True
+
+    def sync(self) -> None:
+        """Make every record so far durable (one commit, none when nothing was recorded since the last)."""
+        if self._dirty:
+            db.session.commit()
+            self._dirty = False
 
     def results(self) -> dict[Key, Result]:
         return {k: r for k in self._rows if (r := self.recorded(k)) is not None}

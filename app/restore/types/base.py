@@ -28,12 +28,18 @@ Writing a restorer (one subclass per snapshot type key, registered with ``@regis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from weakref import WeakKeyDictionary
 
 from ...jira.access import JiraAccess
 from ...jira.operations import Operation
+
+if TYPE_CHECKING:
+    from ...backups.catalogue import Reader
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,10 @@ class Restorer:
         """A form of the object to compare source (mapped through ``ids``) with destination (``ids`` None)."""
         raise NotImplementedError
 
+    def cost(self, obj: dict[str, Any]) -> int | None:
+        """About how many requests creating the object takes, for scheduling (None: the engine's own guess)."""
+        return None
+
 
 def pick(obj: dict[str, Any], *keys: str) -> dict[str, Any]:
     """The listed keys of ``obj`` that are present (a small helper for ``comparable`` and create bodies)."""
@@ -167,3 +177,74 @@ def pick(obj: dict[str, Any], *keys: str) -> dict[str, Any]:
 def fold(name: str) -> str:
     """A name normalised the way Jira compares names case-insensitively."""
     return str(name).strip().casefold()
+
+
+_RUN_MEMOS: WeakKeyDictionary[Any, dict[str, dict[str, Any]]] = WeakKeyDictionary()
+_RUN_MEMOS_LOCK = threading.Lock()
+
+
+def run_memo(ids: IdMap, name: str) -> dict[str, Any]:
+    """A dict restorers share for the length of one run (keyed by its id map): destination facts read once per run
+    rather than once per object. What it holds must be safe to read again when stale (callers re-read on a miss).
+    An id map that can't be weakly referenced gets a fresh dict each time (no sharing, same results)."""
+    with _RUN_MEMOS_LOCK:
+        try:
+            return _RUN_MEMOS.setdefault(ids, {}).setdefault(name, {})
+        except TypeError:
+            return {}
+
+
+_FRESH = threading.local()
+
+
+def just_created() -> bool:
+    """Whether the running ``after_create`` directly follows this worker's own create of the object, on its first
+    attempt: the object is then exactly as Jira makes a new one (a screen's one empty tab, a project without
+    components or versions, a dashboard without gadgets), so reading its state back can be skipped. False on
+    resume, after a looked-up create, on a retry and in ``update``: then the state is read as before."""
+    return bool(getattr(_FRESH, "on", False))
+
+
+@contextmanager
+def fresh_follow_up(on: bool) -> Iterator[None]:
+    """Run the block with ``just_created()`` answering ``on`` (the engine's call; worker threads only)."""
+    previous = getattr(_FRESH, "on", False)
+    _FRESH.on = on
+    try:
+        yield
+    finally:
+        _FRESH.on = previous
+
+
+_POOLED = threading.local()
+
+
+@contextmanager
+def pooled_reads(concurrency: int, initializer: Callable[[], None] | None = None) -> Iterator[None]:
+    """Within the block (on this thread), restorers' reads of the destination (through ``reader``) fan out per
+    object on a worker pool, at most ``concurrency`` requests at once; outside it they go one request at a time.
+
+    For the preview's and the restore's planning reads and the verification pass, which read every object of a
+    type (a screen's tabs, a dashboard's gadgets, a project's roles...): one at a time, a large site took minutes.
+    """
+    from ...backups.lanes import PriorityGate, PriorityPool
+
+    concurrency = max(1, concurrency)
+    previous = getattr(_POOLED, "value", None)
+    with PriorityPool(2 * concurrency, initializer, name="restore-read") as pool:
+        _POOLED.value = (pool, PriorityGate(concurrency), concurrency)
+        try:
+            yield
+        finally:
+            _POOLED.value = previous
+
+
+def reader(access: JiraAccess) -> Reader:
+    """A catalogue ``Reader`` over the destination: pooled inside ``pooled_reads``, sequential outside it."""
+    from ...backups.catalogue import Reader
+
+    active = getattr(_POOLED, "value", None)
+    if active is None:
+        return Reader(access)
+    pool, gate, concurrency = active
+    return Reader(access, pool.lane(0), concurrency, gate=gate)

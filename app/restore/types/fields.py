@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ...backups.catalogue import CATALOGUE, Reader
+from ...backups.catalogue import CATALOGUE
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
 from . import register
-from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, pick
+from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
 
 CREATE_FIELD = declare("POST", "/rest/api/3/field")
 LIST_CONTEXTS = declare("GET", "/rest/api/3/field/{fieldId}/context")
@@ -36,7 +36,7 @@ def read_existing(type_key: str, access: JiraAccess) -> Iterator[tuple[str, dict
 
     Reading through the backup catalogue keeps both sides of every comparison in the same shape.
     """
-    for item in CATALOGUE[type_key].read(Reader(access)):
+    for item in CATALOGUE[type_key].read(reader(access)):
         if item.source_id is not None:
             yield item.source_id, item.obj
 
@@ -94,7 +94,9 @@ class CustomFields(Restorer):
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "type": field_type(obj), **pick(obj, "description", "searcherKey")}
-        return str(access.call(CREATE_FIELD, json=body)["id"])
+        dest_id = str(access.call(CREATE_FIELD, json=body)["id"])
+        run_memo(ids, "createdFields")[dest_id] = True  # its global context is Jira's new, empty one
+        return dest_id
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         return {"name": obj["name"], "type": field_type(obj), "description": obj.get("description") or "",
@@ -155,6 +157,10 @@ class FieldContexts(Restorer):
     writes = (CREATE_CONTEXT, UPDATE_CONTEXT, ADD_CONTEXT_TYPES, CREATE_OPTIONS, UPDATE_OPTIONS, MOVE_OPTIONS,
               SET_DEFAULTS)
 
+    def cost(self, obj: dict[str, Any]) -> int:
+        # create, then options read, parents, re-read, children, re-read; default read and write
+        return 2 + (5 if obj.get("options") else 0) + (2 if obj.get("defaultValue") else 0)
+
     def natural_key(self, obj: dict[str, Any]) -> str:
         return f"{fold(obj['field'])} / {fold(obj['name'])}"
 
@@ -200,28 +206,38 @@ class FieldContexts(Restorer):
                 if (taken.get("name"), taken.get("description") or "") != (obj["name"], description):
                     access.call(UPDATE_CONTEXT, path={"fieldId": field_id, "contextId": taken["id"]},
                                 json={"name": obj["name"], "description": description})
+                if run_memo(ids, "createdFields").get(field_id):
+                    run_memo(ids, "pristineContexts")[str(taken["id"])] = "taken over"
                 return str(taken["id"])
         body: dict[str, Any] = {"name": obj["name"], "description": description}
         if types:
             body["issueTypeIds"] = types
         if projects:
             body["projectIds"] = projects
-        return str(access.call(CREATE_CONTEXT, path={"fieldId": field_id}, json=body)["id"])
+        dest_id = str(access.call(CREATE_CONTEXT, path={"fieldId": field_id}, json=body)["id"])
+        run_memo(ids, "pristineContexts")[dest_id] = "created"
+        return dest_id
+
+    def _pristine(self, dest_id: str, ids: IdMap) -> str | None:
+        """How a context we just made came to be (``created``, or ``taken over`` from a field we just created), when
+        it is still as Jira made it: no options, no default, its issue types those of the create. Else None."""
+        return run_memo(ids, "pristineContexts").get(dest_id) if just_created() else None
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         field_id = ids.require("customFields", str(obj["fieldId"]))
         path = {"fieldId": field_id, "contextId": dest_id}
         types, _ = self._scope(obj, ids)
-        if types:  # a taken-over global context applies to any type until told otherwise
-            have = {str(m.get("issueTypeId")) for m in access.paginate(
+        pristine = self._pristine(dest_id, ids)
+        if types and pristine != "created":  # a taken-over global context applies to any type until told otherwise
+            have = set() if pristine else {str(m.get("issueTypeId")) for m in access.paginate(
                 CONTEXT_TYPES, path={"fieldId": field_id}, params={"contextId": dest_id}) if m.get("issueTypeId")}
             missing = [t for t in types if t not in have]
             if missing:
                 access.call(ADD_CONTEXT_TYPES, path=path, json={"issueTypeIds": missing})
         dest_options: dict[tuple[str, ...], str] = {}
         if "options" in obj:
-            dest_options = self._restore_options(access, path, obj)
-        self._restore_default(access, field_id, dest_id, obj, dest_options, ids)
+            dest_options = self._restore_options(access, path, obj, fresh=pristine is not None)
+        self._restore_default(access, field_id, dest_id, obj, dest_options, ids, fresh=pristine is not None)
 
     def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         self.after_create(access, dest_id, obj, ids)
@@ -229,17 +245,23 @@ class FieldContexts(Restorer):
     def _read_options(self, access: JiraAccess, path: dict[str, str]) -> list[dict[str, Any]]:
         return list(access.paginate(LIST_OPTIONS, path=path, page_size=100))
 
-    def _restore_options(self, access: JiraAccess, path: dict[str, str], obj: dict[str, Any]
-                         ) -> dict[tuple[str, ...], str]:
-        """Create missing options (parents, then children), set disabled flags and the order; return path -> id."""
+    def _restore_options(self, access: JiraAccess, path: dict[str, str], obj: dict[str, Any], *,
+                         fresh: bool = False) -> dict[tuple[str, ...], str]:
+        """Create missing options (parents, then children), set disabled flags and the order; return path -> id.
+
+        ``fresh``: the context has no options yet, so the list is built from the creates' answers (each names the
+        options it made, in order) instead of being read before and after them.
+        """
         source = obj.get("options") or []
         by_id = _options_by_id(obj)
-        current = self._read_options(access, path)
+        current = [] if fresh else self._read_options(access, path)
         index = self._index(current)
         parents = [o for o in source if not o.get("optionId")]
-        self._create_missing(access, path, [{"value": o["value"], "disabled": bool(o.get("disabled"))}
-                                            for o in parents if _key((o["value"],)) not in index])
-        if any(_key((o["value"],)) not in index for o in parents):
+        made = self._create_missing(access, path, [{"value": o["value"], "disabled": bool(o.get("disabled"))}
+                                                   for o in parents if _key((o["value"],)) not in index])
+        if fresh:
+            current = current + made
+        elif any(_key((o["value"],)) not in index for o in parents):
             current = self._read_options(access, path)
         index = self._index(current)
         children = []
@@ -251,8 +273,8 @@ class FieldContexts(Restorer):
                     children.append({"value": option["value"], "optionId": parent_id,
                                      "disabled": bool(option.get("disabled"))})
         if children:
-            self._create_missing(access, path, children)
-            current = self._read_options(access, path)
+            made = self._create_missing(access, path, children)
+            current = current + made if fresh else self._read_options(access, path)
             index = self._index(current)
         state = {str(o["id"]): bool(o.get("disabled")) for o in current}
         flips = [{"id": index[k], "disabled": bool(o.get("disabled"))} for o in source
@@ -266,9 +288,15 @@ class FieldContexts(Restorer):
         by_id = {str(o["id"]): o for o in options}
         return {_key(_option_path(o, by_id)): str(o["id"]) for o in options}
 
-    def _create_missing(self, access: JiraAccess, path: dict[str, str], options: list[dict[str, Any]]) -> None:
+    def _create_missing(self, access: JiraAccess, path: dict[str, str], options: list[dict[str, Any]]
+                        ) -> list[dict[str, Any]]:
+        """Create the options, a thousand a request; the options Jira says it made, in order."""
+        made: list[dict[str, Any]] = []
         for start in range(0, len(options), OPTIONS_PER_REQUEST):
-            access.call(CREATE_OPTIONS, path=path, json={"options": options[start:start + OPTIONS_PER_REQUEST]})
+            batch = options[start:start + OPTIONS_PER_REQUEST]
+            answer = access.call(CREATE_OPTIONS, path=path, json={"options": batch})
+            made += (answer or {}).get("options") or []
+        return made
 
     def _order(self, access: JiraAccess, path: dict[str, str], source: list[dict[str, Any]],
                by_id: dict[str, dict[str, Any]], current: list[dict[str, Any]],
@@ -286,7 +314,7 @@ class FieldContexts(Restorer):
                 access.call(MOVE_OPTIONS, path=path, json={"customFieldOptionIds": wanted, "position": "First"})
 
     def _restore_default(self, access: JiraAccess, field_id: str, dest_id: str, obj: dict[str, Any],
-                         dest_options: dict[tuple[str, ...], str], ids: IdMap) -> None:
+                         dest_options: dict[tuple[str, ...], str], ids: IdMap, *, fresh: bool = False) -> None:
         wanted = _default_by_value(obj, ids)
         if not wanted:
             return
@@ -299,9 +327,9 @@ class FieldContexts(Restorer):
         body = {k: v for k, v in body.items() if v not in (None, [])}
         if body.get("type") in _OPTION_DEFAULTS and not (body.get("optionId") or body.get("optionIds")):
             return  # its options didn't come back: no default rather than a wrong one
-        current = next((d for d in access.paginate(GET_DEFAULTS, path={"fieldId": field_id},
-                                                   params={"contextId": dest_id}) if str(d.get("contextId")) ==
-                        dest_id), None)
+        current = None if fresh else next(  # a context we just made has no default
+            (d for d in access.paginate(GET_DEFAULTS, path={"fieldId": field_id}, params={"contextId": dest_id})
+             if str(d.get("contextId")) == dest_id), None)
         if current != body:
             access.call(SET_DEFAULTS, path={"fieldId": field_id}, json={"defaultValues": [body]})
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ...backups.catalogue import OP_COMPONENTS, OP_PROJECTS, OP_VERSIONS, Reader, read_projects
+from ...backups.catalogue import OP_COMPONENTS, OP_PROJECTS, OP_VERSIONS, read_projects
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
 from . import REGISTRY, register
-from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold
+from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, reader, run_memo
+from .simple import LIST_ROLES
 
 CREATE_PROJECT = declare("POST", "/rest/api/3/project")
 SET_ROLE_ACTORS = declare("PUT", "/rest/api/3/project/{projectIdOrKey}/role/{id}")
@@ -53,6 +54,9 @@ class Projects(Restorer):
     depends_on = ("projectCategories", "projectRoles", "groups", *(t for t, _ in SCHEMES.values()))
     writes = (CREATE_PROJECT, SET_ROLE_ACTORS, CREATE_COMPONENT, CREATE_VERSION, MOVE_VERSION)
 
+    def cost(self, obj: dict[str, Any]) -> int:
+        return 1 + len(obj.get("components") or []) + len(obj.get("versions") or []) + len(obj.get("roleActors") or [])
+
     def natural_key(self, obj: dict[str, Any]) -> str:
         return str(obj["key"]).upper()
 
@@ -87,7 +91,7 @@ class Projects(Restorer):
         return sorted({a for a in found if a})
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
-        for item in read_projects(Reader(access)):
+        for item in read_projects(reader(access)):
             yield Existing(self.natural_key(item.obj), str(item.obj["id"]), item.obj)
 
     def lookup(self, access: JiraAccess, natural_key: str) -> Existing | None:
@@ -144,18 +148,39 @@ class Projects(Restorer):
         self._versions(access, dest_id, obj)
 
     def _role_actors(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        fresh = just_created()
         for role in obj.get("roleActors") or []:
             role_id = ids.get("projectRoles", str(role["id"]))
             if role_id is None or role.get("name") == READ_ONLY_ROLE:
                 continue
             groups, users = _actors(role, ids)
+            if fresh and self._role_defaults(access, ids, role_id) == (sorted(set(groups)), sorted(set(users))):
+                continue  # a new project starts with each role's default actors: these are those already
             # Setting (not adding) replaces the role's default actors, and repeating it is harmless.
             access.call(SET_ROLE_ACTORS, path={"projectIdOrKey": dest_id, "id": role_id},
                         json={"categorisedActors": {"atlassian-group-role-actor-id": groups,
                                                     "atlassian-user-role-actor": users}})
 
+    def _role_defaults(self, access: JiraAccess, ids: IdMap, role_id: str) -> tuple[list[str], list[str]] | None:
+        """The destination role's default actors (group ids, account ids), from one read of every role per run.
+
+        Roles are restored before the projects naming them, so a role missing from the read is newer than it and
+        the list is read again."""
+        memo = run_memo(ids, "roleDefaults")
+        if role_id not in memo:
+            for found in access.call(LIST_ROLES) or []:
+                groups = [str((a.get("actorGroup") or {}).get("groupId")) for a in found.get("actors") or []
+                          if (a.get("actorGroup") or {}).get("groupId")]
+                users = [str((a.get("actorUser") or {}).get("accountId")) for a in found.get("actors") or []
+                         if (a.get("actorUser") or {}).get("accountId")]
+                memo[str(found["id"])] = (sorted(set(groups)), sorted(set(users)))
+        return memo.get(role_id)
+
     def _components(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
-        have = {fold(c["name"]) for c in access.call(OP_COMPONENTS, path={"projectIdOrKey": dest_id}) or []}
+        if just_created():  # a project we just created has no components
+            have: set[str] = set()
+        else:
+            have = {fold(c["name"]) for c in access.call(OP_COMPONENTS, path={"projectIdOrKey": dest_id}) or []}
         for component in obj.get("components") or []:
             if fold(component["name"]) in have:
                 continue
@@ -170,13 +195,16 @@ class Projects(Restorer):
 
     def _versions(self, access: JiraAccess, dest_id: str, obj: dict[str, Any]) -> None:
         wanted = obj.get("versions") or []
-        have = {fold(v["name"]): str(v["id"]) for v in access.call(OP_VERSIONS, path={"projectIdOrKey": dest_id})
-                or []}
+        fresh = just_created()  # a project we just created has no versions: ours go in, in order, and stay so
+        have = {} if fresh else {fold(v["name"]): str(v["id"]) for v in access.call(
+            OP_VERSIONS, path={"projectIdOrKey": dest_id}) or []}
         for version in wanted:
             if fold(version["name"]) not in have:
                 body = {k: version[k] for k in VERSION_FIELDS if version.get(k) is not None}
                 have[fold(version["name"])] = str(access.call(CREATE_VERSION, json=dict(body,
                                                                                         projectId=int(dest_id)))["id"])
+        if fresh:
+            return
         order = [fold(v["name"]) for v in wanted]
         current = [fold(v["name"]) for v in access.call(OP_VERSIONS, path={"projectIdOrKey": dest_id}) or []]
         if [n for n in current if n in order] == order:

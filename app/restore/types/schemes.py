@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ...backups.catalogue import Reader, read_issue_security_schemes, read_notification_schemes, read_permission_schemes
+from ...backups.catalogue import read_issue_security_schemes, read_notification_schemes, read_permission_schemes
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
 from . import register
-from .base import Existing, IdMap, Ref, Restorer, fold
+from .base import Existing, IdMap, Ref, Restorer, fold, reader
 
 CREATE_PERMISSION_SCHEME = declare("POST", "/rest/api/3/permissionscheme")
 CREATE_NOTIFICATION_SCHEME = declare("POST", "/rest/api/3/notificationscheme")
@@ -102,7 +102,7 @@ class PermissionSchemes(_Scheme):
                        for g in obj.get("permissions") or [] if (g.get("holder") or {}).get("type") == "user"})
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
-        return self._existing(read_permission_schemes(Reader(access)))
+        return self._existing(read_permission_schemes(reader(access)))
 
     def _grants(self, obj: dict[str, Any], ids: IdMap | None) -> list[tuple[str, str, str | None]]:
         return sorted({g for g in (_grant(x, ids) for x in obj.get("permissions") or []) if g is not None},
@@ -149,7 +149,7 @@ class NotificationSchemes(_Scheme):
                        and _notification_value(n)})
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
-        return self._existing(read_notification_schemes(Reader(access)))
+        return self._existing(read_notification_schemes(reader(access)))
 
     def _events(self, obj: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
         out = []
@@ -207,7 +207,7 @@ class IssueSecuritySchemes(_Scheme):
                        if kind == "user" and raw})
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
-        return self._existing(read_issue_security_schemes(Reader(access)))
+        return self._existing(read_issue_security_schemes(reader(access)))
 
     def _levels(self, obj: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
         out = []

@@ -9,7 +9,7 @@ from typing import Any
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
 from . import register
-from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, pick
+from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick
 from .fields import custom_field_ref, map_field, read_existing
 
 CREATE_SCREEN = declare("POST", "/rest/api/3/screens")
@@ -68,6 +68,10 @@ class Screens(_ByName):
     can_update = True
     writes = (CREATE_SCREEN, CREATE_TAB, RENAME_TAB, MOVE_TAB, ADD_TAB_FIELD, MOVE_TAB_FIELD)
 
+    def cost(self, obj: dict[str, Any]) -> int:
+        tabs = obj.get("tabs") or []
+        return 2 + len(tabs) + sum(len(t.get("fields") or []) for t in tabs)  # create, tab list, tabs, fields
+
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
         seen: set[str] = set()
         for tab in obj.get("tabs") or []:
@@ -112,16 +116,19 @@ class Screens(_ByName):
                 access.call(MOVE_TAB, path={"screenId": screen_id, "tabId": tab_id, "pos": pos})
                 current.remove(tab_id)
                 current.insert(pos, tab_id)
-        on_screen = {str(f["id"]) for t in tabs
-                     for f in access.call(LIST_TAB_FIELDS, path={"screenId": screen_id, "tabId": t["id"]}) or []}
+        # A screen we just created has empty tabs only (Jira's one, renamed, and ours): nothing to read back.
+        empty = just_created()
+        on_screen = set() if empty else {
+            str(f["id"]) for t in tabs
+            for f in access.call(LIST_TAB_FIELDS, path={"screenId": screen_id, "tabId": t["id"]}) or []}
         for tab in source:
-            self._fields(access, screen_id, str(by_name[fold(tab["name"])]["id"]), tab, ids, on_screen)
+            self._fields(access, screen_id, str(by_name[fold(tab["name"])]["id"]), tab, ids, on_screen, empty)
 
     def _fields(self, access: JiraAccess, screen_id: str, tab_id: str, tab: dict[str, Any], ids: IdMap,
-                on_screen: set[str]) -> None:
+                on_screen: set[str], empty: bool = False) -> None:
         path = {"screenId": screen_id, "tabId": tab_id}
         wanted = [f for f in (map_field(str(x["id"]), ids, strict=False) for x in tab.get("fields") or []) if f]
-        have = [str(f["id"]) for f in access.call(LIST_TAB_FIELDS, path=path) or []]
+        have = [] if empty else [str(f["id"]) for f in access.call(LIST_TAB_FIELDS, path=path) or []]
         for field_id in wanted:
             if field_id not in on_screen:  # a field sits on one tab of a screen only
                 access.call(ADD_TAB_FIELD, path=path, json={"fieldId": field_id})
@@ -190,15 +197,24 @@ class FieldConfigurations(_ByName):
         self._items(access, dest_id, obj, ids)
 
     def _items(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
-        current = {str(i["id"]): _item_look(i) for i in access.paginate(LIST_FIELD_CONFIG_ITEMS,
-                                                                        path={"id": dest_id})}
         changes = []
-        for item in obj.get("items") or []:
-            field_id = map_field(str(item["id"]), ids, strict=False)
-            look = _item_look(item)
-            if field_id is None or field_id not in current or current[field_id] == look:
-                continue
-            changes.append({"id": field_id, **look})
+        if just_created():
+            # A configuration we just created shows every field plain: set the configured ones, without reading
+            # its items back (one item per field of the site, each a quota point: on a site with thousands of
+            # fields these reads alone spent the hourly quota).
+            for item in obj.get("items") or []:
+                field_id, look = map_field(str(item["id"]), ids, strict=False), _item_look(item)
+                if field_id is not None and not _plain(look):
+                    changes.append({"id": field_id, **look})
+        else:
+            current = {str(i["id"]): _item_look(i) for i in access.paginate(LIST_FIELD_CONFIG_ITEMS,
+                                                                            path={"id": dest_id})}
+            for item in obj.get("items") or []:
+                field_id = map_field(str(item["id"]), ids, strict=False)
+                look = _item_look(item)
+                if field_id is None or field_id not in current or current[field_id] == look:
+                    continue
+                changes.append({"id": field_id, **look})
         if changes:
             access.call(SET_FIELD_CONFIG_ITEMS, path={"id": dest_id}, json={"fieldConfigurationItems": changes})
 
@@ -236,8 +252,9 @@ class FieldConfigurationSchemes(_ByName):
         return str(access.call(CREATE_FCS, json=body)["id"])
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
-        current = [{"issueTypeId": str(m["issueTypeId"]), "fieldConfigurationId": str(m["fieldConfigurationId"])}
-                   for m in access.paginate(FCS_MAPPINGS, params={"fieldConfigurationSchemeId": [dest_id]})]
+        current = [] if just_created() else [  # a scheme we just created maps nothing yet
+            {"issueTypeId": str(m["issueTypeId"]), "fieldConfigurationId": str(m["fieldConfigurationId"])}
+            for m in access.paginate(FCS_MAPPINGS, params={"fieldConfigurationSchemeId": [dest_id]})]
         wanted = self._mappings(obj, ids, strict=False)
         missing = [m for m in wanted if m not in current]
         if missing:  # setting mappings replaces those of the same issue types, so repeating it is harmless

@@ -30,7 +30,7 @@ from ...jira.access import JiraAccess
 from ...jira.operations import declare
 from ..notes import note
 from . import register
-from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, pick
+from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
 from .workflows import map_custom_fields
 
 CREATE_FILTER = declare("POST", "/rest/api/3/filter")
@@ -170,6 +170,9 @@ class Filters(Restorer):
     depends_on = ("projects", "groups", "projectRoles", "customFields")
     writes = (CREATE_FILTER, CHANGE_FILTER_OWNER)
 
+    def cost(self, obj: dict[str, Any]) -> int:
+        return 2  # the create and, unless we own it already, the owner
+
     def natural_key(self, obj: dict[str, Any]) -> str:
         return _owner_key(_owner(obj), obj["name"])
 
@@ -202,6 +205,10 @@ class Filters(Restorer):
         if obj.get("description"):
             body["description"] = obj["description"]
         created = access.call(CREATE_FILTER, json=body)
+        source_owner = _owner(obj)
+        if source_owner and _owner(created or {}) == ids.user(source_owner):
+            # The account the app acts as is the owner wanted: no owner change to send afterwards.
+            run_memo(ids, "filtersOwnedAlready")[str(created["id"])] = True
         return str(created["id"])
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
@@ -212,7 +219,8 @@ class Filters(Restorer):
                  "acts as.")
             return
         # Setting the owner it already has is accepted, so repeating this on resume is harmless.
-        access.call(CHANGE_FILTER_OWNER, path={"id": dest_id}, json={"accountId": owner})
+        if not run_memo(ids, "filtersOwnedAlready").get(dest_id):
+            access.call(CHANGE_FILTER_OWNER, path={"id": dest_id}, json={"accountId": owner})
         if owner != source_owner:
             note(f"Owner {source_owner} has no account here: owned by the fallback {owner}.")
 
@@ -283,10 +291,13 @@ class Boards(Restorer):
         return None
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
-        for board in access.paginate(OP_BOARDS, page_size=50):
-            config = access.call(OP_BOARD_CONFIG, path={"boardId": board["id"]}) or {}
-            obj = dict(board, configuration=config)
-            yield Existing(self.natural_key(obj), str(board["id"]), obj)
+        r = reader(access)  # each board's configuration is a request of its own: fanned out when reads are pooled
+
+        def with_config(board: dict[str, Any]) -> dict[str, Any]:
+            return dict(board, configuration=r.get(OP_BOARD_CONFIG, path={"boardId": board["id"]}) or {})
+
+        for obj in r.fan_out(with_config, r.items(OP_BOARDS, page_size=50)):
+            yield Existing(self.natural_key(obj), str(obj["id"]), obj)
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body: dict[str, Any] = {"name": obj["name"], "type": obj["type"],
@@ -336,6 +347,9 @@ class Dashboards(Restorer):
     depends_on = ("filters", "projects", "groups", "projectRoles")
     writes = (CREATE_DASHBOARD, ADD_GADGET)
 
+    def cost(self, obj: dict[str, Any]) -> int:
+        return 1 + len(obj.get("gadgets") or [])
+
     def natural_key(self, obj: dict[str, Any]) -> str:
         return fold(obj["name"])
 
@@ -357,8 +371,13 @@ class Dashboards(Restorer):
         return None
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
-        for board in access.paginate(OP_DASHBOARDS, params={"expand": SHARED_EXPAND}, page_size=100):
-            gadgets = (access.call(OP_GADGETS, path={"dashboardId": board["id"]}) or {}).get("gadgets") or []
+        r = reader(access)
+
+        def gadgets_of(board: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+            return board, (r.get(OP_GADGETS, path={"dashboardId": board["id"]}) or {}).get("gadgets") or []
+
+        for board, gadgets in r.fan_out(gadgets_of, r.items(OP_DASHBOARDS, params={"expand": SHARED_EXPAND},
+                                                            page_size=100)):
             obj = dict(board, gadgets=gadgets)
             yield Existing(self.natural_key(obj), str(board["id"]), obj, bool(board.get("systemDashboard")))
 
@@ -370,8 +389,8 @@ class Dashboards(Restorer):
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         # Only positions not yet taken get a gadget: repeating this after a crash adds nothing twice.
-        taken = {_position(g) for g in (access.call(OP_GADGETS, path={"dashboardId": dest_id}) or {})
-                 .get("gadgets") or []}
+        taken = set() if just_created() else {  # a dashboard we just created has no gadgets yet
+            _position(g) for g in (access.call(OP_GADGETS, path={"dashboardId": dest_id}) or {}).get("gadgets") or []}
         for gadget in sorted(obj.get("gadgets") or [], key=_position):
             if _position(gadget) in taken:
                 continue

@@ -15,11 +15,12 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ...backups.catalogue import Reader, read_workflow_schemes, read_workflows
+from ...backups.catalogue import read_workflow_schemes, read_workflows
 from ...jira.access import JiraAccess
+from ...jira.errors import JiraError
 from ...jira.operations import declare
 from . import register
-from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold
+from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, reader, run_memo
 from .simple import status_category
 
 CREATE_WORKFLOWS = declare("POST", "/rest/api/3/workflows/create")
@@ -116,7 +117,7 @@ class Workflows(Restorer):
         return sorted(seen, key=lambda r: (r.type_key, r.source_id))
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
-        for item in read_workflows(Reader(access)):
+        for item in read_workflows(reader(access)):
             obj = item.obj
             yield Existing(self.natural_key(obj), str(obj["name"]), obj, obj["name"] == SYSTEM_WORKFLOW)
 
@@ -141,10 +142,14 @@ class Workflows(Restorer):
                 workflow[layout] = obj[layout]
         return {"scope": {"type": "GLOBAL"}, "statuses": [], "workflows": [workflow]}
 
-    def _status_list(self, access: JiraAccess, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    def _status_list(self, access: JiraAccess, payload: dict[str, Any], ids: IdMap) -> list[dict[str, Any]]:
         """The statuses the workflow uses, as existing ones (id) with the name and category Jira requires."""
         wanted = sorted({s["statusReference"] for s in payload["workflows"][0]["statuses"]})
-        known = {str(s["id"]): s for s in access.call(LIST_STATUSES) or []}
+        # One read of the status list per run, not per workflow; read again when a status is newer than it.
+        memo = run_memo(ids, "destinationStatuses")
+        known = memo.get("byId") or {}
+        if any(ref not in known for ref in wanted):
+            known = memo["byId"] = {str(s["id"]): s for s in access.call(LIST_STATUSES) or []}
         out = []
         for ref in wanted:
             status = known.get(ref) or {"name": ref}
@@ -155,15 +160,19 @@ class Workflows(Restorer):
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         payload = self._payload(obj, ids)
         # The statuses exist already (restored as their own type): reference them by destination id.
-        payload["statuses"] = self._status_list(access, payload)
-        # Validate first: Jira's answer names every problem at once, where the create stops at the first.
-        checked = access.call(VALIDATE_WORKFLOWS, json={"payload": payload,
-                                                        "validationOptions": {"levels": ["ERROR"]}}) or {}
-        errors = [e.get("message", "") for e in checked.get("errors") or [] if e.get("level", "ERROR") == "ERROR"]
-        if errors:
-            raise CannotRestore("Jira's workflow validation refused it: " + " ".join(errors[:5]),
-                                "Recreate the workflow by hand in Settings > Issues > Workflows.")
-        created = (access.call(CREATE_WORKFLOWS, json=payload) or {}).get("workflows") or []
+        payload["statuses"] = self._status_list(access, payload, ids)
+        try:
+            created = (access.call(CREATE_WORKFLOWS, json=payload) or {}).get("workflows") or []
+        except JiraError as exc:
+            if exc.status != 400:
+                raise
+            # Validation only once the create is refused (not a second request for every workflow): Jira's answer
+            # to it names every problem at once, where the create stops at the first.
+            checked = access.call(VALIDATE_WORKFLOWS, json={"payload": payload,
+                                                            "validationOptions": {"levels": ["ERROR"]}}) or {}
+            errors = [e.get("message", "") for e in checked.get("errors") or [] if e.get("level", "ERROR") == "ERROR"]
+            raise CannotRestore("Jira's workflow validation refused it: " + (" ".join(errors[:5]) or exc.describe()),
+                                "Recreate the workflow by hand in Settings > Issues > Workflows.") from None
         return str(created[0]["name"]) if created else str(obj["name"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
@@ -196,7 +205,7 @@ class WorkflowSchemes(Restorer):
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
         listed_default = False
-        for item in read_workflow_schemes(Reader(access)):
+        for item in read_workflow_schemes(reader(access)):
             obj = item.obj
             default = fold(obj["name"]) == fold(DEFAULT_SCHEME)
             listed_default = listed_default or default
