@@ -7,9 +7,11 @@ resolves the way the spec means it; one compiled validator is cached per operati
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -39,7 +41,23 @@ def reference_dir() -> Path:
     return Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 
 
-@lru_cache(maxsize=2)
+# Parsing the spec takes seconds and ~70 MB: threads that ask at once must wait for one parse, not each do their own.
+_PARSE_LOCK = threading.RLock()
+
+
+def _parsed_once(fn: Callable[..., Any]) -> Callable[..., Any]:
+    cached = lru_cache(maxsize=None)(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        with _PARSE_LOCK:
+            return cached(*args)
+
+    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return wrapper
+
+
+@_parsed_once
 def load(filename: str) -> dict[str, Any]:
     """One spec document, parsed once per process."""
     with (reference_dir() / filename).open(encoding="utf-8") as fh:
@@ -97,7 +115,7 @@ def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-@lru_cache(maxsize=1)
+@_parsed_once
 def index() -> dict[tuple[str, str], Operation]:
     """All operations of both specs keyed by ``(METHOD, path template)``."""
     out: dict[tuple[str, str], Operation] = {}
@@ -146,7 +164,7 @@ def oauth_scopes(method: str, template: str) -> list[frozenset[str]]:
 
 
 # -- schema validators ---------------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
+@_parsed_once
 def _registry() -> Registry:
     # The spec documents are not JSON Schemas themselves; registering them as draft-4 resources lets "$ref":
     # "#/components/schemas/X" resolve against the whole document from inside any operation schema.
