@@ -7,12 +7,13 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from ..connect.tenants import utcnow
 from ..extensions import db
@@ -21,6 +22,8 @@ from .models import TERMINAL, Job, JobState, move
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120  # a worker that stops heart-beating for this long is presumed dead; its job is requeued
+# How long a runner whose database went away waits for it to come back before leaving the job to the sweeper.
+DATABASE_WAIT_SECONDS = 600
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -166,8 +169,50 @@ def claim(job_id: str, worker: str = WORKER_ID, now: datetime | None = None) -> 
 _local = threading.local()
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database can't be reached or used right now (down, cut, locked), not a bug."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def wait_for_database(timeout: float = DATABASE_WAIT_SECONDS, pause: float = 0.5) -> bool:
+    """Block until the database answers again (True), or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.session.rollback()
+            db.session.execute(text("SELECT 1"))
+            db.session.commit()
+            return True
+        except (OperationalError, InterfaceError):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
 def run_job(job_id: str, worker: str = WORKER_ID) -> str | None:
-    """Claim and run one job to a terminal state (or a requeue); returns the state it ended in, or None."""
+    """Claim and run one job to a terminal state (or a requeue); returns the state it ended in, or None.
+
+    When the database goes away mid-job the job neither fails nor kills the worker: the runner waits for the
+    database, then requeues the job, which resumes from its last checkpoint.
+    """
+    try:
+        return _run_job(job_id, worker)
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("job %s: the database is unavailable (%s); waiting for it", job_id, type(exc).__name__)
+        if not wait_for_database():
+            log.error("job %s: the database stayed unavailable; the sweeper resumes the job later", job_id)
+            return None
+        try:
+            _finish(job_id, JobState.QUEUED, lease_owner_check=worker,
+                    message="The database was unavailable for a while; the job carries on from its checkpoint.")
+        except (OperationalError, InterfaceError):
+            db.session.rollback()
+            return None  # gone again: the lease expires and the sweeper resumes the job
+        return JobState.QUEUED.value
+
+
+def _run_job(job_id: str, worker: str) -> str | None:
     job = claim(job_id, worker)
     if job is None:
         return None
@@ -194,6 +239,8 @@ def run_job(job_id: str, worker: str = WORKER_ID) -> str | None:
         db.session.rollback()
         _finish(job_id, JobState.FAILED, message=str(failure))
     except Exception as exc:  # the job must end in a state, whatever went wrong
+        if database_unavailable(exc):
+            raise  # not the job's fault: run_job waits for the database and requeues
         db.session.rollback()
         log.exception("job %s (%s) crashed", job_id, job.kind)
         _finish(job_id, JobState.FAILED, message=f"Internal error ({type(exc).__name__}); the team has the details.")
@@ -204,10 +251,12 @@ def run_job(job_id: str, worker: str = WORKER_ID) -> str | None:
     return final.state
 
 
-def _finish(job_id: str, to: JobState, **fields: Any) -> None:
+def _finish(job_id: str, to: JobState, *, lease_owner_check: str | None = None, **fields: Any) -> None:
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is None or job.state != JobState.RUNNING.value:
         return
+    if lease_owner_check is not None and job.lease_owner != lease_owner_check:
+        return  # another worker took the job over meanwhile
     if to == JobState.QUEUED:
         fields.update(lease_owner=None, lease_expires_at=None)
     move(job, to, expect=JobState.RUNNING, **fields)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from flask import Flask
 from sqlalchemy import or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..connect.tenants import utcnow
 from ..extensions import db
@@ -39,6 +40,15 @@ def periodic(name: str) -> Callable[[Periodic], Periodic]:
 def stalled_jobs(now: datetime | None = None) -> list[str]:
     """Queued jobs that are due, and running jobs whose worker's lease has expired (it crashed or was killed)."""
     now = now or utcnow()
+    try:
+        return _stalled(now)
+    except (OperationalError, InterfaceError):  # the database is away: nothing to hand out until it's back
+        db.session.rollback()
+        log.warning("job sweeper: the database is unavailable")
+        return []
+
+
+def _stalled(now: datetime) -> list[str]:
     rows = db.session.scalars(select(Job.id).where(or_(
         (Job.state == JobState.QUEUED.value) & or_(Job.not_before.is_(None), Job.not_before <= now),
         (Job.state == JobState.RUNNING.value) & (Job.lease_expires_at < now),

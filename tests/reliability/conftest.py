@@ -1,4 +1,5 @@
-"""Fixtures for the hostile-input suite: an installed tenant with a key server and a scripted Jira on loopback."""
+"""Fixtures for the reliability suite: an installed tenant with a key server and a scripted Jira (hostile input), and
+a whole emulated recovery world shared by the session (crashes, faults, database outages)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,60 @@ def installed(app: Flask, keys: KeyServer, install_key: InstallKey, jira: JiraSt
     assert resp.status_code == 204, resp.data
     jira.secrets[app.config["APP_KEY"]] = body["sharedSecret"]
     return Installed(body["clientKey"], body["sharedSecret"], jira.base_url)
+
+
+# -- a whole recovery world (crash, fault and outage tests) ----------------------------------------------------
+
+def tiny_seed() -> dict:
+    """A small generated configuration (every object type, a few of each, hostile names included): seconds to back
+    up and restore, so CI can afford whole runs."""
+    from tests.fakejira.generator import generate_seed
+
+    return generate_seed(projects=2, custom_fields=4, options=8, workflows=2, filters=3, users=3, groups=2,
+                         site_name="src")
+
+
+@pytest.fixture(scope="session")
+def world_db_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """A database of its own for whole-world tests (the ``app`` fixture wipes the suite's database per test): an
+    SQLite file, or with TEST_DATABASE_URL a sibling PostgreSQL database ``<name>_world[_<xdist worker>]``."""
+    pg = os.environ.get("TEST_DATABASE_URL")
+    if not pg:
+        return f"sqlite:///{tmp_path_factory.mktemp('world') / 'world.sqlite3'}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg)
+    name = f"{url.database}_world" + (f"_{worker_id}" if worker_id and worker_id != "master" else "")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname=:n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def world(fakejira_spec, world_db_url: str):
+    """An emulated source (``tiny_seed``) and empty destination with the app installed, connected and authorised
+    (see ``bench/crash_bench.py``), with a real backup of the source taken. Shared by the session: a test that
+    restores resets the destination first."""
+    from bench.crash_bench import recovery_world, take_backup
+
+    with recovery_world(world_db_url, tiny_seed()) as built:
+        take_backup(built)
+        yield built
+
+
+@pytest.fixture(scope="session")
+def clean_restore(world, tmp_path_factory: pytest.TempPathFactory):
+    """The uninterrupted restore every disturbed one is compared with: ``(outcome, destination state)``, run once by
+    a real worker process."""
+    from bench.crash_bench import destination_state, reset_destination, worker_restore
+
+    reset_destination(world)
+    outcome = worker_restore(world, "thread", log=tmp_path_factory.mktemp("clean") / "worker.log")
+    assert outcome["job_state"] == "succeeded", outcome["message"]
+    state = destination_state(world)
+    assert not state.duplicates, state.duplicates
+    return outcome, state

@@ -272,3 +272,37 @@ def test_is_a_signed_install_with_odd_optional_fields_refused_with_400(app, clie
     token = signed_install_token(install_key, client_key="odd-client", app_base_url=app.config["BASE_URL"])
     resp = client.post("/installed", json=body, headers={"Authorization": f"JWT {token}"})
     assert resp.status_code == 400
+
+
+# -- formulas in the restore report CSV ---------------------------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+            "\t=1+1", "\r=1+1"]
+
+
+@pytest.mark.parametrize("formula", FORMULAS, ids=["equals", "plus", "minus", "at", "tab", "carriage-return"])
+def test_is_a_formula_in_any_report_cell_neutralised_in_the_csv(app, client, installed, formula) -> None:
+    """Names, keys, reasons, fixes and notes come from the source site (anyone who could name a field): a cell
+    starting with = + - @ TAB or CR must reach the spreadsheet as text, quoted."""
+    import csv
+    import io
+    import json
+
+    from app.restore.models import RestoreItem
+
+    with app.app_context():
+        tenant = tenants.get_by_client_key(installed.client_key)
+        run = RestoreRun(tenant_id=tenant.id, source_tenant_id=tenant.id, snapshot_id=1, status="done")
+        db.session.add(run)
+        db.session.flush()
+        db.session.add(RestoreItem(run_id=run.id, type_key="projectCategories", source_id=formula,
+                                   natural_key=formula, name=formula, action="create", outcome="failed",
+                                   dest_id=formula, reason=formula, fix=formula, notes_json=json.dumps([formula])))
+        db.session.commit()
+        run_id = run.id
+    resp = client.get(f"/admin/restore/{run_id}/report.csv", query_string={"jwt": context_token(installed)})
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
+    assert len(rows) == 1
+    for column in ("name", "naturalKey", "sourceId", "destinationId", "reason", "fix", "notes"):
+        assert rows[0][column] == "'" + formula, column

@@ -1,0 +1,309 @@
+"""One runner for every benchmark: each in its own process, its final JSON line collected and checked against its
+targets; prints one JSON line per bench and a summary line, and with ``--write-results`` rewrites bench/RESULTS.md.
+
+Usage: python bench/run_all.py [--quick] [--write-results] [--only crash,faults] [--pg-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "RESULTS.md"
+DEFAULT_PG = "postgresql+psycopg://jiradr:jiradr@127.0.0.1:5432/jiradr_test_h4"
+
+
+@dataclass(frozen=True)
+class Target:
+    figure: str  # the key in the bench's JSON line
+    wanted: str  # what the table says
+    check: Callable[[Any], bool]
+    full_only: bool = False  # timings and sizes: a quick run on a shared CI machine says nothing about them
+
+
+@dataclass(frozen=True)
+class Bench:
+    name: str
+    measures: str
+    args: tuple[str, ...]
+    quick_args: tuple[str, ...]
+    targets: tuple[Target, ...]
+    timeout: float  # seconds, full run
+
+
+def _le(limit: float) -> Callable[[Any], bool]:
+    return lambda v: v is not None and float(v) <= limit
+
+
+def _ge(limit: float) -> Callable[[Any], bool]:
+    return lambda v: v is not None and float(v) >= limit
+
+
+def _eq(value: Any) -> Callable[[Any], bool]:
+    return lambda v: v == value
+
+
+BENCHES = (
+    Bench("generator", "build, load and export the synthetic site", ("-m", "bench.generator_bench"),
+          ("-m", "bench.generator_bench", "--preset", "small"),
+          (Target("round_trip_equal", "true", _eq(True)),), 900),
+    Bench("backup", "API calls vs the page-size minimum, wall time vs ideal, dedup of an unchanged snapshot",
+          ("bench/backup_bench.py",), ("bench/backup_bench.py", "--quick"),
+          (Target("calls_ratio_paged", "≤ 1.10", _le(1.10)), Target("wall_ratio", "≤ 2.0", _le(2.0), True),
+           Target("second_over_first", "≤ 0.01", _le(0.01))), 3600),
+    Bench("restore", "writes per object, wall time vs the critical path, 429 share, second identical run",
+          ("bench/restore_bench.py",), ("bench/restore_bench.py", "--quick"),
+          (Target("fidelity", "= 1.0", _eq(1.0)), Target("job_wall_ratio", "≤ 3.0", _le(3.0), True),
+           Target("rate_limited_ratio", "≤ 0.05", _le(0.05)), Target("second_run_writes", "= 0", _eq(0))), 7200),
+    Bench("load", "admin page, descriptor, enabled through gunicorn: rps, p50/p99 at 1/8/32 clients, both DBs",
+          ("bench/load_bench.py",), ("bench/load_bench.py", "--quick"),
+          (Target("errors", "= 0", _eq(0)), Target("target_misses", "none (p99 at 8 clients)", _eq([]), True)), 1800),
+    Bench("memory", "peak RSS of backup, preview and restore workers on a configuration of over 10,000 objects",
+          ("bench/memory_bench.py",), ("bench/memory_bench.py", "--quick"),
+          (Target("within_target", "peak ≤ 512 MB", _eq(True)),
+           Target("objects", "≥ 10,000 snapshot objects", _ge(10000), True),
+           Target("fidelity", "= 1.0", _eq(1.0))), 3600),
+    Bench("crash", "SIGKILL the worker at random points of a restore; resume; compare with an uninterrupted run",
+          ("bench/crash_bench.py",), ("bench/crash_bench.py", "--quick"),
+          (Target("survived_over_trials", "all", lambda v: isinstance(v, str) and v.split("/")[0] == v.split("/")[1]),),
+          7200),
+    Bench("faults", "backup and restore through 10 % 5xx/timeouts and 429 storms vs a clean run",
+          ("bench/fault_bench.py",), ("bench/fault_bench.py", "--quick"),
+          (Target("identical", "true", _eq(True)),), 3600),
+)
+
+
+def run_bench(bench: Bench, quick: bool, pg_url: str) -> dict[str, Any]:
+    """Run one bench in its own process; its last JSON line, the targets' verdicts, the wall time."""
+    args = bench.quick_args if quick else bench.args
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOAD_BENCH_PG_URL": pg_url}
+    load = f"{os.getloadavg()[0]:.1f}"
+    started = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, *args], cwd=str(ROOT), env=env, capture_output=True, text=True,
+                              timeout=bench.timeout / (6 if quick else 1), check=False)
+        out, err, code = proc.stdout, proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        out, err, code = _text(exc.stdout), _text(exc.stderr) + "\n(timed out)", -1
+    seconds = round(time.monotonic() - started, 1)
+    figures = _last_json(out)
+    row: dict[str, Any] = {"bench": bench.name, "command": "python " + " ".join(args), "seconds": seconds,
+                           "exit": code, "figures": figures, "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+                           "load_at_start": load}
+    if figures is None:
+        row["error"] = (err or out)[-1500:]
+        row["verdicts"] = {t.figure: False for t in bench.targets}
+    else:
+        row["verdicts"] = {t.figure: (None if quick and t.full_only else bool(t.check(figures.get(t.figure))))
+                           for t in bench.targets}
+    row["passed"] = code == 0 and figures is not None and all(v is not False for v in row["verdicts"].values())
+    return row
+
+
+def import_bench(bench: Bench, files: list[str], quick: bool, note: str) -> dict[str, Any]:
+    """A row from runs made separately: each file's last JSON line; crash trials add up across files."""
+    parts = [_last_json(Path(f).read_text(encoding="utf-8")) or {} for f in files]
+    figures: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key in ("trials", "survived") and key in figures:
+                figures[key] += value
+            else:
+                figures.setdefault(key, value)
+    if "trials" in figures:
+        figures["survived_over_trials"] = f"{figures['survived']}/{figures['trials']}"
+    verdicts = {t.figure: (None if quick and t.full_only else bool(t.check(figures.get(t.figure))))
+                for t in bench.targets}
+    return {"bench": bench.name, "command": note or "python " + " ".join(bench.args), "seconds": None,
+            "exit": 0, "figures": figures, "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+            "verdicts": verdicts, "passed": bool(parts) and all(v is not False for v in verdicts.values())}
+
+
+def _text(value: Any) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
+
+
+def _last_json(stdout: str) -> dict[str, Any] | None:
+    for line in reversed(stdout.strip().splitlines()):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+# -- the machine ---------------------------------------------------------------------------------------------------
+
+def machine(pg_url: str) -> dict[str, str]:
+    """CPU model, cores, RAM, Python, SQLite, PostgreSQL and Redis versions, load when the run started."""
+    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")
+    mem_kb = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines()
+                   if line.startswith("MemTotal")), 0)
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
+            "os": platform.platform(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+            "postgresql": _pg_version(pg_url), "redis": _redis_version(),
+            "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _pg_version(url: str) -> str:
+    try:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            version = str(conn.execute(text("SHOW server_version")).scalar())
+        engine.dispose()
+        return version
+    except Exception as exc:  # the table says why instead
+        return f"unavailable ({type(exc).__name__})"
+
+
+def _redis_version() -> str:
+    try:
+        from redis import Redis
+
+        return str(Redis.from_url("redis://127.0.0.1:6379/15").info("server")["redis_version"])
+    except Exception as exc:
+        return f"unavailable ({type(exc).__name__})"
+
+
+# -- RESULTS.md ----------------------------------------------------------------------------------------------------
+
+ROWS_MARK = "<!-- run_all rows: "
+
+
+def previous_rows(path: Path = RESULTS) -> list[dict[str, Any]]:
+    """The rows the last ``--write-results`` recorded (kept in RESULTS.md as a comment)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    start = text.find(ROWS_MARK)
+    if start < 0:
+        return []
+    try:
+        return list(json.loads(text[start + len(ROWS_MARK):text.index(" -->", start)]))
+    except ValueError:
+        return []
+
+
+def results_markdown(rows: list[dict[str, Any]], info: dict[str, str], command: str, quick: bool) -> str:
+    lines = ["# Benchmark results", "",
+             f"Last written by `{command}` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}"
+             f"{' (a quick, CI-sized run)' if quick else ''}; each row of the summary names the command that "
+             "produced it and when (`--only` keeps the other rows). Each bench's docstring says what it measures "
+             "and how; the README's *Reliability and benchmarks* section lists them.", "",
+             "## Machine", "", "| | |", "|---|---|",
+             *[f"| {k} | {v} |" for k, v in info.items()], "",
+             "The load average above is the machine's when this file was written. The benches share the machine's "
+             "cores with whatever else runs (the column *load at start* says how busy it was, where recorded): "
+             "wall times, latencies and throughput measured under load are pessimistic; correctness verdicts "
+             "(equal, survived, identical, errors) don't depend on it.",
+             "", "## Summary", "", "| bench | verdict | seconds | finished (UTC) | load at start | command |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['bench']} | {'pass' if r['passed'] else 'MISS'} | {r['seconds'] or '—'} | {r.get('date', '')} | "
+              f"{r.get('load_at_start', '—')} | `{r['command']}` |" for r in rows]
+    for row in rows:
+        bench = next(b for b in BENCHES if b.name == row["bench"])
+        lines += ["", f"## {bench.name}: {bench.measures}", ""]
+        if row.get("note"):
+            lines += [f"*Note:* {row['note']}", ""]
+        lines += ["| figure | value | target | verdict |", "|---|---|---|---|"]
+        figures = row["figures"] or {}
+        for target in bench.targets:
+            lines.append(f"| {target.figure} | {_cell(figures.get(target.figure))} | {target.wanted} | "
+                         f"{_verdict(row['verdicts'].get(target.figure))} |")
+        if row["bench"] == "load" and figures.get("cells"):
+            lines += ["", "| endpoint | clients | db | rps | p50 ms | p99 ms | errors | client CPU % |",
+                      "|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {c['endpoint']} | {c['clients']} | {c['db']} | {c['rps']} | {c['p50_ms']} | "
+                      f"{c['p99_ms']} | {c['errors']} | {c['client_cpu_pct']} |" for c in figures["cells"]]
+        others = {k: v for k, v in figures.items() if k not in {t.figure for t in bench.targets} | {"cells"}}
+        if others:
+            lines += ["", "<details><summary>all figures</summary>", "", "```json",
+                      json.dumps(others, indent=1, ensure_ascii=False, default=str)[:6000], "```", "</details>"]
+        if row.get("error"):
+            lines += ["", "```", row["error"][-1200:], "```"]
+    rows_json = json.dumps(rows, ensure_ascii=False, default=str).replace("-->", "--\\u003e")
+    return "\n".join(lines) + "\n\n" + ROWS_MARK + rows_json + " -->\n"
+
+
+def _verdict(value: bool | None) -> str:
+    return "n/a (quick run)" if value is None else "pass" if value else "MISS"
+
+
+def _cell(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text.replace("|", "\\|")[:120]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="CI-sized runs (seconds to a minute or two each)")
+    parser.add_argument("--write-results", action="store_true", help="rewrite bench/RESULTS.md")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=argparse.SUPPRESS)  # tests write elsewhere
+    parser.add_argument("--from-output", action="append", default=[], metavar="BENCH=FILE[,FILE]",
+                        help="take a bench's figures from the output of runs made separately (e.g. a long bench run "
+                             "in halves in parallel): several files' trials and survivors add up")
+    parser.add_argument("--command-note", default="", help="how the imported runs were made (for the table)")
+    parser.add_argument("--annotate", action="append", default=[], metavar="BENCH=TEXT",
+                        help="attach a note to a bench's recorded row in RESULTS.md (no run); repeatable")
+    parser.add_argument("--only", default="", help="comma-separated bench names")
+    parser.add_argument("--pg-url", default=os.environ.get("LOAD_BENCH_PG_URL", DEFAULT_PG))
+    args = parser.parse_args()
+    if args.annotate:
+        notes = dict(item.split("=", 1) for item in args.annotate)
+        rows = [dict(r, note=notes.get(r["bench"], r.get("note", ""))) for r in previous_rows(args.results)]
+        args.results.write_text(results_markdown(rows, machine(args.pg_url), "python bench/run_all.py --annotate …",
+                                                 False), encoding="utf-8")
+        return
+    chosen = [b for b in BENCHES if not args.only or b.name in args.only.split(",")]
+    info = machine(args.pg_url)
+    rows = []
+    imported = dict(item.split("=", 1) for item in args.from_output)
+    for bench in chosen:
+        if bench.name in imported:
+            row = import_bench(bench, imported[bench.name].split(","), args.quick, args.command_note)
+        else:
+            row = run_bench(bench, args.quick, args.pg_url)
+        rows.append(row)
+        print(json.dumps(row, ensure_ascii=False, default=str), flush=True)
+    summary = {"summary": True, "quick": args.quick, "benches": len(rows),
+               "passed": sum(r["passed"] for r in rows), "missed": [r["bench"] for r in rows if not r["passed"]],
+               "seconds": round(sum(r["seconds"] or 0 for r in rows), 1)}
+    print(json.dumps(summary), flush=True)
+    if args.write_results:
+        command = "python bench/run_all.py" + (" --quick" if args.quick else "") + " --write-results" + \
+            (f" --only {args.only}" if args.only else "")
+        # With --only, the other benches' rows of the previous results stay (each says the command that made it).
+        kept = [r for r in previous_rows(args.results) if r["bench"] not in {row["bench"] for row in rows}]
+        order = [b.name for b in BENCHES]
+        merged = sorted(kept + rows, key=lambda r: order.index(r["bench"]) if r["bench"] in order else 99)
+        args.results.write_text(results_markdown(merged, info, command, args.quick), encoding="utf-8")
+    sys.exit(0 if summary["passed"] == summary["benches"] else 1)
+
+
+if __name__ == "__main__":
+    main()
