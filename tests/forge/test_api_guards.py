@@ -72,6 +72,7 @@ def test_installation_a_cannot_see_or_move_installation_bs_objects(forge_app, fo
     assert a.api.ok("GET", "/connections")["source"]["state"] == "not_connected"
     assert a.api.ok("GET", "/backups")["snapshots"] == []
     assert a.api.ok("GET", "/restore") == {"source": None, "snapshots": [], "runs": []}
+    adapter, exercised = forge_app.url_map.bind("localhost"), set()
     for method, path, body in [
         ("POST", "/connections/source/refresh", {"connection": b_conn_id}),
         ("POST", "/connections/source/deactivate", {"connection": b_conn_id, "confirmed": True}),
@@ -90,6 +91,11 @@ def test_installation_a_cannot_see_or_move_installation_bs_objects(forge_app, fo
     ]:
         status, answer = a.api.call(method, path, body)
         assert (status, answer["error"]["code"]) == (404, "not-found"), (method, path, answer)
+        exercised.add(adapter.match(PREFIX + path, method=method, return_rule=True)[0].rule)
+    # Every API route taking an object's id in its path is in the table above (a new one must be added there); the
+    # connection actions, whose id travels in the body, are in it too.
+    assert exercised >= {r.rule for r in forge_app.url_map.iter_rules()
+                         if r.rule.startswith(PREFIX) and any(a.endswith("_id") for a in r.arguments)}
     # Not Active anywhere, A can't preview B's snapshot either (403: no connection), nor C's run through B.
     status, answer = a.api.post("/restore/previews", {"snapshotId": snapshot_id})
     assert (status, answer["error"]["code"]) == (403, "no-active-connection")
