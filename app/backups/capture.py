@@ -298,6 +298,13 @@ def run_backup(ctx: JobContext) -> dict[str, Any]:
     except Exception as exc:
         writer.fail(f"The backup stopped on an internal error ({type(exc).__name__}).")
         raise
+    if writer.complete_types() == 0:
+        # Not one type read whole (Jira down throughout, or refusing everything): that is no backup, and calling it
+        # a "partial" success would let an admin believe they have one.
+        message = ("No part of the configuration could be read: Jira kept failing or refused every read. Nothing "
+                   "usable was captured; the next backup will try again.")
+        writer.fail(message)
+        raise JobFailed(message)
     total_calls = base_calls + access.calls
     duration = base_elapsed + time.monotonic() - started
     writer.finish(api_calls=total_calls, duration_seconds=duration)

@@ -216,6 +216,13 @@ class SnapshotWriter:
         snapshot.finished_at = utcnow()
         db.session.commit()
 
+    def complete_types(self) -> int:
+        """How many types of this snapshot were read whole so far."""
+        self.flush()
+        return db.session.execute(select(func.count(SnapshotType.id)).where(
+            SnapshotType.snapshot_id == self.snapshot_id,
+            SnapshotType.status == TypeStatus.COMPLETE.value)).scalar_one()
+
     def fail(self, message: str) -> None:
         """Mark the snapshot failed with a message people can read; what was written is kept until pruning."""
         self._pending.clear()

@@ -423,3 +423,16 @@ def test_reads_stay_within_concurrency(live_app, own_site, monkeypatch, concurre
     calls = own_site.calls.find()
     assert max_in_flight(calls) == concurrency
     assert sum(s.api_calls for s in summaries.values()) == len(calls) == job.result["api_calls"]
+
+
+def test_a_backup_that_could_read_nothing_fails_instead_of_passing_as_partial(live_app, own_site) -> None:
+    """Jira answering 503 to everything: the job fails with the reason, and no 'partial' snapshot claims success."""
+    own_site.faults.add(503, rate=1.0)
+    try:
+        with live_app.app_context():
+            job = backup(tenant_of(own_site.client_key))
+            assert job.state == "failed" and "No part of the configuration could be read" in job.message
+            snapshot = db.session.scalars(select(Snapshot).where(Snapshot.job_id == job.id)).one()
+            assert snapshot.status == "failed" and snapshot.message == job.message
+    finally:
+        own_site.faults.clear()
