@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DEFAULT_PG = "postgresql+psycopg://jiradr:jiradr@127.0.0.1:5432/jiradr_test_h4"
+DEFAULT_PG = "postgresql+psycopg://jiradr:jiradr@127.0.0.1:5432/jiradr_bench"  # dropped and rebuilt: never a real DB
 ENDPOINTS = ("admin_page", "descriptor", "enabled")
 # Targets, per endpoint at 8 clients on the 2-core reference machine: p99 under these many ms.
 P99_TARGET_MS = {"admin_page": 250, "descriptor": 100, "enabled": 150}

@@ -22,7 +22,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
-DEFAULT_PG = "postgresql+psycopg://jiradr:jiradr@127.0.0.1:5432/jiradr_test_h4"
+DEFAULT_PG = "postgresql+psycopg://jiradr:jiradr@127.0.0.1:5432/jiradr_bench"  # created by scripts/services.sh
 
 
 @dataclass(frozen=True)

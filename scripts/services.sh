@@ -23,8 +23,10 @@ done
 pg_isready -h 127.0.0.1 -p 5432
 su postgres -c "psql -q -tc \"SELECT 1 FROM pg_roles WHERE rolname='jiradr'\" | grep -q 1 || \
   psql -q -c \"CREATE ROLE jiradr LOGIN SUPERUSER PASSWORD 'jiradr'\""
-su postgres -c "psql -q -tc \"SELECT 1 FROM pg_database WHERE datname='jiradr_test'\" | grep -q 1 || \
-  createdb -O jiradr jiradr_test"
+for name in jiradr_test jiradr_bench; do  # the suite's database; the benchmarks' (dropped and rebuilt by them)
+  su postgres -c "psql -q -tc \"SELECT 1 FROM pg_database WHERE datname='$name'\" | grep -q 1 || \
+    createdb -O jiradr $name"
+done
 
 if ! redis-cli -p 6379 ping >/dev/null 2>&1; then
   redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null
