@@ -376,7 +376,7 @@ class Executor:
                 interrupted: bool) -> tuple[str, bool]:
         """The destination id, and whether this call created it (``fresh``) rather than found it."""
         if interrupted:
-            found = self._lookup(restorer, item)
+            found = self._lookup(restorer, item, obj, ids)
             if found is not None:
                 return found, False
         for attempt in range(self.create_attempts):
@@ -388,16 +388,25 @@ class Executor:
                 if attempt == self.create_attempts - 1:
                     raise
                 # The create may have happened and only its answer was lost: look before sending it again.
-                found = self._lookup(restorer, item)
+                found = self._lookup(restorer, item, obj, ids)
                 if found is not None:
                     return found, False
         raise AssertionError("unreachable")
 
-    def _lookup(self, restorer: Restorer, item: PlannedItem) -> str | None:
-        """The destination id of the object if it exists already (a read: retried while Jira is unavailable)."""
+    def _lookup(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIds) -> str | None:
+        """The destination id of the object if it exists already (a read: retried while Jira is unavailable).
+
+        Not by the plan's key alone: a key built on the id map (a board's filter) is built again on the run's ids,
+        which know what this run created since planning; and a restorer whose key holds only after its follow-up
+        writes (a filter's owner) finds a create that stopped before them through ``find_created``.
+        """
+        find_created = getattr(restorer, "find_created", None)
+        match_key = getattr(restorer, "match_key", None)
+        key = match_key(obj, ids) if match_key is not None else item.natural_key
         for attempt in range(self.transient_attempts):
             try:
-                found = restorer.lookup(self.access, item.natural_key)
+                found = find_created(self.access, obj, ids) if find_created is not None \
+                    else restorer.lookup(self.access, key)
                 return found.dest_id if found is not None else None
             except RateLimited:
                 raise

@@ -198,6 +198,30 @@ class Filters(Restorer):
             # A filter whose owner was dropped is matched on its name alone.
             yield Existing(_owner_key(None, obj["name"]), str(obj["id"]), obj)
 
+    def find_created(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> Existing | None:
+        """The filter an interrupted create may have made (the engine's look-up before creating again).
+
+        Its ``match_key`` holds only once ``after_create`` gave the filter to its owner: killed in between, the filter
+        is owned by the account the app acts as, an account the app isn't told. So: the filter with the wanted owner and
+        name if there is one (the owner change happened); else one of the same name and exactly the content the create
+        sends (JQL, permissions, description in destination terms), the newest if several. Its follow-up (the owner
+        change) then runs again. Only asked when a create of this very filter was sent and its answer lost, which is
+        what makes a same-content filter under another owner ours rather than someone else's.
+        """
+        want = self.comparable(obj, ids)
+        key = _owner_key(want["owner"], obj["name"])
+        params = {"expand": f"{SHARED_EXPAND},jql", "overrideSharePermissions": "true", "filterName": obj["name"]}
+        same_name = [f for f in access.paginate(OP_FILTERS, params=params, page_size=100)
+                     if fold(f["name"]) == fold(obj["name"])]
+        exact = [f for f in same_name if _owner_key(_owner(f), f["name"]) == key]
+        content = {k: v for k, v in want.items() if k != "owner"}
+        ours = exact or [f for f in same_name
+                         if {k: v for k, v in self.comparable(f, None).items() if k != "owner"} == content]
+        if not ours:
+            return None
+        found = max(ours, key=lambda f: (len(str(f["id"])), str(f["id"])))  # the newest: ids grow
+        return Existing(key, str(found["id"]), found)
+
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body: dict[str, Any] = {"name": obj["name"], "jql": map_jql(obj.get("jql") or "", ids),
                                 "sharePermissions": map_shares(obj.get("sharePermissions") or [], ids, what="share"),

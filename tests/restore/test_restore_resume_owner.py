@@ -1,0 +1,126 @@
+"""Does a restore killed between a filter's create and its owner change give the filter back to its owner on resume,
+once, with the board on it restored?"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from app.connect.tenants import Tenant, utcnow
+from app.extensions import db
+from app.jobs.models import Job
+from app.jobs.runtime import run_job
+from app.restore import service
+from app.restore.plan import Selection
+from app.restore.types.sharing import Filters
+from tests.fakejira.seeding import export_site, load_seed
+from tests.restore.conftest import take_backup
+from tests.restore.test_restore_basics import outcomes, preview
+from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)
+
+KILLED = "Web bugs"  # the filter the "WEB board" is on
+
+
+def _killed_then_resumed(app, sites, run_id: int) -> None:
+    """Start the restore, let the planted kill end the worker (SystemExit), expire its lease, run the job again."""
+    with app.app_context():
+        run = service.start_restore(db.session.get(Tenant, sites.dest_tenant_id), run_id,
+                                    Selection(types=["boards"]), "admin", sites.admin)
+        with pytest.raises(SystemExit):
+            run_job(run.job_id)
+        db.session.execute(db.update(Job).where(Job.id == run.job_id)
+                           .values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert run_job(run.job_id) == "succeeded", db.session.get(Job, run.job_id).message
+
+
+def _plant_kill(monkeypatch, when: str) -> dict[str, Any]:
+    """Kill the worker on the filter ``KILLED`` right after its create, or right after its owner change."""
+    create, after_create = Filters.create, Filters.after_create
+    seen: dict[str, Any] = {"killed": False}
+
+    def dying_create(self, access, obj, ids):
+        dest_id = create(self, access, obj, ids)
+        if obj["name"] == KILLED and when == "after-create" and not seen["killed"]:
+            seen["killed"] = True
+            raise SystemExit("worker killed before the owner change")
+        return dest_id
+
+    def dying_after_create(self, access, dest_id, obj, ids):
+        after_create(self, access, dest_id, obj, ids)
+        if obj["name"] == KILLED and when == "after-owner" and not seen["killed"]:
+            seen["killed"] = True
+            raise SystemExit("worker killed before the outcome was recorded")
+
+    monkeypatch.setattr(Filters, "create", dying_create)
+    monkeypatch.setattr(Filters, "after_create", dying_after_create)
+    return seen
+
+
+@pytest.mark.parametrize("when", ["after-create", "after-owner"])
+def test_a_filter_killed_before_its_outcome_is_recorded_ends_once_with_its_owner_and_its_board(
+        app, demo_sites, fake_cloud, monkeypatch, when) -> None:  # noqa: F811
+    sites = demo_sites
+    source = export_site(sites.source)
+    # The owners have accounts on the destination: the restored filter must end with its own owner, not the
+    # account the app acts as (nor the fallback).
+    load_seed(sites.dest, {"users": [u for u in source["users"] if u["accountId"] != sites.admin]})
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    run_id = preview(app, sites, snapshot)
+    seen = _plant_kill(monkeypatch, when)
+    _killed_then_resumed(app, sites, run_id)
+    assert seen["killed"]
+
+    want = next(f for f in source["filters"] if f["name"] == KILLED)
+    dest = export_site(sites.dest)
+    same_name = [f for f in dest["filters"] if f["name"].casefold() == KILLED.casefold()]
+    assert len(same_name) == 1, [(f["id"], f["owner"]["accountId"]) for f in same_name]
+    got = same_name[0]
+    assert got["owner"]["accountId"] == want["owner"]["accountId"]
+    assert got["jql"] == want["jql"]  # project keys are the same on both sites
+    web = next(p for p in dest["projects"] if p["key"] == "WEB")
+    assert [(s["type"], str(s["project"]["id"])) for s in got["sharePermissions"]] == [("project", str(web["id"]))]
+    items = outcomes(app, run_id)
+    row = items[("filters", KILLED)]
+    assert (row.outcome, row.dest_id) == ("created", str(got["id"])), (row.outcome, row.reason)
+    board = next(b for b in dest["boards"] if b["name"] == "WEB board")
+    assert dest["boardConfigurations"][str(board["id"])]["filter"]["id"] == str(got["id"])
+    assert items[("boards", "WEB board")].outcome == "created", items[("boards", "WEB board")].reason
+    # the other filters the boards pulled in reached their owners too, and nothing selected was left behind
+    owners = {f["name"]: f["owner"]["accountId"] for f in dest["filters"]}
+    assert set(owners) == {"Web bugs", "Release blockers", 'Ops "on-call" <queue>'}
+    assert owners == {f["name"]: f["owner"]["accountId"] for f in source["filters"] if f["name"] in owners}
+    assert not [(k, i.reason) for k, i in items.items()
+                if i.selected and i.outcome in ("failed", "pending", "creating", "incomplete", "skipped")]
+
+
+def test_a_board_whose_create_answer_was_lost_is_found_on_the_filter_created_in_the_same_run(
+        app, demo_sites, fake_cloud, monkeypatch) -> None:  # noqa: F811
+    """The board's key names its filter's destination id, which the plan didn't know (the filter was created after
+    planning): the look-up after a lost answer must use the run's ids, or the board is created twice."""
+    from app.jira.errors import JiraUnavailable
+    from app.restore.types.sharing import Boards
+    from tests.restore.test_restore_basics import restore
+
+    sites = demo_sites
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    run_id = preview(app, sites, snapshot)
+    create = Boards.create
+    lost: list[str] = []
+
+    def answer_lost(self, access, obj, ids):
+        dest_id = create(self, access, obj, ids)
+        if not lost:
+            lost.append(dest_id)
+            raise JiraUnavailable("POST", "/rest/agile/1.0/board", 504, None)  # created, but the answer never came
+        return dest_id
+
+    monkeypatch.setattr(Boards, "create", answer_lost)
+    run = restore(app, sites, run_id, Selection(types=["boards"]), fallback="admin")
+    assert run.status == "done" and lost
+    names = [b["name"] for b in export_site(sites.dest)["boards"]]
+    assert sorted(names) == sorted(b["name"] for b in export_site(sites.source)["boards"])
+    rows = [i for k, i in outcomes(app, run_id).items() if k[0] == "boards"]
+    assert {i.outcome for i in rows} == {"created"} and lost[0] in {i.dest_id for i in rows}
