@@ -61,12 +61,15 @@ BENCHES = (
           (Target("round_trip_equal", "true", _eq(True)),), 900),
     Bench("backup", "API calls vs the page-size minimum, wall time vs ideal, dedup of an unchanged snapshot",
           ("bench/backup_bench.py",), ("bench/backup_bench.py", "--quick"),
-          (Target("calls_ratio_paged", "≤ 1.10", _le(1.10)), Target("wall_ratio", "≤ 2.0", _le(2.0), True),
-           Target("second_over_first", "≤ 0.01", _le(0.01))), 3600),
+          # Issue #4's targets; "the minimum the page sizes allow" is the paged minimum.
+          (Target("calls_ratio_paged", "≤ 1.10", _le(1.10)), Target("wall_ratio_paged", "≤ 1.25", _le(1.25), True),
+           Target("peak_rss_mb", "≤ 250", _le(250), True), Target("second_over_first", "≤ 0.05", _le(0.05))), 3600),
     Bench("restore", "writes per object, wall time vs the critical path, 429 share, second identical run",
           ("bench/restore_bench.py",), ("bench/restore_bench.py", "--quick"),
-          (Target("fidelity", "= 1.0", _eq(1.0)), Target("job_wall_ratio", "≤ 3.0", _le(3.0), True),
-           Target("rate_limited_ratio", "≤ 0.05", _le(0.05)), Target("second_run_writes", "= 0", _eq(0))), 7200),
+          # Issue #7's targets (writes over top-level objects; the bench also prints writes per Jira entity).
+          (Target("fidelity", "= 1.0", _eq(1.0)), Target("writes_per_object", "≤ 1.05", _le(1.05)),
+           Target("wall_ratio", "≤ 1.3", _le(1.3), True), Target("rate_limited_ratio", "< 0.01", _le(0.0099)),
+           Target("second_run_writes", "= 0", _eq(0))), 7200),
     Bench("load", "admin page, descriptor, enabled through gunicorn: rps, p50/p99 at 1/8/32 clients, both DBs",
           ("bench/load_bench.py",), ("bench/load_bench.py", "--quick"),
           (Target("errors", "= 0", _eq(0)), Target("target_misses", "none (p99 at 8 clients)", _eq([]), True)), 1800),
@@ -104,11 +107,19 @@ def run_bench(bench: Bench, quick: bool, pg_url: str) -> dict[str, Any]:
                            "load_at_start": load}
     if figures is None:
         row["error"] = (err or out)[-1500:]
+    return judge(bench, row, quick)
+
+
+def judge(bench: Bench, row: dict[str, Any], quick: bool) -> dict[str, Any]:
+    """The row's verdicts against the bench's *current* targets (re-judged when RESULTS.md is rewritten)."""
+    figures = row.get("figures")
+    if figures is None:
         row["verdicts"] = {t.figure: False for t in bench.targets}
     else:
         row["verdicts"] = {t.figure: (None if quick and t.full_only else bool(t.check(figures.get(t.figure))))
                            for t in bench.targets}
-    row["passed"] = code == 0 and figures is not None and all(v is not False for v in row["verdicts"].values())
+    row["passed"] = row.get("exit") == 0 and figures is not None and all(
+        v is not False for v in row["verdicts"].values())
     return row
 
 
@@ -275,7 +286,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.annotate:
         notes = dict(item.split("=", 1) for item in args.annotate)
-        rows = [dict(r, note=notes.get(r["bench"], r.get("note", ""))) for r in previous_rows(args.results)]
+        by_name = {b.name: b for b in BENCHES}
+        rows = [judge(by_name[r["bench"]], dict(r, note=notes.get(r["bench"], r.get("note", ""))),
+                      "(a quick" in r.get("command", "") or "--quick" in r.get("command", ""))
+                for r in previous_rows(args.results)]
         args.results.write_text(results_markdown(rows, machine(args.pg_url), "python bench/run_all.py --annotate …",
                                                  False), encoding="utf-8")
         return
