@@ -236,9 +236,18 @@ class Executor:
                         sorter.done(item.key)
                         done += 1
                         self.reporter.item_done(item, result, done, total)
-            finally:
+            except BaseException:
                 if sync is not None:
-                    sync()
+                    try:
+                        sync()  # keep the outcomes that finished before whatever went wrong...
+                    except Exception:
+                        # ...if the database still takes them. When it is what went wrong (cut, locked), this second
+                        # commit fails too, and its error must not replace the original: the job runner tells a lost
+                        # database (wait, requeue, resume) from a bug (fail) by that original error.
+                        log.warning("restore: outcomes of the last round could not be saved", exc_info=True)
+                raise
+        if sync is not None:
+            sync()
         if stop is not None:
             raise stop
         return ids

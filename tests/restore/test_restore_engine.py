@@ -83,3 +83,36 @@ def test_the_report_has_a_notes_column(app, sites, snapshot_id, column) -> None:
     with app.app_context():
         text = service.report_csv(db.session.get(RestoreRun, run.id))
     assert text.splitlines()[0].split(",")[-1] == column
+
+
+def test_a_database_lost_mid_restore_requeues_the_job_instead_of_failing_it(app, sites, snapshot_id, monkeypatch
+                                                                           ) -> None:
+    """A commit of the engine's outcomes fails as a lost database does (then every later commit fails with
+    PendingRollbackError): the job must be requeued by the database error, not failed by the follow-on one."""
+    from sqlalchemy.exc import OperationalError, PendingRollbackError
+
+    from app.restore.models import DatabaseState
+
+    run_id = preview(app, sites, snapshot_id)
+    real_sync, calls = DatabaseState.sync, {"n": 0}
+
+    def sync(self) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OperationalError("COMMIT", {}, Exception("database is locked"))
+        if calls["n"] > 3:
+            raise PendingRollbackError("This Session's transaction has been rolled back due to a previous exception")
+        real_sync(self)
+
+    monkeypatch.setattr(DatabaseState, "sync", sync)
+    with app.app_context():
+        run = service.start_restore(_tenant(sites.dest_tenant_id), run_id, Selection(), "drop", sites.admin)
+        assert run_job(run.job_id) == "queued"
+        job = db.session.get(Job, run.job_id, populate_existing=True)
+        assert "PendingRollbackError" not in (job.message or "")
+    monkeypatch.setattr(DatabaseState, "sync", real_sync)
+    with app.app_context():
+        db.session.execute(db.update(Job).where(Job.id == run.job_id).values(not_before=None))
+        db.session.commit()
+        assert run_job(run.job_id) == "succeeded"
+        assert db.session.get(RestoreRun, run_id, populate_existing=True).status == "done"
