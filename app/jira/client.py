@@ -7,6 +7,7 @@ OAuth 2.0 bearer tokens and Forge tokens.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -64,7 +65,7 @@ class JiraClient:
                  label: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
-        self.session = session or requests.Session()
+        self.session = session or _session_for(self.base_url)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
@@ -207,6 +208,19 @@ class JiraClient:
         # Method, path, status and duration only: never the query (it may carry a jwt) nor headers.
         log.info("jira %s%s %s -> %s in %.0f ms", f"[{self.label}] " if self.label else "", method,
                  self._path(url), status, (time.monotonic() - started) * 1000)
+
+
+def _session_for(base_url: str) -> requests.Session:
+    """A session with the environment's proxy and CA settings for ``base_url`` resolved once: by default requests
+    re-reads them from ``os.environ`` on every request, a measurable share of a backup's CPU over thousands of calls.
+    Every request of a client goes to the one site, so resolving them for its base URL is the same answer."""
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    return session
 
 
 def _body(resp: requests.Response) -> Any:
