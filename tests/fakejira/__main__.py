@@ -1,6 +1,6 @@
 """Command line: ``serve`` runs the emulator as a process; ``seed-keys`` lists seed keys; ``generate`` writes a seed.
 
-    python -m tests.fakejira serve --port 8081 --seed seed.json --site other=other-seed.json
+    python -m tests.fakejira serve --port 8081 --seed seed.json --site other=other-seed.json --site big=preset:large
     python -m tests.fakejira seed-keys
     python -m tests.fakejira generate --preset large --out large.json
 """
@@ -17,20 +17,45 @@ from typing import Any
 
 from .cloud import Cloud
 
+PRESET_PREFIX = "preset:"
+
 
 def _load(path: str) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def site_seed(name: str, source: str | None) -> dict[str, Any] | None:
+    """The seed named by ``--seed``/``--site``: a JSON file, ``preset:NAME`` or nothing (empty).
+
+    A preset is generated here, as a capture of a site called ``name`` (what ``generator.generate_preset(preset,
+    site_name=name)`` gives in-process), so a 40 MB seed never goes through a file or a pipe.
+    """
+    if not source:
+        return None
+    if source.startswith(PRESET_PREFIX):
+        from .generator import PRESETS, generate_preset
+
+        preset = source.removeprefix(PRESET_PREFIX)
+        if preset not in PRESETS:
+            raise SystemExit(f"site {name!r}: unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+        return generate_preset(preset, site_name=name)
+    return _load(source)
+
+
 def serve(args: argparse.Namespace) -> int:
     """Serve the platform and the sites until SIGINT/SIGTERM; prints one line per URL, then ``READY``."""
     cloud = Cloud()
-    sites = [(args.name, args.seed)] + [tuple(spec.split("=", 1)) for spec in args.site]
+    sites = [(args.name, args.seed)] + [tuple(site.split("=", 1)) for site in args.site]
     for name, seed in sites:
         if not name:
-            raise SystemExit("--site wants NAME=SEEDFILE")
-        cloud.add_site(name, _load(seed) if seed else None, defaults=not args.no_defaults)
+            raise SystemExit("--site wants NAME=SEEDFILE or NAME=preset:PRESET")
+        cloud.add_site(name, site_seed(name, seed), defaults=not args.no_defaults)
+    from . import spec
     from .server import ServerThread
+
+    # Parse the specs before READY: the first requests would otherwise each parse a copy at once (an unlocked
+    # cache), and a benchmark's first measured calls would pay for it.
+    spec.warm_up()
 
     # The platform first, so fixed ports for the first site and the platform can be honoured.
     cloud._platform_server = ServerThread(cloud.platform_app, port=args.platform_port).start()
@@ -45,6 +70,9 @@ def serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if args.stop_on_stdin_eof:  # the parent holds our stdin open: its death, however hard, stops us too
+        threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop.set()), name="stdin-watch",
+                         daemon=True).start()
     stop.wait()
     cloud.stop()
     return 0
@@ -87,10 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=0, help="port of the first site (0: any free port)")
     run.add_argument("--platform-port", type=int, default=0, help="port of the platform (OAuth, install keys)")
     run.add_argument("--name", default="jira", help="name of the first site")
-    run.add_argument("--seed", help="seed JSON file for the first site")
+    run.add_argument("--seed", help="seed JSON file (or preset:small|medium|large) for the first site")
     run.add_argument("--site", action="append", default=[], metavar="NAME=SEEDFILE",
-                     help="another site (repeatable); SEEDFILE may be empty: NAME=")
+                     help="another site (repeatable); SEEDFILE may be empty (NAME=) or a generator preset "
+                          "(NAME=preset:large)")
     run.add_argument("--no-defaults", action="store_true", help="sites start empty, without Jira's defaults")
+    run.add_argument("--stop-on-stdin-eof", action="store_true",
+                     help="also stop when stdin closes (a parent process that keeps a pipe open)")
     run.set_defaults(func=serve)
     keys = sub.add_parser("seed-keys", help="print the seed keys the resource modules register")
     keys.set_defaults(func=seed_keys)

@@ -1,6 +1,8 @@
-"""The emulator's control API under ``/_emulator/...`` (seed, export, reset, faults, limits, calls, installs).
+"""The emulator's control API under ``/_emulator/...`` (seed, export, reset, faults, limits, calls, installs,
+OAuth tokens, quota points).
 
-For when the emulator runs as a separate process. It needs no JWT but answers loopback clients only.
+For when the emulator runs as a separate process. It needs no JWT but answers loopback clients only. GET endpoints
+take their parameters from the query string, the others from a JSON object body.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from werkzeug.wrappers import Request, Response
 
 from . import installer, seeding
 from .limits import CostRule
+from .resources.basics import admin_account_id
 from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cloud import Cloud
     from .site import Site
+
+
+OAUTH_CALLBACK = "https://dr-app.example.test/oauth/callback"  # never called: the tokens skip the browser dance
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -36,7 +42,12 @@ def control(cloud: Cloud, site: Site, request: Request) -> Response:
     route = ROUTES.get((request.method, name))
     if route is None:
         return _error(404, f"No control endpoint {request.method} /_emulator/{name}")
-    body = request.get_json(silent=True) if request.get_data() else None
+    if request.method == "GET":
+        body: Any = request.args.to_dict()
+    else:
+        body = request.get_json(silent=True) if request.get_data() else None
+    if body is not None and not isinstance(body, dict):
+        return _error(400, f"The body of {request.method} /_emulator/{name} must be a JSON object.")
     try:
         return route(cloud, site, body or {})
     except (ValueError, KeyError, TypeError, seeding.SeedError, installer.InstallError) as exc:
@@ -45,6 +56,7 @@ def control(cloud: Cloud, site: Site, request: Request) -> Response:
 
 def _site_info(cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
     return _json({"name": site.name, "baseUrl": site.base_url, "cloudId": site.cloud_id,
+                  "adminAccountId": admin_account_id(site), "admins": sorted(site.admins),
                   "platformUrl": cloud.platform_url, "installKeysUrl": cloud.install_keys_url,
                   "gatewayUrl": cloud.gateway_url(site),
                   "installations": [{"key": i.app_key, "clientKey": i.client_key, "baseUrl": i.base_url,
@@ -111,13 +123,30 @@ def _limits_set(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
     return _json(site.limits.describe())
 
 
+def _limits_refill(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    """The hourly quota full again now (skips the wait for the next window); answers the limits."""
+    site.limits.refill()
+    return _json(site.limits.describe())
+
+
 def _limits_clear(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
     site.limits.reset()
     return Response(status=204)
 
 
-def _calls(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
-    return _json(site.calls.as_json())
+def _calls(_cloud: Cloud, site: Site, query: dict[str, Any]) -> Response:
+    """``?method=&template=&status=`` filter the log (as ``CallLog.find``); ``count=true`` answers ``{"count": n}``
+    (a benchmark's count without shipping a large log into the measured process)."""
+    status, count = query.get("status"), query.get("count", "false")
+    if status is not None and not status.isdigit():
+        raise ValueError(f"status must be an HTTP status code such as 429, not {status!r}")
+    if count not in ("true", "false"):
+        raise ValueError(f"count must be true or false, not {count!r}")
+    found = site.calls.find(method=query.get("method"), template=query.get("template"),
+                            status=int(status) if status is not None else None)
+    if count == "true":
+        return _json({"count": len(found)})
+    return _json([asdict(record) for record in found])
 
 
 def _calls_clear(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
@@ -144,6 +173,37 @@ def _iframe_url(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
     return _json({"url": url})
 
 
+def _oauth_token(cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    """``{"scopes": [...], "accountId"?}``: the token response a completed 3LO consent for this site gives, plus the
+    ``client_id``/``client_secret`` of the integration registered for it (default account: the site's admin)."""
+    scopes = body.get("scopes")
+    if not isinstance(scopes, list) or not scopes or not all(
+            isinstance(s, str) and s and not any(c.isspace() for c in s) for s in scopes):
+        raise ValueError(f'scopes must be a non-empty list of scope names such as ["read:jira-work"], not {scopes!r}')
+    account = body.get("accountId", admin_account_id(site))
+    # Jira only lets a user of the site consent: an unknown accountId is a bench or test bug, said at once.
+    if not isinstance(account, str) or site.store.get("users", account) is None:
+        raise ValueError(f"no user with accountId {account!r} on site {site.name!r}")
+    client = cloud.oauth.register_client([OAUTH_CALLBACK], name=f"control-api {site.name}")
+    tokens = cloud.oauth.issue_tokens(client.client_id, account, [site], scopes)
+    return _json({**tokens, "client_id": client.client_id, "client_secret": client.secret})
+
+
+def _points(_cloud: Cloud, site: Site, query: dict[str, Any]) -> Response:
+    """``?top=N``: quota points charged per ``"METHOD template"`` since the last clear, the N largest (default all)."""
+    top = query.get("top")
+    if top is not None and not (top.isdigit() and int(top) > 0):
+        raise ValueError(f"top must be a positive integer, not {top!r}")
+    points = site.limits.points()
+    return _json({"total": sum(points.values()),
+                  "byTemplate": dict(points.most_common(int(top) if top is not None else None))})
+
+
+def _points_clear(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    site.limits.clear_points()
+    return Response(status=204)
+
+
 def _admins(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
     site.admins.update(body.get("add", []))
     site.admins.difference_update(body.get("remove", []))
@@ -154,7 +214,9 @@ ROUTES = {
     ("GET", "site"): _site_info, ("POST", "seed"): _seed, ("GET", "export"): _export, ("POST", "reset"): _reset,
     ("GET", "faults"): _faults_get, ("POST", "faults"): _faults_add, ("DELETE", "faults"): _faults_clear,
     ("GET", "limits"): _limits_get, ("POST", "limits"): _limits_set, ("DELETE", "limits"): _limits_clear,
+    ("POST", "limits/refill"): _limits_refill,
     ("GET", "calls"): _calls, ("DELETE", "calls"): _calls_clear, ("GET", "violations"): _violations,
     ("POST", "install"): _install, ("POST", "uninstall"): _uninstall, ("POST", "iframe-url"): _iframe_url,
-    ("POST", "admins"): _admins,
+    ("POST", "admins"): _admins, ("POST", "oauth-token"): _oauth_token, ("GET", "points"): _points,
+    ("DELETE", "points"): _points_clear,
 }

@@ -12,6 +12,7 @@ import math
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -77,7 +78,7 @@ class Limits:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
-        self.latency = 0.0  # seconds added to every request, outside the store lock
+        self.latency = 0.0  # seconds: the least time an answer takes (the emulator's own work counts toward it)
         self.quota: int | None = None  # points per window; None = unlimited
         self.window = 3600  # seconds; windows are aligned to the clock, as Jira resets at the top of the hour
         self.cost_rule = CostRule()
@@ -88,6 +89,9 @@ class Limits:
         self._used = 0
         self._window_start: float | None = None
         self._buckets: dict[tuple[str, str], _Bucket] = {}
+        # Points charged per "METHOD template" since the last clear, whatever the quota: benchmarks read where
+        # the points go (control API ``GET /_emulator/points``) without wrapping ``charge`` in-process.
+        self._points: Counter[str] = Counter()
 
     def configure(self, *, latency: float | None = None, quota: int | None = None, window: int | None = None,
                   burst_rate: float | None = None, burst_capacity: float | None = None,
@@ -116,6 +120,7 @@ class Limits:
             self.latency, self.quota, self.burst_rate, self.burst_capacity = 0.0, None, None, 1.0
             self.window, self.cost_rule = 3600, CostRule()
             self._used, self._window_start, self._buckets = 0, None, {}
+            self._points.clear()
 
     def describe(self) -> dict[str, Any]:
         return {"latency": self.latency, "quota": self.quota, "window": self.window, "used": self.used(),
@@ -129,6 +134,11 @@ class Limits:
             self._window_start, self._used = start, 0
         return start
 
+    def refill(self) -> None:
+        """The hourly quota full again at once, as when the window turns (benchmarks skip an hour's wait with it)."""
+        with self._lock:
+            self._used = 0
+
     def used(self) -> int:
         with self._lock:
             if self._window_start is not None:
@@ -141,7 +151,17 @@ class Limits:
         with self._lock:
             self._roll_window(self.clock())
             self._used += cost
+            self._points[f"{method} {template}"] += cost
         return cost
+
+    def points(self) -> Counter[str]:
+        """A copy of the points charged per ``"METHOD template"`` since the last ``clear_points``/``reset``."""
+        with self._lock:
+            return Counter(self._points)
+
+    def clear_points(self) -> None:
+        with self._lock:
+            self._points.clear()
 
     def quota_headers(self) -> dict[str, str]:
         """Headers every answer carries while a quota is configured (policy and near-limit warning)."""
