@@ -86,7 +86,7 @@ def _import_models() -> None:
     )
     from .connect import tenants  # noqa: F401
     from .forge import installations, tokens  # noqa: F401
-    from .jobs import models  # noqa: F401
+    from .jobs import journal, models  # noqa: F401
     from .oauth import models as oauth_models  # noqa: F401
     from .recovery import audit, connections  # noqa: F401
     from .restore import models as restore_models  # noqa: F401

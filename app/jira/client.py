@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -21,6 +21,16 @@ import requests
 from .errors import JiraError, JiraUnavailable, RateLimited
 
 log = logging.getLogger("app.jira")
+
+NOT_KEPT: Any = object()  # what a ReadCache answers for a read it doesn't hold
+
+
+class ReadCache(Protocol):
+    """Where a job keeps the answers of its reads (``app.jobs.journal.ReadJournal``)."""
+
+    def lookup(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any) -> Any: ...
+
+    def keep(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any, answer: Any) -> None: ...
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -71,6 +81,8 @@ class JiraClient:
         self.sleep = sleep
         self.label = label
         self.calls = 0  # requests actually sent, retries included
+        # Optional: answers of reads kept by a job so a later attempt replays them (see ``ReadCache``).
+        self.read_cache: ReadCache | None = None
 
     # -- single requests -------------------------------------------------------------------------------
 
@@ -83,6 +95,11 @@ class JiraClient:
         method = method.upper()
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
         safe_to_repeat = idempotent if idempotent is not None else method in IDEMPOTENT
+        cache = self.read_cache if expect_json and (method == "GET" or idempotent is True) else None
+        if cache is not None:
+            kept = cache.lookup(method, url, params, json)
+            if kept is not NOT_KEPT:
+                return kept
         attempt = 0
         while True:
             started = time.monotonic()
@@ -114,10 +131,13 @@ class JiraClient:
                 if not expect_json or resp.status_code == 204 or not resp.content:
                     return None
                 try:
-                    return resp.json()
+                    answer = resp.json()
                 except ValueError:
                     raise JiraError(method, self._path(url), resp.status_code,
                                     {"errorMessages": ["Jira answered with a body that is not JSON"]}) from None
+                if cache is not None:
+                    cache.keep(method, url, params, json, answer)
+                return answer
             body = _body(resp)
             wait = parse_retry_after(resp.headers.get("Retry-After"))
             if resp.status_code == 429 or (resp.status_code == 503 and wait is not None):
