@@ -9,20 +9,22 @@ from collections import Counter
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
 from ..backups.snapshots import CorruptSnapshot, SnapshotReader
 from ..connect.tenants import Tenant, utcnow
 from ..extensions import db
 from ..jira.errors import JiraError, JiraUnavailable, RateLimited
+from ..jobs.journal import ReadJournal, journaled_reads
 from ..jobs.runtime import JobCancelled, JobContext, JobFailed, RetryLater, runner
 from ..jobs.threads import app_context_initializer
 from ..tenant_access import jira_access
-from .engine import Cancelled, Executor, MustWait, Reporter, Result
-from .models import DatabaseState, RestoreRun, RunStatus, move, save_plan
+from .engine import MAPPED, Cancelled, Executor, MustWait, Reporter, Result
+from .models import DatabaseState, RestoreItem, RestoreRun, RunStatus, move, save_plan
 from .pacing import PacedAccess, TokenBucket
-from .plan import Plan, PlanError, PlannedItem, Planner, Selection
+from .plan import Action, Plan, PlanError, PlannedItem, Planner, Selection, type_order
 from .types import load
-from .types.base import pooled_reads
+from .types.base import Ref, pooled_reads
 from .verify import verify
 
 PREVIEW_KIND = "restore-preview"
@@ -101,6 +103,48 @@ def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobCo
     return plan
 
 
+def _saved_plan(run: RestoreRun, ctx: JobContext) -> Plan:
+    """The plan an earlier attempt of this job made and saved, rebuilt without reading the destination again.
+
+    A resumed restore carries on with the plan it was executing: re-planning would read the whole destination
+    again, which on a large site costs more than an hour of Jira's quota by itself (so a restore that had to wait
+    once would never finish), and would judge objects this run already created as "already there". What was done
+    is in the rows' outcomes; a create in flight when the attempt stopped is looked up before it is sent again.
+    """
+    reader = SnapshotReader(run.snapshot_id)
+    ctx.progress(0, None, "Checking the snapshot")
+    try:
+        reader.verify()
+    except CorruptSnapshot as exc:
+        raise JobFailed(f"The snapshot failed its integrity check and won't be restored: {exc}") from None
+    restorers = load()
+    rows = db.session.scalars(select(RestoreItem).where(RestoreItem.run_id == run.id).order_by(RestoreItem.id))
+    items = {}
+    for row in rows:
+        item = PlannedItem(row.type_key, row.source_id, row.natural_key, row.name, Action(row.action),
+                           dest_id=row.dest_id, reason=row.reason or "", fix=row.fix or "", conflict=row.conflict,
+                           selected=row.selected, pulled_in=row.pulled_in,
+                           refs=[Ref(t, s, bool(o)) for t, s, o in row.refs])
+        items[item.key] = item
+    types = sorted({key[0] for key, item in items.items() if item.selected and key[0] in restorers})
+    plan = Plan(items, {}, type_order(restorers, types), missing_users=run.missing_users,
+                unsupported_types=run.unsupported_types)
+    for type_key in plan.type_order:
+        restorer = restorers[type_key]
+        for obj in reader.objects(type_key):
+            key = (type_key, restorer.source_id(obj))
+            item = items.get(key)
+            if item is not None and item.selected:
+                plan.objects[key] = obj
+                item.natural_key = restorer.natural_key(obj)  # the row keeps at most 10,000 characters of it
+    lost = [item for item in plan.selected() if item.key not in plan.objects]
+    if lost:
+        raise JobFailed(f"The snapshot no longer holds {len(lost)} object(s) this restore planned, e.g. "
+                        f"{lost[0].type_key} {lost[0].source_id}.")
+    db.session.commit()  # no transaction stays open while we talk to Jira
+    return plan
+
+
 def _unavailable(ctx: JobContext, run: RestoreRun, exc: JiraUnavailable, what: str) -> Exception:
     """A requeue while the job has attempts left (everything done so far is kept), else the run fails."""
     if ctx.attempt < UNAVAILABLE_REQUEUES:
@@ -153,11 +197,14 @@ class JobReporter(Reporter):
         self.restorers = restorers
         self.interval = interval
         self._shown = self._checked = float("-inf")
+        self.mapped_here = 0  # objects this attempt brought onto the destination (created, updated, reconciled)
 
     def starting(self, plan: Plan, total: int) -> None:
         self.ctx.progress(0, total, "Restoring")
 
     def item_done(self, item: PlannedItem, result: Result, done: int, total: int) -> None:
+        if result.outcome in MAPPED:
+            self.mapped_here += 1
         now = time.monotonic()
         if done < total and now - self._shown < self.interval:
             return
@@ -175,10 +222,6 @@ class JobReporter(Reporter):
 
 def summarise(run_id: int) -> dict[str, Any]:
     """Counts of outcomes overall and per type, over the selected items."""
-    from sqlalchemy import select
-
-    from .models import RestoreItem
-
     rows = db.session.execute(select(RestoreItem.type_key, RestoreItem.outcome)
                               .where(RestoreItem.run_id == run_id, RestoreItem.selected.is_(True))).all()
     overall = Counter(outcome for _t, outcome in rows)
@@ -212,27 +255,40 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
     run, tenant = _load(ctx)
     restorers = load()
     access = _access(tenant)
+    journal = ReadJournal(ctx.job_id)
     try:
         snapshot_allowed(tenant, run.snapshot_id)
         selection = Selection.from_dict(run.selection)
         concurrency = _concurrency()
-        with pooled_reads(concurrency, app_context_initializer()):
-            plan = _plan(run, access, selection, ctx)
+        if ctx.checkpoint.get("planned"):
+            plan = _saved_plan(run, ctx)  # a resumed attempt carries on with the plan it was executing
+        else:
+            with pooled_reads(concurrency, app_context_initializer()):
+                plan = _plan(run, access, selection, ctx)
+            ctx.save_checkpoint({**ctx.checkpoint, "planned": True})
         state = DatabaseState(run.id)
         fallback = run.requested_by if run.user_fallback == "admin" else None
-        executor = Executor(access, state, reporter=JobReporter(ctx, restorers), concurrency=concurrency,
+        reporter = JobReporter(ctx, restorers)
+        executor = Executor(access, state, reporter=reporter, concurrency=concurrency,
                             user_fallback=fallback, restorers=restorers,
                             thread_initializer=app_context_initializer())
         ids = _run_without_expiry(executor, plan)
         ctx.progress(len(plan.selected()), None, "Verifying the destination")
         db.session.commit()
-        with pooled_reads(concurrency, app_context_initializer()):
+        if reporter.mapped_here:
+            # This attempt changed the destination, so answers an earlier attempt's verification journaled may be out
+            # of date. (An attempt that only retried follow-ups that failed again keeps them: otherwise a restore
+            # with one stubborn object would read the whole destination again after every quota wait.)
+            journal.clear()
+        with pooled_reads(concurrency, app_context_initializer()), journaled_reads(access, journal):
             check = verify(access, plan, state.results(), ids, restorers)
     except JobFailed as exc:
         _fail(run, str(exc))
+        journal.clear()
         raise
     except Cancelled:
         db.session.rollback()
+        journal.clear()
         run = db.session.get(RestoreRun, run.id, populate_existing=True)
         move(run, RunStatus.CANCELLED, message="Cancelled by an administrator; objects not reached are pending.",
              summary_json=json.dumps(summarise(run.id)), finished_at=utcnow())
@@ -249,6 +305,8 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
     run = db.session.get(RestoreRun, run.id, populate_existing=True)
     summary = summarise(run.id)
     summary["api_calls"] = access.calls
+    summary["reads_replayed"] = journal.replayed  # verification reads an earlier attempt had already paid for
+    journal.clear()
     move(run, RunStatus.DONE, summary_json=json.dumps(summary), verification_json=json.dumps(check.to_dict()),
          fidelity=check.fidelity, finished_at=utcnow(), message=None)
     return {"run_id": run.id, "summary": summary, "fidelity": check.fidelity}

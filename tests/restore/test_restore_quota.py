@@ -1,0 +1,97 @@
+"""Does a restore that needs several windows of Jira's hourly quota finish, without paying twice for what it read?
+
+Since 2026 Jira charges reads per object against an hourly quota, and a large site's full read costs more than one
+hour of it. A restore that had to wait used to plan again (reading the whole destination) and verify from the start
+on every attempt, so it could never finish. Here the destination's quota is a few hundred points and the emulator's
+clock jumps an hour each time the job waits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+
+from app.connect.tenants import Tenant
+from app.extensions import db
+from app.jobs.journal import ReadJournalEntry
+from app.jobs.models import Job
+from app.jobs.runtime import run_job
+from app.restore import job as restore_job
+from app.restore import service
+from app.restore.models import RestoreRun
+from app.restore.plan import Planner, Selection
+from tests.fakejira.seeding import export_site
+from tests.restore.conftest import take_backup
+from tests.restore.test_restore_basics import outcomes, preview
+from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)
+
+QUOTA = 250  # points per window: well under what planning or verifying the demo site costs
+
+
+def _restore_across_windows(app, sites, run_id: int, clock: list[float]) -> tuple[str, int, str]:
+    """Run the restore; each time it waits for the quota, move the emulator's clock an hour on and run it again."""
+    with app.app_context():
+        run = service.start_restore(db.session.get(Tenant, sites.dest_tenant_id), run_id, Selection(), "admin",
+                                    sites.admin)
+        attempts, state = 1, run_job(run.job_id)
+        while state == "queued" and attempts < 60:
+            job = db.session.get(Job, run.job_id, populate_existing=True)
+            assert "slow down" in (job.message or ""), job.message  # waiting for the quota, said so on the page
+            clock[0] += 3600
+            db.session.execute(db.update(Job).where(Job.id == run.job_id).values(not_before=None))
+            db.session.commit()
+            attempts, state = attempts + 1, run_job(run.job_id)
+        return state, attempts, run.job_id
+
+
+def test_a_restore_needing_several_quota_windows_finishes_and_reads_nothing_twice(app, demo_sites,  # noqa: F811
+                                                                                  fake_cloud, monkeypatch) -> None:
+    sites = demo_sites
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    run_id = preview(app, sites, snapshot)
+    clock = [1_800_000_000.0]
+    sites.dest.limits.clock = lambda: clock[0]
+    sites.dest.limits.configure(quota=QUOTA)
+    sites.dest.calls.clear()
+    calls: Counter[str] = Counter()
+    plan, check = Planner.plan, restore_job.verify
+
+    def counted_plan(self, *args, **kwargs):
+        calls["plan"] += 1
+        return plan(self, *args, **kwargs)
+
+    def counted_verify(*args, **kwargs):
+        calls["verify"] += 1
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(Planner, "plan", counted_plan)
+    monkeypatch.setattr(restore_job, "verify", counted_verify)
+
+    state, attempts, job_id = _restore_across_windows(app, sites, run_id, clock)
+
+    assert state == "succeeded", attempts
+    assert attempts >= 4, attempts  # planning, writing and verifying each needed more than one window
+    with app.app_context():
+        run = db.session.get(RestoreRun, run_id)
+        assert run.status == "done" and run.fidelity == 1.0, run.verification_json
+        assert run.summary["reads_replayed"] > 0  # the last attempt replayed what earlier ones had read
+        # the journal is gone with the job's end: it held the destination's configuration
+        assert db.session.scalar(select(db.func.count()).select_from(ReadJournalEntry)
+                                 .where(ReadJournalEntry.job_id == job_id)) == 0
+    # planned once: a resumed attempt carried on with the saved plan instead of reading the destination again
+    assert calls["plan"] == 1, calls
+    # verification spanned windows, and the attempts after the first replayed what it had already read
+    assert calls["verify"] >= 2, calls
+    refused: dict[str, Any] = Counter(c.template for c in sites.dest.calls.find() if c.status == 429)
+    assert refused  # the quota really was met
+    items = outcomes(app, run_id)
+    assert not [(k, i.outcome, i.reason) for k, i in items.items()
+                if i.selected and i.outcome in ("failed", "pending", "creating", "incomplete")]
+    dest = export_site(sites.dest)
+    source = export_site(sites.source)
+    for type_key in ("screens", "customFields" if "customFields" in dest else "fields", "filters", "projects"):
+        names = [o.get("name") or o.get("key") for o in dest[type_key]]
+        assert len(names) == len(set(names)), f"{type_key} created twice: {Counter(names).most_common(2)}"
+    assert {p["key"] for p in source["projects"]} <= {p["key"] for p in dest["projects"]}
