@@ -22,6 +22,7 @@ from flask import current_app
 from ..connect.tenants import Tenant
 from ..extensions import db
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
+from ..jobs.journal import ReadJournal, journaled_reads
 from ..jobs.runtime import JobCancelled, JobContext, JobFailed, LeaseLost, RetryLater, runner
 from ..jobs.threads import app_context_initializer
 from ..tenant_access import jira_access
@@ -262,9 +263,13 @@ def run_backup(ctx: JobContext) -> dict[str, Any]:
         if labels:
             save(readers, "Reading " + ", ".join(labels))
 
+    # Reads are journaled: a type cut short by Jira's hourly quota is read again from the start on the next attempt,
+    # and one type can cost more than an hour's quota (a large site's field configuration items), so without the
+    # journal replaying the pages already paid for, such a backup would never finish.
+    journal = ReadJournal(ctx.job_id)
     ctx.progress(len(done), len(types), "Starting")
     try:
-        with _pool(concurrency) as pool:
+        with _pool(concurrency) as pool, journaled_reads(access, journal):
             readers = TypeReaders(Reader(access, pool, concurrency, gate=PriorityGate(concurrency)),
                                   width=TYPE_WIDTH)
             try:
@@ -291,13 +296,17 @@ def run_backup(ctx: JobContext) -> dict[str, Any]:
         raise  # the snapshot stays running: the next run (or the new lease holder) carries on with it
     except JobCancelled:
         writer.fail("Cancelled by an administrator.")
+        journal.clear()
         raise
     except JobFailed as exc:
         writer.fail(str(exc))
+        journal.clear()
         raise
     except Exception as exc:
         writer.fail(f"The backup stopped on an internal error ({type(exc).__name__}).")
+        journal.clear()
         raise
+    journal.clear()  # every read is in the snapshot now (or will be read again by the next backup)
     if writer.complete_types() == 0:
         # Not one type read whole (Jira down throughout, or refusing everything): that is no backup, and calling it
         # a "partial" success would let an admin believe they have one.

@@ -30,7 +30,7 @@ class ReadCache(Protocol):
 
     def lookup(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any) -> Any: ...
 
-    def keep(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any, answer: Any) -> None: ...
+    def keep(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any, raw: bytes) -> None: ...
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -136,7 +136,7 @@ class JiraClient:
                     raise JiraError(method, self._path(url), resp.status_code,
                                     {"errorMessages": ["Jira answered with a body that is not JSON"]}) from None
                 if cache is not None:
-                    cache.keep(method, url, params, json, answer)
+                    cache.keep(method, url, params, json, resp.content)
                 return answer
             body = _body(resp)
             wait = parse_retry_after(resp.headers.get("Retry-After"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,53 +50,110 @@ def request_key(method: str, url: str, params: dict[str, Any] | None, json_body:
 
 
 class ReadJournal:
-    """The journal of one job. Safe from worker threads: each call uses its own short transaction on the engine,
-    apart from the caller's session (whose transaction may be held open by the job's own bookkeeping)."""
+    """The journal of one job. Safe from worker threads.
 
-    def __init__(self, job_id: str) -> None:
+    Cheap when there is nothing to replay, as on most attempts: the keys already journaled are loaded once (``open``),
+    so a read the journal can't answer costs no query; answers are kept as Jira sent them (no re-encoding) and
+    written in batches of ``batch`` in one transaction, on the engine apart from the caller's session. An attempt
+    that dies loses at most its last unwritten batch, which the next attempt simply reads again.
+    """
+
+    def __init__(self, job_id: str, batch: int = 100) -> None:
         self.job_id = job_id
+        self.batch = batch
         self.replayed = 0  # answers served from the journal by this object (a figure for logs and tests)
+        self._keys: set[str] | None = None  # journaled keys, loaded on first use
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    # -- the ReadCache side (the Jira client) ------------------------------------------------------------------
 
     def lookup(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any) -> Any:
-        """The ``ReadCache`` side the Jira client calls before a read."""
+        """The journaled answer of this read, or ``MISSING``."""
         return self.get(request_key(method, url, params, json_body))
 
-    def keep(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any, answer: Any) -> None:
-        """The ``ReadCache`` side the Jira client calls after a read answered."""
-        self.put(request_key(method, url, params, json_body), answer)
+    def keep(self, method: str, url: str, params: dict[str, Any] | None, json_body: Any, raw: bytes) -> None:
+        """Journal a read's answer (its body as Jira sent it)."""
+        self.put_raw(request_key(method, url, params, json_body), raw)
+
+    # -- by key ----------------------------------------------------------------------------------------------
 
     def get(self, key: str) -> Any:
         """The journaled answer, or ``MISSING`` (also when it can no longer be decrypted: the read is made again)."""
-        with db.engine.connect() as conn:
-            sealed = conn.execute(select(ReadJournalEntry.body).where(
-                ReadJournalEntry.job_id == self.job_id, ReadJournalEntry.request_key == key)).scalar()
+        if key not in self._known():
+            return MISSING
+        with self._lock:
+            sealed = next((row["body"] for row in self._pending if row["request_key"] == key), None)
+        if sealed is None:
+            with db.engine.connect() as conn:
+                sealed = conn.execute(select(ReadJournalEntry.body).where(
+                    ReadJournalEntry.job_id == self.job_id, ReadJournalEntry.request_key == key)).scalar()
         if sealed is None:
             return MISSING
         try:
             body = json.loads(zlib.decompress(keyring().decrypt(sealed)))
         except (DecryptionError, zlib.error, ValueError):
             return MISSING
-        self.replayed += 1
+        with self._lock:
+            self.replayed += 1
         return body
 
     def put(self, key: str, body: Any) -> None:
-        sealed = keyring().encrypt(zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 6))
-        try:
-            with db.engine.begin() as conn:
-                conn.execute(ReadJournalEntry.__table__.insert().values(
-                    job_id=self.job_id, request_key=key, body=sealed))
-        except IntegrityError:
-            pass  # the same read journaled by a concurrent worker: the first answer stands
+        self.put_raw(key, json.dumps(body, separators=(",", ":")).encode())
+
+    def put_raw(self, key: str, raw: bytes) -> None:
+        sealed = keyring().encrypt(zlib.compress(raw, 1))
+        with self._lock:
+            known = self._known()
+            if key in known:
+                return  # the same read journaled already (a concurrent worker): the first answer stands
+            known.add(key)
+            self._pending.append({"job_id": self.job_id, "request_key": key, "body": sealed})
+            batch = self._pending if len(self._pending) >= self.batch else None
+            if batch is not None:
+                self._pending = []
+        if batch is not None:
+            self._write(batch)
+
+    def flush(self) -> None:
+        """Write what is still buffered."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if batch:
+            self._write(batch)
 
     def clear(self) -> int:
         """Forget every journaled answer of the job; returns how many there were."""
+        with self._lock:
+            self._pending, self._keys = [], set()
         with db.engine.begin() as conn:
             return conn.execute(delete(ReadJournalEntry).where(ReadJournalEntry.job_id == self.job_id)).rowcount
 
     def __len__(self) -> int:
+        self.flush()
         with db.engine.connect() as conn:
             return conn.execute(select(db.func.count()).select_from(ReadJournalEntry).where(
                 ReadJournalEntry.job_id == self.job_id)).scalar_one()
+
+    def _known(self) -> set[str]:
+        if self._keys is None:
+            with db.engine.connect() as conn:
+                self._keys = set(conn.execute(select(ReadJournalEntry.request_key).where(
+                    ReadJournalEntry.job_id == self.job_id)).scalars())
+        return self._keys
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(ReadJournalEntry.__table__.insert(), rows)
+        except IntegrityError:
+            # Another process journaled some of these (a lease taken over): write the rest one by one.
+            for row in rows:
+                try:
+                    with db.engine.begin() as conn:
+                        conn.execute(ReadJournalEntry.__table__.insert(), [row])
+                except IntegrityError:
+                    pass
 
 
 @contextmanager
@@ -113,3 +171,4 @@ def journaled_reads(access: Any, journal: ReadJournal) -> Iterator[ReadJournal]:
     finally:
         for client in clients:
             client.read_cache = None
+        journal.flush()

@@ -75,6 +75,7 @@ def test_the_journal_is_encrypted_at_rest_and_forgotten_on_clear(app) -> None:
         key = request_key("GET", "https://journal.atlassian.net/rest/api/3/filter/1", None, None)
         journal.put(key, secret)
         journal.put(key, {"name": "a later answer"})  # a concurrent worker's copy: the first answer stands
+        journal.flush()  # written in batches
         stored = db.session.scalars(db.select(ReadJournalEntry.body)).all()
         assert len(stored) == 1 and b"Payroll" not in stored[0] and b"PAY" not in stored[0]
         assert journal.get(key) == secret
@@ -87,7 +88,10 @@ def test_the_journal_is_encrypted_at_rest_and_forgotten_on_clear(app) -> None:
 def test_a_job_deleted_takes_its_journal_with_it(app) -> None:
     job_id = _job(app)
     with app.app_context():
-        ReadJournal(job_id).put("k" * 64, {"a": 1})
+        journal = ReadJournal(job_id)
+        journal.put("k" * 64, {"a": 1})
+        journal.flush()
+        assert len(journal) == 1
         db.session.delete(db.session.get(Job, job_id))
         db.session.commit()
         assert db.session.scalar(db.select(db.func.count()).select_from(ReadJournalEntry)) == 0
