@@ -3,6 +3,7 @@ priority scheme, role actors, components and versions in their order. Team-manag
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -12,6 +13,8 @@ from ...jira.operations import declare
 from . import REGISTRY, register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, reader, run_memo
 from .simple import LIST_ROLES
+
+_READING = "(lock)"  # a run memo's entry holding the lock its readers take (role ids are numbers)
 
 CREATE_PROJECT = declare("POST", "/rest/api/3/project")
 SET_ROLE_ACTORS = declare("PUT", "/rest/api/3/project/{projectIdOrKey}/role/{id}")
@@ -167,13 +170,15 @@ class Projects(Restorer):
         Roles are restored before the projects naming them, so a role missing from the read is newer than it and
         the list is read again."""
         memo = run_memo(ids, "roleDefaults")
-        if role_id not in memo:
-            for found in access.call(LIST_ROLES) or []:
-                groups = [str((a.get("actorGroup") or {}).get("groupId")) for a in found.get("actors") or []
-                          if (a.get("actorGroup") or {}).get("groupId")]
-                users = [str((a.get("actorUser") or {}).get("accountId")) for a in found.get("actors") or []
-                         if (a.get("actorUser") or {}).get("accountId")]
-                memo[str(found["id"])] = (sorted(set(groups)), sorted(set(users)))
+        # One reader at a time: four workers reaching their first project together would each read every role.
+        with memo.setdefault(_READING, threading.Lock()):
+            if role_id not in memo:
+                for found in access.call(LIST_ROLES) or []:
+                    groups = [str((a.get("actorGroup") or {}).get("groupId")) for a in found.get("actors") or []
+                              if (a.get("actorGroup") or {}).get("groupId")]
+                    users = [str((a.get("actorUser") or {}).get("accountId")) for a in found.get("actors") or []
+                             if (a.get("actorUser") or {}).get("accountId")]
+                    memo[str(found["id"])] = (sorted(set(groups)), sorted(set(users)))
         return memo.get(role_id)
 
     def _components(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
