@@ -166,12 +166,17 @@ def _fail(run: RestoreRun, message: str) -> None:
 def run_preview(ctx: JobContext) -> dict[str, Any]:
     """Plan the run against the destination as it is now: nothing is written to Jira."""
     run, tenant = _load(ctx)
+    # Planning reads the whole destination, which on a large site costs more than an hour of Jira's quota: its reads
+    # are journaled so an attempt after the wait carries on instead of starting over (it would never finish).
+    journal = ReadJournal(ctx.job_id)
+    access = _access(tenant)
     try:
         snapshot_allowed(tenant, run.snapshot_id)
-        with pooled_reads(_concurrency(), app_context_initializer()):
-            plan = _plan(run, _access(tenant), Selection(), ctx)
+        with pooled_reads(_concurrency(), app_context_initializer()), journaled_reads(access, journal):
+            plan = _plan(run, access, Selection(), ctx)
     except JobFailed as exc:
         _fail(run, str(exc))
+        journal.clear()
         raise
     except RateLimited as exc:
         raise RetryLater(exc.retry_after or 60, "Jira asked us to slow down; the preview carries on later.") from None
@@ -179,7 +184,9 @@ def run_preview(ctx: JobContext) -> dict[str, Any]:
         raise _unavailable(ctx, run, exc, "preview") from None
     except JiraError as exc:
         _fail(run, f"Jira refused a read: {exc.describe()}")
+        journal.clear()
         raise JobFailed(f"Jira refused a read: {exc.describe()}") from None
+    journal.clear()
     move(run, RunStatus.PLANNED, message=None)
     return {"run_id": run.id, "counts": plan.counts()}
 
@@ -263,9 +270,12 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         if ctx.checkpoint.get("planned"):
             plan = _saved_plan(run, ctx)  # a resumed attempt carries on with the plan it was executing
         else:
-            with pooled_reads(concurrency, app_context_initializer()):
+            # Journaled like the preview's (an attempt after a quota wait carries on), then forgotten before the first
+            # write: those answers describe the destination as it was, and verification must read it as it is.
+            with pooled_reads(concurrency, app_context_initializer()), journaled_reads(access, journal):
                 plan = _plan(run, access, selection, ctx)
             ctx.save_checkpoint({**ctx.checkpoint, "planned": True})
+            journal.clear()
         state = DatabaseState(run.id)
         fallback = run.requested_by if run.user_fallback == "admin" else None
         reporter = JobReporter(ctx, restorers)
@@ -301,6 +311,7 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         raise _unavailable(ctx, run, exc, "restore") from None
     except JiraError as exc:
         _fail(run, f"Jira refused a read: {exc.describe()}")
+        journal.clear()
         raise JobFailed(f"Jira refused a read: {exc.describe()}") from None
     run = db.session.get(RestoreRun, run.id, populate_existing=True)
     summary = summarise(run.id)
