@@ -269,7 +269,7 @@ def run_backup(ctx: JobContext) -> dict[str, Any]:
     journal = ReadJournal(ctx.job_id)
     ctx.progress(len(done), len(types), "Starting")
     try:
-        with _pool(concurrency) as pool, journaled_reads(access, journal):
+        with journaled_reads(access, journal), _pool(concurrency) as pool:
             readers = TypeReaders(Reader(access, pool, concurrency, gate=PriorityGate(concurrency)),
                                   width=TYPE_WIDTH)
             try:

@@ -161,6 +161,8 @@ def journaled_reads(access: Any, journal: ReadJournal) -> Iterator[ReadJournal]:
     """Within the block, every read ``access`` makes (through any of its credentials) goes through ``journal``.
 
     ``access`` is a ``JiraAccess`` or a wrapper of one exposing it as ``inner`` (the restore's paced access).
+    Open it *outside* the worker pool making the reads, so that the pool has finished (every answer kept) before the
+    journal's last batch is written.
     """
     inner = getattr(access, "inner", access)
     clients = [credential.client for credential in inner.credentials]

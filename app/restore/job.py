@@ -20,7 +20,7 @@ from ..jobs.runtime import JobCancelled, JobContext, JobFailed, RetryLater, runn
 from ..jobs.threads import app_context_initializer
 from ..tenant_access import jira_access
 from .engine import MAPPED, Cancelled, Executor, MustWait, Reporter, Result
-from .models import DatabaseState, RestoreItem, RestoreRun, RunStatus, move, save_plan
+from .models import DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
 from .pacing import PacedAccess, TokenBucket
 from .plan import Action, Plan, PlanError, PlannedItem, Planner, Selection, type_order
 from .types import load
@@ -92,7 +92,8 @@ def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobCo
         ctx.progress(0, None, f"Reading the destination's {restorers[type_key].title.lower()}")
 
     try:
-        plan = Planner(access, restorers).plan(reader, readable, selection, fallback, on_type=on_type)
+        plan = Planner(access, restorers, earlier_ids(run)).plan(reader, readable, selection, fallback,
+                                                                   on_type=on_type)
     except PlanError as exc:
         raise JobFailed(str(exc)) from None
     plan.unsupported_types += [f"{s.type_key} (not read by the backup: {s.reason or s.status})"
@@ -172,7 +173,7 @@ def run_preview(ctx: JobContext) -> dict[str, Any]:
     access = _access(tenant)
     try:
         snapshot_allowed(tenant, run.snapshot_id)
-        with pooled_reads(_concurrency(), app_context_initializer()), journaled_reads(access, journal):
+        with journaled_reads(access, journal), pooled_reads(_concurrency(), app_context_initializer()):
             plan = _plan(run, access, Selection(), ctx)
     except JobFailed as exc:
         _fail(run, str(exc))
@@ -272,7 +273,7 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         else:
             # Journaled like the preview's (an attempt after a quota wait carries on), then forgotten before the first
             # write: those answers describe the destination as it was, and verification must read it as it is.
-            with pooled_reads(concurrency, app_context_initializer()), journaled_reads(access, journal):
+            with journaled_reads(access, journal), pooled_reads(concurrency, app_context_initializer()):
                 plan = _plan(run, access, selection, ctx)
             ctx.save_checkpoint({**ctx.checkpoint, "planned": True})
             journal.clear()
@@ -290,7 +291,7 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
             # of date. (An attempt that only retried follow-ups that failed again keeps them: otherwise a restore
             # with one stubborn object would read the whole destination again after every quota wait.)
             journal.clear()
-        with pooled_reads(concurrency, app_context_initializer()), journaled_reads(access, journal):
+        with journaled_reads(access, journal), pooled_reads(concurrency, app_context_initializer()):
             check = verify(access, plan, state.results(), ids, restorers)
     except JobFailed as exc:
         _fail(run, str(exc))

@@ -178,6 +178,25 @@ def _row_for(run_id: int, item: PlannedItem) -> RestoreItem:
                        natural_key=item.natural_key[:10000], name=item.name, action=item.action.value)
 
 
+def earlier_ids(run: RestoreRun) -> dict[tuple[str, str], str]:
+    """What earlier restores from the same source onto this destination mapped: (type, source id) -> destination id.
+
+    Natural keys aren't unique for every type (custom fields: name and type), so a later run matching by key alone
+    could take one of a source's same-named fields for another, then "update" the screens and contexts that name
+    them onto the wrong field. An earlier run's map is the truth for what it put there. Later runs win.
+    """
+    if run.source_tenant_id is None:
+        return {}
+    rows = db.session.execute(
+        select(RestoreItem.type_key, RestoreItem.source_id, RestoreItem.dest_id)
+        .join(RestoreRun, RestoreRun.id == RestoreItem.run_id)
+        .where(RestoreRun.tenant_id == run.tenant_id, RestoreRun.source_tenant_id == run.source_tenant_id,
+               RestoreRun.id != run.id, RestoreItem.dest_id.is_not(None),
+               RestoreItem.outcome.in_(["created", "reused", "updated", "incomplete"]))
+        .order_by(RestoreRun.id, RestoreItem.id))
+    return {(type_key, source_id): dest_id for type_key, source_id, dest_id in rows}
+
+
 def save_plan(run_id: int, items: list[PlannedItem]) -> None:
     """Write (or refresh) the plan's rows, keeping outcomes already recorded by an earlier attempt."""
     rows = {(r.type_key, r.source_id): r

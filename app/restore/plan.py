@@ -219,9 +219,12 @@ def type_order(restorers: dict[str, Restorer], present: Iterable[str]) -> list[s
 class Planner:
     """Reads the destination and plans every object of the snapshot."""
 
-    def __init__(self, access: JiraAccess, restorers: dict[str, Restorer] | None = None) -> None:
+    def __init__(self, access: JiraAccess, restorers: dict[str, Restorer] | None = None,
+                 earlier: dict[Key, str] | None = None) -> None:
         self.access = access
         self.restorers = restorers if restorers is not None else load()
+        # (type, source id) -> destination id, from earlier restores of the same source onto this destination
+        self.earlier = earlier or {}
 
     def plan(self, snapshot: SnapshotSource, type_keys: Iterable[str], selection: Selection | None = None,
              user_fallback: str | None = None, on_type: Any = None) -> Plan:
@@ -274,17 +277,29 @@ class Planner:
                 item.action, item.reason, item.fix = (Action.CANNOT, "The destination's "
                                                       f"{restorer.title.lower() or type_key} can't be read.", exc.fix)
             return
-        by_key: dict[str, Existing] = {}
+        # One destination object per source object: where a natural key isn't unique (custom fields share names),
+        # same-keyed objects pair off instead of all taking the first. An earlier restore's pairing comes first.
+        by_dest = {found.dest_id: found for found in existing}
+        by_key: dict[str, list[Existing]] = {}
         for found in existing:
-            by_key.setdefault(found.natural_key, found)
+            by_key.setdefault(found.natural_key, []).append(found)
+        claimed: set[str] = set()
+        paired: dict[Key, Existing] = {}
+        for item in items:
+            before = by_dest.get(self.earlier.get(item.key, ""))
+            if before is not None and before.natural_key == item.natural_key and before.dest_id not in claimed:
+                paired[item.key] = before
+                claimed.add(before.dest_id)
         for item in items:
             obj = plan.objects[item.key]
-            match = by_key.get(item.natural_key)
+            match = paired.get(item.key) or next(
+                (f for f in by_key.get(item.natural_key, ()) if f.dest_id not in claimed), None)
             if restorer.is_default(obj):
                 match = restorer.default_counterpart(existing) or match
                 if match is not None:
                     item.reason = "The source's default, mapped onto the destination's default."
             if match is not None:
+                claimed.add(match.dest_id)
                 item.dest_id = match.dest_id
                 item.action = Action.REUSE
                 matches[item.key] = match

@@ -2,8 +2,8 @@
 
 Pipeline: log start -> faults -> auth (401) -> scope (403) -> rate limit (429) -> route (404/405)
 -> JSON body (400/413/415) -> spec request validation (400, violation recorded) -> handler under the store lock
--> strict spec response validation (500, violation recorded) -> the rest of the latency -> log. Werkzeug only, no Flask, so nothing of the
-app under test leaks in.
+-> strict spec response validation (500, violation recorded) -> the rest of the latency -> log. Werkzeug only, no
+Flask, so nothing of the app under test leaks in.
 """
 
 from __future__ import annotations

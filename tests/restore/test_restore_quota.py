@@ -77,7 +77,7 @@ def test_a_restore_needing_several_quota_windows_finishes_and_reads_nothing_twic
     state, attempts, job_id = _restore_across_windows(app, sites, run_id, clock)
 
     assert state == "succeeded", attempts
-    assert attempts >= 4, attempts  # planning, writing and verifying each needed more than one window
+    assert attempts >= 3, attempts  # the quota cut the restore more than once
     with app.app_context():
         run = db.session.get(RestoreRun, run_id)
         assert run.status == "done" and run.fidelity == 1.0, run.verification_json
