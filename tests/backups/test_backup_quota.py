@@ -17,7 +17,7 @@ from app.extensions import db
 from app.jobs.journal import ReadJournalEntry
 from app.jobs.models import Job
 from app.jobs.runtime import enqueue, run_job
-from tests.restore.conftest import oauth_grant  # noqa: F401  (fixture demo_sites uses)
+from tests.restore.conftest import across_quota_windows, oauth_grant  # noqa: F401  (oauth_grant: a fixture demo_sites uses)
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)
 
 QUOTA = 150
@@ -27,14 +27,7 @@ def _backup(app, tenant_id: int, clock: list[float] | None = None) -> tuple[str,
     """Run a backup; when it waits for the quota, move the clock an hour on and run it again. (state, attempts, id)"""
     with app.app_context():
         job, _ = enqueue(tenant_id, "backup", {}, dispatch=False)
-        attempts, state = 1, run_job(job.id)
-        while state == "queued" and clock is not None and attempts < 60:
-            waiting = db.session.get(Job, job.id, populate_existing=True)
-            assert "slow down" in (waiting.message or ""), waiting.message
-            clock[0] += 3600
-            db.session.execute(db.update(Job).where(Job.id == job.id).values(not_before=None))
-            db.session.commit()
-            attempts, state = attempts + 1, run_job(job.id)
+        state, attempts = across_quota_windows(job.id, clock) if clock is not None else (run_job(job.id), 1)
         result = db.session.get(Job, job.id, populate_existing=True).result or {}
         return state, attempts, int(result.get("snapshot_id") or 0)
 

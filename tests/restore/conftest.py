@@ -6,13 +6,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import requests
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
+from app.connect.tenants import Tenant, utcnow
 from app.extensions import db
 from app.jira.access import Credential, oauth_allows
 from app.jira.client import JiraClient, RetryPolicy
@@ -93,6 +94,31 @@ def take_backup(app, tenant_id: int, cloud: Any) -> int:
         job, _ = enqueue(tenant_id, "backup", {}, dispatch=False)
         assert run_job(job.id) == "succeeded", db.session.get(Job, job.id).message
         return int(db.session.get(Job, job.id, populate_existing=True).result["snapshot_id"])
+
+
+def killed_then_resumed(job_id: str) -> None:
+    """Run the job until a planted kill ends its worker (SystemExit), expire its lease, run it again to the end.
+    Inside an app context."""
+    with pytest.raises(SystemExit):
+        run_job(job_id)
+    db.session.execute(db.update(Job).where(Job.id == job_id)
+                       .values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert run_job(job_id) == "succeeded", db.session.get(Job, job_id).message
+
+
+def across_quota_windows(job_id: str, clock: list[float], limit: int = 60) -> tuple[str, int]:
+    """Run the job; each time it waits for Jira's hourly quota, move the emulator's ``clock`` an hour on and run it
+    again. Returns the final state and the attempts made. Inside an app context."""
+    attempts, state = 1, run_job(job_id)
+    while state == "queued" and attempts < limit:
+        job = db.session.get(Job, job_id, populate_existing=True)
+        assert "slow down" in (job.message or ""), job.message  # waiting for the quota, said so on the page
+        clock[0] += 3600
+        db.session.execute(db.update(Job).where(Job.id == job_id).values(not_before=None))
+        db.session.commit()
+        attempts, state = attempts + 1, run_job(job_id)
+    return state, attempts
 
 
 @pytest.fixture

@@ -11,17 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant, utcnow
+from app.connect.tenants import Tenant
 from app.extensions import db
-from app.jobs.models import Job
-from app.jobs.runtime import run_job
 from app.recovery.connections import activate, generate_token
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
 from tests.fakejira.resources.basics import admin_account_id
 from tests.fakejira.seeding import export_site, load_seed
-from tests.restore.conftest import Sites, take_backup
+from tests.restore.conftest import Sites, killed_then_resumed, take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 
 DEMO = Path(__file__).resolve().parents[1] / "fakejira" / "seeds" / "demo.json"
@@ -243,7 +241,6 @@ def test_a_worker_killed_mid_context_resumes_without_duplicate_options(app, fiel
                                                                       monkeypatch, step) -> None:
     """Kill the worker (SystemExit) once a context exists, before or after its options were written; resume:
     the same options, once each, in order."""
-    from datetime import timedelta
 
     from app.restore.types.fields import FieldContexts
 
@@ -266,12 +263,7 @@ def test_a_worker_killed_mid_context_resumes_without_duplicate_options(app, fiel
     with app.app_context():
         run = service.start_restore(db.session.get(Tenant, sites.dest_tenant_id), run_id,
                                     Selection(types=["fieldContexts"]), "drop", sites.admin)
-        with pytest.raises(SystemExit):
-            run_job(run.job_id)
-        db.session.execute(db.update(Job).where(Job.id == run.job_id)
-                           .values(lease_expires_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
-        assert run_job(run.job_id) == "succeeded", db.session.get(Job, run.job_id).message
+        killed_then_resumed(run.job_id)
     assert state["killed"]
     src, dst = contexts_view(export_site(sites.source)), contexts_view(export_site(sites.dest))
     key = ("Platform", "Default Configuration Scheme for Platform")

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.recovery.connections import activate, generate_token
 from tests.fakejira.resources.basics import admin_account_id
 from tests.fakejira.seeding import export_site, load_seed
-from tests.restore.conftest import Sites, take_backup
+from tests.restore.conftest import Sites, killed_then_resumed, take_backup
 from tests.restore.test_restore_basics import _writes, outcomes, preview, restore
 
 DEMO = json.loads((Path(__file__).parents[1] / "fakejira" / "seeds" / "demo.json").read_text())
@@ -143,12 +143,8 @@ def _no_duplicates(export: dict[str, Any]) -> None:
 def test_a_worker_killed_at_a_workflow_scheme_or_project_create_resumes_to_the_same_state(
         app, demo_sites, fake_cloud, monkeypatch, point, when) -> None:
     """Kill the worker (SystemExit) on the first create of the type, before or after Jira processed it; resume."""
-    from datetime import timedelta
     from importlib import import_module
 
-    from app.connect.tenants import utcnow
-    from app.jobs.models import Job
-    from app.jobs.runtime import run_job
     from app.restore import service
     from app.restore.plan import Selection
 
@@ -172,12 +168,7 @@ def test_a_worker_killed_at_a_workflow_scheme_or_project_create_resumes_to_the_s
     with app.app_context():
         run = service.start_restore(db.session.get(Tenant, sites.dest_tenant_id), run_id, Selection(), "admin",
                                     sites.admin)
-        with pytest.raises(SystemExit):
-            run_job(run.job_id)
-        db.session.execute(db.update(Job).where(Job.id == run.job_id)
-                           .values(lease_expires_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
-        assert run_job(run.job_id) == "succeeded", db.session.get(Job, run.job_id).message
+        killed_then_resumed(run.job_id)
     items = outcomes(app, run_id)
     stuck = {k: (i.outcome, i.reason) for k, i in items.items()
              if k[0] in MINE and i.outcome in ("failed", "pending", "creating", "incomplete")}

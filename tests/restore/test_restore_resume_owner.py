@@ -3,20 +3,17 @@ once, with the board on it restored?"""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from app.connect.tenants import Tenant, utcnow
+from app.connect.tenants import Tenant
 from app.extensions import db
-from app.jobs.models import Job
-from app.jobs.runtime import run_job
 from app.restore import service
 from app.restore.plan import Selection
 from app.restore.types.sharing import Filters
 from tests.fakejira.seeding import export_site, load_seed
-from tests.restore.conftest import take_backup
+from tests.restore.conftest import killed_then_resumed, take_backup
 from tests.restore.test_restore_basics import outcomes, preview
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)
 
@@ -24,16 +21,11 @@ KILLED = "Web bugs"  # the filter the "WEB board" is on
 
 
 def _killed_then_resumed(app, sites, run_id: int) -> None:
-    """Start the restore, let the planted kill end the worker (SystemExit), expire its lease, run the job again."""
+    """Start the restore of the boards, let the planted kill end the worker, resume it."""
     with app.app_context():
         run = service.start_restore(db.session.get(Tenant, sites.dest_tenant_id), run_id,
                                     Selection(types=["boards"]), "admin", sites.admin)
-        with pytest.raises(SystemExit):
-            run_job(run.job_id)
-        db.session.execute(db.update(Job).where(Job.id == run.job_id)
-                           .values(lease_expires_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
-        assert run_job(run.job_id) == "succeeded", db.session.get(Job, run.job_id).message
+        killed_then_resumed(run.job_id)
 
 
 def _plant_kill(monkeypatch, when: str) -> dict[str, Any]:
