@@ -16,38 +16,23 @@ from sqlalchemy import select
 from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.journal import ReadJournalEntry
-from app.jobs.models import Job
-from app.jobs.runtime import run_job
 from app.restore import job as restore_job
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Planner, Selection
 from tests.fakejira.seeding import export_site
-from tests.restore.conftest import take_backup
+from tests.restore.conftest import across_quota_windows, take_backup
 from tests.restore.test_restore_basics import outcomes, preview
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)
 
-QUOTA = 250  # points per window: well under what planning or verifying the demo site costs
-
-
-def _across_windows(job_id: str, clock: list[float]) -> tuple[str, int]:
-    """Run the job; each time it waits for the quota, move the emulator's clock an hour on and run it again."""
-    attempts, state = 1, run_job(job_id)
-    while state == "queued" and attempts < 60:
-        job = db.session.get(Job, job_id, populate_existing=True)
-        assert "slow down" in (job.message or ""), job.message  # waiting for the quota, said so on the page
-        clock[0] += 3600
-        db.session.execute(db.update(Job).where(Job.id == job_id).values(not_before=None))
-        db.session.commit()
-        attempts, state = attempts + 1, run_job(job_id)
-    return state, attempts
+QUOTA = 500  # points per window: well under what planning or verifying the demo site costs
 
 
 def _restore_across_windows(app, sites, run_id: int, clock: list[float]) -> tuple[str, int, str]:
     with app.app_context():
         run = service.start_restore(db.session.get(Tenant, sites.dest_tenant_id), run_id, Selection(), "admin",
                                     sites.admin)
-        state, attempts = _across_windows(run.job_id, clock)
+        state, attempts = across_quota_windows(run.job_id, clock)
         return state, attempts, run.job_id
 
 
@@ -107,7 +92,7 @@ def test_a_restore_needing_several_quota_windows_finishes_and_reads_nothing_twic
     with app.app_context():
         again = service.start_preview(db.session.get(Tenant, sites.dest_tenant_id), snapshot, sites.admin)
         again_id, again_job = again.id, again.job_id
-        state, attempts = _across_windows(again_job, clock)
+        state, attempts = across_quota_windows(again_job, clock)
         assert state == "succeeded", attempts
         assert attempts >= 2, attempts
     answered = Counter((c.path, c.query) for c in sites.dest.calls.find() if c.method == "GET" and c.status == 200)
