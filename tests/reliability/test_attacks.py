@@ -5,6 +5,7 @@ traversal in ``kid``, replayed and cross-tenant tokens, and another tenant's ids
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jwt
 import pytest
@@ -67,8 +68,15 @@ def test_is_hostile_text_in_a_form_field_refused_or_kept_as_text(app, client, in
         assert resp.status_code in (200, 303, 400, 403, 404), (hostile, resp.data[:300])
         assert_stays_text(resp.get_data(as_text=True))
         if resp.status_code == 303:  # the message after a redirect comes from fixed codes, never from the input
-            assert hostile not in resp.headers["Location"]
+            assert hostile not in _without_token(resp.headers["Location"])
     assert _tenant_rows(app) == before
+
+
+def _without_token(location: str) -> str:
+    """The redirect without its context token: a random token may hold a short hostile value ("-1") by chance."""
+    parts = urlsplit(location)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "jwt"])
+    return urlunsplit(parts._replace(query=query))
 
 
 def _tenant_rows(app) -> list[tuple]:
