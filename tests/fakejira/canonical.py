@@ -247,6 +247,8 @@ def _jql_value(field_name: str, tok: jql.Token, function: str | None, predicate:
     if function is not None:
         if function.lower() in USER_FUNCTIONS_WITH_GROUP and tok.value in names.group_ids:
             return _jql_ref(names, "group", tok.value)
+        if function.lower() == "cascadeoption" and tok.kind == "word" and tok.value.isdigit():
+            return _jql_ref(names, "option", tok.value)
         return None
     if predicate in ("after", "before", "on", "during"):
         return None
