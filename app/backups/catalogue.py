@@ -572,6 +572,7 @@ def read_issue_security_schemes(r: Reader) -> Iterator[Item]:
 # --------------------------------------------------------------------------- step 7: projects
 
 OP_PROJECTS = declare("GET", f"{API}/project/search")
+OP_PROJECT = declare("GET", f"{API}/project/{{projectIdOrKey}}")
 OP_COMPONENTS = declare("GET", f"{API}/project/{{projectIdOrKey}}/components")
 OP_VERSIONS = declare("GET", f"{API}/project/{{projectIdOrKey}}/versions")
 OP_PROJECT_ROLE = declare("GET", f"{API}/project/{{projectIdOrKey}}/role/{{id}}")
@@ -631,8 +632,12 @@ def _project_schemes(r: Reader, ids: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _project_parts(pid: str, role_ids: list[str]) -> list[tuple[str, Operation, dict[str, Any]]]:
-    """The per-project reads, each a request of its own: (part, operation, path)."""
-    parts = [("components", OP_COMPONENTS, {"projectIdOrKey": pid}), ("versions", OP_VERSIONS, {"projectIdOrKey": pid}),
+    """The per-project reads, each a request of its own: (part, operation, path).
+
+    The project itself is read whole: only it tells the default assignee (the search leaves ``assigneeType`` out),
+    and it carries the components and versions (in Jira's order) in the same answer.
+    """
+    parts = [("detail", OP_PROJECT, {"projectIdOrKey": pid}),
              ("permissionScheme", OP_PROJECT_PERMISSION_SCHEME, {"projectKeyOrId": pid})]
     return parts + [(f"role:{rid}", OP_PROJECT_ROLE, {"projectIdOrKey": pid, "id": rid}) for rid in role_ids]
 
@@ -651,12 +656,14 @@ def _project(project: dict[str, Any], schemes: dict[str, Any], parts: dict[str, 
     """One project's object from its search entry, its schemes and its per-project reads."""
     pid = str(project["id"])
     obj = normalise(project)
+    detail = parts["detail"] or {}
     if obj.get("lead"):
         obj["lead"] = user_ref(obj["lead"])
+    obj["assigneeType"] = detail.get("assigneeType") or "UNASSIGNED"  # Jira's documented default
     obj["components"] = [dict(c, lead=user_ref(c.get("lead")), assignee=user_ref(c.get("assignee")),
                               realAssignee=user_ref(c.get("realAssignee")))
-                         for c in normalise(parts["components"] or [])]
-    obj["versions"] = normalise(parts["versions"] or [])  # in Jira's order
+                         for c in normalise(detail.get("components") or [])]
+    obj["versions"] = normalise(detail.get("versions") or [])  # in Jira's order
     obj["schemes"] = dict(schemes, permissionScheme=_scheme_name_or_id(parts["permissionScheme"] or {}))
     roles = []
     for role_id in role_ids:
@@ -688,7 +695,7 @@ def _role_ids(r: Reader) -> list[str]:
              after=("projectCategories", "projectRoles", "issueTypeSchemes", "issueTypeScreenSchemes",
                     "fieldConfigurationSchemes", "workflowSchemes", "permissionSchemes", "notificationSchemes",
                     "issueSecuritySchemes", "prioritySchemes"),
-             ops=(OP_PROJECTS, OP_ROLES, OP_COMPONENTS, OP_VERSIONS, OP_PROJECT_ROLE, OP_PROJECT_PERMISSION_SCHEME,
+             ops=(OP_PROJECTS, OP_ROLES, OP_PROJECT, OP_PROJECT_ROLE, OP_PROJECT_PERMISSION_SCHEME,
                   OP_PROJECT_ITS, OP_PROJECT_ITSS, OP_PROJECT_FCS, OP_PROJECT_WFS, OP_PROJECT_NS, OP_PROJECT_ISS),
              natural_key="key")
 def read_projects(r: Reader) -> Iterator[Item]:

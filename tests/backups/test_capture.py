@@ -317,7 +317,7 @@ def rate_limit_storm(site: Site, refusals: int = 8, limit_seconds: float = 20.0)
 def test_429_storm_and_5xx_mid_backup_finish_without_duplicates(live_app, own_site, monkeypatch) -> None:
     monkeypatch.setitem(live_app.config, "JIRA_MAX_RETRIES", 6)  # the module's app: restored after the test
     own_site.faults.add(503, nth=3, template="/rest/api/3/screens/{screenId}/tabs", times=1)
-    own_site.faults.add(500, nth=2, template="/rest/api/3/project/{projectIdOrKey}/components", times=1)
+    own_site.faults.add(500, nth=2, template="/rest/api/3/project/{projectIdOrKey}", times=1)
     with live_app.app_context(), rate_limit_storm(own_site):
         job = backup(tenant_of(own_site.client_key))
     with live_app.app_context():

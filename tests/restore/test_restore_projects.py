@@ -22,7 +22,9 @@ DEMO = json.loads((Path(__file__).parents[1] / "fakejira" / "seeds" / "demo.json
 
 
 def demo_seed() -> dict[str, Any]:
+    """The demo site, with one project's default assignee 'Unassigned' so both kinds go through a restore."""
     seed = copy.deepcopy(DEMO)
+    seed["projects"][-1]["assigneeType"] = "UNASSIGNED"
     return seed
 
 
@@ -63,6 +65,10 @@ def test_workflows_schemes_and_projects_round_trip_and_a_second_run_writes_nothi
                      "issueSecuritySchemes", "projects"):
         assert _names(src, type_key) <= _names(dst, type_key), type_key
     assert {p["key"] for p in src["projects"]} == {p["key"] for p in dst["projects"]}
+    # the default assignee, read from each site (the project search leaves it out: a backup must read the project)
+    assignees = {p["key"]: p.get("assigneeType") for p in src["projects"]}
+    assert set(assignees.values()) == {"PROJECT_LEAD", "UNASSIGNED"}
+    assert {p["key"]: p.get("assigneeType") for p in dst["projects"]} == assignees
     verification = run.verification or {}
     diffs = [d for d in verification.get("differences", []) if d["type"] in (
         "workflows", "workflowSchemes", "permissionSchemes", "notificationSchemes", "issueSecuritySchemes",
