@@ -51,6 +51,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "UNINSTALL_RETENTION_DAYS": _int("UNINSTALL_RETENTION_DAYS", 30),
         "JWT_LEEWAY_SECONDS": _int("JWT_LEEWAY_SECONDS", 30),
         "CONTEXT_TOKEN_TTL_SECONDS": _int("CONTEXT_TOKEN_TTL_SECONDS", 900),
+        # An absolute bound on a page session: context tokens re-minted from context tokens keep the first load's time.
+        "CONTEXT_SESSION_MAX_SECONDS": _int("CONTEXT_SESSION_MAX_SECONDS", 8 * 3600),
         "ADMIN_CHECK_TTL_SECONDS": _int("ADMIN_CHECK_TTL_SECONDS", 60),
         "AUTO_MIGRATE": _bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 1024 * 1024),

@@ -126,7 +126,8 @@ def enqueue_due_backups(now: datetime | None = None) -> list[int]:
         if not won:
             continue
         tenant = db.session.get(Tenant, tenant_id)
-        if tenant is not None and tenant.is_installed:
+        # A disabled (or uninstalled) site's slot passes without a backup; re-enabled, it resumes at its next slot.
+        if tenant is not None and tenant.is_installed and tenant.enabled:
             start_backup(tenant, None)
             enqueued.append(tenant_id)
     return enqueued

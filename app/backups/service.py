@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..connect.auth import AppDisabledError
 from ..connect.tenants import Tenant
 from ..extensions import db
 from ..jobs.models import Job
@@ -23,7 +24,12 @@ def singleton_key(tenant_id: int) -> str:
 
 
 def start_backup(tenant: Tenant, account_id: str | None) -> tuple[Job, bool]:
-    """Queue a backup of ``tenant`` (or return the one already queued/running); ``(job, created)``."""
+    """Queue a backup of ``tenant`` (or return the one already queued/running); ``(job, created)``.
+
+    :raises AppDisabledError: the site's admin disabled the app: no new backup starts, on demand or scheduled.
+    """
+    if not tenant.enabled:
+        raise AppDisabledError()
     return enqueue(tenant.id, JOB_KIND, {}, singleton=singleton_key(tenant.id),
                    requested_by=account_id or "schedule")
 

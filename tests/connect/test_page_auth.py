@@ -140,3 +140,139 @@ def test_uninstalled_tenant_tokens_are_refused(app, client, tenant) -> None:
     with app.app_context():
         tenants.mark_uninstalled(tenants.get_by_client_key(tenant["clientKey"]))
     assert client.get(f"{PAGE}?jwt={page_token(tenant)}").status_code == 401
+
+
+# -- a disabled app (issue #21, finding 6) ---------------------------------------------------------------------
+
+DISABLED_WORDS = "The app is disabled on this site; an admin can enable it in Manage apps"
+
+
+def _set_enabled(app, tenant, enabled: bool) -> None:
+    from app.connect import tenants
+
+    with app.app_context():
+        tenants.set_enabled(tenants.get_by_client_key(tenant["clientKey"]), enabled)
+
+
+def _context_token(app, tenant, **claims):
+    """A context token as our pages carry it (signed with the tenant's secret, qsh ``context-qsh``)."""
+    claims.setdefault("sub", ADMIN)
+    return hs256_token(tenant["sharedSecret"], iss=tenant["clientKey"], method="GET", url="", base_url=BASE,
+                       qsh="context-qsh", **claims)
+
+
+def test_disabled_app_refuses_its_page_and_browser_calls_until_enabled(app, client, tenant, jira) -> None:
+    """Can a site whose admin disabled the app still open its page, fetch a token or start a backup?"""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.jobs.models import Job
+
+    _set_enabled(app, tenant, False)
+    page = client.get(f"{PAGE}?jwt={page_token(tenant)}", headers={"Accept": "text/html"})
+    assert page.status_code == 403
+    assert DISABLED_WORDS in page.get_data(as_text=True)
+    api = client.get(API, headers={"Authorization": f"JWT {_context_token(app, tenant)}"})
+    assert api.status_code == 403 and api.get_json()["error"].startswith(DISABLED_WORDS)
+    start = client.post("/admin/backups/start", data={"jwt": _context_token(app, tenant)})
+    assert start.status_code == 403
+    with app.app_context():
+        assert db.session.scalars(select(Job)).all() == []
+    assert not [r for r in jira.received if r.path == PERM]  # refused before asking Jira anything
+
+    _set_enabled(app, tenant, True)
+    assert client.get(f"{PAGE}?jwt={page_token(tenant)}").status_code == 200
+    assert client.get(API, headers={"Authorization": f"JWT {_context_token(app, tenant)}"}).status_code == 200
+
+
+def test_disabled_app_still_takes_its_lifecycle_events(app, client, tenant) -> None:
+    """Does the signed 'enabled' event still reach a disabled app (the way back)?"""
+    from app.connect import tenants
+
+    _set_enabled(app, tenant, False)
+    url = app.config["BASE_URL"] + "/enabled"
+    token = hs256_token(tenant["sharedSecret"], iss=tenant["clientKey"], method="POST", url=url,
+                        base_url=app.config["BASE_URL"])
+    resp = client.post("/enabled", json=dict(tenant, eventType="enabled"), headers={"Authorization": f"JWT {token}"})
+    assert resp.status_code == 204
+    with app.app_context():
+        assert tenants.get_by_client_key(tenant["clientKey"]).enabled is True
+
+
+def test_disabled_app_gets_no_new_backup_on_demand_or_scheduled(app, tenant) -> None:
+    """Does anything still start a backup of a disabled site (service call, schedule tick)?"""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.backups import schedule, service
+    from app.connect import tenants
+    from app.connect.auth import AppDisabledError
+    from app.connect.tenants import utcnow
+    from app.extensions import db
+    from app.jobs.models import Job
+
+    _set_enabled(app, tenant, False)
+    with app.app_context():
+        row = tenants.get_by_client_key(tenant["clientKey"])
+        with pytest.raises(AppDisabledError):
+            service.start_backup(row, ADMIN)
+        due = schedule.schedule_for(row).next_run_at
+        assert schedule.enqueue_due_backups(due + timedelta(minutes=1)) == []
+        assert db.session.scalars(select(Job)).all() == []
+        tenants.set_enabled(row, True)  # re-enabled: its next slot backs it up again
+        assert schedule.enqueue_due_backups(utcnow() + timedelta(days=2)) == [row.id]
+
+
+# -- context tokens: an absolute session lifetime (issue #21, finding 6) ---------------------------------------
+
+def _claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def test_re_minted_context_tokens_keep_the_page_load_time(app, client, tenant) -> None:
+    """Does a chain of context tokens (page → redirect → page …) remember when the page was opened?"""
+    opened = int(time.time()) - 600
+    first = client.get(API, headers={
+        "Authorization": f"JWT {_context_token(app, tenant, now=opened, lifetime=900)}"})
+    assert first.status_code == 200
+    second_token = first.get_json()["contextToken"]
+    assert _claims(second_token)["sess"] == opened
+    second = client.get(API, headers={"Authorization": f"JWT {second_token}"})
+    assert _claims(second.get_json()["contextToken"])["sess"] == opened
+
+
+def test_page_load_starts_a_new_session(app, client, tenant) -> None:
+    """Is the session's start the Jira-signed page load, not some earlier time?"""
+    from app.connect import tenants
+    from app.connect.auth import ConnectContext, mint_context_token
+
+    loaded = int(time.time()) - 5
+    with app.app_context():
+        ctx = ConnectContext(tenants.get_by_client_key(tenant["clientKey"]), ADMIN, "request",
+                             {"iat": loaded, "iss": tenant["clientKey"]})
+        assert _claims(mint_context_token(ctx))["sess"] == loaded
+
+
+def test_context_token_past_the_session_lifetime_is_401(app, client, tenant) -> None:
+    """Can a page kept open (its token re-minted every few minutes) stay signed in forever?"""
+    app.config["CONTEXT_SESSION_MAX_SECONDS"] = 3600
+    now = int(time.time())
+    fresh_but_old_session = _context_token(app, tenant, now=now - 60, sess=now - 3700)
+    resp = client.get(API, headers={"Authorization": f"JWT {fresh_but_old_session}", "Accept": "text/html"})
+    assert resp.status_code == 401
+    assert "Your session on this page has expired; reopen it from Jira" in resp.get_data(as_text=True)
+    # A Jira context token (no sess) counts from its own iat; a form post is refused the same way.
+    assert client.post("/admin/backups/start",
+                       data={"jwt": _context_token(app, tenant, sess=now - 3700)}).status_code == 401
+    assert client.get(API, headers={
+        "Authorization": f"JWT {_context_token(app, tenant, now=now - 60, sess=now - 3000)}"}).status_code == 200
+
+
+@pytest.mark.parametrize("sess", ["yesterday", True, None, 10**12])
+def test_malformed_or_future_session_is_401(app, client, tenant, sess) -> None:
+    """A token whose sess isn't a past time is refused with words, not a 500."""
+    token = _context_token(app, tenant, sess=sess)
+    resp = client.get(API, headers={"Authorization": f"JWT {token}"})
+    assert resp.status_code == 401
+    assert "sess" in resp.get_json()["error"] or "session" in resp.get_json()["error"]
