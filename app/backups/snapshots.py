@@ -135,6 +135,8 @@ class SnapshotWriter:
         self.snapshot_id: int = snapshot.id
         self.tenant_id: int = snapshot.tenant_id
         self._pending: list[_Pending] = []
+        # Reused blobs checked during this run: each is decrypted and hashed once per backup, not once per entry.
+        self._verified: set[str] = set()
         self._batch = int(current_app.config.get("BACKUP_WRITE_BATCH", DEFAULT_WRITE_BATCH))
         self._types: set[str] = set(db.session.scalars(
             select(SnapshotType.type_key).where(SnapshotType.snapshot_id == snapshot.id)))
@@ -258,6 +260,7 @@ class SnapshotWriter:
                 .where(Blob.tenant_id == self.tenant_id, digests_in(Blob.sha256, digests)))}
         store = blob_store()
         key_id = current_key_id()
+        self._repair_reused(known, pending)
         sealed: dict[str, bytes] = {}
         new_blobs: list[dict[str, Any]] = []
         now = utcnow()
@@ -286,6 +289,36 @@ class SnapshotWriter:
             bytes_stored=Snapshot.bytes_stored + sum(known[p.digest][1] for p in pending),
             bytes_new=Snapshot.bytes_new + new_bytes))
         db.session.commit()
+        self._verified.update(known)  # only now: a rolled-back batch is checked again on its retry
+
+    def _repair_reused(self, known: dict[str, tuple[int, int]], pending: list[_Pending]) -> None:
+        """Check each stored blob this batch reuses (once per run) and rewrite any that fails its check.
+
+        Content addressing means every later snapshot holding the same object names the same blob: reusing a
+        corrupt one (damaged, truncated, swapped or missing payload) would poison each of them, so it is sealed
+        again from the object just read, which hashes to the blob's address by construction.
+        """
+        unchecked = [digest for digest in known if digest not in self._verified]
+        if not unchecked:
+            return
+        store = blob_store()
+        payloads = store.get_many(self.tenant_id, unchecked)
+        fresh = {p.digest: p.plaintext for p in pending}
+        repaired: dict[str, bytes] = {}
+        for digest in unchecked:
+            problem = _blob_problem(payloads.get(digest), digest, f"backup of tenant {self.tenant_id}")
+            if problem is None:
+                continue
+            current_app.logger.warning("%s; writing it again from the object just read", problem)
+            repaired[digest] = seal(fresh[digest])
+        if not repaired:
+            return
+        store.put_many(self.tenant_id, repaired)
+        key_id = current_key_id()
+        for digest, data in repaired.items():
+            db.session.execute(update(Blob).where(Blob.id == known[digest][0]).values(
+                codec=CODEC, size=len(fresh[digest]), stored_size=len(data), key_id=key_id))
+            known[digest] = (known[digest][0], len(data))
 
     def _ensure_type(self, type_key: str) -> None:
         if type_key in self._types:
@@ -296,6 +329,17 @@ class SnapshotWriter:
                                     status=TypeStatus.WRITING.value))
         db.session.flush()
         self._types.add(type_key)
+
+
+def _blob_problem(sealed: bytes | None, digest: str, what: str) -> str | None:
+    """Why a stored blob can't be trusted to hold the object at ``digest``, or None when it opens and matches."""
+    if sealed is None:
+        return f"{what}: the stored blob {digest[:12]} is missing from storage"
+    try:
+        open_sealed(sealed, digest, what)
+    except CorruptSnapshot as exc:
+        return str(exc)
+    return None
 
 
 def _running(snapshot_id: int) -> Snapshot:
@@ -360,14 +404,21 @@ class SnapshotReader:
         last_id = 0
         while True:
             rows = db.session.execute(
-                select(SnapshotEntry.id, SnapshotEntry.natural_key, SnapshotEntry.source_id, Blob.sha256, Blob.size)
+                select(SnapshotEntry.id, SnapshotEntry.natural_key, SnapshotEntry.source_id, Blob.sha256, Blob.size,
+                       Blob.tenant_id)
                 .join(Blob, Blob.id == SnapshotEntry.blob_id)
                 .where(SnapshotEntry.snapshot_id == self.snapshot.id, SnapshotEntry.type_key == type_key,
-                       SnapshotEntry.id > last_id, Blob.tenant_id == self.snapshot.tenant_id)
+                       SnapshotEntry.id > last_id)
                 .order_by(SnapshotEntry.id).limit(self._batch)).all()
             if not rows:
                 return
             last_id = rows[-1][0]
+            for row in rows:
+                # An entry is bound to its tenant's blobs: one naming another tenant's is an error, never skipped.
+                if row[5] != self.snapshot.tenant_id:
+                    raise CorruptSnapshot(f"snapshot {self.snapshot.id}, type {type_key!r}, entry {row[1]!r}: the "
+                                          f"entry names a blob of another tenant (expected tenant "
+                                          f"{self.snapshot.tenant_id}, the blob belongs to tenant {row[5]})")
             yield [(r[0], Entry(type_key, r[1], r[2], r[3], r[4])) for r in rows]
             if len(rows) < self._batch:
                 return

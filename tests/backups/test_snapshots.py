@@ -322,3 +322,91 @@ def test_does_verify_notice_a_lost_entry(tenant: Tenant) -> None:
 
     with pytest.raises(CorruptSnapshot, match="type 'workflows': 9 objects recorded but 8 stored"):
         SnapshotReader(snapshot_id).verify()
+
+
+# -- a corrupt blob is never reused ------------------------------------------------------------------------------
+
+def _truncate(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _other_content(data: bytes) -> bytes:
+    return seal(canonical_json({"name": "someone else's content"}))
+
+
+def _garbage(data: bytes) -> bytes:
+    return b"\x00not a fernet token at all"
+
+
+CORRUPTIONS = {"flipped byte": lambda data: _flip_byte(data, 60), "truncated": _truncate,
+               "other content": _other_content, "garbage": _garbage}
+
+
+@pytest.mark.parametrize("damage", sorted(CORRUPTIONS))
+def test_does_a_new_backup_rewrite_a_corrupt_blob_instead_of_reusing_it(tenant: Tenant, damage: str) -> None:
+    """Does one corrupt blob poison every later backup holding the same content? No: the next backup repairs it."""
+    first = write_snapshot(tenant)
+    natural_key, digest = _blob_of(first, "workflows", 4)
+    _overwrite(tenant.id, digest, CORRUPTIONS[damage](_stored(tenant.id, digest)))
+    with pytest.raises(CorruptSnapshot, match=natural_key):
+        SnapshotReader(first).verify()
+
+    second = write_snapshot(tenant)
+
+    SnapshotReader(second).verify()  # the new backup restores whole
+    assert list(SnapshotReader(second).objects("workflows")) == [o for _, _, o in sample_objects()["workflows"]]
+    SnapshotReader(first).verify()  # the content is the same, so the older snapshot is healed too
+    blob = db.session.scalars(select(Blob).where(Blob.tenant_id == tenant.id, Blob.sha256 == digest)).one()
+    assert blob.stored_size == len(_stored(tenant.id, digest))
+
+
+def test_is_a_blob_missing_from_storage_written_again_by_the_next_backup(tenant: Tenant) -> None:
+    first = write_snapshot(tenant)
+    _natural_key, digest = _blob_of(first, "projects", 0)
+    blob_store().delete(tenant.id, [digest])
+    db.session.commit()
+
+    second = write_snapshot(tenant)
+
+    SnapshotReader(second).verify()
+    SnapshotReader(first).verify()
+
+
+def test_does_a_backup_read_each_reused_blob_once(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check costs one read per reused blob per backup, not one per entry naming it."""
+    objects = sample_objects()
+    objects["copies"] = [(f"copy-{i}", None, {"same": True}) for i in range(20)]  # 20 entries, one blob
+    write_snapshot(tenant, objects)
+    store = blob_store()
+    asked: list[str] = []
+    real_get_many = store.get_many
+
+    def counting_get_many(tenant_id: int, digests):
+        wanted = list(digests)
+        asked.extend(wanted)
+        return real_get_many(tenant_id, wanted)
+
+    monkeypatch.setattr(store, "get_many", counting_get_many)
+    write_snapshot(tenant, objects)
+
+    assert len(asked) == len(set(asked)) == 23  # 12 projects, 9 workflows, 1 priority, 1 copy: none twice
+
+
+def test_is_an_entry_pointing_at_another_tenants_blob_refused(tenant: Tenant) -> None:
+    """Is an entry bound to its own tenant's content? One re-pointed at another tenant's blob is an integrity
+    error naming snapshot and type, never silently left out of the restore."""
+    snapshot_id = write_snapshot(tenant)
+    other = make_tenant("tenant-b")
+    write_snapshot(other, {"projects": [("X1", "1", {"key": "X1", "name": "theirs"})]})
+    theirs = db.session.scalars(select(Blob.id).where(Blob.tenant_id == other.id)).one()
+    first = db.session.scalars(select(SnapshotEntry).where(SnapshotEntry.snapshot_id == snapshot_id,
+                                                           SnapshotEntry.type_key == "projects")
+                               .order_by(SnapshotEntry.id)).first()
+    first.blob_id = theirs
+    db.session.commit()
+
+    with pytest.raises(CorruptSnapshot, match=f"snapshot {snapshot_id}, type 'projects', entry 'P0': the entry "
+                                              "names a blob of another tenant"):
+        list(SnapshotReader(snapshot_id).objects("projects"))
+    with pytest.raises(CorruptSnapshot, match="another tenant"):
+        SnapshotReader(snapshot_id).verify()
