@@ -59,6 +59,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     forge_init_app(app)
     app.register_blueprint(forge_api.bp)
     register_error_handlers(app)
+    from .web_security import init_app as web_security_init_app  # no-store, no-referrer, frame-ancestors
+    web_security_init_app(app)
 
     from .cli import register_cli
 
