@@ -8,9 +8,12 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)  # keep the app's loggers
+# Interpret the config file for Python logging, unless logging is already set up: the app's factory configures it
+# (LOG_LEVEL), and AUTO_MIGRATE runs this file inside the running app, where fileConfig would reset the root
+# logger to WARN with its own handler and silence the app's INFO/DEBUG logs (disable_existing_loggers=False alone
+# doesn't help: the app's loggers inherit the root's level). Alembic's own INFO lines then go through the app's.
+if config.config_file_name is not None and not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
