@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +33,14 @@ class JobFailed(Exception):
 
 
 class JobCancelled(Exception):
-    """Raised by ``JobContext.check_cancelled`` when someone asked to cancel: the runner stops between objects."""
+    """Raised by ``JobContext.check_cancelled`` when someone asked to cancel: the runner stops between objects.
+
+    A runner that stopped for another reason (e.g. the access it works through ended) says why in ``message``.
+    """
+
+    def __init__(self, message: str = "Cancelled by an administrator.") -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class RetryLater(Exception):
@@ -45,14 +53,19 @@ class RetryLater(Exception):
 
 
 Runner = Callable[["JobContext"], dict[str, Any] | None]
+# Told the name of an unexpected exception (a bug) that ended a job: ends what the job worked on, with words for people.
+CrashHandler = Callable[["JobContext", str], None]
 RUNNERS: dict[str, Runner] = {}
+CRASH_HANDLERS: dict[str, CrashHandler] = {}
 
 
-def runner(kind: str) -> Callable[[Runner], Runner]:
-    """Register the function that runs jobs of ``kind``."""
+def runner(kind: str, *, on_crash: CrashHandler | None = None) -> Callable[[Runner], Runner]:
+    """Register the function that runs jobs of ``kind`` (and what ends its work when it crashes on a bug)."""
 
     def register(fn: Runner) -> Runner:
         RUNNERS[kind] = fn
+        if on_crash is not None:
+            CRASH_HANDLERS[kind] = on_crash
         return fn
 
     return register
@@ -118,17 +131,33 @@ class LeaseLost(Exception):
     """Another worker owns the job now."""
 
 
+def new_job(tenant_id: int, kind: str, params: dict[str, Any] | None = None, *, singleton: str | None = None,
+            requested_by: str | None = None) -> Job:
+    """A queued job (its id already set) for the caller to add to its transaction and commit with its changes.
+
+    The commit (or a flush) raises ``IntegrityError`` when a live job holds ``singleton``: whatever else the
+    transaction held (e.g. the claim of the work the job is for) is rolled back with it. Nobody runs the job
+    before it is dispatched.
+    """
+    return Job(id=str(uuid.uuid4()), tenant_id=tenant_id, kind=kind, params_json=json.dumps(params or {}),
+               singleton_key=singleton, requested_by=requested_by)
+
+
+def singleton_holder(singleton: str) -> Job | None:
+    """The live job holding ``singleton``, if any."""
+    return db.session.scalars(select(Job).where(Job.singleton_key == singleton)).first()
+
+
 def enqueue(tenant_id: int, kind: str, params: dict[str, Any] | None = None, *, singleton: str | None = None,
             requested_by: str | None = None, dispatch: bool = True) -> tuple[Job, bool]:
     """Create a queued job (or return the live one holding ``singleton``); returns ``(job, created)``."""
-    job = Job(tenant_id=tenant_id, kind=kind, params_json=json.dumps(params or {}), singleton_key=singleton,
-              requested_by=requested_by)
+    job = new_job(tenant_id, kind, params, singleton=singleton, requested_by=requested_by)
     db.session.add(job)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        existing = db.session.scalars(select(Job).where(Job.singleton_key == singleton)).first()
+        existing = singleton_holder(singleton) if singleton else None
         if existing is not None:
             return existing, False
         raise
@@ -228,9 +257,9 @@ def _run_job(job_id: str, worker: str) -> str | None:
         log.warning("job %s: lease lost, another worker took over", job_id)
         db.session.rollback()
         return None
-    except JobCancelled:
+    except JobCancelled as stop:
         db.session.rollback()
-        _finish(job_id, JobState.CANCELLED, message="Cancelled by an administrator.")
+        _finish(job_id, JobState.CANCELLED, message=stop.message)
     except RetryLater as wait:
         db.session.rollback()
         _finish(job_id, JobState.QUEUED, message=wait.reason,
@@ -243,12 +272,27 @@ def _run_job(job_id: str, worker: str) -> str | None:
             raise  # not the job's fault: run_job waits for the database and requeues
         db.session.rollback()
         log.exception("job %s (%s) crashed", job_id, job.kind)
+        _crashed(ctx, exc)
         _finish(job_id, JobState.FAILED, message=f"Internal error ({type(exc).__name__}); the team has the details.")
     else:
         _finish(job_id, JobState.SUCCEEDED, result_json=json.dumps(result or {}))
     final = db.session.get(Job, job_id, populate_existing=True)
     log.info("job %s (%s) ended %s", job_id, final.kind, final.state)
     return final.state
+
+
+def _crashed(ctx: JobContext, exc: Exception) -> None:
+    """Let the runner's crash handler end its work (a run left "running" would refuse every new start)."""
+    handler = CRASH_HANDLERS.get(ctx.kind)
+    if handler is None:
+        return
+    try:
+        handler(ctx, type(exc).__name__)
+    except Exception as second:
+        if database_unavailable(second):
+            raise  # run_job waits for the database and requeues: the next attempt runs (or crashes) again
+        db.session.rollback()
+        log.exception("job %s (%s): its crash handler failed too", ctx.job_id, ctx.kind)
 
 
 def _finish(job_id: str, to: JobState, *, lease_owner_check: str | None = None, **fields: Any) -> None:

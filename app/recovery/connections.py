@@ -474,6 +474,7 @@ def release(tenant: Tenant, side: Side, account_id: str | None, connection_id: i
     now = now or utcnow()
     conn = _target_or_refuse(tenant, side, Action.RELEASE, account_id, connection_id)
     other = _other_side(conn, side)
+    destination = conn.destination_tenant_id  # Release only leaves Active: recovery through it ends
     try:
         _move(conn, side, Action.RELEASE, now, released_at=now)
     except TransitionRefused as err:
@@ -490,6 +491,11 @@ def release(tenant: Tenant, side: Side, account_id: str | None, connection_id: i
         _succeeded(other, Side.DESTINATION if side is Side.SOURCE else Side.SOURCE, Action.RELEASE, account_id,
                    f"The {by} site ({tenant.link_url}) released the connection.", conn, now)
     db.session.commit()
+    if destination is not None:
+        from ..restore.job import STOPPED_RELEASED
+        from ..restore.service import stop_queued_runs
+
+        stop_queued_runs(destination, STOPPED_RELEASED)  # running ones stop by themselves between objects
     return conn
 
 
@@ -499,6 +505,7 @@ def deactivate(tenant: Tenant, side: Side, account_id: str | None, connection_id
     now = now or utcnow()
     conn = _target_or_refuse(tenant, side, Action.DEACTIVATE, account_id, connection_id)
     other = _other_side(conn, side)
+    was_active, destination = conn.state is ConnectionState.ACTIVE, conn.destination_tenant_id
     try:
         _move(conn, side, Action.DEACTIVATE, now, deactivated_at=now)
     except TransitionRefused as err:
@@ -511,6 +518,11 @@ def deactivate(tenant: Tenant, side: Side, account_id: str | None, connection_id
         _succeeded(other, Side.DESTINATION if side is Side.SOURCE else Side.SOURCE, Action.DEACTIVATE, account_id,
                    f"The {by} site ({tenant.link_url}) deactivated the connection (final).", conn, now)
     db.session.commit()
+    if was_active and destination is not None:
+        from ..restore.job import STOPPED_DEACTIVATED
+        from ..restore.service import stop_queued_runs
+
+        stop_queued_runs(destination, STOPPED_DEACTIVATED)  # running ones stop by themselves between objects
     return conn
 
 

@@ -20,7 +20,7 @@ from ..jobs.runtime import JobCancelled, JobContext, JobFailed, RetryLater, runn
 from ..jobs.threads import app_context_initializer
 from ..tenant_access import jira_access
 from .engine import MAPPED, Cancelled, Executor, MustWait, Reporter, Result
-from .models import DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
+from .models import LIVE, DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
 from .pacing import PacedAccess, TokenBucket
 from .plan import Action, Plan, PlanError, PlannedItem, Planner, Selection, type_order
 from .types import load
@@ -35,18 +35,63 @@ UNAVAILABLE_REQUEUES = 5
 UNAVAILABLE_PAUSE = 30.0  # seconds before the requeued job runs again
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes and cancel checks during a run
 
+CANCELLED_BY_ADMIN = "Cancelled by an administrator"
+STOPPED_DEACTIVATED = "the disaster-recovery connection was deactivated"
+STOPPED_RELEASED = "the disaster-recovery connection was released"
+
 load()  # every restorer declares its operations at import time
 
 
-def snapshot_allowed(destination: Tenant, snapshot_id: int) -> Tenant:
+class RecoveryStopped(Exception):
+    """The connection the run reads its source through is no longer Active: the run stops between objects."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def connection_ended(run: RestoreRun) -> str | None:
+    """Why the run may no longer restore from its source (None while their connection is Active).
+
+    Deactivation (final) and Release both end recovery through the connection: the transitions table leaves only
+    Active as a state in which the destination reads the source's snapshots (``active_source_for``).
+    """
+    from ..recovery.connections import ConnectionState, RecoveryConnection
+
+    state = db.session.scalar(
+        select(RecoveryConnection.state)
+        .where(RecoveryConnection.source_tenant_id == run.source_tenant_id,
+               RecoveryConnection.destination_tenant_id == run.tenant_id)
+        .order_by(RecoveryConnection.id.desc()).limit(1))
+    db.session.commit()  # a fresh read each time; no transaction stays open
+    if state is ConnectionState.ACTIVE:
+        return None
+    if state is ConnectionState.DEACTIVATED:
+        return STOPPED_DEACTIVATED
+    if state is ConnectionState.RELEASED:
+        return STOPPED_RELEASED
+    return "the disaster-recovery connection is no longer Active"
+
+
+def check_connection(run: RestoreRun) -> None:
+    """Raise ``RecoveryStopped`` when the run's connection is no longer Active."""
+    reason = connection_ended(run)
+    if reason is not None:
+        raise RecoveryStopped(reason)
+
+
+def snapshot_allowed(destination: Tenant, snapshot_id: int, run: RestoreRun | None = None) -> Tenant:
     """The source tenant whose snapshot ``snapshot_id`` the destination may restore, or raise ``JobFailed``.
 
-    Checked again in the job (not only in the view): the connection may have been deactivated since the click.
+    Checked again in the job (not only in the view): the connection may have been deactivated since the click
+    (``RecoveryStopped`` for the ``run`` then: it ends cancelled, saying why).
     """
     from ..backups.models import Snapshot
     from ..recovery.connections import active_source_for
 
     source = active_source_for(destination)
+    if run is not None and (source is None or source.id != run.source_tenant_id):
+        check_connection(run)
     snapshot = db.session.get(Snapshot, snapshot_id)
     if source is None:
         raise JobFailed("This site has no Active disaster-recovery connection, so it can't restore a snapshot.")
@@ -89,6 +134,7 @@ def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobCo
     restorers = load()
 
     def on_type(type_key: str) -> None:
+        check_connection(run)  # planning reads the source's snapshot on the connection's behalf: between types
         ctx.progress(0, None, f"Reading the destination's {restorers[type_key].title.lower()}")
 
     try:
@@ -156,14 +202,38 @@ def _unavailable(ctx: JobContext, run: RestoreRun, exc: JiraUnavailable, what: s
     return JobFailed(f"Jira stayed unavailable: {exc.describe()}")
 
 
-def _fail(run: RestoreRun, message: str) -> None:
+def _fail(run: RestoreRun | int, message: str) -> None:
     db.session.rollback()
-    run = db.session.get(RestoreRun, run.id, populate_existing=True)
-    if run is not None and RunStatus(run.status) in (RunStatus.PLANNING, RunStatus.RESTORING):
-        move(run, RunStatus.FAILED, message=message, finished_at=utcnow())
+    found = db.session.get(RestoreRun, run if isinstance(run, int) else run.id, populate_existing=True)
+    if found is not None and RunStatus(found.status) in LIVE:
+        move(found, RunStatus.FAILED, message=message, finished_at=utcnow())
 
 
-@runner(PREVIEW_KIND)
+def _crashed(ctx: JobContext, error: str) -> None:
+    """A bug (an unexpected ``error``) ended the job: the run ends failed, saying so, and can be started again."""
+    what = "preview" if ctx.kind == PREVIEW_KIND else "restore"
+    kept = "nothing was written to Jira" if ctx.kind == PREVIEW_KIND else "what it restored so far is kept"
+    _fail(int(ctx.params["run_id"]), f"The {what} stopped on an internal error ({error}); {kept}. Start it again; "
+                                     "if it stops the same way, the team has the details.")
+    ReadJournal(ctx.job_id).clear()  # the job won't resume: its journaled reads are of no use
+
+
+def _stopped(run: RestoreRun, journal: ReadJournal, reason: str | None, *, summary: bool) -> JobCancelled:
+    """End the run cancelled, saying why (an administrator's cancel, or ``reason``); the job's exception."""
+    db.session.rollback()
+    journal.clear()
+    found = db.session.get(RestoreRun, run.id, populate_existing=True)
+    why = f"Stopped: {reason}" if reason else CANCELLED_BY_ADMIN
+    if found is not None and RunStatus(found.status) in LIVE:
+        values: dict[str, Any] = {"finished_at": utcnow()}
+        if summary:
+            values["summary_json"] = json.dumps(summarise(found.id))
+        move(found, RunStatus.CANCELLED, message=f"{why}; objects not reached are pending." if summary else f"{why}.",
+             **values)
+    return JobCancelled(f"{why}.")
+
+
+@runner(PREVIEW_KIND, on_crash=_crashed)
 def run_preview(ctx: JobContext) -> dict[str, Any]:
     """Plan the run against the destination as it is now: nothing is written to Jira."""
     run, tenant = _load(ctx)
@@ -172,9 +242,12 @@ def run_preview(ctx: JobContext) -> dict[str, Any]:
     journal = ReadJournal(ctx.job_id)
     access = _access(tenant)
     try:
-        snapshot_allowed(tenant, run.snapshot_id)
+        snapshot_allowed(tenant, run.snapshot_id, run)
         with journaled_reads(access, journal), pooled_reads(_concurrency(), app_context_initializer()):
             plan = _plan(run, access, Selection(), ctx)
+        check_connection(run)
+    except RecoveryStopped as stop:
+        raise _stopped(run, journal, stop.reason, summary=False) from None
     except JobFailed as exc:
         _fail(run, str(exc))
         journal.clear()
@@ -200,10 +273,13 @@ class JobReporter(Reporter):
     large restore back. A cancel still stops the run between objects, at most ``interval`` later.
     """
 
-    def __init__(self, ctx: JobContext, restorers: dict[str, Any], interval: float = PROGRESS_INTERVAL) -> None:
+    def __init__(self, ctx: JobContext, restorers: dict[str, Any], interval: float = PROGRESS_INTERVAL,
+                 run: RestoreRun | None = None) -> None:
         self.ctx = ctx
         self.restorers = restorers
         self.interval = interval
+        self.run = run  # given: the run also stops when its connection is no longer Active
+        self.stop_reason: str | None = None  # why should_stop said yes, unless an administrator cancelled
         self._shown = self._checked = float("-inf")
         self.mapped_here = 0  # objects this attempt brought onto the destination (created, updated, reconciled)
 
@@ -225,7 +301,10 @@ class JobReporter(Reporter):
         if now - self._checked < self.interval:
             return False
         self._checked = now
-        return self.ctx.cancel_requested()
+        if self.ctx.cancel_requested():
+            return True
+        self.stop_reason = connection_ended(self.run) if self.run is not None else None
+        return self.stop_reason is not None
 
 
 def summarise(run_id: int) -> dict[str, Any]:
@@ -257,15 +336,20 @@ def _run_without_expiry(executor: Executor, plan: Plan) -> Any:
         session.expire_on_commit = previous
 
 
-@runner(RESTORE_KIND)
+def _progress_interval() -> float:
+    return float(current_app.config.get("RESTORE_PROGRESS_INTERVAL", PROGRESS_INTERVAL))
+
+
+@runner(RESTORE_KIND, on_crash=_crashed)
 def run_restore(ctx: JobContext) -> dict[str, Any]:
     """Restore the run's selection: plan again (the destination may have changed), execute, verify, report."""
     run, tenant = _load(ctx)
     restorers = load()
     access = _access(tenant)
     journal = ReadJournal(ctx.job_id)
+    reporter = JobReporter(ctx, restorers, _progress_interval(), run)
     try:
-        snapshot_allowed(tenant, run.snapshot_id)
+        snapshot_allowed(tenant, run.snapshot_id, run)
         selection = Selection.from_dict(run.selection)
         concurrency = _concurrency()
         if ctx.checkpoint.get("planned"):
@@ -279,11 +363,11 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
             journal.clear()
         state = DatabaseState(run.id)
         fallback = run.requested_by if run.user_fallback == "admin" else None
-        reporter = JobReporter(ctx, restorers)
         executor = Executor(access, state, reporter=reporter, concurrency=concurrency,
                             user_fallback=fallback, restorers=restorers,
                             thread_initializer=app_context_initializer())
         ids = _run_without_expiry(executor, plan)
+        check_connection(run)  # stopped after the last object: the run ends as any stopped run does
         ctx.progress(len(plan.selected()), None, "Verifying the destination")
         db.session.commit()
         if reporter.mapped_here:
@@ -298,12 +382,9 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         journal.clear()
         raise
     except Cancelled:
-        db.session.rollback()
-        journal.clear()
-        run = db.session.get(RestoreRun, run.id, populate_existing=True)
-        move(run, RunStatus.CANCELLED, message="Cancelled by an administrator; objects not reached are pending.",
-             summary_json=json.dumps(summarise(run.id)), finished_at=utcnow())
-        raise JobCancelled() from None
+        raise _stopped(run, journal, reporter.stop_reason, summary=True) from None
+    except RecoveryStopped as stop:
+        raise _stopped(run, journal, stop.reason, summary=True) from None
     except (MustWait, RateLimited) as exc:
         seconds = exc.seconds if isinstance(exc, MustWait) else (exc.retry_after or 60)
         raise RetryLater(seconds, f"Jira asked us to slow down; the restore carries on in {seconds:.0f} s.") \

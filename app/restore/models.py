@@ -95,6 +95,18 @@ def move(run: RestoreRun, to: RunStatus, **values: Any) -> None:
     db.session.refresh(run)
 
 
+def claim(run_id: int, to: RunStatus, **values: Any) -> bool:
+    """Move the run to ``to`` from any state the table allows, in the caller's transaction (not committed).
+
+    One conditional UPDATE: of concurrent claims of one run exactly one matches the row (the others wait for its
+    transaction and then match nothing), so a losing caller has changed nothing and can roll back.
+    """
+    sources = [s.value for s, targets in TRANSITIONS.items() if to in targets and s != to]
+    result = db.session.execute(update(RestoreRun).where(RestoreRun.id == run_id, RestoreRun.status.in_(sources))
+                                .values(status=to.value, **values).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
 class RestoreItem(db.Model):
     __tablename__ = "restore_items"
     __table_args__ = (UniqueConstraint("run_id", "type_key", "source_id", name="uq_restore_item"),

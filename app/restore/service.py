@@ -10,14 +10,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from ..connect.tenants import Tenant
+from ..connect.tenants import Tenant, utcnow
 from ..extensions import db
-from ..jobs.models import Job
-from ..jobs.runtime import enqueue, request_cancel
+from ..jobs.dispatch import dispatch
+from ..jobs.journal import ReadJournal
+from ..jobs.models import Job, JobState
+from ..jobs.models import move as move_job
+from ..jobs.runtime import new_job, request_cancel, singleton_holder
 from .engine import HAS_ID, Outcome
 from .job import PREVIEW_KIND, RESTORE_KIND
-from .models import LIVE, RestoreItem, RestoreRun, RunStatus, move
+from .models import LIVE, RestoreItem, RestoreRun, RunStatus, claim, move
 from .plan import Action, PlannedItem, Selection
 from .plan import select as select_items
 from .types import load
@@ -67,7 +71,10 @@ def _singleton(tenant: Tenant) -> str:
 
 
 def start_preview(destination: Tenant, snapshot_id: int, account_id: str | None) -> RestoreRun:
-    """Create a run for ``snapshot_id`` and queue its preview (a read-only plan)."""
+    """Create a run for ``snapshot_id`` and queue its preview (a read-only plan).
+
+    The run and its job are one transaction: when another restore job holds the site, neither is kept.
+    """
     from ..backups.models import Snapshot
 
     source = _source(destination)
@@ -77,16 +84,25 @@ def start_preview(destination: Tenant, snapshot_id: int, account_id: str | None)
     run = RestoreRun(tenant_id=destination.id, source_tenant_id=source.id, snapshot_id=snapshot.id,
                      requested_by=account_id, status=RunStatus.PLANNING.value)
     db.session.add(run)
-    db.session.commit()
-    job, created = enqueue(destination.id, PREVIEW_KIND, {"run_id": run.id}, singleton=_singleton(destination),
-                           requested_by=account_id)
-    if not created:
-        db.session.delete(run)
-        db.session.commit()
-        raise RestoreRefused("A restore or preview is already running on this site.")
+    db.session.flush()  # the run's id, for the job's parameters
+    job = new_job(destination.id, PREVIEW_KIND, {"run_id": run.id}, singleton=_singleton(destination),
+                  requested_by=account_id)
     run.job_id = job.id
-    db.session.commit()
+    db.session.add(job)
+    _commit_with_job(destination)
+    dispatch(job.id)
     return run
+
+
+def _commit_with_job(destination: Tenant) -> None:
+    """Commit a start and the job it queued, or nothing when another restore job holds the site (409)."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if singleton_holder(_singleton(destination)) is None:
+            raise
+        raise RestoreRefused("A restore or preview is already running on this site.") from None
 
 
 def get_run(destination: Tenant, run_id: int) -> RestoreRun:
@@ -107,26 +123,25 @@ def start_restore(destination: Tenant, run_id: int, selection: Selection, user_f
     unknown = [t for t in selection.types if t not in load()]
     if unknown:
         raise RestoreRefused(f"Unknown object type: {unknown[0]}.", 400)
-    if RunStatus(run.status) in LIVE:
+    params = {"run_id": run.id, "snapshot_id": run.snapshot_id, "selection": selection.to_dict(),
+              "user_fallback": user_fallback}
+    job = new_job(destination.id, RESTORE_KIND, params, singleton=_singleton(destination), requested_by=account_id)
+    # The start is one claim: a conditional UPDATE of the run's status, committed with the job (whose singleton
+    # allows one restore job per site). A request that loses either has changed nothing: not the live run's status,
+    # not its items' outcomes.
+    if not claim(run.id, RunStatus.RESTORING, job_id=job.id, message=None, finished_at=None,
+                 selection_json=json.dumps(selection.to_dict()), user_fallback=user_fallback,
+                 requested_by=account_id or run.requested_by):
+        db.session.rollback()
         raise RestoreRefused("This restore is already running.")
-    run.selection_json = json.dumps(selection.to_dict())
-    run.user_fallback = user_fallback
-    run.requested_by = account_id or run.requested_by
     # Running again retries what didn't make it; what was created or matched keeps its outcome and id.
     db.session.execute(update(RestoreItem).where(RestoreItem.run_id == run.id,
                                                  RestoreItem.outcome.not_in(KEPT_VALUES))
                        .values(outcome=Outcome.PENDING.value, reason=None, fix=None, notes_json=None))
-    db.session.commit()
-    move(run, RunStatus.RESTORING, message=None, finished_at=None)
-    params = {"run_id": run.id, "snapshot_id": run.snapshot_id, "selection": selection.to_dict(),
-              "user_fallback": user_fallback}
-    job, created = enqueue(destination.id, RESTORE_KIND, params, singleton=_singleton(destination),
-                           requested_by=account_id)
-    if not created:
-        move(run, RunStatus.CANCELLED, message="Another restore was running.")
-        raise RestoreRefused("A restore or preview is already running on this site.")
-    run.job_id = job.id
-    db.session.commit()
+    db.session.add(job)
+    _commit_with_job(destination)
+    dispatch(job.id)
+    db.session.refresh(run)
     return run
 
 
@@ -141,6 +156,24 @@ def cancel(destination: Tenant, run_id: int) -> RestoreRun:
     if job.state == "cancelled":  # it hadn't started: nothing will move the run, so do it here
         move(run, RunStatus.CANCELLED, message="Cancelled before it started.")
     return run
+
+
+def stop_queued_runs(destination_id: int, reason: str) -> None:
+    """End now the destination's live runs whose job hasn't started, saying why (``reason``).
+
+    Called when recovery through the destination's connection ends. A running job stops by itself between objects
+    (its stop check reads the connection); a queued one (e.g. waiting out Jira's quota) would show "restoring"
+    until it ran. A job claimed meanwhile fails the conditional move and is left to stop by itself.
+    """
+    runs = list(db.session.scalars(select(RestoreRun).where(RestoreRun.tenant_id == destination_id,
+                                                            RestoreRun.status.in_([s.value for s in LIVE]))))
+    for run in runs:
+        job = job_of(run)
+        if job is None or job.state != JobState.QUEUED.value:
+            continue
+        if move_job(job, JobState.CANCELLED, message=f"Stopped: {reason}."):
+            ReadJournal(job.id).clear()
+            move(run, RunStatus.CANCELLED, message=f"Stopped: {reason}.", finished_at=utcnow())
 
 
 def job_of(run: RestoreRun) -> Job | None:
