@@ -236,6 +236,7 @@ OP_STATUS_LIST = declare("GET", f"{API}/status")
 OP_ISSUE_TYPES = declare("GET", f"{API}/issuetype")
 OP_ROLES = declare("GET", f"{API}/role")
 OP_GROUPS = declare("GET", f"{API}/group/bulk")
+OP_GROUP_MEMBERS = declare("GET", f"{API}/group/member")
 OP_FIELDS = declare("GET", f"{API}/field/search")
 
 
@@ -308,10 +309,21 @@ def read_project_roles(r: Reader) -> Iterator[Item]:
         yield Item(role["name"], _id(role.get("id")), normalise(role))
 
 
-@object_type("groups", "Groups", 1, ops=(OP_GROUPS,), natural_key="name (groupId kept)")
+def group_members(r: Reader, group_id: str) -> list[dict[str, str]]:
+    """A group's members (inactive ones too: a restore puts back who was in the group), as accountIds."""
+    members = r.all(OP_GROUP_MEMBERS, params={"groupId": group_id, "includeInactiveUsers": "true"})
+    return sorted(({"accountId": str(m["accountId"])} for m in members if m.get("accountId")),
+                  key=lambda m: m["accountId"])
+
+
+@object_type("groups", "Groups and their members", 1, ops=(OP_GROUPS, OP_GROUP_MEMBERS),
+             natural_key="name (groupId kept)")
 def read_groups(r: Reader) -> Iterator[Item]:
-    for group in r.items(OP_GROUPS):
-        yield Item(group["name"], _id(group.get("groupId")), normalise(group))
+    def one(group: dict[str, Any]) -> Item:
+        obj = dict(normalise(group), members=group_members(r, str(group["groupId"])))
+        return Item(group["name"], _id(group.get("groupId")), obj)
+
+    yield from r.fan_out(one, r.items(OP_GROUPS))
 
 
 def field_key(f: dict[str, Any]) -> str:

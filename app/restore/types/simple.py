@@ -1,15 +1,17 @@
 """Restorers of the site-wide basics: project categories, link types, priorities, resolutions, statuses, issue types,
-project roles and groups (mapped by name only: apps can't create groups)."""
+project roles and groups with their members (created through the admin's OAuth grant: Connect can't)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ...backups.catalogue import group_members
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
+from ..notes import note
 from . import register
-from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, pick
+from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader
 
 LIST_CATEGORIES = declare("GET", "/rest/api/3/projectCategory")
 CREATE_CATEGORY = declare("POST", "/rest/api/3/projectCategory")
@@ -28,6 +30,8 @@ LIST_ROLES = declare("GET", "/rest/api/3/role")
 CREATE_ROLE = declare("POST", "/rest/api/3/role")
 ADD_ROLE_ACTORS = declare("POST", "/rest/api/3/role/{id}/actors")
 BULK_GROUPS = declare("GET", "/rest/api/3/group/bulk")
+CREATE_GROUP = declare("POST", "/rest/api/3/group")
+ADD_GROUP_MEMBER = declare("POST", "/rest/api/3/group/user")
 
 
 class _ByName(Restorer):
@@ -275,25 +279,58 @@ class ProjectRoles(_ByName):
 
 @register
 class Groups(_ByName):
-    """Groups are mapped to the destination's groups of the same name; apps can't create groups."""
+    """Groups matched by name; a missing one is created, and members are added (never removed) by accountId.
+
+    Both writes are closed to Connect apps: without the admin's OAuth grant the preview says so, with the fix.
+    A member without an account on the destination can't be added: the outcome notes who (no fallback user stands
+    in for a group member, which would hand that user the group's permissions)."""
 
     type_key = "groups"
     title = "Groups"
+    can_update = True  # additive: members missing on the destination are added
+    writes = (CREATE_GROUP, ADD_GROUP_MEMBER)
 
     def source_id(self, obj: dict[str, Any]) -> str:
         return str(obj["groupId"])
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
-        for obj in access.paginate(BULK_GROUPS, page_size=50):
-            yield Existing(self.natural_key(obj), str(obj["groupId"]), obj)
+    def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
+        return sorted({str(m["accountId"]) for m in obj.get("members") or [] if m.get("accountId")})
 
-    def why_not(self, obj: dict[str, Any]) -> CannotRestore | None:
-        return CannotRestore(f"Jira doesn't let apps create groups; there is no group named {obj['name']!r} "
-                             "on this site.", f"Create the group {obj['name']!r} in Atlassian Administration "
-                                              "(admin.atlassian.com), then run the restore again.")
+    def cost(self, obj: dict[str, Any]) -> int:
+        return 1 + len(obj.get("members") or [])
+
+    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+        read = reader(access)
+        for obj in access.paginate(BULK_GROUPS, page_size=50):
+            gid = str(obj["groupId"])
+            yield Existing(self.natural_key(obj), gid, dict(obj, members=group_members(read, gid)))
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        raise self.why_not(obj)  # type: ignore[misc]
+        return str(access.call(CREATE_GROUP, json={"name": obj["name"]})["groupId"])
+
+    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        have = set() if just_created() else {m["accountId"] for m in group_members(reader(access), dest_id)}
+        self._add_members(access, dest_id, obj, ids, have)
+
+    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        self._add_members(access, dest_id, obj, ids,
+                          {m["accountId"] for m in group_members(reader(access), dest_id)})
+
+    def _add_members(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap,
+                     have: set[str]) -> None:
+        for account_id in self._members(obj, ids, report=True):
+            if account_id not in have:
+                access.call(ADD_GROUP_MEMBER, params={"groupId": dest_id}, json={"accountId": account_id})
+
+    def _members(self, obj: dict[str, Any], ids: IdMap | None, *, report: bool = False) -> list[str]:
+        """The members' accountIds that exist on the destination (all of them when reading the destination)."""
+        out = []
+        for account_id in self.account_ids(obj):
+            if ids is None or ids.user(account_id) == account_id:
+                out.append(account_id)
+            elif report:
+                note(f"Member {account_id} has no account on this site: not added to the group {obj['name']!r}.")
+        return out
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        return {"name": obj["name"]}
+        return {"name": obj["name"], "members": self._members(obj, ids)}

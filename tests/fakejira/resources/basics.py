@@ -1034,6 +1034,27 @@ def create_group(ctx: Ctx) -> Reply:
                        "expand": "users"})
 
 
+@handles("POST", f"{API}/group/user")
+def add_group_member(ctx: Ctx) -> Reply:
+    """One user into one group (``groupId`` or ``groupname``); Jira refuses a member twice and unknown users."""
+    group = _group(ctx.site, ctx)
+    account_id = body_of(ctx).get("accountId")
+    if not isinstance(account_id, str) or not account_id.strip():
+        raise bad_request("You must specify an accountId.")  # plausible wording (the spec: "accountId is missing")
+    if ctx.site.store.get("users", account_id) is None:
+        raise not_found(f"The user with account ID '{account_id}' does not exist.")  # plausible wording
+    members = group.setdefault("_members", [])
+    if account_id in members:
+        raise bad_request(f"Cannot add user. User is already a member of '{group['name']}'")  # Jira's wording
+    members.append(account_id)
+    ctx.site.store.put("groups", group["groupId"], group)
+    return Reply(201, {"name": group["name"], "groupId": group["groupId"],
+                       "self": api_url(ctx.site, f"/group?groupId={group['groupId']}"),
+                       "users": {"size": len(members), "items": [], "max-results": 50, "start-index": 0,
+                                 "end-index": 0},
+                       "expand": "users"})
+
+
 @seed_type("groups", exporter=lambda site: export_records(site, "groups"))
 def seed_groups(site: Site, data: Any) -> None:
     """Seed value: ``GET /group/bulk`` values (merged over the defaults)."""
