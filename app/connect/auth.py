@@ -178,6 +178,19 @@ class AdminCache:
         with self._lock:
             self._entries[key] = (time.monotonic() + self.ttl, value)
 
+    def forget_tenant(self, client_key: str) -> int:
+        """Drop every answer cached for ``client_key`` (a reinstall changed its secret or site); return how many."""
+        with self._lock:
+            stale = [key for key in self._entries if key[0] == client_key]
+            for key in stale:
+                del self._entries[key]
+        return len(stale)
+
+
+def forget_admin_answers(client_key: str) -> int:
+    """Drop this process's cached admin answers for the tenant (called on every accepted install/uninstall)."""
+    return _admin_cache().forget_tenant(client_key)
+
 
 def _admin_cache() -> AdminCache:
     return lazy_extension("admin_cache", lambda app: AdminCache(app.config["ADMIN_CHECK_TTL_SECONDS"]))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..extensions import lazy_extension
 from . import tenants
+from .auth import forget_admin_answers
 from .current_request import relative_request_url
 from .errors import AuthenticationError, BadLifecyclePayload
 from .install_keys import InstallKeyStore
@@ -60,8 +64,20 @@ def _payload() -> dict[str, Any]:
     return body
 
 
-def _verify_signed_install() -> dict[str, Any]:
-    """Verify an RS256 signed-install request; return its body. Nothing is read from the body before this."""
+class LifecycleReplayError(AuthenticationError):
+    """A genuine signed lifecycle token sent again, or one older than the last event accepted for the tenant."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _verify_signed_install(event: str) -> tuple[dict[str, Any], tenants.LifecycleStamp]:
+    """Verify an RS256 signed-install request; return its body and stamp. Nothing is read from the body before this.
+
+    The stamp binds what we remember of the event: the token's ``iat``, and digests of the token and of the event
+    name with the raw body (so an exact retry can be told from the same token carrying another body).
+    """
     token = token_from_header(request.headers.get("Authorization"))
     if token is None:
         raise AuthenticationError("A signed install needs an 'Authorization: JWT <token>' header.")
@@ -75,26 +91,102 @@ def _verify_signed_install() -> dict[str, Any]:
     body = _payload()
     if claims.get("iss") != body["clientKey"]:
         raise AuthenticationError("The install JWT's issuer is not the body's clientKey.")
-    return body
+    iat = claims.get("iat")
+    if not isinstance(iat, int) or isinstance(iat, bool):  # pyjwt accepts any number; we compare whole seconds
+        raise AuthenticationError(f"The install JWT's 'iat' must be whole seconds, got {iat!r}.")
+    stamp = tenants.LifecycleStamp(iat=iat, token_sha256=_sha256(token.encode()),
+                                   body_sha256=_sha256(event.encode() + b"\n" + request.get_data(cache=True)))
+    return body, stamp
+
+
+def _is_new_event(tenant: tenants.Tenant | None, stamp: tenants.LifecycleStamp, event: str) -> bool:
+    """True for an event to apply; False for a retry of the last accepted one (answer 204, change nothing).
+
+    Jira retries a callback whose answer got lost, with the same token or one re-signed in the same second; both
+    carry the same body, so accepting them again changes nothing. Anything else not newer is a replay: a genuine
+    token captured in transit and re-sent (with the replayer's sharedSecret and baseUrl) must not take the tenant.
+    :raises LifecycleReplayError: the token was already used, or the event is not newer than the last accepted.
+    """
+    last = tenants.last_lifecycle_stamp(tenant) if tenant is not None else None
+    if tenant is None or last is None:
+        return True
+    retry = stamp.body_sha256 == last.body_sha256 and stamp.iat >= last.iat
+    if stamp.token_sha256 == last.token_sha256 and not retry:
+        _refuse(event, tenant, stamp, last, "This install token was already used; Jira signs every lifecycle "
+                                            "event with a new token.")
+    if retry and stamp.iat == last.iat:
+        return False
+    if stamp.iat <= last.iat:
+        _refuse(event, tenant, stamp, last,
+                f"This {event} event is older than the last accepted lifecycle event for this clientKey: "
+                f"expected an iat after {last.iat}, received {stamp.iat}.")
+    return True
+
+
+def _refuse(event: str, tenant: tenants.Tenant, stamp: tenants.LifecycleStamp, last: tenants.LifecycleStamp,
+            message: str) -> NoReturn:
+    log.warning("refused %s client_key=%s: replayed or stale signed token (iat %s, last accepted iat %s)", event,
+                tenant.client_key, stamp.iat, last.iat)
+    raise LifecycleReplayError(message)
+
+
+def _apply_once(event: str, client_key: str, stamp: tenants.LifecycleStamp,
+                apply: Callable[[tenants.Tenant | None], None]) -> bool:
+    """Run ``apply(tenant)`` for a new event; False for a retry. A lost race is judged again against the winner
+    (the loser's session was rolled back, so the tenant is read again as committed)."""
+    for _attempt in range(2):
+        tenant = tenants.get_by_client_key(client_key)
+        if not _is_new_event(tenant, stamp, event):
+            log.info("%s retried client_key=%s: already applied, nothing changed", event, client_key)
+            return False
+        try:
+            apply(tenant)
+        except tenants.LifecycleConflict:
+            continue
+        forget_admin_answers(client_key)  # a cached answer must not outlive a changed secret or site
+        return True
+    raise LifecycleReplayError(f"Another {event} event for this clientKey was accepted at the same time; "
+                               "this one was not applied.")
+
+
+def _host(url: str | None) -> str:
+    return urlsplit(url or "").hostname or "?"
 
 
 @bp.post("/installed")
 def installed() -> tuple[str, int]:
-    body = _verify_signed_install()
+    body, stamp = _verify_signed_install("installed")
     if not isinstance(body.get("sharedSecret"), str) or not body["sharedSecret"]:
         raise BadLifecyclePayload("The installed body lacks 'sharedSecret'.")
-    tenant = tenants.save_installation(body)
-    log.info("installed client_key=%s base_url=%s", tenant.client_key, tenant.base_url)
+    previous: dict[str, str | None] = {}
+
+    def apply(tenant: tenants.Tenant | None) -> None:
+        previous["base_url"] = tenant.base_url if tenant is not None else None
+        tenants.save_installation(body, stamp)
+
+    if _apply_once("installed", body["clientKey"], stamp, apply):
+        new_url = body["baseUrl"].rstrip("/")
+        if previous["base_url"] not in (None, new_url):
+            # Atlassian: a site rename re-sends `installed` with the new baseUrl for the same clientKey. Accepted
+            # only from a fresh signed token (above); the old URL stays in the tenant's history for recovery.
+            log.warning("site rename client_key=%s %s -> %s", body["clientKey"], _host(previous["base_url"]),
+                        _host(new_url))
+        log.info("installed client_key=%s base_url=%s", body["clientKey"], new_url)
     return "", 204
 
 
 @bp.post("/uninstalled")
 def uninstalled() -> tuple[str, int]:
-    body = _verify_signed_install()
-    tenant = tenants.get_by_client_key(body["clientKey"])
-    if tenant is not None:
-        tenants.mark_uninstalled(tenant)
-        log.info("uninstalled client_key=%s (data kept %s days)", tenant.client_key,
+    body, stamp = _verify_signed_install("uninstalled")
+    if tenants.get_by_client_key(body["clientKey"]) is None:
+        return "", 204  # nothing installed here: nothing to change
+
+    def apply(tenant: tenants.Tenant | None) -> None:
+        assert tenant is not None  # tenants are never deleted by a lifecycle event
+        tenants.mark_uninstalled(tenant, stamp)
+
+    if _apply_once("uninstalled", body["clientKey"], stamp, apply):
+        log.info("uninstalled client_key=%s (data kept %s days)", body["clientKey"],
                  current_app.config["UNINSTALL_RETENTION_DAYS"])
     return "", 204
 

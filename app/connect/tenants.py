@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import keyring
@@ -36,6 +38,11 @@ class Tenant(db.Model):
     installed_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     uninstalled_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The last accepted signed lifecycle event (installed/uninstalled): its token's ``iat`` and the SHA-256 of the
+    # token and of the event + body, never the token itself. A replayed or older event is refused against these.
+    lifecycle_iat: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    lifecycle_token_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    lifecycle_body_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
     base_urls: Mapped[list[TenantBaseUrl]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", order_by="TenantBaseUrl.first_seen")
@@ -88,6 +95,58 @@ class TenantBaseUrl(db.Model):
     tenant: Mapped[Tenant] = relationship(back_populates="base_urls")
 
 
+@dataclass(frozen=True)
+class LifecycleStamp:
+    """What is remembered of a signed lifecycle event: the token's ``iat`` and two SHA-256 digests, never a token."""
+
+    iat: int
+    token_sha256: str
+    body_sha256: str
+
+
+class LifecycleConflict(Exception):
+    """Another delivery recorded a lifecycle event for this tenant first; nothing of this one was kept."""
+
+
+def last_lifecycle_stamp(tenant: Tenant) -> LifecycleStamp | None:
+    """The tenant's last accepted signed lifecycle event; None before the first one (or before it was recorded)."""
+    if tenant.lifecycle_iat is None:
+        return None
+    return LifecycleStamp(tenant.lifecycle_iat, tenant.lifecycle_token_sha256 or "", tenant.lifecycle_body_sha256 or "")
+
+
+def _claim_lifecycle(tenant: Tenant, stamp: LifecycleStamp | None) -> None:
+    """Record ``stamp`` as the tenant's last lifecycle event if it is newer than the recorded one; no commit.
+
+    A conditional UPDATE, so of two deliveries racing only one can win (PostgreSQL re-checks the row once the
+    other's lock is released; SQLite has one writer at a time). :raises LifecycleConflict: this one lost.
+    """
+    if stamp is None:
+        return
+    if tenant.id is not None:
+        won = db.session.execute(
+            update(Tenant).where(Tenant.id == tenant.id,
+                                 or_(Tenant.lifecycle_iat.is_(None), Tenant.lifecycle_iat < stamp.iat))
+            .values(lifecycle_iat=stamp.iat, lifecycle_token_sha256=stamp.token_sha256,
+                    lifecycle_body_sha256=stamp.body_sha256)
+            .execution_options(synchronize_session=False)).rowcount == 1
+        if not won:
+            db.session.rollback()
+            raise LifecycleConflict(tenant.client_key)
+    tenant.lifecycle_iat = stamp.iat
+    tenant.lifecycle_token_sha256 = stamp.token_sha256
+    tenant.lifecycle_body_sha256 = stamp.body_sha256
+
+
+def _commit_lifecycle(client_key: str) -> None:
+    """Commit; a concurrent first install of the same clientKey (unique key) is a lost race, not a 500."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise LifecycleConflict(client_key) from None
+
+
 def get_by_client_key(client_key: str) -> Tenant | None:
     """The tenant with this client key; None for anything that can't be one (the key often comes unverified)."""
     if not isinstance(client_key, str) or not client_key or len(client_key) > 255 or "\x00" in client_key:
@@ -95,13 +154,18 @@ def get_by_client_key(client_key: str) -> Tenant | None:
     return db.session.scalars(select(Tenant).where(Tenant.client_key == client_key)).first()
 
 
-def save_installation(payload: dict[str, Any]) -> Tenant:
-    """Create or overwrite the tenant from a verified ``installed`` body (new secret, maybe a new baseUrl)."""
+def save_installation(payload: dict[str, Any], stamp: LifecycleStamp | None = None) -> Tenant:
+    """Create or overwrite the tenant from a verified ``installed`` body (new secret, maybe a new baseUrl).
+
+    With ``stamp`` (the signed event's), the write happens only if it is newer than the last recorded one.
+    :raises LifecycleConflict: another delivery for this clientKey was recorded first; nothing was changed.
+    """
     client_key = payload["clientKey"]
     tenant = get_by_client_key(client_key)
     if tenant is None:
         tenant = Tenant(client_key=client_key)
         db.session.add(tenant)
+    _claim_lifecycle(tenant, stamp)
     tenant.base_url = payload["baseUrl"].rstrip("/")
     tenant.display_url = (payload.get("displayUrl") or "").rstrip("/") or None
     tenant.product_type = payload.get("productType") or "jira"
@@ -114,7 +178,7 @@ def save_installation(payload: dict[str, Any]) -> Tenant:
     tenant.installed_at = tenant.installed_at or utcnow()
     if all(u.base_url != tenant.base_url for u in tenant.base_urls):
         tenant.base_urls.append(TenantBaseUrl(base_url=tenant.base_url))
-    db.session.commit()
+    _commit_lifecycle(client_key)
     return tenant
 
 
@@ -127,11 +191,15 @@ def record_base_url(tenant: Tenant, base_url: str, display_url: str | None = Non
         tenant.base_urls.append(TenantBaseUrl(base_url=tenant.base_url))
 
 
-def mark_uninstalled(tenant: Tenant) -> None:
-    """Flag the tenant; its data is kept for the retention period (a lost site is when backups matter)."""
+def mark_uninstalled(tenant: Tenant, stamp: LifecycleStamp | None = None) -> None:
+    """Flag the tenant; its data is kept for the retention period (a lost site is when backups matter).
+
+    :raises LifecycleConflict: with ``stamp``, a newer lifecycle event was recorded first; nothing was changed.
+    """
+    _claim_lifecycle(tenant, stamp)
     tenant.uninstalled_at = utcnow()
     tenant.enabled = False
-    db.session.commit()
+    _commit_lifecycle(tenant.client_key)
 
 
 def set_enabled(tenant: Tenant, enabled: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -24,12 +25,29 @@ def keys(install_key: InstallKey, app: Flask) -> Iterator[KeyServer]:
 
 
 @pytest.fixture
-def install(app: Flask, keys: KeyServer, install_key: InstallKey):
+def lifecycle_clock():
+    """Jira's clock for lifecycle tokens: now in whole seconds, each call after the previous one.
+
+    A site's real lifecycle events are an admin's clicks apart; tests send several a second, and the app refuses
+    an event whose ``iat`` is not newer than the last one it accepted for the clientKey.
+    """
+    last = [0]
+
+    def tick() -> int:
+        last[0] = max(int(time.time()), last[0] + 1)
+        return last[0]
+
+    return tick
+
+
+@pytest.fixture
+def install(app: Flask, keys: KeyServer, install_key: InstallKey, lifecycle_clock):
     """Post a correctly signed ``installed`` event; returns (response, body)."""
 
     def do(**body_overrides):
         body = install_body(app.config["APP_KEY"], **body_overrides)
-        token = signed_install_token(install_key, client_key=body["clientKey"], app_base_url=app.config["BASE_URL"])
+        token = signed_install_token(install_key, client_key=body["clientKey"], app_base_url=app.config["BASE_URL"],
+                                     now=lifecycle_clock())
         resp = app.test_client().post("/installed", json=body, headers={"Authorization": f"JWT {token}"})
         return resp, body
 

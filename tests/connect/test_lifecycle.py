@@ -172,9 +172,10 @@ def test_a_connect_install_cannot_take_over_a_forge_sites_tenant(app, keys, inst
         assert tenant.shared_secret_enc is None
 
 
-def test_uninstall_keeps_data_and_flags_tenant(app, install, install_key) -> None:
+def test_uninstall_keeps_data_and_flags_tenant(app, install, install_key, lifecycle_clock) -> None:
     _, body = install()
-    token = signed_install_token(install_key, client_key=body["clientKey"], app_base_url=BASE, path="/uninstalled")
+    token = signed_install_token(install_key, client_key=body["clientKey"], app_base_url=BASE, path="/uninstalled",
+                                 now=lifecycle_clock())
     resp = _post(app, dict(body, eventType="uninstalled"), token, path="/uninstalled")
     assert resp.status_code == 204
     with app.app_context():

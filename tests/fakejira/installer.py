@@ -12,6 +12,7 @@ import contextlib
 import copy
 import json
 import secrets
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -109,6 +110,30 @@ class LifecycleRequest:
         return requests.post(self.url, data=json.dumps(self.body), headers=headers, timeout=TIMEOUT)
 
 
+_last_lifecycle_iat: dict[str, int] = {}
+_lifecycle_iat_lock = threading.Lock()
+
+
+def lifecycle_iat(client_key: str) -> int:
+    """``iat`` for a site's next lifecycle token: now in whole seconds, after its previous one (waits if needed).
+
+    A real site's lifecycle events are an admin's clicks apart; the emulator's can fall in one second, and an app
+    may (ours does) refuse an event whose ``iat`` is not newer than the last one it accepted, as a replay. Waiting
+    for the next second keeps every token's ``iat`` in the past, as a verifier without leeway expects.
+    """
+    with _lifecycle_iat_lock:  # reserve the second; wait outside the lock
+        issued = max(int(time.time()), _last_lifecycle_iat.get(client_key, 0) + 1)
+        _last_lifecycle_iat[client_key] = issued
+    while (now := time.time()) < issued:
+        time.sleep(issued - now)
+    return issued
+
+
+def _lifecycle_times(client_key: str) -> dict[str, int]:
+    issued = lifecycle_iat(client_key)
+    return {"iat": issued, "exp": issued + INSTALL_TOKEN_TTL}
+
+
 def _callback_url(app_base: str, path: str) -> str:
     return app_base.rstrip("/") + path
 
@@ -187,7 +212,8 @@ def install_app(site: Site, app_descriptor_url: str) -> Installation:
     if problems:
         raise InstallError("the descriptor is invalid: " + "; ".join(problems))
     shared_secret = secrets.token_urlsafe(32)  # fresh on every install, as Jira does
-    request = build_install_request(site, descriptor, shared_secret=shared_secret)
+    request = build_install_request(site, descriptor, shared_secret=shared_secret,
+                                    claims=_lifecycle_times(site.client_key_for(descriptor["key"])))
     try:
         response = request.send()
     except requests.RequestException as exc:
@@ -210,7 +236,7 @@ def uninstall_app(site: Site, app_key: str) -> None:
     inst = _installation(site, app_key)
     if "uninstalled" in inst.lifecycle:
         request = build_install_request(site, inst.descriptor, event="uninstalled",
-                                        shared_secret=inst.shared_secret)
+                                        shared_secret=inst.shared_secret, claims=_lifecycle_times(inst.client_key))
         request.body.pop("sharedSecret", None)  # Jira doesn't resend the secret on uninstall
         _post_quietly(request)
     with site.store.lock:
