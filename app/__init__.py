@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import config as config_mod
-from . import crypto
+from . import crypto, http_input
 from .extensions import db, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    http_input.init_app(app)  # bounded <int:...> ids and JSON nesting, before any route exists
     crypto.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

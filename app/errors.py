@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .connect.errors import ConnectError
+from .http_input import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,16 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_html():
             return render_template("error.html", status=err.status, message=err.message), err.status, headers
         return jsonify(error=err.message, status=err.status), err.status, headers
+
+    @app.errorhandler(InvalidInput)
+    def invalid_input(err: InvalidInput) -> ResponseReturnValue:
+        # An id out of range, JSON nested too deep: the caller's mistake (or probing), said in the door's own shape.
+        log.info("refused %s %s: %s %s", request.method, request.path, err.status, err.message)
+        if request.path.startswith("/forge/"):
+            return jsonify(error={"code": "bad-request", "message": err.message}), err.status
+        if _wants_html():
+            return render_template("error.html", status=err.status, message=err.message), err.status
+        return jsonify(error=err.message, status=err.status), err.status
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(err: RequestEntityTooLarge) -> ResponseReturnValue:

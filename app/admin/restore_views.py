@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
 from ..connect.tenants import Tenant
+from ..http_input import InvalidId, parse_id
 from ..restore import service
 from ..restore.models import RestoreRun, RunStatus
 from ..restore.plan import Selection
@@ -59,8 +60,8 @@ def start_preview() -> ResponseReturnValue:
     """Plan a snapshot against this site (nothing is written), then show the run (post/redirect/get)."""
     ctx = current()
     try:
-        snapshot_id = int(request.form.get("snapshot_id", ""))
-    except ValueError:
+        snapshot_id = parse_id(request.form.get("snapshot_id", ""), "snapshot_id")
+    except InvalidId:
         return _refused(service.RestoreRefused("Choose a snapshot to restore.", 400))
     try:
         run = service.start_preview(ctx.tenant, snapshot_id, ctx.account_id)

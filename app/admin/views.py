@@ -20,6 +20,7 @@ from ..connect.auth import (
     mint_context_token,
     page_jwt_required,
 )
+from ..http_input import InvalidId, parse_optional_id
 from ..recovery import audit
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryError, Side
@@ -98,12 +99,10 @@ def _refused(err: RecoveryError) -> ResponseReturnValue:
 
 def _connection_id() -> int | None:
     """The form's connection id: untrusted; the domain checks it belongs to this tenant and side."""
-    raw = request.form.get("connection", "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
+    try:
+        return parse_optional_id(request.form.get("connection"), "connection")
+    except InvalidId:
         abort(400)
-    return int(raw)
 
 
 @bp.get("/recovery")

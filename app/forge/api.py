@@ -26,6 +26,7 @@ from ..backups.models import Snapshot
 from ..backups.snapshots import SnapshotNotFound
 from ..connect.tenants import Tenant
 from ..extensions import db
+from ..http_input import InvalidId, parse_id
 from ..recovery import audit
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("forge_api", __name__, url_prefix="/forge/api/v1")
 
 MAX_REQUEST_BYTES = 500 * 1024  # Forge's own limit on an invokeRemote body
+MAX_OFFSET = 10**9  # far past any site's snapshots, runs or report rows
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -138,9 +140,12 @@ def _optional_int(data: dict[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**62:
+    if isinstance(value, bool) or not isinstance(value, int):  # JSON numbers only, not digits in a string
         raise ApiError(400, "bad-request", f"'{key}' must be a positive integer.")
-    return value
+    try:
+        return parse_id(value, key)
+    except InvalidId as err:
+        raise ApiError(400, "bad-request", err.message) from None
 
 
 def _string_list(data: dict[str, Any], key: str, limit: int = 500) -> list[str]:
@@ -157,8 +162,8 @@ def _page(default: int, maximum: int) -> tuple[int, int]:
         limit = int(request.args.get("limit", default))
     except ValueError:
         raise ApiError(400, "bad-request", "'offset' and 'limit' must be integers.") from None
-    if offset < 0 or limit < 1:
-        raise ApiError(400, "bad-request", "'offset' must be 0 or more and 'limit' 1 or more.")
+    if not 0 <= offset <= MAX_OFFSET or limit < 1:  # an OFFSET past BIGINT fails in the database, not here
+        raise ApiError(400, "bad-request", f"'offset' must be from 0 to {MAX_OFFSET} and 'limit' 1 or more.")
     return offset, min(limit, maximum)
 
 
