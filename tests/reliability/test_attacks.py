@@ -4,6 +4,7 @@ traversal in ``kid``, replayed and cross-tenant tokens, and another tenant's ids
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -24,6 +25,7 @@ from tests.support.connect_jira import install_body, signed_install_token
 from tests.support.jira_stub import jira_stub
 
 from .conftest import ADMIN, PERM, Installed
+from .doors import *  # noqa: F403  (the doors fixture and the Forge fixtures it needs)
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key")
 
@@ -316,3 +318,91 @@ def test_is_a_formula_in_any_report_cell_neutralised_in_the_csv(app, client, ins
     assert len(rows) == 1
     for column in ("name", "naturalKey", "sourceId", "destinationId", "reason", "fix", "notes"):
         assert rows[0][column] == "'" + formula, column
+
+
+# -- 500s on hostile input (#21, finding 4): ids beyond 64 bits, JSON nested 5,000 deep ---------------------------
+
+BEYOND_64_BITS = "99999999999999999999999"
+NESTED_5000 = b"[" * 5000 + b"]" * 5000
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/admin/backups/{}"), ("GET", "/admin/restore/{}"), ("GET", "/admin/restore/{}/progress"),
+    ("GET", "/admin/restore/{}/report.json"), ("POST", "/admin/restore/{}/start"),
+    ("POST", "/admin/restore/{}/cancel")])
+def test_is_a_connect_path_id_beyond_64_bits_a_missing_object(client, installed, method, path) -> None:
+    resp = client.open(path.format(BEYOND_64_BITS), method=method, query_string={"jwt": context_token(installed)},
+                       headers={"Accept": "application/json"})
+    assert resp.status_code == 404
+
+
+def test_is_a_snapshot_id_beyond_64_bits_in_the_preview_form_refused(app, client, installed, tenant_b) -> None:
+    """With an Active connection the preview looks the snapshot up: a huge id must be a 400, not an overflow."""
+    with app.app_context():
+        ta, tb = tenants.get_by_client_key(installed.client_key), tenants.get_by_client_key(tenant_b.client_key)
+        issued = rc.generate_token(tb, ADMIN)
+        rc.activate(ta, ADMIN, issued.token, tb.base_url)
+        runs_before = db.session.scalars(select(RestoreRun)).all()
+    for value in (BEYOND_64_BITS, str(2**63), "0", "-1", "1e3", "١٢"):
+        resp = client.post("/admin/restore/preview", data={"jwt": context_token(installed), "snapshot_id": value},
+                           headers={"Accept": "text/html"})
+        assert resp.status_code == 400, (value, resp.status_code)
+    with app.app_context():
+        assert db.session.scalars(select(RestoreRun)).all() == runs_before
+
+
+@pytest.mark.parametrize("path", ["/enabled", "/disabled"])
+def test_is_json_nested_5000_deep_refused_by_enabled_and_disabled_like_any_bad_json(client, path) -> None:
+    """Before any authentication the event's body is read for its clientKey: deep nesting is malformed JSON (400,
+    the lifecycle's own answer), not a RecursionError."""
+    headers = {"Authorization": "JWT a.b.c"}
+    malformed = client.post(path, data=b"{oops", content_type="application/json", headers=headers)
+    for body in (NESTED_5000, b'{"a":' * 5000 + b"1" + b"}" * 5000, b"[" * 5000):
+        resp = client.post(path, data=body, content_type="application/json", headers=headers)
+        assert (resp.status_code, resp.get_json()) == (malformed.status_code, malformed.get_json()) == (
+            400, {"error": "The lifecycle body must be a JSON object.", "status": 400})
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/forge/api/v1/backups/{}"), ("GET", "/forge/api/v1/backups/{}/types/statuses"),
+    ("GET", "/forge/api/v1/restore/runs/{}"), ("GET", "/forge/api/v1/restore/runs/{}/report.csv"),
+    ("POST", "/forge/api/v1/restore/runs/{}/start"), ("POST", "/forge/api/v1/restore/runs/{}/cancel")])
+def test_is_a_forge_path_id_beyond_64_bits_a_missing_object(doors, method, path) -> None:
+    resp = doors.send(method, path.format(BEYOND_64_BITS), data=b"{}", content_type="application/json")
+    assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not-found"
+
+
+@pytest.mark.parametrize("query", [{"offset": 10**30}, {"offset": 2**63}, {"offset": -1}, {"limit": 10**30}])
+def test_is_an_out_of_range_page_refused_by_the_forge_api(doors, query) -> None:
+    resp = doors.send("GET", "/forge/api/v1/backups", query=query)
+    if "limit" in query:  # a huge limit is capped at the page's maximum
+        assert resp.status_code == 200
+    else:
+        assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "bad-request"
+
+
+@pytest.mark.parametrize("value", [2**63, 2**64 + 1, 10**30, 0, -1, True, "7", 1.5])
+def test_is_an_out_of_range_json_id_refused_by_the_forge_api(app, doors, value) -> None:
+    before = _connections(app)
+    for path, body in [("/forge/api/v1/restore/previews", {"snapshotId": value}),
+                       ("/forge/api/v1/connections/source/refresh", {"connection": value}),
+                       ("/forge/api/v1/connections/destination/deactivate", {"connection": value, "confirmed": True})]:
+        resp = doors.send("POST", path, data=json.dumps(body), content_type="application/json")
+        assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "bad-request", (path, resp.data)
+    assert _connections(app) == before
+
+
+@pytest.mark.parametrize("path", ["/forge/api/v1/connections/source/generate", "/forge/api/v1/restore/previews",
+                                  "/forge/api/v1/connections/destination/activate", "/forge/events/lifecycle"])
+def test_is_json_nested_5000_deep_refused_by_the_forge_door(app, doors, path) -> None:
+    """The API and the lifecycle trigger answer it as any body that isn't a JSON object: 400, nothing changed."""
+    before = _connections(app)
+    for body in (NESTED_5000, b'{"a":' * 5000 + b"1" + b"}" * 5000):
+        resp = doors.send("POST", path, data=body, content_type="application/json")
+        assert resp.status_code == 400 and resp.get_json()["error"]["code"] in ("bad-request", "bad-event")
+    assert _connections(app) == before
+
+
+def _connections(app) -> list[tuple]:
+    with app.app_context():
+        return [(c.id, c.state, c.version) for c in db.session.scalars(select(rc.RecoveryConnection))]

@@ -32,6 +32,8 @@ from app.recovery import urls
 from tests.support.connect_jira import qsh_of, signed_install_token
 
 from .conftest import ADMIN
+from .doors import *  # noqa: F403  (the doors fixture and the Forge fixtures it needs)
+from .doors import DEEP_BODIES, HOSTILE_IDS, ID_FIELDS, no_crash, routes
 
 settings.load_profile("reliability")
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key")
@@ -355,3 +357,78 @@ def test_does_a_genuinely_signed_install_with_an_odd_body_end_typed(app, client,
         assert resp.get_json()["error"] and tenant_rows(app) == before
     else:
         assert body["key"] == app.config["APP_KEY"] and body["sharedSecret"] and body["baseUrl"].startswith("http")
+
+
+# -- every route of both doors: ids out of range, JSON nested 5,000 deep ------------------------------------------
+
+def _sweep(doors, requests_: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
+    """Send each request; return what went wrong (a 5xx, a traceback, or an exception escaping Flask)."""
+    problems = []
+    for method, path, kwargs in requests_:
+        try:
+            problem = no_crash(doors.send(method, path, **kwargs))
+        except Exception as exc:  # TESTING re-raises what would have been a 500
+            problem = f"raised {type(exc).__name__}: {str(exc)[:120]}"
+        if problem:
+            problems.append(f"{method} {path[:80]} {sorted(kwargs)}: {problem}")
+    return problems
+
+
+def test_does_every_route_cover_both_doors(app) -> None:
+    """The sweep's route list comes from the URL map and holds both doors' id routes (a guard on the sweep itself)."""
+    found = routes(app)
+    assert any(r.forge and r.int_args for r in found) and any(not r.forge and r.int_args for r in found)
+    assert {r.rule for r in found} >= {"/enabled", "/disabled", "/forge/events/lifecycle",
+                                       "/forge/api/v1/restore/previews"}
+
+
+def _id_name(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 20 else f"{text[:3]}...{len(text)}-digits"
+
+
+@pytest.mark.parametrize("ident", [*HOSTILE_IDS, "9" * 5000, "0" * 30 + "1" * 20], ids=_id_name)
+def test_is_an_out_of_range_path_id_a_missing_object_on_every_route(doors, ident) -> None:
+    """0, -1, 2**63, 2**64+1, 10**30 in any ``<int:...>`` of either door: 404, as for an id that doesn't exist."""
+    problems = []
+    for route in routes(doors.app):
+        if not route.int_args:
+            continue
+        for path in route.paths(ident, every_sample=True):
+            body = {"data": b"{}", "content_type": "application/json"} if route.method == "POST" else {}
+            try:
+                resp = doors.send(route.method, path, **body)
+            except Exception as exc:
+                problems.append(f"{route.method} {path[:80]}: raised {type(exc).__name__}: {str(exc)[:120]}")
+                continue
+            if resp.status_code != 404 or b"Traceback" in resp.get_data():
+                problems.append(f"{route.method} {path[:80]}: {resp.status_code} {resp.get_data()[:120]!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed-in", "junk-auth"])
+def test_does_json_nested_5000_deep_never_crash_any_route(doors, signed) -> None:
+    """Every route of both doors, signed in or not (lifecycle events read the body before the signature)."""
+    requests_ = [(route.method, path, {"signed": signed, "data": body, "content_type": "application/json"})
+                 for route in routes(doors.app) for path in route.paths(1, every_sample=True)
+                 for body in DEEP_BODIES.values()]
+    problems = _sweep(doors, requests_)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("value", [*HOSTILE_IDS, 2**63 - 1], ids=_id_name)
+def test_do_out_of_range_ids_in_forms_queries_and_json_never_crash_any_route(doors, value) -> None:
+    """Every id-like field at once, as a form, a query string and a JSON body, on every route of both doors."""
+    fields = dict.fromkeys(ID_FIELDS, value)
+    confirm_form = {"confirmed": "yes", "reusable": "no", "scope": "all", "user_fallback": "drop"}
+    confirm_json = {"confirmed": True, "reusable": False, "scope": "all", "userFallback": "drop"}
+    requests_: list[tuple[str, str, dict[str, Any]]] = []
+    for route in routes(doors.app):
+        for path in route.paths(1, every_sample=True):
+            requests_.append((route.method, path, {"query": fields}))
+            if route.method == "POST":
+                requests_.append((route.method, path, {"data": {**fields, **confirm_form}}))
+                requests_.append((route.method, path, {"data": json.dumps({**fields, **confirm_json}),
+                                                       "content_type": "application/json"}))
+    problems = _sweep(doors, requests_)
+    assert not problems, "\n".join(problems)
