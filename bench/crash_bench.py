@@ -14,7 +14,14 @@ job to end. It survives when the job succeeded and the destination equals the un
 * in the emulator's own export with every id dropped (independent of the app's code);
 * with no duplicates: no two objects of a type share a natural key.
 
-Full: 20 trials with the DB-fed worker and 5 with the RQ worker on the ``medium`` preset; ``--quick``: 3 on ``small``.
+Around the run's start, kills land at named phases instead (``START_PHASES``: the job just claimed, planning, the
+first objects); they must survive the same way. A deactivation trial ends the connection mid-restore instead of
+killing: the run must stop between objects, cancelled with the reason, nothing written after it, nothing half made
+(no item left "creating" or "incomplete", every created object recorded), and a new start refused (403); the bench
+then connects the sites again.
+
+Full: 20 trials with the DB-fed worker and 5 with the RQ worker on the ``medium`` preset, plus the start kills and
+two deactivation trials per mode; ``--quick``: 3 random kills on ``small``, the start kills, one deactivation.
 Usage: python bench/crash_bench.py [--quick] [--trials N] [--preset medium] [--mode thread|rq|both] [--seed N]
        [--database-url URL]   (prints one JSON line; ``survived`` / ``trials``)
 """
@@ -477,10 +484,37 @@ def expire_lease(world: World, job_id: str) -> None:
         db.session.commit()
 
 
-def worker_restore(world: World, mode: str, *, kill_after: float | None = None, timeout: float = 900.0,
-                   log: Path | None = None) -> dict[str, Any]:
-    """Preview, then restore on a real worker; SIGKILL it ``kill_after`` seconds after it claims the job and
-    start another one. Returns the run's outcome, the seconds the job ran, and the destination state."""
+# The phases of a run's first moments a kill can be aimed at, by the step its job shows.
+START_PHASES = ("claimed", "planning", "restoring")
+
+
+def phase_of(step: str | None) -> int:
+    """How far a restore job is, from the step it shows: 0 claimed (checking the snapshot), 1 planning, 2 restoring
+    objects, 3 verifying."""
+    step = step or ""
+    if not step or step.startswith("Checking the snapshot"):
+        return 0
+    if step.startswith("Reading the destination"):
+        return 1
+    return 3 if step.startswith("Verifying") else 2
+
+
+def wait_for_phase(world: World, job_id: str, phase: str, timeout: float = 120.0) -> None:
+    """Poll the job until it reaches ``phase`` (one of ``START_PHASES``) or ends."""
+    wanted = START_PHASES.index(phase)
+    deadline = time.monotonic() + timeout
+    with world.app.app_context():
+        while time.monotonic() < deadline:
+            job = job_row(job_id)
+            if job.state in TERMINAL or (job.state == "running" and phase_of(job.step) >= wanted):
+                return
+            time.sleep(0.005)
+
+
+def worker_restore(world: World, mode: str, *, kill_after: float | None = None, kill_at: str | None = None,
+                   timeout: float = 900.0, log: Path | None = None) -> dict[str, Any]:
+    """Preview, then restore on a real worker; SIGKILL it ``kill_after`` seconds after it claims the job (or once it
+    reaches the phase ``kill_at``) and start another one. Returns the run's outcome and the seconds the job ran."""
     run_id = preview(world)
     job_id = queue_restore(world, run_id)
     worker = Worker(world, mode, log=log)
@@ -490,8 +524,11 @@ def worker_restore(world: World, mode: str, *, kill_after: float | None = None, 
         worker.send(job_id)
         running = wait_for(world, job_id, ("running", *TERMINAL), 120)
         started = time.monotonic()
-        if kill_after is not None:
-            time.sleep(kill_after)
+        if kill_after is not None or kill_at is not None:
+            if kill_at is not None:
+                wait_for_phase(world, job_id, kill_at)
+            else:
+                time.sleep(kill_after or 0.0)
             with world.app.app_context():
                 before = job_row(job_id)
                 killed_in = f"{before.state}: {before.step or ''} {before.progress_done}/{before.progress_total}"
@@ -526,11 +563,109 @@ def killed_restore(world: World, mode: str, point: float, log: Path | None = Non
     return {**outcome, "kill_after": point}
 
 
+def killed_at_start(world: World, mode: str, phase: str, log: Path | None = None) -> dict[str, Any]:
+    """A restore into the (reset) destination whose worker is killed as it reaches ``phase``, then resumed."""
+    reset_destination(world)
+    return {**worker_restore(world, mode, kill_at=phase, log=log), "kill_at": phase}
+
+
+# -- ending the connection mid-restore -------------------------------------------------------------------------------
+
+DEACTIVATED_REASON = "the disaster-recovery connection was deactivated"
+
+
+def _dest_writes(world: World) -> int:
+    return sum(1 for c in world.dest.calls.as_json() if c["method"] in ("POST", "PUT", "DELETE")
+               and not c["path"].startswith("/_emulator"))
+
+
+def reconnect(world: World) -> None:
+    """A new connection between the sites (a deactivated one is final): a fresh token, activated by the destination."""
+    from app.connect.tenants import Tenant
+    from app.extensions import db
+    from app.recovery.connections import activate, generate_token
+    from tests.fakejira.resources.basics import admin_account_id
+
+    with world.app.app_context():
+        src = db.session.get(Tenant, world.source_id)
+        token = generate_token(src, admin_account_id(world.source)).token
+        activate(db.session.get(Tenant, world.dest_id), world.admin, token, src.base_url)
+        db.session.remove()
+
+
+def deactivation_trial(world: World, mode: str, fraction: float, log: Path | None = None) -> dict[str, Any]:
+    """Restore on a real worker; deactivate the connection (destination side) once ``fraction`` of the objects are
+    done; the run must stop between objects, cancelled with the reason. Connects the sites again afterwards."""
+    from app.connect.tenants import Tenant
+    from app.extensions import db
+    from app.recovery.connections import Side, deactivate
+    from app.restore import service
+    from app.restore.models import RestoreItem
+    from app.restore.plan import Selection
+
+    reset_destination(world)
+    run_id = preview(world)
+    job_id = queue_restore(world, run_id)
+    worker = Worker(world, mode, log=log)
+    problems: list[str] = []
+    try:
+        worker.start()
+        worker.send(job_id)
+        deadline = time.monotonic() + 300
+        with world.app.app_context():
+            while time.monotonic() < deadline:
+                job = job_row(job_id)
+                if job.state in TERMINAL or (job.progress_total and job.progress_done >= fraction * job.progress_total
+                                             and phase_of(job.step) == 2):
+                    break
+                time.sleep(0.01)
+            stopped_at = f"{job.state}: {job.step or ''} {job.progress_done}/{job.progress_total}"
+            deactivate(db.session.get(Tenant, world.dest_id), Side.DESTINATION, world.admin, None)
+            db.session.remove()
+        job = wait_for(world, job_id, TERMINAL, 300)
+    finally:
+        worker.stop()
+    writes = _dest_writes(world)
+    time.sleep(1.0)
+    if _dest_writes(world) != writes:
+        problems.append("the destination was written to after the run ended")
+    run = run_outcome(world, run_id)
+    if job.state != "cancelled" or DEACTIVATED_REASON not in (job.message or ""):
+        problems.append(f"job {job.state}: {job.message}")
+    if run["status"] != "cancelled" or DEACTIVATED_REASON not in (run["message"] or ""):
+        problems.append(f"run {run['status']}: {run['message']}")
+    state = destination_state(world)
+    if state.duplicates:
+        problems.append(f"duplicates: {state.duplicates}")
+    with world.app.app_context():
+        rows = db.session.scalars(db.select(RestoreItem).where(RestoreItem.run_id == run_id)).all()
+        half = [f"{r.type_key} {r.name}" for r in rows if r.outcome in ("creating", "incomplete")]
+        if half:
+            problems.append(f"half-made objects: {half[:3]}")
+        on_dest = {t: {dest_id for dest_id, _obj in objs.values()} for t, objs in state.objects.items()}
+        unrecorded = [f"{r.type_key} {r.name}" for r in rows if r.outcome == "created"
+                      and r.type_key in on_dest and r.dest_id not in on_dest[r.type_key]]
+        if unrecorded:
+            problems.append(f"created but not on the destination: {unrecorded[:3]}")
+        try:
+            service.start_restore(db.session.get(Tenant, world.dest_id), run_id, Selection(), "admin", world.admin)
+            problems.append("a new start was accepted without an Active connection")
+        except service.RestoreRefused as refused:
+            if refused.status != 403:
+                problems.append(f"a new start was refused with {refused.status}, not 403")
+        db.session.remove()
+    reconnect(world)
+    return {"deactivated_in": stopped_at, "job_state": job.state, "run_status": run["status"],
+            "run_message": run["message"], "outcomes": run["outcomes"], "problems": problems,
+            "survived": not problems}
+
+
 # -- the bench -----------------------------------------------------------------------------------------------------
 
 def trials(world: World, n: int, seed: int, mode: str, log: Path | None = None,
-           progress: Any = None) -> dict[str, Any]:
-    """One uninterrupted run, then ``n`` killed-and-resumed runs compared with it. Returns the figures."""
+           progress: Any = None, deactivation_trials: int = 1) -> dict[str, Any]:
+    """One uninterrupted run, then ``n`` killed-and-resumed runs and the start kills compared with it, then the
+    deactivation trials. Returns the figures."""
     rng = random.Random(seed)
     take_backup(world)
     clean_run = worker_restore(world, mode, log=log)
@@ -552,9 +687,29 @@ def trials(world: World, n: int, seed: int, mode: str, log: Path | None = None,
                         "fidelity": outcome["run_fidelity"], "survived": not problems, "problems": problems[:5]})
         if progress:
             progress(results[-1])
-    return {"trials": n, "survived": sum(r["survived"] for r in results), "seed": seed, "mode": mode,
+    starts = []
+    for phase in START_PHASES:
+        outcome = killed_at_start(world, mode, phase, log)
+        problems = compare_states(clean, destination_state(world)) if outcome["job_state"] == "succeeded" else \
+            [f"job {outcome['job_state']}: {outcome['message']}"]
+        starts.append({"kill_at": phase, "killed_in": outcome["killed_in"], "attempts": outcome["attempts"],
+                       "fidelity": outcome["run_fidelity"], "survived": not problems, "problems": problems[:5]})
+        if progress:
+            progress(starts[-1])
+    deactivations = []
+    for _ in range(deactivation_trials):
+        deactivations.append(deactivation_trial(world, mode, rng.uniform(0.1, 0.7), log))
+        if progress:
+            progress(deactivations[-1])
+    survived = sum(r["survived"] for r in results + starts + deactivations)
+    return {"trials": n + len(starts) + len(deactivations), "survived": survived, "seed": seed, "mode": mode,
+            "random_kills": f"{sum(r['survived'] for r in results)}/{n}",
+            "start_kills": f"{sum(r['survived'] for r in starts)}/{len(starts)}",
+            "deactivations": f"{sum(r['survived'] for r in deactivations)}/{len(deactivations)}",
             "objects_on_destination": objects, "clean_seconds": round(clean_run["seconds"], 1),
-            "clean_fidelity": clean_run["run_fidelity"], "results": results}
+            "clean_fidelity": clean_run["run_fidelity"], "results": results + starts + deactivations,
+            "start_kill_points": [f"{r['kill_at']} -> {r['killed_in']}" for r in starts],
+            "deactivated_in": [r["deactivated_in"] for r in deactivations]}
 
 
 def main() -> None:
@@ -581,12 +736,13 @@ def main() -> None:
         db_url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'crash.sqlite3'}"
         with recovery_world(db_url, preset) as world:
             got = trials(world, per_mode[mode], seed, mode, log,
-                         progress=lambda r: print(json.dumps(r), file=sys.stderr, flush=True))
+                         progress=lambda r: print(json.dumps(r), file=sys.stderr, flush=True),
+                         deactivation_trials=1 if args.quick else 2)
         figures["trials"] += got["trials"]
         figures["survived"] += got["survived"]
         figures[mode] = {k: v for k, v in got.items() if k != "results"}
         figures[mode]["failed_trials"] = [r for r in got["results"] if not r["survived"]]
-        figures[mode]["kill_points"] = [r["killed_in"] for r in got["results"]]
+        figures[mode]["kill_points"] = [r["killed_in"] for r in got["results"] if "trial" in r]
     figures["survived_over_trials"] = f"{figures['survived']}/{figures['trials']}"
     figures["database"] = (args.database_url or "sqlite").split(":")[0]
     print(f"survived {figures['survived_over_trials']} (seed {seed}); worker log {log}", file=sys.stderr)
