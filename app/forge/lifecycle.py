@@ -46,6 +46,20 @@ def _event() -> dict[str, Any]:
     return payload if isinstance(payload, dict) else body
 
 
+APP_ARI_PREFIX = "ari:cloud:ecosystem::app/"
+
+
+def _app_uuid(app_id: str) -> str:
+    """The app's UUID from its id, bare or as the full ARI (compared case-insensitively, as UUIDs are)."""
+    return app_id.strip().removeprefix(APP_ARI_PREFIX).lower()
+
+
+def same_app(claimed: Any, app_id: str) -> bool:
+    """Does an event's ``app.id`` name this app? Atlassian's lifecycle event reference types it as a string and
+    shows the bare UUID, while the FIT's ``app.id``/``aud`` (our ``app_id``) is the ARI: accept both forms."""
+    return isinstance(claimed, str) and bool(claimed.strip()) and _app_uuid(claimed) == _app_uuid(app_id)
+
+
 def _ok(**fields: Any) -> ResponseReturnValue:
     return jsonify(status="ok", **fields), 200
 
@@ -62,8 +76,9 @@ def lifecycle() -> ResponseReturnValue:
     if event.get("id") not in (None, inv.installation_id):
         raise ForgeError("The event's installation id is not the invocation token's.", code="installation-mismatch")
     app = event.get("app")
-    if isinstance(app, dict) and app.get("id") not in (None, inv.app_id):
-        raise ForgeError("The event is for another app.", code="app-mismatch")
+    if isinstance(app, dict) and app.get("id") is not None and not same_app(app["id"], inv.app_id):
+        raise ForgeError(f"The event is for another app: expected app id {_app_uuid(inv.app_id)!r} (bare or as "
+                         f"{APP_ARI_PREFIX}<id>), received {str(app['id'])[:120]!r}.", code="app-mismatch")
     installation = ctx.installation or installation_by_id(inv.installation_id)
     assert installation is not None  # tenant_for created it
     mark_installed(ctx.tenant, installation)

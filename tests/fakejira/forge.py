@@ -310,11 +310,13 @@ class Invoker:
     session: requests.Session = field(default_factory=requests.Session)
 
     # -- events and triggers ---------------------------------------------------------------------------------
-    def lifecycle(self, inst: ForgeInstall, event: str = "avi:forge:installed:app", wrapped: bool = True
-                  ) -> list[Attempt]:
+    def lifecycle(self, inst: ForgeInstall, event: str = "avi:forge:installed:app", wrapped: bool = True,
+                  app_id: str | None = None) -> list[Attempt]:
+        """Deliver a lifecycle event; its ``app.id`` is the bare app UUID, as Atlassian's event reference shows
+        (unlike the FIT, whose ``app.id`` is the ARI). ``app_id`` sends another value."""
         payload = {"id": inst.installation_id, "eventType": event,
                    "installerAccountId": _admin(inst.site),
-                   "app": {"id": self.platform.app_id, "version": "1.0.0"},
+                   "app": {"id": self.platform.app_uuid if app_id is None else app_id, "version": "1.0.0"},
                    "environment": {"id": inst.environment_id}, "context": {"cloudId": inst.cloud_id}}
         body = {"payload": payload, "context": {"cloudId": inst.cloud_id, "moduleKey": "lifecycle-trigger"}} \
             if wrapped else payload

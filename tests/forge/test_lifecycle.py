@@ -191,3 +191,50 @@ def test_lifecycle_of_an_unknown_site_url_is_taken_from_a_ui_call(forge_app, fak
     with forge_app.app_context():
         tenant = forge_tenant(forge_app, inst)
         assert tenant.base_url == site.base_url and [u.base_url for u in tenant.base_urls] == [site.base_url]
+
+
+def _app_ids(platform) -> dict[str, str]:
+    other = "0f2b4c1e-7a3d-4e5f-9b8a-6c5d4e3f2a1b"
+    return {"bare UUID": platform.app_uuid, "full ARI": platform.app_id, "upper-case UUID": platform.app_uuid.upper(),
+            "another app's UUID": other, "another app's ARI": f"ari:cloud:ecosystem::app/{other}",
+            "another ARI kind with our UUID": f"ari:cloud:ecosystem::environment/{platform.app_uuid}",
+            "empty": "", "a number": 7}
+
+
+@pytest.mark.parametrize(("form", "accepted"), [
+    ("bare UUID", True), ("full ARI", True), ("upper-case UUID", True), ("another app's UUID", False),
+    ("another app's ARI", False), ("another ARI kind with our UUID", False), ("empty", False), ("a number", False)])
+def test_the_events_app_id_is_matched_bare_or_as_an_ari(forge_app, fake_cloud, invoker, form, accepted) -> None:
+    """Atlassian's lifecycle event shows ``app.id`` as the bare UUID, the FIT as the ARI: is a real install (either
+    form) accepted, and another app's event refused without creating anything?"""
+    inst = fake_cloud.forge.install(fake_cloud.add_site("acme"))
+    attempts = invoker.lifecycle(inst, app_id=_app_ids(fake_cloud.forge)[form])
+    if accepted:
+        assert [a.status for a in attempts] == [200]
+        assert counts(forge_app) == (1, 1)
+    else:
+        assert [a.status for a in attempts] == [400]
+        assert attempts[0].body["error"]["code"] == "app-mismatch"
+        assert "another app" in attempts[0].body["error"]["message"]
+        with forge_app.app_context():  # refused before the install was acted on: no site-info job
+            assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_the_emulated_forge_sends_the_bare_app_uuid_as_the_docs_show(fake_cloud, forge_app) -> None:
+    """The emulator must send what Atlassian documents, or the app's tests pass against a Forge that doesn't exist."""
+    sent: list[dict] = []
+    original = requests.Session.post
+
+    def spy(self, url, data=None, **kwargs):
+        if url.endswith("/forge/events/lifecycle"):
+            import json
+
+            sent.append(json.loads(data))
+        return original(self, url, data=data, **kwargs)
+
+    inst = fake_cloud.forge.install(fake_cloud.add_site("acme"))
+    invoker = fake_cloud.forge.invoker(forge_app.config["BASE_URL"])
+    invoker.session.post = spy.__get__(invoker.session)  # type: ignore[method-assign]
+    assert [a.status for a in invoker.lifecycle(inst)] == [200]
+    assert sent[0]["payload"]["app"]["id"] == fake_cloud.forge.app_uuid
+    assert not sent[0]["payload"]["app"]["id"].startswith("ari:")
