@@ -75,7 +75,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
 # Settings whose defaults live beside the code that uses them (it reads ``config.get(NAME, DEFAULT)``): the
 # environment only overrides them, so each default is written once. The README's table lists them.
 OPTIONAL_SETTINGS: dict[str, type] = {
-    "ACTIVATION_MAX_FAILURES": int, "ACTIVATION_WINDOW_MINUTES": int,
+    "ACTIVATION_MAX_FAILURES": int, "ACTIVATION_WINDOW_MINUTES": int, "ACTIVATION_GLOBAL_MAX_FAILURES": int,
     "BACKUP_CONCURRENCY": int, "BACKUP_STORAGE_URL": str, "BACKUP_RETENTION_DAILY": int,
     "BACKUP_RETENTION_WEEKLY": int, "BACKUP_PRUNE_INTERVAL_HOURS": float, "BACKUP_WRITE_BATCH": int,
     "BACKUP_READ_BATCH": int, "RESTORE_CONCURRENCY": int, "RESTORE_RATE_PER_SECOND": float,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, func, select
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import utcnow
@@ -19,9 +19,14 @@ NOT_ALLOWED = "not_allowed"  # the state machine refused the action in the curre
 REFUSED = "refused"  # counted by the activation throttle when the action is an activation
 INVALID = "invalid"  # malformed input (token or URL shape): says nothing about real tokens, not throttled
 THROTTLED = "throttled"
+# An activation attempt recorded before its token is looked at, so parallel attempts count each other; it is
+# settled to its real outcome in the same request. One left pending (the process died mid-attempt) counts as a
+# failure: the guess may have been checked.
+PENDING = "pending"
+FAILED_ACTIVATION = (REFUSED, PENDING)  # what the activation throttle counts
 
 OUTCOME_LABELS = {SUCCEEDED: "Succeeded", NOT_ALLOWED: "Not allowed", REFUSED: "Refused",
-                  INVALID: "Invalid input", THROTTLED: "Throttled"}
+                  INVALID: "Invalid input", THROTTLED: "Throttled", PENDING: "Attempted (no outcome recorded)"}
 SIDE_LABELS = {"source": "Source", "destination": "Destination"}
 
 
@@ -60,6 +65,13 @@ def record(tenant_id: int, *, side: str, action: str, outcome: str, account_id: 
     return entry
 
 
+def settle(entry_id: int, *, outcome: str, detail: str, connection_id: int | None = None) -> None:
+    """Give a pending entry its outcome (in the caller's transaction, which commits it)."""
+    db.session.execute(update(AuditEntry).where(AuditEntry.id == entry_id)
+                       .values(outcome=outcome, detail=detail[:500], connection_id=connection_id)
+                       .execution_options(synchronize_session=False))
+
+
 def entries_for(tenant_id: int, limit: int = 50) -> list[AuditEntry]:
     """The tenant's newest entries first."""
     return list(db.session.scalars(
@@ -67,18 +79,27 @@ def entries_for(tenant_id: int, limit: int = 50) -> list[AuditEntry]:
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)))
 
 
-def count_since(tenant_id: int, *, side: str, action: str, outcome: str, since: datetime) -> int:
-    """How many matching entries the tenant has since ``since`` (the activation throttle's counter)."""
-    return db.session.scalar(
-        select(func.count(AuditEntry.id)).where(
-            AuditEntry.tenant_id == tenant_id, AuditEntry.side == side, AuditEntry.action == action,
-            AuditEntry.outcome == outcome, AuditEntry.created_at >= since)) or 0
+def _matching(tenant_id: int | None, side: str, action: str, outcomes: str | tuple[str, ...], since: datetime,
+              exclude_id: int | None) -> list[ColumnElement[bool]]:
+    outcomes = (outcomes,) if isinstance(outcomes, str) else outcomes
+    where = [AuditEntry.side == side, AuditEntry.action == action, AuditEntry.outcome.in_(outcomes),
+             AuditEntry.created_at >= since]
+    if tenant_id is not None:
+        where.append(AuditEntry.tenant_id == tenant_id)
+    if exclude_id is not None:
+        where.append(AuditEntry.id != exclude_id)
+    return where
 
 
-def oldest_since(tenant_id: int, *, side: str, action: str, outcome: str, since: datetime) -> datetime | None:
+def count_since(tenant_id: int | None, *, side: str, action: str, outcome: str | tuple[str, ...], since: datetime,
+                exclude_id: int | None = None) -> int:
+    """How many matching entries the tenant (None: every tenant) has since ``since`` (the throttle's counter)."""
+    return db.session.scalar(select(func.count(AuditEntry.id)).where(
+        *_matching(tenant_id, side, action, outcome, since, exclude_id))) or 0
+
+
+def oldest_since(tenant_id: int | None, *, side: str, action: str, outcome: str | tuple[str, ...], since: datetime,
+                 exclude_id: int | None = None) -> datetime | None:
     """The earliest matching entry since ``since`` (tells when the throttle window frees a slot)."""
-    return db.session.scalar(
-        select(func.min(AuditEntry.created_at)).where(
-            AuditEntry.tenant_id == tenant_id, AuditEntry.side == side, AuditEntry.action == action,
-            AuditEntry.outcome == outcome, AuditEntry.created_at >= since))
-
+    return db.session.scalar(select(func.min(AuditEntry.created_at)).where(
+        *_matching(tenant_id, side, action, outcome, since, exclude_id)))

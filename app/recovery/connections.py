@@ -170,9 +170,23 @@ class ActivationThrottled(RecoveryError):
     """Too many refused activations from this (destination) site recently."""
 
     def __init__(self, retry_minutes: int) -> None:
-        super().__init__(f"Too many failed activation attempts from this site. Try again in {retry_minutes} "
-                         f"minute{'s' if retry_minutes != 1 else ''}.")
+        super().__init__(self.text(retry_minutes))
         self.retry_minutes = retry_minutes
+
+    @staticmethod
+    def text(retry_minutes: int) -> str:
+        return (f"Too many failed activation attempts from this site. Try again in {retry_minutes} "
+                f"minute{'s' if retry_minutes != 1 else ''}.")
+
+
+class ActivationPaused(ActivationThrottled):
+    """Too many refused activations across all sites: a temporary stop for everyone (a guessing botnet)."""
+
+    @staticmethod
+    def text(retry_minutes: int) -> str:
+        return (f"Activations are paused for the whole service for a while: too many failed attempts came from "
+                f"many sites, not because of this site. This is a temporary safety stop. Try again in "
+                f"{retry_minutes} minute{'s' if retry_minutes != 1 else ''}.")
 
 
 class InvalidActivationInput(RecoveryError):
@@ -528,28 +542,58 @@ def deactivate(tenant: Tenant, side: Side, account_id: str | None, connection_id
 
 # -- activation (destination) ------------------------------------------------------------------------------------
 
-def _throttle_settings() -> tuple[int, int]:
+def _throttle_settings() -> tuple[int, int, int]:
     return (int(current_app.config.get("ACTIVATION_MAX_FAILURES", 5)),
-            int(current_app.config.get("ACTIVATION_WINDOW_MINUTES", 15)))
+            int(current_app.config.get("ACTIVATION_WINDOW_MINUTES", 15)),
+            int(current_app.config.get("ACTIVATION_GLOBAL_MAX_FAILURES", 100)))
 
 
-def _check_throttle(destination: Tenant, account_id: str | None, now: datetime) -> None:
-    """Refuse when this destination had too many refused activations in the window.
+# Any fixed 64-bit number: the PostgreSQL advisory lock that serialises activation attempts' check-and-count.
+_ACTIVATION_LOCK = 0x4A44_5231_4143_54  # "JDR1ACT"
 
-    Counted per attempting site, so a stranger's guesses only ever lock the stranger out.
+
+def _lock_attempts() -> None:
+    """Serialise the throttle's count-and-record with every other activation attempt until this transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock (one for all sites: the global cap counts them all, and the
+    transaction holding it lasts two counts and an insert). SQLite has one writer at a time: the attempt's row is
+    inserted *before* counting, so that insert takes the write lock and a parallel attempt's count waits for it.
     """
-    max_failures, window = _throttle_settings()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ACTIVATION_LOCK})
+
+
+def _retry_minutes(oldest: datetime | None, window: int, now: datetime) -> int:
+    return max(1, ceil(((oldest or now) + timedelta(minutes=window) - now).total_seconds() / 60))
+
+
+def _claim_attempt(destination: Tenant, account_id: str | None, now: datetime) -> int:
+    """Record an attempt as pending and return its audit entry id, or refuse it when a throttle is full.
+
+    Record and count are one serialised transaction, so N parallel attempts count each other: a burst checks no
+    more guesses than the limit. Counted per attempting site, so a stranger's guesses only ever lock the stranger
+    out; and across all sites against a global cap, so many fresh sites can't guess at scale.
+    """
+    max_failures, window, global_max = _throttle_settings()
     since = now - timedelta(minutes=window)
-    keys = {"side": Side.DESTINATION.value, "action": Action.ACTIVATE.value, "outcome": audit.REFUSED}
-    if audit.count_since(destination.id, since=since, **keys) < max_failures:
-        return
-    oldest = audit.oldest_since(destination.id, since=since, **keys) or now
-    retry = max(1, ceil((oldest + timedelta(minutes=window) - now).total_seconds() / 60))
-    err = ActivationThrottled(retry)
-    audit.record(destination.id, side=Side.DESTINATION.value, action=Action.ACTIVATE.value,
-                 outcome=audit.THROTTLED, account_id=account_id, detail=err.message, now=now)
+    _lock_attempts()
+    entry = audit.record(destination.id, side=Side.DESTINATION.value, action=Action.ACTIVATE.value,
+                         outcome=audit.PENDING, account_id=account_id, detail="Activation attempt", now=now)
+    db.session.flush()
+    keys: dict[str, Any] = {"side": Side.DESTINATION.value, "action": Action.ACTIVATE.value,
+                            "outcome": audit.FAILED_ACTIVATION, "since": since, "exclude_id": entry.id}
+    err: ActivationThrottled | None = None
+    if audit.count_since(destination.id, **keys) >= max_failures:
+        err = ActivationThrottled(_retry_minutes(audit.oldest_since(destination.id, **keys), window, now))
+    elif audit.count_since(None, **keys) >= global_max:
+        err = ActivationPaused(_retry_minutes(audit.oldest_since(None, **keys), window, now))
+    if err is not None:
+        audit.settle(entry.id, outcome=audit.THROTTLED, detail=err.message)
+    entry_id = entry.id
     db.session.commit()
-    raise err
+    if err is not None:
+        raise err
+    return entry_id
 
 
 def _source_urls(source: Tenant) -> list[str]:
@@ -579,13 +623,12 @@ def _verify(destination: Tenant, token: ParsedToken, base_url: str) -> RecoveryC
     return conn
 
 
-def _record_activation_refusal(destination: Tenant, account_id: str | None, refusal: _Refusal,
+def _record_activation_refusal(destination: Tenant, attempt_id: int, account_id: str | None, refusal: _Refusal,
                                now: datetime) -> None:
     db.session.rollback()
     conn = refusal.connection
-    audit.record(destination.id, side=Side.DESTINATION.value, action=Action.ACTIVATE.value, outcome=audit.REFUSED,
-                 account_id=account_id, detail=f"Activation refused: {refusal.reason}",
-                 connection_id=None, now=now)  # no id: it would tell the stranger a connection exists
+    audit.settle(attempt_id, outcome=audit.REFUSED, detail=f"Activation refused: {refusal.reason}",
+                 connection_id=None)  # no id: it would tell the stranger a connection exists
     if conn is not None:
         # The source's admins learn that someone tried their token; the attempting site never sees this.
         audit.record(conn.source_tenant_id, side=Side.SOURCE.value, action=Action.ACTIVATE.value,
@@ -599,24 +642,25 @@ def activate(destination: Tenant, account_id: str | None, token_text: str, base_
              now: datetime | None = None) -> RecoveryConnection:
     """Link ``destination`` to the source the token names, reading only our database (the source may be gone).
 
-    :raises ActivationThrottled: too many refusals from this site lately.
+    :raises ActivationThrottled: too many refusals from this site lately (``ActivationPaused``: from all sites).
     :raises TransitionRefused: this site is already Active with another source.
     :raises InvalidActivationInput: the token or URL is malformed.
     :raises ActivationRefused: anything else wrong, one message for all.
     """
     now = now or utcnow()
-    _check_throttle(destination, account_id, now)
+    attempt_id = _claim_attempt(destination, account_id, now)  # every outcome below settles this one entry
     own = destination_connection(destination)
     if own is not None and own.state is ConnectionState.ACTIVE:
         err = TransitionRefused(Action.ACTIVATE, ConnectionState.ACTIVE)
-        _refused(destination, Side.DESTINATION, Action.ACTIVATE, account_id, err, own.id)
+        db.session.rollback()
+        audit.settle(attempt_id, outcome=audit.NOT_ALLOWED, detail=err.message, connection_id=own.id)
+        db.session.commit()
         raise err
     try:
         parsed = parse_token(token_text)
         base_url = normalise_base_url(base_url_text)
     except (MalformedToken, InvalidBaseUrl) as exc:
-        audit.record(destination.id, side=Side.DESTINATION.value, action=Action.ACTIVATE.value,
-                     outcome=audit.INVALID, account_id=account_id, detail=str(exc), now=now)
+        audit.settle(attempt_id, outcome=audit.INVALID, detail=str(exc))
         db.session.commit()
         field_name = "token" if isinstance(exc, MalformedToken) else "base_url"
         raise InvalidActivationInput(str(exc), field_name) from None
@@ -629,16 +673,16 @@ def activate(destination: Tenant, account_id: str | None, token_text: str, base_
             raise _Refusal("Another activation of this token won the race.", conn) from None
         except IntegrityError:
             raise _Refusal("This site became Active with another connection meanwhile.", conn) from None
-        _succeeded(destination.id, Side.DESTINATION, Action.ACTIVATE, account_id,
-                   f"Activated the connection to {conn.source.link_url}.", conn, now)
+        audit.settle(attempt_id, outcome=audit.SUCCEEDED, detail=f"Activated the connection to {conn.source.link_url}.",
+                     connection_id=conn.id)
         _succeeded(conn.source_tenant_id, Side.SOURCE, Action.ACTIVATE, account_id,
                    f"{destination.link_url} activated the connection as destination.", conn, now)
         db.session.commit()
     except _Refusal as refusal:
-        _record_activation_refusal(destination, account_id, refusal, now)
+        _record_activation_refusal(destination, attempt_id, account_id, refusal, now)
         raise ActivationRefused() from None
     except IntegrityError:
-        _record_activation_refusal(destination, account_id,
+        _record_activation_refusal(destination, attempt_id, account_id,
                                    _Refusal("This site became Active with another connection meanwhile."), now)
         raise ActivationRefused() from None
     return conn

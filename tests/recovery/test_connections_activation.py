@@ -220,3 +220,92 @@ def test_concurrent_generates_make_one_live_connection(app, source) -> None:
     live = db.session.scalars(db.select(RecoveryConnection).where(
         RecoveryConnection.state != St.DEACTIVATED)).all()
     assert len(live) == 1
+
+
+WRONG_TOKEN = "JDR1-0000000000-00000000000000000000000000"  # well formed, matches nothing: a real guess
+
+
+def _outcomes(tenant_id: int) -> list[str]:
+    return [e.outcome for e in audit.entries_for(tenant_id, limit=1000)]
+
+
+def test_a_burst_of_parallel_guesses_checks_no_more_than_the_limit(app, source) -> None:
+    """Can a site check more guesses than ACTIVATION_MAX_FAILURES by sending them all at once? No."""
+    app.config.update(ACTIVATION_MAX_FAILURES=3)
+    rc.generate_token(source, ADMIN)
+    dest_id = make_tenant("burst").id
+    db.session.remove()
+
+    def attempt(i: int) -> object:
+        return rc.activate(db.session.get(tenant_store.Tenant, dest_id), f"admin-{i}", WRONG_TOKEN, SOURCE_URL)
+
+    results = _race(app, 20, attempt)
+    assert all(isinstance(r, (rc.ActivationRefused, rc.ActivationThrottled)) for r in results), results
+    outcomes = _outcomes(dest_id)
+    assert outcomes.count(audit.REFUSED) == 3, outcomes
+    assert outcomes.count(audit.THROTTLED) == 17 == sum(isinstance(r, rc.ActivationThrottled) for r in results)
+    assert len(outcomes) == 20  # one entry per attempt, none left half-recorded
+
+
+def test_a_burst_of_guesses_from_many_sites_stops_at_the_global_cap(app, source) -> None:
+    """Can a botnet of freshly installed sites guess at scale? No: past a global cap every site waits."""
+    app.config.update(ACTIVATION_MAX_FAILURES=5, ACTIVATION_GLOBAL_MAX_FAILURES=6)
+    rc.generate_token(source, ADMIN)
+    site_ids = [make_tenant(f"bot{i}").id for i in range(10)]
+    db.session.remove()
+
+    def attempt(i: int) -> object:
+        site = db.session.get(tenant_store.Tenant, site_ids[i % len(site_ids)])
+        return rc.activate(site, f"bot-{i}", WRONG_TOKEN, SOURCE_URL)
+
+    results = _race(app, 20, attempt)
+    assert all(isinstance(r, (rc.ActivationRefused, rc.ActivationThrottled)) for r in results), results
+    refused = db.session.scalar(db.select(db.func.count(audit.AuditEntry.id)).where(
+        audit.AuditEntry.outcome == audit.REFUSED, audit.AuditEntry.side == Side.DESTINATION.value))
+    assert refused == 6
+    assert sum(isinstance(r, rc.ActivationPaused) for r in results) == 14
+
+
+def test_the_global_cap_is_a_temporary_service_wide_stop_that_says_so(app, source, dest) -> None:
+    app.config.update(ACTIVATION_MAX_FAILURES=5, ACTIVATION_GLOBAL_MAX_FAILURES=4, ACTIVATION_WINDOW_MINUTES=10)
+    issued = rc.generate_token(source, ADMIN)
+    start = rc.utcnow()
+    for i in range(4):  # four strangers, one guess each: none of them is locked out on its own
+        with pytest.raises(rc.ActivationRefused):
+            rc.activate(make_tenant(f"stranger{i}"), "x", WRONG_TOKEN, SOURCE_URL, now=start + timedelta(minutes=i))
+
+    with pytest.raises(rc.ActivationPaused) as caught:
+        rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL, now=start + timedelta(minutes=4))
+    assert isinstance(caught.value, rc.ActivationThrottled)  # the doors answer it as a throttle (429)
+    assert caught.value.retry_minutes == 6
+    words = caught.value.message
+    assert "temporar" in words and "whole service" in words and "not because of this site" in words
+    assert "Try again in 6 minutes" in words
+    assert _outcomes(dest.id) == [audit.THROTTLED] and rc.source_state(source) is St.PENDING
+    # The stop lifts by itself once the oldest failures leave the window.
+    conn = rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL, now=start + timedelta(minutes=10, seconds=1))
+    assert conn.state is St.ACTIVE
+
+
+def test_a_strangers_lock_out_never_blocks_a_valid_token_from_another_site(app, source, dest) -> None:
+    """Does a site that locked itself out stop anyone else? No: the per-site limit is per site."""
+    app.config.update(ACTIVATION_MAX_FAILURES=2)
+    issued = rc.generate_token(source, ADMIN)
+    stranger = make_tenant("stranger")
+    for _ in range(5):
+        with pytest.raises((rc.ActivationRefused, rc.ActivationThrottled)):
+            rc.activate(stranger, "557058:stranger", WRONG_TOKEN, SOURCE_URL)
+    assert _outcomes(stranger.id).count(audit.REFUSED) == 2
+    assert rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL).state is St.ACTIVE
+
+
+def test_an_attempt_is_one_audit_entry_whatever_its_outcome(source, dest) -> None:
+    issued = rc.generate_token(source, ADMIN)
+    with pytest.raises(rc.InvalidActivationInput):
+        rc.activate(dest, DEST_ADMIN, "not a token", SOURCE_URL)
+    with pytest.raises(rc.ActivationRefused):
+        rc.activate(dest, DEST_ADMIN, WRONG_TOKEN, SOURCE_URL)
+    rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
+    with pytest.raises(rc.TransitionRefused):
+        rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
+    assert _outcomes(dest.id) == [audit.NOT_ALLOWED, audit.SUCCEEDED, audit.REFUSED, audit.INVALID]
