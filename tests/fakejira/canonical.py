@@ -395,7 +395,10 @@ def _default_value(value: dict[str, Any], names: Names) -> dict[str, Any]:
         if key == "contextId":
             continue
         kind = DEFAULT_KINDS.get(key)
-        if kind is None:
+        if key == "userFilter" and isinstance(val, dict):  # a single user picker's filter: group names, role ids
+            out[key] = {**val, "groups": sorted(names.name("group", g) for g in val.get("groups") or []),
+                        "roleIds": sorted(names.name("role", r) for r in val.get("roleIds") or [])}
+        elif kind is None:
             out[key] = val
         elif isinstance(val, list):
             out[key] = [names.name(kind, v) for v in val]

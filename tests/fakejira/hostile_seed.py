@@ -144,7 +144,10 @@ def _fields(d: dict[str, Any], it: dict[str, str]) -> None:
                                   {"id": "40022", "value": "<script>", "disabled": True}]
     defaults = {
         "customfield_20001": {"type": "option.single", "optionId": "40001"},
-        "customfield_20002": {"type": "single.user.select", "accountId": ANN},
+        # the spec requires a user filter on a single user picker's default; its groups are names, its roles ids
+        "customfield_20002": {"type": "single.user.select", "accountId": ANN,
+                              "userFilter": {"enabled": True, "groups": ["team-leads"],
+                                             "roleIds": [20001]}},  # Release Managers
         "customfield_20003": {"type": "grouppicker.single", "groupId": _gid("team-leads")},
         "customfield_20004": {"type": "grouppicker.multiple", "groupIds": [_gid("team-leads"), _gid(HOSTILE)]},
         "customfield_20005": {"type": "version.single", "versionId": "20001", "versionOrder": "releasedFirst"},
