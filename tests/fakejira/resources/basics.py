@@ -872,6 +872,14 @@ def remove_default_actor(ctx: Ctx) -> dict[str, Any]:
     return {"actors": copy.deepcopy(record["actors"])}
 
 
+def regroup_role_actors(site: Site, old_group_id: str, group: dict[str, Any]) -> None:
+    """Roles' default actors follow a group replaced by a namesake (a seed's group taking a default one's place):
+    left on the old id, they would name a group that no longer exists, which Jira never shows."""
+    for record in site.store.values("projectRoles"):
+        record["actors"] = [group_actor(site, group) if (a.get("actorGroup") or {}).get("groupId") == old_group_id
+                            else a for a in record.get("actors", [])]
+
+
 def _check_seed_role(site: Site, item: dict[str, Any]) -> None:
     for actor in item.get("actors", []):
         group = actor.get("actorGroup")
@@ -1065,6 +1073,7 @@ def seed_groups(site: Site, data: Any) -> None:
         if namesake is not None and namesake["groupId"] != item["groupId"]:
             # the seed's group of that name replaces this site's default one (group names are unique)
             site.store.delete("groups", namesake["groupId"])
+            regroup_role_actors(site, namesake["groupId"], item)
         site.store.put("groups", item["groupId"], {**copy.deepcopy(item), "_members": list(members)})
 
 

@@ -568,6 +568,29 @@ def remove_context_projects(ctx: Ctx) -> Reply:
 # --------------------------------------------------------------------------------------------------
 
 _OPTION_DEFAULTS = {"option.single", "option.multiple", "option.cascading"}
+# default value type (spec: CustomFieldContextDefaultValue's discriminator) -> (field types it fits, required keys)
+DEFAULT_TYPES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "option.single": (frozenset({"select", "radiobuttons"}), ("optionId",)),
+    "option.multiple": (frozenset({"multiselect", "multicheckboxes"}), ("optionIds",)),
+    "option.cascading": (frozenset({"cascadingselect"}), ("optionId",)),
+    "single.user.select": (frozenset({"userpicker"}), ("accountId", "userFilter")),
+    "multi.user.select": (frozenset({"multiuserpicker"}), ("accountIds",)),
+    "grouppicker.single": (frozenset({"grouppicker"}), ("groupId",)),
+    "grouppicker.multiple": (frozenset({"multigrouppicker"}), ("groupIds",)),
+    "version.single": (frozenset({"version"}), ("versionId",)),
+    "version.multiple": (frozenset({"multiversion"}), ("versionIds",)),
+    "project": (frozenset({"project"}), ("projectId",)),
+    "textfield": (frozenset({"textfield"}), ()),
+    "textarea": (frozenset({"textarea"}), ()),
+    "readonly": (frozenset({"readonlyfield"}), ()),
+    "url": (frozenset({"url"}), ("url",)),
+    "float": (frozenset({"float"}), ("number",)),
+    "labels": (frozenset({"labels"}), ("labels",)),
+    "datepicker": (frozenset({"datepicker"}), ()),
+    "datetimepicker": (frozenset({"datetime"}), ()),
+}
+VERSION_ORDERS = ("releasedFirst", "unreleasedFirst")
+USER_FILTER_MAX = 10  # the spec: "A maximum of 10 groups/roles can be provided"
 
 
 @handles("GET", "/rest/api/3/field/{fieldId}/context/defaultValue")
@@ -593,21 +616,89 @@ def set_default_values(ctx: Ctx) -> Reply:
 
 
 def _check_default(site: Site, field: dict[str, Any], value: Any) -> dict[str, Any]:
+    """The context a default value is for, once it is one Jira would take: a type that fits the field, the keys
+    the spec requires, and every id it names an existing object (options of that context, a cascading child under
+    its parent). Options missing: 404 (the spec's words: "an option, or a cascading option is not found"); any
+    other object missing: 400 ("the request is not valid")."""
     if not isinstance(value, dict) or not value.get("type") or not value.get("contextId"):
         raise bad_request("Each default value needs a 'type' and a 'contextId'.")  # plausible wording
     context = context_or_404(site, field["id"], str(value["contextId"]))
-    kind = value["type"]
-    if kind in _OPTION_DEFAULTS and not holds_options(field):
-        raise bad_request(f"The default value type '{kind}' doesn't match the custom field type.")
+    kind = str(value["type"])
+    fits, required = DEFAULT_TYPES.get(kind, (frozenset(), ()))
+    if _type_suffix(field) not in fits:
+        raise bad_request(f"The default value type '{kind}' doesn't match the custom field type.")  # plausible
+    missing = [k for k in required if value.get(k) in (None, "", [])]
+    if missing:
+        raise bad_request(f"The default value of type '{kind}' needs '{missing[0]}'.")  # plausible wording
     if kind in _OPTION_DEFAULTS:
-        ids = value.get("optionIds") if kind == "option.multiple" else [value.get("optionId")]
-        if kind == "option.cascading" and value.get("cascadingOptionId"):
-            ids = [*ids, value["cascadingOptionId"]]
-        for oid in ids or []:
-            option = site.store.get("fieldOptions", str(oid))
-            if option is None or option["_contextId"] != context["id"]:
-                raise not_found(f"The option '{oid}' was not found.")  # plausible wording
+        _check_option_default(site, context, value)
+    else:
+        _check_reference_default(site, kind, value)
     return context
+
+
+def _check_option_default(site: Site, context: dict[str, Any], value: dict[str, Any]) -> None:
+    """Options of this context; a single or multiple default names parents only, a cascading child its parent's."""
+    kind = value["type"]
+    ids = value["optionIds"] if kind == "option.multiple" else [value["optionId"]]
+    if not isinstance(ids, list):
+        raise bad_request(errors={"optionIds": "The option IDs must be a list."})  # plausible wording
+    for oid in ids:
+        option = site.store.get("fieldOptions", str(oid))
+        if option is None or option["_contextId"] != context["id"] or option.get("optionId"):
+            raise not_found(f"The option '{oid}' was not found.")  # plausible wording
+    child_id = value.get("cascadingOptionId")
+    if kind == "option.cascading" and child_id:
+        child = site.store.get("fieldOptions", str(child_id))
+        if child is None or child["_contextId"] != context["id"] or child.get("optionId") != str(ids[0]):
+            raise not_found(f"The cascading option '{child_id}' was not found "  # plausible wording
+                            f"under the option '{ids[0]}'.")
+
+
+def _id_values(value: dict[str, Any], single: str, many: str) -> list[str]:
+    found = value.get(many) if many in value else [value.get(single)]
+    if not isinstance(found, list):
+        raise bad_request(errors={many: f"The {many} must be a list."})  # plausible wording
+    return [str(v) for v in found if v is not None]
+
+
+def _check_reference_default(site: Site, kind: str, value: dict[str, Any]) -> None:
+    """Users, groups, versions and projects a default names exist on this site (Jira: 400)."""
+    if kind in ("single.user.select", "multi.user.select"):
+        for account_id in _id_values(value, "accountId", "accountIds"):
+            if site.store.get("users", account_id) is None:
+                raise bad_request(f"The user with account ID '{account_id}' does not exist.")  # plausible wording
+        if kind == "single.user.select":
+            _check_user_filter(site, value["userFilter"])
+    elif kind.startswith("grouppicker."):
+        for group_id in _id_values(value, "groupId", "groupIds"):
+            if site.store.get("groups", group_id) is None:
+                raise bad_request(f"The group with ID '{group_id}' does not exist.")  # plausible wording
+    elif kind.startswith("version."):
+        for version_id in _id_values(value, "versionId", "versionIds"):
+            if site.store.get("versions", version_id) is None:
+                raise bad_request(f"The version with ID '{version_id}' does not exist.")  # plausible wording
+        if value.get("versionOrder") is not None and value["versionOrder"] not in VERSION_ORDERS:
+            raise bad_request(errors={"versionOrder": "The version order must be releasedFirst or "
+                                                      "unreleasedFirst."})  # plausible wording
+    elif kind == "project" and site.store.get("projects", str(value["projectId"])) is None:
+        raise bad_request(f"The project with ID '{value['projectId']}' does not exist.")  # plausible wording
+
+
+def _check_user_filter(site: Site, user_filter: Any) -> None:
+    """A single user picker's filter: ``enabled`` given, at most ten existing groups (by name) and roles (by id)."""
+    if not isinstance(user_filter, dict) or not isinstance(user_filter.get("enabled"), bool):
+        raise bad_request(errors={"userFilter": "The user filter needs 'enabled'."})  # plausible wording
+    groups, roles = user_filter.get("groups") or [], user_filter.get("roleIds") or []
+    if len(groups) > USER_FILTER_MAX or len(roles) > USER_FILTER_MAX:
+        raise bad_request(f"A user filter can name at most {USER_FILTER_MAX} groups and "  # plausible wording
+                          f"{USER_FILTER_MAX} roles.")
+    for name in groups:
+        if site.store.find_name_ci("groups", str(name)) is None:
+            raise bad_request(f"Group '{name}' does not exist.")  # plausible wording
+    for role_id in roles:
+        if site.store.get("projectRoles", str(role_id)) is None:
+            raise bad_request(f"The project role with ID '{role_id}' does not exist.")  # plausible wording
 
 
 # --------------------------------------------------------------------------------------------------
@@ -874,7 +965,7 @@ def _seed_options(site: Site, data: dict[str, list[dict[str, Any]]]) -> None:
 
 @seed_type("fieldContextDefaults", exporter=lambda site: _by_field(
     site, lambda s, fid: [c["_default"] for c in contexts_of(s, fid) if c["_default"] is not None]),
-    after=("fieldOptions",))
+    after=("fieldOptions", "projectVersions", "projects", "groups", "users", "projectRoles"))
 def _seed_defaults(site: Site, data: dict[str, list[dict[str, Any]]]) -> None:
     for field_id, values in data.items():
         field = _seed_field(site, field_id)
