@@ -32,8 +32,9 @@ def test_filter_names_are_unique_per_owner(site: Site) -> None:
     assert answer["errors"] == {"filterName": "Filter with same name already exists."}
     other = ok(site, "POST", FL, {"name": "Open"}, account_id="acc-1")  # another owner may
     assert other["owner"]["accountId"] == "acc-1"
-    error(site, "PUT", f"{FL}/{other['id']}/owner", {"accountId": made["owner"]["accountId"]}, status=400)
-    error(site, "PUT", f"{FL}/{other['id']}/owner", {"accountId": "ghost"}, status=404)
+    error(site, "PUT", f"{FL}/{other['id']}/owner", {"accountId": made["owner"]["accountId"]}, status=400,
+          account_id="acc-1")
+    error(site, "PUT", f"{FL}/{other['id']}/owner", {"accountId": "ghost"}, status=404, account_id="acc-1")
 
 
 @pytest.mark.parametrize("share", [
