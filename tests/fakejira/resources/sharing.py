@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
 from ..jql_validation import check_jql
@@ -26,6 +28,9 @@ DEFAULT_APP_ACCOUNT = "557058:0f1ad1f8-2a4c-4e5a-9d67-app000000001"
 FILTER_NOT_FOUND = (
     "The selected filter is not available to you, perhaps it has been deleted or had its permissions changed."
 )
+FILTER_NOT_OWNED = "Only the owner of the filter can change it."  # plausible wording
+FILTER_OWNER_FORBIDDEN = ("Only the owner of the filter or a user with the Administer Jira global permission can "
+                          "change its owner.")  # plausible wording
 BOARD_NOT_FOUND = (
     "The requested board cannot be viewed because it either does not exist or you do not have permission to view it."
 )
@@ -46,6 +51,12 @@ def strip_urls(value: Any) -> Any:
 def acting_account(ctx: Ctx) -> str:
     """The user a write acts as: the calling user, else the app's own account."""
     return ctx.account_id or ctx.site.extra.get("appAccountId") or DEFAULT_APP_ACCOUNT
+
+
+def is_admin(ctx: Ctx) -> bool:
+    """Whether the caller holds *Administer Jira*: the acting account is one of ``site.admins`` (as the permissions
+    check in ``basics.py`` decides; an app acting as itself is not, unless a site lists its account)."""
+    return acting_account(ctx) in ctx.site.admins
 
 
 def user_view(site: Site, account_id: str) -> dict[str, Any]:
@@ -109,7 +120,8 @@ def check_share(site: Site, item: Any, *, input_bean: bool = False) -> dict[str,
             raise bad_request(f"User '{account}' does not exist.")  # plausible wording
         out["user"] = user_view(site, account)
     elif kind in ("global", "authenticated", "loggedin"):
-        pass
+        # Jira answers "loggedin" for what a request calls "authenticated" (spec: SharePermission.type).
+        out["type"] = "loggedin" if kind == "authenticated" else kind
     else:
         raise bad_request(f"Invalid share permission type '{kind}'.")  # plausible wording
     if input_bean and item.get("rights") is not None:
@@ -292,9 +304,20 @@ def create_filter(ctx: Ctx) -> dict[str, Any]:
     return filter_view(ctx.site, record)
 
 
+@handles("GET", "/rest/api/3/filter/my")
+def my_filters(ctx: Ctx) -> list[dict[str, Any]]:
+    """The caller's own filters (``includeFavourites`` adds favourites, which the emulator doesn't track per user)."""
+    owner = acting_account(ctx)
+    return [filter_view(ctx.site, r) for r in ctx.site.store.values("filters") if r["_owner"] == owner]
+
+
 @handles("PUT", "/rest/api/3/filter/{id}")
 def update_filter(ctx: Ctx) -> dict[str, Any]:
     record = filter_or_400(ctx.site, ctx.path_params["id"])
+    if record["_owner"] != acting_account(ctx):
+        # Spec: "the user must own the filter" (not even an administrator may edit another's); the spec documents
+        # 400 for a refused update.
+        raise bad_request(FILTER_NOT_OWNED)
     body = body_of(ctx, BODY_MISSING)
     name = required_text(body, "name", max_len=255, label="filter name", strip=True)
     _filter_name_taken(ctx.site, record["_owner"], name, record["id"])
@@ -326,6 +349,8 @@ def delete_filter(ctx: Ctx) -> Reply:
 @handles("PUT", "/rest/api/3/filter/{id}/owner")
 def change_filter_owner(ctx: Ctx) -> Reply:
     record = filter_or_400(ctx.site, ctx.path_params["id"])
+    if record["_owner"] != acting_account(ctx) and not is_admin(ctx):
+        raise JiraError(403, FILTER_OWNER_FORBIDDEN)  # spec: owner or *Administer Jira*, else 403
     account = required_text(body_of(ctx, BODY_MISSING), "accountId")
     if not _known_account(ctx.site, account):
         raise not_found(f"The user with account ID '{account}' does not exist.")  # plausible wording
@@ -526,8 +551,147 @@ def create_dashboard(ctx: Ctx) -> dict[str, Any]:
 @handles("PUT", "/rest/api/3/dashboard/{id}")
 def update_dashboard(ctx: Ctx) -> dict[str, Any]:
     record = _editable_dashboard(ctx.site, ctx.path_params["id"])
+    as_admin = str(ctx.arg("extendAdminPermissions", "false")).lower() == "true" and is_admin(ctx)
+    if record.get("_owner") != acting_account(ctx) and not as_admin:
+        # Spec: 404 "if the dashboard is not found or the dashboard is not owned by the user"; an administrator
+        # may edit another's dashboard only when asking with extendAdminPermissions=true.
+        raise not_found(_no_dashboard(record["id"]))
     record.update(_dashboard_body(ctx, record.get("_owner"), record["id"]))
     return dashboard_view(ctx.site, record)
+
+
+# -- bulk edit (PUT /dashboard/bulk/edit) ------------------------------------------------------------------------
+
+BULK_ACTIONS = ("changeOwner", "changePermission", "addPermission", "removePermission")
+BULK_MAX = 100  # spec: "Maximum number of dashboards to be edited at the same time is 100."
+
+
+def _no_dashboard(dashboard_id: Any) -> str:
+    return f"The dashboard with id '{dashboard_id}' does not exist."  # plausible wording
+
+
+def _member_of(site: Site, share: dict[str, Any], account: str) -> bool:
+    """Whether ``account`` is among those a share permission names (project ones: administrators only, as the
+    emulator's minimal permission model grants project permissions)."""
+    kind = share.get("type")
+    if kind in ("global", "loggedin"):
+        return True
+    if kind == "user":
+        return (share.get("user") or {}).get("accountId") == account
+    if kind == "group":
+        group = group_ref(site, name=(share.get("group") or {}).get("name"),
+                          group_id=(share.get("group") or {}).get("groupId"))
+        return group is not None and account in (group.get("_members") or [])
+    return account in site.admins
+
+
+def can_edit_dashboard(site: Site, record: dict[str, Any], account: str) -> bool:
+    """The owner, or someone the dashboard's edit permissions name."""
+    return record.get("_owner") == account or any(_member_of(site, s, account)
+                                                   for s in record.get("editPermissions") or [])
+
+
+def _bulk_ids(body: dict[str, Any]) -> list[str]:
+    ids = body.get("entityIds")
+    if not isinstance(ids, list) or not ids:
+        raise bad_request(errors={"entityIds": "The dashboard IDs must be provided."})  # plausible wording
+    if len(ids) > BULK_MAX:
+        raise bad_request(f"Maximum number of dashboards to be edited at the same time is {BULK_MAX}.")  # spec
+    return [str(i) for i in dict.fromkeys(ids)]
+
+
+def _bulk_new_owner(site: Site, body: dict[str, Any]) -> tuple[str, bool]:
+    details = body.get("changeOwnerDetails")
+    if not isinstance(details, dict) or not isinstance(details.get("newOwner"), str) or not details["newOwner"]:
+        raise bad_request(errors={"changeOwnerDetails": "The new owner must be provided."})  # plausible wording
+    if not _known_account(site, details["newOwner"]):
+        raise bad_request(f"The user with account ID '{details['newOwner']}' does not exist.")  # plausible wording
+    return details["newOwner"], bool(details.get("autofixName"))
+
+
+def _bulk_shares(site: Site, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    details = body.get("permissionDetails")
+    if not isinstance(details, dict):
+        raise bad_request(errors={"permissionDetails": "The permission details must be provided."})  # plausible
+    return (_shares(site, details.get("sharePermissions"), "sharePermissions"),
+            _shares(site, details.get("editPermissions"), "editPermissions"))
+
+
+def _free_name(site: Site, owner: str, name: str, own: str) -> str | None:
+    """``name`` if ``owner`` has no other dashboard of it (case-insensitive), else None."""
+    taken = {d["name"].casefold() for d in site.store.values("dashboards")
+             if d.get("_owner") == owner and d["id"] != own}
+    return None if name.casefold() in taken else name
+
+
+def _change_owner(site: Site, record: dict[str, Any], owner: str, autofix: bool) -> str | None:
+    """Give ``record`` to ``owner``; the entity error, if any."""
+    name = _free_name(site, owner, record["name"], record["id"])
+    n = 1
+    while name is None and autofix:
+        name = _free_name(site, owner, f"{record['name']} ({n})", record["id"])  # plausible renaming
+        n += 1
+    if name is None:
+        return f"The new owner already has a dashboard named '{record['name']}'."  # plausible wording
+    record.update(name=name, _owner=owner)
+    return None
+
+
+def _same_share(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return {k: v for k, v in a.items() if k != "id"} == {k: v for k, v in b.items() if k != "id"}
+
+
+def _change_shares(site: Site, record: dict[str, Any], action: str,
+                   shares: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+    for key, wanted in zip(("sharePermissions", "editPermissions"), shares, strict=True):
+        current = record.get(key) or []
+        if action == "changePermission":
+            record[key] = _with_ids(site, wanted)
+        elif action == "addPermission":
+            record[key] = current + _with_ids(site, [w for w in wanted if not any(_same_share(w, c)
+                                                                                 for c in current)])
+        else:
+            record[key] = [c for c in current if not any(_same_share(w, c) for w in wanted)]
+
+
+@handles("PUT", "/rest/api/3/dashboard/bulk/edit")
+def bulk_edit_dashboards(ctx: Ctx) -> dict[str, Any]:
+    """Change the owner or the permissions of up to 100 dashboards; refusals are per dashboard (``entityErrors``).
+
+    Spec: the dashboards "must be owned by the user, or the user must be an administrator" (the latter only with
+    ``extendAdminPermissions``); the permission actions are also open to the dashboard's editors.
+    """
+    body = body_of(ctx, BODY_MISSING)
+    action = body.get("action")
+    if action not in BULK_ACTIONS:
+        raise bad_request(errors={"action": f"The action must be one of: {', '.join(BULK_ACTIONS)}."})  # plausible
+    ids = _bulk_ids(body)
+    owner_change = _bulk_new_owner(ctx.site, body) if action == "changeOwner" else None
+    shares = None if owner_change else _bulk_shares(ctx.site, body)
+    caller = acting_account(ctx)
+    as_admin = body.get("extendAdminPermissions") is True and is_admin(ctx)
+    errors: dict[str, str] = {}
+    for did in ids:
+        record = ctx.site.store.get("dashboards", did)
+        if record is None:
+            errors[did] = _no_dashboard(did)
+        elif record.get("systemDashboard"):
+            errors[did] = "The system dashboard can't be changed through this resource."  # plausible wording
+        elif owner_change is not None:
+            if record.get("_owner") != caller and not as_admin:
+                errors[did] = "Only the owner of the dashboard or an administrator can change its owner."  # plausible
+            else:
+                problem = _change_owner(ctx.site, record, *owner_change)
+                if problem:
+                    errors[did] = problem
+        elif not (as_admin or can_edit_dashboard(ctx.site, record, caller)):
+            errors[did] = "Only owner or editors of the dashboard can change permissions."  # the spec's example
+        else:
+            _change_shares(ctx.site, record, action, shares)  # type: ignore[arg-type]
+    out: dict[str, Any] = {"action": action}
+    if errors:
+        out["entityErrors"] = {did: {"errorMessages": [text], "errors": {}} for did, text in errors.items()}
+    return out
 
 
 @handles("DELETE", "/rest/api/3/dashboard/{id}")
@@ -638,6 +802,91 @@ def update_gadget(ctx: Ctx) -> Reply:
 @handles("DELETE", "/rest/api/3/dashboard/{dashboardId}/gadget/{gadgetId}")
 def delete_gadget(ctx: Ctx) -> Reply:
     ctx.site.store.delete("gadgets", _gadget_or_404(ctx)["id"])
+    return Reply(204)
+
+
+# -- dashboard item properties (gadget configuration) ------------------------------------------------------------
+
+PROPERTY_MAX_CHARS = 32768  # spec: "The maximum length is 32768 characters."
+PROPERTY_KEY_MAX = 255
+CONFIG_KEY = "config"
+CONFIG_NOT_FLAT = ("The JSON data provided for the property has too many levels. It must be an object with all keys "
+                   "and values as strings.")  # the spec's example
+
+
+def _item_or_404(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dashboard and the item (gadget) of the path; 404 for either missing or not of that dashboard."""
+    dashboard = dashboard_or_404(ctx.site, ctx.path_params["dashboardId"])
+    item = ctx.site.store.get("gadgets", ctx.path_params["itemId"])
+    if item is None or item["_dashboardId"] != dashboard["id"]:
+        raise not_found(f"The dashboard item with id '{ctx.path_params['itemId']}' does not exist.")  # plausible
+    return dashboard, item
+
+
+def _editable_item(ctx: Ctx) -> dict[str, Any]:
+    dashboard, item = _item_or_404(ctx)
+    if not can_edit_dashboard(ctx.site, dashboard, acting_account(ctx)):
+        # spec: 403 "if the user is not the owner of the dashboard" (edit permission is what it requires)
+        raise JiraError(403, "You must be the owner of the dashboard or be allowed to edit it.")  # plausible
+    return item
+
+
+def _property_url(ctx: Ctx, key: str) -> str:
+    p = ctx.path_params
+    return f"{ctx.site.base_url}/rest/api/3/dashboard/{p['dashboardId']}/items/{p['itemId']}/properties/{key}"
+
+
+def spec_uri_item(item: dict[str, Any]) -> bool:
+    """A gadget with a spec URI and no complete module key (``plugin:module``): its ``config`` holds strings only."""
+    return bool(item.get("uri")) and ":" not in str(item.get("moduleKey") or "")
+
+
+def check_item_property(item: dict[str, Any], key: str, value: Any) -> None:
+    """Jira's 400s for an item property: a missing value, one too long, and the spec's rule for ``config``."""
+    if not key or len(key) > PROPERTY_KEY_MAX:
+        raise bad_request(f"The property key must be 1 to {PROPERTY_KEY_MAX} characters long.")  # plausible
+    if value is None:
+        raise bad_request("The property value must be a valid, non-empty JSON value.")  # plausible wording
+    if len(json.dumps(value, ensure_ascii=False, separators=(",", ":"))) > PROPERTY_MAX_CHARS:
+        raise bad_request(f"The property value must not exceed {PROPERTY_MAX_CHARS} characters.")  # plausible
+    if key == CONFIG_KEY and spec_uri_item(item) and not (
+            isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+        raise bad_request(CONFIG_NOT_FLAT)
+
+
+@handles("GET", "/rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties")
+def list_item_properties(ctx: Ctx) -> dict[str, Any]:
+    _dashboard, item = _item_or_404(ctx)
+    return {"keys": [{"key": k, "self": _property_url(ctx, k)} for k in item.get("_properties") or {}]}
+
+
+@handles("GET", "/rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties/{propertyKey}")
+def get_item_property(ctx: Ctx) -> dict[str, Any]:
+    _dashboard, item = _item_or_404(ctx)
+    key = ctx.path_params["propertyKey"]
+    if key not in (item.get("_properties") or {}):
+        raise not_found(f"The property with key '{key}' does not exist.")  # plausible wording
+    return {"key": key, "value": copy.deepcopy(item["_properties"][key])}
+
+
+@handles("PUT", "/rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties/{propertyKey}")
+def set_item_property(ctx: Ctx) -> Reply:
+    item = _editable_item(ctx)
+    key = ctx.path_params["propertyKey"]
+    check_item_property(item, key, ctx.body)
+    properties = item.setdefault("_properties", {})
+    created = key not in properties
+    properties[key] = copy.deepcopy(ctx.body)
+    return Reply(201 if created else 200, {})
+
+
+@handles("DELETE", "/rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties/{propertyKey}")
+def delete_item_property(ctx: Ctx) -> Reply:
+    item = _editable_item(ctx)
+    key = ctx.path_params["propertyKey"]
+    if key not in (item.get("_properties") or {}):
+        raise not_found(f"The property with key '{key}' does not exist.")  # plausible wording
+    del item["_properties"][key]
     return Reply(204)
 
 
@@ -887,22 +1136,39 @@ def _seed_dashboards(site: Site, data: list[dict[str, Any]]) -> None:
         site.store.bump("dashboard", int(item["id"]))
 
 
+def _export_gadget(gadget: dict[str, Any]) -> dict[str, Any]:
+    """A gadget as ``GET /dashboard/{id}/gadget`` shows it, plus its item properties (key -> value) when it has some."""
+    out = public(gadget)
+    if gadget.get("_properties"):
+        out["properties"] = copy.deepcopy(gadget["_properties"])
+    return out
+
+
 @seed_type(
     "dashboardGadgets",
     exporter=lambda site: {
-        d["id"]: [public(g) for g in gadgets_of(site, d["id"])] for d in site.store.values("dashboards")
+        d["id"]: [_export_gadget(g) for g in gadgets_of(site, d["id"])] for d in site.store.values("dashboards")
     },
     after=("dashboards",),
 )
 def _seed_gadgets(site: Site, data: dict[str, list[dict[str, Any]]]) -> None:
-    """Seed: `{dashboardId: GET /dashboard/{id}/gadget "gadgets"}`."""
+    """Seed: `{dashboardId: GET /dashboard/{id}/gadget "gadgets"}`, each gadget with an optional `properties`
+    object (its item properties: key -> value)."""
     for dashboard_id, gadgets in data.items():
         if site.store.get("dashboards", str(dashboard_id)) is None:
             raise SeedRefError(f"gadgets name unknown dashboard {dashboard_id!r}")
         for old in gadgets_of(site, str(dashboard_id)):
             site.store.delete("gadgets", old["id"])
         for item in gadgets:
-            site.store.put("gadgets", item["id"], {**item, "_dashboardId": str(dashboard_id)})
+            record = {k: v for k, v in item.items() if k != "properties"}
+            properties = item.get("properties") or {}
+            for key, value in properties.items():
+                try:
+                    check_item_property(record, key, value)
+                except JiraError as err:
+                    raise SeedRefError(f"gadget {item['id']} property {key!r}: {err.error_messages}") from None
+            record.update(_dashboardId=str(dashboard_id), _properties=copy.deepcopy(properties))
+            site.store.put("gadgets", item["id"], record)
             site.store.bump("gadget", int(item["id"]))
 
 
