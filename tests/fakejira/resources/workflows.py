@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -23,6 +24,7 @@ from ._common import (
     stored_or_404,
 )
 from .basics import check_status_input, create_status
+from .schemes import PROJECT_PERMISSIONS, find_user, group_ref, role_ref
 
 JIRA_WORKFLOW = "jira"
 DEFAULT_SCHEME_NAME = "Default Workflow Scheme"
@@ -144,6 +146,7 @@ def _validate_workflow(site: Site, wf: Any, refs: dict[str, dict[str, Any]], err
                 errors.append(_error(f"The transition '{tr.get('name')}' starts at a status that is not in the "
                                      "workflow.", "TRANSITION", "FROM_STATUS_NOT_IN_WORKFLOW", transitionId=tid))
         _validate_screen(site, tr, tid, errors)
+        _validate_rules(site, tr, tid, errors)
     if initial != 1:
         errors.append(_error("A workflow must have exactly one initial transition.", "WORKFLOW",
                              "INVALID_INITIAL_TRANSITION_COUNT"))
@@ -155,6 +158,127 @@ def _validate_screen(site: Site, tr: dict[str, Any], tid: str, errors: list[dict
     if sid and site.store.get("screens", str(sid)) is None:
         errors.append(_error(f"The screen with ID {sid} does not exist.", "RULE", "SCREEN_NOT_FOUND",
                              transitionId=tid))
+
+
+# Rule parameters (spec: GET /workflows/capabilities, the catalogue of Atlassian-provided rules) -> the kind of
+# object the parameter's comma-separated values name. Jira refuses a rule naming something the site doesn't have;
+# its exact texts aren't published, so the messages below are plausible wording in the shape of its others.
+RULE_PARAMETERS = {
+    "roleIds": "role", "groupIds": "group", "groupsExemptFromValidation": "group", "accountIds": "user",
+    "accountId": "user", "agentId": "user", "permissionKeys": "permission", "permissionKey": "permission",
+    "groupCustomFields": "groupField", "allowUserCustomFields": "userField", "denyUserCustomFields": "userField",
+    "fieldsRequired": "field", "fieldKey": "field", "fieldId": "field", "date1FieldKey": "field",
+    "date2FieldKey": "field", "sourceFieldKey": "field", "targetFieldKey": "field", "field": "field",
+    "remindingFieldIds": "field", "statusIds": "status", "previousStatusIds": "status", "fromStatusId": "status",
+    "toStatusId": "status", "screenId": "screen",
+}
+GENERIC_ACCOUNTS = frozenset({"allow-assignee", "allow-reporter", "accountIds"})
+# update-field: the kind of object ``value`` names when ``field`` is one of these system fields
+UPDATE_FIELD_VALUES = {"resolution": "resolution", "priority": "priority", "assignee": "user", "reporter": "user",
+                       "issuetype": "issuetype", "components": "component", "fixVersions": "version",
+                       "versions": "version"}
+_RULE_WORDS = {
+    "role": "The project role with ID '{}' does not exist.", "group": "The group with ID '{}' does not exist.",
+    "user": "The user with account ID '{}' does not exist.", "permission": "The permission key '{}' is not valid.",
+    "field": "The field with ID '{}' does not exist.",
+    "groupField": "The field with ID '{}' does not exist or is not a group picker custom field.",
+    "userField": "The field with ID '{}' does not exist or is not a user picker custom field.",
+    "status": "The status with ID '{}' does not exist.", "screen": "The screen with ID '{}' does not exist.",
+    "resolution": "The resolution with ID '{}' does not exist.", "priority": "The priority with ID '{}' does not "
+    "exist.", "issuetype": "The issue type with ID '{}' does not exist.", "component": "The component with ID "
+    "'{}' does not exist.", "version": "The version with ID '{}' does not exist.",
+    "option": "The option with ID '{}' does not exist for the field '{}'.",
+}
+
+
+def _custom_type(site: Site, field_id: str) -> tuple[str | None, str | None]:
+    """(schema type, items) of a custom field, or (None, None) when there is no such custom field."""
+    field = site.store.get("fields", field_id)
+    if field is None or not str(field_id).startswith("customfield_"):
+        return None, None
+    schema = field.get("schema") or {}
+    return schema.get("type"), schema.get("items")
+
+
+def _option_ids(site: Site, field_id: str) -> set[str]:
+    contexts = {c["id"] for c in site.store.values("fieldContexts") if c.get("_fieldId") == field_id}
+    return {str(o["id"]) for o in site.store.values("fieldOptions") if o.get("_contextId") in contexts}
+
+
+def rule_value_exists(site: Site, kind: str, value: str) -> bool:
+    """Whether one rule parameter value names something this site has."""
+    store = site.store
+    if kind == "role":
+        return role_ref(site, value) is not None
+    if kind == "group":
+        return group_ref(site, group_id=value) is not None
+    if kind == "user":
+        return value in GENERIC_ACCOUNTS or find_user(site, value) is not None
+    if kind == "permission":
+        return value in PROJECT_PERMISSIONS
+    if kind == "field":
+        return store.get("fields", value) is not None
+    if kind in ("groupField", "userField"):
+        type_, items = _custom_type(site, value)
+        return (items if type_ == "array" else type_) == kind.removesuffix("Field")
+    collection = {"status": "statuses", "screen": "screens", "resolution": "resolutions", "priority": "priorities",
+                  "issuetype": "issueTypes", "component": "components", "version": "versions"}.get(kind)
+    return collection is None or store.get(collection, value) is not None
+
+
+def _rules_of(tr: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every rule of a transition: conditions (at any depth), validators and post functions."""
+    out: list[dict[str, Any]] = []
+    groups = [tr.get("conditions")] if isinstance(tr.get("conditions"), dict) else []
+    while groups:
+        group = groups.pop()
+        out += [r for r in group.get("conditions") or [] if isinstance(r, dict)]
+        groups += [g for g in group.get("conditionGroups") or [] if isinstance(g, dict)]
+    for key in ("validators", "actions"):
+        out += [r for r in tr.get(key) or [] if isinstance(r, dict)]
+    return out
+
+
+def rule_problems(site: Site, rule: dict[str, Any]) -> list[str]:
+    """What the rule's parameters name that the site doesn't have, in words (empty: the rule is valid)."""
+    params = rule.get("parameters") or {}
+    problems = []
+    for key, kind in RULE_PARAMETERS.items():
+        raw = params.get(key)
+        if raw in (None, ""):
+            continue
+        for value in (v.strip() for v in str(raw).split(",")):
+            if value and not rule_value_exists(site, kind, value):
+                problems.append(_RULE_WORDS[kind].format(value))
+    target = str(params.get("field") or "")
+    if rule.get("ruleKey") == "system:update-field" and params.get("value") not in (None, ""):
+        type_, items = _custom_type(site, target)
+        if (items if type_ == "array" else type_) in ("option", "option-with-child"):
+            options = _option_ids(site, target)
+            problems += [_RULE_WORDS["option"].format(v, target) for v in str(params["value"]).split(",")
+                         if v.strip() not in options]
+        elif target in UPDATE_FIELD_VALUES:
+            kind = UPDATE_FIELD_VALUES[target]
+            problems += [_RULE_WORDS[kind].format(v.strip()) for v in str(params["value"]).split(",")
+                         if v.strip() and not rule_value_exists(site, kind, v.strip())]
+    if rule.get("ruleKey") == "system:check-field-value" and params.get("comparisonType") == "OPTIONID":
+        field_id = str(params.get("fieldId") or "")
+        try:
+            wanted = [str(v) for v in json.loads(params.get("fieldValue") or "[]")]
+        except (TypeError, ValueError):
+            wanted = [str(params.get("fieldValue"))]
+        options = _option_ids(site, field_id)
+        problems += [_RULE_WORDS["option"].format(v, field_id) for v in wanted if v not in options]
+    return problems
+
+
+def _validate_rules(site: Site, tr: dict[str, Any], tid: str, errors: list[dict[str, Any]]) -> None:
+    for rule in _rules_of(tr):
+        for problem in rule_problems(site, rule):
+            ref = {"transitionId": tid}
+            if rule.get("id"):
+                ref["ruleId"] = str(rule["id"])
+            errors.append(_error(problem, "RULE", "INVALID_RULE_CONFIGURATION", **ref))
 
 
 def _scope_of(site: Site, scope: Any, errors: list[dict[str, Any]]) -> dict[str, Any]:
