@@ -22,6 +22,7 @@ from ..jira.access import JiraAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from .notes import collecting
 from .plan import Action, Key, Plan, PlannedItem
+from .subobjects import attach
 from .types import load
 from .types.base import CannotRestore, Ref, Restorer, UnmappedReference, fresh_follow_up
 
@@ -181,6 +182,7 @@ class Executor:
         out (so a crash leaves a handful to look up on resume, not every ready object).
         """
         ids = RunIds(plan, self.user_fallback)
+        attach(plan, ids, self.access, self.restorers)  # ids of parts (versions, options) inside strings
         sorter = plan.order()
         priority = priorities(plan, self.restorers)
         total = len(plan.selected())

@@ -11,14 +11,18 @@ can decide. The read-only system workflow ``jira`` and the Default Workflow Sche
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
+import copy
+import json
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ...backups.catalogue import read_workflow_schemes, read_workflows
 from ...jira.access import JiraAccess
 from ...jira.errors import JiraError
 from ...jira.operations import declare
+from ..jql import IdRef, Mapper
+from ..notes import note
+from ..subobjects import Resolver, SourceIndex, late_references, ordering_refs
 from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, reader, run_memo
 from .simple import status_category
@@ -33,20 +37,162 @@ DEFAULT_SCHEME = "Default Workflow Scheme"
 DEFAULT_SCHEME_ID = "default"  # the destination's default scheme has no id Jira lists; projects need none for it
 CONFLICT_FIX = ("Compare the two in Jira; to get the snapshot's version, rename the destination's one and run the "
                 "restore again.")
-_CUSTOM_FIELD = re.compile(r"customfield_\d+")
+# Rule parameters (spec: GET /workflows/capabilities, the catalogue of Atlassian-provided rules) -> the kind of object
+# their comma-separated values name. Permission keys are Jira's built-in keys, the same on every site: kept as keys.
+RULE_PARAMETERS = {
+    "roleIds": "projectRoles", "groupIds": "groups", "groupsExemptFromValidation": "groups", "accountIds": "users",
+    "accountId": "users", "agentId": "users", "groupCustomFields": "fields", "allowUserCustomFields": "fields",
+    "denyUserCustomFields": "fields", "fieldsRequired": "fields", "fieldKey": "fields", "fieldId": "fields",
+    "date1FieldKey": "fields", "date2FieldKey": "fields", "sourceFieldKey": "fields", "targetFieldKey": "fields",
+    "field": "fields", "remindingFieldIds": "fields", "statusIds": "statuses", "previousStatusIds": "statuses",
+    "fromStatusId": "statuses", "toStatusId": "statuses", "screenId": "screens",
+}
+GENERIC_VALUES = frozenset({"allow-assignee", "allow-reporter", "accountIds"})
+# update-field: what ``value`` names when ``field`` is one of these system fields (custom fields: by their type)
+UPDATE_FIELD_VALUES = {"resolution": "resolutions", "priority": "priorities", "assignee": "users", "reporter": "users",
+                       "issuetype": "issueTypes", "components": "components", "fixVersions": "versions",
+                       "versions": "versions"}
+RESTRICT = "system:restrict-issue-transition"
+# A condition that can't be restored as it was is replaced by this one: nobody may make the transition until a
+# person fixes it (failing closed; a dropped restriction would open the transition to everyone).
+BLOCK_ALL: dict[str, Any] = {"ruleKey": "system:restrict-from-all-users", "parameters": {"restrictMode": "users"}}
+KIND_WORDS = {"projectRoles": "role", "groups": "group", "users": "user", "customFields": "custom field",
+              "statuses": "status", "screens": "screen", "resolutions": "resolution", "priorities": "priority",
+              "issueTypes": "issue type", "components": "component", "versions": "version", "options": "option",
+              "projects": "project"}
+FieldKind = Callable[[str], "str | None"]
 
 
-def map_custom_fields(value: Any, ids: IdMap | None) -> Any:
-    """``value`` with every ``customfield_NNNNN`` inside strings rewritten through ``ids`` (rule parameters, JQL)."""
-    if ids is None:
-        return value
-    if isinstance(value, dict):
-        return {k: map_custom_fields(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [map_custom_fields(v, ids) for v in value]
-    if isinstance(value, str):
-        return _CUSTOM_FIELD.sub(lambda m: ids.get("customFields", m.group(0)) or m.group(0), value)
-    return value
+def _csv(raw: Any) -> list[str]:
+    return [v.strip() for v in str(raw).split(",") if v.strip()] if isinstance(raw, str | int) else []
+
+
+def _param_ref(kind: str, value: str) -> IdRef | None:
+    """The reference one parameter value holds (None: a generic value, a system field: the same everywhere)."""
+    if kind == "users":
+        return None if value in GENERIC_VALUES else IdRef("users", value)
+    if kind == "fields":
+        return IdRef("customFields", value) if value.startswith("customfield_") else None
+    return IdRef(kind, value)
+
+
+def _value_kind(params: dict[str, Any], field_kind: FieldKind) -> str | None:
+    target = str(params.get("field") or "")
+    return UPDATE_FIELD_VALUES.get(target) or (field_kind(target) if target.startswith("customfield_") else None)
+
+
+def _option_list(raw: Any) -> list[str] | None:
+    try:
+        found = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return None
+    return [str(v) for v in found] if isinstance(found, list) else None
+
+
+def rule_refs(rule: dict[str, Any], field_kind: FieldKind) -> list[IdRef]:
+    """Every id a rule's parameters name (``field_kind``: what a custom field's values name)."""
+    params = rule.get("parameters") or {}
+    found = [ref for key, kind in RULE_PARAMETERS.items() for v in _csv(params.get(key))
+             if (ref := _param_ref(kind, v)) is not None]
+    if rule.get("ruleKey") == "system:update-field" and (kind := _value_kind(params, field_kind)):
+        found += [IdRef(kind, v) for v in _csv(params.get("value"))]
+    if rule.get("ruleKey") == "system:check-field-value" and params.get("comparisonType") == "OPTIONID":
+        found += [IdRef("options", v) for v in _option_list(params.get("fieldValue")) or []]
+    return found
+
+
+def map_rule(rule: dict[str, Any], mapper: Mapper) -> tuple[dict[str, Any] | None, list[str]]:
+    """The rule in destination terms, and what it named that has no counterpart here (in words).
+
+    A list loses the values that don't map; a rule is None (can't stay) when a parameter it had is left empty, or a
+    value it sets or compares with doesn't map. A restriction keeps what maps of its criteria."""
+    params = dict(rule.get("parameters") or {})
+    missing: list[str] = []
+    emptied = False
+
+    def one(ref: IdRef | None, value: str) -> str | None:
+        if ref is None:
+            return value
+        new = mapper.map(ref.kind, ref.source_id)
+        if new is None:
+            missing.append(f"{KIND_WORDS.get(ref.kind, ref.kind)} {ref.source_id}")
+        return new
+
+    for key, kind in RULE_PARAMETERS.items():
+        values = _csv(params.get(key))
+        if not values:
+            continue
+        kept = [new for v in values if (new := one(_param_ref(kind, v), v)) is not None]
+        if kept != values:
+            params[key] = ",".join(kept)
+            emptied = emptied or not kept
+    lost_value = False
+    if rule.get("ruleKey") == "system:update-field" and (kind := _value_kind(params, mapper.field_kind)):
+        new_values = [one(IdRef(kind, v), v) for v in _csv(params.get("value"))]
+        lost_value = None in new_values
+        params["value"] = ",".join(v for v in new_values if v is not None)
+    if rule.get("ruleKey") == "system:check-field-value" and params.get("comparisonType") == "OPTIONID":
+        options = [one(IdRef("options", v), v) for v in _option_list(params.get("fieldValue")) or []]
+        lost_value = lost_value or None in options
+        params["fieldValue"] = json.dumps([v for v in options if v is not None])
+    if rule.get("ruleKey") == RESTRICT:
+        emptied = not any(params.get(k) for k in ("accountIds", "roleIds", "groupIds", "permissionKeys",
+                                                   "groupCustomFields", "allowUserCustomFields",
+                                                   "denyUserCustomFields"))
+    if emptied or lost_value:
+        return None, missing
+    return dict(rule, parameters=params), missing
+
+
+def _rule_words(rule: dict[str, Any]) -> str:
+    return str(rule.get("ruleKey") or "a rule")
+
+
+def _map_rules(rules: list[dict[str, Any]], mapper: Mapper, where: str, transition: str) -> list[dict[str, Any]]:
+    """A transition's validators or post functions in destination terms; one that can't stay is left out (noted)."""
+    out = []
+    for rule in rules:
+        mapped, missing = map_rule(rule, mapper)
+        if missing or mapped is None:
+            what = f" ({', '.join(missing)} has no counterpart here)" if missing else ""
+            fate = "left out" if mapped is None else "kept without what has no counterpart"
+            note(f"Transition {transition!r}: {where} {_rule_words(rule)} {fate}{what}. Set it up by hand in the "
+                 "workflow editor.")
+        if mapped is not None:
+            out.append(mapped)
+    return out
+
+
+def _map_conditions(group: dict[str, Any], mapper: Mapper, transition: str) -> dict[str, Any]:
+    """A condition group at any depth; a condition that can't stay becomes 'nobody may' (failing closed)."""
+    conditions = []
+    for rule in group.get("conditions") or []:
+        mapped, missing = map_rule(rule, mapper)
+        if missing or mapped is None:
+            what = f" ({', '.join(missing)} has no counterpart here)" if missing else ""
+            fate = "replaced by a block on everyone" if mapped is None else "kept without what has no counterpart"
+            note(f"Transition {transition!r}: condition {_rule_words(rule)} {fate}{what}. Set it up by hand in the "
+                 "workflow editor.")
+        conditions.append(mapped if mapped is not None else copy.deepcopy(BLOCK_ALL))
+    return dict(group, conditions=conditions,
+                conditionGroups=[_map_conditions(g, mapper, transition) for g in group.get("conditionGroups") or []])
+
+
+def _all_rules(tr: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    groups = [tr["conditions"]] if isinstance(tr.get("conditions"), dict) else []
+    while groups:
+        group = groups.pop()
+        yield from group.get("conditions") or []
+        groups += group.get("conditionGroups") or []
+    for key in ("validators", "actions"):
+        yield from tr.get(key) or []
+
+
+@late_references("workflows")
+def workflow_refs(obj: dict[str, Any], field_kind: FieldKind) -> list[IdRef]:
+    """Every id a workflow's rules name (for ordering after what they name, parts' parents included)."""
+    return [ref for tr in obj.get("transitions") or [] for rule in _all_rules(tr)
+            for ref in rule_refs(rule, field_kind)]
 
 
 def _status(ref: Any, ids: IdMap | None) -> str:
@@ -66,17 +212,28 @@ def _transition(tr: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
         "links": [dict(link, fromStatusReference=_status(link["fromStatusReference"], ids))
                   for link in tr.get("links") or []],
         "properties": dict(tr.get("properties") or {}),
+        "triggers": copy.deepcopy(tr.get("triggers") or []),
     }
-    for rules in ("actions", "validators", "triggers"):
-        out[rules] = map_custom_fields(tr.get(rules) or [], ids)
-    if tr.get("conditions"):
-        out["conditions"] = map_custom_fields(tr["conditions"], ids)
+    if ids is None:
+        out["actions"], out["validators"] = copy.deepcopy(tr.get("actions") or []), copy.deepcopy(tr.get(
+            "validators") or [])
+        if tr.get("conditions"):
+            out["conditions"] = copy.deepcopy(tr["conditions"])
+    else:
+        mapper = Resolver(ids)
+        out["actions"] = _map_rules(tr.get("actions") or [], mapper, "post function", tr["name"])
+        out["validators"] = _map_rules(tr.get("validators") or [], mapper, "validator", tr["name"])
+        if tr.get("conditions"):
+            out["conditions"] = _map_conditions(tr["conditions"], mapper, tr["name"])
     screen = _screen_id(tr)
     if screen is not None:
         mapped = screen if ids is None else ids.get("screens", screen)
-        if mapped is not None:  # an unrestored screen is dropped (verification lists the difference)
+        if mapped is not None:
             out["transitionScreen"] = dict(tr["transitionScreen"],
                                            parameters=dict(tr["transitionScreen"]["parameters"], screenId=mapped))
+        else:
+            note(f"Transition {tr['name']!r}: its screen {screen} has no counterpart here; the transition has no "
+                 "screen. Set it in the workflow editor.")
     if tr.get("customIssueEventId"):
         out["customIssueEventId"] = tr["customIssueEventId"]
     return out
@@ -114,7 +271,13 @@ class Workflows(Restorer):
             screen = _screen_id(tr)
             if screen is not None:
                 seen.add(Ref("screens", screen, optional=True))
+        # What rules name (roles, groups, fields, statuses...): optional, a rule that can't map is reported. Parts
+        # (options, versions) are ordered after their parents when the run starts (subobjects.attach).
+        seen.update(ordering_refs(workflow_refs(obj, lambda _field: None), SourceIndex()))
         return sorted(seen, key=lambda r: (r.type_key, r.source_id))
+
+    def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
+        return sorted({r.source_id for r in workflow_refs(obj, lambda _field: None) if r.kind == "users"})
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
         for item in read_workflows(reader(access)):

@@ -1,0 +1,233 @@
+"""Ids of *parts* of other objects found inside strings (JQL, workflow rule parameters): a project's versions and
+components, a field context's options, sprints. They aren't objects of their own in the snapshot or the id map, so:
+
+- the snapshot says what each belongs to: version 20001 is "1.0" of project 20001 (``SourceIndex``, built from the
+  run's planned objects); a custom field's type says what its values name (option ids of a select list...);
+- its destination id is found through its parent's mapping and its name: the destination project's version "1.0"
+  (``Resolver``, reading the parent's parts once per run and again on a miss);
+- an object naming one must be restored after its parent: ``attach`` adds those ordering edges to the plan's items
+  (optional references, never one that would close a cycle) when a run starts. Sprints are never restored (they
+  are board data): an id of one has no counterpart and is reported by whoever meets it.
+
+``Resolver`` also maps the kinds the id map knows (statuses, roles, custom fields...) and users (an accountId is the
+same on every site; a missing person has no counterpart: no fallback account is put in a query or a rule).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..backups.catalogue import OP_COMPONENTS, OP_VERSIONS
+from ..jira.access import JiraAccess
+from ..jira.operations import declare
+from .jql import IdRef, references
+from .types.base import IdMap, Ref, fold, run_memo
+
+if TYPE_CHECKING:
+    from .plan import Key, Plan
+    from .types.base import Restorer
+
+LIST_OPTIONS = declare("GET", "/rest/api/3/field/{fieldId}/context/{contextId}/option")
+
+CHILD_KINDS = ("versions", "components", "options")
+NEVER_RESTORED = frozenset({"sprints", "securityLevels"})
+# custom field schema type (or array items) -> the kind of object its values name
+FIELD_VALUE_KINDS = {"option": "options", "option-with-child": "options", "version": "versions",
+                     "project": "projects", "user": "users", "group": "groups"}
+Path = tuple[str, ...]
+
+
+def field_value_kind(obj: dict[str, Any]) -> str | None:
+    """What a custom field's values name (``options``, ``versions``...), from its schema; None: not ids."""
+    schema = obj.get("schema") or {}
+    raw = schema.get("items") if schema.get("type") == "array" else schema.get("type")
+    return FIELD_VALUE_KINDS.get(str(raw))
+
+
+def option_paths(options: Iterable[dict[str, Any]]) -> dict[str, Path]:
+    """Option id -> its value path (parent value first for a cascading child), folded as Jira compares values."""
+    options = list(options)
+    by_id = {str(o.get("id")): o for o in options}
+    out = {}
+    for o in options:
+        parent = by_id.get(str(o.get("optionId"))) if o.get("optionId") else None
+        values = (parent["value"], o["value"]) if parent else (o["value"],)
+        out[str(o["id"])] = tuple(fold(v) for v in values)
+    return out
+
+
+@dataclass
+class SourceIndex:
+    """What the snapshot tells about parts: kind -> source id -> (parent key, name path); custom field value kinds."""
+
+    parents: dict[str, dict[str, tuple[Key, Path]]] = field(default_factory=dict)
+    field_kinds: dict[str, str] = field(default_factory=dict)
+    context_fields: dict[str, str] = field(default_factory=dict)  # context source id -> custom field source id
+
+    @classmethod
+    def of(cls, objects: Mapping[Key, dict[str, Any]]) -> SourceIndex:
+        index = cls({kind: {} for kind in CHILD_KINDS})
+        for (type_key, source_id), obj in objects.items():
+            if type_key == "projects":
+                for kind in ("versions", "components"):
+                    for part in obj.get(kind) or []:
+                        if part.get("id") is not None:
+                            index.parents[kind][str(part["id"])] = (("projects", source_id), (fold(part["name"]),))
+            elif type_key == "customFields":
+                kind = field_value_kind(obj)
+                if kind is not None:
+                    index.field_kinds[source_id] = kind
+            elif type_key == "fieldContexts":
+                index.context_fields[source_id] = str(obj.get("fieldId"))
+                for oid, path in option_paths(obj.get("options") or []).items():
+                    index.parents["options"][oid] = (("fieldContexts", source_id), path)
+        return index
+
+    def parent(self, kind: str, source_id: str) -> tuple[Key, Path] | None:
+        return self.parents.get(kind, {}).get(str(source_id))
+
+    def field_kind(self, field_id: str) -> str | None:
+        return self.field_kinds.get(field_id)
+
+
+_EMPTY = SourceIndex({kind: {} for kind in CHILD_KINDS})
+
+
+def _state(ids: IdMap) -> dict[str, Any]:
+    return run_memo(ids, "subobjects")
+
+
+def attach(plan: Plan, ids: IdMap, access: JiraAccess | None, restorers: Mapping[str, Restorer]) -> None:
+    """Get a run ready to map parts: index the snapshot, remember how to read the destination, and order objects
+    naming a part after the part's parent (the engine's one call, as the run starts)."""
+    state = _state(ids)
+    state["index"] = index = SourceIndex.of(plan.objects)
+    state["access"] = access
+    link_parents(plan, index, restorers)
+
+
+def index_of(ids: IdMap) -> SourceIndex:
+    """The run's snapshot index (empty outside a run: then parts map only where the id map knows them)."""
+    return _state(ids).get("index") or _EMPTY
+
+
+# -- ordering -------------------------------------------------------------------------------------------
+
+# type key -> the ids an object of that type names inside its strings, given what custom fields' values name
+LATE_REFERENCES: dict[str, Callable[[dict[str, Any], Callable[[str], str | None]], Iterable[IdRef]]] = {
+    "filters": lambda obj, field_kind: references(obj.get("jql") or "", field_kind),
+}
+
+
+def late_references(type_key: str) -> Callable[[Any], Any]:
+    """Register the function listing the ids inside an object's strings (a type module's decorator)."""
+    def register(fn: Any) -> Any:
+        LATE_REFERENCES[type_key] = fn
+        return fn
+    return register
+
+
+def ordering_refs(found: Iterable[IdRef], index: SourceIndex) -> list[Ref]:
+    """The objects to restore first for these ids: a part's parent, or the object itself (optional references)."""
+    out = []
+    for ref in found:
+        if ref.kind in CHILD_KINDS:
+            parent = index.parent(ref.kind, ref.source_id)
+            if parent is not None:
+                out.append(Ref(parent[0][0], parent[0][1], optional=True))
+        elif ref.kind not in NEVER_RESTORED and ref.kind != "users":
+            out.append(Ref(ref.kind, ref.source_id, optional=True))
+    return list(dict.fromkeys(out))
+
+
+def link_parents(plan: Plan, index: SourceIndex, restorers: Mapping[str, Restorer]) -> None:
+    """Add to each selected item the ordering references its strings imply, unless one would close a cycle (a
+    workflow's rule naming a version of a project that uses the workflow: the part is then mapped if its parent is
+    there in time, else reported)."""
+    selected = {i.key: i for i in plan.selected()}
+    below: dict[Key, set[Key]] = {}
+
+    def depends_on(key: Key) -> set[Key]:
+        if key not in below:
+            seen: set[Key] = set()
+            stack = [key]
+            while stack:
+                item = selected.get(stack.pop())
+                for ref in item.refs if item is not None else ():
+                    target = (ref.type_key, ref.source_id)
+                    if target in selected and target not in seen:
+                        seen.add(target)
+                        stack.append(target)
+            below[key] = seen
+        return below[key]
+
+    for key, item in selected.items():
+        lister = LATE_REFERENCES.get(item.type_key)
+        obj = plan.objects.get(key)
+        if lister is None or obj is None or item.type_key not in restorers:
+            continue
+        have = {(r.type_key, r.source_id) for r in item.refs}
+        for ref in ordering_refs(lister(obj, index.field_kind), index):
+            target = (ref.type_key, ref.source_id)
+            if target in selected and target != key and target not in have and key not in depends_on(target):
+                item.refs.append(ref)
+                have.add(target)
+                below.clear()  # the new edge changes what depends on what
+
+
+# -- mapping --------------------------------------------------------------------------------------------
+
+
+class Resolver:
+    """Source ids of any kind -> destination ids for one object's strings (``jql.Mapper``)."""
+
+    def __init__(self, ids: IdMap) -> None:
+        self.ids = ids
+        self.state = _state(ids)
+        self.index = index_of(ids)
+
+    def field_kind(self, field_id: str) -> str | None:
+        return self.index.field_kind(field_id)
+
+    def map(self, kind: str, source_id: str) -> str | None:
+        source_id = str(source_id)
+        if kind == "users":
+            return source_id if self.ids.user(source_id) == source_id else None
+        if kind in NEVER_RESTORED:
+            return None
+        found = self.ids.get(kind, source_id)
+        if found is not None or kind not in CHILD_KINDS:
+            return found
+        return self._part(kind, source_id)
+
+    def _part(self, kind: str, source_id: str) -> str | None:
+        known = self.index.parent(kind, source_id)
+        if known is None:
+            return None
+        (parent_type, parent_id), path = known
+        dest_parent = self.ids.get(parent_type, parent_id)
+        if dest_parent is None:
+            return None
+        cache = self.state.setdefault("dest", {})
+        lock = self.state.setdefault("lock", threading.Lock())
+        table = cache.get((kind, dest_parent))
+        if (table is None or path not in table) and self.state.get("access") is not None:
+            with lock:
+                table = cache[(kind, dest_parent)] = self._read(kind, parent_id, dest_parent)
+        return (table or {}).get(path)
+
+    def _read(self, kind: str, parent_id: str, dest_parent: str) -> dict[Path, str]:
+        """The destination parent's parts: name path -> id."""
+        access: JiraAccess = self.state["access"]
+        if kind == "options":
+            field_id = self.ids.get("customFields", self.index.context_fields.get(parent_id, ""))
+            if field_id is None:
+                return {}
+            options = list(access.paginate(LIST_OPTIONS, path={"fieldId": field_id, "contextId": dest_parent},
+                                           page_size=100))
+            return {path: oid for oid, path in option_paths(options).items()}
+        op = OP_VERSIONS if kind == "versions" else OP_COMPONENTS
+        return {(fold(p["name"]),): str(p["id"]) for p in access.call(op, path={"projectIdOrKey": dest_parent}) or []}
