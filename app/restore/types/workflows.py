@@ -106,7 +106,8 @@ def map_rule(rule: dict[str, Any], mapper: Mapper) -> tuple[dict[str, Any] | Non
 
     A list loses the values that don't map; a rule is None (can't stay) when a parameter it had is left empty, or a
     value it sets or compares with doesn't map. A restriction keeps what maps of its criteria."""
-    params = dict(rule.get("parameters") or {})
+    source = rule.get("parameters") or {}
+    params = dict(source)
     missing: list[str] = []
     emptied = False
 
@@ -127,7 +128,7 @@ def map_rule(rule: dict[str, Any], mapper: Mapper) -> tuple[dict[str, Any] | Non
             params[key] = ",".join(kept)
             emptied = emptied or not kept
     lost_value = False
-    if rule.get("ruleKey") == "system:update-field" and (kind := _value_kind(params, mapper.field_kind)):
+    if rule.get("ruleKey") == "system:update-field" and (kind := _value_kind(source, mapper.field_kind)):
         new_values = [one(IdRef(kind, v), v) for v in _csv(params.get("value"))]
         lost_value = None in new_values
         params["value"] = ",".join(v for v in new_values if v is not None)
