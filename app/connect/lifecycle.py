@@ -92,9 +92,9 @@ def _verify_signed_install(event: str) -> tuple[dict[str, Any], tenants.Lifecycl
     if claims.get("iss") != body["clientKey"]:
         raise AuthenticationError("The install JWT's issuer is not the body's clientKey.")
     iat = claims.get("iat")
-    if not isinstance(iat, int) or isinstance(iat, bool):  # pyjwt accepts any number; we compare whole seconds
-        raise AuthenticationError(f"The install JWT's 'iat' must be whole seconds, got {iat!r}.")
-    stamp = tenants.LifecycleStamp(iat=iat, token_sha256=_sha256(token.encode()),
+    if not isinstance(iat, int | float) or isinstance(iat, bool):  # pyjwt checked it is a number; be sure
+        raise AuthenticationError(f"The install JWT's 'iat' must be a number of seconds, got {str(iat)[:40]!r}.")
+    stamp = tenants.LifecycleStamp(iat=int(iat), token_sha256=_sha256(token.encode()),
                                    body_sha256=_sha256(event.encode() + b"\n" + request.get_data(cache=True)))
     return body, stamp
 
