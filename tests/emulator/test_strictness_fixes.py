@@ -161,7 +161,7 @@ def test_seed_status_scoped_to_a_seeded_project_round_trips() -> None:
     ("/fieldconfiguration", {}),
     ("/fieldconfigurationscheme", {}),
     ("/screenscheme", {"screens": {"default": 1}}),
-    ("/filter", {"jql": "project = WEB"}),
+    ("/filter", {"jql": "ORDER BY created DESC"}),  # a site with no project WEB refuses "project = WEB"
     ("/field", {"type": "com.atlassian.jira.plugin.system.customfieldtypes:textfield"}),
 ])
 def test_created_names_are_trimmed(site: Site, path: str, body: dict[str, Any]) -> None:
