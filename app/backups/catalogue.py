@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..jira.access import JiraAccess
-from ..jira.errors import JiraError
+from ..jira.errors import JiraError, JiraUnavailable
 from ..jira.operations import Operation, declare
 from .lanes import Lane, PriorityGate, PriorityPool
 
@@ -24,6 +24,7 @@ API = "/rest/api/3"
 AGILE = "/rest/agile/1.0"
 BATCH = 50  # ids per bulk look-up: Jira's mapping endpoints accept up to 50 scheme ids
 OPTION_FIELD_TYPES = frozenset({"select", "multiselect", "radiobuttons", "multicheckboxes", "cascadingselect"})
+VERSION_FIELD_TYPES = frozenset({"version", "multiversion"})
 # Fields that change without anyone changing configuration (usage counters, favourites, derived dates).
 VOLATILE = frozenset({"self", "expand", "lastUsed", "screensCount", "contextsCount", "isFavourite", "favourite",
                       "favouritedCount", "popularity", "insight", "overdue", "userStartDate", "userReleaseDate",
@@ -277,12 +278,35 @@ def status_from_classic(status: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+OP_STATUS_PROJECT = declare("GET", f"{API}/project/{{projectIdOrKey}}")
+
+
 def status_key(status: dict[str, Any]) -> str:
-    return f"{status['name']} ({status.get('statusCategory')})"
+    where = f" in {status['projectKey']}" if status.get("projectKey") else ""
+    return f"{status['name']} ({status.get('statusCategory')}){where}"
 
 
-@object_type("statuses", "Statuses", 1, ops=(OP_STATUSES_SEARCH, OP_STATUS_LIST), required=(OP_STATUS_LIST,),
-             natural_key="name + category")
+def status_project(status: dict[str, Any]) -> str | None:
+    """The id of the project a project-scoped status belongs to (None for a global one)."""
+    scope = status.get("scope") or {}
+    return _id((scope.get("project") or {}).get("id")) if scope.get("type") == "PROJECT" else None
+
+
+def _project_key(r: Reader, project_id: str) -> str | None:
+    """A project's key (what names it across sites), or None when the project can't be read."""
+    if project_id not in r.memo.setdefault("projectKeys", {}):
+        try:
+            key = (r.get(OP_STATUS_PROJECT, path={"projectIdOrKey": project_id}) or {}).get("key")
+        except JiraError as exc:
+            if isinstance(exc, JiraUnavailable) or exc.status != 404:
+                raise
+            key = None
+        r.memo["projectKeys"][project_id] = key
+    return r.memo["projectKeys"][project_id]
+
+
+@object_type("statuses", "Statuses", 1, ops=(OP_STATUSES_SEARCH, OP_STATUS_LIST, OP_STATUS_PROJECT),
+             required=(OP_STATUS_LIST,), natural_key="name + category (+ project key for a project's own)")
 def read_statuses(r: Reader) -> Iterator[Item]:
     # The full search is closed to Connect; the classic list carries what a restore needs (name, category,
     # description, scope), so without an OAuth grant statuses are still read completely.
@@ -292,6 +316,9 @@ def read_statuses(r: Reader) -> Iterator[Item]:
         source = (status_from_classic(s) for s in r.get(OP_STATUS_LIST) or [])
     for status in source:
         obj = {k: status.get(k) for k in ("id", "name", "statusCategory", "scope", "description")}
+        project_id = status_project(obj)
+        if project_id is not None:  # its scope names the project by id: the key names it on another site too
+            obj["projectKey"] = _project_key(r, project_id)
         yield Item(status_key(obj), _id(obj["id"]), normalise(obj))
 
 
@@ -351,6 +378,25 @@ OP_CONTEXT_TYPES = declare("GET", f"{API}/field/{{fieldId}}/context/issuetypemap
 OP_CONTEXT_PROJECTS = declare("GET", f"{API}/field/{{fieldId}}/context/projectmapping")
 OP_CONTEXT_DEFAULTS = declare("GET", f"{API}/field/{{fieldId}}/context/defaultValue")
 OP_OPTIONS = declare("GET", f"{API}/field/{{fieldId}}/context/{{contextId}}/option")
+OP_VERSION = declare("GET", f"{API}/version/{{id}}")
+
+
+def _default_versions(r: Reader, default: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The versions a default value names, each with its project and name: a version id means nothing on another
+    site, and the id alone doesn't say which project's version to look for there (runs on the pool)."""
+    default = default or {}
+    out = []
+    for vid in [default.get("versionId"), *(default.get("versionIds") or [])]:
+        if vid is None:
+            continue
+        try:
+            version = r.get(OP_VERSION, path={"id": str(vid)}) or {}
+        except JiraError as exc:
+            if isinstance(exc, JiraUnavailable) or exc.status != 404:
+                raise
+            continue  # a default naming a deleted version: the restore reports it as not found
+        out.append({"id": str(vid), "projectId": _id(version.get("projectId")), "name": version.get("name")})
+    return out
 
 
 def _field_contexts(r: Reader, brief: tuple[str, str, str]) -> list[Item]:
@@ -377,6 +423,8 @@ def _field_contexts(r: Reader, brief: tuple[str, str, str]) -> list[Item]:
         cid = str(ctx["id"])
         obj = dict(normalise(ctx), fieldId=field_id, field=fkey, issueTypeIds=types.get(cid, []),
                    projectIds=projects.get(cid, []), defaultValue=normalise(defaults.get(cid)))
+        if kind in VERSION_FIELD_TYPES and obj["defaultValue"]:
+            obj["defaultVersions"] = _default_versions(r, obj["defaultValue"])
         if kind in OPTION_FIELD_TYPES:
             # Cascading children come in the same list, each with ``optionId`` naming its parent.
             obj["options"] = normalise(r.all(OP_OPTIONS, path={"fieldId": field_id, "contextId": cid},
@@ -394,7 +442,8 @@ def _custom_field_briefs(r: Reader) -> Iterator[tuple[str, str, str]]:
 
 
 @object_type("fieldContexts", "Custom field contexts, options and defaults", 2, after=("customFields",),
-             ops=(OP_FIELDS, OP_CONTEXTS, OP_CONTEXT_TYPES, OP_CONTEXT_PROJECTS, OP_CONTEXT_DEFAULTS, OP_OPTIONS),
+             ops=(OP_FIELDS, OP_CONTEXTS, OP_CONTEXT_TYPES, OP_CONTEXT_PROJECTS, OP_CONTEXT_DEFAULTS, OP_OPTIONS,
+                  OP_VERSION),
              natural_key="field + context name; option value within context")
 def read_field_contexts(r: Reader) -> Iterator[Item]:
     for items in r.fan_out(lambda brief: _field_contexts(r, brief), _custom_field_briefs(r)):
