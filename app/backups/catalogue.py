@@ -784,6 +784,8 @@ def read_projects(r: Reader) -> Iterator[Item]:
 OP_FILTERS = declare("GET", f"{API}/filter/search")
 OP_DASHBOARDS = declare("GET", f"{API}/dashboard/search")
 OP_GADGETS = declare("GET", f"{API}/dashboard/{{dashboardId}}/gadget")
+OP_ITEM_PROPERTY_KEYS = declare("GET", f"{API}/dashboard/{{dashboardId}}/items/{{itemId}}/properties")
+OP_ITEM_PROPERTY = declare("GET", f"{API}/dashboard/{{dashboardId}}/items/{{itemId}}/properties/{{propertyKey}}")
 OP_BOARDS = declare("GET", f"{AGILE}/board")
 OP_BOARD_CONFIG = declare("GET", f"{AGILE}/board/{{boardId}}/configuration")
 SHARED_EXPAND = "description,owner,sharePermissions,editPermissions"
@@ -817,12 +819,26 @@ def read_boards(r: Reader) -> Iterator[Item]:
     yield from r.fan_out(one, r.items(OP_BOARDS))
 
 
-@object_type("dashboards", "Dashboards and gadgets", 10, after=("filters", "projects"),
-             ops=(OP_DASHBOARDS, OP_GADGETS), natural_key="owner + name")
+def with_item_properties(r: Reader, dashboard_id: Any, gadget: dict[str, Any]) -> dict[str, Any]:
+    """A gadget with its item properties (its configuration: the filter or project it shows...), key -> value.
+
+    Values are kept as Jira gives them (not ``normalise``d): they are a gadget's own data, whose keys may be anything.
+    """
+    where = {"dashboardId": dashboard_id, "itemId": gadget["id"]}
+    keys = [k["key"] for k in (r.get(OP_ITEM_PROPERTY_KEYS, path=where) or {}).get("keys") or [] if k.get("key")]
+    if not keys:
+        return gadget
+    values = {key: (r.get(OP_ITEM_PROPERTY, path=dict(where, propertyKey=key)) or {}).get("value") for key in keys}
+    return dict(gadget, properties=values)
+
+
+@object_type("dashboards", "Dashboards, gadgets and their configuration", 10, after=("filters", "projects"),
+             ops=(OP_DASHBOARDS, OP_GADGETS, OP_ITEM_PROPERTY_KEYS, OP_ITEM_PROPERTY), natural_key="owner + name")
 def read_dashboards(r: Reader) -> Iterator[Item]:
     def one(board: dict[str, Any]) -> Item:
         gadgets = (r.get(OP_GADGETS, path={"dashboardId": board["id"]}) or {}).get("gadgets") or []
-        obj = dict(normalise(board), owner=user_ref(board.get("owner")), gadgets=normalise(gadgets))
+        gadgets = [with_item_properties(r, board["id"], g) for g in normalise(gadgets)]
+        obj = dict(normalise(board), owner=user_ref(board.get("owner")), gadgets=gadgets)
         return Item(owner_key(obj), _id(board["id"]), obj)
 
     yield from r.fan_out(one, r.items(OP_DASHBOARDS, params={"expand": SHARED_EXPAND}))
