@@ -1,16 +1,18 @@
 """Restorers of shared user objects and site settings: filters (owner, share permissions, JQL rewritten), boards (on
-the restored filter; columns and estimation have no public API), dashboards with gadgets, time tracking and the
-advanced settings Jira lets apps write.
+the restored filter; columns and estimation have no public API), dashboards with gadgets and their configuration,
+time tracking and the advanced settings Jira lets apps write.
 
-Owners: an accountId is the same on every site, so a filter is matched on its *mapped* owner + name (``match_key``,
-an optional extension the planner uses when a restorer has it). Apps create filters and dashboards as themselves;
-a filter's owner is then changed (``PUT /filter/{id}/owner``), a dashboard's can't be through a per-object API, so
-dashboards are matched on name alone and the owner difference is noted.
+Owners: an accountId is the same on every site, so filters and dashboards are matched on their *mapped* owner + name
+(``match_key``, an optional extension the planner uses when a restorer has it). Apps create them as themselves and
+then give them to their owner (``PUT /filter/{id}/owner``, ``PUT /dashboard/bulk/edit`` changeOwner), one name at a
+time per run so that two owners' "My open work" both come back (see "owners" below).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ...backups.catalogue import (
@@ -24,8 +26,10 @@ from ...backups.catalogue import (
     OP_TIMETRACKING,
     OP_TIMETRACKING_OPTIONS,
     SHARED_EXPAND,
+    with_item_properties,
 )
 from ...jira.access import JiraAccess
+from ...jira.errors import JiraError, JiraUnavailable
 from ...jira.operations import declare
 from ..jql import references as jql_references
 from ..jql import rewrite as rewrite_jql
@@ -36,9 +40,16 @@ from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_crea
 
 CREATE_FILTER = declare("POST", "/rest/api/3/filter")
 CHANGE_FILTER_OWNER = declare("PUT", "/rest/api/3/filter/{id}/owner")
+UPDATE_FILTER = declare("PUT", "/rest/api/3/filter/{id}")
+FILTERS_MINE = declare("GET", "/rest/api/3/filter/my")
 CREATE_BOARD = declare("POST", "/rest/agile/1.0/board")
 CREATE_DASHBOARD = declare("POST", "/rest/api/3/dashboard")
 ADD_GADGET = declare("POST", "/rest/api/3/dashboard/{dashboardId}/gadget")
+SET_ITEM_PROPERTY = declare("PUT", "/rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties/{propertyKey}")
+UPDATE_DASHBOARD = declare("PUT", "/rest/api/3/dashboard/{id}")
+BULK_EDIT_DASHBOARDS = declare("PUT", "/rest/api/3/dashboard/bulk/edit")
+GET_DASHBOARD = declare("GET", "/rest/api/3/dashboard/{id}")
+DASHBOARDS_LIST = declare("GET", "/rest/api/3/dashboard")
 SET_TIMETRACKING = declare("PUT", "/rest/api/3/configuration/timetracking")
 SET_TIMETRACKING_OPTIONS = declare("PUT", "/rest/api/3/configuration/timetracking/options")
 SET_APPLICATION_PROPERTY = declare("PUT", "/rest/api/3/application-properties/{id}")
@@ -46,8 +57,6 @@ SET_APPLICATION_PROPERTY = declare("PUT", "/rest/api/3/application-properties/{i
 ANY_OWNER = "-"  # the owner part of a key when the owner is dropped: matched on the name alone
 BOARD_CONFIG_NOTE = ("Board columns, estimation, ranking and sub-filter have no public API: set them by hand in the "
                      "board's settings.")
-GADGET_CONFIG_NOTE = ("Gadget configuration (the filter or project a gadget shows) isn't in the snapshot: "
-                      "configure the gadgets by hand.")
 
 
 def _owner(obj: dict[str, Any]) -> str | None:
@@ -146,17 +155,95 @@ def map_shares(shares: Iterable[dict[str, Any]], ids: IdMap | None, *, what: str
     return sorted(out, key=lambda s: repr(sorted(s.items())))
 
 
+# -- owners: handing a filter or dashboard to its owner without name collisions -------------------------------
+#
+# Jira keeps names unique per owner and lets only the owner rename a filter (an administrator may rename another's
+# dashboard, but the account the app acts as needn't be one). The app creates as itself and then hands the object
+# over, so the account it acts as would hold two objects of one name when two owners each have "My open work".
+# Hence, per run, one lock per name: the app holds at most one object of a name in transit. An object of that name the
+# app's account still holds for good (its own, or one left by a run killed mid-hand-over) is *parked* under a marked
+# name while the new one takes the name and is handed over, then given its name back. A run killed in between finds
+# the parked one again on resume (the killed object's follow-up parks and unparks under the same lock).
+
+_NAME_LOCKS_GUARD = threading.Lock()
+NAME_MAX = 255  # filter and dashboard names
+
+
+def name_lock(ids: IdMap, kind: str, name: str) -> threading.Lock:
+    """The run's lock for one name (case-insensitive) of one kind of shared object."""
+    with _NAME_LOCKS_GUARD:
+        return run_memo(ids, f"{kind}NameLocks").setdefault(fold(name), threading.Lock())
+
+
+def _suffixed(name: str, suffix: str) -> str:
+    return name[:NAME_MAX - len(suffix)].rstrip() + suffix
+
+
+def parked_name(name: str, dest_id: str) -> str:
+    """The name an object of the app's account carries while another of its name is handed over."""
+    return _suffixed(name, f" [restore: parked {dest_id}]")
+
+
+def temp_name(name: str, source_id: str) -> str:
+    """The name a dashboard is created under until it is handed over: unique to its source object."""
+    return _suffixed(name, f" [restore: creating {source_id}]")
+
+
+def is_parked(candidate: dict[str, Any], name: str) -> bool:
+    return fold(candidate.get("name") or "") == fold(parked_name(name, str(candidate.get("id"))))
+
+
+def name_taken(exc: JiraError) -> bool:
+    """Whether Jira refused a create or rename because the account already has an object of that name."""
+    text = " ".join([*exc.messages, *exc.field_errors.values()]).lower()
+    return exc.status == 400 and ("filterName" in exc.field_errors or "same name" in text or "already" in text)
+
+
+def _wanted_owner(obj: dict[str, Any], ids: IdMap) -> str | None:
+    """The owner the object must end with here (None: the account the app acts as keeps it)."""
+    owner = _owner(obj)
+    return ids.user(owner) if owner else None
+
+
+def _newest(found: list[dict[str, Any]]) -> dict[str, Any]:
+    return max(found, key=lambda f: (len(str(f["id"])), str(f["id"])))  # ids grow
+
+
+class NameHeld(CannotRestore):
+    """The account the app acts as keeps an object of this name for good, and Jira allows one per owner."""
+
+    def __init__(self, what: str, name: str) -> None:
+        super().__init__(f"The account the app acts as here already owns a {what} named {name!r}, and it is to own "
+                         f"this one too: Jira allows one {what} of a name per owner.",
+                         "Rename one of them (in the source or here), then run the restore again.")
+
+
 # -- filters -------------------------------------------------------------------------------------------------
+
+
+def filter_request(obj: dict[str, Any], ids: IdMap | None, name: str | None = None) -> dict[str, Any]:
+    """The body that creates ``obj`` (source mapped through ``ids``; a destination filter with ``ids`` None)."""
+    body: dict[str, Any] = {"name": name or obj["name"], "jql": map_jql(obj.get("jql") or "", ids),
+                            "sharePermissions": map_shares(obj.get("sharePermissions") or [], ids, what="share"),
+                            "editPermissions": map_shares(obj.get("editPermissions") or [], ids, what="edit")}
+    if obj.get("description"):
+        body["description"] = obj["description"]
+    return body
 
 
 @register
 class Filters(Restorer):
-    """Filters, owned by their owner (or the fallback), with share/edit permissions and JQL in destination terms."""
+    """Filters, with share/edit permissions and JQL in destination terms, given to their owner (or the fallback).
+
+    The app creates a filter as itself and gives it to its owner at once, under the run's lock for its name (see
+    "owners" above), so same-name filters of different owners all come back. A create killed before its hand-over
+    is found again by ``find_created`` among the app's own filters, and ``after_create`` finishes the hand-over.
+    """
 
     type_key = "filters"
     title = "Filters"
     depends_on = ("projects", "groups", "projectRoles", "customFields")
-    writes = (CREATE_FILTER, CHANGE_FILTER_OWNER)
+    writes = (CREATE_FILTER, CHANGE_FILTER_OWNER, UPDATE_FILTER)
 
     def cost(self, obj: dict[str, Any]) -> int:
         return 2  # the create and, unless we own it already, the owner
@@ -166,8 +253,7 @@ class Filters(Restorer):
 
     def match_key(self, obj: dict[str, Any], ids: IdMap) -> str:
         """The key on the destination: the owner the filter will have there (missing users map to the fallback)."""
-        owner = _owner(obj)
-        return _owner_key(ids.user(owner) if owner else None, obj["name"])
+        return _owner_key(_wanted_owner(obj, ids), obj["name"])
 
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
         refs = share_refs([*(obj.get("sharePermissions") or []), *(obj.get("editPermissions") or [])])
@@ -186,55 +272,131 @@ class Filters(Restorer):
             # A filter whose owner was dropped is matched on its name alone.
             yield Existing(_owner_key(None, obj["name"]), str(obj["id"]), obj)
 
+    def _mine(self, access: JiraAccess) -> list[dict[str, Any]]:
+        """The filters the account the app acts as owns."""
+        return list(access.call(FILTERS_MINE) or [])
+
     def find_created(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> Existing | None:
         """The filter an interrupted create may have made (the engine's look-up before creating again).
 
-        Its ``match_key`` holds only once ``after_create`` gave the filter to its owner: killed in between, the filter
-        is owned by the account the app acts as, an account the app isn't told. So: the filter with the wanted owner and
-        name if there is one (the owner change happened); else one of the same name and exactly the content the create
-        sends (JQL, permissions, description in destination terms), the newest if several. Its follow-up (the owner
-        change) then runs again. Only asked when a create of this very filter was sent and its answer lost, which is
-        what makes a same-content filter under another owner ours rather than someone else's.
+        The filter with the wanted owner and name if there is one (the hand-over happened); else one of the app's own
+        filters (``GET /filter/my``) of that name, or parked under it, with exactly the content the create sends
+        (JQL, permissions, description in destination terms), the newest if several: the hand-over then runs again
+        in ``after_create``. Only the app's own are candidates: another owner's filter of the same name and content
+        (two people's "My open work" often have the same JQL) is theirs, never ours.
         """
-        want = self.comparable(obj, ids)
-        key = _owner_key(want["owner"], obj["name"])
+        key = self.match_key(obj, ids)
         params = {"expand": f"{SHARED_EXPAND},jql", "overrideSharePermissions": "true", "filterName": obj["name"]}
-        same_name = [f for f in access.paginate(OP_FILTERS, params=params, page_size=100)
-                     if fold(f["name"]) == fold(obj["name"])]
-        exact = [f for f in same_name if _owner_key(_owner(f), f["name"]) == key]
-        content = {k: v for k, v in want.items() if k != "owner"}
-        ours = exact or [f for f in same_name
-                         if {k: v for k, v in self.comparable(f, None).items() if k != "owner"} == content]
-        if not ours:
-            return None
-        found = max(ours, key=lambda f: (len(str(f["id"])), str(f["id"])))  # the newest: ids grow
-        return Existing(key, str(found["id"]), found)
+        exact = [f for f in access.paginate(OP_FILTERS, params=params, page_size=100)
+                 if _owner_key(_owner(f), f["name"]) == key]
+        if exact:
+            return Existing(key, str(_newest(exact)["id"]), _newest(exact))
+        content, mine = self._content(obj, ids), self._mine(access)
+        ours = [f for f in mine if (fold(f["name"]) == fold(obj["name"]) or is_parked(f, obj["name"]))
+                and self._content(f, None) == content]
+        if ours:
+            return Existing(key, str(_newest(ours)["id"]), _newest(ours))
+        # Killed after parking the app's own filter of the name but before creating this one: the create that now
+        # follows gives the parked one its name back.
+        run_memo(ids, "filtersLeftParked")[fold(obj["name"])] = [f for f in mine if is_parked(f, obj["name"])]
+        return None
+
+    def _content(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
+        return {k: v for k, v in self.comparable(obj, ids).items() if k not in ("owner", "name")}
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        body: dict[str, Any] = {"name": obj["name"], "jql": map_jql(obj.get("jql") or "", ids),
-                                "sharePermissions": map_shares(obj.get("sharePermissions") or [], ids, what="share"),
-                                "editPermissions": map_shares(obj.get("editPermissions") or [], ids, what="edit")}
-        if obj.get("description"):
-            body["description"] = obj["description"]
-        created = access.call(CREATE_FILTER, json=body)
-        source_owner = _owner(obj)
-        if source_owner and _owner(created or {}) == ids.user(source_owner):
-            # The account the app acts as is the owner wanted: no owner change to send afterwards.
-            run_memo(ids, "filtersOwnedAlready")[str(created["id"])] = True
-        return str(created["id"])
+        wanted = _wanted_owner(obj, ids)
+        body = filter_request(obj, ids)
+        with name_lock(ids, "filter", obj["name"]):
+            parked: list[dict[str, Any]] = run_memo(ids, "filtersLeftParked").pop(fold(obj["name"]), [])
+            try:
+                try:
+                    created = access.call(CREATE_FILTER, json=body)
+                except JiraError as exc:
+                    if not name_taken(exc):
+                        raise
+                    # The app's account holds a filter of this name: park it unless this one is to stay with it.
+                    held = [f for f in self._mine(access) if fold(f["name"]) == fold(obj["name"])]
+                    if not held or wanted in (None, _owner(held[0])):
+                        raise NameHeld("filter", obj["name"]) from None
+                    parked += self._park(access, held)
+                    created = access.call(CREATE_FILTER, json=body)
+                dest_id = str(created["id"])
+                self._hand_over(access, dest_id, _owner(created), wanted, ids)
+            finally:
+                self._unpark(access, parked, obj["name"])
+        return dest_id
+
+    def _hand_over(self, access: JiraAccess, dest_id: str, acting: str | None, wanted: str | None,
+                   ids: IdMap) -> None:
+        """Give the app's filter to ``wanted``; a refusal is kept for ``after_create`` to report (the filter exists)."""
+        if wanted is None or wanted == acting:
+            return
+        try:
+            access.call(CHANGE_FILTER_OWNER, path={"id": dest_id}, json={"accountId": wanted})
+        except JiraError as exc:
+            if isinstance(exc, JiraUnavailable) or exc.status not in (400, 403, 404):
+                raise  # may have happened: the look-up after a lost answer finds out
+            run_memo(ids, "filterHandOverRefused")[dest_id] = exc.describe()
+
+    def _park(self, access: JiraAccess, held: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        parked = []
+        for found in held:
+            access.call(UPDATE_FILTER, path={"id": found["id"]},
+                        json=filter_request(found, None, parked_name(found["name"], str(found["id"]))))
+            parked.append(found)
+        return parked
+
+    def _unpark(self, access: JiraAccess, parked: list[dict[str, Any]], name: str) -> None:
+        """Give parked filters their name back (the original spelling), once the app's account has none of it."""
+        if not parked:
+            return
+        if any(fold(f["name"]) == fold(name) for f in self._mine(access)):
+            note(f"Filters of the app's account named {name!r} stay parked while it holds one of that name: "
+                 f"{', '.join(parked_name(f['name'], str(f['id'])) for f in parked)}.")
+            return
+        first = parked[0]
+        original = name if is_parked(first, name) else first["name"]  # one left parked by a killed run: our spelling
+        access.call(UPDATE_FILTER, path={"id": first["id"]}, json=filter_request(first, None, original))
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         source_owner = _owner(obj)
-        owner = ids.user(source_owner) if source_owner else None
-        if owner is None:
-            note(f"Owner {source_owner or '(none)'} has no account here: the filter is owned by the account the app "
-                 "acts as.")
-            return
-        # Setting the owner it already has is accepted, so repeating this on resume is harmless.
-        if not run_memo(ids, "filtersOwnedAlready").get(dest_id):
-            access.call(CHANGE_FILTER_OWNER, path={"id": dest_id}, json={"accountId": owner})
-        if owner != source_owner:
-            note(f"Owner {source_owner} has no account here: owned by the fallback {owner}.")
+        wanted = _wanted_owner(obj, ids)
+        if just_created():
+            refused = run_memo(ids, "filterHandOverRefused").get(dest_id)
+        else:
+            refused = self._finish_hand_over(access, dest_id, obj, wanted, ids)
+        if source_owner and wanted is None:
+            note(f"Owner {source_owner} has no account here: the filter is owned by the account the app acts as.")
+        elif source_owner and wanted != source_owner:
+            note(f"Owner {source_owner} has no account here: owned by the fallback {wanted}.")
+        if refused:
+            raise CannotRestore(f"Jira refused to give it to its owner {wanted}: {refused}",
+                                "Give the filter to its owner by hand (Filters > ... > Change owner), renaming one "
+                                "of theirs if they already own a filter of this name.")
+
+    def _finish_hand_over(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], wanted: str | None,
+                          ids: IdMap) -> str | None:
+        """On resume: the hand-over (and the name) of a filter whose create may have stopped short; the refusal."""
+        with name_lock(ids, "filter", obj["name"]):
+            mine = self._mine(access)
+            ours = next((f for f in mine if str(f["id"]) == dest_id), None)
+            leftovers = [f for f in mine if is_parked(f, obj["name"]) and str(f["id"]) != dest_id]
+            parked: list[dict[str, Any]] = []
+            try:
+                if ours is None:
+                    return None  # already given to its owner
+                acting = _owner(ours)
+                if fold(ours["name"]) != fold(obj["name"]):  # parked by a run killed mid-way: take the name back
+                    held = [f for f in mine if fold(f["name"]) == fold(obj["name"])]
+                    if held and wanted in (None, acting):
+                        raise NameHeld("filter", obj["name"])
+                    parked = self._park(access, held)
+                    access.call(UPDATE_FILTER, path={"id": dest_id}, json=filter_request(ours, None, obj["name"]))
+                self._hand_over(access, dest_id, acting, wanted, ids)
+                return run_memo(ids, "filterHandOverRefused").get(dest_id)
+            finally:
+                self._unpark(access, [*parked, *leftovers], obj["name"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         owner = _owner(obj)
@@ -335,6 +497,108 @@ class Boards(Restorer):
         return {"name": obj["name"], "type": obj.get("type"), "filter": fid, "project": pid}
 
 
+# -- gadget configuration (dashboard item properties) ---------------------------------------------------------
+#
+# What Jira's built-in gadgets keep in their item properties, and where ids hide in it: a whole value
+# "filter-10001"/"project-10000" (filterId, projectOrFilterId), "filterId=10001" inside a value, custom field ids
+# (statType, xstattype/ystattype, columnNames "summary|customfield_10050"), JQL under a key naming jql, and bare ids
+# under keys naming what they hold (filterId, projectId, issueTypeId, statusId...). Each is rewritten in destination
+# terms; a member naming something with no counterpart here is left out and reported, never kept with a source id.
+
+GADGET_KEY_TYPES = {  # member name (lower case) -> what its bare numeric ids name
+    **dict.fromkeys(("filterid", "filter_id", "savedfilterid", "filter"), "filters"),
+    **dict.fromkeys(("projectid", "project_id", "projectids", "project", "projects"), "projects"),
+    **dict.fromkeys(("issuetypeid", "issuetypeids", "issuetype", "issuetypes", "typeid"), "issueTypes"),
+    **dict.fromkeys(("statusid", "statusids", "status", "statuses"), "statuses"),
+    **dict.fromkeys(("priorityid", "priorityids", "priority"), "priorities"),
+    **dict.fromkeys(("resolutionid", "resolutionids", "resolution"), "resolutions"),
+}
+GADGET_REF_LABELS = {"filters": "filter", "projects": "project", "customFields": "custom field",
+                     "issueTypes": "issue type", "statuses": "status", "priorities": "priority",
+                     "resolutions": "resolution"}
+_PREFIXED_ID = re.compile(r"(filter|project)-(\d+)", re.IGNORECASE)  # the whole value: "filter-10001"
+_ASSIGNED_ID = re.compile(r"\b(filterId|projectId)=(\d+)", re.IGNORECASE)  # "filterId=10001" inside a value
+_CUSTOM_FIELD_ID = re.compile(r"\bcustomfield_\d+\b")
+_ID_LIST = re.compile(r"\s*\d+(?:\s*[,|]\s*\d+)*\s*")
+_PREFIX_TYPES = {"filter": "filters", "project": "projects", "filterid": "filters", "projectid": "projects"}
+
+Lookup = Callable[[str, str], str | None]  # (type, source id) -> destination id, or None
+
+
+def _mentions(key: str, text: str) -> list[tuple[int, int, str, str]]:
+    """Each id a (non-JQL) string names: (start, end, type, source id), the span being what a mapping replaces."""
+    whole = _PREFIXED_ID.fullmatch(text)
+    if whole:
+        return [(whole.start(2), whole.end(2), _PREFIX_TYPES[whole.group(1).lower()], whole.group(2))]
+    found = [(m.start(2), m.end(2), _PREFIX_TYPES[m.group(1).lower()], m.group(2)) for m in _ASSIGNED_ID.finditer(text)]
+    found += [(m.start(), m.end(), "customFields", m.group(0)) for m in _CUSTOM_FIELD_ID.finditer(text)]
+    kind = GADGET_KEY_TYPES.get(key.lower())
+    if kind and not found and _ID_LIST.fullmatch(text):
+        found = [(m.start(), m.end(), kind, m.group(0)) for m in re.finditer(r"\d+", text)]
+    return found
+
+
+def _map_text(key: str, text: str, lookup: Lookup, ids: IdMap | None) -> tuple[str, list[tuple[str, str]]]:
+    """``text`` with every id it names in destination terms, and the (type, id) pairs that have none."""
+    if "jql" in key.lower():
+        if ids is None:  # collecting what it names
+            return text, [(r.type_key, r.source_id) for r in jql_refs(text)]
+        return map_jql(text, ids), []  # the JQL rewrite leaves out (and notes) a clause naming what isn't here
+    out, missing = text, []
+    for start, end, kind, source_id in sorted(_mentions(key, text), reverse=True):
+        dest = lookup(kind, source_id)
+        if dest is None:
+            missing.append((kind, source_id))
+        else:
+            out = out[:start] + dest + out[end:]
+    return out, missing
+
+
+def _map_member(key: str, value: Any, lookup: Lookup, ids: IdMap | None,
+                problems: list[tuple[str, str, str]]) -> tuple[Any, bool]:
+    """A member of a gadget's configuration in destination terms, and whether it is kept (all its ids mapped)."""
+    if isinstance(value, dict):
+        kept = {}
+        for k, v in value.items():
+            mapped, keep = _map_member(str(k), v, lookup, ids, problems)
+            if keep:
+                kept[k] = mapped
+        return kept, True
+    if isinstance(value, list):
+        items = [_map_member(key, v, lookup, ids, problems) for v in value]
+        return [mapped for mapped, keep in items if keep], True
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return value, True
+    text, missing = _map_text(key, str(value), lookup, ids)
+    problems += [(key, kind, source_id) for kind, source_id in missing]
+    if missing:
+        return None, False
+    return (int(text) if isinstance(value, int) and text.isdigit() else text if isinstance(value, str) else value), True
+
+
+def map_gadget_properties(properties: dict[str, Any], ids: IdMap) -> tuple[dict[str, Any], list[str]]:
+    """A gadget's item properties in destination terms, and in words each setting left out (it named something
+    with no counterpart here)."""
+    problems: list[tuple[str, str, str]] = []
+    mapped = {}
+    for key, value in properties.items():
+        out, keep = _map_member(key, value, ids.get, ids, problems)
+        if keep:
+            mapped[key] = out
+    words = [f"its setting {key!r} names {GADGET_REF_LABELS.get(kind, kind)} {source_id}, which has no counterpart "
+             "here: that setting was left out; set it by hand in the gadget's configuration."
+             for key, kind, source_id in dict.fromkeys(problems)]
+    return mapped, words
+
+
+def gadget_refs(properties: dict[str, Any]) -> list[Ref]:
+    """The objects a gadget's configuration names (optional: one not restored is left out and reported)."""
+    found: list[tuple[str, str, str]] = []
+    for key, value in properties.items():
+        _map_member(key, value, lambda _kind, _id: None, None, found)
+    return [Ref(kind, source_id, optional=True) for _key, kind, source_id in dict.fromkeys(found)]
+
+
 # -- dashboards ----------------------------------------------------------------------------------------------
 
 
@@ -349,29 +613,52 @@ def _gadget(gadget: dict[str, Any]) -> dict[str, Any]:
             "color": gadget.get("color") or "blue", "position": {"row": row, "column": column}}
 
 
+def dashboard_request(obj: dict[str, Any], ids: IdMap | None, name: str | None = None) -> dict[str, Any]:
+    """The body that creates (or, with ``ids`` None, rewrites as it is) a dashboard."""
+    return {"name": name or obj["name"], "description": obj.get("description") or "",
+            "sharePermissions": map_shares(obj.get("sharePermissions") or [], ids, what="share"),
+            "editPermissions": map_shares(obj.get("editPermissions") or [], ids, what="edit")}
+
+
 @register
 class Dashboards(Restorer):
-    """Dashboards with share/edit permissions and gadgets in their positions. Matched on name (case-insensitive)
-    because the app, not the source owner, owns what it creates; the System dashboard maps onto the destination's."""
+    """Dashboards with share/edit permissions, gadgets in their positions and the gadgets' configuration (item
+    properties, ids inside rewritten), given to their owner; the System dashboard maps onto the destination's.
+
+    A dashboard is created under a name unique to its source (``temp_name``), so creating never collides and a killed
+    run finds it again; ``after_create`` adds the gadgets and their configuration while the app still owns it, then,
+    under the run's lock for the name, renames it and gives it to its owner with ``PUT /dashboard/bulk/edit``
+    (changeOwner). One dashboard per call: the engine records each object's outcome on its own (a batch sent once
+    the type is done would leave created dashboards recorded before their hand-over, and lost on a crash), and the
+    app's account can hold only one dashboard of a name at a time, so same-name dashboards can't wait in one batch.
+    """
 
     type_key = "dashboards"
     title = "Dashboards"
-    depends_on = ("filters", "projects", "groups", "projectRoles")
-    writes = (CREATE_DASHBOARD, ADD_GADGET)
+    depends_on = ("filters", "projects", "groups", "projectRoles", "customFields", "issueTypes", "statuses",
+                  "priorities", "resolutions")
+    writes = (CREATE_DASHBOARD, ADD_GADGET, SET_ITEM_PROPERTY, UPDATE_DASHBOARD, BULK_EDIT_DASHBOARDS)
 
     def cost(self, obj: dict[str, Any]) -> int:
-        return 1 + len(obj.get("gadgets") or [])
+        gadgets = obj.get("gadgets") or []
+        return 3 + len(gadgets) + sum(len(g.get("properties") or {}) for g in gadgets)
 
     def natural_key(self, obj: dict[str, Any]) -> str:
-        return fold(obj["name"])
+        return _owner_key(_owner(obj), obj["name"])
+
+    def match_key(self, obj: dict[str, Any], ids: IdMap) -> str:
+        """The key on the destination: the owner the dashboard will have there, as for filters."""
+        return _owner_key(_wanted_owner(obj, ids), obj["name"])
 
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        return list(dict.fromkeys(share_refs([*(obj.get("sharePermissions") or []),
-                                              *(obj.get("editPermissions") or [])])))
+        refs = share_refs([*(obj.get("sharePermissions") or []), *(obj.get("editPermissions") or [])])
+        refs += [r for g in obj.get("gadgets") or [] for r in gadget_refs(g.get("properties") or {})]
+        return list(dict.fromkeys(refs))
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
-        found = [*share_accounts(obj.get("sharePermissions") or []), *share_accounts(obj.get("editPermissions") or [])]
-        return sorted(set(found))
+        found = [_owner(obj), *share_accounts(obj.get("sharePermissions") or []),
+                 *share_accounts(obj.get("editPermissions") or [])]
+        return sorted({a for a in found if a})
 
     def is_default(self, obj: dict[str, Any]) -> bool:
         return bool(obj.get("systemDashboard"))
@@ -386,38 +673,135 @@ class Dashboards(Restorer):
         r = reader(access)
 
         def gadgets_of(board: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
-            return board, (r.get(OP_GADGETS, path={"dashboardId": board["id"]}) or {}).get("gadgets") or []
+            gadgets = (r.get(OP_GADGETS, path={"dashboardId": board["id"]}) or {}).get("gadgets") or []
+            return board, [with_item_properties(r, board["id"], g) for g in gadgets]
 
         for board, gadgets in r.fan_out(gadgets_of, r.items(OP_DASHBOARDS, params={"expand": SHARED_EXPAND},
                                                             page_size=100)):
             obj = dict(board, gadgets=gadgets)
-            yield Existing(self.natural_key(obj), str(board["id"]), obj, bool(board.get("systemDashboard")))
+            system = bool(board.get("systemDashboard"))
+            yield Existing(self.natural_key(obj), str(board["id"]), obj, system)
+            yield Existing(_owner_key(None, obj["name"]), str(board["id"]), obj, system)  # owner dropped: by name
+
+    def _mine(self, access: JiraAccess) -> list[dict[str, Any]]:
+        """The dashboards the account the app acts as owns."""
+        return list(access.paginate(DASHBOARDS_LIST, params={"filter": "my"}, page_size=100, values_key="dashboards"))
+
+    def _content(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
+        return {k: v for k, v in dashboard_request(obj, ids).items() if k != "name"}
+
+    def find_created(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> Existing | None:
+        """The dashboard an interrupted create may have made: under its temporary name (unique to its source), with
+        its wanted owner and name (handed over), or the app's own of that name (or parked under it) with the same
+        description and permissions (renamed, not yet handed over)."""
+        key, name = self.match_key(obj, ids), obj["name"]
+        temp = fold(temp_name(name, self.source_id(obj)))
+        params = {"expand": SHARED_EXPAND, "dashboardName": name[:200].rstrip()}
+        same_name = list(access.paginate(OP_DASHBOARDS, params=params, page_size=100))
+        found = [d for d in same_name if fold(d["name"]) == temp] or \
+                [d for d in same_name if _owner_key(_owner(d), d["name"]) == key]
+        if not found:
+            content = self._content(obj, ids)
+            found = [d for d in self._mine(access) if (fold(d["name"]) == fold(name) or is_parked(d, name))
+                     and self._content(d, None) == content]
+        return Existing(key, str(_newest(found)["id"]), _newest(found)) if found else None
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        body = {"name": obj["name"], "description": obj.get("description") or "",
-                "sharePermissions": map_shares(obj.get("sharePermissions") or [], ids, what="share"),
-                "editPermissions": map_shares(obj.get("editPermissions") or [], ids, what="edit")}
-        return str(access.call(CREATE_DASHBOARD, json=body)["id"])
+        body = dashboard_request(obj, ids, temp_name(obj["name"], self.source_id(obj)))
+        created = access.call(CREATE_DASHBOARD, json=body)
+        run_memo(ids, "dashboardsMade")[str(created["id"])] = created  # as Jira made it: its owner, its name
+        return str(created["id"])
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
-        # Only positions not yet taken get a gadget: repeating this after a crash adds nothing twice.
-        taken = set() if just_created() else {  # a dashboard we just created has no gadgets yet
-            _position(g) for g in (access.call(OP_GADGETS, path={"dashboardId": dest_id}) or {}).get("gadgets") or []}
+        fresh = just_created()
+        current = run_memo(ids, "dashboardsMade").get(dest_id) if fresh else None
+        current = current or access.call(GET_DASHBOARD, path={"id": dest_id})
+        wanted = _wanted_owner(obj, ids)
+        handed = wanted is not None and _owner(current) == wanted and fold(current["name"]) == fold(obj["name"])
+        if not handed:  # once given to its owner the app may no longer edit it; it was complete before that
+            self._gadgets(access, dest_id, obj, ids, fresh)
+        source_owner = _owner(obj)
+        if source_owner and wanted is None:
+            note(f"Owner {source_owner} has no account here: the dashboard is owned by the account the app acts as.")
+        elif source_owner and wanted != source_owner:
+            note(f"Owner {source_owner} has no account here: owned by the fallback {wanted}.")
+        refused = self._place(access, dest_id, current, obj, ids, fresh)
+        if refused:
+            raise CannotRestore(f"Jira refused to give it to its owner {wanted}: {refused}",
+                                "Give the dashboard to its owner by hand (Dashboards > ... > Change owner), renaming "
+                                "one of theirs if they already own a dashboard of this name.")
+
+    def _gadgets(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap, fresh: bool) -> None:
+        """Gadgets in their positions with their configuration; repeated after a crash, nothing is added twice."""
+        here = [] if fresh else (access.call(OP_GADGETS, path={"dashboardId": dest_id}) or {}).get("gadgets") or []
+        at = {_position(g): g for g in here}
         for gadget in sorted(obj.get("gadgets") or [], key=_position):
-            if _position(gadget) in taken:
-                continue
-            access.call(ADD_GADGET, path={"dashboardId": dest_id}, json=_gadget(gadget))
-        owner = _owner(obj)
-        if owner:
-            note(f"Owned by the account the app acts as: Jira has no API to give a dashboard to its owner {owner}.")
-        if obj.get("gadgets"):
-            note(GADGET_CONFIG_NOTE)
+            made = at.get(_position(gadget)) or access.call(ADD_GADGET, path={"dashboardId": dest_id},
+                                                            json=_gadget(gadget))
+            properties, problems = map_gadget_properties(gadget.get("properties") or {}, ids)
+            for problem in problems:
+                note(f"Gadget {gadget.get('title') or _gadget(gadget).get('moduleKey')!r}: {problem}")
+            for key, value in properties.items():
+                access.call(SET_ITEM_PROPERTY, path={"dashboardId": dest_id, "itemId": made["id"], "propertyKey": key},
+                            json=value)
+
+    def _place(self, access: JiraAccess, dest_id: str, current: dict[str, Any], obj: dict[str, Any], ids: IdMap,
+               fresh: bool) -> str | None:
+        """Under the run's lock for the name: take the name (parking the app's other one of it), hand the dashboard
+        over. The refusal of the hand-over, if any."""
+        name, wanted, acting = obj["name"], _wanted_owner(obj, ids), _owner(current)
+        with name_lock(ids, "dashboard", name):
+            mine = None if fresh else self._mine(access)
+            parked = [d for d in mine or [] if is_parked(d, name) and str(d["id"]) != dest_id]
+            try:
+                if current["name"] != name:
+                    try:
+                        self._rename(access, current, name)
+                    except JiraError as exc:
+                        if not name_taken(exc):
+                            raise
+                        held = [d for d in self._mine(access) if fold(d["name"]) == fold(name)
+                                and str(d["id"]) != dest_id]
+                        if not held or wanted in (None, acting):
+                            raise NameHeld("dashboard", name) from None
+                        for found in held:
+                            self._rename(access, found, parked_name(found["name"], str(found["id"])))
+                            parked.append(found)
+                        self._rename(access, current, name)
+                if wanted is None or wanted == acting:
+                    return None
+                answer = access.call(BULK_EDIT_DASHBOARDS, json={
+                    "action": "changeOwner", "entityIds": [int(dest_id)],
+                    "changeOwnerDetails": {"newOwner": wanted, "autofixName": False}}) or {}
+                refused = (answer.get("entityErrors") or {}).get(str(dest_id))
+                return ("; ".join(refused.get("errorMessages") or []) or "refused") if refused else None
+            finally:
+                self._unpark(access, parked, name)
+
+    def _rename(self, access: JiraAccess, dashboard: dict[str, Any], name: str) -> None:
+        """Rename a dashboard the app's account owns, its description and permissions as they are."""
+        access.call(UPDATE_DASHBOARD, path={"id": dashboard["id"]}, json=dashboard_request(dashboard, None, name))
+
+    def _unpark(self, access: JiraAccess, parked: list[dict[str, Any]], name: str) -> None:
+        if not parked:
+            return
+        if any(fold(d["name"]) == fold(name) for d in self._mine(access)):
+            note(f"Dashboards of the app's account named {name!r} stay parked while it holds one of that name: "
+                 f"{', '.join(parked_name(d['name'], str(d['id'])) for d in parked)}.")
+            return
+        first = parked[0]
+        original = name if is_parked(first, name) else first["name"]  # one left parked by a killed run: our spelling
+        self._rename(access, first, original)
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        return {"name": obj["name"], "description": obj.get("description") or "",
-                "sharePermissions": map_shares(obj.get("sharePermissions") or [], ids, what="share"),
-                "editPermissions": map_shares(obj.get("editPermissions") or [], ids, what="edit"),
-                "gadgets": [_gadget(g) for g in sorted(obj.get("gadgets") or [], key=_position)]}
+        owner = _owner(obj)
+        gadgets = []
+        for g in sorted(obj.get("gadgets") or [], key=_position):
+            properties = g.get("properties") or {}
+            gadgets.append(dict(_gadget(g), configuration=properties if ids is None
+                                else map_gadget_properties(properties, ids)[0]))
+        return {**dashboard_request(obj, ids), "owner": ids.user(owner) if ids is not None and owner else owner,
+                "gadgets": gadgets}
 
 
 # -- settings ------------------------------------------------------------------------------------------------
