@@ -3,12 +3,13 @@ default values); locked and app-provided fields can't be created, so they are ma
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ...backups.catalogue import CATALOGUE
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
+from ..notes import note
 from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
 
@@ -24,11 +25,12 @@ UPDATE_OPTIONS = declare("PUT", "/rest/api/3/field/{fieldId}/context/{contextId}
 MOVE_OPTIONS = declare("PUT", "/rest/api/3/field/{fieldId}/context/{contextId}/option/move")
 GET_DEFAULTS = declare("GET", "/rest/api/3/field/{fieldId}/context/defaultValue")
 SET_DEFAULTS = declare("PUT", "/rest/api/3/field/{fieldId}/context/defaultValue")
+GROUPS_BY_NAME = declare("GET", "/rest/api/3/group/bulk")
+LIST_VERSIONS = declare("GET", "/rest/api/3/project/{projectIdOrKey}/versions")
 
 # Field types anyone may create through ``POST /field``; others belong to Jira's own features or to apps.
 CREATABLE_PREFIX = "com.atlassian.jira.plugin.system.customfieldtypes:"
 OPTIONS_PER_REQUEST = 1000  # Jira's cap on ``POST .../option``
-_OPTION_DEFAULTS = ("option.single", "option.multiple", "option.cascading")
 
 
 def read_existing(type_key: str, access: JiraAccess) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -118,26 +120,168 @@ def _key(path: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(str(v).casefold() for v in path)
 
 
-def _default_by_value(obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any] | None:
-    """The context's default value with option ids replaced by values and other references mapped."""
+# --------------------------------------------------------------------------- default values: references as data
+#
+# Where a context's default value holds references, what each names, and how it is written on the destination.
+# Pure functions over the captured default (no Jira, no id map): the HTTP side hands in a ``Resolve`` that says what
+# a source reference is on the destination (or None: not there), and gets back the body to send plus, in words,
+# every reference that couldn't come along. Nothing is ever kept with a source id.
+
+# default value key -> the kind of object it names (one id, or a list of ids)
+DEFAULT_REFERENCES: dict[str, str] = {
+    "optionId": "option", "optionIds": "option", "cascadingOptionId": "option", "accountId": "user",
+    "accountIds": "user", "groupId": "group", "groupIds": "group", "projectId": "project", "versionId": "version",
+    "versionIds": "version",
+}
+# a single user picker's ``userFilter``: its groups are named by name, its roles by id
+USER_FILTER_REFERENCES: dict[str, str] = {"groups": "group name", "roleIds": "role"}
+# without these the default means nothing (the spec's required keys): a default that loses one isn't set
+DEFAULT_REQUIRED: dict[str, str] = {
+    "option.single": "optionId", "option.multiple": "optionIds", "option.cascading": "optionId",
+    "single.user.select": "accountId", "multi.user.select": "accountIds", "grouppicker.single": "groupId",
+    "grouppicker.multiple": "groupIds", "version.single": "versionId", "version.multiple": "versionIds",
+    "project": "projectId",
+}
+# the snapshot type a reference kind's objects are restored as (for ordering and the id map)
+KIND_TYPES = {"group": "groups", "project": "projects", "role": "projectRoles"}
+
+# (kind, what the snapshot holds: an option path, a version's {id, projectId, name}, or an id) -> destination value
+Resolve = Callable[[str, Any], "str | None"]
+
+
+def default_source_value(kind: str, value: Any, obj: dict[str, Any]) -> Any:
+    """What a reference in ``obj``'s default names on the source, in terms that survive the trip: an option by its
+    value path, a version by project + name (from the capture's ``defaultVersions``), anything else by its id."""
+    if kind == "option":
+        by_id = _options_by_id(obj)
+        option = by_id.get(str(value))
+        return _option_path(option, by_id) if option is not None else None
+    if kind == "version":
+        return next((v for v in obj.get("defaultVersions") or [] if str(v.get("id")) == str(value)),
+                    {"id": str(value), "projectId": None, "name": None})
+    return str(value)
+
+
+def describe_reference(kind: str, value: Any, source: Any) -> str:
+    """A reference named for people: ``option 'EMEA -> Berlin'``, ``version '1.0' of project 10001``."""
+    if kind == "option":
+        return f"option {' -> '.join(source)!r}" if source else f"option {value} (not among the context's options)"
+    if kind == "version":
+        name = source.get("name") if isinstance(source, dict) else None
+        return f"version {name!r} of project {source.get('projectId')}" if name else f"version {value}"
+    return f"{kind} {value!r}" if kind == "group name" else f"{kind} {value}"
+
+
+def map_default(obj: dict[str, Any], resolve: Resolve) -> tuple[dict[str, Any] | None, list[str]]:
+    """The context's default value with every reference written in destination terms (``contextId`` left out), or
+    None when it can't be set; and what couldn't come along, in words (the outcome's notes)."""
     default = obj.get("defaultValue")
     if not default:
+        return None, []
+    out: dict[str, Any] = {k: v for k, v in default.items() if k != "contextId"}
+    problems: list[str] = []
+
+    def one(kind: str, value: Any) -> str | None:
+        source = default_source_value(kind, value, obj)
+        found = resolve(kind, source) if source is not None else None
+        if found is None:
+            problems.append(f"{describe_reference(kind, value, source)} isn't on this site")
+        elif kind == "user" and found != str(value):
+            problems.append(f"user {value} has no account on this site: {found} stands in")
+        return found
+
+    for key, kind in DEFAULT_REFERENCES.items():
+        if key not in out:
+            continue
+        if isinstance(out[key], list):
+            out[key] = list(dict.fromkeys(m for m in (one(kind, v) for v in out[key]) if m is not None))
+        elif out[key] is not None:
+            out[key] = one(kind, out[key])
+    if isinstance(out.get("userFilter"), dict):
+        user_filter = dict(out["userFilter"])
+        for key, kind in USER_FILTER_REFERENCES.items():
+            if user_filter.get(key):
+                mapped = [one(kind, v) for v in user_filter[key]]
+                user_filter[key] = [int(m) if kind == "role" else m for m in mapped if m is not None]
+        out["userFilter"] = user_filter
+    needed = DEFAULT_REQUIRED.get(str(out.get("type")))
+    if needed and out.get(needed) in (None, []):
+        return None, [*problems, "so the default value isn't set"]
+    return {k: v for k, v in out.items() if v is not None}, problems
+
+
+def default_references(obj: dict[str, Any]) -> list[Ref]:
+    """The objects a default value names that are restored as objects of their own (optional: one that can't come
+    back is left out of the default and noted)."""
+    default = obj.get("defaultValue") or {}
+    refs: list[Ref] = []
+    for key, kind in DEFAULT_REFERENCES.items():
+        if kind in KIND_TYPES:
+            values = default.get(key) if isinstance(default.get(key), list) else [default.get(key)]
+            refs += [Ref(KIND_TYPES[kind], str(v), optional=True) for v in values if v is not None]
+    refs += [Ref("projects", str(v["projectId"]), optional=True) for v in obj.get("defaultVersions") or []
+             if v.get("projectId")]  # its versions come with the project
+    refs += [Ref("projectRoles", str(r), optional=True)
+             for r in ((default.get("userFilter") or {}).get("roleIds") or [])]
+    return list(dict.fromkeys(refs))
+
+
+def comparable_default(obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any] | None:
+    """The default in a form both sites share: options by value path, versions by project + name, users through the
+    run's missing-user policy, groups, projects and roles mapped (source) or as they are (destination)."""
+
+    def resolve(kind: str, source: Any) -> Any:
+        if kind == "option":
+            return source
+        if kind == "version":
+            project = source.get("projectId")
+            mapped = project if ids is None or project is None else ids.require("projects", str(project))
+            return f"{mapped} / {source.get('name')}"
+        if ids is None or kind == "group name":
+            return source
+        if kind == "user":
+            return ids.user(source)
+        return ids.require(KIND_TYPES[kind], source)
+
+    body, _problems = map_default(obj, resolve)
+    if body is None:
         return None
-    by_id = _options_by_id(obj)
-    out = {k: v for k, v in default.items() if k != "contextId"}
-    for key in ("optionId", "cascadingOptionId"):
-        if out.get(key):
-            out[key] = _option_path(by_id[str(out[key])], by_id) if str(out[key]) in by_id else None
-    if out.get("optionIds"):
-        out["optionIds"] = [_option_path(by_id[str(i)], by_id) for i in out["optionIds"] if str(i) in by_id]
-    if ids is not None:
-        if out.get("accountId"):
-            out["accountId"] = ids.user(str(out["accountId"]))
-        if out.get("accountIds"):
-            out["accountIds"] = [a for a in (ids.user(str(x)) for x in out["accountIds"]) if a]
-        if out.get("projectId"):
-            out["projectId"] = ids.require("projects", str(out["projectId"]))
-    return out
+    for key in ("optionIds", "accountIds", "groupIds", "versionIds"):
+        if isinstance(body.get(key), list):
+            body[key] = sorted(body[key], key=str)
+    if isinstance(body.get("userFilter"), dict):
+        body["userFilter"] = {k: sorted(v, key=str) if isinstance(v, list) else v
+                              for k, v in body["userFilter"].items()}
+    return body
+
+
+class _DefaultTargets:
+    """What a default value's references are on the destination: the HTTP side of ``map_default``."""
+
+    def __init__(self, access: JiraAccess, ids: IdMap, options: dict[tuple[str, ...], str]) -> None:
+        self.access, self.ids, self.options = access, ids, options
+
+    def __call__(self, kind: str, source: Any) -> str | None:
+        if kind == "option":
+            return self.options.get(_key(source))
+        if kind == "user":
+            return self.ids.user(str(source))  # the run's missing-user policy: the same, the fallback, or None
+        if kind == "group name":  # a user filter names groups by name: it has to exist by that name here
+            page = self.access.call(GROUPS_BY_NAME, params={"groupName": str(source)}) or {}
+            return str(source) if any(g.get("name") == source for g in page.get("values") or []) else None
+        if kind == "version":
+            return self._version(source)
+        return self.ids.get(KIND_TYPES[kind], str(source))
+
+    def _version(self, version: dict[str, Any]) -> str | None:
+        """The destination's version of that name in the restored project (versions come with their project)."""
+        project = self.ids.get("projects", str(version.get("projectId"))) if version.get("projectId") else None
+        if project is None or not version.get("name"):
+            return None
+        for found in self.access.call(LIST_VERSIONS, path={"projectIdOrKey": project}) or []:
+            if fold(found.get("name", "")) == fold(version["name"]):
+                return str(found["id"])
+        return None
 
 
 @register
@@ -152,7 +296,7 @@ class FieldContexts(Restorer):
 
     type_key = "fieldContexts"
     title = "Custom field contexts"
-    depends_on = ("customFields", "issueTypes", "projects")
+    depends_on = ("customFields", "issueTypes", "projects", "groups", "projectRoles")
     can_update = True  # additive: missing issue types and options are added, order and default set
     writes = (CREATE_CONTEXT, UPDATE_CONTEXT, ADD_CONTEXT_TYPES, CREATE_OPTIONS, UPDATE_OPTIONS, MOVE_OPTIONS,
               SET_DEFAULTS)
@@ -175,6 +319,7 @@ class FieldContexts(Restorer):
             yield Ref("issueTypes", str(type_id), optional=True)
         for project_id in obj.get("projectIds") or []:
             yield Ref("projects", str(project_id), optional=True)
+        yield from default_references(obj)
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         default = obj.get("defaultValue") or {}
@@ -185,8 +330,16 @@ class FieldContexts(Restorer):
             yield Existing(self.natural_key(obj), dest_id, obj)
 
     def _scope(self, obj: dict[str, Any], ids: IdMap) -> tuple[list[str], list[str]]:
-        types = [t for t in (ids.get("issueTypes", str(i)) for i in obj.get("issueTypeIds") or []) if t]
-        projects = [p for p in (ids.get("projects", str(i)) for i in obj.get("projectIds") or []) if p]
+        """The context's issue types and projects on the destination; one that didn't come back is noted."""
+        types, projects = [], []
+        for kind, type_key, key, out in (("issue type", "issueTypes", "issueTypeIds", types),
+                                         ("project", "projects", "projectIds", projects)):
+            for source_id in obj.get(key) or []:
+                mapped = ids.get(type_key, str(source_id))
+                if mapped is None:
+                    note(f"The context's {kind} {source_id} isn't on this site: the context is bound without it.")
+                else:
+                    out.append(mapped)
         if obj.get("issueTypeIds") and not types:
             raise CannotRestore("None of the context's issue types was restored; without them it would apply to "
                                 "every issue type.", "Restore its issue types, then run the restore again.")
@@ -315,18 +468,12 @@ class FieldContexts(Restorer):
 
     def _restore_default(self, access: JiraAccess, field_id: str, dest_id: str, obj: dict[str, Any],
                          dest_options: dict[tuple[str, ...], str], ids: IdMap, *, fresh: bool = False) -> None:
-        wanted = _default_by_value(obj, ids)
-        if not wanted:
+        body, problems = map_default(obj, _DefaultTargets(access, ids, dest_options))
+        for problem in problems:
+            note(f"Default value: {problem}.")
+        if body is None:
             return
-        body = dict(wanted, contextId=dest_id)
-        for key in ("optionId", "cascadingOptionId"):
-            if body.get(key):
-                body[key] = dest_options.get(_key(body[key]))
-        if body.get("optionIds"):
-            body["optionIds"] = [dest_options[_key(p)] for p in body["optionIds"] if _key(p) in dest_options]
-        body = {k: v for k, v in body.items() if v not in (None, [])}
-        if body.get("type") in _OPTION_DEFAULTS and not (body.get("optionId") or body.get("optionIds")):
-            return  # its options didn't come back: no default rather than a wrong one
+        body["contextId"] = dest_id
         current = None if fresh else next(  # a context we just made has no default
             (d for d in access.paginate(GET_DEFAULTS, path={"fieldId": field_id}, params={"contextId": dest_id})
              if str(d.get("contextId")) == dest_id), None)
@@ -348,4 +495,4 @@ class FieldContexts(Restorer):
         return {"name": obj["name"], "description": obj.get("description") or "",
                 "issueTypeIds": mapped("issueTypes", obj.get("issueTypeIds") or []),
                 "projectIds": mapped("projects", obj.get("projectIds") or []),
-                "options": groups, "defaultValue": _default_by_value(obj, ids)}
+                "options": groups, "defaultValue": comparable_default(obj, ids)}

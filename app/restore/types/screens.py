@@ -8,6 +8,7 @@ from typing import Any
 
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
+from ..notes import note
 from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick
 from .fields import custom_field_ref, map_field, read_existing
@@ -29,6 +30,11 @@ SET_FCS_MAPPINGS = declare("PUT", "/rest/api/3/fieldconfigurationscheme/{id}/map
 CREATE_SCREEN_SCHEME = declare("POST", "/rest/api/3/screenscheme")
 CREATE_ITSS = declare("POST", "/rest/api/3/issuetypescreenscheme")
 CREATE_ITS = declare("POST", "/rest/api/3/issuetypescheme")
+LIST_ITS = declare("GET", "/rest/api/3/issuetypescheme")
+ITS_MAPPING = declare("GET", "/rest/api/3/issuetypescheme/mapping")
+UPDATE_ITS = declare("PUT", "/rest/api/3/issuetypescheme/{issueTypeSchemeId}")
+ADD_ITS_TYPES = declare("PUT", "/rest/api/3/issuetypescheme/{issueTypeSchemeId}/issuetype")
+MOVE_ITS_TYPES = declare("PUT", "/rest/api/3/issuetypescheme/{issueTypeSchemeId}/issuetype/move")
 CREATE_PRIORITY_SCHEME = declare("POST", "/rest/api/3/priorityscheme")
 
 DEFAULT_SCREEN_SCHEME_ID = "1"  # Jira's Default Screen Scheme and Default Issue Type Screen Scheme have id 1
@@ -378,25 +384,33 @@ def map_ids(source_ids: list[str], type_key: str, ids: IdMap | None, *, strict: 
 @register
 class IssueTypeSchemes(_ByName):
     """Issue type schemes with their issue types in order and default type. The source's Default Issue Type
-    Scheme maps onto the destination's (it always holds every issue type; only its default type is compared).
-    Issue types that can't be restored (hierarchy above 0) are left out of a scheme."""
+    Scheme maps onto the destination's: it always holds every issue type (none can be added or removed), so its
+    order and default type are brought in line. A scheme already on the destination gets its missing issue types
+    added, then the same order, description and default. An issue type that can't be restored (hierarchy above 0)
+    is left out of a scheme, and noted."""
 
     type_key = "issueTypeSchemes"
     title = "Issue type schemes"
     depends_on = ("issueTypes",)
-    writes = (CREATE_ITS,)
+    can_update = True  # additive: missing issue types added, order, description and default type set
+    writes = (CREATE_ITS, UPDATE_ITS, ADD_ITS_TYPES, MOVE_ITS_TYPES)
 
     def is_default(self, obj: dict[str, Any]) -> bool:
         return bool(obj.get("isDefault"))
 
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        if obj.get("isDefault"):
-            return
+        # The default scheme too: its order can only be set once its issue types exist.
         for m in obj.get("mappings") or []:
             yield Ref("issueTypes", str(m["issueTypeId"]), optional=True)
 
-    def _types(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[str]:
-        return map_ids([str(m["issueTypeId"]) for m in obj.get("mappings") or []], "issueTypes", ids, strict=strict)
+    def _types(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool, report: bool = False) -> list[str]:
+        source = [str(m["issueTypeId"]) for m in obj.get("mappings") or []]
+        found = map_ids(source, "issueTypes", ids, strict=strict)
+        if report and ids is not None:
+            for type_id in source:
+                if ids.get("issueTypes", type_id) is None:
+                    note(f"Issue type {type_id} isn't on this site: left out of the scheme.")
+        return found
 
     def _default_type(self, obj: dict[str, Any], ids: IdMap | None) -> str | None:
         default = obj.get("defaultIssueTypeId")
@@ -405,7 +419,7 @@ class IssueTypeSchemes(_ByName):
         return ids.get("issueTypes", str(default))
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        types = self._types(obj, ids, strict=False)
+        types = self._types(obj, ids, strict=False, report=True)
         if not types:
             raise CannotRestore("None of the scheme's issue types was restored.",
                                 "Restore its issue types, then run the restore again.")
@@ -416,11 +430,34 @@ class IssueTypeSchemes(_ByName):
             body["defaultIssueTypeId"] = default
         return str(access.call(CREATE_ITS, json=body)["issueTypeSchemeId"])
 
+    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        current = next(iter(access.paginate(LIST_ITS, params={"id": dest_id})), None) or {}
+        have = [str(m["issueTypeId"]) for m in access.paginate(ITS_MAPPING, params={"issueTypeSchemeId": dest_id})]
+        wanted = self._types(obj, ids, strict=False, report=True)
+        missing = [t for t in wanted if t not in have]
+        if missing and not self.is_default(obj):  # the default scheme holds every type already
+            access.call(ADD_ITS_TYPES, path={"issueTypeSchemeId": dest_id}, json={"issueTypeIds": missing})
+            have += missing
+        wanted = [t for t in wanted if t in have]
+        if wanted and [t for t in have if t in wanted] != wanted:  # the source's order, ahead of any others
+            access.call(MOVE_ITS_TYPES, path={"issueTypeSchemeId": dest_id},
+                        json={"issueTypeIds": wanted, "position": "First"})
+        body: dict[str, Any] = {}
+        if not self.is_default(obj) and (current.get("description") or "") != (obj.get("description") or ""):
+            body["description"] = obj.get("description") or ""
+        default = self._default_type(obj, ids)
+        if default in have and str(current.get("defaultIssueTypeId") or "") != default:
+            body["defaultIssueTypeId"] = default
+        if body:
+            access.call(UPDATE_ITS, path={"issueTypeSchemeId": dest_id}, json=body)
+
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        # The issue types in order (mapped strictly: one still to be created makes the scheme differ, so it is
+        # brought in line once it exists) and the default type; a default scheme's name is the destination's.
+        out = {"issueTypeIds": self._types(obj, ids, strict=True), "defaultIssueTypeId": self._default_type(obj, ids)}
         if obj.get("isDefault"):
-            return {"default": True, "defaultIssueTypeId": self._default_type(obj, ids)}
-        return {"name": obj["name"], "description": obj.get("description") or "",
-                "issueTypeIds": self._types(obj, ids, strict=True), "defaultIssueTypeId": self._default_type(obj, ids)}
+            return {"default": True, **out}
+        return {"name": obj["name"], "description": obj.get("description") or "", **out}
 
 
 @register

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ...backups.catalogue import group_members
+from ...backups.catalogue import CATALOGUE, group_members
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
 from ..notes import note
@@ -26,9 +26,11 @@ LIST_STATUSES = declare("GET", "/rest/api/3/status")
 CREATE_STATUSES = declare("POST", "/rest/api/3/statuses")
 LIST_ISSUE_TYPES = declare("GET", "/rest/api/3/issuetype")
 CREATE_ISSUE_TYPE = declare("POST", "/rest/api/3/issuetype")
+UPDATE_ISSUE_TYPE = declare("PUT", "/rest/api/3/issuetype/{id}")
 LIST_ROLES = declare("GET", "/rest/api/3/role")
 CREATE_ROLE = declare("POST", "/rest/api/3/role")
 ADD_ROLE_ACTORS = declare("POST", "/rest/api/3/role/{id}/actors")
+LIST_ROLE_ACTORS = declare("GET", "/rest/api/3/role/{id}/actors")
 BULK_GROUPS = declare("GET", "/rest/api/3/group/bulk")
 CREATE_GROUP = declare("POST", "/rest/api/3/group")
 ADD_GROUP_MEMBER = declare("POST", "/rest/api/3/group/user")
@@ -127,42 +129,60 @@ def status_category(obj: dict[str, Any]) -> str:
     return str(category or "TODO")
 
 
+def status_scope_project(obj: dict[str, Any]) -> str | None:
+    """The source id of the project a project-scoped status belongs to; None for a global status."""
+    scope = obj.get("scope") or {}
+    project = (scope.get("project") or {}).get("id")
+    return str(project) if scope.get("type") == "PROJECT" and project is not None else None
+
+
 @register
 class Statuses(Restorer):
-    """Global statuses. Matched on name (Jira refuses a second status of that name whatever its category, so a
-    differing category is a conflict to report rather than a second object to create)."""
+    """Statuses, global and project-scoped. A global one is matched on its name (Jira refuses a second status of
+    that name in one scope whatever its category, so a differing category is a conflict to report rather than a
+    second object to create); a project's own on its name within the project, named by key (the backup notes it),
+    and created in the restored project (the project comes first)."""
 
     type_key = "statuses"
     writes = (CREATE_STATUSES,)
     title = "Statuses"
 
     def natural_key(self, obj: dict[str, Any]) -> str:
-        return fold(obj["name"])
+        if status_scope_project(obj) is None:
+            return fold(obj["name"])
+        return f"{fold(obj['name'])} in {obj.get('projectKey') or 'project ' + str(status_scope_project(obj))}"
+
+    def display_name(self, obj: dict[str, Any]) -> str:
+        project = status_scope_project(obj)
+        return obj["name"] if project is None else f"{obj['name']} ({obj.get('projectKey') or project})"
+
+    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
+        project = status_scope_project(obj)
+        return [] if project is None else [Ref("projects", project)]
+
+    def projects(self, obj: dict[str, Any]) -> Iterable[str]:
+        return [str(obj["projectKey"])] if obj.get("projectKey") else []
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
-        if access.can_call(SEARCH_STATUSES):
-            found: Iterable[dict[str, Any]] = access.paginate(SEARCH_STATUSES, page_size=200)
-        else:  # Connect alone can only read the classic list (no scope details beyond project id)
-            found = access.call(LIST_STATUSES) or []
-        for obj in found:
-            if (obj.get("scope") or {}).get("type", "GLOBAL") == "GLOBAL":
-                yield Existing(self.natural_key(obj), str(obj["id"]), obj)
-
-    def why_not(self, obj: dict[str, Any]) -> CannotRestore | None:
-        if (obj.get("scope") or {}).get("type") == "PROJECT":
-            return CannotRestore("A team-managed project's status: team-managed projects can't be recreated "
-                                 "through Jira's API.", "Recreate the team-managed project and its workflow by hand.")
-        return None
+        # Read as the backup reads them (either API, project keys added), so both sides have the same shape.
+        for item in CATALOGUE[self.type_key].read(reader(access)):
+            if item.source_id is not None:
+                yield Existing(self.natural_key(item.obj), item.source_id, item.obj)
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        body = {"scope": {"type": "GLOBAL"},
-                "statuses": [{"name": obj["name"], "statusCategory": status_category(obj),
-                              "description": obj.get("description") or ""}]}
+        project = status_scope_project(obj)
+        scope: dict[str, Any] = {"type": "GLOBAL"} if project is None else {
+            "type": "PROJECT", "project": {"id": ids.require("projects", project)}}
+        body = {"scope": scope, "statuses": [{"name": obj["name"], "statusCategory": status_category(obj),
+                                              "description": obj.get("description") or ""}]}
         return str(access.call(CREATE_STATUSES, json=body)[0]["id"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        project = status_scope_project(obj)
+        if project is not None and ids is not None:
+            project = ids.require("projects", project)
         return {"name": obj["name"], "statusCategory": status_category(obj),
-                "description": obj.get("description") or ""}
+                "description": obj.get("description") or "", "project": project}
 
 
 @register
@@ -173,6 +193,7 @@ class IssueTypes(Restorer):
     type_key = "issueTypes"
     writes = (CREATE_ISSUE_TYPE,)
     title = "Issue types"
+    can_update = True  # the description of a type the destination already has (a new site's Sub-task...)
 
     def natural_key(self, obj: dict[str, Any]) -> str:
         return fold(obj["name"])
@@ -198,6 +219,10 @@ class IssueTypes(Restorer):
         body = {"name": obj["name"], "description": obj.get("description") or "", "hierarchyLevel": level}
         return str(access.call(CREATE_ISSUE_TYPE, json=body)["id"])
 
+    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        # The name matched and a level can't change: only the description can differ in a way Jira lets us fix.
+        access.call(UPDATE_ISSUE_TYPE, path={"id": dest_id}, json={"description": obj.get("description") or ""})
+
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         return {"name": obj["name"], "description": obj.get("description") or "",
                 "hierarchyLevel": int(obj.get("hierarchyLevel", -1 if obj.get("subtask") else 0))}
@@ -206,31 +231,41 @@ class IssueTypes(Restorer):
 READ_ONLY_ROLE = "atlassian-addons-project-access"
 
 
+def role_actor_refs(obj: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """A role's default actors as ``(kind, source id, name)``: groups by groupId (restored and matched by name),
+    users by accountId."""
+    out = []
+    for actor in obj.get("actors") or []:
+        group, user = actor.get("actorGroup") or {}, actor.get("actorUser") or {}
+        if group.get("groupId"):
+            out.append(("group", str(group["groupId"]), str(group.get("name") or group["groupId"])))
+        elif user.get("accountId"):
+            out.append(("user", str(user["accountId"]), str(actor.get("displayName") or user["accountId"])))
+    return out
+
+
 @register
 class ProjectRoles(_ByName):
-    """Roles with their default actors. Group actors follow the groups by name; a group missing on the destination
-    is dropped from the actors (and the difference reported by verification)."""
+    """Roles with their default actors. Group actors follow the groups by name (the id map of groups, matched on
+    name); users by accountId under the run's missing-user policy. An actor that can't come along is left out and
+    noted on the role's outcome. A role already on the destination gets its missing actors added (never removed)."""
 
     type_key = "projectRoles"
     writes = (CREATE_ROLE, ADD_ROLE_ACTORS)
     title = "Project roles"
     depends_on = ("groups",)
+    can_update = True  # additive: default actors the destination's role lacks are added
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
         for obj in access.call(LIST_ROLES) or []:
             yield Existing(self.natural_key(obj), str(obj["id"]), obj)
 
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        for actor in obj.get("actors") or []:
-            group = actor.get("actorGroup") or {}
-            if group.get("groupId"):
-                yield Ref("groups", str(group["groupId"]), optional=True)
+        return [Ref("groups", source_id, optional=True) for kind, source_id, _ in role_actor_refs(obj)
+                if kind == "group"]
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
-        for actor in obj.get("actors") or []:
-            user = actor.get("actorUser") or {}
-            if user.get("accountId"):
-                yield str(user["accountId"])
+        return [source_id for kind, source_id, _ in role_actor_refs(obj) if kind == "user"]
 
     def why_not(self, obj: dict[str, Any]) -> CannotRestore | None:
         if obj.get("name") == READ_ONLY_ROLE:
@@ -242,38 +277,56 @@ class ProjectRoles(_ByName):
         return str(access.call(CREATE_ROLE, json=body)["id"])
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
-        groups, users = self._actors(obj, ids)
-        # Adding actors merges, so repeating this after a crash is harmless.
-        if groups or users:
-            body: dict[str, Any] = {}
-            if groups:
-                body["groupId"] = groups
-            if users:
-                body["user"] = users
-            access.call(ADD_ROLE_ACTORS, path={"id": dest_id}, json=body)
+        self._add_actors(access, dest_id, obj, ids, have=({"group": set(), "user": set()} if just_created()
+                                                          else None))
 
-    def _actors(self, obj: dict[str, Any], ids: IdMap | None) -> tuple[list[str], list[str]]:
+    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        self._add_actors(access, dest_id, obj, ids, have=None)
+
+    def _add_actors(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap,
+                    have: dict[str, set[str]] | None) -> None:
+        groups, users = self._actors(obj, ids, report=True)
+        if have is None:  # what the destination's role already has: adding an actor twice is refused
+            current = (access.call(LIST_ROLE_ACTORS, path={"id": dest_id}) or {}).get("actors") or []
+            have = {"group": {str((a.get("actorGroup") or {}).get("groupId")) for a in current},
+                    "user": {str((a.get("actorUser") or {}).get("accountId")) for a in current}}
+        groups = [g for g in groups if g not in have["group"]]
+        users = [u for u in users if u not in have["user"]]
+        # Jira takes groups or users in one request, not both.
+        if groups:
+            access.call(ADD_ROLE_ACTORS, path={"id": dest_id}, json={"groupId": groups})
+        if users:
+            access.call(ADD_ROLE_ACTORS, path={"id": dest_id}, json={"user": users})
+
+    def _actors(self, obj: dict[str, Any], ids: IdMap | None, *, report: bool = False, strict: bool = False
+                ) -> tuple[list[str], list[str]]:
+        """The default actors' groupIds and accountIds on the destination (as they are when reading it).
+
+        ``strict``: a group not (yet) on the destination raises ``UnmappedReference`` instead of being left out.
+        """
         groups, users = [], []
-        for actor in obj.get("actors") or []:
-            group = actor.get("actorGroup") or {}
-            user = actor.get("actorUser") or {}
-            if group.get("groupId"):
-                mapped = ids.get("groups", str(group["groupId"])) if ids is not None else str(group["groupId"])
+        for kind, source_id, name in role_actor_refs(obj):
+            if kind == "group":
+                mapped = source_id if ids is None else (
+                    ids.require("groups", source_id) if strict else ids.get("groups", source_id))
                 if mapped:
                     groups.append(mapped)
-            elif user.get("accountId"):
-                account = ids.user(str(user["accountId"])) if ids is not None else str(user["accountId"])
+                elif report:
+                    note(f"Default actor group {name!r} isn't on this site: left out of the role.")
+            else:
+                account = source_id if ids is None else ids.user(source_id)
                 if account:
                     users.append(account)
+                if report and account != source_id:
+                    note(f"Default actor user {source_id} has no account on this site: "
+                         + (f"{account} stands in." if account else "left out of the role."))
         return sorted(set(groups)), sorted(set(users))
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        # Group ids differ per site; names are what both sides share.
-        names = sorted({fold((a.get("actorGroup") or {}).get("name", "")) for a in obj.get("actors") or []
-                        if a.get("actorGroup") and (ids is None or ids.get("groups", str(a["actorGroup"].get(
-                            "groupId"))))})
-        _, users = self._actors(obj, ids)
-        return {"name": obj["name"], "description": obj.get("description") or "", "groups": names,
+        # Groups by their ids on the destination (the source's mapped by name: one still to be created makes the
+        # role differ, so its actors are added), users by accountId under the missing-user policy.
+        groups, users = self._actors(obj, ids, strict=True)
+        return {"name": obj["name"], "description": obj.get("description") or "", "groups": groups,
                 "users": users}
 
 
