@@ -130,3 +130,14 @@ def test_unreadable_jql_is_kept_and_said(text: str) -> None:
     assert result.text == text and result.unreadable
     with pytest.raises(jql.JqlSyntaxError):
         jql.parse(text)
+
+
+@pytest.mark.parametrize("text", [
+    'summary ~ "status = 10001" AND labels IS EMPTY ORDER BY created DESC',
+    "project = HOS AND status in (\"In Review\", 'To Do') AND assignee in (currentUser(), EMPTY)",
+    "text ~ \"fixVersion = 20001\\\\\" AND \"Team\" IS NOT EMPTY",
+])
+def test_text_without_ids_is_unchanged_even_when_nothing_maps(text: str) -> None:
+    """Are names, keys, functions and quoted text left exactly as written when the mapper knows nothing?"""
+    assert jql.rewrite(text, Table({})).text == text
+    assert jql.rewrite(text, Table({})).dropped == []
