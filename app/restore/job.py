@@ -18,6 +18,7 @@ from ..jira.errors import JiraError, JiraUnavailable, RateLimited
 from ..jobs.journal import ReadJournal, journaled_reads
 from ..jobs.runtime import JobCancelled, JobContext, JobFailed, RetryLater, runner
 from ..jobs.threads import app_context_initializer
+from ..objects.canonical import SiteObjects
 from ..tenant_access import jira_access
 from .engine import MAPPED, Cancelled, Executor, MustWait, Reporter, Result
 from .models import LIVE, DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
@@ -98,6 +99,17 @@ def snapshot_allowed(destination: Tenant, snapshot_id: int, run: RestoreRun | No
     if snapshot is None or snapshot.tenant_id != source.id:
         raise JobFailed("That snapshot doesn't belong to the connected source site.")
     return source
+
+
+def snapshot_site(snapshot_id: int) -> SiteObjects:
+    """The source as the snapshot holds it, every readable type: what verification names the source's ids by."""
+    reader = SnapshotReader(snapshot_id)
+    site: SiteObjects = {}
+    for summary in reader.type_summaries():
+        if summary.status in READABLE:
+            site[summary.type_key] = [(e.natural_key, e.source_id, obj) for e, obj in reader.items(summary.type_key)]
+    db.session.commit()  # no transaction stays open while verification reads Jira
+    return site
 
 
 def _load(ctx: JobContext) -> tuple[RestoreRun, Tenant]:
@@ -366,7 +378,7 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         executor = Executor(access, state, reporter=reporter, concurrency=concurrency,
                             user_fallback=fallback, restorers=restorers,
                             thread_initializer=app_context_initializer())
-        ids = _run_without_expiry(executor, plan)
+        _run_without_expiry(executor, plan)  # the id map stays the restore's: verification names objects itself
         check_connection(run)  # stopped after the last object: the run ends as any stopped run does
         ctx.progress(len(plan.selected()), None, "Verifying the destination")
         db.session.commit()
@@ -376,7 +388,7 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
             # with one stubborn object would read the whole destination again after every quota wait.)
             journal.clear()
         with journaled_reads(access, journal), pooled_reads(concurrency, app_context_initializer()):
-            check = verify(access, plan, state.results(), ids, restorers)
+            check = verify(access, plan, state.results(), snapshot_site(run.snapshot_id))
     except JobFailed as exc:
         _fail(run, str(exc))
         journal.clear()

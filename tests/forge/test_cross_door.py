@@ -79,7 +79,10 @@ def _job_of(app: Any, run_id: int) -> str:
 
 def _assert_faithful(report: dict[str, Any]) -> None:
     assert report["status"] == "done", report
-    assert report["verification"]["fidelity"] == 1.0, report["verification"]
+    # The new site lacks the source's admin: the only differences are that person's group memberships, each named
+    verification = report["verification"]
+    assert verification["unexplained"] == 0, [d["words"] for d in verification["differences"] if not d["reason"]]
+    assert {d["type"] for d in verification["differences"]} <= {"groups"}, verification["differences"]
     names = {o["name"]: o["outcome"] for o in report["objects"]}
     assert names["<img src=x onerror=alert(1)> Clients"] == "created"  # hostile names travel as data
     assert names["In Review"] == "created"

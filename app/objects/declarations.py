@@ -1,0 +1,357 @@
+"""One declaration per Jira object type: where its captured JSON refers to other objects, what is the server's own.
+
+Each ``Declaration`` describes the objects of one snapshot type as the backup captures them (the catalogue's
+readers, app/backups/catalogue.py): every path that holds a reference and what it names (``refs``), the values Jira
+assigns by itself and that differ between sites without meaning anything (``volatile``: ids, links, avatars), the
+lists whose order carries no meaning (``unordered``), the sub-objects other objects refer to by id (``provides``:
+a project's versions and components, a context's options, a security scheme's levels), and how an object is named
+when its snapshot key holds an id (``key``).
+
+A test (tests/objects/test_declarations.py) canonicalises a hostile site's every object and fails on any id-shaped
+value left at a path no declaration covers, so a new reference can't slip through unmapped and unverified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .references import Ref, kinds
+
+# Dropped at every depth: links and pictures, never configuration.
+LINKS = frozenset({"self", "avatarUrls", "iconUrl", "view", "expand", "url"})
+
+
+@dataclass(frozen=True)
+class SubObjects:
+    """Objects kept inside another type's objects that other objects name by id (a project's versions...)."""
+
+    kind: str
+    path: str  # a list path, e.g. "versions[]"
+    label: Callable[[dict[str, Any], dict[str, Any]], str]  # (owner object, sub-object) -> its name
+    id_field: str = "id"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    type_key: str
+    noun: str  # "group", "project": how differences name the type's objects
+    refs: tuple[Ref, ...] = ()
+    volatile: tuple[str, ...] = ("id",)
+    unordered: tuple[str, ...] = ()
+    provides: tuple[SubObjects, ...] = ()
+    # The object's name across sites when the snapshot's natural key holds an id; gets (object, names of
+    # references) where names(kind, id) gives the referenced object's name on the same site.
+    key: Callable[[dict[str, Any], Callable[[str, str], str]], str] | None = None
+    # Where an object not found under its key may be found instead: a filter under another owner is the same
+    # filter with its owner differing (the difference says so) rather than a missing filter and an extra one.
+    loose_key: Callable[[dict[str, Any]], str] | None = None
+    # Lists the restore only adds to: the destination's extra entries (a new site's admin in its default groups,
+    # every issue type in the default issue type scheme) are noted, not differences. Gets the source object.
+    additive: Callable[[dict[str, Any]], tuple[str, ...]] = lambda _obj: ()
+    # Parts Jira's API can't write (path prefix -> what to do by hand): a difference there is a known wall.
+    walls: tuple[tuple[str, str], ...] = ()
+
+    def wall(self, path: str) -> str:
+        """The hand-fix for a difference at ``path``, when it lies behind one of the type's walls ('' otherwise)."""
+        return next((fix for prefix, fix in self.walls if path == prefix or path.startswith((f"{prefix}.",
+                                                                                             f"{prefix}[",
+                                                                                             f"{prefix} "))), "")
+
+    def entry_names(self) -> dict[str, str | None]:
+        """Each unordered list path with the member that names its entries (``name`` where entries have one)."""
+        return {path: ENTRY_NAMES.get(f"{self.type_key}.{path}") for path in self.unordered}
+
+    def depends_on(self) -> set[str]:
+        """The types whose objects this type's objects name (sub-object kinds map to their owner's type)."""
+        found = {OWNER_OF.get(kind, kind) for ref in self.refs if not ref.back for kind in ref.kinds}
+        return found - {"users", self.type_key}
+
+
+BOARD_SETTINGS = ("Board columns, estimation, ranking and sub-filter have no public API: set them by hand in the "
+                  "board's settings.")
+
+# Members naming the entries of unordered lists, so two sites' entries pair up and differ member by member.
+ENTRY_NAMES = {
+    "projects.components": "name", "projects.roleActors": "name", "issueSecuritySchemes.levels": "name",
+    "fieldConfigurations.items": "id", "notificationSchemes.notificationSchemeEvents": "event",
+    "fieldConfigurationSchemes.mappings": "issueTypeId", "issueTypeScreenSchemes.mappings": "issueTypeId",
+}
+
+# Sub-object kinds and the type whose objects hold them.
+OWNER_OF = {"versions": "projects", "components": "projects", "options": "fieldContexts",
+            "securityLevels": "issueSecuritySchemes", "users": "users"}
+
+
+# -- kinds decided by the enclosing object ---------------------------------------------------------------------
+
+
+@kinds("customFields")
+def field_kind(_parent: dict[str, Any], value: str) -> str | None:
+    """A field id: custom fields are references, system fields (summary, duedate...) are literals."""
+    return "customFields" if value.startswith("customfield_") else None
+
+
+@kinds("customFields")
+def numeric_field(_parent: dict[str, Any], value: str) -> tuple[str, str] | None:
+    """A custom field named by its number alone (a board's rank field)."""
+    return ("customFields", f"customfield_{value}") if value.isdigit() else None
+
+
+_HOLDER_KINDS = {"group": "groups", "projectRole": "projectRoles", "user": "users",
+                 "userCustomField": "customFields", "groupCustomField": "customFields"}
+
+
+@kinds(*set(_HOLDER_KINDS.values()))
+def holder_value_kind(parent: dict[str, Any], _value: str) -> str | None:
+    """A permission / security-level holder's ``value``: what it names depends on the holder's type."""
+    return _HOLDER_KINDS.get(str(parent.get("type")))
+
+
+@kinds(*set(_HOLDER_KINDS.values()))
+def holder_parameter_kind(parent: dict[str, Any], _value: str) -> str | None:
+    """A holder's ``parameter``: a group's *name* (a literal), otherwise the same id as ``value``."""
+    kind = _HOLDER_KINDS.get(str(parent.get("type")))
+    return None if kind == "groups" else kind
+
+
+_NOTIFICATION_KINDS = {"Group": "groups", "ProjectRole": "projectRoles", "User": "users",
+                       "UserCustomField": "customFields", "GroupCustomField": "customFields"}
+
+
+@kinds(*set(_NOTIFICATION_KINDS.values()))
+def notification_kind(parent: dict[str, Any], _value: str) -> str | None:
+    return _NOTIFICATION_KINDS.get(str(parent.get("notificationType")))
+
+
+@kinds("issueTypes")
+def issue_type_kind(_parent: dict[str, Any], value: str) -> str | None:
+    """An issue type id in a scheme mapping; ``default`` stands for every other type."""
+    return None if value == "default" else "issueTypes"
+
+
+def share_kind(what: str) -> Callable[[dict[str, Any], str], str | None]:
+    return kinds(what)(lambda _parent, _value: what)
+
+
+# What a custom field's values name, by its schema's type (or its array's items): option ids for select lists...
+FIELD_VALUE_KINDS = {"option": "options", "option-with-child": "options", "version": "versions",
+                     "project": "projects", "user": "users", "group": "groups"}
+
+
+def field_value_kind(field: dict[str, Any]) -> str | None:
+    """What a custom field's values name (``options``, ``versions``...), from its schema; None: not ids."""
+    schema = field.get("schema") or {}
+    raw = schema.get("items") if schema.get("type") == "array" else schema.get("type")
+    return FIELD_VALUE_KINDS.get(str(raw))
+
+
+# -- workflow rules ----------------------------------------------------------------------------------------------
+
+# Rule parameters (the Workflows API's rule catalogue) -> the kind their comma-separated values name.
+RULE_PARAMETERS: dict[str, str | Callable[[dict[str, Any], str], Any]] = {
+    "roleIds": "projectRoles", "groupIds": "groups", "groupsExemptFromValidation": "groups",
+    "accountIds": kinds("users")(lambda _p, v: None if v.startswith("allow-") else "users"), "accountId": "users",
+    "groupCustomFields": field_kind, "allowUserCustomFields": field_kind, "denyUserCustomFields": field_kind,
+    "fieldsRequired": field_kind, "fieldKey": field_kind, "fieldId": field_kind, "date1FieldKey": field_kind,
+    "date2FieldKey": field_kind, "sourceFieldKey": field_kind, "targetFieldKey": field_kind, "field": field_kind,
+    "remindingFieldIds": field_kind, "statusIds": "statuses", "previousStatusIds": "statuses",
+    "fromStatusId": "statuses", "toStatusId": "statuses", "screenId": "screens",
+}
+# update-field's value names an object when the field it sets holds one.
+_UPDATE_FIELD_VALUES = {"resolution": "resolutions", "priority": "priorities", "assignee": "users",
+                        "reporter": "users", "issuetype": "issueTypes", "fixVersions": "versions",
+                        "versions": "versions", "components": "components"}
+
+
+@kinds("options", *set(_UPDATE_FIELD_VALUES.values()))
+def update_field_value_kind(parent: dict[str, Any], value: str) -> str | None:
+    """``system:update-field``'s ``value``: an option of a custom field, or what a system field holds."""
+    field_id = str(parent.get("field") or "")
+    if field_id.startswith("customfield_"):
+        return "options" if value.isdigit() else None
+    return _UPDATE_FIELD_VALUES.get(field_id)
+
+
+@kinds("options")
+def check_field_value_kind(parent: dict[str, Any], _value: str) -> str | None:
+    """``system:check-field-value``'s ``fieldValue``: option ids when compared by option id."""
+    return "options" if parent.get("comparisonType") == "OPTIONID" else None
+
+
+# Where rules sit in a workflow; ``conditionGroups[]*`` reaches every depth of nested condition groups.
+RULE_LISTS = ("transitions[].actions[]", "transitions[].validators[]",
+              "transitions[].conditions.conditionGroups[]*.conditions[]", "transitions[].transitionScreen")
+
+
+def _rule_refs() -> tuple[Ref, ...]:
+    refs = []
+    for where in RULE_LISTS:
+        for name, kind in RULE_PARAMETERS.items():
+            refs.append(Ref(f"{where}.parameters.{name}", kind, "csv"))  # type: ignore[arg-type]
+        refs.append(Ref(f"{where}.parameters.value", update_field_value_kind))
+        refs.append(Ref(f"{where}.parameters.fieldValue", check_field_value_kind, "json"))
+    return tuple(refs)
+
+
+# -- the declarations --------------------------------------------------------------------------------------------
+
+
+def _share_refs(prefix: str) -> tuple[Ref, ...]:
+    return (Ref(f"{prefix}[].group.groupId", "groups"), Ref(f"{prefix}[].project.id", "projects"),
+            Ref(f"{prefix}[].role.id", "projectRoles"), Ref(f"{prefix}[].user.accountId", "users"))
+
+
+def _board_key(obj: dict[str, Any], names: Callable[[str, str], str]) -> str:
+    """Name, type and project: its filter's name holds the filter's owner, who may differ across sites."""
+    project = (obj.get("location") or {}).get("projectId")
+    where = f" in {names('projects', str(project))}" if project is not None else ""
+    return f"{obj.get('name')} ({obj.get('type')}){where}"
+
+
+def _by_name(obj: dict[str, Any]) -> str:
+    return str(obj.get("name", "")).casefold()
+
+
+def _status_key(obj: dict[str, Any], names: Callable[[str, str], str]) -> str:
+    scope = obj.get("scope") or {}
+    project = (scope.get("project") or {}).get("id")
+    where = f" in {names('projects', str(project))}" if scope.get("type") == "PROJECT" and project else ""
+    return f"{obj.get('name')} ({obj.get('statusCategory')}){where}"
+
+
+def _option_label(context: dict[str, Any], option: dict[str, Any]) -> str:
+    parent = option.get("optionId")
+    if parent:
+        above = next((o.get("value") for o in context.get("options") or [] if str(o.get("id")) == str(parent)), parent)
+        return f"{context.get('field')} / {context.get('name')} / {above} -> {option.get('value')}"
+    return f"{context.get('field')} / {context.get('name')} / {option.get('value')}"
+
+
+DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
+    Declaration("projectCategories", "project category"),
+    Declaration("issueLinkTypes", "issue link type"),
+    Declaration("priorities", "priority"),
+    Declaration("resolutions", "resolution"),
+    # A project-scoped status belongs to a (team-managed) project that itself needs the statuses first: a back link.
+    Declaration("statuses", "status", refs=(Ref("scope.project.id", "projects", back=True),), key=_status_key),
+    Declaration("issueTypes", "issue type", volatile=("id", "avatarId")),
+    Declaration("groups", "group", refs=(Ref("members[].accountId", "users"),), volatile=("groupId",),
+                unordered=("members",), additive=lambda _obj: ("members",)),
+    Declaration("projectRoles", "project role",
+                refs=(Ref("actors[].actorGroup.groupId", "groups"), Ref("actors[].actorUser.accountId", "users")),
+                volatile=("id", "actors[].id", "actors[].displayName"), unordered=("actors",)),
+    Declaration("customFields", "custom field", volatile=("id", "key", "schema.customId")),
+    Declaration("fieldContexts", "field context",
+                refs=(Ref("fieldId", "customFields"), Ref("projectIds[]", "projects"),
+                      Ref("issueTypeIds[]", "issueTypes"), Ref("options[].optionId", "options"),
+                      Ref("defaultValue.optionId", "options"), Ref("defaultValue.cascadingOptionId", "options"),
+                      Ref("defaultValue.optionIds[]", "options"), Ref("defaultValue.accountId", "users"),
+                      Ref("defaultValue.accountIds[]", "users"), Ref("defaultValue.groupId", "groups"),
+                      Ref("defaultValue.groupIds[]", "groups"), Ref("defaultValue.projectId", "projects"),
+                      Ref("defaultValue.versionId", "versions"), Ref("defaultValue.versionIds[]", "versions"),
+                      Ref("defaultValue.userFilter.groups[]", share_kind("groups")),
+                      Ref("defaultValue.userFilter.roleIds[]", "projectRoles"),
+                      Ref("defaultVersions[].id", "versions"), Ref("defaultVersions[].projectId", "projects")),
+                volatile=("id", "options[].id", "defaultValue.contextId"),
+                unordered=("projectIds", "issueTypeIds", "defaultValue.optionIds", "defaultValue.accountIds",
+                           "defaultValue.groupIds", "defaultValue.versionIds"),
+                provides=(SubObjects("options", "options[]", _option_label),)),
+    Declaration("screens", "screen", refs=(Ref("tabs[].fields[].id", field_kind),),
+                volatile=("id", "tabs[].id", "tabs[].fields[].name")),
+    Declaration("fieldConfigurations", "field configuration", refs=(Ref("items[].id", field_kind),),
+                unordered=("items",)),
+    Declaration("fieldConfigurationSchemes", "field configuration scheme",
+                refs=(Ref("mappings[].fieldConfigurationId", "fieldConfigurations"),
+                      Ref("mappings[].issueTypeId", issue_type_kind)),
+                unordered=("mappings",)),
+    Declaration("screenSchemes", "screen scheme", refs=(Ref("screens.*", "screens"),)),
+    Declaration("issueTypeScreenSchemes", "issue type screen scheme",
+                refs=(Ref("mappings[].screenSchemeId", "screenSchemes"),
+                      Ref("mappings[].issueTypeId", issue_type_kind)),
+                unordered=("mappings",)),
+    # Jira keeps every issue type of the site in its default scheme
+    Declaration("issueTypeSchemes", "issue type scheme",
+                refs=(Ref("defaultIssueTypeId", "issueTypes"), Ref("mappings[].issueTypeId", "issueTypes")),
+                additive=lambda obj: ("mappings",) if obj.get("isDefault") else ()),
+    Declaration("prioritySchemes", "priority scheme",
+                refs=(Ref("defaultPriorityId", "priorities"), Ref("priorities[].id", "priorities"),
+                      Ref("projects[].id", "projects", back=True)),
+                volatile=("id", "priorities[].description", "priorities[].isDefault", "priorities[].name",
+                          "priorities[].sequence", "priorities[].statusColor", "projects[].key"),
+                unordered=("projects",)),
+    Declaration("workflows", "workflow",
+                refs=(Ref("statuses[].statusReference", "statuses"), Ref("transitions[].toStatusReference", "statuses"),
+                      Ref("transitions[].links[].fromStatusReference", "statuses"), *_rule_refs()),
+                volatile=("id", "created", "updated", "version", "isEditable", "statuses[].layout"),
+                unordered=("statuses",)),
+    Declaration("workflowSchemes", "workflow scheme", refs=(Ref("issueTypeMappings.~", "issueTypes"),)),
+    Declaration("permissionSchemes", "permission scheme",
+                refs=(Ref("permissions[].holder.value", holder_value_kind),
+                      Ref("permissions[].holder.parameter", holder_parameter_kind)),
+                volatile=("id", "permissions[].id"), unordered=("permissions",)),
+    Declaration("notificationSchemes", "notification scheme",
+                refs=(Ref("notificationSchemeEvents[].notifications[].group.groupId", "groups"),
+                      Ref("notificationSchemeEvents[].notifications[].parameter", notification_kind),
+                      Ref("notificationSchemeEvents[].notifications[].recipient", notification_kind),
+                      Ref("projects[]", "projects", back=True)),
+                volatile=("id", "notificationSchemeEvents[].notifications[].id"),
+                unordered=("projects", "notificationSchemeEvents", "notificationSchemeEvents[].notifications")),
+    Declaration("issueSecuritySchemes", "issue security scheme",
+                refs=(Ref("defaultLevel", "securityLevels"), Ref("projectIds[]", "projects", back=True),
+                      Ref("levels[].members[].holder.value", holder_value_kind),
+                      Ref("levels[].members[].holder.parameter", holder_parameter_kind)),
+                volatile=("id", "levels[].id", "levels[].issueSecuritySchemeId", "levels[].members[].id",
+                          "levels[].members[].issueSecurityLevelId", "levels[].members[].issueSecuritySchemeId"),
+                unordered=("projectIds", "levels", "levels[].members"),
+                provides=(SubObjects("securityLevels", "levels[]",
+                                     lambda scheme, level: f"{scheme.get('name')} / {level.get('name')}"),)),
+    Declaration("projects", "project",
+                refs=(Ref("lead.accountId", "users"), Ref("projectCategory.id", "projectCategories"),
+                      Ref("components[].lead.accountId", "users"), Ref("issueTypes[].id", "issueTypes"),
+                      Ref("roleActors[].id", "projectRoles"),
+                      Ref("roleActors[].actors[].actorGroup.groupId", "groups"),
+                      Ref("roleActors[].actors[].actorUser.accountId", "users"),
+                      Ref("schemes.issueTypeScheme.id", "issueTypeSchemes"),
+                      Ref("schemes.issueTypeScreenScheme.id", "issueTypeScreenSchemes"),
+                      Ref("schemes.fieldConfigurationScheme.id", "fieldConfigurationSchemes"),
+                      Ref("schemes.workflowScheme.id", "workflowSchemes"),
+                      Ref("schemes.permissionScheme.id", "permissionSchemes"),
+                      Ref("schemes.notificationScheme.id", "notificationSchemes"),
+                      Ref("schemes.issueSecurityScheme.id", "issueSecuritySchemes"),
+                      Ref("schemes.priorityScheme.id", "prioritySchemes")),
+                # a component's assignee follows from its assignee type and lead: Jira works it out
+                volatile=("id", "components[].id", "components[].projectId", "components[].assignee",
+                          "components[].realAssignee", "components[].realAssigneeType",
+                          "components[].isAssigneeTypeValid", "versions[].id", "versions[].projectId",
+                          "roleActors[].actors[].id", "roleActors[].actors[].displayName", "issueTypes[].avatarId",
+                          "issueTypes[].description",
+                          "issueTypes[].hierarchyLevel", "issueTypes[].name", "issueTypes[].subtask",
+                          "projectCategory.description", "projectCategory.name"),
+                unordered=("components", "issueTypes", "roleActors", "roleActors[].actors"),
+                provides=(SubObjects("versions", "versions[]", lambda p, v: f"{p.get('key')}/{v.get('name')}"),
+                          SubObjects("components", "components[]", lambda p, c: f"{p.get('key')}/{c.get('name')}"))),
+    Declaration("filters", "filter",
+                refs=(Ref("owner.accountId", "users"), Ref("jql", "filters", "jql"), *_share_refs("sharePermissions"),
+                      *_share_refs("editPermissions")),
+                volatile=("id", "sharePermissions[].id", "editPermissions[].id"),
+                unordered=("sharePermissions", "editPermissions"), loose_key=_by_name),
+    Declaration("boards", "board",
+                refs=(Ref("configuration.filter.id", "filters"), Ref("location.projectId", "projects"),
+                      Ref("configuration.location.projectKeyOrId", "projects"),
+                      Ref("configuration.columnConfig.columns[].statuses[].id", "statuses"),
+                      Ref("configuration.subQuery.query", "filters", "jql"),
+                      Ref("configuration.ranking.rankCustomFieldId", numeric_field),
+                      Ref("configuration.estimation.field.fieldId", field_kind)),
+                volatile=("id", "configuration.id"), key=_board_key,
+                walls=tuple((part, BOARD_SETTINGS) for part in ("configuration.columnConfig",
+                                                                "configuration.estimation",
+                                                                "configuration.ranking", "configuration.subQuery"))),
+    Declaration("dashboards", "dashboard",
+                refs=(Ref("owner.accountId", "users"), *_share_refs("sharePermissions"),
+                      *_share_refs("editPermissions")),
+                volatile=("id", "gadgets[].id", "sharePermissions[].id", "editPermissions[].id"),
+                unordered=("sharePermissions", "editPermissions"), loose_key=_by_name),
+    Declaration("settings", "setting", volatile=()),
+)}

@@ -1,0 +1,236 @@
+"""Paths into an object's JSON that hold references, and the one walker that visits and rewrites them.
+
+A path is a dot-separated list of segments: ``name`` steps into a dict member, ``name[]`` into every element of a
+list member, ``*`` into every value of a dict and ``~`` marks the dict's *keys* as the references
+(``issueTypeMappings.~``). A ``Ref`` says what a path's value names: a kind (a type key such as ``groups``, or a
+sub-object kind such as ``versions`` or ``users``), or a function of the enclosing dict and the value that decides
+(a permission holder's ``value`` is a group id, a role id or an account id depending on its ``type``). The value's
+``form`` says how ids sit in it: the whole value, a comma-separated list, a JSON array inside a string, or JQL.
+
+``rewrite(obj, refs, resolve)`` returns a copy of ``obj`` with every reference replaced by ``resolve(kind, id)``:
+the restore maps source ids to destination ids with it, the verification replaces ids by names with it. Both go
+through the same declaration, so a reference can't be mapped in one place and forgotten in the other.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+# What a reference names: a kind, or a function of (enclosing dict, value) giving None (not a reference: a literal
+# such as a system field's id), a kind, or a (kind, normalised value) pair.
+KindFn = Callable[[dict[str, Any], str], "str | tuple[str, str] | None"]
+Resolve = Callable[[str, str], Any]
+# JQL is rewritten by a real grammar that knows which clause names which kind (app.restore.jql); it's looked up
+# when first needed so this module stays free of the restore's imports.
+JqlRewriter = Callable[[str, Resolve], str]
+
+FORMS = ("id", "csv", "json", "jql")
+
+
+def kinds(*names: str) -> Callable[[KindFn], KindFn]:
+    """Mark a kind function with every kind it may answer (what ordering and dependency checks go by)."""
+
+    def mark(fn: KindFn) -> KindFn:
+        fn.kinds = frozenset(names)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One place in a type's JSON that refers to other objects.
+
+    ``back``: the other side owns the link (a scheme's list of the projects that use it is the projects' scheme
+    slots read backwards): compared, but neither an ordering dependency nor a reason to pull the other object in.
+    """
+
+    path: str
+    kind: str | KindFn
+    form: str = "id"
+    back: bool = False
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Every kind this reference may name."""
+        if isinstance(self.kind, str):
+            return frozenset({self.kind})
+        return frozenset(getattr(self.kind, "kinds", ()))
+
+    def __post_init__(self) -> None:
+        if self.form not in FORMS:
+            raise ValueError(f"Unknown reference form {self.form!r} at {self.path!r}; expected one of {FORMS}.")
+
+    def kind_of(self, parent: dict[str, Any], value: str) -> tuple[str, str] | None:
+        """The kind and the id this value names, or None for a literal."""
+        if isinstance(self.kind, str):
+            return self.kind, value
+        found = self.kind(parent, value)
+        if found is None or isinstance(found, tuple):
+            return found
+        return found, value
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.split(".") if s]
+
+
+def _slots(node: Any, segments: list[str]) -> Iterator[tuple[Any, Any]]:
+    """Every (container, key) the path reaches: ``container[key]`` holds the value (key ``~k`` for a dict key)."""
+    if not segments:
+        return
+    head, rest = segments[0], segments[1:]
+    if head.endswith("[]*"):  # zero or more levels down through this list (nested condition groups)
+        yield from _slots(node, rest)
+        items = node.get(head[:-3]) if isinstance(node, dict) else None
+        for item in items if isinstance(items, list) else []:
+            yield from _slots(item, segments)
+        return
+    if head == "~":
+        if isinstance(node, dict) and not rest:
+            for key in list(node):
+                yield node, ("~", key)
+        return
+    if head == "*":
+        children = list(node.items()) if isinstance(node, dict) else []
+    elif head.endswith("[]"):
+        name = head[:-2]
+        items = node.get(name) if isinstance(node, dict) else None
+        if not isinstance(items, list):
+            return
+        if not rest:
+            for index in range(len(items)):
+                yield items, index
+            return
+        for item in items:
+            yield from _slots(item, rest)
+        return
+    else:
+        if not isinstance(node, dict) or head not in node:
+            return
+        children = [(head, node[head])]
+    for key, child in children:
+        if rest:
+            yield from _slots(child, rest)
+        else:
+            yield node, key
+
+
+def remove(obj: Any, path: str) -> None:
+    """Delete what ``path`` reaches, in place (list elements are never removed by this)."""
+    for container, key in list(_slots(obj, _segments(path))):
+        if isinstance(container, dict) and not isinstance(key, tuple):
+            container.pop(key, None)
+
+
+def sort_lists(obj: Any, path: str) -> None:
+    """Sort, in place, the lists ``path`` reaches (their order means nothing), by each element's JSON."""
+    for container, key in list(_slots(obj, _segments(path))):
+        if isinstance(key, tuple):
+            continue
+        value = container[key]
+        if isinstance(value, list):
+            container[key] = sorted(value, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+
+
+def paths_with_values(obj: Any, path: str) -> Iterator[Any]:
+    """The values a path reaches (dict keys for ``~``)."""
+    for container, key in _slots(obj, _segments(path)):
+        yield key[1] if isinstance(key, tuple) else container[key]
+
+
+class Rewriter:
+    """Applies a type's references to one object: each reference is replaced by ``resolve(kind, id)``."""
+
+    def __init__(self, resolve: Resolve, jql: JqlRewriter | None = None) -> None:
+        self.resolve = resolve
+        self._jql = jql
+
+    def _one(self, ref: Ref, parent: dict[str, Any], value: Any) -> Any:
+        if value is None or value == "":
+            return value
+        if ref.form == "jql":
+            return self.jql(str(value))
+        if ref.form == "csv":
+            return ",".join(str(self._id(ref, parent, part.strip())) for part in str(value).split(",") if part.strip())
+        if ref.form == "json":
+            try:
+                items = json.loads(value) if isinstance(value, str) else value
+            except ValueError:
+                return self._id(ref, parent, str(value))
+            if isinstance(items, list):
+                return json.dumps([self._id(ref, parent, str(v)) for v in items], ensure_ascii=False)
+            return self._id(ref, parent, str(items))
+        if isinstance(value, list):
+            return [self._id(ref, parent, str(v)) for v in value]
+        return self._id(ref, parent, str(value))
+
+    def _id(self, ref: Ref, parent: dict[str, Any], value: str) -> Any:
+        found = ref.kind_of(parent, value)
+        if found is None:
+            return value
+        return self.resolve(*found)
+
+    def jql(self, text: str) -> str:
+        rewriter = self._jql or default_jql_rewriter()
+        return rewriter(text, self.resolve)
+
+    def apply(self, obj: Any, refs: tuple[Ref, ...]) -> Any:
+        """Every replacement is worked out on the object as it was, then applied: a reference whose kind depends
+        on a sibling (update-field's value on its field) sees the sibling's original id, not its replacement."""
+        out = copy.deepcopy(obj)
+        changes: list[tuple[Any, Any, Any]] = []
+        for ref in refs:
+            for container, key in _slots(out, _segments(ref.path)):
+                parent = container if isinstance(container, dict) else {}
+                old = key[1] if isinstance(key, tuple) else container[key]
+                changes.append((container, key, self._one(ref, parent, old)))
+        for container, key, new in changes:
+            if isinstance(key, tuple):  # a dict key names the object: the entry moves to the new key
+                container[str(new)] = container.pop(key[1])
+            else:
+                container[key] = new
+        return out
+
+
+def targets(obj: Any, refs: tuple[Ref, ...]) -> list[tuple[str, str]]:
+    """Every (kind, id) the object names through ``refs`` (JQL aside: its grammar reports its own references)."""
+    found: list[tuple[str, str]] = []
+
+    def collect(kind: str, value: str) -> str:
+        found.append((kind, value))
+        return value
+
+    Rewriter(collect, jql=lambda text, _resolve: text).apply(obj, tuple(r for r in refs if r.form != "jql"))
+    return found
+
+
+def rewrite(obj: Any, refs: tuple[Ref, ...], resolve: Resolve, jql: JqlRewriter | None = None) -> Any:
+    """A copy of ``obj`` with every reference declared in ``refs`` replaced by ``resolve(kind, id)``."""
+    return Rewriter(resolve, jql).apply(obj, refs)
+
+
+def jql_rewriter(field_kind: Callable[[str], str | None] | None = None) -> JqlRewriter:
+    """The restore's JQL grammar (app/restore/jql.py) over a resolver: every id operand it knows replaced, nothing
+    dropped. ``field_kind(custom field id)`` says what the field's values name (options of a select list...)."""
+    from ..restore.jql import rewrite as rewrite_jql
+
+    class _Mapper:
+        def __init__(self, resolve: Resolve) -> None:
+            self._resolve = resolve
+
+        def field_kind(self, field_id: str) -> str | None:
+            return field_kind(field_id) if field_kind is not None else None
+
+        def map(self, kind: str, source_id: str) -> str | None:
+            return str(self._resolve(kind, str(source_id)))
+
+    return lambda text, resolve: rewrite_jql(text, _Mapper(resolve)).text
+
+
+def default_jql_rewriter() -> JqlRewriter:
+    return jql_rewriter()

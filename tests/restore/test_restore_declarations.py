@@ -1,0 +1,27 @@
+"""Does every reference a backup captures have a declaration (app/objects/declarations.py)? An id left at an
+undeclared path would compare equal across sites without naming the same thing there, and go unmapped."""
+
+from __future__ import annotations
+
+from app.backups.catalogue import CATALOGUE
+from app.objects.canonical import Names, canonical
+from tests.objects.test_declarations import undeclared_ids
+from tests.restore.conftest import take_backup
+from tests.restore.test_restore_workflows_jql import _sites
+
+
+def test_a_hostile_sites_snapshot_holds_no_id_at_an_undeclared_path(app, fake_cloud, install_into,
+                                                                     oauth_grant) -> None:
+    from app.restore.job import snapshot_site
+
+    sites = _sites(app, fake_cloud, install_into, oauth_grant, missing=set())
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    with app.app_context():
+        site = snapshot_site(snapshot)
+    assert set(site) == set(CATALOGUE), sorted(set(CATALOGUE) - set(site))
+    names = Names.of(site)
+    found: set[tuple[str, str]] = set()
+    for type_key, entries in site.items():
+        for _key, _oid, obj in entries:
+            undeclared_ids(canonical(type_key, obj, names), type_key, found)
+    assert not found, sorted(found)
