@@ -630,6 +630,9 @@ def deactivation_trial(world: World, mode: str, fraction: float, log: Path | Non
     if _dest_writes(world) != writes:
         problems.append("the destination was written to after the run ended")
     run = run_outcome(world, run_id)
+    pending = (run["outcomes"] or {}).get("pending", 0)
+    if not pending:
+        problems.append("the run reached its last object before it stopped: no stop between objects was seen")
     if job.state != "cancelled" or DEACTIVATED_REASON not in (job.message or ""):
         problems.append(f"job {job.state}: {job.message}")
     if run["status"] != "cancelled" or DEACTIVATED_REASON not in (run["message"] or ""):
@@ -656,7 +659,7 @@ def deactivation_trial(world: World, mode: str, fraction: float, log: Path | Non
         db.session.remove()
     reconnect(world)
     return {"deactivated_in": stopped_at, "job_state": job.state, "run_status": run["status"],
-            "run_message": run["message"], "outcomes": run["outcomes"], "problems": problems,
+            "run_message": run["message"], "outcomes": run["outcomes"], "pending": pending, "problems": problems,
             "survived": not problems}
 
 
@@ -698,7 +701,8 @@ def trials(world: World, n: int, seed: int, mode: str, log: Path | None = None,
             progress(starts[-1])
     deactivations = []
     for _ in range(deactivation_trials):
-        deactivations.append(deactivation_trial(world, mode, rng.uniform(0.1, 0.7), log))
+        # Early enough that objects remain once the stop check (every PROGRESS_INTERVAL) sees it on a fast site.
+        deactivations.append(deactivation_trial(world, mode, rng.uniform(0.05, 0.3), log))
         if progress:
             progress(deactivations[-1])
     survived = sum(r["survived"] for r in results + starts + deactivations)
