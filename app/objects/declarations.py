@@ -149,29 +149,43 @@ def field_value_kind(field: dict[str, Any]) -> str | None:
 
 # -- workflow rules ----------------------------------------------------------------------------------------------
 
-# Rule parameters (the Workflows API's rule catalogue) -> the kind their comma-separated values name.
-RULE_PARAMETERS: dict[str, str | Callable[[dict[str, Any], str], Any]] = {
-    "roleIds": "projectRoles", "groupIds": "groups", "groupsExemptFromValidation": "groups",
-    "accountIds": kinds("users")(lambda _p, v: None if v.startswith("allow-") else "users"), "accountId": "users",
-    "groupCustomFields": field_kind, "allowUserCustomFields": field_kind, "denyUserCustomFields": field_kind,
-    "fieldsRequired": field_kind, "fieldKey": field_kind, "fieldId": field_kind, "date1FieldKey": field_kind,
-    "date2FieldKey": field_kind, "sourceFieldKey": field_kind, "targetFieldKey": field_kind, "field": field_kind,
-    "remindingFieldIds": field_kind, "statusIds": "statuses", "previousStatusIds": "statuses",
+# Rule parameters (spec: GET /workflows/capabilities, the catalogue of Atlassian-provided rules) -> the kind of object
+# their comma-separated values name ("fields": a custom field, or a system field that is the same everywhere).
+# Permission keys are Jira's built-in keys, the same on every site. The restore maps rules by this table too.
+RULE_PARAMETER_KINDS = {
+    "roleIds": "projectRoles", "groupIds": "groups", "groupsExemptFromValidation": "groups", "accountIds": "users",
+    "accountId": "users", "agentId": "users", "groupCustomFields": "fields", "allowUserCustomFields": "fields",
+    "denyUserCustomFields": "fields", "fieldsRequired": "fields", "fieldKey": "fields", "fieldId": "fields",
+    "date1FieldKey": "fields", "date2FieldKey": "fields", "sourceFieldKey": "fields", "targetFieldKey": "fields",
+    "field": "fields", "remindingFieldIds": "fields", "statusIds": "statuses", "previousStatusIds": "statuses",
     "fromStatusId": "statuses", "toStatusId": "statuses", "screenId": "screens",
 }
-# update-field's value names an object when the field it sets holds one.
-_UPDATE_FIELD_VALUES = {"resolution": "resolutions", "priority": "priorities", "assignee": "users",
-                        "reporter": "users", "issuetype": "issueTypes", "fixVersions": "versions",
-                        "versions": "versions", "components": "components"}
+# Values of user parameters that name no one in particular.
+GENERIC_USER_VALUES = frozenset({"allow-assignee", "allow-reporter", "accountIds"})
+# update-field: what ``value`` names when ``field`` is one of these system fields (custom fields: by their type).
+UPDATE_FIELD_VALUES = {"resolution": "resolutions", "priority": "priorities", "assignee": "users",
+                       "reporter": "users", "issuetype": "issueTypes", "fixVersions": "versions",
+                       "versions": "versions", "components": "components"}
 
 
-@kinds("options", *set(_UPDATE_FIELD_VALUES.values()))
+@kinds("users")
+def _user_value(_parent: dict[str, Any], value: str) -> str | None:
+    return None if value in GENERIC_USER_VALUES else "users"
+
+
+RULE_PARAMETERS: dict[str, str | Callable[[dict[str, Any], str], Any]] = {
+    name: field_kind if kind == "fields" else _user_value if kind == "users" else kind
+    for name, kind in RULE_PARAMETER_KINDS.items()
+}
+
+
+@kinds("options", *set(UPDATE_FIELD_VALUES.values()))
 def update_field_value_kind(parent: dict[str, Any], value: str) -> str | None:
     """``system:update-field``'s ``value``: an option of a custom field, or what a system field holds."""
     field_id = str(parent.get("field") or "")
     if field_id.startswith("customfield_"):
         return "options" if value.isdigit() else None
-    return _UPDATE_FIELD_VALUES.get(field_id)
+    return UPDATE_FIELD_VALUES.get(field_id)
 
 
 @kinds("options")

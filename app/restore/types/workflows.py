@@ -20,6 +20,7 @@ from ...backups.catalogue import read_workflow_schemes, read_workflows
 from ...jira.access import JiraAccess
 from ...jira.errors import JiraError
 from ...jira.operations import declare
+from ...objects.declarations import GENERIC_USER_VALUES, RULE_PARAMETER_KINDS, UPDATE_FIELD_VALUES
 from ..jql import IdRef, Mapper
 from ..notes import note
 from ..subobjects import Resolver, SourceIndex, late_references, ordering_refs
@@ -37,21 +38,10 @@ DEFAULT_SCHEME = "Default Workflow Scheme"
 DEFAULT_SCHEME_ID = "default"  # the destination's default scheme has no id Jira lists; projects need none for it
 CONFLICT_FIX = ("Compare the two in Jira; to get the snapshot's version, rename the destination's one and run the "
                 "restore again.")
-# Rule parameters (spec: GET /workflows/capabilities, the catalogue of Atlassian-provided rules) -> the kind of object
-# their comma-separated values name. Permission keys are Jira's built-in keys, the same on every site: kept as keys.
-RULE_PARAMETERS = {
-    "roleIds": "projectRoles", "groupIds": "groups", "groupsExemptFromValidation": "groups", "accountIds": "users",
-    "accountId": "users", "agentId": "users", "groupCustomFields": "fields", "allowUserCustomFields": "fields",
-    "denyUserCustomFields": "fields", "fieldsRequired": "fields", "fieldKey": "fields", "fieldId": "fields",
-    "date1FieldKey": "fields", "date2FieldKey": "fields", "sourceFieldKey": "fields", "targetFieldKey": "fields",
-    "field": "fields", "remindingFieldIds": "fields", "statusIds": "statuses", "previousStatusIds": "statuses",
-    "fromStatusId": "statuses", "toStatusId": "statuses", "screenId": "screens",
-}
-GENERIC_VALUES = frozenset({"allow-assignee", "allow-reporter", "accountIds"})
-# update-field: what ``value`` names when ``field`` is one of these system fields (custom fields: by their type)
-UPDATE_FIELD_VALUES = {"resolution": "resolutions", "priority": "priorities", "assignee": "users", "reporter": "users",
-                       "issuetype": "issueTypes", "components": "components", "fixVersions": "versions",
-                       "versions": "versions"}
+# What each rule parameter names, the generic user values and update-field's values: declared once, beside the
+# workflow type's other references (app/objects/declarations.py), for the restore and the verification alike.
+RULE_PARAMETERS = RULE_PARAMETER_KINDS
+GENERIC_VALUES = GENERIC_USER_VALUES
 RESTRICT = "system:restrict-issue-transition"
 # A condition that can't be restored as it was is replaced by this one: nobody may make the transition until a
 # person fixes it (failing closed; a dropped restriction would open the transition to everyone).
