@@ -1,6 +1,7 @@
 """Does the emulator refuse, as Jira does, references to things that aren't there: a field default naming an option
 outside its context, a cascading child under another parent, a version, project, group, user or role that doesn't
-exist; a context bound to an unknown project or issue type; a role actor or a status scope naming nothing?"""
+exist; a context bound to an unknown project or issue type; a role actor or a status scope naming nothing? And a
+global context gaining issue types or projects, which Jira refuses since April 2026?"""
 
 from __future__ import annotations
 
@@ -168,3 +169,20 @@ def test_a_seed_default_naming_an_unknown_version_is_refused(site: Site, world: 
                                                    "contextId": context}]
     with pytest.raises(SeedRefError, match="99999"):
         seeding.load_seed(seeding.new_site("copy", "http://127.0.0.1:9"), exported)
+
+
+@pytest.mark.parametrize(("member", "body"), [("issuetype", {"issueTypeIds": ["10001"]}),
+                                              ("project", {"projectIds": ["{project}"]})])
+def test_a_global_context_takes_no_new_issue_types_or_projects(site: Site, world: dict[str, Any], member: str,
+                                                               body: dict[str, Any]) -> None:
+    """The spec (CHANGE-3019): since April 2026 Jira answers 400 to issue types or projects added to the global
+    context; a context created with its issue types is still global."""
+    field_id, context = world["fields"]["select"]
+    code, answer = call(site, "PUT", f"/field/{field_id}/context/{context}/{member}",
+                        body=_fill(body, {**world, "options": {"project": world["project"]}}))
+    assert code == 400 and "global context" in answer["errorMessages"][0]
+    view = call(site, "GET", f"/field/{field_id}/context")[1]["values"][0]
+    assert (view["isGlobalContext"], view["isAnyIssueType"]) == (True, True)
+    call(site, "DELETE", f"/field/{field_id}/context/{context}")
+    code, made = call(site, "POST", f"/field/{field_id}/context", body={"name": "Bugs", "issueTypeIds": ["10001"]})
+    assert code == 201 and made["issueTypeIds"] == ["10001"]

@@ -278,3 +278,59 @@ def test_hostile_seed_is_copied_not_mutated() -> None:
     second = copy.deepcopy(first)
     first["fields"].clear()
     assert second["fields"] and demo_seed()["fields"]
+
+
+def test_a_global_context_holding_options_keeps_every_issue_type_and_says_so(app, fake_cloud, install_into,
+                                                                           oauth_grant) -> None:
+    """Jira refuses issue types added to a global context (CHANGE-3019). The destination's field already has a
+    global context with an option of its own: it can't be replaced without losing that, so it takes the source's
+    name, options and default, keeps applying to every issue type, and the outcome says what to do by hand."""
+    seed = demo_seed()
+    dest_seed = {
+        "fields": [{"id": "customfield_10090", "name": HOSTILE_FIELD, "key": "customfield_10090",
+                    "schema": {"type": "array", "items": "option", "custom": f"{CF_TYPES}multiselect",
+                               "customId": 10090}, "isLocked": False}],
+        "fieldContexts": {"customfield_10090": [{"id": "10300", "name": "Ours", "description": "",
+                                                 "isGlobalContext": True, "isAnyIssueType": True}]},
+        "fieldContextIssueTypeMappings": {"customfield_10090": [{"contextId": "10300", "isAnyIssueType": True}]},
+        "fieldContextProjectMappings": {"customfield_10090": [{"contextId": "10300", "isGlobalContext": True}]},
+        "fieldOptions": {"10300": [{"id": "10400", "value": "Kept", "disabled": False}]},
+    }
+    sites = connect_sites(app, fake_cloud, install_into, seed, dest_seed)
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    oauth_grant(sites.dest, sites.dest_tenant_id)
+    run = restore(app, sites, preview(app, sites, snapshot), Selection(types=["customFields", "fieldContexts"]))
+    item = outcomes(app, run.id)[("fieldContexts", f"{HOSTILE_FIELD} (com.atlassian.jira.plugin.system."
+                                                   "customfieldtypes:multiselect) / Bugs & <Incidents>")]
+    assert item.dest_id == "10300", (item.outcome, item.reason)  # the destination's own, renamed
+    assert "CHANGE-3019" in " ".join(json.loads(item.notes_json or "[]"))
+    context = contexts_view(export_site(sites.dest))[(HOSTILE_FIELD, "Bugs & <Incidents>")]
+    assert context["types"] == [] and ("<b>bold</b>" in [o[1] for o in context["options"]])
+    assert context["default"]["optionIds"] == ["Ünïcode ✓", HOSTILE_OPTIONS[0]]
+    assert not [c for c in writes(sites.dest) if c["status"] >= 400]
+
+
+def test_a_global_context_as_jira_made_it_gives_way_to_the_source_s_with_its_issue_types(
+        app, fake_cloud, install_into, oauth_grant) -> None:
+    """The destination's field has only the empty global context Jira gives every new field: it is replaced by the
+    source's, created with its issue types (Jira won't add them to a global context afterwards)."""
+    seed = demo_seed()
+    dest_seed = {
+        "fields": [{"id": "customfield_10090", "name": HOSTILE_FIELD, "key": "customfield_10090",
+                    "schema": {"type": "array", "items": "option", "custom": f"{CF_TYPES}multiselect",
+                               "customId": 10090}, "isLocked": False}],
+        "fieldContexts": {"customfield_10090": [{"id": "10300", "name": f"Default Configuration Scheme for "
+                                                                        f"{HOSTILE_FIELD}", "description": "",
+                                                 "isGlobalContext": True, "isAnyIssueType": True}]},
+        "fieldContextIssueTypeMappings": {"customfield_10090": [{"contextId": "10300", "isAnyIssueType": True}]},
+        "fieldContextProjectMappings": {"customfield_10090": [{"contextId": "10300", "isGlobalContext": True}]},
+    }
+    sites = connect_sites(app, fake_cloud, install_into, seed, dest_seed)
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    oauth_grant(sites.dest, sites.dest_tenant_id)
+    restore(app, sites, preview(app, sites, snapshot), Selection(types=["customFields", "fieldContexts"]))
+    dst = contexts_view(export_site(sites.dest))
+    assert dst[(HOSTILE_FIELD, "Bugs & <Incidents>")] == contexts_view(export_site(sites.source))[
+        (HOSTILE_FIELD, "Bugs & <Incidents>")]
+    assert [name for field, name in dst if field == HOSTILE_FIELD] == ["Bugs & <Incidents>"]
+    assert not [c for c in writes(sites.dest) if c["status"] >= 400]

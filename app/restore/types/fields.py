@@ -17,6 +17,7 @@ CREATE_FIELD = declare("POST", "/rest/api/3/field")
 LIST_CONTEXTS = declare("GET", "/rest/api/3/field/{fieldId}/context")
 CREATE_CONTEXT = declare("POST", "/rest/api/3/field/{fieldId}/context")
 UPDATE_CONTEXT = declare("PUT", "/rest/api/3/field/{fieldId}/context/{contextId}")
+DELETE_CONTEXT = declare("DELETE", "/rest/api/3/field/{fieldId}/context/{contextId}")
 CONTEXT_TYPES = declare("GET", "/rest/api/3/field/{fieldId}/context/issuetypemapping")
 ADD_CONTEXT_TYPES = declare("PUT", "/rest/api/3/field/{fieldId}/context/{contextId}/issuetype")
 LIST_OPTIONS = declare("GET", "/rest/api/3/field/{fieldId}/context/{contextId}/option")
@@ -291,15 +292,19 @@ class FieldContexts(Restorer):
 
     A new field comes with a global context of Jira's naming, and a field can have only one global context: a
     source global context therefore takes over the destination's (renamed to the source's name) instead of
-    failing to create a second one.
+    failing to create a second one. Since April 2026 Jira refuses issue types added to a global context
+    (CHANGE-3019): a source global context limited to some issue types replaces the destination's when that one is
+    as Jira made it (nothing lost), and otherwise keeps every issue type, noted with the manual fix.
+
+    Default values are written in destination terms (``map_default``); what can't come along is noted.
     """
 
     type_key = "fieldContexts"
     title = "Custom field contexts"
     depends_on = ("customFields", "issueTypes", "projects", "groups", "projectRoles")
     can_update = True  # additive: missing issue types and options are added, order and default set
-    writes = (CREATE_CONTEXT, UPDATE_CONTEXT, ADD_CONTEXT_TYPES, CREATE_OPTIONS, UPDATE_OPTIONS, MOVE_OPTIONS,
-              SET_DEFAULTS)
+    writes = (CREATE_CONTEXT, UPDATE_CONTEXT, DELETE_CONTEXT, ADD_CONTEXT_TYPES, CREATE_OPTIONS, UPDATE_OPTIONS,
+              MOVE_OPTIONS, SET_DEFAULTS)
 
     def cost(self, obj: dict[str, Any]) -> int:
         # create, then options read, parents, re-read, children, re-read; default read and write
@@ -355,6 +360,11 @@ class FieldContexts(Restorer):
         if not projects:
             taken = next(iter(access.paginate(LIST_CONTEXTS, path={"fieldId": field_id},
                                               params={"isGlobalContext": "true"})), None)
+            if taken is not None and types and self._replaceable(access, field_id, taken, obj, ids):
+                # Jira no longer adds issue types to a global context (CHANGE-3019): the empty one Jira made
+                # gives way to ours, created with its issue types.
+                access.call(DELETE_CONTEXT, path={"fieldId": field_id, "contextId": str(taken["id"])})
+                taken = None
             if taken is not None:
                 if (taken.get("name"), taken.get("description") or "") != (obj["name"], description):
                     access.call(UPDATE_CONTEXT, path={"fieldId": field_id, "contextId": taken["id"]},
@@ -371,6 +381,20 @@ class FieldContexts(Restorer):
         run_memo(ids, "pristineContexts")[dest_id] = "created"
         return dest_id
 
+    def _replaceable(self, access: JiraAccess, field_id: str, taken: dict[str, Any], obj: dict[str, Any],
+                     ids: IdMap) -> bool:
+        """Whether the destination's global context is as Jira makes one (any issue type, no options, no default),
+        so replacing it loses nothing: always for a field this run created, else read to be sure."""
+        if not taken.get("isAnyIssueType"):
+            return False
+        if run_memo(ids, "createdFields").get(field_id):
+            return True
+        path = {"fieldId": field_id, "contextId": str(taken["id"])}
+        if "options" in obj and next(iter(access.paginate(LIST_OPTIONS, path=path, page_size=1)), None):
+            return False
+        return next(iter(access.paginate(GET_DEFAULTS, path={"fieldId": field_id},
+                                         params={"contextId": str(taken["id"])})), None) is None
+
     def _pristine(self, dest_id: str, ids: IdMap) -> str | None:
         """How a context we just made came to be (``created``, or ``taken over`` from a field we just created), when
         it is still as Jira made it: no options, no default, its issue types those of the create. Else None."""
@@ -385,7 +409,11 @@ class FieldContexts(Restorer):
             have = set() if pristine else {str(m.get("issueTypeId")) for m in access.paginate(
                 CONTEXT_TYPES, path={"fieldId": field_id}, params={"contextId": dest_id}) if m.get("issueTypeId")}
             missing = [t for t in types if t not in have]
-            if missing:
+            if missing and not obj.get("projectIds"):
+                note("Jira doesn't add issue types to a global context any more (CHANGE-3019), and this field's "
+                     "already holds options or a default: it applies to every issue type here. Narrow it to the "
+                     "source's issue types in Jira's field settings.")
+            elif missing:
                 access.call(ADD_CONTEXT_TYPES, path=path, json={"issueTypeIds": missing})
         dest_options: dict[tuple[str, ...], str] = {}
         if "options" in obj:

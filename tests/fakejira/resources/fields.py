@@ -528,6 +528,10 @@ def _change_members(ctx: Ctx, member_key: str, body_key: str, *, add: bool) -> R
     else:
         _check_projects(ctx.site, ids)
     current: list[str] = context[member_key]
+    if add and not context["_projectIds"]:
+        # The spec (CHANGE-3019): since April 2026 issue types or projects can't be added to the global context.
+        what = "Issue types" if body_key == "issueTypeIds" else "Projects"
+        raise bad_request(f"{what} can't be added to a global context.")  # plausible wording
     if add:
         if body_key == "projectIds":
             _check_global_and_projects(ctx.site, field_id, current + ids, context["id"])
