@@ -155,6 +155,11 @@ class Comparison:
 
 
 def show(value: Any) -> str:
+    """A canonical value as a person reads it: names as they are, one-member records as their member."""
+    if isinstance(value, dict) and len(value) == 1:
+        return show(next(iter(value.values())))
+    if isinstance(value, list) and value and all(isinstance(v, dict) and len(v) == 1 for v in value):
+        return ", ".join(show(v) for v in value)
     if value is None:
         return "nothing"
     if isinstance(value, str):

@@ -179,6 +179,5 @@ def _add(report: Verification, comparison: Comparison, names: dict[Key, str], ca
         source_id = str(d.source_id or "")
         name = names.get((d.type_key, source_id), d.key)
         reason = d.wall or " ".join(_explain(d.source, causes))
-        words = f"{d.words} — {reason}" if reason else d.words
-        report.differences.append(Difference(d.type_key, source_id, name, d.path, d.source, d.destination, words,
+        report.differences.append(Difference(d.type_key, source_id, name, d.path, d.source, d.destination, d.words,
                                              reason))

@@ -1,6 +1,7 @@
 """Can a Jira admin, in headless Chromium and through Jira's iframe, recover a lost site's configuration end to end:
 token, OAuth consent and backup on the source; the source lost; activation, preview, restore of everything, report
-and 100 % fidelity on the destination; then release, activate again and deactivate?"""
+and a verification that names every difference, agreeing with an app-free comparison of the two sites; then
+release, activate again and deactivate?"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from playwright.sync_api import Frame, FrameLocator, Page, expect
 
 from tests.e2e.conftest import FRAME
-from tests.fakejira import shell
+from tests.fakejira import canonical, shell
 from tests.fakejira.resources.basics import admin_account_id
 from tests.fakejira.seeding import export_site, load_seed
 
@@ -222,6 +223,19 @@ def test_a_lost_site_is_recovered_through_the_pages(live_app, fake_cloud, instal
 
     # -- the verdict on the restore, once the whole flow has been walked ----------------------------------------------
     assert not crashed, f"{len(crashed)} objects failed with an internal error: {crashed}"
-    assert shown[0] == 1.0, differences[:10]
-    assert "Fidelity: 100.0 %" in shown[1]
+    # The new site has none of the lost site's people (they become the restoring admin): the app's own
+    # verification must name every difference with its reason, and agree with the yardstick, which compares the two
+    # sites without any of the app's code: every difference there involves a person this site doesn't have.
+    assert report["verification"]["unexplained"] == 0, [d["words"] for d in differences if not d["reason"]][:10]
+    assert ("Fidelity: 100.0 %" in shown[1]) == (shown[0] == 1.0) == report["verification"]["complete"]
+    people_here = {u.get("emailAddress") for u in export_site(dest_site).get("users", [])}
+    result = canonical.compare(canonical.canonical_export(source_site), canonical.canonical_export(dest_site))
+    about_others = [d.words for d in result.differences if d.type != "users" and not _names_someone_missing(
+        f"{d.key} {d.words}", people_here)]
+    assert not about_others, about_others[:10]
     assert {p["key"] for p in source_seed.get("projects", [])} <= {p["key"] for p in export_site(dest_site)["projects"]}
+
+
+def _names_someone_missing(text: str, people_here: set[str | None]) -> bool:
+    """Whether the yardstick's words name a person (by email) who has no account on the destination."""
+    return any(email not in people_here for email in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text))

@@ -65,6 +65,11 @@ def test_preview_restore_and_report_through_the_pages(live_app, sites, snapshot_
     page = Page(_get(live_app, sites.dest, f"/admin/restore/{run_id}"))
     assert page.one("restore-status").attrs["data-status"] == "done"
     assert 0 < float(page.one("fidelity").attrs["data-fidelity"]) <= 1
+    # The new site lacks the source's people: done, with the differences listed and each explained in words
+    assert page.one("verdict").attrs["data-complete"] == "false"
+    differences = page.all("difference")
+    assert differences and all(d.attrs["data-explained"] == "true" for d in differences)
+    assert not page.has("unexplained")
     csv_resp = _get(live_app, sites.dest, f"/admin/restore/{run_id}/report.csv")
     assert csv_resp.headers["Content-Type"].startswith("text/csv") and "'=HYPERLINK" in csv_resp.text
     report = _get(live_app, sites.dest, f"/admin/restore/{run_id}/report.json").json()
