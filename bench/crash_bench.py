@@ -99,7 +99,7 @@ def recovery_world(db_url: str, seed: dict[str, Any] | str, *, config: dict[str,
     from app.oauth.flow import requested_scopes, save_grant
     from app.oauth.tokens import TokenSet
     from app.recovery.connections import activate, generate_token
-    from tests.fakejira import generator, installer
+    from tests.fakejira import generator, installer, seeding
     from tests.fakejira.cloud import Cloud
     from tests.fakejira.resources.basics import admin_account_id
     from tests.support.servers import serve
@@ -108,7 +108,9 @@ def recovery_world(db_url: str, seed: dict[str, Any] | str, *, config: dict[str,
         seed = generator.generate_preset(seed, site_name="src")
     cloud = Cloud()
     source = cloud.add_site("src", seed=seed)
-    dest = cloud.add_site("dst")
+    # The new site to recover onto: its admin has invited the lost site's people (apps can't create accounts), so a
+    # faithful restore is one the verification finds identical.
+    dest = cloud.add_site("dst", seed={"users": seeding.export_site(source)["users"]})
     key = Fernet.generate_key().decode()
     with ExitStack() as stack:
         stack.enter_context(cloud.serve())
@@ -230,6 +232,7 @@ def run_outcome(world: World, run_id: int) -> dict[str, Any]:
     with world.app.app_context():
         run = db.session.get(RestoreRun, run_id, populate_existing=True)
         out = {"status": run.status, "fidelity": run.fidelity, "message": run.message,
+               "unexplained": (run.verification or {}).get("unexplained"),
                "outcomes": (json.loads(run.summary_json).get("outcomes") if run.summary_json else None)}
         db.session.commit()
         return out

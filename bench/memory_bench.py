@@ -112,6 +112,7 @@ def measure(world: World, log: Path) -> dict[str, Any]:
             "restore_peak_rss_mb": round(restore_mb, 1), "backup_s": round(backup_s, 1),
             "preview_s": round(preview_s, 1), "restore_s": round(restore_s, 1), "restore_job": state,
             "restore_status": outcome["status"], "fidelity": outcome["fidelity"],
+            "unexplained": outcome["unexplained"],
             "restored_objects": sum((outcome["outcomes"] or {}).values()), "target_mb": TARGET_MB,
             "within_target": max(backup_mb, preview_mb, restore_mb) <= TARGET_MB}
 

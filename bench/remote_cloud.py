@@ -282,6 +282,10 @@ class RemoteCloud:
         names = [site] if site is not None else list(self.sites)
         return [Violation(**v) for name in names for v in self._get(name, "violations")]
 
+    def seed(self, site: str, document: dict[str, Any]) -> None:
+        """Load a seed document into the site (on top of what it holds)."""
+        self._request("POST", site, "seed", body=document)
+
     def export(self, site: str) -> dict[str, Any]:
         """The site's configuration in seed format."""
         return dict(self._get(site, "export"))

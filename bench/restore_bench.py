@@ -333,6 +333,8 @@ def main() -> None:
         app.config["CONNECT_INSTALL_KEYS_URL"] = cloud.install_keys_url
         source_key = cloud.install(source, url + "/atlassian-connect.json")
         dest_key = cloud.install(dest, url + "/atlassian-connect.json")
+        # the new site's admin has invited the lost site's people: apps can't create accounts
+        cloud.seed(dest, {"users": cloud.export(source)["users"]})
         admin = cloud.site(dest).admin_account_id
         with app.app_context():
             src = db.session.scalars(select(Tenant).where(Tenant.client_key == source_key)).one()
@@ -402,6 +404,7 @@ def main() -> None:
                 "mean_in_flight": round(sum(c.duration_ms for c in inside) / 1000 / max(1e-9, (end or start) - start),
                                         2),
                 "attempt": attempt, "state": state, "status": done.status, "fidelity": done.fidelity,
+                "unexplained": (done.verification or {}).get("unexplained"),
                 "objects": len(items), "to_create": to_create, "writes": len(made), "calls": len(calls),
                 "preview_calls": preview_calls, "preview_seconds": preview_seconds,
                 "rate_limited": sum(1 for c in calls if c.status == 429), "job_seconds": job_seconds,
@@ -454,6 +457,7 @@ def main() -> None:
         # hourly windows beyond the first each job needed (the waits were skipped by refilling the quota)
         "quota_windows": first["quota_windows"], "second_run_quota_windows": second.get("quota_windows"),
         "state": first["state"], "status": first["status"], "fidelity": first["fidelity"],
+        "unexplained": first["unexplained"],
         "outcomes": first["outcomes"],
         "failures_by_type": first["failures"], "spec_violations": violations,
         "backup_seconds": round(backup_seconds, 1), "preview_seconds": round(first["preview_seconds"], 2),

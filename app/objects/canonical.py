@@ -222,7 +222,9 @@ def _named_entries(source: list[Any], destination: list[Any], path: str, name: s
     def named(entries: list[Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for entry in entries:
-            label = str(entry.get(name)) if isinstance(entry, dict) else json.dumps(entry, sort_keys=True)
+            label = json.dumps(entry.get(name) if isinstance(entry, dict) else entry, sort_keys=True,
+                               ensure_ascii=False)
+            label = label[1:-1] if label.startswith('"') else label
             while label in out:
                 label += "'"
             out[label] = entry
