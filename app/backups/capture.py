@@ -221,6 +221,10 @@ def run_backup(ctx: JobContext) -> dict[str, Any]:
     if tenant is None or not tenant.is_installed:
         raise JobFailed("The app is no longer installed on this Jira site, so it can't read its configuration.")
     checkpoint = dict(ctx.checkpoint)
+    if not checkpoint.get("snapshot_id") and not tenant.enabled:
+        # Queued before the site's admin disabled the app: no new backup starts (one already under way finishes).
+        raise JobFailed("The app was disabled on this Jira site before this backup started, so it didn't run; it "
+                        "runs again on schedule once an admin enables the app in Manage apps.")
     if checkpoint.get("snapshot_id"):
         writer = SnapshotWriter.resume(checkpoint["snapshot_id"])
     else:

@@ -276,3 +276,22 @@ def test_malformed_or_future_session_is_401(app, client, tenant, sess) -> None:
     resp = client.get(API, headers={"Authorization": f"JWT {token}"})
     assert resp.status_code == 401
     assert "sess" in resp.get_json()["error"] or "session" in resp.get_json()["error"]
+
+
+def test_a_backup_queued_before_the_app_was_disabled_does_not_run(app, tenant) -> None:
+    """A backup already in the queue when the admin disables the app ends failed, saying why, and reads nothing."""
+    from app.backups.models import Snapshot
+    from app.connect import tenants
+    from app.extensions import db
+    from app.jobs.models import Job
+    from app.jobs.runtime import enqueue, run_job
+
+    with app.app_context():
+        row = tenants.get_by_client_key(tenant["clientKey"])
+        job, _ = enqueue(row.id, "backup", {}, dispatch=False)
+        job_id = job.id
+    _set_enabled(app, tenant, False)
+    with app.app_context():
+        assert run_job(job_id) == "failed"
+        assert "disabled" in db.session.get(Job, job_id).message
+        assert db.session.query(Snapshot).count() == 0
