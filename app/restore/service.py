@@ -113,11 +113,29 @@ def get_run(destination: Tenant, run_id: int) -> RestoreRun:
     return run
 
 
+def end_orphaned(run: RestoreRun) -> bool:
+    """A run shown as live whose job has ended (or is gone) can never move again: end it failed, saying so.
+
+    Runs could be left so by a bug before unexpected errors ended them properly; Start and Cancel repair them
+    instead of refusing forever. True when the run was ended here."""
+    if RunStatus(run.status) not in LIVE:
+        return False
+    job = db.session.get(Job, run.job_id) if run.job_id else None
+    if job is not None and not job.is_terminal:
+        return False
+    ended = claim(run.id, RunStatus.FAILED, finished_at=utcnow(),
+                  message="The previous attempt ended without finishing; it can be started again.")
+    db.session.commit()
+    db.session.refresh(run)
+    return ended
+
+
 def start_restore(destination: Tenant, run_id: int, selection: Selection, user_fallback: str,
                   account_id: str | None) -> RestoreRun:
     """Queue the restore of a previewed (or finished, to run again) run with the admin's choices."""
     run = get_run(destination, run_id)
     _source(destination)
+    end_orphaned(run)
     if user_fallback not in FALLBACKS:
         raise RestoreRefused("Choose what to do with users missing on this site.", 400)
     unknown = [t for t in selection.types if t not in load()]
@@ -148,6 +166,8 @@ def start_restore(destination: Tenant, run_id: int, selection: Selection, user_f
 def cancel(destination: Tenant, run_id: int) -> RestoreRun:
     """Ask the run's job to stop between objects."""
     run = get_run(destination, run_id)
+    if end_orphaned(run):
+        return run
     job = db.session.get(Job, run.job_id) if run.job_id else None
     if job is None or RunStatus(run.status) not in LIVE:
         raise RestoreRefused("This restore isn't running.")

@@ -183,3 +183,23 @@ def test_a_bug_in_a_restore_ends_the_run_failed_and_a_start_works_again(app, sit
         assert again.job_id != job_id
         assert run_job(again.job_id) == "succeeded", db.session.get(Job, again.job_id).message
         assert db.session.get(RestoreRun, run_id, populate_existing=True).status == "done"
+
+
+@pytest.mark.parametrize("then", ["start", "cancel"])
+def test_a_run_left_live_by_an_ended_job_is_repaired_by_start_or_cancel(app, sites, snapshot_id, then) -> None:
+    """A run an earlier bug left "restoring" after its job ended: Start and Cancel end it failed, with the reason,
+    instead of refusing it forever; Start then runs it."""
+    run_id = _preview(app, sites, snapshot_id)
+    with app.app_context():
+        dest = db.session.get(Tenant, sites.dest_tenant_id)
+        run = service.start_restore(dest, run_id, Selection(), "drop", sites.admin)
+        job = db.session.get(Job, run.job_id)
+        job.state, job.singleton_key = "failed", None  # the job ended without moving its run: the wedge
+        db.session.commit()
+        if then == "cancel":
+            assert service.cancel(dest, run_id).status == "failed"
+            assert "ended without finishing" in db.session.get(RestoreRun, run_id).message
+        again = service.start_restore(dest, run_id, Selection(), "drop", sites.admin)
+        assert again.status == "restoring" and again.job_id != job.id
+        assert run_job(again.job_id) == "succeeded", db.session.get(Job, again.job_id).message
+        assert db.session.get(RestoreRun, run_id, populate_existing=True).status == "done"
