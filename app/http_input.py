@@ -2,8 +2,8 @@
 
 Installed once for the whole app (``init_app``), for both doors:
 
-- the ``int`` URL converter only matches ids a database can hold (1..2**63-1): ``/x/99999999999999999999999`` is a
-  missing object (404) instead of an ``OverflowError`` (SQLite) or a ``DataError`` (PostgreSQL) from the query;
+- the ``int`` URL converter only matches ids our id columns can hold (1..2**31-1): ``/x/99999999999999999999999``
+  is a missing object (404) instead of an ``OverflowError`` (SQLite) or a ``DataError`` (PostgreSQL) from the query;
 - ``parse_id`` reads an id sent in a form, a query string or a JSON body with the same bounds, or raises
   ``InvalidId`` (a 400 with the field named, expected vs received);
 - the JSON provider refuses bodies nested deeper than ``MAX_JSON_DEPTH`` (``JsonTooDeep``, a ``ValueError``), so
@@ -20,7 +20,9 @@ from werkzeug.routing import Map, ValidationError
 from werkzeug.routing.converters import IntegerConverter
 
 MIN_ID = 1
-MAX_ID = 2**63 - 1  # the largest BIGINT (PostgreSQL) / INTEGER (SQLite)
+# Every id a route or a body names is an INTEGER column: 32 bits on PostgreSQL, whose queries cast the parameter to
+# the column's type (a larger value is a DataError there, and beyond 2**63 an OverflowError on SQLite).
+MAX_ID = 2**31 - 1
 MAX_ID_DIGITS = len(str(MAX_ID))
 MAX_JSON_DEPTH = 64  # Jira's, Forge's and our page's bodies nest a handful of levels; parsers recurse per level
 
@@ -36,7 +38,7 @@ class InvalidInput(ValueError):
 
 
 class InvalidId(InvalidInput):
-    """An id that is not a whole number in 1..2**63-1."""
+    """An id that is not a whole number in MIN_ID..MAX_ID."""
 
     def __init__(self, field: str, received: str) -> None:
         super().__init__(f"'{field}' must be a whole number from {MIN_ID} to {MAX_ID}; received {received}.")
@@ -64,7 +66,7 @@ def _describe(value: object) -> str:
 
 
 def parse_id(value: object, field: str) -> int:
-    """Read an untrusted id (form or query text of ASCII digits, or a JSON integer) bounded to 1..2**63-1.
+    """Read an untrusted id (form or query text of ASCII digits, or a JSON integer) bounded to MIN_ID..MAX_ID.
 
     :raises InvalidId: anything else (signs, spaces inside, non-ASCII digits, booleans, floats, too large).
     """

@@ -39,7 +39,9 @@ __all__ = [
     "routes",
 ]
 
-HOSTILE_IDS: tuple[int, ...] = (0, -1, 2**63, 2**64 + 1, 10**30)
+# The reported ones, and the first past PostgreSQL's INTEGER (our id columns): the largest valid id, MAX_ID, is
+# swept too, since it does reach the database.
+HOSTILE_IDS: tuple[int, ...] = (0, -1, 2**31, 2**63, 2**64 + 1, 10**30)
 # 5,000 levels of [ and of {, closed and unclosed, and the two mixed: json.loads recurses once per level.
 DEEP_BODIES: dict[str, bytes] = {
     "lists": b"[" * 5000 + b"]" * 5000,

@@ -343,7 +343,7 @@ def test_is_a_snapshot_id_beyond_64_bits_in_the_preview_form_refused(app, client
         issued = rc.generate_token(tb, ADMIN)
         rc.activate(ta, ADMIN, issued.token, tb.base_url)
         runs_before = db.session.scalars(select(RestoreRun)).all()
-    for value in (BEYOND_64_BITS, str(2**63), "0", "-1", "1e3", "١٢"):
+    for value in (BEYOND_64_BITS, str(2**63), str(2**31), "0", "-1", "1e3", "١٢"):
         resp = client.post("/admin/restore/preview", data={"jwt": context_token(installed), "snapshot_id": value},
                            headers={"Accept": "text/html"})
         assert resp.status_code == 400, (value, resp.status_code)
@@ -381,7 +381,7 @@ def test_is_an_out_of_range_page_refused_by_the_forge_api(doors, query) -> None:
         assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "bad-request"
 
 
-@pytest.mark.parametrize("value", [2**63, 2**64 + 1, 10**30, 0, -1, True, "7", 1.5])
+@pytest.mark.parametrize("value", [2**31, 2**63, 2**64 + 1, 10**30, 0, -1, True, "7", 1.5])
 def test_is_an_out_of_range_json_id_refused_by_the_forge_api(app, doors, value) -> None:
     before = _connections(app)
     for path, body in [("/forge/api/v1/restore/previews", {"snapshotId": value}),

@@ -27,6 +27,7 @@ from app.connect.errors import AuthenticationError
 from app.connect.tenants import Tenant
 from app.connect.tokens import KID_PATTERN, token_from_header, verify_hs256
 from app.extensions import db
+from app.http_input import MAX_ID
 from app.recovery import tokens as rt
 from app.recovery import urls
 from tests.support.connect_jira import qsh_of, signed_install_token
@@ -387,9 +388,10 @@ def _id_name(value: object) -> str:
     return text if len(text) <= 20 else f"{text[:3]}...{len(text)}-digits"
 
 
-@pytest.mark.parametrize("ident", [*HOSTILE_IDS, "9" * 5000, "0" * 30 + "1" * 20], ids=_id_name)
+@pytest.mark.parametrize("ident", [*HOSTILE_IDS, MAX_ID, "9" * 5000, "0" * 30 + "1" * 20], ids=_id_name)
 def test_is_an_out_of_range_path_id_a_missing_object_on_every_route(doors, ident) -> None:
-    """0, -1, 2**63, 2**64+1, 10**30 in any ``<int:...>`` of either door: 404, as for an id that doesn't exist."""
+    """0, -1, 2**63, 2**64+1, 10**30 in any ``<int:...>`` of either door: 404, as for an id that doesn't exist (the
+    largest valid id, MAX_ID, too: it reaches the database and must find nothing)."""
     problems = []
     for route in routes(doors.app):
         if not route.int_args:
@@ -416,7 +418,7 @@ def test_does_json_nested_5000_deep_never_crash_any_route(doors, signed) -> None
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("value", [*HOSTILE_IDS, 2**63 - 1], ids=_id_name)
+@pytest.mark.parametrize("value", [*HOSTILE_IDS, MAX_ID], ids=_id_name)
 def test_do_out_of_range_ids_in_forms_queries_and_json_never_crash_any_route(doors, value) -> None:
     """Every id-like field at once, as a form, a query string and a JSON body, on every route of both doors."""
     fields = dict.fromkeys(ID_FIELDS, value)
