@@ -239,13 +239,15 @@ def run_outcome(world: World, run_id: int) -> dict[str, Any]:
 
 
 def reset_destination(world: World) -> None:
-    """An empty destination again (Jira's defaults; the app stays installed)."""
+    """An empty destination again (Jira's defaults and the lost site's people, as ``recovery_world`` made it; the app
+    stays installed)."""
     from tests.fakejira import seeding
     from tests.fakejira.store import Store
 
     with world.dest.store.lock:
         world.dest.store = Store()
     seeding.apply_defaults(world.dest)
+    seeding.load_seed(world.dest, {"users": seeding.export_site(world.source)["users"]})
     world.dest.calls.clear()
 
 
