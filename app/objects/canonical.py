@@ -88,6 +88,8 @@ class Names:
 def canonical(type_key: str, obj: dict[str, Any], names: Names) -> Any:
     """The object with every reference named as on its own site, server-assigned values dropped, order settled."""
     declaration = DECLARATIONS.get(type_key) or Declaration(type_key, type_key)
+    if declaration.settle is not None:
+        obj = declaration.settle(obj)
     out = rewrite(obj, declaration.refs, names.resolve, jql_rewriter(names.field_kinds.get))
     for path in declaration.volatile:
         remove(out, path)

@@ -52,6 +52,8 @@ class Declaration:
     additive: Callable[[dict[str, Any]], tuple[str, ...]] = lambda _obj: ()
     # Parts Jira's API can't write (path prefix -> what to do by hand): a difference there is a known wall.
     walls: tuple[tuple[str, str], ...] = ()
+    # Puts an object's equivalent forms into one (applied to the object as read, before anything else).
+    settle: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def wall(self, path: str) -> str:
         """The hand-fix for a difference at ``path``, when it lies behind one of the type's walls ('' otherwise)."""
@@ -235,6 +237,22 @@ def _status_key(obj: dict[str, Any], names: Callable[[str, str], str]) -> str:
     return f"{obj.get('name')} ({obj.get('statusCategory')}){where}"
 
 
+def _options_by_parent(context: dict[str, Any]) -> dict[str, Any]:
+    """A context's options as parents in their order, each followed by its children in theirs: where Jira lists
+    a cascading list's children (after every parent, or after their own) says nothing about the configuration."""
+    options = context.get("options")
+    if not isinstance(options, list):
+        return context
+    parents = [o for o in options if not (isinstance(o, dict) and o.get("optionId"))]
+    ordered = []
+    for parent in parents:
+        ordered.append(parent)
+        ordered += [o for o in options if isinstance(o, dict) and o.get("optionId") is not None
+                    and isinstance(parent, dict) and str(o["optionId"]) == str(parent.get("id"))]
+    ordered += [o for o in options if o not in ordered]
+    return dict(context, options=ordered)
+
+
 def _option_label(context: dict[str, Any], option: dict[str, Any]) -> str:
     parent = option.get("optionId")
     if parent:
@@ -271,7 +289,7 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                 volatile=("id", "options[].id", "defaultValue.contextId"),
                 unordered=("projectIds", "issueTypeIds", "defaultValue.optionIds", "defaultValue.accountIds",
                            "defaultValue.groupIds", "defaultValue.versionIds"),
-                provides=(SubObjects("options", "options[]", _option_label),)),
+                provides=(SubObjects("options", "options[]", _option_label),), settle=_options_by_parent),
     Declaration("screens", "screen", refs=(Ref("tabs[].fields[].id", field_kind),),
                 volatile=("id", "tabs[].id", "tabs[].fields[].name")),
     Declaration("fieldConfigurations", "field configuration", refs=(Ref("items[].id", field_kind),),
@@ -361,7 +379,9 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                       Ref("configuration.subQuery.query", "filters", "jql"),
                       Ref("configuration.ranking.rankCustomFieldId", numeric_field),
                       Ref("configuration.estimation.field.fieldId", field_kind)),
-                volatile=("id", "configuration.id"), key=_board_key,
+                # the location's names follow from its project
+                volatile=("id", "configuration.id", "location.displayName", "location.name", "location.projectName",
+                          "location.projectTypeKey", "location.projectKey", "location.avatarURI"), key=_board_key,
                 walls=tuple((part, BOARD_SETTINGS) for part in ("configuration.columnConfig",
                                                                 "configuration.estimation",
                                                                 "configuration.ranking", "configuration.subQuery"))),

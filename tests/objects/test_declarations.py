@@ -125,3 +125,18 @@ def test_a_kind_chosen_by_a_sibling_sees_the_siblings_original_id() -> None:
     workflow = {"transitions": [{"actions": [copy.deepcopy(rule)]}]}
     assert ("options", "40002") in targets(workflow, declaration.refs)
     assert ("customFields", "customfield_10001") in targets(workflow, declaration.refs)
+
+
+def test_a_cascading_lists_children_may_be_listed_anywhere_but_parents_keep_their_order() -> None:
+    def site(options: list[dict[str, Any]]) -> SiteObjects:
+        return {"fieldContexts": [("Region / Default", "50", {"id": "50", "name": "Default", "field": "Region",
+                                                               "options": options})]}
+
+    emea, apac = {"id": "1", "value": "EMEA"}, {"id": "2", "value": "APAC"}
+    berlin, tokyo = {"id": "3", "value": "Berlin", "optionId": "1"}, {"id": "4", "value": "Tokyo", "optionId": "2"}
+    listed_after_all = site([emea, apac, berlin, tokyo])
+    listed_after_each = site([{**emea, "id": "7"}, {**berlin, "id": "9", "optionId": "7"},
+                              {**apac, "id": "8"}, {**tokyo, "id": "6", "optionId": "8"}])
+    assert compare(["fieldContexts"], listed_after_all, listed_after_each).differences == []
+    parents_swapped = site([apac, emea, berlin, tokyo])
+    assert compare(["fieldContexts"], listed_after_all, parents_swapped).differences
