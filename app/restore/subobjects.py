@@ -7,7 +7,11 @@ components, a field context's options, sprints. They aren't objects of their own
   (``Resolver``, reading the parent's parts once per run and again on a miss);
 - an object naming one must be restored after its parent: ``attach`` adds those ordering edges to the plan's items
   (optional references, never one that would close a cycle) when a run starts. Sprints are never restored (they
-  are board data): an id of one has no counterpart and is reported by whoever meets it.
+  are board data): an id of one has no counterpart and is reported by whoever meets it;
+- JQL names objects by name, key or value too (``project = WEB``, ``cf[10042] = "Journey 0"``, a field by its
+  name): the text is sent as written, and Jira refuses a query naming what isn't there yet, so the objects holding
+  those names are ordered first as well (``named_references``): a project, or the context whose options (its
+  follow-up writes) hold the value.
 
 ``Resolver`` also maps the kinds the id map knows (statuses, roles, custom fields...) and users (an accountId is the
 same on every site; a missing person has no counterpart: no fallback account is put in a query or a rule).
@@ -23,7 +27,18 @@ from typing import TYPE_CHECKING, Any
 from ..backups.catalogue import OP_COMPONENTS, OP_VERSIONS
 from ..jira.access import JiraAccess
 from ..jira.operations import declare
-from .jql import IdRef, references
+from .jql import (
+    EMPTY_WORDS,
+    FIELD_KINDS,
+    FUNCTION_ARGS,
+    IdRef,
+    JqlSyntaxError,
+    Operand,
+    Query,
+    custom_field_id,
+    parse,
+    references,
+)
 from .types.base import IdMap, Ref, fold, run_memo
 
 if TYPE_CHECKING:
@@ -37,7 +52,11 @@ NEVER_RESTORED = frozenset({"sprints", "securityLevels"})
 # custom field schema type (or array items) -> the kind of object its values name
 FIELD_VALUE_KINDS = {"option": "options", "option-with-child": "options", "version": "versions",
                      "project": "projects", "user": "users", "group": "groups"}
+# kinds JQL may name by their (folded) name besides their id; projects by key too
+NAMED_TYPES = frozenset({"projects", "issueTypes", "statuses", "priorities", "resolutions", "filters",
+                         "projectCategories", "groups", "customFields"})
 Path = tuple[str, ...]
+NameKey = tuple[str, ...]  # (kind, folded name), or ("options", custom field source id, folded value)
 
 
 def field_value_kind(obj: dict[str, Any]) -> str | None:
@@ -66,28 +85,46 @@ class SourceIndex:
     parents: dict[str, dict[str, tuple[Key, Path]]] = field(default_factory=dict)
     field_kinds: dict[str, str] = field(default_factory=dict)
     context_fields: dict[str, str] = field(default_factory=dict)  # context source id -> custom field source id
+    holders: dict[NameKey, list[Key]] = field(default_factory=dict)  # a name -> the objects that hold it
 
     @classmethod
     def of(cls, objects: Mapping[Key, dict[str, Any]]) -> SourceIndex:
         index = cls({kind: {} for kind in CHILD_KINDS})
         for (type_key, source_id), obj in objects.items():
+            key = (type_key, source_id)
+            if type_key in NAMED_TYPES and isinstance(obj.get("name"), str):
+                index._holds((type_key, fold(obj["name"])), key)
             if type_key == "projects":
+                if isinstance(obj.get("key"), str):
+                    index._holds(("projects", fold(obj["key"])), key)
                 for kind in ("versions", "components"):
                     for part in obj.get(kind) or []:
                         if part.get("id") is not None:
-                            index.parents[kind][str(part["id"])] = (("projects", source_id), (fold(part["name"]),))
+                            index.parents[kind][str(part["id"])] = (key, (fold(part["name"]),))
+                        if isinstance(part.get("name"), str):
+                            index._holds((kind, fold(part["name"])), key)
             elif type_key == "customFields":
                 kind = field_value_kind(obj)
                 if kind is not None:
                     index.field_kinds[source_id] = kind
             elif type_key == "fieldContexts":
-                index.context_fields[source_id] = str(obj.get("fieldId"))
+                field_id = index.context_fields[source_id] = str(obj.get("fieldId"))
                 for oid, path in option_paths(obj.get("options") or []).items():
-                    index.parents["options"][oid] = (("fieldContexts", source_id), path)
+                    index.parents["options"][oid] = (key, path)
+                    index._holds(("options", field_id, path[-1]), key)
         return index
+
+    def _holds(self, name: NameKey, key: Key) -> None:
+        found = self.holders.setdefault(name, [])
+        if key not in found:
+            found.append(key)
 
     def parent(self, kind: str, source_id: str) -> tuple[Key, Path] | None:
         return self.parents.get(kind, {}).get(str(source_id))
+
+    def holding(self, name: NameKey) -> list[Key]:
+        """The snapshot's objects that hold ``name``: ``("projects", "web")``, ``("options", field id, value)``."""
+        return self.holders.get(name, [])
 
     def field_kind(self, field_id: str) -> str | None:
         return self.field_kinds.get(field_id)
@@ -122,6 +159,12 @@ LATE_REFERENCES: dict[str, Callable[[dict[str, Any], Callable[[str], str | None]
 }
 
 
+# type key -> the objects an object's JQL names by name, key or value (not by id): ordering edges only
+LATE_NAMES: dict[str, Callable[[dict[str, Any], SourceIndex], Iterable[Ref]]] = {
+    "filters": lambda obj, index: named_references(obj.get("jql") or "", index),
+}
+
+
 def late_references(type_key: str) -> Callable[[Any], Any]:
     """Register the function listing the ids inside an object's strings (a type module's decorator)."""
     def register(fn: Any) -> Any:
@@ -141,6 +184,71 @@ def ordering_refs(found: Iterable[IdRef], index: SourceIndex) -> list[Ref]:
         elif ref.kind not in NEVER_RESTORED and ref.kind != "users":
             out.append(Ref(ref.kind, ref.source_id, optional=True))
     return list(dict.fromkeys(out))
+
+
+def named_references(text: str, index: SourceIndex) -> list[Ref]:
+    """The objects JQL names by name, key or value rather than by id (optional references, for ordering only).
+
+    A project by key or name, a custom field by name, an option by value (the contexts of the clause's field holding
+    it: options are written after their context is made), a version or component by name (the projects that have
+    one), an issue type, status, priority... by name. Ids are ``references``'s; users and sprints aren't restored.
+    """
+    try:
+        q = parse(text or "")
+    except JqlSyntaxError:
+        return []
+    out: list[Ref] = []
+    for clause in q.clauses():
+        fields, kind = _clause_field(q.tokens[clause.field].value, index)
+        out += [Ref("customFields", f, optional=True) for f in fields]
+        if clause.operator in ("~", "!~"):
+            continue
+        operands = [clause.operand] if clause.operand is not None else []
+        operands += [operand for word, operand in clause.predicates if word in ("from", "to")]
+        for operand in operands:
+            for value_kind, value in _named_values(q, operand, kind):
+                out += _holders(index, value_kind, fields, value)
+    for key in q.sort:
+        fields, _kind = _clause_field(q.tokens[key.field].value, index)
+        out += [Ref("customFields", f, optional=True) for f in fields]
+    return list(dict.fromkeys(out))
+
+
+def _clause_field(name: str, index: SourceIndex) -> tuple[list[str], str | None]:
+    """A clause's field: the custom field source ids it stands for, and the kind of object its values name."""
+    fid = custom_field_id(name)
+    if fid is not None:
+        return [fid], index.field_kind(fid)
+    kind = FIELD_KINDS.get(name.strip().lower())
+    if kind is not None:
+        return [], kind
+    fields = [source_id for _t, source_id in index.holding(("customFields", fold(name)))]
+    return fields, next((k for f in fields if (k := index.field_kind(f)) is not None), None)
+
+
+def _named_values(q: Query, operand: Operand, kind: str | None) -> Iterable[tuple[str, str]]:
+    """(kind, folded value) for every operand value that is a name, key or option value rather than an id."""
+    if operand.kind == "function":
+        name = operand.token if operand.token is not None else operand.first
+        fn_kind = FUNCTION_ARGS.get(q.tokens[name].text.lower())
+        for arg in operand.items:
+            yield from _named_values(q, arg, fn_kind)
+        return
+    if kind is None or kind == "users" or kind in NEVER_RESTORED:
+        return
+    for at in operand.values():
+        tok = q.tokens[at]
+        if tok.kind == "word" and (tok.low in EMPTY_WORDS or tok.value.isdigit()):
+            continue  # an id (``references``'s) or EMPTY
+        yield kind, fold(tok.value)
+
+
+def _holders(index: SourceIndex, kind: str, fields: list[str], value: str) -> list[Ref]:
+    if kind == "options":
+        keys = [k for f in fields for k in index.holding(("options", f, value))]
+    else:
+        keys = index.holding((kind, value))
+    return [Ref(t, s, optional=True) for t, s in keys]
 
 
 def link_parents(plan: Plan, index: SourceIndex, restorers: Mapping[str, Restorer]) -> None:
@@ -165,12 +273,13 @@ def link_parents(plan: Plan, index: SourceIndex, restorers: Mapping[str, Restore
         return below[key]
 
     for key, item in selected.items():
-        lister = LATE_REFERENCES.get(item.type_key)
+        lister, named = LATE_REFERENCES.get(item.type_key), LATE_NAMES.get(item.type_key)
         obj = plan.objects.get(key)
-        if lister is None or obj is None or item.type_key not in restorers:
+        if (lister is None and named is None) or obj is None or item.type_key not in restorers:
             continue
         have = {(r.type_key, r.source_id) for r in item.refs}
-        for ref in ordering_refs(lister(obj, index.field_kind), index):
+        late = ordering_refs(lister(obj, index.field_kind), index) if lister is not None else []
+        for ref in [*late, *(named(obj, index) if named is not None else [])]:
             target = (ref.type_key, ref.source_id)
             if target in selected and target != key and target not in have and key not in depends_on(target):
                 item.refs.append(ref)
