@@ -681,7 +681,8 @@ class Dashboards(Restorer):
             obj = dict(board, gadgets=gadgets)
             system = bool(board.get("systemDashboard"))
             yield Existing(self.natural_key(obj), str(board["id"]), obj, system)
-            yield Existing(_owner_key(None, obj["name"]), str(board["id"]), obj, system)  # owner dropped: by name
+            if _owner(obj) is not None:  # owner dropped: by name (the owner-less System dashboard has that key)
+                yield Existing(_owner_key(None, obj["name"]), str(board["id"]), obj, system)
 
     def _mine(self, access: JiraAccess) -> list[dict[str, Any]]:
         """The dashboards the account the app acts as owns."""
