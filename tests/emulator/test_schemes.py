@@ -133,3 +133,18 @@ def test_issue_security_schemes(site: Site) -> None:
 def test_seed_with_dangling_reference_fails(seed: dict[str, Any]) -> None:
     with pytest.raises(SeedRefError):
         seeding.load_seed(make_site(), seed)
+
+
+@pytest.mark.parametrize("kind, field_type, status", [
+    ("userCustomField", "userpicker", 201), ("userCustomField", "textfield", 400),
+    ("groupCustomField", "multigrouppicker", 201), ("groupCustomField", "userpicker", 400),
+])
+def test_a_field_holder_must_be_a_picker_of_its_kind(site: Site, kind: str, field_type: str, status: int) -> None:
+    """Jira offers only user pickers for a user-field holder and group pickers for a group-field holder."""
+    seeding.load_seed(site, {"fields": [{
+        "id": "customfield_10900", "key": "customfield_10900", "name": "Holder field", "isLocked": False,
+        "schema": {"type": "any", "custom": f"com.atlassian.jira.plugin.system.customfieldtypes:{field_type}",
+                   "customId": 10900}}]})
+    grant = {"permission": "BROWSE_PROJECTS", "holder": {"type": kind, "parameter": "customfield_10900"}}
+    got, _body = api(site, "POST", P, {"name": f"Field holders {kind} {field_type}", "permissions": [grant]})
+    assert got == status

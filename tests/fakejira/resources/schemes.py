@@ -138,12 +138,22 @@ def check_holder(site: Site, holder: Any, *, types: tuple[str, ...] = HOLDER_TYP
             raise bad_request(f"The user with account ID '{param}' does not exist.")  # plausible wording
         out.update(parameter=str(param), value=str(param))
     elif kind in ("userCustomField", "groupCustomField"):
-        if field_ref(site, str(param)) is None:
+        field = field_ref(site, str(param))
+        if field is None:
             raise bad_request(f"The custom field '{param}' does not exist.")  # plausible wording
+        wanted = _HOLDER_FIELD_TYPES[kind]
+        if str((field.get("schema") or {}).get("custom", "")).rsplit(":", 1)[-1] not in wanted:
+            # Jira offers only user (group) picker fields for these holders
+            raise bad_request(f"The custom field '{param}' is not a {kind[:-len('CustomField')]} picker field.")
         out.update(parameter=str(param), value=str(param))
     elif kind == "applicationRole" and param:
         out.update(parameter=str(param), value=str(param))
     return out
+
+
+# A field holder's field must hold people (userCustomField) or groups (groupCustomField).
+_HOLDER_FIELD_TYPES = {"userCustomField": ("userpicker", "multiuserpicker"),
+                       "groupCustomField": ("grouppicker", "multigrouppicker")}
 
 
 # --------------------------------------------------------------------------------------------------
