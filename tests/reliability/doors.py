@@ -136,7 +136,7 @@ class Doors:
                         "x-forge-oauth-user": p.system_token(inst, account_id=self.forge_admin)}
         # Connect: pages take the context token from the query; lifecycle events need *some* JWT header before
         # they read the body, which is where the unauthenticated attacks land.
-        return ({"jwt": self.connect_token} if signed else {}), {"Authorization": "JWT a.b.c"}
+        return ({"jwt": self.connect_token}, {}) if signed else ({}, {"Authorization": "JWT a.b.c"})
 
     def send(self, method: str, path: str, *, signed: bool = True, query: dict[str, Any] | None = None,
              data: Any = None, content_type: str | None = None) -> TestResponse:
