@@ -31,6 +31,7 @@ from .verify import verify
 PREVIEW_KIND = "restore-preview"
 RESTORE_KIND = "restore"
 READABLE = ("complete", "partial")
+UNREAD_MARK = "(not read by the backup:"  # how a type the snapshot lacks is listed among the run's unsupported types
 # Jira unavailable beyond every retry (client and planner): the job requeues itself this many times, then fails.
 UNAVAILABLE_REQUEUES = 5
 UNAVAILABLE_PAUSE = 30.0  # seconds before the requeued job runs again
@@ -154,7 +155,7 @@ def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobCo
                                                                    on_type=on_type)
     except PlanError as exc:
         raise JobFailed(str(exc)) from None
-    plan.unsupported_types += [f"{s.type_key} (not read by the backup: {s.reason or s.status})"
+    plan.unsupported_types += [f"{s.type_key} {UNREAD_MARK} {s.reason or s.status})"
                                for s in summaries if s.status not in READABLE]
     run.missing_users_json = json.dumps(plan.missing_users)
     run.unsupported_types_json = json.dumps(plan.unsupported_types)

@@ -74,6 +74,16 @@ class RestoreRun(db.Model):
         return json.loads(self.unsupported_types_json or "[]")
 
     @property
+    def unread_types(self) -> list[str]:
+        """Types the snapshot lacks because the backup couldn't read them (with why): nothing of them comes back."""
+        return [t for t in self.unsupported_types if "(not read by the backup:" in t]
+
+    @property
+    def unrestorable_types(self) -> list[str]:
+        """Types the backup holds that this version can't restore."""
+        return [t for t in self.unsupported_types if t not in self.unread_types]
+
+    @property
     def summary(self) -> dict[str, Any]:
         return json.loads(self.summary_json) if self.summary_json else {}
 

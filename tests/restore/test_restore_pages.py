@@ -46,6 +46,8 @@ def test_preview_restore_and_report_through_the_pages(live_app, sites, snapshot_
     page = Page(_get(live_app, sites.dest, f"/admin/restore/{run_id}"))
     types = {t.attrs["data-type"] for t in page.all("preview-type")}
     assert {"projectCategories", "statuses", "groups"} <= types
+    # the source was backed up without its admin's OAuth grant: what the backup couldn't read is said up front
+    assert "workflows" in page.one("preview-unread").text and not page.has("preview-unsupported")
     rows = " ".join(r.text for r in page.all("restore-item"))
     assert '=HYPERLINK("x") <b>Clients</b>' in rows and "<b>Clients</b>" not in page.html  # names stay text
     selected = Page(_get(live_app, sites.dest, f"/admin/restore/{run_id}", scope="some", type="projectRoles"))
