@@ -194,9 +194,13 @@ def is_parked(candidate: dict[str, Any], name: str) -> bool:
 
 
 def name_taken(exc: JiraError) -> bool:
-    """Whether Jira refused a create or rename because the account already has an object of that name."""
+    """Whether Jira refused a create or rename because the account already has an object of that name (a filter's
+    refusal names ``filterName``; a dashboard's, ``name``)."""
+    if exc.status != 400:
+        return False
     text = " ".join([*exc.messages, *exc.field_errors.values()]).lower()
-    return exc.status == 400 and ("filterName" in exc.field_errors or "same name" in text or "already" in text)
+    return "filterName" in exc.field_errors or "same name" in text or (
+        "already" in exc.field_errors.get("name", "").lower())
 
 
 def _wanted_owner(obj: dict[str, Any], ids: IdMap) -> str | None:
