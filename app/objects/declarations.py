@@ -133,6 +133,11 @@ def issue_type_kind(_parent: dict[str, Any], value: str) -> str | None:
     return None if value == "default" else "issueTypes"
 
 
+# What a gadget's configuration may name (the gadget form resolves each id by what holds it).
+GADGET_CONFIG = kinds("filters", "projects", "customFields", "issueTypes", "statuses", "priorities",
+                      "resolutions", "versions", "components", "options", "users", "groups")(lambda _p, _v: None)
+
+
 def share_kind(what: str) -> Callable[[dict[str, Any], str], str | None]:
     return kinds(what)(lambda _parent, _value: what)
 
@@ -387,7 +392,8 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                                                                 "configuration.ranking", "configuration.subQuery"))),
     Declaration("dashboards", "dashboard",
                 refs=(Ref("owner.accountId", "users"), *_share_refs("sharePermissions"),
-                      *_share_refs("editPermissions")),
+                      *_share_refs("editPermissions"),
+                      Ref("gadgets[].properties", GADGET_CONFIG, "gadget")),
                 volatile=("id", "gadgets[].id", "sharePermissions[].id", "editPermissions[].id"),
                 unordered=("sharePermissions", "editPermissions"), loose_key=_by_name),
     Declaration("settings", "setting", volatile=()),

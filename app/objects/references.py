@@ -28,7 +28,7 @@ Resolve = Callable[[str, str], Any]
 # when first needed so this module stays free of the restore's imports.
 JqlRewriter = Callable[[str, Resolve], str]
 
-FORMS = ("id", "csv", "json", "jql")
+FORMS = ("id", "csv", "json", "jql", "gadget")
 
 
 def kinds(*names: str) -> Callable[[KindFn], KindFn]:
@@ -155,6 +155,8 @@ class Rewriter:
             return value
         if ref.form == "jql":
             return self.jql(str(value))
+        if ref.form == "gadget":
+            return gadget_rewriter()(value, self.resolve) if isinstance(value, dict) else value
         if ref.form == "csv":
             return ",".join(str(self._id(ref, parent, part.strip())) for part in str(value).split(",") if part.strip())
         if ref.form == "json":
@@ -230,6 +232,27 @@ def jql_rewriter(field_kind: Callable[[str], str | None] | None = None) -> JqlRe
             return str(self._resolve(kind, str(source_id)))
 
     return lambda text, resolve: rewrite_jql(text, _Mapper(resolve)).text
+
+
+def gadget_rewriter() -> Callable[[dict[str, Any], Resolve], dict[str, Any]]:
+    """A gadget's configuration (its dashboard item properties) with every id in it resolved: the restore's reading
+    of where Jira's built-in gadgets keep ids (``filter-10001``, ``filterId=10001``, custom field ids, JQL...)."""
+    from ..restore.types.sharing import map_gadget_properties
+
+    class _AsIdMap:
+        def __init__(self, resolve: Resolve) -> None:
+            self._resolve = resolve
+
+        def get(self, type_key: str, source_id: str) -> str | None:
+            return str(self._resolve(type_key, str(source_id)))
+
+        def require(self, type_key: str, source_id: str) -> str:
+            return str(self._resolve(type_key, str(source_id)))
+
+        def user(self, account_id: str) -> str | None:
+            return str(self._resolve("users", account_id))
+
+    return lambda properties, resolve: map_gadget_properties(properties, _AsIdMap(resolve))[0]
 
 
 def default_jql_rewriter() -> JqlRewriter:
