@@ -117,15 +117,32 @@ function reportBlock(detail, ctl) {
       h("button", { type: "button", class: "button", testid: "report-json", onclick: () => ctl.downloadReport(run.id, "json") }, "Download report (JSON)"),
       h("button", { type: "button", class: "button", testid: "report-csv", onclick: () => ctl.downloadReport(run.id, "csv") }, "Download report (CSV)"),
       h("span", { class: "muted", role: "status", testid: "report-status" }, ctl.reportStatus || "")),
-    v
-      ? [h("p", { testid: "fidelity", class: "fidelity", data: { fidelity: v.fidelity } },
-        `Fidelity: ${percent(v.fidelity)} (${v.identical} of ${v.restorable} restorable objects identical)`),
-        v.differences && v.differences.length
-          ? h("div", { class: "table-wrap" }, h("table", { class: "table table--fixed", testid: "differences" },
-            h("thead", {}, h("tr", {}, ["Type", "Object", "Where", "Snapshot", "Destination"].map((c) => h("th", { scope: "col" }, c)))),
-            h("tbody", {}, v.differences.map((d) => h("tr", { testid: "difference", data: { type: d.type } },
-              [d.type, d.name, d.path, d.expected, d.actual].map((x) => h("td", {}, x === null || x === undefined ? "" : typeof x === "string" ? x : JSON.stringify(x))))))))
-          : null]
+    v ? verificationBlock(v) : null,
+  ];
+}
+
+/** The independent verification's verdict and every difference in words, with its reason: as the Connect page. */
+function verificationBlock(v) {
+  const complete = v.complete !== undefined ? v.complete : v.fidelity === 1;
+  const unexplained = v.unexplained || 0;
+  return [
+    h("p", { testid: "verdict", data: { complete: complete ? "true" : "false" } },
+      h("strong", {}, complete ? "Done: this site now holds what the backup holds."
+        : "Done with differences: this site doesn't hold everything the backup holds, as listed below."),
+      " Checked by reading this site again and comparing it, object by object, with the backup, each in its own terms."),
+    h("p", { testid: "fidelity", class: "fidelity", data: { fidelity: v.fidelity } },
+      `Fidelity: ${percent(v.fidelity)} (${v.identical} of ${v.restorable} restorable objects identical`,
+      unexplained ? h("strong", { testid: "unexplained" }, `; ${unexplained} difference${unexplained === 1 ? "" : "s"} with no known reason`) : null,
+      ")"),
+    v.differences && v.differences.length
+      ? h("div", { class: "table-wrap" }, h("table", { class: "table table--fixed", testid: "differences" },
+        h("thead", {}, h("tr", {}, ["What differs", "Why, and what to do"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, v.differences.map((d) => h("tr", { testid: "difference", data: { type: d.type, explained: d.reason ? "true" : "false" } },
+          h("td", {}, d.words || `${d.name}: ${d.path}`),
+          h("td", {}, d.reason || "Not expected: please report it."))))))
+      : null,
+    v.notes && v.notes.length
+      ? h("ul", { testid: "verification-notes" }, v.notes.map((n) => h("li", { class: "muted" }, n)))
       : null,
   ];
 }
