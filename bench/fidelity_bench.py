@@ -126,12 +126,16 @@ def run_case(case: str, seed: dict[str, Any], limit: int) -> dict[str, Any]:
                                                                      RestoreItem.selected.is_(True))).all()
                 outcomes = Counter(i.outcome for i in items)
                 app_fidelity, app_status = done.fidelity, done.status
+                verification = done.verification or {}
+                unexplained = [d["words"] for d in verification.get("differences", []) if not d.get("reason")]
         result = canonical.compare(canonical.canonical_export(source), canonical.canonical_export(dest))
     finally:
         CREDENTIAL_SOURCES.remove(credential)
     counts = {t: f"{c['identical']}/{c['total']}" for t, c in result.counts.items() if c["total"]}
     classes = Counter(canonical.classify(d) for d in result.differences)
     return {"case": case, "restore_state": state, "app_status": app_status, "app_fidelity": app_fidelity,
+            "app_differences": len(verification.get("differences", [])), "app_unexplained": len(unexplained),
+            "app_unexplained_first": unexplained[:limit],
             "app_outcomes": dict(outcomes), "identical": result.identical, "total": result.total,
             "yardstick_fidelity": round(result.identical / max(1, result.total), 3),
             "api_restorable_identical": sum(c["identical"] for t, c in result.counts.items()
