@@ -85,8 +85,8 @@ def refusal_notice(err: RecoveryError) -> Notice:
     """The notice a refused connection action shows (the same text as the error's own safe message)."""
     if isinstance(err, rc.TransitionRefused):
         return Notice("refused", "error", rc.refusal_message(err.action, err.state))
-    if isinstance(err, rc.ActivationThrottled):
-        return Notice("throttled", "error", rc.ActivationThrottled(err.retry_minutes).message)
+    if isinstance(err, rc.ActivationThrottled):  # the site's own lock-out, or the service-wide safety stop
+        return Notice("throttled", "error", type(err).text(err.retry_minutes))
     if isinstance(err, rc.ActivationRefused):
         return notice("activation-refused")
     if isinstance(err, rc.InvalidActivationInput):

@@ -43,7 +43,8 @@ def _notice_from_query() -> tuple[str, str] | None:
     if code == "throttled":
         minutes = request.args.get("minutes", "")
         if minutes.isdigit() and 0 < int(minutes) <= 24 * 60:
-            return "error", rc.ActivationThrottled(int(minutes)).message
+            kind = rc.ActivationPaused if request.args.get("scope") == "service" else rc.ActivationThrottled
+            return "error", kind.text(int(minutes))
     return None
 
 
@@ -86,6 +87,8 @@ def _back(notice: str, **params: Any) -> ResponseReturnValue:
 def _refused(err: RecoveryError) -> ResponseReturnValue:
     if isinstance(err, rc.TransitionRefused):
         return _back("refused", action=err.action.value, state=err.state.value)
+    if isinstance(err, rc.ActivationPaused):
+        return _back("throttled", minutes=err.retry_minutes, scope="service")
     if isinstance(err, rc.ActivationThrottled):
         return _back("throttled", minutes=err.retry_minutes)
     if isinstance(err, rc.ActivationRefused):

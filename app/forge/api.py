@@ -248,6 +248,7 @@ def notices() -> ResponseReturnValue:
 _REFUSAL_STATUS: list[tuple[type[RecoveryError], int, str]] = [
     (rc.TransitionRefused, 409, "transition-refused"),
     (rc.ConnectionNotFound, 404, "not-found"),
+    (rc.ActivationPaused, 429, "activation-paused"),
     (rc.ActivationThrottled, 429, "activation-throttled"),
     (rc.ActivationRefused, 422, "activation-refused"),
 ]

@@ -323,3 +323,11 @@ def test_hostile_site_names_and_log_entries_stay_text(live_app, src, dst) -> Non
     assert HOSTILE in page.text("source-destination")
     assert any(HOSTILE in row.text and "\"><script>alert(2)</script>" in row.text for row in page.all("audit-row"))
     assert HOSTILE in dst.open().text("site")
+
+
+def test_the_service_wide_stop_says_so_on_the_page(live_app, dst, monkeypatch) -> None:
+    """Past the global cap a site with no failures of its own is told it's a temporary stop for everyone."""
+    monkeypatch.setitem(live_app.config, "ACTIVATION_GLOBAL_MAX_FAILURES", 1)
+    activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net")
+    page = activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net")
+    assert page.text("notice").startswith("Activations are paused for the whole service")

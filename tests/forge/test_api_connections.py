@@ -168,3 +168,14 @@ def test_a_stale_connection_id_changes_nothing(forge_app, forge_site_factory) ->
     assert body["error"]["message"] == NOTICES["not-found"][1]
     with forge_app.app_context():
         assert db.session.scalars(db.select(RecoveryConnection)).one().version == 1
+
+
+def test_the_service_wide_stop_has_its_own_code_and_words(forge_app, forge_site_factory) -> None:
+    forge_app.config.update(ACTIVATION_GLOBAL_MAX_FAILURES=1)
+    src, s = forge_site_factory("victim"), forge_site_factory("guesser")
+    token = src.api.ok("POST", "/connections/source/generate", {})["token"]
+    guess = {"token": token, "sourceUrl": "https://not-the-victim.atlassian.net"}
+    assert s.api.post("/connections/destination/activate", guess)[0] == 422
+    status, body = s.api.post("/connections/destination/activate", guess)
+    assert (status, body["error"]["code"]) == (429, "activation-paused")
+    assert body["error"]["message"].startswith("Activations are paused for the whole service")
