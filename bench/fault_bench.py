@@ -160,6 +160,7 @@ def faulty_round_trip(world: World, seed: int) -> dict[str, Any]:
         "snapshots_equal": snapshots_equal, "destinations_equal": not problems, "problems": problems[:5],
         "clean_restore": clean_restore["run_status"], "faulty_restore": faulty_restore["run_status"],
         "clean_fidelity": clean_restore["run_fidelity"], "faulty_fidelity": faulty_restore["run_fidelity"],
+        "clean_unexplained": clean_restore["run_unexplained"], "faulty_unexplained": faulty_restore["run_unexplained"],
         "objects_on_destination": sum(len(v) for v in clean.objects.values()),
         "backup_calls": dict(backup_faults), "restore_calls": dict(restore_faults),
         "storms": {"backup": backup_storms, "restore": restore_storms},

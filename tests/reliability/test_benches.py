@@ -1,7 +1,8 @@
 """Do the load and memory benchmarks' CI-sized runs work and report sane figures? (Full runs: bench/run_all.py.)
 
 Figures here are checked for shape and for what must hold on any machine (no errors, every cell served, the restore
-finished with every difference named); the speed and memory targets themselves are judged by the full runs, not by tests.
+finished with every difference named); the speed and memory targets themselves are judged by the full runs, not by
+tests.
 """
 
 from __future__ import annotations

@@ -23,7 +23,11 @@ def fault_world(fakejira_spec, app_config):
 def test_is_a_backup_and_restore_through_faults_and_429_storms_identical_to_a_clean_one(fault_world) -> None:
     figures = faulty_round_trip(fault_world, seed=11)
     assert figures["snapshots_equal"], figures
-    assert figures["faulty_restore"] == "done" and figures["faulty_fidelity"] == figures["clean_fidelity"], figures
+    # Both verified independently with every difference named (board columns have no API, and the order Jira gives
+    # a column's statuses follows the order they were made in, which faults and retries change: fidelity may
+    # differ by those walls alone); the destinations themselves must be equal.
+    assert figures["faulty_restore"] == "done", figures
+    assert figures["clean_unexplained"] == figures["faulty_unexplained"] == 0, figures
     assert figures["destinations_equal"], figures["problems"]
     # the faults did happen, on both sites: 5xx, dropped connections and 429s
     for side in ("backup_calls", "restore_calls"):
