@@ -23,22 +23,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import requests
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SCOPES = ["read:jira-work", "write:jira-work", "manage:jira-configuration", "manage:jira-project", "read:jira-user"]
+from bench.restore_bench import SCOPES, _Bearer  # noqa: E402  (the restore bench's OAuth grant, as a consent gives it)
+
 SEED = ROOT / "tests" / "fakejira" / "seeds" / "hostile.json"
-
-
-class _Bearer(requests.auth.AuthBase):
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.token}"
-        return r
 
 
 def people_seed(source_export: dict[str, Any], missing: set[str]) -> dict[str, Any]:
