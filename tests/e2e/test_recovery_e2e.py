@@ -231,9 +231,14 @@ def test_a_lost_site_is_recovered_through_the_pages(live_app, fake_cloud, instal
     people_here = {u.get("emailAddress") for u in export_site(dest_site).get("users", [])}
     result = canonical.compare(canonical.canonical_export(source_site), canonical.canonical_export(dest_site))
     about_others = [d.words for d in result.differences if d.type != "users" and not _names_someone_missing(
-        f"{d.key} {d.words}", people_here)]
-    assert not about_others, about_others[:10]
+        f"{d.key} {d.words}", people_here) and not _behind_a_wall(d)]
+    assert not about_others, about_others[:40]
     assert {p["key"] for p in source_seed.get("projects", [])} <= {p["key"] for p in export_site(dest_site)["projects"]}
+
+
+def _behind_a_wall(difference: canonical.Difference) -> bool:
+    """A part of an object Jira's API can't write (reference: board columns and sub-filter): the report names it."""
+    return difference.type == "boards" and bool(difference.path) and difference.path[0] in ("columns", "sub-query")
 
 
 def _names_someone_missing(text: str, people_here: set[str | None]) -> bool:
