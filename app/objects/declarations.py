@@ -65,6 +65,13 @@ class Declaration:
         """Each unordered list path with the member that names its entries (``name`` where entries have one)."""
         return {path: ENTRY_NAMES.get(f"{self.type_key}.{path}") for path in self.unordered}
 
+    def comes_after(self) -> set[str]:
+        """The types whose objects must be restored (and matched) before this type's: every type a reference names,
+        less back links and the parts of other objects (a version or an option is ordered per object, after its
+        parent, when a run starts: a type-level edge there would close a cycle, workflows -> versions -> projects)."""
+        found = {kind for ref in self.refs if not ref.back for kind in ref.kinds if kind not in OWNER_OF}
+        return found - {"users", self.type_key}
+
     def depends_on(self) -> set[str]:
         """The types whose objects this type's objects name (sub-object kinds map to their owner's type)."""
         found = {OWNER_OF.get(kind, kind) for ref in self.refs if not ref.back for kind in ref.kinds}

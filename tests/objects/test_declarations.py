@@ -140,3 +140,22 @@ def test_a_cascading_lists_children_may_be_listed_anywhere_but_parents_keep_thei
     assert compare(["fieldContexts"], listed_after_all, listed_after_each).differences == []
     parents_swapped = site([apac, emea, berlin, tokyo])
     assert compare(["fieldContexts"], listed_after_all, parents_swapped).differences
+
+
+def test_the_restore_order_follows_every_declared_reference(app) -> None:
+    """Planning compares an object once what it names is matched: each type comes after every type its
+    declaration's references name (not only what its restorer lists)."""
+    from app.restore.plan import type_order
+    from app.restore.types import load
+
+    with app.app_context():
+        restorers = load()
+        orders = [type_order(restorers, list(restorers)),
+                  # a snapshot of just these: the workflows' restorer lists none of them
+                  type_order(restorers, ["workflows", "projectRoles", "groups", "resolutions"])]
+    for order in orders:
+        for type_key in order:
+            before = set(order[:order.index(type_key)])
+            missing = {t for t in DECLARATIONS[type_key].comes_after() if t in order} - before
+            assert not missing, (type_key, missing)
+    assert orders[1][-1] == "workflows"  # after the roles and groups its conditions name, the resolutions it sets
