@@ -11,18 +11,7 @@ from app.restore.subobjects import SourceIndex, link_parents
 from app.restore.types import load
 from app.restore.types.base import Ref
 from app.restore.types.workflows import BLOCK_ALL, _map_conditions, map_rule, rule_refs
-
-
-class Table:
-    def __init__(self, table: dict[tuple[str, str], str], kinds: dict[str, str] | None = None) -> None:
-        self.table, self.kinds = table, kinds or {}
-
-    def field_kind(self, field_id: str) -> str | None:
-        return self.kinds.get(field_id)
-
-    def map(self, kind: str, source_id: str) -> str | None:
-        return self.table.get((kind, source_id))
-
+from tests.restore.test_jql import Table
 
 RESTRICT = {"ruleKey": "system:restrict-issue-transition", "parameters": {
     "roleIds": "10002", "groupIds": "g-src", "accountIds": "allow-reporter,u:gone", "permissionKeys":
