@@ -89,6 +89,12 @@ BENCHES = (
     Bench("faults", "backup and restore through 10 % 5xx/timeouts and 429 storms vs a clean run",
           ("bench/fault_bench.py",), ("bench/fault_bench.py", "--quick"),
           (Target("identical", "true", _eq(True)),), 3600),
+    # Issue #15: the hostile seed through the real jobs onto (a) an empty site and (b) one with the same people
+    # (less one), compared by the app-free yardstick; every difference the app's own verification finds must
+    # carry its reason (a missing person, an object not restored, an API wall).
+    Bench("fidelity", "hostile seed through the real jobs, app vs the app-free yardstick",
+          ("bench/fidelity_bench.py",), ("bench/fidelity_bench.py", "--quick"),
+          (Target("app_unexplained", "= 0", _eq(0)),), 1800),
 )
 
 
