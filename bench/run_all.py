@@ -126,8 +126,9 @@ def judge(bench: Bench, row: dict[str, Any], quick: bool) -> dict[str, Any]:
     if figures is None:
         row["verdicts"] = {t.figure: False for t in bench.targets}
     else:
-        row["verdicts"] = {t.figure: (None if quick and t.full_only else bool(t.check(figures.get(t.figure))))
-                           for t in bench.targets}
+        # None: not judged (a timing in a quick run; a figure the row was recorded before it existed)
+        row["verdicts"] = {t.figure: (None if (quick and t.full_only) or t.figure not in figures
+                                      else bool(t.check(figures.get(t.figure)))) for t in bench.targets}
     row["passed"] = row.get("exit") == 0 and figures is not None and all(
         v is not False for v in row["verdicts"].values())
     return row
@@ -244,7 +245,7 @@ def results_markdown(rows: list[dict[str, Any]], info: dict[str, str], command: 
              "(equal, survived, identical, errors) don't depend on it.",
              "", "## Summary", "", "| bench | verdict | seconds | finished (UTC) | load at start | command |",
              "|---|---|---|---|---|---|"]
-    lines += [f"| {r['bench']} | {'pass' if r['passed'] else 'MISS'} | {r['seconds'] or '—'} | {r.get('date', '')} | "
+    lines += [f"| {r['bench']} | {_row_verdict(r)} | {r['seconds'] or '—'} | {r.get('date', '')} | "
               f"{r.get('load_at_start', '—')} | `{r['command']}` |" for r in rows]
     for row in rows:
         bench = next(b for b in BENCHES if b.name == row["bench"])
@@ -272,7 +273,15 @@ def results_markdown(rows: list[dict[str, Any]], info: dict[str, str], command: 
 
 
 def _verdict(value: bool | None) -> str:
-    return "n/a (quick run)" if value is None else "pass" if value else "MISS"
+    return "n/a (not judged)" if value is None else "pass" if value else "MISS"
+
+
+def _row_verdict(row: dict[str, Any]) -> str:
+    """MISS when a target missed; pass, or pass with what wasn't judged (a figure recorded before it existed)."""
+    if not row["passed"]:
+        return "MISS"
+    unjudged = [figure for figure, verdict in row["verdicts"].items() if verdict is None]
+    return "pass" if not unjudged else f"pass ({', '.join(unjudged)} not judged)"
 
 
 def _cell(value: Any) -> str:
