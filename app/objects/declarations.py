@@ -145,10 +145,6 @@ GADGET_CONFIG = kinds("filters", "projects", "customFields", "issueTypes", "stat
                       "resolutions", "versions", "components", "options", "users", "groups")(lambda _p, _v: None)
 
 
-def share_kind(what: str) -> Callable[[dict[str, Any], str], str | None]:
-    return kinds(what)(lambda _parent, _value: what)
-
-
 # What a custom field's values name, by its schema's type (or its array's items): option ids for select lists...
 FIELD_VALUE_KINDS = {"option": "options", "option-with-child": "options", "version": "versions",
                      "project": "projects", "user": "users", "group": "groups"}
@@ -295,7 +291,7 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                       Ref("defaultValue.accountIds[]", "users"), Ref("defaultValue.groupId", "groups"),
                       Ref("defaultValue.groupIds[]", "groups"), Ref("defaultValue.projectId", "projects"),
                       Ref("defaultValue.versionId", "versions"), Ref("defaultValue.versionIds[]", "versions"),
-                      Ref("defaultValue.userFilter.groups[]", share_kind("groups")),
+                      # userFilter.groups are group *names*: the same on every site (a literal)
                       Ref("defaultValue.userFilter.roleIds[]", "projectRoles"),
                       Ref("defaultVersions[].id", "versions"), Ref("defaultVersions[].projectId", "projects")),
                 volatile=("id", "options[].id", "defaultValue.contextId"),
