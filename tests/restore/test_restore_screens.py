@@ -119,3 +119,46 @@ def test_selecting_issue_type_screen_schemes_pulls_in_screen_schemes_screens_and
     dst = view(export_site(sites.dest))
     assert dst["issueTypeScreenSchemes"]["Software Issue Type Screen Scheme"] == [
         ("Incident", "Incident Screen Scheme"), ("default", "Development Screen Scheme")]
+
+
+def test_a_field_configuration_ends_the_same_whether_its_items_were_written_fresh_or_on_resume(
+        app, fake_cloud, install_into) -> None:
+    """A run killed between a configuration's create and its items resumes by reading the items; an uninterrupted
+    run writes them without reading. Both must leave what the other leaves (the crash bench once saw Summary,
+    Issue type and Project stored again, unchanged, by the uninterrupted run only)."""
+    from app.connect.tenants import Tenant
+    from app.extensions import db
+    from app.restore.types.base import fresh_follow_up
+    from app.restore.types.screens import FieldConfigurations
+    from app.tenant_access import jira_access
+
+    class NoIds:
+        def get(self, type_key: str, source_id: str) -> None:
+            return None
+
+        def require(self, type_key: str, source_id: str) -> str:
+            raise KeyError(source_id)
+
+        def user(self, account_id: str) -> str:
+            return account_id
+
+    sites = connect_sites(app, fake_cloud, install_into, demo_seed())
+    items = [{"id": "summary", "isHidden": False, "isRequired": True},
+             {"id": "issuetype", "isHidden": False, "isRequired": True},
+             {"id": "duedate", "isHidden": False, "isRequired": True, "description": "When it's due"},
+             {"id": "labels", "isHidden": True, "isRequired": False}]
+    restorer, made = FieldConfigurations(), {}
+    with app.app_context():
+        access = jira_access(db.session.get(Tenant, sites.dest_tenant_id))
+        for fresh in (True, False):
+            obj = {"name": f"Ops fields {fresh}", "description": "", "items": items}
+            dest_id = restorer.create(access, obj, NoIds())
+            with fresh_follow_up(fresh):
+                restorer.after_create(access, dest_id, obj, NoIds())
+            made[fresh] = dest_id
+        db.session.commit()
+    stored = export_site(sites.dest)["fieldConfigurationItems"]
+    assert stored[made[True]] == stored[made[False]]
+    looks = {i["id"]: i for i in stored[made[True]]}
+    assert looks["duedate"]["isRequired"] and looks["duedate"]["description"] == "When it's due"
+    assert looks["labels"]["isHidden"] and looks["summary"]["isRequired"]

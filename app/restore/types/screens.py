@@ -163,6 +163,15 @@ def _item_look(item: dict[str, Any]) -> dict[str, Any]:
             "description": item.get("description") or "", **pick(item, "renderer")}
 
 
+# Jira requires these in every field configuration from its creation: a new one shows them required.
+REQUIRED_FROM_THE_START = frozenset({"summary", "issuetype", "project"})
+
+
+def _as_new(field_id: str, look: dict[str, Any]) -> bool:
+    """The item as a just-created configuration already shows it: writing it would change nothing."""
+    return look == {"isHidden": False, "isRequired": field_id in REQUIRED_FROM_THE_START, "description": ""}
+
+
 def _plain(look: dict[str, Any]) -> bool:
     """An item as Jira shows any field nobody configured (left out of comparisons: both sites have many)."""
     return not look["isHidden"] and not look["isRequired"] and not look["description"] and "renderer" not in look
@@ -210,7 +219,8 @@ class FieldConfigurations(_ByName):
             # fields these reads alone spent the hourly quota).
             for item in obj.get("items") or []:
                 field_id, look = map_field(str(item["id"]), ids, strict=False), _item_look(item)
-                if field_id is not None and not _plain(look):
+                # what differs from a new configuration's look, as a resumed run (which reads it) writes it too
+                if field_id is not None and not _as_new(field_id, look):
                     changes.append({"id": field_id, **look})
         else:
             current = {str(i["id"]): _item_look(i) for i in access.paginate(LIST_FIELD_CONFIG_ITEMS,
