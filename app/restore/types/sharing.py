@@ -203,6 +203,20 @@ def name_taken(exc: JiraError) -> bool:
         "already" in exc.field_errors.get("name", "").lower())
 
 
+def unpark(parked: list[dict[str, Any]], name: str, mine: Callable[[], list[dict[str, Any]]], what: str,
+           rename: Callable[[dict[str, Any], str], Any]) -> None:
+    """Give parked objects (filters, dashboards) their name back, the original spelling, once the app's account
+    holds none of that name; else say they stay parked."""
+    if not parked:
+        return
+    if any(fold(o["name"]) == fold(name) for o in mine()):
+        note(f"{what} of the app's account named {name!r} stay parked while it holds one of that name: "
+             f"{', '.join(parked_name(o['name'], str(o['id'])) for o in parked)}.")
+        return
+    first = parked[0]
+    rename(first, name if is_parked(first, name) else first["name"])  # one left parked by a killed run: our spelling
+
+
 def _wanted_owner(obj: dict[str, Any], ids: IdMap) -> str | None:
     """The owner the object must end with here (None: the account the app acts as keeps it)."""
     owner = _owner(obj)
@@ -352,16 +366,9 @@ class Filters(Restorer):
         return parked
 
     def _unpark(self, access: JiraAccess, parked: list[dict[str, Any]], name: str) -> None:
-        """Give parked filters their name back (the original spelling), once the app's account has none of it."""
-        if not parked:
-            return
-        if any(fold(f["name"]) == fold(name) for f in self._mine(access)):
-            note(f"Filters of the app's account named {name!r} stay parked while it holds one of that name: "
-                 f"{', '.join(parked_name(f['name'], str(f['id'])) for f in parked)}.")
-            return
-        first = parked[0]
-        original = name if is_parked(first, name) else first["name"]  # one left parked by a killed run: our spelling
-        access.call(UPDATE_FILTER, path={"id": first["id"]}, json=filter_request(first, None, original))
+        unpark(parked, name, lambda: self._mine(access), "Filters",
+               lambda found, to: access.call(UPDATE_FILTER, path={"id": found["id"]},
+                                             json=filter_request(found, None, to)))
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         source_owner = _owner(obj)
@@ -788,15 +795,8 @@ class Dashboards(Restorer):
         access.call(UPDATE_DASHBOARD, path={"id": dashboard["id"]}, json=dashboard_request(dashboard, None, name))
 
     def _unpark(self, access: JiraAccess, parked: list[dict[str, Any]], name: str) -> None:
-        if not parked:
-            return
-        if any(fold(d["name"]) == fold(name) for d in self._mine(access)):
-            note(f"Dashboards of the app's account named {name!r} stay parked while it holds one of that name: "
-                 f"{', '.join(parked_name(d['name'], str(d['id'])) for d in parked)}.")
-            return
-        first = parked[0]
-        original = name if is_parked(first, name) else first["name"]  # one left parked by a killed run: our spelling
-        self._rename(access, first, original)
+        unpark(parked, name, lambda: self._mine(access), "Dashboards",
+               lambda found, to: self._rename(access, found, to))
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         owner = _owner(obj)
