@@ -179,6 +179,8 @@ class SiteApp:
             forge = getattr(self.cloud, "forge", None)  # Forge system/user tokens share the gateway
             principal = forge.authenticate(self.site, header) if forge is not None else None
             return principal or auth.authenticate_oauth(self.site, header, self.cloud.oauth)
+        if header and header.partition(" ")[0].lower() == "bearer":  # user impersonation: the site's own URL
+            return self.cloud.impersonation.authenticate(self.site, header)
         raw = raw_path if raw_path is not None else _raw_path(request)
         return auth.authenticate_connect(self.site, request.method, raw, request.query_string.decode("latin-1"),
                                          header, request.args.get("jwt"))
@@ -195,6 +197,8 @@ class SiteApp:
                 auth.check_oauth_admin(self.site, principal, method, template)
         else:
             auth.check_connect_scope(principal, method, template)
+            if principal.kind == "impersonation":  # the app's scopes AND the user's permissions
+                auth.check_impersonated_admin(self.site, principal, method, template)
 
     @staticmethod
     def _no_route(method: str, path: str) -> Answer:

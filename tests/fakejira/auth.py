@@ -43,8 +43,8 @@ class AuthError(Exception):
 class Principal:
     """An authenticated caller."""
 
-    kind: str  # "connect" or "oauth"
-    name: str  # app key (Connect) or OAuth client id
+    kind: str  # "connect", "oauth", "forge" or "impersonation" (a Connect app acting as a user)
+    name: str  # app key (Connect, impersonation) or OAuth client id
     account_id: str | None = None  # the acting user; None when an app acts as itself
     scopes: frozenset[str] = field(default_factory=frozenset)
     installation: Installation | None = None
@@ -165,5 +165,12 @@ def check_oauth_admin(site: Site, principal: Principal, method: str, template: s
     alternatives = spec.oauth_scopes(method, template)
     admin_only = bool(alternatives) and all(ADMIN_OAUTH_SCOPE in needed for needed in alternatives)
     if admin_only and principal.account_id not in site.admins:
+        raise AuthError(403, "You are not authorized to perform this action. "
+                             "Administrator privileges are required.")
+
+
+def check_impersonated_admin(site: Site, principal: Principal, method: str, template: str) -> None:
+    """An app acting as a user may do ADMIN-scoped operations only if that user is a Jira administrator."""
+    if spec.connect_scope(method, template) == "ADMIN" and principal.account_id not in site.admins:
         raise AuthError(403, "You are not authorized to perform this action. "
                              "Administrator privileges are required.")

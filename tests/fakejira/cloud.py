@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 from . import seeding
 from .app import SiteApp
 from .forge import ForgePlatform
+from .impersonation import TOKEN_PATH, ImpersonationServer
 from .oauth import AuthorizationServer, OAuthError
 from .server import ServerThread
 from .site import Site
@@ -83,6 +84,7 @@ class Cloud:
     def __post_init__(self) -> None:
         self.oauth = AuthorizationServer(site_lookup=self.find_site, clock=self.clock)
         self.forge = ForgePlatform(self)  # the Forge platform: JWKS, FITs, installations, system tokens
+        self.impersonation = ImpersonationServer(self)  # Connect user impersonation (JWT-bearer grant)
         self.install_keys: dict[str, InstallKey] = {}
         self.install_key = self.rotate_install_key()
         self._apps: dict[str, SiteApp] = {}
@@ -169,6 +171,8 @@ class Cloud:
         return self
 
     def stop(self) -> None:
+        for site in self.sites.values():
+            site.webhooks.close()
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
@@ -213,6 +217,8 @@ class Cloud:
             return Response(text, status=status, content_type="text/plain")
         if path == "/oauth/token" and request.method == "POST":
             return self._token(request)
+        if path == TOKEN_PATH and request.method == "POST":
+            return self._impersonation_token(request)
         if path == "/oauth/token/accessible-resources" and request.method == "GET":
             return self._accessible_resources(request)
         if path == "/me" and request.method == "GET":
@@ -229,6 +235,16 @@ class Cloud:
             form = request.get_json(silent=True) or {}
         try:
             return _json(self.oauth.token(form))
+        except OAuthError as err:
+            return _json(err.body(), err.status)
+
+    def _impersonation_token(self, request: Request) -> Response:
+        """The JWT-bearer grant of Connect user impersonation (form-encoded, as Atlassian documents it)."""
+        form: Any = request.form
+        if request.mimetype == "application/json":
+            form = request.get_json(silent=True) or {}
+        try:
+            return _json(self.impersonation.token(form))
         except OAuthError as err:
             return _json(err.body(), err.status)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from .limits import CallLog, Faults, Limits
 from .store import Store
+from .webhooks import WebhookDispatcher
 
 
 @dataclass
@@ -22,6 +23,11 @@ class Installation:
     scopes: frozenset[str]
     enabled: bool = True
     app_account_id: str = ""  # the app's own user on the site (Jira creates one per installed app)
+    oauth_client_id: str = ""  # the installed payload's ``oauthClientId`` (user impersonation); derived if empty
+
+    def __post_init__(self) -> None:
+        if not self.oauth_client_id:  # stable per site and app, like the clientKey
+            self.oauth_client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"oauth-client/{self.client_key}/{self.app_key}"))
 
     @property
     def lifecycle(self) -> dict[str, str]:
@@ -43,6 +49,7 @@ class Site:
         self.calls = CallLog()
         self.display_url = ""  # empty: same as base_url
         self.cloud: Any = None  # the Cloud hosting this site, set by Cloud.add_site
+        self.webhooks = WebhookDispatcher(self)  # delivers the installed apps' descriptor webhooks (webhooks.py)
 
     def installation_by_client_key(self, client_key: str) -> Installation | None:
         for inst in self.installations.values():
