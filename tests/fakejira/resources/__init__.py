@@ -5,7 +5,7 @@ Import order here is registration order for defaults (seeding order comes from e
 
 from importlib import import_module
 
-_MODULES = ("basics", "fields", "screens", "typeschemes", "workflows", "schemes", "projects", "sharing")
+_MODULES = ("basics", "fields", "screens", "typeschemes", "workflows", "schemes", "projects", "sharing", "sprints")
 
 for _name in _MODULES:
     try:
