@@ -1,5 +1,5 @@
 """The emulator's control API under ``/_emulator/...`` (seed, export, reset, faults, limits, calls, installs,
-OAuth tokens, quota points).
+OAuth tokens, quota points, webhooks).
 
 For when the emulator runs as a separate process. It needs no JWT but answers loopback clients only. GET endpoints
 take their parameters from the query string, the others from a JSON object body.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import installer, seeding
+from . import installer, seeding, webhooks
 from .limits import CostRule
 from .resources.basics import admin_account_id
 from .store import Store
@@ -50,7 +50,7 @@ def control(cloud: Cloud, site: Site, request: Request) -> Response:
         return _error(400, f"The body of {request.method} /_emulator/{name} must be a JSON object.")
     try:
         return route(cloud, site, body or {})
-    except (ValueError, KeyError, TypeError, seeding.SeedError, installer.InstallError) as exc:
+    except (ValueError, KeyError, TypeError, seeding.SeedError, installer.InstallError, webhooks.WebhookError) as exc:
         return _error(400, f"{exc.__class__.__name__}: {exc}")
 
 
@@ -210,6 +210,51 @@ def _admins(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
     return _json(sorted(site.admins))
 
 
+_WEBHOOK_KNOBS = {"seed": "seed", "loseRate": "lose_rate", "delayRate": "delay_rate", "delaySeconds": "delay_seconds",
+                  "duplicateRate": "duplicate_rate", "retryDelay": "retry_delay", "maxRetries": "max_retries",
+                  "timeout": "timeout"}
+
+
+def _webhooks_get(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    """The knobs, how many deliveries are pending, and every attempt so far (lost ones included)."""
+    return _json({"knobs": site.webhooks.knobs.describe(), "pending": site.webhooks.pending(),
+                  "attempts": site.webhooks.log()})
+
+
+def _webhooks_set(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    """``{"seed", "loseRate", "delayRate", "delaySeconds", "duplicateRate", "retryDelay": [lo, hi], "maxRetries",
+    "timeout": [connect, read]}``: all are checked before any is applied."""
+    unknown = sorted(set(body) - set(_WEBHOOK_KNOBS))
+    if unknown:
+        raise ValueError(f"unknown webhook knobs {unknown}; expected some of {sorted(_WEBHOOK_KNOBS)}")
+    knobs = site.webhooks.configure(**{_WEBHOOK_KNOBS[k]: v for k, v in body.items()})
+    return _json(knobs.describe())
+
+
+def _webhooks_reset(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
+    site.webhooks.reset()
+    return Response(status=204)
+
+
+def _webhooks_emit(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    """``{"event", "payload": {...}, "flow"?, "accountId"?}``: queue a webhook as if the change had happened."""
+    payload = body.get("payload", {})
+    if not isinstance(payload, dict):
+        raise ValueError(f"payload must be a JSON object, not {type(payload).__name__}")
+    identifiers = site.webhooks.emit(str(body["event"]), payload, flow=body.get("flow", "Primary"),
+                                     account_id=body.get("accountId"))
+    return _json({"identifiers": identifiers}, 202)
+
+
+def _webhooks_drain(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
+    """``{"timeout": s}`` (default 10): wait until nothing is queued or in flight; ``drained`` says if it happened."""
+    timeout = body.get("timeout", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 <= timeout <= 600:
+        raise ValueError(f"timeout must be a number of seconds between 0 and 600, not {timeout!r}")
+    drained = site.webhooks.wait_idle(float(timeout))
+    return _json({"drained": drained, "pending": site.webhooks.pending()})
+
+
 ROUTES = {
     ("GET", "site"): _site_info, ("POST", "seed"): _seed, ("GET", "export"): _export, ("POST", "reset"): _reset,
     ("GET", "faults"): _faults_get, ("POST", "faults"): _faults_add, ("DELETE", "faults"): _faults_clear,
@@ -219,4 +264,6 @@ ROUTES = {
     ("POST", "install"): _install, ("POST", "uninstall"): _uninstall, ("POST", "iframe-url"): _iframe_url,
     ("POST", "admins"): _admins, ("POST", "oauth-token"): _oauth_token, ("GET", "points"): _points,
     ("DELETE", "points"): _points_clear,
+    ("GET", "webhooks"): _webhooks_get, ("POST", "webhooks"): _webhooks_set, ("DELETE", "webhooks"): _webhooks_reset,
+    ("POST", "webhooks/emit"): _webhooks_emit, ("POST", "webhooks/drain"): _webhooks_drain,
 }

@@ -155,29 +155,32 @@ class WebhookDispatcher:
 
         :raises WebhookError: a rate outside 0..1, a negative time, a pair that isn't two numbers lo <= hi.
         """
+        checked: dict[str, Any] = {}  # every value checked before any is applied: a bad one changes nothing
+        for name, value in (("lose_rate", lose_rate), ("delay_rate", delay_rate), ("duplicate_rate", duplicate_rate)):
+            if value is not None:
+                checked[name] = _rate(name, value)
+        if delay_seconds is not None:
+            checked["delay_seconds"] = _seconds("delay_seconds", delay_seconds)
+        if retry_delay is not None:
+            checked["retry_delay"] = _pair("retry_delay", retry_delay, ordered=True)
+        if timeout is not None:
+            checked["timeout"] = _pair("timeout", timeout, ordered=False)
+            if min(checked["timeout"]) <= 0:
+                raise WebhookError(f"timeout must be two numbers of seconds > 0 [connect, read], not {timeout!r}")
+        if max_retries is not None:
+            if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+                raise WebhookError(f"max_retries must be an integer >= 0, not {max_retries!r}")
+            checked["max_retries"] = max_retries
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise WebhookError(f"seed must be an integer, not {seed!r}")
         with self._cond:
-            knobs = self.knobs
-            for name, value in (("lose_rate", lose_rate), ("delay_rate", delay_rate),
-                                ("duplicate_rate", duplicate_rate)):
-                if value is not None:
-                    setattr(knobs, name, _rate(name, value))
-            if delay_seconds is not None:
-                knobs.delay_seconds = _seconds("delay_seconds", delay_seconds)
-            if retry_delay is not None:
-                knobs.retry_delay = _pair("retry_delay", retry_delay)
-            if timeout is not None:
-                knobs.timeout = _pair("timeout", timeout)
-            if max_retries is not None:
-                if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-                    raise WebhookError(f"max_retries must be an integer >= 0, not {max_retries!r}")
-                knobs.max_retries = max_retries
+            for name, value in checked.items():
+                setattr(self.knobs, name, value)
             if seed is not None:
-                if isinstance(seed, bool) or not isinstance(seed, int):
-                    raise WebhookError(f"seed must be an integer, not {seed!r}")
-                knobs.seed = seed
+                self.knobs.seed = seed
                 self._faults_rng = random.Random(seed)
                 self._retry_rng = random.Random(seed + 1)
-            return knobs
+            return self.knobs
 
     def reset(self) -> None:
         """Knobs back to their defaults, queue and attempt log emptied (a delivery in flight still finishes)."""
@@ -228,6 +231,30 @@ class WebhookDispatcher:
                 self._schedule_new(delivery)
             self._ensure_thread()
         return identifiers
+
+    def on_issue_event(self, event: Any) -> None:
+        """Subscriber for ``site.issue_events`` (events.py): one issue-data change becomes its webhook.
+
+        ``event.kind`` is the webhook name without ``jira:`` for issue events (``issue_created``) and as is for the
+        others (``comment_created``...); ``event.details`` may carry the ``comment``, ``worklog``, ``attachment``
+        or ``issueLink`` and a ``flow`` (``Secondary`` for the fallout of a cascade). Kinds without a webhook are
+        ignored.
+        """
+        from .resources._common import user_ref  # late: resources import the site module that imports this one
+
+        name = f"jira:{event.kind}" if f"jira:{event.kind}" in ISSUE_EVENTS else event.kind
+        if name not in EVENTS:
+            return
+        issue = dict(event.issue or {})
+        payload: dict[str, Any] = {"issue": issue if name in ISSUE_EVENTS else
+                                   {k: issue[k] for k in ("id", "key", "self", "fields") if k in issue}}
+        if name in ISSUE_EVENTS and event.changelog:
+            payload["changelog"] = event.changelog
+        payload.update({k: v for k, v in (event.details or {}).items()
+                        if k in ("comment", "worklog", "attachment", "issueLink")})
+        if event.actor:
+            payload["user"] = user_ref(self.site, event.actor)
+        self.emit(name, payload, flow=(event.details or {}).get("flow", "Primary"), account_id=event.actor)
 
     def _schedule_new(self, delivery: Delivery) -> None:
         """Decide the faults for one new delivery (three draws, always, so one seed gives one outcome)."""
@@ -366,10 +393,10 @@ def _seconds(name: str, value: Any) -> float:
     return float(value)
 
 
-def _pair(name: str, value: Any) -> tuple[float, float]:
+def _pair(name: str, value: Any, *, ordered: bool) -> tuple[float, float]:
     if not isinstance(value, list | tuple) or len(value) != 2:
-        raise WebhookError(f"{name} must be two numbers [low, high], not {value!r}")
+        raise WebhookError(f"{name} must be two numbers of seconds, not {value!r}")
     low, high = _seconds(name, value[0]), _seconds(name, value[1])
-    if low > high:
+    if ordered and low > high:
         raise WebhookError(f"{name} must be [low, high] with low <= high, not {value!r}")
     return low, high
