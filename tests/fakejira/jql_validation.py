@@ -10,6 +10,7 @@ sprint id from another site is on Jira.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +54,29 @@ CUSTOM_KINDS = {"option": "option", "option-with-child": "option", "user": "user
 KEYWORDS = frozenset({"empty", "null", "in", "not", "is", "was", "changed", "and", "or", "order", "by"})
 
 
+ISSUE_PROPERTY = re.compile(r"^issue\.property\[(?P<key>[^\]]+)\]\.(?P<path>.+)$", re.IGNORECASE)
+
+
+def indexed_issue_properties(site: Site) -> dict[str, tuple[str, str, str]]:
+    """What installed apps index for JQL (descriptor ``modules.jiraEntityProperties`` of entity type issue):
+    ``issue.property[key].path`` (and each extraction's alias), lower case -> (property key, path, type)."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for inst in site.installations.values():
+        if not inst.enabled:
+            continue
+        for module in (inst.descriptor.get("modules") or {}).get("jiraEntityProperties") or []:
+            if str(module.get("entityType", "issue")).lower() != "issue":
+                continue
+            for config in module.get("keyConfigurations") or []:
+                key = str(config.get("propertyKey", ""))
+                for extraction in config.get("extractions") or []:
+                    path, kind = str(extraction.get("objectName", "")), str(extraction.get("type", "string")).lower()
+                    out[f"issue.property[{key}].{path}".casefold()] = (key, path, kind)
+                    if extraction.get("alias"):
+                        out[str(extraction["alias"]).casefold()] = (key, path, kind)
+    return out
+
+
 def _named(records: Any, value: str, *keys: str) -> bool:
     """Whether a record has ``value`` as its id or (case-insensitively) as one of ``keys``."""
     folded = value.casefold()
@@ -67,6 +91,7 @@ class Checker:
         self.site = site
         self.store = site.store
         self.customs = {str(f["id"]): f for f in self.store.values("fields") if str(f["id"]).startswith("customfield_")}
+        self.properties = indexed_issue_properties(site)
 
     def fields_named(self, name: str) -> list[dict[str, Any]]:
         """The custom fields a clause name stands for (``cf[N]``, ``customfield_N`` or the field's name)."""
@@ -81,7 +106,7 @@ class Checker:
 
     def field_exists(self, name: str) -> bool:
         low = name.strip().casefold()
-        if low in SYSTEM_CLAUSES or self.store.get("fields", name) is not None:
+        if low in SYSTEM_CLAUSES or self.store.get("fields", name) is not None or low in self.properties:
             return True
         return bool(self.fields_named(name))
 

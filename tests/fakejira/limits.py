@@ -20,6 +20,10 @@ from typing import Any
 
 BURST_REASON = "jira-burst-based"
 QUOTA_REASON = "jira-quota-tenant-based"
+PER_ISSUE_REASON = "jira-per-issue-on-write"  # writes to one issue faster than Jira allows
+# POST operations that read (a search, a bulk fetch): charged per returned object like GETs
+READ_POSTS = frozenset({"/rest/api/3/search/jql", "/rest/api/3/issue/bulkfetch", "/rest/api/3/changelog/bulkfetch",
+                        "/rest/api/3/search/approximate-count"})
 
 
 def reset_header(now: float, retry_after: int) -> str:
@@ -32,7 +36,7 @@ def count_objects(body: Any) -> int:
     if isinstance(body, list):
         return len(body)
     if isinstance(body, dict):
-        for key in ("values", "issues"):
+        for key in ("values", "issues", "issueChangeLogs", "histories"):
             if isinstance(body.get(key), list):
                 return len(body[key])
         return 1
@@ -52,7 +56,7 @@ class CostRule:
     read_methods: tuple[str, ...] = ("GET",)
 
     def cost(self, method: str, template: str | None, body: Any) -> int:
-        if method.upper() in self.read_methods:
+        if method.upper() in self.read_methods or (method.upper() == "POST" and template in READ_POSTS):
             return self.base + self.per_object * count_objects(body)
         return self.base
 
@@ -89,13 +93,19 @@ class Limits:
         self._used = 0
         self._window_start: float | None = None
         self._buckets: dict[tuple[str, str], _Bucket] = {}
+        # The per-issue write limit: at most ``per_issue_writes`` writes to one issue per ``per_issue_window``
+        # seconds (sliding); None = off. Jira doesn't publish its numbers, so tests set their own.
+        self.per_issue_writes: int | None = None
+        self.per_issue_window = 1.0
+        self._issue_writes: dict[str, list[float]] = {}
         # Points charged per "METHOD template" since the last clear, whatever the quota: benchmarks read where
         # the points go (control API ``GET /_emulator/points``) without wrapping ``charge`` in-process.
         self._points: Counter[str] = Counter()
 
     def configure(self, *, latency: float | None = None, quota: int | None = None, window: int | None = None,
                   burst_rate: float | None = None, burst_capacity: float | None = None,
-                  cost_rule: CostRule | None = None, max_body_bytes: int | None = None) -> Limits:
+                  cost_rule: CostRule | None = None, max_body_bytes: int | None = None,
+                  per_issue_writes: int | None = None, per_issue_window: float | None = None) -> Limits:
         """Set the given knobs (leave others as they are); returns self for chaining."""
         with self._lock:
             if latency is not None:
@@ -112,6 +122,10 @@ class Limits:
                 self.cost_rule = cost_rule
             if max_body_bytes is not None:
                 self.max_body_bytes = max_body_bytes
+            if per_issue_writes is not None:
+                self.per_issue_writes = per_issue_writes
+            if per_issue_window is not None:
+                self.per_issue_window = per_issue_window
         return self
 
     def reset(self) -> None:
@@ -120,12 +134,14 @@ class Limits:
             self.latency, self.quota, self.burst_rate, self.burst_capacity = 0.0, None, None, 1.0
             self.window, self.cost_rule = 3600, CostRule()
             self._used, self._window_start, self._buckets = 0, None, {}
+            self.per_issue_writes, self.per_issue_window, self._issue_writes = None, 1.0, {}
             self._points.clear()
 
     def describe(self) -> dict[str, Any]:
         return {"latency": self.latency, "quota": self.quota, "window": self.window, "used": self.used(),
                 "burstRate": self.burst_rate, "burstCapacity": self.burst_capacity,
-                "cost": asdict(self.cost_rule), "maxBodyBytes": self.max_body_bytes}
+                "cost": asdict(self.cost_rule), "maxBodyBytes": self.max_body_bytes,
+                "perIssueWrites": self.per_issue_writes, "perIssueWindow": self.per_issue_window}
 
     # -- quota ---------------------------------------------------------------------------------------------
     def _roll_window(self, now: float) -> float:
@@ -186,6 +202,20 @@ class Limits:
                         "Beta-RateLimit-Policy": f'"tenant-app-quota";q={self.quota};w={self.window}'})
             if self.burst_rate is not None:
                 return self._take_token((method.upper(), template), now)
+        return None
+
+    def check_issue_write(self, issue_id: str) -> RateLimited | None:
+        """Decide whether one more write to issue ``issue_id`` is refused (``jira-per-issue-on-write``)."""
+        if self.per_issue_writes is None:
+            return None
+        now = self.clock()
+        with self._lock:
+            recent = [t for t in self._issue_writes.get(issue_id, []) if t > now - self.per_issue_window]
+            if len(recent) >= self.per_issue_writes:
+                self._issue_writes[issue_id] = recent
+                wait = max(1, math.ceil(recent[0] + self.per_issue_window - now))
+                return self._refusal(PER_ISSUE_REASON, wait, self.per_issue_writes, now, {})
+            self._issue_writes[issue_id] = [*recent, now]
         return None
 
     def _take_token(self, key: tuple[str, str], now: float) -> RateLimited | None:

@@ -88,6 +88,7 @@ DEFAULTS: list[Callable[[Site], None]] = []
 SEEDERS: dict[str, Callable[[Site, Any], None]] = {}
 EXPORTERS: dict[str, Callable[[Site], Any]] = {}
 SEED_AFTER: dict[str, tuple[str, ...]] = {}
+OMIT_EMPTY: set[str] = set()  # seed keys an export leaves out when empty (issue data: configuration seeds lack it)
 
 
 def handles(method: str, path_template: str) -> Callable[[Handler], Handler]:
@@ -109,11 +110,12 @@ def site_defaults(fn: Callable[[Site], None]) -> Callable[[Site], None]:
     return fn
 
 
-def seed_type(name: str, *, exporter: Callable[[Site], Any],
-              after: tuple[str, ...] = ()) -> Callable[[Callable[[Site, Any], None]], Any]:
+def seed_type(name: str, *, exporter: Callable[[Site], Any], after: tuple[str, ...] = (),
+              omit_empty: bool = False) -> Callable[[Callable[[Site, Any], None]], Any]:
     """Register the seed loader (and its exporter) for one top-level key of the seed document.
 
-    ``after`` names the keys whose records this key references; seeding loads those first.
+    ``after`` names the keys whose records this key references; seeding loads those first. ``omit_empty`` leaves
+    the key out of an export when its value is empty (so seeds written before the key existed still round-trip).
     """
 
     def register(fn: Callable[[Site, Any], None]) -> Callable[[Site, Any], None]:
@@ -122,6 +124,8 @@ def seed_type(name: str, *, exporter: Callable[[Site], Any],
         SEEDERS[name] = fn
         EXPORTERS[name] = exporter
         SEED_AFTER[name] = tuple(after)
+        if omit_empty:
+            OMIT_EMPTY.add(name)
         return fn
 
     return register

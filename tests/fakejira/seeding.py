@@ -12,7 +12,7 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from . import resources  # noqa: F401  (imports register the seeders)
-from .registry import DEFAULTS, EXPORTERS, SEED_AFTER, SEEDERS
+from .registry import DEFAULTS, EXPORTERS, OMIT_EMPTY, SEED_AFTER, SEEDERS
 from .site import Site
 
 
@@ -48,9 +48,10 @@ def load_seed(site: Site, seed: dict[str, Any]) -> None:
 
 
 def export_site(site: Site) -> dict[str, Any]:
-    """The site's configuration in seed format."""
+    """The site's configuration (and issue data, when it has any) in seed format."""
     with site.store.lock:
-        return {name: EXPORTERS[name](site) for name in seed_order()}
+        exported = {name: EXPORTERS[name](site) for name in seed_order()}
+    return {name: value for name, value in exported.items() if value or name not in OMIT_EMPTY}
 
 
 def new_site(name: str, base_url: str = "http://127.0.0.1", seed: dict[str, Any] | None = None,

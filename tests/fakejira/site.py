@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .events import IssueEvents
 from .limits import CallLog, Faults, Limits
 from .store import Store
 from .webhooks import WebhookDispatcher
@@ -49,6 +50,7 @@ class Site:
         self.calls = CallLog()
         self.display_url = ""  # empty: same as base_url
         self.cloud: Any = None  # the Cloud hosting this site, set by Cloud.add_site
+        self.issue_events = IssueEvents()  # changes to issue data (events.py): webhooks subscribe here
         self.webhooks = WebhookDispatcher(self)  # delivers the installed apps' descriptor webhooks (webhooks.py)
 
     def installation_by_client_key(self, client_key: str) -> Installation | None:

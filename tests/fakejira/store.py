@@ -20,7 +20,7 @@ COLLECTIONS = (
     "fieldConfigurationSchemes", "screenSchemes", "issueTypeScreenSchemes", "issueTypeSchemes",
     "workflows", "workflowSchemes", "permissionSchemes", "notificationSchemes",
     "issueSecuritySchemes", "issueSecurityLevels", "issueSecurityLevelMembers", "projects",
-    "components", "versions", "filters", "boards", "dashboards", "gadgets", "settings",
+    "components", "versions", "filters", "boards", "dashboards", "gadgets", "settings", "issues",
 )
 
 
@@ -44,6 +44,11 @@ class Store:
         with self.lock:
             if self._counters.get(kind, 0) < seen:
                 self._counters[kind] = seen
+
+    def counter(self, kind: str) -> int | None:
+        """The last id handed out (or bumped to) for ``kind``; None when none was."""
+        with self.lock:
+            return self._counters.get(kind)
 
     def coll(self, name: str) -> dict[str, dict[str, Any]]:
         return self.collections[name]

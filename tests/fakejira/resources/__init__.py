@@ -5,7 +5,8 @@ Import order here is registration order for defaults (seeding order comes from e
 
 from importlib import import_module
 
-_MODULES = ("basics", "fields", "screens", "typeschemes", "workflows", "schemes", "projects", "sharing", "sprints")
+_MODULES = ("basics", "fields", "screens", "typeschemes", "workflows", "schemes", "projects", "sharing", "sprints",
+            "issues", "issue_search")
 
 for _name in _MODULES:
     try:
