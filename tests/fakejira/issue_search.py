@@ -163,8 +163,8 @@ class Search:
                 wanted |= self._function_ids(operand, c.field)
             else:
                 wanted |= resolve(operand.text)
-        if c.op in ("=", "in"):
-            return lambda i: get(i) in wanted
+        if c.op in ("=", "in"):  # "" in ``wanted`` stands for no value (resolution = Unresolved)
+            return lambda i: (get(i) if get(i) is not None else "") in wanted
         return lambda i: get(i) is not None and get(i) not in wanted
 
     def _function_ids(self, fn: jql.Function, field: str) -> set[str]:

@@ -452,8 +452,10 @@ def change_item(site: Site, fid: str, before: Any, after: Any) -> dict[str, Any]
     name = (site.store.get("fields", fid) or {}).get("name", fid) if custom else CHANGE_NAMES.get(fid, fid)
     frm, frm_s = display(site, fid, before)
     to, to_s = display(site, fid, after)
-    return {"field": name, "fieldtype": "custom" if custom else "jira", "fieldId": fid, "from": frm,
+    item = {"field": name, "fieldtype": "custom" if custom else "jira", "fieldId": fid, "from": frm,
             "fromString": frm_s, "to": to, "toString": to_s}
+    # Jira writes null for an empty side; the spec's ChangeDetails isn't nullable, so an empty side is left out
+    return {k: v for k, v in item.items() if v is not None}
 
 
 def diff_items(site: Site, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
@@ -464,8 +466,8 @@ def diff_items(site: Site, before: dict[str, Any], after: dict[str, Any]) -> lis
         if old == new or fid in ("updated", "statuscategorychangedate", "resolutiondate"):
             continue
         if fid in ("components", "fixVersions", "versions"):
-            items += [change_item(site, fid, None, [v]) | {"to": v} for v in new or [] if v not in (old or [])]
-            items += [change_item(site, fid, [v], None) | {"from": v} for v in old or [] if v not in (new or [])]
+            items += [change_item(site, fid, None, [v]) for v in new or [] if v not in (old or [])]
+            items += [change_item(site, fid, [v], None) for v in old or [] if v not in (new or [])]
             continue
         items.append(change_item(site, fid, old, new))
     return items
