@@ -240,3 +240,28 @@ def test_starting_a_sprint_sends_sprint_started(fake_cloud: Cloud, receiver: Rec
     [got] = receiver.received
     body = json.loads(got.body)
     assert (got.path, body["webhookEvent"], body["sprint"]["state"]) == ("/hooks/sprint", "sprint_started", "active")
+
+
+def test_creating_and_deleting_an_issue_sends_their_webhooks(fake_cloud: Cloud, receiver: Receiver) -> None:
+    """A real issue create through the REST API (issue events, events.py) reaches the subscribed app."""
+    receiver.hooks = [{"event": "jira:issue_created", "url": "/hooks/created"},
+                      {"event": "jira:issue_deleted", "url": "/hooks/deleted"}]
+    receiver.scopes = ["READ", "WRITE", "DELETE", "ADMIN"]
+    site = fake_cloud.add_site("issues")
+    installer.install_app(site, receiver.url + "/atlassian-connect.json")
+    client = ConnectClient(site, APP)
+    admin = next(iter(site.admins))
+    project = client.post("/rest/api/3/project", json={"key": "OPS", "name": "Ops", "projectTypeKey": "software",
+                                                       "leadAccountId": admin})
+    assert project.status_code == 201, project.text
+    issue = client.post("/rest/api/3/issue", json={"fields": {"project": {"key": "OPS"}, "issuetype": {"id": "10001"},
+                                                              "summary": "Disk full"}})
+    assert issue.status_code == 201, issue.text
+    assert client.delete(f"/rest/api/3/issue/{issue.json()['key']}").status_code == 204
+    assert site.webhooks.wait_idle(5)
+    assert receiver.paths() == ["/hooks/created", "/hooks/deleted"]
+    created = json.loads(receiver.received[0].body)
+    assert (created["webhookEvent"], created["issue_event_type_name"]) == ("jira:issue_created", "issue_created")
+    assert created["issue"]["key"] == "OPS-1" and created["issue"]["fields"]["summary"] == "Disk full"
+    assert created["issue"]["self"] == f"{site.base_url}/rest/api/2/issue/{issue.json()['id']}"
+    assert created["user"]["accountId"]

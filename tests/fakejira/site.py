@@ -52,6 +52,7 @@ class Site:
         self.cloud: Any = None  # the Cloud hosting this site, set by Cloud.add_site
         self.issue_events = IssueEvents()  # changes to issue data (events.py): webhooks subscribe here
         self.webhooks = WebhookDispatcher(self)  # delivers the installed apps' descriptor webhooks (webhooks.py)
+        self.issue_events.subscribe(self.webhooks.on_issue_event)  # every issue-data change becomes its webhook
 
     def installation_by_client_key(self, client_key: str) -> Installation | None:
         for inst in self.installations.values():

@@ -246,6 +246,8 @@ class WebhookDispatcher:
         if name not in EVENTS:
             return
         issue = dict(event.issue or {})
+        if "id" in issue:
+            issue.setdefault("self", f"{self.site.base_url}/rest/api/2/issue/{issue['id']}")
         payload: dict[str, Any] = {"issue": issue if name in ISSUE_EVENTS else
                                    {k: issue[k] for k in ("id", "key", "self", "fields") if k in issue}}
         if name in ISSUE_EVENTS and event.changelog:
