@@ -8,44 +8,16 @@ from typing import Any
 
 from ..connect.tenants import Tenant
 from ..recovery import connections as rc
+from ..recovery import messages
 from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
 from ..restore import service as restore_service
 from ..restore.models import RestoreRun
 from ..restore.plan import Selection
 
-URL_HINT = ("Enter only the site's address, for example https://your-site.atlassian.net "
-            "(no user name, page path or query).")
-FORMAT_HINT = "That isn't a complete recovery token: copy all of it, from JDR1- to the end."
-
-# Fixed texts for the codes an action may answer with: (kind, text). Never built from input.
-NOTICES: dict[str, tuple[str, str]] = {
-    "activated": ("success", "Connection activated. This site can now read the source site's backups."),
-    "released-reusable": ("success", "Connection released. The token can be used again to activate a destination."),
-    "released-retired": ("success", "Connection released. The token no longer works: generate a new one "
-                                    "before activating a destination."),
-    "deactivated": ("success", "Connection deactivated. The source's data can no longer be recovered through it."),
-    "activation-refused": ("error", rc.ACTIVATION_REFUSED_TEXT),
-    "invalid-token": ("error", FORMAT_HINT),
-    "invalid-url": ("error", URL_HINT),
-    "not-found": ("error", rc.ConnectionNotFound().message),
-    "token-stored": ("info", "The token is no longer shown anywhere. If it is lost, reset it."),
-    "token-issued": ("info", "Copy this token now and keep it somewhere safe outside this Jira site, such as your "
-                             "organisation's password manager. You'll need it to recover this site's configuration "
-                             "into a new site. It won't be shown again."),
-    "token-replaced": ("info", "The previous token no longer works."),
-}
-
-# The confirmation step for the two actions that can't be taken back (the Connect page's texts).
-CONFIRMATIONS: dict[str, dict[str, str]] = {
-    "release": {"title": "Release the connection?",
-                "text": "The destination site will no longer be linked to the source. Can the token be used again "
-                        "in future, for example to activate another destination?",
-                "yes": "Yes, the token can be used again", "no": "No, a new token must be generated"},
-    "deactivate": {"title": "Deactivate the connection?",
-                   "text": "The source's data can no longer be recovered through this connection. This is final: "
-                           "it can't be undone, and the token stops working.",
-                   "confirm": "Deactivate connection"},
-}
+# The texts live in one place for both doors (app.recovery.messages); re-exported here for the views.
+URL_HINT, FORMAT_HINT, NOTICES, CONFIRMATIONS = (messages.URL_HINT, messages.FORMAT_HINT, messages.NOTICES,
+                                                 messages.CONFIRMATIONS)
+Notice, notice = messages.Notice, messages.notice
 
 ACTION_LABELS = {
     "generate": "Generate token", "refresh": "Refresh token", "reset": "Reset token",
@@ -55,6 +27,8 @@ ACTION_LABELS = {
 SOURCE_ACTIONS = {a.value: a for a in (Action.GENERATE, Action.REFRESH, Action.RESET, Action.RELEASE,
                                        Action.DEACTIVATE)}
 DESTINATION_ACTIONS = {a.value: a for a in (Action.ACTIVATE, Action.RELEASE, Action.DEACTIVATE)}
+# Actions that end something (a token, a link) and so are confirmed first, on both doors.
+CONFIRMED_SOURCE_ACTIONS = frozenset({Action.REFRESH, Action.RESET, Action.RELEASE, Action.DEACTIVATE})
 
 
 def action_label(action: Action, state: ConnectionState) -> str:
@@ -65,33 +39,48 @@ def action_label(action: Action, state: ConnectionState) -> str:
 
 
 @dataclass(frozen=True)
-class Notice:
-    """A message for the page: a fixed code, its kind and text (texts come from enums and constants only)."""
+class Refusal:
+    """How both doors answer a refused connection action: the notice, the HTTP status and the API's error code."""
 
+    notice: Notice
+    status: int
     code: str
-    kind: str
-    text: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "kind": self.kind, "text": self.text}
+    extra: dict[str, Any]
 
 
-def notice(code: str) -> Notice:
-    kind, text = NOTICES[code]
-    return Notice(code, kind, text)
+def refusal(err: RecoveryError) -> Refusal:
+    """The one mapping from a connection error to what the page says (fixed texts and enum values only)."""
+    if isinstance(err, rc.TransitionRefused):
+        return Refusal(Notice("refused", "error", rc.refusal_message(err.action, err.state)), 409,
+                       "transition-refused", {})
+    if isinstance(err, rc.ActivationThrottled):  # the site's own lock-out, or the service-wide safety stop
+        code = "activation-paused" if isinstance(err, rc.ActivationPaused) else "activation-throttled"
+        return Refusal(Notice("throttled", "error", err.message), 429, code, {"retryMinutes": err.retry_minutes})
+    if isinstance(err, rc.ActivationRefused):
+        return Refusal(Notice("activation-refused", "error", err.message), 422, "activation-refused",
+                       {"reason": err.reason, "attemptsLeft": err.attempts_left})
+    if isinstance(err, rc.InvalidActivationInput):
+        found = notice("invalid-token" if err.field == "token" else "invalid-url")
+        return Refusal(found, 400, found.code, {"field": err.field})
+    return Refusal(notice("not-found"), 404, "not-found", {})
 
 
 def refusal_notice(err: RecoveryError) -> Notice:
     """The notice a refused connection action shows (the same text as the error's own safe message)."""
-    if isinstance(err, rc.TransitionRefused):
-        return Notice("refused", "error", rc.refusal_message(err.action, err.state))
-    if isinstance(err, rc.ActivationThrottled):  # the site's own lock-out, or the service-wide safety stop
-        return Notice("throttled", "error", type(err).text(err.retry_minutes))
-    if isinstance(err, rc.ActivationRefused):
-        return notice("activation-refused")
-    if isinstance(err, rc.InvalidActivationInput):
-        return notice("invalid-token" if err.field == "token" else "invalid-url")
-    return notice("not-found")
+    return refusal(err).notice
+
+
+# What to do when the token is lost, per source status: the words name exactly the button the status offers.
+LOST_TOKEN_HINTS: dict[ConnectionState, str] = {
+    ConnectionState.PENDING: "Lost the token before a destination used it? Refresh token issues a new one; the lost "
+                             "one stops working.",
+    ConnectionState.ACTIVE: "Lost the token? Reset token issues a new one for this connection and keeps it active; "
+                            "the lost one stops working.",
+    ConnectionState.RELEASED: "Lost the token? Reset token issues a new one; the lost one stops working.",
+}
+
+# Which side of the page comes first: the one the site already uses; a brand-new site is shown both choices.
+SITUATION_NEW, SITUATION_SOURCE, SITUATION_DESTINATION = "new", "source", "destination"
 
 
 @dataclass(frozen=True)
@@ -106,10 +95,37 @@ class ConnectionSides:
     dest_actions: list[Action]
     active_source: Tenant | None
 
+    @property
+    def source_hint(self) -> str | None:
+        """The lost-token advice, only when the status offers the action it names."""
+        hint = LOST_TOKEN_HINTS.get(self.source_state)
+        wanted = Action.REFRESH if self.source_state is ConnectionState.PENDING else Action.RESET
+        return hint if hint and wanted in self.source_actions else None
+
+    @property
+    def situation(self) -> str:
+        """``destination`` for a site that activated (or activates) a source's token and protects nothing yet,
+        ``source`` for a site with a connection of its own, ``new`` for a site with neither."""
+        if self.dest_conn is not None and self.source_conn is None:
+            return SITUATION_DESTINATION
+        if self.source_conn is not None:
+            return SITUATION_SOURCE
+        return SITUATION_NEW
+
 
 def _ordered(side: Side, state: ConnectionState, order: dict[str, Action]) -> list[Action]:
     allowed = rc.allowed_actions(side, state)
     return [a for a in order.values() if a in allowed]
+
+
+def _source_actions(conn: RecoveryConnection | None, state: ConnectionState) -> list[Action]:
+    """The source's buttons: what the state allows, and of Generate/Reset on a Released connection only the one
+    that fits (a live token: Reset it if lost; none: Generate a new one)."""
+    actions = _ordered(Side.SOURCE, state, SOURCE_ACTIONS)
+    if state is ConnectionState.RELEASED:
+        pointless = Action.GENERATE if conn is not None and conn.live_token is not None else Action.RESET
+        actions = [a for a in actions if a is not pointless]
+    return actions
 
 
 def connection_sides(tenant: Tenant) -> ConnectionSides:
@@ -123,7 +139,7 @@ def connection_sides(tenant: Tenant) -> ConnectionSides:
     # that of the connection the token names, checked by the domain.
     dest_actions = (_ordered(Side.DESTINATION, dest_state, DESTINATION_ACTIONS) if active_source is not None
                     else [Action.ACTIVATE])
-    return ConnectionSides(source_conn, source_state, _ordered(Side.SOURCE, source_state, SOURCE_ACTIONS),
+    return ConnectionSides(source_conn, source_state, _source_actions(source_conn, source_state),
                            dest_conn, dest_state, dest_actions, active_source)
 
 

@@ -24,10 +24,20 @@ from ..http_input import InvalidId, parse_optional_id
 from ..recovery import audit
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryError, Side
-from .presenters import ACTION_LABELS, DESTINATION_ACTIONS, NOTICES, SOURCE_ACTIONS, connection_sides
+from .presenters import (
+    ACTION_LABELS,
+    CONFIRMATIONS,
+    CONFIRMED_SOURCE_ACTIONS,
+    DESTINATION_ACTIONS,
+    NOTICES,
+    SOURCE_ACTIONS,
+    connection_sides,
+    refusal,
+)
 from .sections import sections_for
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+MAX_TYPED = 2000  # what a refused activation keeps of each typed field (a token is 42 characters)
 
 def _notice_from_query() -> tuple[str, str] | None:
     """The message a redirect asked for, rebuilt from fixed texts and enum values only."""
@@ -40,11 +50,6 @@ def _notice_from_query() -> tuple[str, str] | None:
                                                 ConnectionState(request.args.get("state", "")))
         except ValueError:
             return None
-    if code == "throttled":
-        minutes = request.args.get("minutes", "")
-        if minutes.isdigit() and 0 < int(minutes) <= 24 * 60:
-            kind = rc.ActivationPaused if request.args.get("scope") == "service" else rc.ActivationThrottled
-            return "error", kind.text(int(minutes))
     return None
 
 
@@ -61,8 +66,11 @@ def _page_context(tenant: Any, context_token: str) -> dict[str, Any]:
         "dest_state": sides.dest_state,
         "dest_actions": {a.value for a in sides.dest_actions},
         "active_source": sides.active_source,
+        "source_hint": sides.source_hint,
+        "situation": sides.situation,
         "audit_entries": audit.entries_for(tenant.id),
         "action_labels": ACTION_LABELS,
+        "confirmations": CONFIRMATIONS,
         "sections": sections_for(tenant),
     }
 
@@ -85,19 +93,22 @@ def _back(notice: str, **params: Any) -> ResponseReturnValue:
 
 
 def _refused(err: RecoveryError) -> ResponseReturnValue:
+    """Back to the page with the refusal's code (the page rebuilds its words from fixed texts)."""
     if isinstance(err, rc.TransitionRefused):
         return _back("refused", action=err.action.value, state=err.state.value)
-    if isinstance(err, rc.ActivationPaused):
-        return _back("throttled", minutes=err.retry_minutes, scope="service")
-    if isinstance(err, rc.ActivationThrottled):
-        return _back("throttled", minutes=err.retry_minutes)
-    if isinstance(err, rc.ActivationRefused):
-        return _back("activation-refused")
-    if isinstance(err, rc.ConnectionNotFound):
-        return _back("not-found")
-    if isinstance(err, rc.InvalidActivationInput):
-        return _back("invalid-token" if err.field == "token" else "invalid-url")
-    return _back("not-found")
+    return _back(refusal(err).notice.code)
+
+
+def _activation_refused(err: RecoveryError, token: str, base_url: str) -> ResponseReturnValue:
+    """The page again, at once (no redirect), with the refusal's words and what the admin typed kept.
+
+    The token is kept too: the response is ``no-store`` and ``no-referrer``, so it sits in the same page it was
+    typed into and nowhere else, while a redirect would have to put it in an address (history, logs). Making the
+    admin paste it again would only invite copying it around more.
+    """
+    answer = refusal(err)
+    return _render(answer.status, notice=(answer.notice.kind, answer.notice.text),
+                    typed={"token": token, "base_url": base_url}, refused_field=getattr(err, "field", None))
 
 
 def _connection_id() -> int | None:
@@ -130,9 +141,10 @@ def source_action(action: str) -> ResponseReturnValue:
     act = SOURCE_ACTIONS.get(action) or abort(404)
     ctx = current()
     tenant, account, conn_id = ctx.tenant, ctx.account_id, _connection_id()
-    if act in (Action.RELEASE, Action.DEACTIVATE) and request.form.get("confirmed") != "yes":
-        return _confirm("source", act, conn_id)
     try:
+        if act in CONFIRMED_SOURCE_ACTIONS and request.form.get("confirmed") != "yes":
+            rc.check(tenant, Side.SOURCE, act, account, conn_id)  # never ask to confirm what would be refused
+            return _confirm("source", act, conn_id)
         if act is Action.GENERATE:
             issued = rc.generate_token(tenant, account)
         elif act is Action.REFRESH:
@@ -161,15 +173,23 @@ def destination_action(action: str) -> ResponseReturnValue:
         return _confirm("destination", act, conn_id)
     try:
         if act is Action.ACTIVATE:
-            rc.activate(ctx.tenant, ctx.account_id, request.form.get("token", ""),
-                        request.form.get("base_url", ""))
-            return _back("activated")
+            return _activate()
         if act is Action.RELEASE:
             return _release(Side.DESTINATION, conn_id)
         rc.deactivate(ctx.tenant, Side.DESTINATION, ctx.account_id, conn_id)
         return _back("deactivated")
     except RecoveryError as err:
         return _refused(err)
+
+
+def _activate() -> ResponseReturnValue:
+    ctx = current()
+    token, base_url = request.form.get("token", ""), request.form.get("base_url", "")
+    try:
+        rc.activate(ctx.tenant, ctx.account_id, token, base_url)
+    except (rc.ActivationRefused, rc.ActivationThrottled, rc.InvalidActivationInput) as err:
+        return _activation_refused(err, token[:MAX_TYPED], base_url[:MAX_TYPED])
+    return _back("activated")
 
 
 def _release(side: Side, conn_id: int | None) -> ResponseReturnValue:

@@ -213,16 +213,19 @@ def _connection(conn: RecoveryConnection | None) -> dict[str, Any] | None:
             "source": _site(conn.source), "destination": _site(conn.destination)}
 
 
-def _side(conn: RecoveryConnection | None, state: ConnectionState, actions: list[Action]) -> dict[str, Any]:
+def _side(conn: RecoveryConnection | None, state: ConnectionState, actions: list[Action],
+          hint: str | None = None) -> dict[str, Any]:
     return {"state": state.value, "stateLabel": state.label, "connection": _connection(conn),
-            "actions": [{"action": a.value, "label": p.action_label(a, state)} for a in actions]}
+            "actions": [{"action": a.value, "label": p.action_label(a, state)} for a in actions],
+            "lostTokenHint": hint}
 
 
 def connections_body(tenant: Tenant) -> dict[str, Any]:
     """Both sides of the tenant's connections with their allowed actions, and the audit log (the page's data)."""
     sides = p.connection_sides(tenant)
     return {
-        "source": _side(sides.source_conn, sides.source_state, sides.source_actions),
+        "source": _side(sides.source_conn, sides.source_state, sides.source_actions, sides.source_hint),
+        "situation": sides.situation,
         "destination": _side(sides.dest_conn, sides.dest_state, sides.dest_actions),
         "activeSource": _site(sides.active_source),
         "audit": [{"at": _iso(e.created_at), "side": e.side, "sideLabel": e.side_label, "action": e.action,
@@ -245,27 +248,10 @@ def notices() -> ResponseReturnValue:
                    confirmations=p.CONFIRMATIONS)
 
 
-_REFUSAL_STATUS: list[tuple[type[RecoveryError], int, str]] = [
-    (rc.TransitionRefused, 409, "transition-refused"),
-    (rc.ConnectionNotFound, 404, "not-found"),
-    (rc.ActivationPaused, 429, "activation-paused"),
-    (rc.ActivationThrottled, 429, "activation-throttled"),
-    (rc.ActivationRefused, 422, "activation-refused"),
-]
-
-
 def _refused(err: RecoveryError) -> ApiError:
-    """The domain's refusal as an API error carrying the page's notice (fixed texts and enum values only)."""
-    notice = p.refusal_notice(err)
-    extra: dict[str, Any] = {"notice": notice.to_dict()}
-    if isinstance(err, rc.ActivationThrottled):
-        extra["retryMinutes"] = err.retry_minutes
-    if isinstance(err, rc.InvalidActivationInput):
-        return ApiError(400, notice.code, notice.text, **extra)
-    for cls, status, code in _REFUSAL_STATUS:
-        if isinstance(err, cls):
-            return ApiError(status, code, notice.text, **extra)
-    return ApiError(404, "not-found", notice.text, **extra)
+    """The domain's refusal as an API error carrying the page's notice (the one mapping both doors use)."""
+    answer = p.refusal(err)
+    return ApiError(answer.status, answer.code, answer.notice.text, notice=answer.notice.to_dict(), **answer.extra)
 
 
 def _acted(tenant: Tenant, code: str, token: str | None = None, replaced: bool = False) -> ResponseReturnValue:
@@ -310,6 +296,10 @@ def source_action(action: str) -> ResponseReturnValue:
     try:
         if act in (Action.RELEASE, Action.DEACTIVATE):
             return _release_or_deactivate(tenant, Side.SOURCE, act, conn_id, data)
+        if act in (Action.REFRESH, Action.RESET) and data.get("confirmed") is not True:
+            # The current token stops working: the page asks first (the same step the Connect page has).
+            rc.check(tenant, Side.SOURCE, act, account, conn_id)
+            raise ApiError(400, "confirmation-required", p.CONFIRMATIONS[act.value]["title"])
         if act is Action.GENERATE:
             issued = rc.generate_token(tenant, account)
         elif act is Action.REFRESH:

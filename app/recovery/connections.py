@@ -43,7 +43,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..connect.tenants import Tenant, utcnow
 from ..extensions import db
-from . import audit
+from . import audit, messages
 from .tokens import MalformedToken, ParsedToken, hash_secret, matches, new_token, parse_token
 from .urls import InvalidBaseUrl, matches_any, normalise_base_url
 
@@ -152,22 +152,33 @@ class ConnectionNotFound(RecoveryError):
     """No connection with that id on this side of this tenant (another tenant's ids look exactly like missing)."""
 
     def __init__(self) -> None:
-        super().__init__("That connection doesn't exist on this site. Reload the page and try again.")
+        super().__init__(messages.NOT_FOUND_TEXT)
 
 
-ACTIVATION_REFUSED_TEXT = ("That token and site address don't match an activation-ready connection. Check both "
-                           "and try again, or ask the source site's admin for a new token.")
+ACTIVATION_REFUSED_TEXT = messages.ACTIVATION_REASONS[messages.UNKNOWN]  # what a guess is always told
 
 
 class ActivationRefused(RecoveryError):
-    """One message for every wrong token, wrong URL or spent token: no oracle. The reason goes to the audit log."""
+    """A refused activation: ``reason`` is a code of ``messages.ACTIVATION_REASONS``, and ``message`` its words.
 
-    def __init__(self) -> None:
-        super().__init__(ACTIVATION_REFUSED_TEXT)
+    Until the token's secret verifies, the reason is always ``unknown`` (no oracle for guessers); past that check
+    the holder of the real token is told precisely what is wrong (see ``messages``). ``attempts_left`` counts the
+    failed attempts this site may still make before it is locked (None: not counted, e.g. a lost race).
+    """
+
+    def __init__(self, reason: str = messages.UNKNOWN, text: str | None = None, *, attempts_left: int | None = None,
+                 window_minutes: int = 15) -> None:
+        words = text or messages.activation_reason(reason)
+        if attempts_left is not None:
+            words = f"{words} {messages.attempts_left_text(attempts_left, window_minutes)}"
+        super().__init__(words)
+        self.reason = reason
+        self.reason_text = text or messages.activation_reason(reason)
+        self.attempts_left = attempts_left
 
 
 class ActivationThrottled(RecoveryError):
-    """Too many refused activations from this (destination) site recently."""
+    """Too many refused activations from this (destination) site recently (a valid token still gets through)."""
 
     def __init__(self, retry_minutes: int) -> None:
         super().__init__(self.text(retry_minutes))
@@ -175,8 +186,7 @@ class ActivationThrottled(RecoveryError):
 
     @staticmethod
     def text(retry_minutes: int) -> str:
-        return (f"Too many failed activation attempts from this site. Try again in {retry_minutes} "
-                f"minute{'s' if retry_minutes != 1 else ''}.")
+        return messages.throttled_text(retry_minutes)
 
 
 class ActivationPaused(ActivationThrottled):
@@ -184,9 +194,7 @@ class ActivationPaused(ActivationThrottled):
 
     @staticmethod
     def text(retry_minutes: int) -> str:
-        return (f"Activations are paused for the whole service for a while: too many failed attempts came from "
-                f"many sites, not because of this site. This is a temporary safety stop. Try again in "
-                f"{retry_minutes} minute{'s' if retry_minutes != 1 else ''}.")
+        return messages.paused_text(retry_minutes)
 
 
 class InvalidActivationInput(RecoveryError):
@@ -198,12 +206,16 @@ class InvalidActivationInput(RecoveryError):
 
 
 class _Refusal(Exception):
-    """Internal: why an activation was refused, for the audit log only."""
+    """Internal: why an activation was refused: ``reason`` precise (for the source's log), ``public`` the words
+    the attempting site sees (a ``messages`` code and its text)."""
 
-    def __init__(self, reason: str, connection: RecoveryConnection | None = None) -> None:
+    def __init__(self, reason: str, connection: RecoveryConnection | None = None, *, public: str = messages.UNKNOWN,
+                 public_text: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.connection = connection
+        self.public = public
+        self.public_text = public_text or messages.activation_reason(public)
 
 
 # -- models ------------------------------------------------------------------------------------------------------
@@ -410,6 +422,23 @@ def _target_or_refuse(tenant: Tenant, side: Side, action: Action, account_id: st
         raise
 
 
+def check(tenant: Tenant, side: Side, action: Action, account_id: str | None,
+          connection_id: int | None) -> RecoveryConnection:
+    """The connection ``action`` would apply to, if the action is allowed now; nothing changes (the doors call it
+    before asking the admin to confirm, so a confirmation is never asked for what would be refused).
+
+    :raises TransitionRefused: the current state doesn't allow it (recorded in the audit log, as the action would).
+    :raises ConnectionNotFound: for an id that isn't this tenant's.
+    """
+    conn = _target_or_refuse(tenant, side, action, account_id, connection_id)
+    try:
+        transition(side, conn.state, action)
+    except TransitionRefused as err:
+        _refused(tenant, side, action, account_id, err, conn.id)
+        raise
+    return conn
+
+
 def _succeeded(tenant_id: int, side: Side, action: Action, account_id: str | None, detail: str,
                conn: RecoveryConnection, now: datetime) -> None:
     audit.record(tenant_id, side=side.value, action=action.value, outcome=audit.SUCCEEDED, account_id=account_id,
@@ -567,12 +596,25 @@ def _retry_minutes(oldest: datetime | None, window: int, now: datetime) -> int:
     return max(1, ceil(((oldest or now) + timedelta(minutes=window) - now).total_seconds() / 60))
 
 
-def _claim_attempt(destination: Tenant, account_id: str | None, now: datetime) -> int:
-    """Record an attempt as pending and return its audit entry id, or refuse it when a throttle is full.
+@dataclass(frozen=True)
+class _Attempt:
+    """An activation attempt recorded as pending: its audit entry, and the lock it met (None: not locked)."""
 
-    Record and count are one serialised transaction, so N parallel attempts count each other: a burst checks no
-    more guesses than the limit. Counted per attempting site, so a stranger's guesses only ever lock the stranger
-    out; and across all sites against a global cap, so many fresh sites can't guess at scale.
+    entry_id: int
+    lock: ActivationThrottled | None
+
+
+def _failure_keys(since: datetime, exclude_id: int | None) -> dict[str, Any]:
+    return {"side": Side.DESTINATION.value, "action": Action.ACTIVATE.value, "outcome": audit.FAILED_ACTIVATION,
+            "since": since, "exclude_id": exclude_id}
+
+
+def _claim_attempt(destination: Tenant, account_id: str | None, now: datetime) -> _Attempt:
+    """Record an attempt as pending, and say whether a throttle is full (the attempt then needs a verified token).
+
+    Record and count are one serialised transaction, so N parallel attempts count each other: a burst gets no
+    more refusal reasons than the limit. Counted per attempting site, so a stranger's guesses only ever lock the
+    stranger out; and across all sites against a global cap, so many fresh sites can't guess at scale.
     """
     max_failures, window, global_max = _throttle_settings()
     since = now - timedelta(minutes=window)
@@ -580,20 +622,28 @@ def _claim_attempt(destination: Tenant, account_id: str | None, now: datetime) -
     entry = audit.record(destination.id, side=Side.DESTINATION.value, action=Action.ACTIVATE.value,
                          outcome=audit.PENDING, account_id=account_id, detail="Activation attempt", now=now)
     db.session.flush()
-    keys: dict[str, Any] = {"side": Side.DESTINATION.value, "action": Action.ACTIVATE.value,
-                            "outcome": audit.FAILED_ACTIVATION, "since": since, "exclude_id": entry.id}
-    err: ActivationThrottled | None = None
+    keys = _failure_keys(since, entry.id)
+    lock: ActivationThrottled | None = None
     if audit.count_since(destination.id, **keys) >= max_failures:
-        err = ActivationThrottled(_retry_minutes(audit.oldest_since(destination.id, **keys), window, now))
+        lock = ActivationThrottled(_retry_minutes(audit.oldest_since(destination.id, **keys), window, now))
     elif audit.count_since(None, **keys) >= global_max:
-        err = ActivationPaused(_retry_minutes(audit.oldest_since(None, **keys), window, now))
-    if err is not None:
-        audit.settle(entry.id, outcome=audit.THROTTLED, detail=err.message)
+        lock = ActivationPaused(_retry_minutes(audit.oldest_since(None, **keys), window, now))
     entry_id = entry.id
     db.session.commit()
-    if err is not None:
-        raise err
-    return entry_id
+    return _Attempt(entry_id, lock)
+
+
+def _attempts_left(destination: Tenant, now: datetime) -> int:
+    """Failed attempts this site may still make in the window before it is locked (after this one's refusal)."""
+    max_failures, window, _ = _throttle_settings()
+    used = audit.count_since(destination.id, **_failure_keys(now - timedelta(minutes=window), None))
+    return max(0, max_failures - used)
+
+
+def _token_verifies(token: ParsedToken) -> bool:
+    """Is this a real token (look-up id and secret)? A lock never stops one: it is there against guessing."""
+    row = db.session.scalars(select(ConnectionToken).where(ConnectionToken.lookup == token.lookup)).first()
+    return row is not None and matches(token, row.secret_hash)
 
 
 def _source_urls(source: Tenant) -> list[str]:
@@ -603,7 +653,10 @@ def _source_urls(source: Tenant) -> list[str]:
 
 
 def _verify(destination: Tenant, token: ParsedToken, base_url: str) -> RecoveryConnection:
-    """The connection ``token`` may activate for ``destination``, or a ``_Refusal`` with the precise reason."""
+    """The connection ``token`` may activate for ``destination``, or a ``_Refusal`` with the precise reason.
+
+    The secret is checked before anything else is said: past it, the caller holds the real token.
+    """
     row = db.session.scalars(select(ConnectionToken).where(ConnectionToken.lookup == token.lookup)).first()
     if row is None:
         raise _Refusal("No such token (wrong or mistyped).")
@@ -611,15 +664,19 @@ def _verify(destination: Tenant, token: ParsedToken, base_url: str) -> RecoveryC
     if not matches(token, row.secret_hash):
         raise _Refusal("The token's secret part is wrong.", conn)
     if row.retired_at is not None:
-        raise _Refusal(f"The token no longer works ({row.retired_reason}).", conn)
+        raise _Refusal(f"The token no longer works ({row.retired_reason}).", conn, public=messages.RETIRED,
+                       public_text=messages.activation_reason(messages.RETIRED, retired_reason=row.retired_reason))
     if conn.source_tenant_id == destination.id:
-        raise _Refusal("A site can't activate its own token.", conn)
+        raise _Refusal("A site can't activate its own token.", conn, public=messages.SAME_SITE)
     if not matches_any(base_url, _source_urls(conn.source)):
-        raise _Refusal(f"The site address {base_url} isn't the token's source site.", conn)
+        raise _Refusal(f"The site address {base_url} isn't the token's source site.", conn,
+                       public=messages.WRONG_SITE)
     try:
         transition(Side.DESTINATION, conn.state, Action.ACTIVATE)
     except TransitionRefused:
-        raise _Refusal(f"The connection is {conn.state.label}.", conn) from None
+        raise _Refusal(f"The connection is {conn.state.label}.", conn, public=messages.IN_USE,
+                       public_text=messages.activation_reason(messages.IN_USE,
+                                                              state_label=conn.state.label)) from None
     return conn
 
 
@@ -627,10 +684,12 @@ def _record_activation_refusal(destination: Tenant, attempt_id: int, account_id:
                                now: datetime) -> None:
     db.session.rollback()
     conn = refusal.connection
-    audit.settle(attempt_id, outcome=audit.REFUSED, detail=f"Activation refused: {refusal.reason}",
-                 connection_id=None)  # no id: it would tell the stranger a connection exists
+    # The attempting site's log says what its banner says, no more (see ``messages``); no connection id either:
+    # it would tell a stranger a connection exists.
+    audit.settle(attempt_id, outcome=audit.REFUSED, detail=f"Activation refused: {refusal.public_text}",
+                 connection_id=None)
     if conn is not None:
-        # The source's admins learn that someone tried their token; the attempting site never sees this.
+        # The source's admins learn that someone tried their token, from where, and precisely why it failed.
         audit.record(conn.source_tenant_id, side=Side.SOURCE.value, action=Action.ACTIVATE.value,
                      outcome=audit.REFUSED, account_id=account_id,
                      detail=f"An activation attempt from {destination.link_url} was refused: {refusal.reason}",
@@ -638,17 +697,38 @@ def _record_activation_refusal(destination: Tenant, attempt_id: int, account_id:
     db.session.commit()
 
 
+def _refuse_activation(destination: Tenant, attempt_id: int, account_id: str | None, refusal: _Refusal,
+                       now: datetime, *, counted: bool = True) -> ActivationRefused:
+    _record_activation_refusal(destination, attempt_id, account_id, refusal, now)
+    left = _attempts_left(destination, now) if counted else None
+    return ActivationRefused(refusal.public, refusal.public_text, attempts_left=left,
+                             window_minutes=_throttle_settings()[1])
+
+
+def _settle_throttled(attempt: _Attempt) -> ActivationThrottled:
+    assert attempt.lock is not None
+    db.session.rollback()
+    audit.settle(attempt.entry_id, outcome=audit.THROTTLED, detail=attempt.lock.message)
+    db.session.commit()
+    return attempt.lock
+
+
 def activate(destination: Tenant, account_id: str | None, token_text: str, base_url_text: str, *,
              now: datetime | None = None) -> RecoveryConnection:
     """Link ``destination`` to the source the token names, reading only our database (the source may be gone).
 
-    :raises ActivationThrottled: too many refusals from this site lately (``ActivationPaused``: from all sites).
+    A site past its failure limit (or the service past its global cap) is still let through with a token that
+    verifies: the lock is against guessing, and a real token is no guess.
+
+    :raises ActivationThrottled: too many refusals from this site lately and the token doesn't verify
+        (``ActivationPaused``: too many from all sites).
     :raises TransitionRefused: this site is already Active with another source.
     :raises InvalidActivationInput: the token or URL is malformed.
-    :raises ActivationRefused: anything else wrong, one message for all.
+    :raises ActivationRefused: anything else wrong; its reason is precise only once the token's secret verified.
     """
     now = now or utcnow()
-    attempt_id = _claim_attempt(destination, account_id, now)  # every outcome below settles this one entry
+    attempt = _claim_attempt(destination, account_id, now)  # every outcome below settles this one entry
+    attempt_id = attempt.entry_id
     own = destination_connection(destination)
     if own is not None and own.state is ConnectionState.ACTIVE:
         err = TransitionRefused(Action.ACTIVATE, ConnectionState.ACTIVE)
@@ -664,25 +744,28 @@ def activate(destination: Tenant, account_id: str | None, token_text: str, base_
         db.session.commit()
         field_name = "token" if isinstance(exc, MalformedToken) else "base_url"
         raise InvalidActivationInput(str(exc), field_name) from None
+    if attempt.lock is not None and not _token_verifies(parsed):
+        raise _settle_throttled(attempt)
     try:
         conn = _verify(destination, parsed, base_url)
         try:
             _move(conn, Side.DESTINATION, Action.ACTIVATE, now, destination_tenant_id=destination.id,
                   activated_at=now, activated_by=account_id, released_at=None)
         except TransitionRefused:
-            raise _Refusal("Another activation of this token won the race.", conn) from None
+            raise _Refusal("Another activation of this token won the race.", conn, public=messages.RACE) from None
         except IntegrityError:
-            raise _Refusal("This site became Active with another connection meanwhile.", conn) from None
+            raise _Refusal("This site became Active with another connection meanwhile.", conn,
+                           public=messages.RACE) from None
         audit.settle(attempt_id, outcome=audit.SUCCEEDED, detail=f"Activated the connection to {conn.source.link_url}.",
                      connection_id=conn.id)
         _succeeded(conn.source_tenant_id, Side.SOURCE, Action.ACTIVATE, account_id,
                    f"{destination.link_url} activated the connection as destination.", conn, now)
         db.session.commit()
     except _Refusal as refusal:
-        _record_activation_refusal(destination, attempt_id, account_id, refusal, now)
-        raise ActivationRefused() from None
+        raise _refuse_activation(destination, attempt_id, account_id, refusal, now,
+                                 counted=refusal.public != messages.RACE) from None
     except IntegrityError:
-        _record_activation_refusal(destination, attempt_id, account_id,
-                                   _Refusal("This site became Active with another connection meanwhile."), now)
-        raise ActivationRefused() from None
+        raise _refuse_activation(destination, attempt_id, account_id,
+                                 _Refusal("This site became Active with another connection meanwhile.",
+                                          public=messages.RACE), now, counted=False) from None
     return conn

@@ -160,9 +160,9 @@ def generate(src: Admin) -> str:
     return page.one("revealed-token").attrs["value"]
 
 
-def activate(dst: Admin, token: str, url: str) -> Page:
+def activate(dst: Admin, token: str, url: str, expect: int = 303) -> Page:
     dst.open()
-    return dst.submit("activate-form", {"token": token, "base_url": url})
+    return dst.submit("activate-form", {"token": token, "base_url": url}, expect=expect)
 
 
 def test_a_new_site_sees_empty_states_and_what_to_do_first(src) -> None:
@@ -234,12 +234,23 @@ def test_a_stale_page_gets_a_refusal_naming_the_state(src) -> None:
     assert page.all("audit-row")[0].attrs["data-outcome"] == "not_allowed"
 
 
-def test_wrong_token_and_wrong_address_look_the_same(src, dst) -> None:
+def test_a_refused_activation_says_why_and_keeps_what_was_typed(src, dst) -> None:
+    """A guess gets the one uniform answer; the real token with the wrong address is told the address is wrong;
+    both re-render at once (422, no-store) with the token and the address still in their fields."""
     token = generate(src)
     wrong_token = token[:-1] + ("0" if token[-1] != "0" else "1")
-    texts = {activate(dst, wrong_token, src.site.base_url).text("notice"),
-             activate(dst, token, "https://elsewhere.atlassian.net").text("notice")}
-    assert texts == {rc.ACTIVATION_REFUSED_TEXT}
+    guess = activate(dst, wrong_token, src.site.base_url, expect=422)
+    assert guess.text("notice").startswith(rc.ACTIVATION_REFUSED_TEXT)
+    assert "4 attempts left" in guess.text("notice")
+    assert guess.one("activate-token").text == wrong_token
+    assert guess.one("activate-url").attrs["value"] == src.site.base_url
+    assert guess.resp.headers["Cache-Control"] == "no-store"
+    wrong_site = activate(dst, token, "https://elsewhere.atlassian.net", expect=422)
+    assert "isn't the site it was generated on" in wrong_site.text("notice")
+    assert "3 attempts left" in wrong_site.text("notice")
+    assert wrong_site.one("activate-url").attrs["value"] == "https://elsewhere.atlassian.net"
+    # The audit log below says the same, no more.
+    assert "isn't the site it was generated on" in wrong_site.all("audit-row")[0].text
     assert src.open().text("source-status") == "Activation pending"
 
 
@@ -248,17 +259,22 @@ def test_wrong_token_and_wrong_address_look_the_same(src, dst) -> None:
     ("JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net/wiki?q=<b>", "Enter only the site's"),
 ])
 def test_malformed_input_gets_a_precise_hint_and_no_echo(dst, token, url, notice) -> None:
-    page = activate(dst, token, url)
+    page = activate(dst, token, url, expect=400)
     assert page.text("notice").startswith(notice)
     assert "<b>" not in page.html and "wiki?q" not in page.text("notice")
 
 
-def test_repeated_failures_are_throttled_on_the_page(dst) -> None:
-    for _ in range(5):
-        assert activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net").text(
-            "notice") == rc.ACTIVATION_REFUSED_TEXT
-    page = activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net")
-    assert page.text("notice") == "Too many failed activation attempts from this site. Try again in 15 minutes."
+def test_repeated_failures_are_throttled_on_the_page_but_a_valid_token_still_works(src, dst) -> None:
+    for left in (4, 3, 2, 1):
+        page = activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net", expect=422)
+        assert f"{left} attempt{'s' if left > 1 else ''} left" in page.text("notice")
+    last = activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net", expect=422)
+    assert "no failed attempts left" in last.text("notice")
+    page = activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net", expect=429)
+    assert page.text("notice").startswith("Too many failed activation attempts from this site. Try again in 15 "
+                                          "minutes.")
+    token = generate(src)
+    assert activate(dst, token, src.site.base_url).text("destination-status") == "Active"
 
 
 def test_another_tenants_connection_id_in_a_form_is_refused(live_app, src, dst) -> None:
@@ -328,6 +344,6 @@ def test_hostile_site_names_and_log_entries_stay_text(live_app, src, dst) -> Non
 def test_the_service_wide_stop_says_so_on_the_page(live_app, dst, monkeypatch) -> None:
     """Past the global cap a site with no failures of its own is told it's a temporary stop for everyone."""
     monkeypatch.setitem(live_app.config, "ACTIVATION_GLOBAL_MAX_FAILURES", 1)
-    activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net")
-    page = activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net")
+    activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net", expect=422)
+    page = activate(dst, "JDR1-0000000000-00000000000000000000000000", "https://x.atlassian.net", expect=429)
     assert page.text("notice").startswith("Activations are paused for the whole service")

@@ -52,7 +52,9 @@ def test_generate_shows_the_token_once_and_stores_only_its_hash(forge_app, forge
 def test_refresh_replaces_the_token_and_a_refused_action_names_the_state(forge_site_factory) -> None:
     s = forge_site_factory("refresh")
     first = s.api.ok("POST", "/connections/source/generate", {})["token"]
-    refreshed = s.api.ok("POST", "/connections/source/refresh", {})
+    status, asked = s.api.post("/connections/source/refresh", {})
+    assert (status, asked["error"]["code"]) == (400, "confirmation-required")  # the old token would stop working
+    refreshed = s.api.ok("POST", "/connections/source/refresh", {"confirmed": True})
     assert refreshed["token"] != first and refreshed["previousTokenRetired"] is True
     status, body = s.api.post("/connections/source/reset")
     assert status == 409
@@ -98,21 +100,36 @@ def test_malformed_activation_input_is_refused_with_the_pages_hint(forge_site_fa
 def test_a_wrong_token_gets_the_one_refusal_message(forge_app, forge_site_factory) -> None:
     src, dst = forge_site_factory("src"), forge_site_factory("dst")
     token = src.api.ok("POST", "/connections/source/generate", {})["token"]
+    guess = token[:-1] + ("0" if token[-1] != "0" else "1")
+    status, body = dst.api.post("/connections/destination/activate",
+                                {"token": guess, "sourceUrl": tenant_url(forge_app, src.tenant_id)})
+    assert (status, body["error"]["code"], body["error"]["reason"]) == (422, "activation-refused", "unknown")
+    assert body["error"]["message"].startswith(ACTIVATION_REFUSED_TEXT)
+    assert body["error"]["attemptsLeft"] == 4 and "4 attempts left" in body["error"]["notice"]["text"]
+
+
+def test_the_real_token_at_the_wrong_address_is_told_so(forge_app, forge_site_factory) -> None:
+    src, dst = forge_site_factory("src"), forge_site_factory("dst")
+    token = src.api.ok("POST", "/connections/source/generate", {})["token"]
     status, body = dst.api.post("/connections/destination/activate",
                                 {"token": token, "sourceUrl": "https://somewhere-else.atlassian.net"})
-    assert (status, body["error"]["code"], body["error"]["message"]) == (422, "activation-refused",
-                                                                         ACTIVATION_REFUSED_TEXT)
+    assert (status, body["error"]["reason"]) == (422, "wrong-site")
+    assert "isn't the site it was generated on" in body["error"]["message"]
 
 
 def test_repeated_refusals_are_throttled_with_minutes_to_wait(forge_app, forge_site_factory) -> None:
     forge_app.config.update(ACTIVATION_MAX_FAILURES=2)
     src, s = forge_site_factory("victim"), forge_site_factory("guesser")
     token = src.api.ok("POST", "/connections/source/generate", {})["token"]
-    guess = {"token": token, "sourceUrl": "https://not-the-victim.atlassian.net"}
+    guess = {"token": token[:-1] + ("0" if token[-1] != "0" else "1"),
+             "sourceUrl": tenant_url(forge_app, src.tenant_id)}
     assert [s.api.post("/connections/destination/activate", guess)[0] for _ in range(2)] == [422, 422]
     status, body = s.api.post("/connections/destination/activate", guess)
     assert (status, body["error"]["code"]) == (429, "activation-throttled")
     assert body["error"]["retryMinutes"] >= 1 and body["error"]["message"].startswith("Too many failed")
+    # The lock is against guessing: the real token still activates.
+    assert s.api.post("/connections/destination/activate",
+                      {"token": token, "sourceUrl": tenant_url(forge_app, src.tenant_id)})[0] == 200
 
 
 @pytest.mark.parametrize(("reusable", "code", "usable"), [(True, "released-reusable", True),
@@ -132,8 +149,11 @@ def test_release_asks_for_confirmation_and_the_yes_no_choice(forge_app, forge_si
     assert body["connections"]["destination"]["state"] == "released"
     source = src.api.ok("GET", "/connections")["source"]
     assert source["state"] == "released" and source["connection"]["tokenUsable"] is usable
-    expected_label = "Generate new token"
-    assert {a["action"]: a["label"] for a in source["actions"]}["generate"] == expected_label
+    # The words match the buttons: a usable token can be reset if lost; a dead one needs a new token.
+    labels = {a["action"]: a["label"] for a in source["actions"]}
+    assert labels == ({"reset": "Reset token", "deactivate": "Deactivate connection"} if usable
+                      else {"generate": "Generate new token", "deactivate": "Deactivate connection"})
+    assert (source["lostTokenHint"] is not None) is usable
 
 
 def test_deactivate_needs_confirmation_and_is_final(forge_site_factory) -> None:
@@ -174,7 +194,8 @@ def test_the_service_wide_stop_has_its_own_code_and_words(forge_app, forge_site_
     forge_app.config.update(ACTIVATION_GLOBAL_MAX_FAILURES=1)
     src, s = forge_site_factory("victim"), forge_site_factory("guesser")
     token = src.api.ok("POST", "/connections/source/generate", {})["token"]
-    guess = {"token": token, "sourceUrl": "https://not-the-victim.atlassian.net"}
+    guess = {"token": token[:-1] + ("0" if token[-1] != "0" else "1"),
+             "sourceUrl": tenant_url(forge_app, src.tenant_id)}
     assert s.api.post("/connections/destination/activate", guess)[0] == 422
     status, body = s.api.post("/connections/destination/activate", guess)
     assert (status, body["error"]["code"]) == (429, "activation-paused")

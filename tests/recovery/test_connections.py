@@ -182,8 +182,8 @@ def test_destination_side_release_and_deactivate_in_each_state(source, dest, sta
 
 @pytest.mark.parametrize("state", ALL_STATES, ids=lambda v: v.value)
 def test_activation_of_a_connection_in_each_state(source, dest, state) -> None:
-    """Activation is allowed from Activation pending and (reusable) Released only; other states get the one
-    uniform refusal, since the attempting site must not learn what state someone's connection is in."""
+    """Activation is allowed from Activation pending and (reusable) Released only. A guess gets the one uniform
+    refusal; the holder of a real token is told why it can't be used (it is theirs to know)."""
     other = make_tenant("other-dest")
     if state is St.NOT_CONNECTED:
         token = "JDR1-0000000000-00000000000000000000000000"
@@ -200,7 +200,9 @@ def test_activation_of_a_connection_in_each_state(source, dest, state) -> None:
     else:
         with pytest.raises(rc.ActivationRefused) as caught:
             rc.activate(dest, DEST_ADMIN, token, SOURCE_URL)
-        assert caught.value.message == rc.ACTIVATION_REFUSED_TEXT
+        expected = {St.NOT_CONNECTED: "unknown", St.DEACTIVATED: "retired", St.ACTIVE: "in-use"}[state]
+        assert caught.value.reason == expected
+        assert caught.value.message.startswith(caught.value.reason_text)
         assert rc.active_source_for(dest) is None
 
 

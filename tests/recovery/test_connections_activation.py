@@ -62,22 +62,40 @@ def _wrong_inputs(issued: rc.IssuedToken, source) -> dict[str, tuple[str, str, s
     }
 
 
-@pytest.mark.parametrize("case", ["unknown token", "wrong secret", "wrong site"])
-def test_every_wrong_input_gets_the_same_refusal_and_the_audit_log_the_reason(source, dest, case) -> None:
+@pytest.mark.parametrize("case", ["unknown token", "wrong secret"])
+def test_a_guess_learns_nothing_whether_its_look_up_id_exists(source, dest, case) -> None:
+    """Does a wrong token tell the guesser anything? No: an unknown token and a wrong secret read the same, in the
+    banner and in the attempting site's own log; only the source's log keeps the precise reason."""
     issued = rc.generate_token(source, ADMIN)
-    token, url, reason = _wrong_inputs(issued, source)[case]
+    token, url, precise = _wrong_inputs(issued, source)[case]
     with pytest.raises(rc.ActivationRefused) as caught:
         rc.activate(dest, DEST_ADMIN, token, url)
-    assert str(caught.value) == rc.ACTIVATION_REFUSED_TEXT
+    assert caught.value.reason == "unknown" and caught.value.reason_text == rc.ACTIVATION_REFUSED_TEXT
     entry = audit.entries_for(dest.id)[0]
     assert (entry.side, entry.action, entry.outcome, entry.account_id) == ("destination", "activate", "refused",
                                                                           DEST_ADMIN)
-    assert reason in entry.detail and entry.connection_id is None
+    assert entry.detail == f"Activation refused: {rc.ACTIVATION_REFUSED_TEXT}" and entry.connection_id is None
+    assert precise not in entry.detail
+    if case == "wrong secret":
+        assert precise in audit.entries_for(source.id)[0].detail
     assert rc.source_state(source) is St.PENDING
 
 
-@pytest.mark.parametrize("spent", ["refreshed", "released as not reusable", "connection deactivated"])
-def test_spent_tokens_get_the_same_refusal(source, dest, spent) -> None:
+def test_the_holder_of_a_real_token_is_told_the_address_is_wrong(source, dest) -> None:
+    """Does the banner say what's wrong once the token verifies? Yes, with the same words as the site's log."""
+    issued = rc.generate_token(source, ADMIN)
+    with pytest.raises(rc.ActivationRefused) as caught:
+        rc.activate(dest, DEST_ADMIN, issued.token, "https://someone-else.atlassian.net")
+    assert caught.value.reason == "wrong-site"
+    assert "isn't the site it was generated on" in caught.value.message
+    assert caught.value.reason_text in audit.entries_for(dest.id)[0].detail
+    assert "someone-else" in audit.entries_for(source.id)[0].detail  # the source's log: precise, with the address
+
+
+@pytest.mark.parametrize(("spent", "words"), [
+    ("refreshed", "it was refreshed"), ("released as not reusable", "released as not reusable"),
+    ("connection deactivated", "its connection was deactivated")])
+def test_a_spent_token_is_refused_saying_why(source, dest, spent, words) -> None:
     issued = rc.generate_token(source, ADMIN)
     if spent == "refreshed":
         rc.refresh_token(source, ADMIN, issued.connection.id)
@@ -88,10 +106,23 @@ def test_spent_tokens_get_the_same_refusal(source, dest, spent) -> None:
         rc.deactivate(source, Side.SOURCE, ADMIN, issued.connection.id)
     with pytest.raises(rc.ActivationRefused) as caught:
         rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
-    assert str(caught.value) == rc.ACTIVATION_REFUSED_TEXT
-    assert f"({spent})" in audit.entries_for(dest.id)[0].detail
+    assert caught.value.reason == "retired" and words in caught.value.message
+    assert words in audit.entries_for(dest.id)[0].detail
     # The source's admins see that someone tried their token, and from where.
     assert "https://dest.atlassian.net" in audit.entries_for(source.id)[0].detail
+    assert f"({spent})" in audit.entries_for(source.id)[0].detail
+
+
+def test_each_refusal_says_how_many_attempts_are_left_before_the_lock(app, source, dest) -> None:
+    app.config.update(ACTIVATION_MAX_FAILURES=3, ACTIVATION_WINDOW_MINUTES=15)
+    lefts = []
+    for _ in range(3):
+        with pytest.raises(rc.ActivationRefused) as caught:
+            rc.activate(dest, DEST_ADMIN, WRONG_TOKEN, SOURCE_URL)
+        lefts.append(caught.value.attempts_left)
+    assert lefts == [2, 1, 0]
+    assert "1 attempt left before failed activations from this site are locked for 15 minutes" in \
+        rc.ActivationRefused(attempts_left=1, window_minutes=15).message
 
 
 def test_a_site_cannot_activate_its_own_token(source) -> None:
@@ -117,16 +148,30 @@ def test_repeated_failures_throttle_the_attempting_site(app, source, dest) -> No
     for i in range(3):
         with pytest.raises(rc.ActivationRefused):
             rc.activate(dest, DEST_ADMIN, issued.token, "https://wrong.example", now=start + timedelta(minutes=i))
-    # Even the right token is not looked at now.
+    # A guess is not looked at now.
     with pytest.raises(rc.ActivationThrottled) as caught:
-        rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL, now=start + timedelta(minutes=3))
+        rc.activate(dest, DEST_ADMIN, WRONG_TOKEN, SOURCE_URL, now=start + timedelta(minutes=3))
     assert caught.value.retry_minutes == 7
     assert "Try again in 7 minutes" in caught.value.message
     assert audit.entries_for(dest.id)[0].outcome == audit.THROTTLED
     assert rc.source_state(source) is St.PENDING
-    # Once the oldest failure leaves the window, one more attempt is allowed.
-    conn = rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL, now=start + timedelta(minutes=10, seconds=1))
-    assert conn.state is St.ACTIVE
+    # Once the oldest failure leaves the window, one more guess is checked.
+    with pytest.raises(rc.ActivationRefused):
+        rc.activate(dest, DEST_ADMIN, WRONG_TOKEN, SOURCE_URL, now=start + timedelta(minutes=10, seconds=1))
+
+
+def test_a_lock_never_refuses_a_valid_token(app, source, dest) -> None:
+    """Locked out by typos, is the admin stuck with a freshly generated, valid token? No: it verifies, it works."""
+    app.config.update(ACTIVATION_MAX_FAILURES=3, ACTIVATION_WINDOW_MINUTES=15)
+    for _ in range(3):
+        with pytest.raises(rc.ActivationRefused):
+            rc.activate(dest, DEST_ADMIN, WRONG_TOKEN, SOURCE_URL)
+    with pytest.raises(rc.ActivationThrottled):
+        rc.activate(dest, DEST_ADMIN, WRONG_TOKEN, SOURCE_URL)
+    fresh = rc.generate_token(source, ADMIN)
+    conn = rc.activate(dest, DEST_ADMIN, fresh.token, SOURCE_URL)
+    assert conn.state is St.ACTIVE and conn.destination_tenant_id == dest.id
+    assert _outcomes(dest.id)[0] == audit.SUCCEEDED
 
 
 def test_default_throttle_is_5_failures_per_15_minutes(source, dest) -> None:
@@ -146,7 +191,7 @@ def test_a_strangers_guesses_never_lock_the_real_connection(source, dest) -> Non
         with pytest.raises((rc.ActivationRefused, rc.ActivationThrottled)):
             rc.activate(stranger, "557058:stranger", lookup_guess, SOURCE_URL)
     with pytest.raises(rc.ActivationThrottled):
-        rc.activate(stranger, "557058:stranger", issued.token, SOURCE_URL)
+        rc.activate(stranger, "557058:stranger", lookup_guess, SOURCE_URL)
     conn = rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
     assert conn.state is St.ACTIVE and conn.destination_tenant_id == dest.id
 
@@ -275,15 +320,15 @@ def test_the_global_cap_is_a_temporary_service_wide_stop_that_says_so(app, sourc
             rc.activate(make_tenant(f"stranger{i}"), "x", WRONG_TOKEN, SOURCE_URL, now=start + timedelta(minutes=i))
 
     with pytest.raises(rc.ActivationPaused) as caught:
-        rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL, now=start + timedelta(minutes=4))
+        rc.activate(dest, DEST_ADMIN, WRONG_TOKEN, SOURCE_URL, now=start + timedelta(minutes=4))
     assert isinstance(caught.value, rc.ActivationThrottled)  # the doors answer it as a throttle (429)
     assert caught.value.retry_minutes == 6
     words = caught.value.message
     assert "temporar" in words and "whole service" in words and "not because of this site" in words
     assert "Try again in 6 minutes" in words
     assert _outcomes(dest.id) == [audit.THROTTLED] and rc.source_state(source) is St.PENDING
-    # The stop lifts by itself once the oldest failures leave the window.
-    conn = rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL, now=start + timedelta(minutes=10, seconds=1))
+    # A valid token is never stopped: the stop is against guessing.
+    conn = rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL, now=start + timedelta(minutes=5))
     assert conn.state is St.ACTIVE
 
 
