@@ -18,6 +18,7 @@ from typing import Any
 from ..jira.access import JiraAccess
 from ..jira.errors import JiraError, JiraUnavailable
 from ..jira.operations import Operation, declare
+from ..objects.declarations import DECLARATIONS
 from .lanes import Lane, PriorityGate, PriorityPool
 
 API = "/rest/api/3"
@@ -180,11 +181,16 @@ class ObjectType:
     key: str  # lowerCamelCase, the snapshot's type key
     label: str
     step: int  # restore step of the reference catalogue
-    after: tuple[str, ...]  # types whose objects this one references
     ops: tuple[Operation, ...]  # every operation the read may call
     read: ReadFn
     natural_key: str  # how objects are matched on restore (the reference's column), for people
     required: tuple[Operation, ...] = field(default=())  # without these the type is unreadable
+
+    @property
+    def after(self) -> set[str]:
+        """The types read (and restored) before this one: its declaration's (app/objects/declarations.py)."""
+        declaration = DECLARATIONS.get(self.key)
+        return declaration.comes_after() & set(CATALOGUE) if declaration is not None else set()
 
     def missing_operations(self, access: JiraAccess) -> list[Operation]:
         """Required operations no credential we hold may call (empty: readable)."""
@@ -194,12 +200,12 @@ class ObjectType:
 CATALOGUE: dict[str, ObjectType] = {}
 
 
-def object_type(key: str, label: str, step: int, *, after: tuple[str, ...] = (), ops: tuple[Operation, ...],
+def object_type(key: str, label: str, step: int, *, ops: tuple[Operation, ...],
                 natural_key: str, required: tuple[Operation, ...] = ()) -> Callable[[ReadFn], ReadFn]:
-    """Register the read function of one object type."""
+    """Register the read function of one object type (what it references is its declaration's)."""
 
     def register(fn: ReadFn) -> ReadFn:
-        CATALOGUE[key] = ObjectType(key, label, step, after, ops, fn, natural_key, required)
+        CATALOGUE[key] = ObjectType(key, label, step, ops, fn, natural_key, required)
         return fn
 
     return register
@@ -209,7 +215,7 @@ def ordered_types() -> list[ObjectType]:
     """Every type in restore order (dependencies first), stable within a step."""
     from graphlib import TopologicalSorter
 
-    order = TopologicalSorter({k: set(t.after) for k, t in CATALOGUE.items()})
+    order = TopologicalSorter({k: t.after for k, t in CATALOGUE.items()})
     order.prepare()
     out: list[str] = []
     while order.is_active():
@@ -441,7 +447,7 @@ def _custom_field_briefs(r: Reader) -> Iterator[tuple[str, str, str]]:
         yield _field_brief(f)
 
 
-@object_type("fieldContexts", "Custom field contexts, options and defaults", 2, after=("customFields",),
+@object_type("fieldContexts", "Custom field contexts, options and defaults", 2,
              ops=(OP_FIELDS, OP_CONTEXTS, OP_CONTEXT_TYPES, OP_CONTEXT_PROJECTS, OP_CONTEXT_DEFAULTS, OP_OPTIONS,
                   OP_VERSION),
              natural_key="field + context name; option value within context")
@@ -463,8 +469,8 @@ def _screen(r: Reader, screen: dict[str, Any]) -> Item:
     return Item(screen["name"], _id(screen["id"]), dict(normalise(screen), tabs=tabs))
 
 
-@object_type("screens", "Screens, tabs and fields", 2, after=("customFields",),
-             ops=(OP_SCREENS, OP_SCREEN_TABS, OP_TAB_FIELDS), natural_key="name")
+@object_type("screens", "Screens, tabs and fields", 2, ops=(OP_SCREENS, OP_SCREEN_TABS, OP_TAB_FIELDS),
+             natural_key="name")
 def read_screens(r: Reader) -> Iterator[Item]:
     yield from r.fan_out(lambda s: _screen(r, s), r.items(OP_SCREENS, page_size=100))
 
@@ -473,8 +479,8 @@ OP_FIELD_CONFIGS = declare("GET", f"{API}/fieldconfiguration")
 OP_FIELD_CONFIG_ITEMS = declare("GET", f"{API}/fieldconfiguration/{{id}}/fields")
 
 
-@object_type("fieldConfigurations", "Field configurations and items", 2, after=("customFields",),
-             ops=(OP_FIELD_CONFIGS, OP_FIELD_CONFIG_ITEMS), natural_key="name")
+@object_type("fieldConfigurations", "Field configurations and items", 2, ops=(OP_FIELD_CONFIGS, OP_FIELD_CONFIG_ITEMS),
+             natural_key="name")
 def read_field_configurations(r: Reader) -> Iterator[Item]:
     def one(fc: dict[str, Any]) -> Item:
         items = r.all(OP_FIELD_CONFIG_ITEMS, path={"id": fc["id"]})
@@ -506,7 +512,7 @@ OP_FC_SCHEME_MAPPING = declare("GET", f"{API}/fieldconfigurationscheme/mapping")
 
 
 @object_type("fieldConfigurationSchemes", "Field configuration schemes", 2,
-             after=("fieldConfigurations", "issueTypes"), ops=(OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING),
+             ops=(OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING),
              natural_key="name")
 def read_field_configuration_schemes(r: Reader) -> Iterator[Item]:
     yield from _schemes_with_mappings(r, OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING, "fieldConfigurationSchemeId",
@@ -525,20 +531,20 @@ OP_PRIORITY_SCHEME_PRIORITIES = declare("GET", f"{API}/priorityscheme/{{schemeId
 OP_PRIORITY_SCHEME_PROJECTS = declare("GET", f"{API}/priorityscheme/{{schemeId}}/projects")
 
 
-@object_type("screenSchemes", "Screen schemes", 3, after=("screens",), ops=(OP_SCREEN_SCHEMES,), natural_key="name")
+@object_type("screenSchemes", "Screen schemes", 3, ops=(OP_SCREEN_SCHEMES,), natural_key="name")
 def read_screen_schemes(r: Reader) -> Iterator[Item]:
     for scheme in r.items(OP_SCREEN_SCHEMES, page_size=100):
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
 
-@object_type("issueTypeScreenSchemes", "Issue type screen schemes", 3, after=("screenSchemes", "issueTypes"),
-             ops=(OP_ITSS, OP_ITSS_MAPPING), natural_key="name")
+@object_type("issueTypeScreenSchemes", "Issue type screen schemes", 3, ops=(OP_ITSS, OP_ITSS_MAPPING),
+             natural_key="name")
 def read_issue_type_screen_schemes(r: Reader) -> Iterator[Item]:
     yield from _schemes_with_mappings(r, OP_ITSS, OP_ITSS_MAPPING, "issueTypeScreenSchemeId",
                                       "issueTypeScreenSchemeId")
 
 
-@object_type("issueTypeSchemes", "Issue type schemes", 4, after=("issueTypes",), ops=(OP_ITS, OP_ITS_MAPPING),
+@object_type("issueTypeSchemes", "Issue type schemes", 4, ops=(OP_ITS, OP_ITS_MAPPING),
              natural_key="name")
 def read_issue_type_schemes(r: Reader) -> Iterator[Item]:
     yield from _schemes_with_mappings(r, OP_ITS, OP_ITS_MAPPING, "issueTypeSchemeId", "issueTypeSchemeId")
@@ -553,7 +559,7 @@ def _inline(r: Reader, scheme: dict[str, Any], key: str, op: Operation) -> list[
     return values
 
 
-@object_type("prioritySchemes", "Priority schemes", 4, after=("priorities",),
+@object_type("prioritySchemes", "Priority schemes", 4,
              ops=(OP_PRIORITY_SCHEMES, OP_PRIORITY_SCHEME_PRIORITIES, OP_PRIORITY_SCHEME_PROJECTS),
              required=(OP_PRIORITY_SCHEMES,), natural_key="name")
 def read_priority_schemes(r: Reader) -> Iterator[Item]:
@@ -573,15 +579,14 @@ OP_WORKFLOWS = declare("GET", f"{API}/workflows/search")
 OP_WORKFLOW_SCHEMES = declare("GET", f"{API}/workflowscheme")
 
 
-@object_type("workflows", "Workflows (transitions, rules, properties, layout)", 5, after=("statuses", "screens"),
-             ops=(OP_WORKFLOWS,), natural_key="name")
+@object_type("workflows", "Workflows (transitions, rules, properties, layout)", 5, ops=(OP_WORKFLOWS,),
+             natural_key="name")
 def read_workflows(r: Reader) -> Iterator[Item]:
     for wf in r.items(OP_WORKFLOWS, params={"expand": "values.transitions"}):
         yield Item(wf["name"], _id(wf.get("id")), normalise(wf))
 
 
-@object_type("workflowSchemes", "Workflow schemes", 5, after=("workflows", "issueTypes"),
-             ops=(OP_WORKFLOW_SCHEMES,), natural_key="name")
+@object_type("workflowSchemes", "Workflow schemes", 5, ops=(OP_WORKFLOW_SCHEMES,), natural_key="name")
 def read_workflow_schemes(r: Reader) -> Iterator[Item]:
     for scheme in r.items(OP_WORKFLOW_SCHEMES):
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
@@ -596,22 +601,19 @@ OP_SECURITY_LEVELS = declare("GET", f"{API}/issuesecurityschemes/level")
 OP_SECURITY_MEMBERS = declare("GET", f"{API}/issuesecurityschemes/level/member")
 
 
-@object_type("permissionSchemes", "Permission schemes", 6, after=("projectRoles", "groups", "customFields"),
-             ops=(OP_PERMISSION_SCHEMES,), natural_key="name")
+@object_type("permissionSchemes", "Permission schemes", 6, ops=(OP_PERMISSION_SCHEMES,), natural_key="name")
 def read_permission_schemes(r: Reader) -> Iterator[Item]:
     for scheme in (r.get(OP_PERMISSION_SCHEMES, params={"expand": "all"}) or {}).get("permissionSchemes") or []:
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
 
-@object_type("notificationSchemes", "Notification schemes", 6, after=("projectRoles", "groups", "customFields"),
-             ops=(OP_NOTIFICATION_SCHEMES,), natural_key="name")
+@object_type("notificationSchemes", "Notification schemes", 6, ops=(OP_NOTIFICATION_SCHEMES,), natural_key="name")
 def read_notification_schemes(r: Reader) -> Iterator[Item]:
     for scheme in r.items(OP_NOTIFICATION_SCHEMES, params={"expand": "all"}):
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
 
 @object_type("issueSecuritySchemes", "Issue security schemes, levels and members", 6,
-             after=("projectRoles", "groups", "customFields"),
              ops=(OP_SECURITY_SCHEMES, OP_SECURITY_LEVELS, OP_SECURITY_MEMBERS), natural_key="name")
 def read_issue_security_schemes(r: Reader) -> Iterator[Item]:
     def with_levels(schemes: list[dict[str, Any]]) -> list[Item]:
@@ -753,9 +755,6 @@ def _role_ids(r: Reader) -> list[str]:
 
 
 @object_type("projects", "Projects (category, lead, components, versions, role actors, schemes)", 7,
-             after=("projectCategories", "projectRoles", "issueTypeSchemes", "issueTypeScreenSchemes",
-                    "fieldConfigurationSchemes", "workflowSchemes", "permissionSchemes", "notificationSchemes",
-                    "issueSecuritySchemes", "prioritySchemes"),
              ops=(OP_PROJECTS, OP_ROLES, OP_PROJECT, OP_PROJECT_ROLE, OP_PROJECT_PERMISSION_SCHEME,
                   OP_PROJECT_ITS, OP_PROJECT_ITSS, OP_PROJECT_FCS, OP_PROJECT_WFS, OP_PROJECT_NS, OP_PROJECT_ISS),
              natural_key="key")
@@ -796,8 +795,7 @@ def owner_key(obj: dict[str, Any]) -> str:
     return f"{owner.get('accountId') or '-'} / {obj['name']}"
 
 
-@object_type("filters", "Filters and share permissions", 8, after=("projects", "groups", "projectRoles"),
-             ops=(OP_FILTERS,), natural_key="owner + name")
+@object_type("filters", "Filters and share permissions", 8, ops=(OP_FILTERS,), natural_key="owner + name")
 def read_filters(r: Reader) -> Iterator[Item]:
     # overrideSharePermissions: an administrator sees every filter, not just those shared with them.
     params = {"expand": f"{SHARED_EXPAND},jql", "overrideSharePermissions": "true"}
@@ -807,8 +805,8 @@ def read_filters(r: Reader) -> Iterator[Item]:
         yield Item(owner_key(obj), _id(flt.get("id")), obj)
 
 
-@object_type("boards", "Boards and their configuration", 9, after=("filters", "projects"),
-             ops=(OP_BOARDS, OP_BOARD_CONFIG), natural_key="name + type + filter")
+@object_type("boards", "Boards and their configuration", 9, ops=(OP_BOARDS, OP_BOARD_CONFIG),
+             natural_key="name + type + filter")
 def read_boards(r: Reader) -> Iterator[Item]:
     def one(board: dict[str, Any]) -> Item:
         config = normalise(r.get(OP_BOARD_CONFIG, path={"boardId": board["id"]}) or {})
@@ -832,7 +830,7 @@ def with_item_properties(r: Reader, dashboard_id: Any, gadget: dict[str, Any]) -
     return dict(gadget, properties=values)
 
 
-@object_type("dashboards", "Dashboards, gadgets and their configuration", 10, after=("filters", "projects"),
+@object_type("dashboards", "Dashboards, gadgets and their configuration", 10,
              ops=(OP_DASHBOARDS, OP_GADGETS, OP_ITEM_PROPERTY_KEYS, OP_ITEM_PROPERTY), natural_key="owner + name")
 def read_dashboards(r: Reader) -> Iterator[Item]:
     def one(board: dict[str, Any]) -> Item:

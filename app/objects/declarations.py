@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .references import Ref, kinds
+from .references import Ref, kinds, targets
 
 # Dropped at every depth: links and pictures, never configuration.
 LINKS = frozenset({"self", "avatarUrls", "iconUrl", "view", "expand", "url"})
@@ -66,16 +66,28 @@ class Declaration:
         return {path: ENTRY_NAMES.get(f"{self.type_key}.{path}") for path in self.unordered}
 
     def comes_after(self) -> set[str]:
-        """The types whose objects must be restored (and matched) before this type's: every type a reference names,
-        less back links and the parts of other objects (a version or an option is ordered per object, after its
-        parent, when a run starts: a type-level edge there would close a cycle, workflows -> versions -> projects)."""
-        found = {kind for ref in self.refs if not ref.back for kind in ref.kinds if kind not in OWNER_OF}
+        """The types whose objects must be restored (and matched) before this type's — and read before it by a
+        backup: every type a written reference names, less back links and the parts of other objects (a version or
+        an option is ordered per object, after its parent, when a run starts: a type-level edge there would close
+        a cycle, workflows -> versions -> projects). The one dependency order of backup, restore and preview."""
+        found = {kind for ref in self._ordering() for kind in ref.kinds if kind not in OWNER_OF}
         return found - {"users", self.type_key}
 
     def depends_on(self) -> set[str]:
         """The types whose objects this type's objects name (sub-object kinds map to their owner's type)."""
-        found = {OWNER_OF.get(kind, kind) for ref in self.refs if not ref.back for kind in ref.kinds}
+        found = {OWNER_OF.get(kind, kind) for ref in self._ordering() for kind in ref.kinds}
         return found - {"users", self.type_key}
+
+    def names(self) -> set[str]:
+        """Every type whose objects' names this type's objects hold (what comparing them needs read)."""
+        return {OWNER_OF.get(kind, kind) for ref in self.refs for kind in ref.kinds} - {"users", self.type_key}
+
+    def _ordering(self) -> list[Ref]:
+        return [ref for ref in self.refs if not ref.back and ref.written]
+
+    def targets(self, obj: dict[str, Any]) -> set[tuple[str, str]]:
+        """Every (kind, id) an object of this type names, wherever it holds it (JQL and references by name too)."""
+        return set(targets(obj, self.refs, jql=True))
 
 
 BOARD_SETTINGS = ("Board columns, estimation, ranking and sub-filter have no public API: set them by hand in the "
@@ -139,6 +151,10 @@ def issue_type_kind(_parent: dict[str, Any], value: str) -> str | None:
     """An issue type id in a scheme mapping; ``default`` stands for every other type."""
     return None if value == "default" else "issueTypes"
 
+
+# What JQL may name (app/restore/jql.py knows which clause names which kind).
+JQL_NAMES = kinds("projects", "issueTypes", "statuses", "priorities", "resolutions", "versions", "components",
+                  "options", "customFields", "groups", "users", "projectRoles", "filters")(lambda _p, _v: None)
 
 # What a gadget's configuration may name (the gadget form resolves each id by what holds it).
 GADGET_CONFIG = kinds("filters", "projects", "customFields", "issueTypes", "statuses", "priorities",
@@ -326,7 +342,9 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                       Ref("transitions[].links[].fromStatusReference", "statuses"), *_rule_refs()),
                 volatile=("id", "created", "updated", "version", "isEditable", "statuses[].layout"),
                 unordered=("statuses",)),
-    Declaration("workflowSchemes", "workflow scheme", refs=(Ref("issueTypeMappings.~", "issueTypes"),)),
+    Declaration("workflowSchemes", "workflow scheme",
+                refs=(Ref("issueTypeMappings.~", "issueTypes"), Ref("issueTypeMappings.*", "workflows", "name"),
+                      Ref("defaultWorkflow", "workflows", "name"))),
     Declaration("permissionSchemes", "permission scheme",
                 refs=(Ref("permissions[].holder.value", holder_value_kind),
                       Ref("permissions[].holder.parameter", holder_parameter_kind)),
@@ -352,7 +370,9 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                                      lambda scheme, level: f"{scheme.get('name')} / {level.get('name')}"),)),
     Declaration("projects", "project",
                 refs=(Ref("lead.accountId", "users"), Ref("projectCategory.id", "projectCategories"),
-                      Ref("components[].lead.accountId", "users"), Ref("issueTypes[].id", "issueTypes"),
+                      Ref("components[].lead.accountId", "users"),
+                      # its issue types follow from its issue type scheme
+                      Ref("issueTypes[].id", "issueTypes", written=False),
                       Ref("roleActors[].id", "projectRoles"),
                       Ref("roleActors[].actors[].actorGroup.groupId", "groups"),
                       Ref("roleActors[].actors[].actorUser.accountId", "users"),
@@ -376,17 +396,18 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                 provides=(SubObjects("versions", "versions[]", lambda p, v: f"{p.get('key')}/{v.get('name')}"),
                           SubObjects("components", "components[]", lambda p, c: f"{p.get('key')}/{c.get('name')}"))),
     Declaration("filters", "filter",
-                refs=(Ref("owner.accountId", "users"), Ref("jql", "filters", "jql"), *_share_refs("sharePermissions"),
+                refs=(Ref("owner.accountId", "users"), Ref("jql", JQL_NAMES, "jql"), *_share_refs("sharePermissions"),
                       *_share_refs("editPermissions")),
                 volatile=("id", "sharePermissions[].id", "editPermissions[].id"),
                 unordered=("sharePermissions", "editPermissions"), loose_key=_by_name),
     Declaration("boards", "board",
                 refs=(Ref("configuration.filter.id", "filters"), Ref("location.projectId", "projects"),
                       Ref("configuration.location.projectKeyOrId", "projects"),
-                      Ref("configuration.columnConfig.columns[].statuses[].id", "statuses"),
-                      Ref("configuration.subQuery.query", "filters", "jql"),
-                      Ref("configuration.ranking.rankCustomFieldId", numeric_field),
-                      Ref("configuration.estimation.field.fieldId", field_kind)),
+                      # behind the walls below: compared, never written
+                      Ref("configuration.columnConfig.columns[].statuses[].id", "statuses", written=False),
+                      Ref("configuration.subQuery.query", JQL_NAMES, "jql", written=False),
+                      Ref("configuration.ranking.rankCustomFieldId", numeric_field, written=False),
+                      Ref("configuration.estimation.field.fieldId", field_kind, written=False)),
                 # the location's names follow from its project
                 volatile=("id", "configuration.id", "location.displayName", "location.name", "location.projectName",
                           "location.projectTypeKey", "location.projectKey", "location.avatarURI"), key=_board_key,

@@ -28,7 +28,7 @@ Resolve = Callable[[str, str], Any]
 # when first needed so this module stays free of the restore's imports.
 JqlRewriter = Callable[[str, Resolve], str]
 
-FORMS = ("id", "csv", "json", "jql", "gadget")
+FORMS = ("id", "csv", "json", "jql", "gadget", "name")
 
 
 def kinds(*names: str) -> Callable[[KindFn], KindFn]:
@@ -47,12 +47,18 @@ class Ref:
 
     ``back``: the other side owns the link (a scheme's list of the projects that use it is the projects' scheme
     slots read backwards): compared, but neither an ordering dependency nor a reason to pull the other object in.
+    ``written``: False where the restore doesn't write the reference — Jira derives it (a project's issue types
+    follow from its scheme) or its API can't write it (a board's columns): compared, not an ordering dependency.
+    ``form``: how the value holds the reference: an ``id``, ids separated by commas (``csv``), a JSON list
+    (``json``), ``jql`` text, a gadget's configuration (``gadget``), or the target's ``name`` (the same on every
+    site: kept as it is, and still an ordering dependency — a workflow scheme names its workflows).
     """
 
     path: str
     kind: str | KindFn
     form: str = "id"
     back: bool = False
+    written: bool = True
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -146,12 +152,16 @@ def paths_with_values(obj: Any, path: str) -> Iterator[Any]:
 class Rewriter:
     """Applies a type's references to one object: each reference is replaced by ``resolve(kind, id)``."""
 
-    def __init__(self, resolve: Resolve, jql: JqlRewriter | None = None) -> None:
+    def __init__(self, resolve: Resolve, jql: JqlRewriter | None = None, *, collect_names: bool = False) -> None:
         self.resolve = resolve
         self._jql = jql
+        self.collect_names = collect_names
 
     def _one(self, ref: Ref, parent: dict[str, Any], value: Any) -> Any:
         if value is None or value == "":
+            return value
+        if ref.form == "name":  # the same on every site: only reported to a collector
+            self._id(ref, parent, str(value))
             return value
         if ref.form == "jql":
             return self.jql(str(value))
@@ -187,6 +197,8 @@ class Rewriter:
         out = copy.deepcopy(obj)
         changes: list[tuple[Any, Any, Any]] = []
         for ref in refs:
+            if ref.form == "name" and not self.collect_names:
+                continue  # the same on every site: nothing to replace (and no write to collide with a key's move)
             for container, key in _slots(out, _segments(ref.path)):
                 parent = container if isinstance(container, dict) else {}
                 old = key[1] if isinstance(key, tuple) else container[key]
@@ -199,15 +211,24 @@ class Rewriter:
         return out
 
 
-def targets(obj: Any, refs: tuple[Ref, ...]) -> list[tuple[str, str]]:
-    """Every (kind, id) the object names through ``refs`` (JQL aside: its grammar reports its own references)."""
+def targets(obj: Any, refs: tuple[Ref, ...], *, jql: bool = False) -> list[tuple[str, str]]:
+    """Every (kind, id) the object names through ``refs``, references by name included; with ``jql``, the ids its
+    JQL names too (through the restore's grammar, app/restore/jql.py)."""
     found: list[tuple[str, str]] = []
 
     def collect(kind: str, value: str) -> str:
         found.append((kind, value))
         return value
 
-    Rewriter(collect, jql=lambda text, _resolve: text).apply(obj, tuple(r for r in refs if r.form != "jql"))
+    Rewriter(collect, jql=lambda text, _resolve: text, collect_names=True).apply(
+        obj, tuple(r for r in refs if r.form != "jql"))
+    if jql:
+        from ..restore.jql import references as jql_references
+
+        for ref in refs:
+            if ref.form == "jql":
+                for text in paths_with_values(obj, ref.path):
+                    found += [(r.kind, str(r.source_id)) for r in jql_references(str(text or ""))]
     return found
 
 

@@ -87,7 +87,7 @@ def _closure(type_keys: set[str]) -> set[str]:
             continue
         found.add(type_key)
         declaration = DECLARATIONS.get(type_key)
-        stack += list(CATALOGUE[type_key].after) + sorted(declaration.depends_on() if declaration else ())
+        stack += sorted(declaration.names() if declaration else ())
     return found
 
 

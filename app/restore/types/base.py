@@ -5,8 +5,8 @@ the destination through ``JiraAccess``. It never touches the database: id mappin
 
 Writing a restorer (one subclass per snapshot type key, registered with ``@register``):
 
-- ``type_key``/``title``/``depends_on``: the snapshot type, its human name, the types its objects may reference
-  (used to order types and to check the catalogue's restore order).
+- ``type_key``/``title``: the snapshot type and its human name. What its objects reference, and so the order of
+  types, is the type's declaration's (app/objects/declarations.py), shared with the backup and the verification.
 - ``natural_key(obj)``: the matching key (reference README), normalised as Jira compares it (``casefold`` where
   Jira is case-insensitive). Source and destination objects go through the same function.
 - ``references(obj)``: every object this one refers to, as ``Ref(type_key, source_id)``; ``optional=True`` for
@@ -37,6 +37,7 @@ from weakref import WeakKeyDictionary
 
 from ...jira.access import JiraAccess
 from ...jira.operations import Operation
+from ...objects.declarations import DECLARATIONS
 
 if TYPE_CHECKING:
     from ...backups.catalogue import Reader
@@ -96,8 +97,14 @@ class Restorer:
     """Subclass per type. Class attributes describe the type; methods do the work."""
 
     type_key: ClassVar[str]  # the snapshot's type key (the backup catalogue's)
-    depends_on: ClassVar[tuple[str, ...]] = ()  # type keys whose objects this type's objects may reference
     title: ClassVar[str] = ""  # shown to people, e.g. "Workflow schemes"
+
+    @property
+    def depends_on(self) -> set[str]:
+        """The types whose objects must be restored before this type's: its declaration's ``comes_after``."""
+        declaration = DECLARATIONS.get(self.type_key)
+        return declaration.comes_after() if declaration is not None else set()
+
     can_update: ClassVar[bool] = False  # whether ``update`` is implemented
     # Operations a create needs: checked at plan time, so the preview names INACCESSIBLE ones and the fix.
     writes: ClassVar[tuple[Operation, ...]] = ()

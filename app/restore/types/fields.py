@@ -301,7 +301,6 @@ class FieldContexts(Restorer):
 
     type_key = "fieldContexts"
     title = "Custom field contexts"
-    depends_on = ("customFields", "issueTypes", "projects", "groups", "projectRoles")
     can_update = True  # additive: missing issue types and options are added, order and default set
     writes = (CREATE_CONTEXT, UPDATE_CONTEXT, DELETE_CONTEXT, ADD_CONTEXT_TYPES, CREATE_OPTIONS, UPDATE_OPTIONS,
               MOVE_OPTIONS, SET_DEFAULTS)

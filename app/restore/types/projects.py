@@ -54,7 +54,6 @@ def _account(user: dict[str, Any] | None) -> str | None:
 class Projects(Restorer):
     type_key = "projects"
     title = "Projects"
-    depends_on = ("projectCategories", "projectRoles", "groups", *(t for t, _ in SCHEMES.values()))
     writes = (CREATE_PROJECT, SET_ROLE_ACTORS, CREATE_COMPONENT, CREATE_VERSION, MOVE_VERSION)
 
     def cost(self, obj: dict[str, Any]) -> int:

@@ -86,7 +86,6 @@ def _grant(grant: dict[str, Any], ids: IdMap | None) -> tuple[str, str, str | No
 class PermissionSchemes(_Scheme):
     type_key = "permissionSchemes"
     title = "Permission schemes"
-    depends_on = ("projectRoles", "groups", "customFields")
     writes = (CREATE_PERMISSION_SCHEME,)
     default_name = "Default Permission Scheme"
 
@@ -132,7 +131,6 @@ def _notification_value(note: dict[str, Any]) -> Any:
 class NotificationSchemes(_Scheme):
     type_key = "notificationSchemes"
     title = "Notification schemes"
-    depends_on = ("projectRoles", "groups", "customFields")
     writes = (CREATE_NOTIFICATION_SCHEME,)
     default_name = "Default Notification Scheme"
 
@@ -182,7 +180,6 @@ class NotificationSchemes(_Scheme):
 class IssueSecuritySchemes(_Scheme):
     type_key = "issueSecuritySchemes"
     title = "Issue security schemes"
-    depends_on = ("projectRoles", "groups", "customFields")
     writes = (CREATE_SECURITY_SCHEME,)
 
     def is_default(self, obj: dict[str, Any]) -> bool:

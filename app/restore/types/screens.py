@@ -70,7 +70,6 @@ class Screens(_ByName):
 
     type_key = "screens"
     title = "Screens"
-    depends_on = ("customFields",)
     can_update = True
     writes = (CREATE_SCREEN, CREATE_TAB, RENAME_TAB, MOVE_TAB, ADD_TAB_FIELD, MOVE_TAB_FIELD)
 
@@ -184,7 +183,6 @@ class FieldConfigurations(_ByName):
 
     type_key = "fieldConfigurations"
     title = "Field configurations"
-    depends_on = ("customFields",)
     can_update = True
     writes = (CREATE_FIELD_CONFIG, SET_FIELD_CONFIG_ITEMS)
 
@@ -253,7 +251,6 @@ class FieldConfigurationSchemes(_ByName):
 
     type_key = "fieldConfigurationSchemes"
     title = "Field configuration schemes"
-    depends_on = ("fieldConfigurations", "issueTypes")
     writes = (CREATE_FCS, SET_FCS_MAPPINGS)
 
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
@@ -290,7 +287,6 @@ class ScreenSchemes(_ByName):
 
     type_key = "screenSchemes"
     title = "Screen schemes"
-    depends_on = ("screens",)
     writes = (CREATE_SCREEN_SCHEME,)
 
     def is_default(self, obj: dict[str, Any]) -> bool:
@@ -320,7 +316,6 @@ class IssueTypeScreenSchemes(_ByName):
 
     type_key = "issueTypeScreenSchemes"
     title = "Issue type screen schemes"
-    depends_on = ("screenSchemes", "issueTypes")
     writes = (CREATE_ITSS,)
 
     def is_default(self, obj: dict[str, Any]) -> bool:
@@ -401,7 +396,6 @@ class IssueTypeSchemes(_ByName):
 
     type_key = "issueTypeSchemes"
     title = "Issue type schemes"
-    depends_on = ("issueTypes",)
     can_update = True  # additive: missing issue types added, order, description and default type set
     writes = (CREATE_ITS, UPDATE_ITS, ADD_ITS_TYPES, MOVE_ITS_TYPES)
 
@@ -478,7 +472,6 @@ class PrioritySchemes(_ByName):
 
     type_key = "prioritySchemes"
     title = "Priority schemes"
-    depends_on = ("priorities",)  # projects too, through optional references (they don't refer back)
     writes = (CREATE_PRIORITY_SCHEME,)
 
     def is_default(self, obj: dict[str, Any]) -> bool:

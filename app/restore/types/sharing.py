@@ -260,7 +260,6 @@ class Filters(Restorer):
 
     type_key = "filters"
     title = "Filters"
-    depends_on = ("projects", "groups", "projectRoles", "customFields")
     writes = (CREATE_FILTER, CHANGE_FILTER_OWNER, UPDATE_FILTER)
 
     def cost(self, obj: dict[str, Any]) -> int:
@@ -443,7 +442,6 @@ class Boards(Restorer):
 
     type_key = "boards"
     title = "Boards"
-    depends_on = ("filters", "projects")
     writes = (CREATE_BOARD,)
 
     def natural_key(self, obj: dict[str, Any]) -> str:
@@ -646,8 +644,6 @@ class Dashboards(Restorer):
 
     type_key = "dashboards"
     title = "Dashboards"
-    depends_on = ("filters", "projects", "groups", "projectRoles", "customFields", "issueTypes", "statuses",
-                  "priorities", "resolutions")
     writes = (CREATE_DASHBOARD, ADD_GADGET, SET_ITEM_PROPERTY, UPDATE_DASHBOARD, BULK_EDIT_DASHBOARDS)
 
     def cost(self, obj: dict[str, Any]) -> int:

@@ -253,7 +253,6 @@ class ProjectRoles(_ByName):
     type_key = "projectRoles"
     writes = (CREATE_ROLE, ADD_ROLE_ACTORS)
     title = "Project roles"
-    depends_on = ("groups",)
     can_update = True  # additive: default actors the destination's role lacks are added
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:

@@ -245,7 +245,6 @@ def _layouts(wf: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
 class Workflows(Restorer):
     type_key = "workflows"
     title = "Workflows"
-    depends_on = ("statuses", "screens", "customFields")
     writes = (VALIDATE_WORKFLOWS, CREATE_WORKFLOWS)
 
     def source_id(self, obj: dict[str, Any]) -> str:
@@ -340,7 +339,6 @@ class Workflows(Restorer):
 class WorkflowSchemes(Restorer):
     type_key = "workflowSchemes"
     title = "Workflow schemes"
-    depends_on = ("workflows", "issueTypes")
     writes = (CREATE_WORKFLOW_SCHEME,)
 
     def natural_key(self, obj: dict[str, Any]) -> str:
