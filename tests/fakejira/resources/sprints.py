@@ -215,7 +215,7 @@ def export_sprints(site: Site) -> list[dict[str, Any]]:
     return [{k: v for k, v in sprint_view(site, s).items() if k != "self"} for s in _sprints(site).values()]
 
 
-@seed_type("sprints", exporter=export_sprints, after=("boards",))
+@seed_type("sprints", omit_empty=True, exporter=export_sprints, after=("boards",))
 def seed_sprints(site: Site, data: Any) -> None:
     """Seed value: a list of ``GET /rest/agile/1.0/sprint/{id}`` answers (``self`` optional, rebuilt)."""
     if not isinstance(data, list):
