@@ -5,26 +5,70 @@ Every view takes the page's context token (iframes can't keep cookies) and check
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
 
 from ..backups import service
 from ..backups.catalogue import CATALOGUE
+from ..backups.models import Snapshot
 from ..backups.snapshots import SnapshotNotFound
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
 from ..connect.tenants import Tenant
+from ..extensions import db
+from ..jobs.models import Job
+from . import people
 from .sections import PageSection, register_section
 
 bp = Blueprint("backups", __name__, url_prefix="/admin/backups")
 
 
-def section_context(tenant: Tenant) -> dict[str, Any]:
+SECTION_ROWS = 5  # the main page shows the newest few; the Backups page pages through all of them
+PAGE_ROWS = 20
+
+
+@dataclass(frozen=True)
+class BackupHistory:
+    """One page of a tenant's snapshots, newest first, with who started each (a person, or the schedule)."""
+
+    snapshots: list[service.SnapshotView]
+    started_by: dict[int, people.Person | None]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def backup_history(tenant: Tenant, page: int = 1, per_page: int = PAGE_ROWS) -> BackupHistory:
+    """The snapshots of page ``page`` (1-based) and who started them; both doors show this."""
+    total = db.session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.tenant_id == tenant.id)) or 0
+    rows = db.session.execute(
+        select(Snapshot.id, Job.requested_by).outerjoin(Job, Job.id == Snapshot.job_id)
+        .where(Snapshot.tenant_id == tenant.id).order_by(Snapshot.taken_at.desc(), Snapshot.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)).all()
+    names = people.display_names(tenant, [who for _, who in rows])
+    return BackupHistory([service.snapshot_detail(tenant, snapshot_id) for snapshot_id, _ in rows],
+                         {snapshot_id: people.person(who, names) for snapshot_id, who in rows}, total, page, per_page)
+
+
+def section_context(tenant: Tenant, page: int = 1, per_page: int = SECTION_ROWS) -> dict[str, Any]:
     """What the Backups section shows for ``tenant``: snapshots, the running job, and the last job's outcome."""
-    return {"backups": {"snapshots": service.list_snapshots(tenant, limit=20),
-                        "running": service.running_backup(tenant),
-                        "last_job": service.last_backup_job(tenant)}}
+    history = backup_history(tenant, page, per_page)
+    last_job = service.last_backup_job(tenant)
+    return {"backups": {"snapshots": history.snapshots, "history": history,
+                        "running": service.running_backup(tenant), "last_job": last_job,
+                        "failing": _failing(tenant, last_job)}}
+
+
+def _failing(tenant: Tenant, last_job: Job | None) -> Job | None:
+    """The last backup job when it failed: the page keeps saying so until a backup succeeds."""
+    return last_job if last_job is not None and last_job.state == "failed" else None
 
 
 register_section(PageSection("backups", "admin/_backups.html", section_context, order=20))
@@ -36,8 +80,11 @@ register_section(PageSection("backups", "admin/_backups.html", section_context, 
 def backups_page() -> ResponseReturnValue:
     """The Backups tab, re-rendered from a context token (the target of "Back up now")."""
     ctx = current()
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+        abort(400)
     return render_template("admin/backup_list.html", tenant=ctx.tenant, context_token=mint_context_token(ctx),
-                           **section_context(ctx.tenant))
+                           **section_context(ctx.tenant, int(page), PAGE_ROWS))
 
 
 @bp.post("/start")

@@ -24,6 +24,7 @@ from ..http_input import InvalidId, parse_optional_id
 from ..recovery import audit
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryError, Side
+from . import people
 from .presenters import (
     ACTION_LABELS,
     CONFIRMATIONS,
@@ -55,7 +56,13 @@ def _notice_from_query() -> tuple[str, str] | None:
 
 def _page_context(tenant: Any, context_token: str) -> dict[str, Any]:
     sides = connection_sides(tenant)
+    entries = audit.entries_for(tenant.id)
+    sections = sections_for(tenant)
+    grant = next((c["oauth"] for s, c in sections if s.key == "oauth" and "oauth" in c), None)
+    names = people.display_names(tenant, [e.account_id for e in entries] + [
+        sides.source_conn.created_by if sides.source_conn else None, getattr(grant, "account_id", None)])
     return {
+        "names": names,
         "tenant": tenant,
         "context_token": context_token,
         "States": ConnectionState,
@@ -68,10 +75,10 @@ def _page_context(tenant: Any, context_token: str) -> dict[str, Any]:
         "active_source": sides.active_source,
         "source_hint": sides.source_hint,
         "situation": sides.situation,
-        "audit_entries": audit.entries_for(tenant.id),
+        "audit_entries": entries,
         "action_labels": ACTION_LABELS,
         "confirmations": CONFIRMATIONS,
-        "sections": sections_for(tenant),
+        "sections": sections,
     }
 
 

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from ..admin import people
 from ..admin import presenters as p
 from ..backups import service as backups
 from ..backups.models import Snapshot
@@ -27,6 +28,7 @@ from ..backups.snapshots import SnapshotNotFound
 from ..connect.tenants import Tenant
 from ..extensions import db
 from ..http_input import InvalidId, parse_id
+from ..jobs.models import Job
 from ..recovery import audit
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
@@ -223,14 +225,18 @@ def _side(conn: RecoveryConnection | None, state: ConnectionState, actions: list
 def connections_body(tenant: Tenant) -> dict[str, Any]:
     """Both sides of the tenant's connections with their allowed actions, and the audit log (the page's data)."""
     sides = p.connection_sides(tenant)
+    entries = audit.entries_for(tenant.id)
+    names = people.display_names(tenant, [e.account_id for e in entries] + [
+        sides.source_conn.created_by if sides.source_conn else None])
     return {
+        "names": names,
         "source": _side(sides.source_conn, sides.source_state, sides.source_actions, sides.source_hint),
         "situation": sides.situation,
         "destination": _side(sides.dest_conn, sides.dest_state, sides.dest_actions),
         "activeSource": _site(sides.active_source),
         "audit": [{"at": _iso(e.created_at), "side": e.side, "sideLabel": e.side_label, "action": e.action,
                    "outcome": e.outcome, "outcomeLabel": e.outcome_label, "accountId": e.account_id,
-                   "detail": e.detail} for e in audit.entries_for(tenant.id)],
+                   "who": names.get(e.account_id or "", e.account_id), "detail": e.detail} for e in entries],
     }
 
 
@@ -357,10 +363,21 @@ def backup_list() -> ResponseReturnValue:
     tenant = _tenant()
     offset, limit = _page(20, 50)
     total = db.session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.tenant_id == tenant.id))
-    ids = db.session.scalars(select(Snapshot.id).where(Snapshot.tenant_id == tenant.id)
-                             .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).offset(offset).limit(limit))
-    return jsonify(snapshots=[_snapshot(backups.snapshot_detail(tenant, i)) for i in ids],
-                   progress=backups.progress(tenant), **_paged(total or 0, offset, limit))
+    rows = db.session.execute(select(Snapshot.id, Job.requested_by).outerjoin(Job, Job.id == Snapshot.job_id)
+                              .where(Snapshot.tenant_id == tenant.id)
+                              .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).offset(offset).limit(limit)).all()
+    names = people.display_names(tenant, [who for _, who in rows])
+    snapshots = []
+    for snapshot_id, who in rows:
+        started_by = people.person(who, names)
+        snapshots.append({**_snapshot(backups.snapshot_detail(tenant, snapshot_id)),
+                          "startedBy": None if started_by is None else {"accountId": started_by.account_id,
+                                                                        "name": started_by.name}})
+    last = backups.last_backup_job(tenant)
+    return jsonify(snapshots=snapshots, progress=backups.progress(tenant),
+                   lastFailed=None if last is None or last.state != "failed" else {"message": last.message,
+                                                                                  "at": _iso(last.created_at)},
+                   **_paged(total or 0, offset, limit))
 
 
 @bp.post("/backups")

@@ -56,9 +56,15 @@ def test_progress_list_and_detail_after_a_backup(live_app, site) -> None:
     page = Page(requests.get(f"{base}/admin/backups/view", params={"jwt": token(live_app, site)}, timeout=10))
     row = page.one("snapshot-row")
     assert row.attrs["data-status"] == "partial"
-    counts = {li.attrs["data-type"]: li.attrs for li in page.all("snapshot-type-count")}
-    assert counts["workflows"]["data-status"] == "unreadable" and int(counts["projects"]["data-count"]) == 5
+    assert int(page.one("snapshot-objects").attrs["data-count"]) > 0 and page.has("snapshot-incomplete-types")
+    # Who started it: the admin, by display name (the account id stays in a data attribute).
+    assert page.text("snapshot-started-by") == "Site Admin"
+    assert page.one("snapshot-started-by").attrs["data-account-id"].startswith("557058:")
+    assert page.has("back-to-main")  # a way back to the main page
     sid = row.attrs["data-snapshot-id"]
+    per_type = Page(requests.get(f"{base}/admin/backups/{sid}", params={"jwt": token(live_app, site)}, timeout=10))
+    counts = {tr.attrs["data-type"]: tr.attrs for tr in per_type.all("snapshot-type")}
+    assert counts["workflows"]["data-status"] == "unreadable" and int(counts["projects"]["data-count"]) == 5
     detail = Page(requests.get(f"{base}/admin/backups/{sid}", params={"jwt": token(live_app, site),
                                                                    "type": "projectCategories"}, timeout=10))
     assert "<script>alert('x')</script>" in [e.text for e in detail.all("snapshot-entry")]

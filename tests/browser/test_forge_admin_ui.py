@@ -210,6 +210,12 @@ def test_recovery_through_the_forge_admin_page(forge_live, fake_cloud, open_admi
     assert first not in page.content()
 
     page.get_by_role("button", name="Refresh token").click()
+    # The old token would stop working: asked first, saying so; Cancel changes nothing.
+    expect(page.get_by_test_id("confirm-refresh")).to_contain_text("stops working")
+    page.get_by_test_id("confirm-cancel").click()
+    expect(src.status("source")).to_have_text("Activation pending")
+    page.get_by_role("button", name="Refresh token").click()
+    page.get_by_test_id("confirm-refresh-yes").click()
     token = page.get_by_test_id("revealed-token").input_value()
     assert TOKEN.fullmatch(token) and token != first
     expect(page.get_by_test_id("token-reveal")).to_contain_text("The previous token no longer works.")
@@ -219,14 +225,15 @@ def test_recovery_through_the_forge_admin_page(forge_live, fake_cloud, open_admi
     page.get_by_test_id("backup-now").click()
     expect(page.get_by_test_id("snapshot-row").first).to_have_attribute("data-status", "complete", timeout=LONG)
     expect(page.get_by_test_id("backup-now")).to_be_enabled()
-    counts = {li.get_attribute("data-type"): int(li.get_attribute("data-count") or 0)
-              for li in page.get_by_test_id("snapshot-type-count").all()}
-    assert counts.get("statuses", 0) >= 3 and counts.get("projectCategories") == 2, counts
-    assert page.evaluate("() => document.querySelectorAll('#main img').length") == 0  # markup in names stayed text
+    expect(page.get_by_test_id("snapshot-started-by").first).to_have_text("Site Admin")
     src.check("backup taken")
     src.shot("03-backup-taken", "backups-section")
     page.get_by_test_id("snapshot-link").first.click()
     expect(page.get_by_test_id("snapshot-detail")).to_have_attribute("data-status", "complete")
+    counts = {tr.get_attribute("data-type"): int(tr.get_attribute("data-count") or 0)
+              for tr in page.get_by_test_id("snapshot-type").all()}
+    assert counts.get("statuses", 0) >= 3 and counts.get("projectCategories") == 2, counts
+    assert page.evaluate("() => document.querySelectorAll('#main img').length") == 0  # markup in names stayed text
     expect(page.get_by_test_id("snapshot-entry").first).to_be_visible()
     src.check("snapshot detail")
     src.shot("04-snapshot-detail")
@@ -253,6 +260,7 @@ def test_recovery_through_the_forge_admin_page(forge_live, fake_cloud, open_admi
     src.page.reload()
     expect(src.status("source")).to_have_text("Active")
     src.page.get_by_role("button", name="Reset token").click()
+    src.page.get_by_test_id("confirm-reset-yes").click()
     reset = src.page.get_by_test_id("revealed-token").input_value()
     assert TOKEN.fullmatch(reset) and reset != token
     expect(src.page.get_by_test_id("token-reveal")).to_contain_text("The previous token no longer works.")

@@ -22,12 +22,13 @@ function actionButton(side, item, ctl) {
     onclick: () => ctl.connectionAction(side, item.action) }, item.label || ACTION_LABELS[item.action]);
 }
 
-/** The one and only showing of a newly issued token. */
+/** The one and only showing of a newly issued token: a read-only field (selectable by hand) and a copy control. */
 export function tokenPanel(token, action, ctl) {
-  const status = h("span", { class: "copy-status muted", role: "status", "aria-live": "polite", "data-copy-status": true });
+  const status = h("span", { class: "copy-status", role: "status", "aria-live": "polite", "data-copy-status": true,
+    testid: "copy-status" });
   const input = h("input", { id: "token-value", class: "token-value", testid: "revealed-token", type: "text",
     readonly: true, value: token, spellcheck: "false", autocomplete: "off", size: "44",
-    onfocus: (e) => e.target.select() });
+    "aria-describedby": "token-copy-hint", onfocus: (e) => e.target.select(), onclick: (e) => e.target.select() });
   const copy = h("button", { type: "button", class: "button", testid: "copy-token",
     onclick: () => ctl.copyToken(input, status) }, "Copy token");
   return h("section", { class: "panel panel--token", testid: "token-reveal", "aria-labelledby": "token-heading" },
@@ -38,8 +39,23 @@ export function tokenPanel(token, action, ctl) {
     action === "refresh" || action === "reset" ? h("p", { class: "muted" }, "The previous token no longer works.") : null,
     h("div", { class: "token-row" },
       h("label", { class: "visually-hidden", for: "token-value" }, "Recovery token"), input, copy, status),
+    h("p", { id: "token-copy-hint", class: "muted hint" }, "Select the whole field (click it, or Ctrl+A / ⌘A inside " +
+      "it) and copy it with Ctrl+C (⌘C on a Mac)."),
     h("p", {}, h("button", { type: "button", class: "button button--primary", testid: "token-stored",
       onclick: () => ctl.tokenStored() }, "I've stored it safely")));
+}
+
+/** A brand-new site: both choices explained, neither pre-chosen. */
+export function firstStepsPanel() {
+  const choice = (title, text, href, testid, label) => h("div", { class: "choice" }, h("h3", {}, title), h("p", {}, text),
+    h("p", {}, h("a", { href, testid }, label)));
+  return h("section", { class: "panel panel--choices", testid: "first-steps", "aria-labelledby": "first-steps-heading" },
+    h("h2", { id: "first-steps-heading" }, "What is this site?"),
+    h("div", { class: "choice-grid" },
+      choice("The site to keep safe", "Generate a recovery token now and store it outside Jira. If this site is ever " +
+        "lost, a new site uses it to recover this one's configuration.", "#source", "choose-protect", "Protect this site"),
+      choice("A new site replacing a lost one", "Enter the lost site's recovery token and address to reach its " +
+        "backups, then restore them here.", "#destination", "choose-recover", "Recover from another site")));
 }
 
 /** This site as a source: the connection protecting it, and its token's lifecycle. */
@@ -54,7 +70,7 @@ export function sourcePanel(data, site, ctl) {
         "address (", url(site.url), ") to reach its backups.")));
   } else if (side.state === "pending") {
     body.push(h("p", { testid: "source-pending" }, "A token exists and is waiting to be used by a destination site. " +
-      `Generated ${formatTime(c.updatedAt)}`, c.createdBy ? [" by ", h("span", { class: "account" }, c.createdBy)] : null, "."));
+      `Generated ${formatTime(c.updatedAt)}`, c.createdBy ? [" by ", h("span", { testid: "source-created-by" }, (data.names || {})[c.createdBy] || c.createdBy)] : null, "."));
   } else if (side.state === "active") {
     body.push(h("p", { testid: "source-destination" }, "Active: ",
       url(c.destination ? c.destination.url : "a deleted site"),
@@ -73,10 +89,7 @@ export function sourcePanel(data, site, ctl) {
     h("div", { class: "panel-head" }, h("h2", { id: "source-heading" }, "Protect this site"), statusLozenge("source", side)),
     body,
     h("div", { class: "actions" }, actions.map((a) => actionButton("source", a, ctl))),
-    actions.some((a) => a.action === "reset")
-      ? h("p", { class: "muted hint" }, "Lost the token? ", h("em", {}, "Reset token"), " issues a new one for this " +
-        "connection and keeps its status; the lost one stops working.")
-      : null);
+    side.lostTokenHint ? h("p", { class: "muted hint", testid: "source-lost-hint" }, side.lostTokenHint) : null);
 }
 
 function activationForm(ctl) {
@@ -130,15 +143,14 @@ export function destinationPanel(data, ctl) {
     body);
 }
 
-/** The confirmation step for Release (Yes/No) and Deactivate. */
+/** The confirmation step for Release (Yes/No), and for Refresh, Reset and Deactivate (texts from the service). */
 export function confirmPanel(confirm, texts, ctl) {
   const t = (texts && texts[confirm.action]) || {};
   if (confirm.action === "release") {
     return h("section", { class: "panel panel--confirm", testid: "confirm-step", "aria-labelledby": "confirm-heading" },
       h("div", { testid: "confirm-release" },
         h("h2", { id: "confirm-heading" }, t.title || "Release the connection?"),
-        h("p", {}, t.text || "The destination site will no longer be linked to the source. Can the token be used " +
-          "again in future, for example to activate another destination?"),
+        h("p", {}, t.text || ""),
         h("div", { class: "actions" },
           h("button", { type: "button", class: "button button--primary", testid: "confirm-release-yes",
             onclick: () => ctl.confirmed(confirm, { reusable: true }) }, t.yes || "Yes, the token can be used again"),
@@ -147,14 +159,15 @@ export function confirmPanel(confirm, texts, ctl) {
           h("button", { type: "button", class: "button button--subtle", testid: "confirm-cancel",
             onclick: () => ctl.cancelConfirm() }, "Cancel"))));
   }
+  const danger = confirm.action === "deactivate";
   return h("section", { class: "panel panel--confirm", testid: "confirm-step", "aria-labelledby": "confirm-heading" },
-    h("div", { testid: "confirm-deactivate" },
-      h("h2", { id: "confirm-heading" }, t.title || "Deactivate the connection?"),
-      h("p", {}, t.text ? t.text : [h("strong", {}, "The source's data can no longer be recovered through this connection."),
-        " This is final: it can't be undone, and the token stops working."]),
+    h("div", { testid: `confirm-${confirm.action}` },
+      h("h2", { id: "confirm-heading" }, t.title || ACTION_LABELS[confirm.action]),
+      h("p", {}, h("strong", {}, t.text || "")),
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "button button--danger", testid: "confirm-deactivate-yes",
-          onclick: () => ctl.confirmed(confirm, {}) }, t.confirm || "Deactivate connection"),
+        h("button", { type: "button", class: danger ? "button button--danger" : "button button--warning",
+          testid: `confirm-${confirm.action}-yes`, onclick: () => ctl.confirmed(confirm, {}) },
+        t.confirm || ACTION_LABELS[confirm.action]),
         h("button", { type: "button", class: "button button--subtle", testid: "confirm-cancel",
           onclick: () => ctl.cancelConfirm() }, "Cancel"))));
 }
@@ -163,7 +176,8 @@ export function confirmPanel(confirm, texts, ctl) {
 export function auditPanel(entries) {
   const rows = (entries || []).map((e) => h("tr", { testid: "audit-row", data: { action: e.action, outcome: e.outcome, side: e.side } },
     h("td", { class: "nowrap" }, formatSeconds(e.at)),
-    h("td", { class: "account" }, e.accountId || "—"),
+    h("td", { testid: "audit-who", data: { accountId: e.accountId || "" }, title: e.who && e.who !== e.accountId ? e.accountId : null,
+      class: e.who && e.who !== e.accountId ? null : "account" }, e.who || e.accountId || "—"),
     h("td", { class: "nowrap" }, e.sideLabel || e.side),
     h("td", { class: "nowrap" }, ACTION_LABELS[e.action] || e.action),
     h("td", {}, lozenge(e.outcome === "succeeded" ? "success" : ["refused", "throttled"].includes(e.outcome) ? "removed" : "default",

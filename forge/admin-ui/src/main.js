@@ -3,13 +3,14 @@
 import { view } from "@forge/bridge";
 import { ApiError, get, getAll, post } from "./api.js";
 import { backupRunning, backupsPanel, snapshotView } from "./backups.js";
-import { auditPanel, confirmPanel, destinationPanel, sourcePanel, tokenPanel } from "./connections.js";
+import { auditPanel, confirmPanel, destinationPanel, firstStepsPanel, sourcePanel, tokenPanel } from "./connections.js";
 import { h, replace } from "./dom.js";
 import { saveText } from "./download.js";
 import { LIVE_RUN, restorePanel, runView } from "./restore.js";
 
 const POLL_MS = 1500;
-const SNAPSHOT_PAGE = 20;
+const CONFIRMED = ["refresh", "reset", "release", "deactivate"]; // actions that end a token or a link: asked first
+const SNAPSHOT_PAGE = 10; // a compact table: ten rows, then "Show older backups"
 const ITEMS_PAGE = 200;
 
 const state = {
@@ -39,9 +40,13 @@ function homeView() {
   if (state.confirm) {
     return [header, noticeBox(state.notice), confirmPanel(state.confirm, state.texts.confirmations, ctl)];
   }
+  // The side the site uses comes first; a brand-new site is shown both choices (the same order as the Connect page).
+  const sides = c.situation === "destination" ? [destinationPanel(c, ctl), sourcePanel(c, site, ctl)]
+    : [sourcePanel(c, site, ctl), destinationPanel(c, ctl)];
   return [header, noticeBox(state.notice),
     state.token ? tokenPanel(state.token, state.tokenAction, ctl) : null,
-    sourcePanel(c, site, ctl), destinationPanel(c, ctl),
+    c.situation === "new" && !state.token ? firstStepsPanel() : null,
+    sides,
     state.backups ? backupsPanel(state.backups, ctl) : null,
     c.activeSource ? restorePanel(state.restore, ctl) : null,
     auditPanel(c.audit)];
@@ -201,7 +206,7 @@ const ctl = {
 
   connectionAction(side, action) {
     const connection = state.connections[side].connection;
-    if (action === "release" || action === "deactivate") {
+    if (CONFIRMED.includes(action) && (side === "source" || action === "release" || action === "deactivate")) {
       state.confirm = { side, action, connection: connection ? connection.id : undefined };
       state.notice = null;
       render("confirm");
@@ -223,13 +228,15 @@ const ctl = {
         const answer = await post(`/connections/${confirm.side}/${confirm.action}`,
           { connection: confirm.connection, confirmed: true, ...extra });
         state.connections = answer.connections;
-        state.notice = answer.notice || null;
+        state.token = answer.token || null;
+        state.tokenAction = answer.token ? confirm.action : null;
+        state.notice = answer.token ? null : answer.notice || null;
       } finally {
         state.confirm = null;
       }
       if (state.connections.activeSource) await loadRestore();
       else state.restore = null;
-      render("notice");
+      render(state.token ? "token" : "notice");
     });
   },
 
@@ -256,15 +263,22 @@ const ctl = {
     render("notice");
   },
 
+  /** Copy the token: the Clipboard API, else select + execCommand (Jira's iframe often blocks the first), else
+   *  leave it selected and say which keys copy it. */
   copyToken(input, status) {
-    const done = (ok) => { status.textContent = ok ? "Copied" : "Select the token and copy it"; };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(input.value).then(() => done(true), () => { input.focus(); input.select(); done(false); });
-      return;
-    }
-    input.focus();
-    input.select();
-    try { done(document.execCommand("copy")); } catch (e) { done(false); }
+    const manual = /Mac|iPhone|iPad/.test(navigator.platform || "") ? "Selected: press \u2318C to copy"
+      : "Selected: press Ctrl+C to copy";
+    const selectAll = () => { input.focus(); input.select(); input.setSelectionRange(0, input.value.length); };
+    const say = (text) => { status.textContent = text; status.dataset.copyResult = text === "Copied" ? "copied" : "manual"; };
+    const fallback = () => {
+      selectAll();
+      let ok = false;
+      try { ok = document.execCommand("copy") === true; } catch (e) { ok = false; }
+      say(ok ? "Copied" : manual);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(() => { selectAll(); say("Copied"); }, fallback);
+    } else fallback();
   },
 
   backUpNow() {
