@@ -23,7 +23,8 @@ BLOCK_CLIPBOARD = """if (navigator.clipboard) {
 }"""
 BLOCK_EXEC_COMMAND = "document.execCommand = () => false;"
 SELECTION = """() => { const f = document.getElementById("token-value");
-  return {start: f.selectionStart, end: f.selectionEnd, length: f.value.length, focused: document.activeElement === f}; }"""
+  return {start: f.selectionStart, end: f.selectionEnd, length: f.value.length,
+          focused: document.activeElement === f}; }"""
 
 
 def _framed(context, app, site):
