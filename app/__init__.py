@@ -46,12 +46,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .forge import init_app as forge_init_app
     from .forge import lifecycle as forge_lifecycle
     from .health import bp as health_bp
+    from .home import bp as home_bp
     from .oauth import views as oauth_views
     from .schema import ensure_schema
 
     app.register_blueprint(descriptor.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(home_bp)  # "/" and the descriptor's "/docs"
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(backups_views.bp)
     app.register_blueprint(oauth_views.bp)
