@@ -19,6 +19,7 @@ from ..restore import service
 from ..restore.models import RestoreRun, RunStatus
 from ..restore.plan import Selection
 from ..restore.types import load
+from . import restore_presenters as rp
 from .presenters import restore_progress, selection_from
 from .sections import PageSection, register_section
 
@@ -26,18 +27,21 @@ bp = Blueprint("restore", __name__, url_prefix="/admin/restore")
 
 
 def section_context(tenant: Tenant) -> dict[str, Any]:
-    """The Restore section: shown on a destination whose connection is Active."""
+    """The Restore section: previews and restores on a destination whose connection is Active, and the history of
+    this site's restores whenever it has one (kept after the connection is released or deactivated)."""
     from sqlalchemy import select
 
     from ..extensions import db
     from ..recovery.connections import active_source_for
 
     source = active_source_for(tenant)
-    if source is None:
-        return {"restore": None}
     runs = list(db.session.scalars(select(RestoreRun).where(RestoreRun.tenant_id == tenant.id)
                                    .order_by(RestoreRun.id.desc()).limit(10)))
-    return {"restore": {"source": source, "snapshots": service.restorable_snapshots(tenant), "runs": runs}}
+    if source is None and not runs:
+        return {"restore": None}
+    people = rp.people_for(tenant, runs)
+    return {"restore": {"source": source, "snapshots": service.restorable_snapshots(tenant) if source else [],
+                        "runs": runs, "history": [rp.history_row(r, people) for r in runs]}}
 
 
 register_section(PageSection("restore", "admin/_restore.html", section_context, order=40))
@@ -46,7 +50,7 @@ register_section(PageSection("restore", "admin/_restore.html", section_context, 
 def _refused(exc: service.RestoreRefused) -> ResponseReturnValue:
     ctx = current()
     return render_template("admin/restore_refused.html", tenant=ctx.tenant, context_token=mint_context_token(ctx),
-                           message=exc.message), exc.status
+                           message=exc.message, run_id=(request.view_args or {}).get("run_id")), exc.status
 
 
 def _run_url(run_id: int, **extra: Any) -> str:
@@ -78,7 +82,8 @@ def _selection_from(args: Any) -> Selection:
 @context_jwt_required
 @admin_required
 def run_page(run_id: int) -> ResponseReturnValue:
-    """Preview (counts, lists, conflicts, missing users, selection), progress, or report, by the run's status."""
+    """Preview (counts, selection, missing people, blockers), the confirmation step (``step=confirm``), progress, or
+    report, by the run's status."""
     ctx = current()
     try:
         run = service.get_run(ctx.tenant, run_id)
@@ -87,26 +92,58 @@ def run_page(run_id: int) -> ResponseReturnValue:
     rows = service.items(run)
     status = RunStatus(run.status)
     selection = _selection_from(request.args) if "scope" in request.args else Selection.from_dict(run.selection)
-    pulled = service.pull_in(run, selection) if not selection.everything else []
+    fallback = request.args.get("user_fallback") or run.user_fallback or service.DEFAULT_FALLBACK
+    people = rp.people_for(ctx.tenant, [run], extra=[ctx.account_id] if ctx.account_id else [])
+    planned = status == RunStatus.PLANNED
+    stale = service.stale_reason(run)
+    chosen: list[Any] = []
+    pulled: list[Any] = []
+    confirm = None
+    if planned and stale is None:
+        try:
+            service.check_choices(run, selection, fallback)
+        except service.RestoreRefused as exc:
+            return _refused(exc)
+        if not selection.everything:
+            included = service.selected_rows(run, selection)
+            chosen = [r for r, was_pulled in included if not was_pulled]
+            pulled = [r for r, was_pulled in included if was_pulled]
+        confirm = rp.confirmation(run, selection, fallback, ctx.tenant.link_url)
+    step = "confirm" if confirm is not None and request.args.get("step") == "confirm" else None
     shown = rows if status in (RunStatus.PLANNING, RunStatus.PLANNED) else [r for r in rows if r.selected]
     return render_template(
         "admin/restore_run.html", tenant=ctx.tenant, context_token=mint_context_token(ctx), run=run,
-        status=status.value, job=service.job_of(run), rows=shown,
-        plan_counts=service.counts_by_type([r for r in rows if r.selected or status == RunStatus.PLANNED], "action"),
+        status=status.value, state=rp.run_state(run), lozenge=rp.lozenge(rp.run_state(run)), stale=stale,
+        job=service.job_of(run), rows=[rp.item_view(r, people) for r in shown],
+        plan_counts=service.counts_by_type([r for r in rows if r.selected or planned], "action"),
         outcome_counts=service.counts_by_type([r for r in rows if r.selected], "outcome"),
-        conflicts=[r for r in rows if r.conflict], selection=selection, pulled=pulled,
-        restorers=load(), verification=run.verification)
+        conflicts=[r for r in rows if r.conflict], selection=selection, chosen=chosen, pulled=pulled,
+        restorers=load(), verification=run.verification, step=step, confirm=confirm, fallback=fallback,
+        fallbacks=rp.fallback_choices(people, ctx.account_id), missing=rp.missing_people(run, people),
+        started_by=people.name(run.requested_by), created=rp.when(run.created_at),
+        finished=rp.when(run.finished_at), snapshot=rp.snapshot_words(run.snapshot_id),
+        differences=[rp.difference_view(d, people) for d in (run.verification or {}).get("differences", [])])
 
 
 @bp.post("/<int:run_id>/start")
 @context_jwt_required
 @admin_required
 def start_restore(run_id: int) -> ResponseReturnValue:
-    """Restore the chosen objects (dependencies pulled in) with the chosen fallback for missing users."""
+    """Restore the chosen objects (dependencies pulled in) with the chosen fallback for missing users, once the
+    admin has confirmed on the confirmation step (``confirmed=yes``) and nothing blocks it."""
     ctx = current()
+    selection = _selection_from(request.form)
+    fallback = request.form.get("user_fallback", "")
     try:
-        service.start_restore(ctx.tenant, run_id, _selection_from(request.form),
-                              request.form.get("user_fallback", ""), ctx.account_id)
+        run = service.get_run(ctx.tenant, run_id)
+        service.check_choices(run, selection, fallback)
+        if request.form.get("confirmed") != "yes":
+            raise service.RestoreRefused("Confirm the restore first: its last step says what it will create on "
+                                         "this site (expected confirmed=yes).", 400)
+        blockers = service.consequences(run, selection, fallback).blockers
+        if blockers and service.stale_reason(run) is None:
+            raise service.RestoreRefused(f"{blockers[0].text} {blockers[0].fix}", 409)
+        service.start_restore(ctx.tenant, run_id, selection, fallback, ctx.account_id)
     except service.RestoreRefused as exc:
         return _refused(exc)
     return redirect(_run_url(run_id), code=303)

@@ -157,7 +157,7 @@ def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobCo
         raise JobFailed(str(exc)) from None
     plan.unsupported_types += [f"{s.type_key} {UNREAD_MARK} {s.reason or s.status})"
                                for s in summaries if s.status not in READABLE]
-    run.missing_users_json = json.dumps(plan.missing_users)
+    run.missing_users_json = json.dumps(plan.missing_people)
     run.unsupported_types_json = json.dumps(plan.unsupported_types)
     save_plan(run.id, list(plan.items.values()))
     return plan

@@ -67,7 +67,15 @@ class RestoreRun(db.Model):
 
     @property
     def missing_users(self) -> list[str]:
-        return json.loads(self.missing_users_json or "[]")
+        """The accountIds the plan found missing on this site."""
+        return [str(p["accountId"]) for p in self.missing_people]
+
+    @property
+    def missing_people(self) -> list[dict[str, Any]]:
+        """Each missing user as the snapshot shows them: accountId, displayName, email (where kept), and "leads"
+        (the selected projects they lead). Runs planned before names were kept hold bare accountIds."""
+        return [p if isinstance(p, dict) else {"accountId": str(p), "leads": []}
+                for p in json.loads(self.missing_users_json or "[]")]
 
     @property
     def unsupported_types(self) -> list[str]:
@@ -231,7 +239,7 @@ def save_plan(run_id: int, items: list[PlannedItem]) -> None:
         row.natural_key, row.name, row.action = item.natural_key[:10000], item.name, item.action.value
         row.conflict, row.selected, row.pulled_in = item.conflict, item.selected, item.pulled_in
         row.refs_json = json.dumps([[r.type_key, r.source_id, r.optional] for r in item.refs])
-        if row.outcome == Outcome.PENDING.value:
+        if row.outcome in (None, Outcome.PENDING.value):  # None: a row added now, before its default applies
             row.dest_id, row.reason, row.fix = item.dest_id, item.reason or None, item.fix or None
         if n % 500 == 499:
             db.session.flush()

@@ -105,6 +105,10 @@ class Selection:
     types: list[str] = field(default_factory=list)
     projects: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Project keys as Jira compares them (upper case), each once, however they were typed.
+        self.projects = list(dict.fromkeys(str(p).strip().upper() for p in self.projects if str(p).strip()))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Selection:
         data = data or {}
@@ -137,6 +141,9 @@ class Plan:
     type_order: list[str]
     missing_users: list[str] = field(default_factory=list)
     unsupported_types: list[str] = field(default_factory=list)
+    # Each missing user as the snapshot shows them: accountId, displayName (email where kept), and "leads": the keys
+    # of the selected projects they lead (Jira requires a lead, so those fail unless someone takes their place).
+    missing_people: list[dict[str, Any]] = field(default_factory=list)
 
     def selected(self) -> list[PlannedItem]:
         return [i for i in self.items.values() if i.selected]
@@ -165,13 +172,17 @@ class Plan:
 
 
 def select(items: dict[Key, PlannedItem], selection: Selection, projects_of: dict[Key, set[str]]) -> None:
-    """Mark the chosen items and, transitively, everything they reference (``pulled_in``)."""
+    """Mark the chosen items and, transitively, everything they reference (``pulled_in``).
+
+    Types and projects narrow together: "Projects, keys WEB" chooses the project WEB, not every project; projects
+    alone choose every object that belongs to them (the project, its boards, its own statuses); types alone choose
+    every object of those types. What they reference comes along, and nothing else.
+    """
     if selection.everything:
         for item in items.values():
             item.selected, item.pulled_in = True, False
         return
-    chosen = {k for k, i in items.items()
-              if i.type_key in selection.types or projects_of.get(k, set()) & set(selection.projects)}
+    chosen = {k for k, i in items.items() if chosen_by(selection, i.type_key, projects_of.get(k, set()))}
     wanted = set(chosen)
     stack = list(chosen)
     while stack:
@@ -183,6 +194,41 @@ def select(items: dict[Key, PlannedItem], selection: Selection, projects_of: dic
     for key, item in items.items():
         item.selected = key in wanted
         item.pulled_in = key in wanted and key not in chosen
+
+
+def chosen_by(selection: Selection, type_key: str, projects: set[str]) -> bool:
+    """Whether an object of ``type_key`` belonging to ``projects`` is one the selection names itself."""
+    if selection.types and type_key not in selection.types:
+        return False
+    return not selection.projects or bool(projects & set(selection.projects))
+
+
+def project_keys(restorer: Restorer, obj: dict[str, Any]) -> set[str]:
+    """The keys of the projects an object belongs to, upper-cased as selections hold them."""
+    return {str(p).upper() for p in restorer.projects(obj)}
+
+
+def belongs_to_projects(restorer: Restorer) -> bool:
+    """Whether objects of the restorer's type can belong to a project (it says which)."""
+    return type(restorer).projects is not Restorer.projects
+
+
+def people_in(value: Any, found: dict[str, dict[str, str]] | None = None) -> dict[str, dict[str, str]]:
+    """Every person a snapshot object shows by name: accountId -> display name (and email where it was kept)."""
+    found = {} if found is None else found
+    if isinstance(value, dict):
+        account = value.get("accountId")
+        if isinstance(account, str) and account and isinstance(value.get("displayName"), str):
+            person = found.setdefault(account, {"accountId": account})
+            person.setdefault("displayName", value["displayName"])
+            if isinstance(value.get("emailAddress"), str):
+                person.setdefault("email", value["emailAddress"])
+        for inner in value.values():
+            people_in(inner, found)
+    elif isinstance(value, list):
+        for inner in value:
+            people_in(inner, found)
+    return found
 
 
 class PlanIds:
@@ -249,11 +295,12 @@ class Planner:
                 plan.items[key] = PlannedItem(type_key, key[1], restorer.natural_key(obj),
                                               restorer.display_name(obj), Action.CREATE,
                                               refs=list(restorer.references(obj)))
-                projects_of[key] = {p.upper() for p in restorer.projects(obj)}
+                projects_of[key] = project_keys(restorer, obj)
         select(plan.items, selection or Selection(), projects_of)
         for key in [k for k, i in plan.items.items() if not i.selected]:
             del plan.objects[key]  # nothing reads an unselected object's content again
         plan.missing_users = self._missing_users(plan)
+        plan.missing_people = missing_people(plan, plan.missing_users)
         ids = PlanIds(plan.items, user_fallback, set(plan.missing_users))
         matches: dict[Key, Existing] = {}
         for type_key in order:
@@ -393,6 +440,24 @@ class Planner:
         except JiraError:
             return batch  # can't check: treat all as missing so the fallback choice is offered
         return sorted(wanted - found)
+
+
+def missing_people(plan: Plan, missing: list[str]) -> list[dict[str, Any]]:
+    """The missing users by name as the selected objects show them, each with the projects they lead."""
+    if not missing:
+        return []
+    known: dict[str, dict[str, str]] = {}
+    leads: dict[str, list[str]] = {}
+    for item in plan.selected():
+        obj = plan.objects.get(item.key)
+        if obj is None:
+            continue
+        people_in(obj, known)
+        if item.type_key == "projects":
+            lead = (obj.get("lead") or {}).get("accountId")
+            if lead:
+                leads.setdefault(str(lead), []).append(str(obj.get("key") or item.natural_key))
+    return [{**known.get(a, {"accountId": a}), "accountId": a, "leads": sorted(leads.get(a, []))} for a in missing]
 
 
 def _label(restorers: dict[str, Restorer], item: PlannedItem) -> str:

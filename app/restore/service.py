@@ -22,12 +22,15 @@ from ..jobs.runtime import new_job, request_cancel, singleton_holder
 from .engine import HAS_ID, Outcome
 from .job import PREVIEW_KIND, RESTORE_KIND
 from .models import LIVE, RestoreItem, RestoreRun, RunStatus, claim, move
-from .plan import Action, PlannedItem, Selection
+from .plan import Action, PlannedItem, Selection, belongs_to_projects, project_keys
 from .plan import select as select_items
 from .types import load
 from .types.base import Ref
 
-FALLBACKS = ("drop", "admin")
+FALLBACKS = ("admin", "drop")
+# Missing users take the restoring admin's place unless the admin chooses otherwise: with "drop", every project led
+# by someone this site lacks fails (Jira requires a lead), which is never what an admin on their worst day wants.
+DEFAULT_FALLBACK = "admin"
 # Outcomes a new run keeps: the object exists on the destination (an incomplete one keeps its id so that only its
 # follow-up writes are retried).
 KEPT_VALUES = [o.value for o in HAS_ID]
@@ -82,7 +85,7 @@ def start_preview(destination: Tenant, snapshot_id: int, account_id: str | None)
     if snapshot is None or snapshot.tenant_id != source.id or snapshot.status not in ("complete", "partial"):
         raise RestoreRefused("That snapshot isn't one of the connected source site's finished snapshots.", 404)
     run = RestoreRun(tenant_id=destination.id, source_tenant_id=source.id, snapshot_id=snapshot.id,
-                     requested_by=account_id, status=RunStatus.PLANNING.value)
+                     requested_by=account_id, status=RunStatus.PLANNING.value, user_fallback=DEFAULT_FALLBACK)
     db.session.add(run)
     db.session.flush()  # the run's id, for the job's parameters
     job = new_job(destination.id, PREVIEW_KIND, {"run_id": run.id}, singleton=_singleton(destination),
@@ -132,15 +135,18 @@ def end_orphaned(run: RestoreRun) -> bool:
 
 def start_restore(destination: Tenant, run_id: int, selection: Selection, user_fallback: str,
                   account_id: str | None) -> RestoreRun:
-    """Queue the restore of a previewed (or finished, to run again) run with the admin's choices."""
+    """Queue the restore of a previewed (or finished, to run again) run with the admin's choices.
+
+    :raises RestoreRefused: no Active connection (403); an unknown fallback, type or project key (400); a preview
+        made out of date by a newer preview or a grant given since (409); the run already running (409).
+    """
     run = get_run(destination, run_id)
     _source(destination)
     end_orphaned(run)
-    if user_fallback not in FALLBACKS:
-        raise RestoreRefused("Choose what to do with users missing on this site.", 400)
-    unknown = [t for t in selection.types if t not in load()]
-    if unknown:
-        raise RestoreRefused(f"Unknown object type: {unknown[0]}.", 400)
+    check_choices(run, selection, user_fallback)
+    stale = stale_reason(run)
+    if stale is not None:
+        raise RestoreRefused(stale, 409)
     params = {"run_id": run.id, "snapshot_id": run.snapshot_id, "selection": selection.to_dict(),
               "user_fallback": user_fallback}
     job = new_job(destination.id, RESTORE_KIND, params, singleton=_singleton(destination), requested_by=account_id)
@@ -161,6 +167,69 @@ def start_restore(destination: Tenant, run_id: int, selection: Selection, user_f
     dispatch(job.id)
     db.session.refresh(run)
     return run
+
+
+def check_choices(run: RestoreRun, selection: Selection, user_fallback: str) -> None:
+    """Refuse (400) a fallback, type or project key the run can't take, saying what it expected."""
+    if user_fallback not in FALLBACKS:
+        # The doors offer exactly the two choices, so this wording stays that of the page's question.
+        raise RestoreRefused("Choose what to do with users missing on this site.", 400)
+    unknown = [t for t in selection.types if t not in load()]
+    if unknown:
+        raise RestoreRefused(f"Unknown object type: {unknown[0][:64]}.", 400)
+    if selection.projects:
+        held = sorted({p for keys in project_membership(run).values() for p in keys})
+        missing = [p for p in selection.projects if p not in held]
+        if missing:
+            raise RestoreRefused(f"This backup holds no project {missing[0][:40]!r}; it holds "
+                                 f"{', '.join(held) or 'no projects'}.", 400)
+
+
+def stale_reason(run: RestoreRun) -> str | None:
+    """Why a preview may no longer be started (None while it may): a newer preview of this site, or an OAuth grant
+    given since it was made (what it planned as "can't restore" may now be restorable). Only previews go stale: a
+    finished run is history, and running it again plans afresh."""
+    if RunStatus(run.status) != RunStatus.PLANNED:
+        return None
+    newer = db.session.scalar(select(RestoreRun.id).where(RestoreRun.tenant_id == run.tenant_id,
+                                                          RestoreRun.id > run.id).limit(1))
+    if newer is not None:
+        return f"This preview is out of date: a newer one (#{newer}) was made since. Open that one, or preview again."
+    from ..oauth.flow import grant_for
+    from ..oauth.models import GrantState
+
+    destination = db.session.get(Tenant, run.tenant_id)
+    grant = grant_for(destination) if destination is not None else None
+    if grant is not None and grant.grant_state is GrantState.ACTIVE and _naive(grant.authorised_at) > \
+            _naive(run.created_at):
+        return ("This preview is out of date: full backup and restore was authorised after it was made, so more "
+                "can be restored now. Preview again.")
+    return None
+
+
+def _naive(value: Any) -> Any:
+    return value.replace(tzinfo=None) if value is not None and value.tzinfo is not None else value
+
+
+def project_membership(run: RestoreRun) -> dict[tuple[str, str], set[str]]:
+    """(type, source id) -> the project keys the object belongs to, for the run's types that belong to projects.
+
+    Read from the snapshot (the preview's rows don't keep it), only for the few types whose restorer says which
+    projects an object belongs to (projects, their own statuses, boards), so it stays cheap on a large site.
+    """
+    from ..backups.snapshots import SnapshotReader
+
+    restorers = load()
+    present = set(db.session.scalars(select(RestoreItem.type_key).where(RestoreItem.run_id == run.id).distinct()))
+    reader = SnapshotReader(run.snapshot_id)
+    out: dict[tuple[str, str], set[str]] = {}
+    for type_key in sorted(present):
+        restorer = restorers.get(type_key)
+        if restorer is None or not belongs_to_projects(restorer):
+            continue
+        for obj in reader.objects(type_key):
+            out[(type_key, restorer.source_id(obj))] = project_keys(restorer, obj)
+    return out
 
 
 def cancel(destination: Tenant, run_id: int) -> RestoreRun:
@@ -230,16 +299,92 @@ def counts_by_type(rows: list[RestoreItem], field: str) -> list[TypeCounts]:
     return list(out.values())
 
 
-def pull_in(run: RestoreRun, selection: Selection) -> list[RestoreItem]:
-    """The objects the selection needs but didn't choose (dependencies pulled in), from the stored plan."""
+def selected_rows(run: RestoreRun, selection: Selection) -> list[tuple[RestoreItem, bool]]:
+    """What ``selection`` restores of the run's stored plan: each row it includes, and whether it was pulled in
+    (a dependency of what was chosen rather than chosen itself) — exactly what the run would restore."""
     rows = items(run)
     planned = {(r.type_key, r.source_id): PlannedItem(r.type_key, r.source_id, r.natural_key, r.name,
                                                       Action(r.action), refs=[Ref(t, s, o) for t, s, o in r.refs])
                for r in rows}
-    # Selection by project needs each object's projects, which the preview doesn't store yet: types only here.
-    select_items(planned, selection, {})
-    by_key = {(r.type_key, r.source_id): r for r in rows}
-    return [by_key[k] for k, p in planned.items() if p.pulled_in]
+    select_items(planned, selection, project_membership(run) if selection.projects else {})
+    return [(r, planned[(r.type_key, r.source_id)].pulled_in) for r in rows
+            if planned[(r.type_key, r.source_id)].selected]
+
+
+def pull_in(run: RestoreRun, selection: Selection) -> list[RestoreItem]:
+    """The objects the selection needs but didn't choose (dependencies pulled in), from the stored plan."""
+    return [row for row, pulled in selected_rows(run, selection) if pulled]
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why a restore may not start as chosen (``code``: "leads" or "grant"), in words, with the fix."""
+
+    code: str
+    text: str
+    fix: str
+
+
+@dataclass
+class Consequences:
+    """What starting the run with a selection and fallback would do, counted before anything is written."""
+
+    creates: int
+    updates: int
+    kept: int  # already on the site (identical or kept as they are)
+    not_restored: int  # skipped or can't be restored
+    blockers: list[Blocker]
+
+    @property
+    def writes(self) -> int:
+        return self.creates + self.updates
+
+
+def consequences(run: RestoreRun, selection: Selection, user_fallback: str) -> Consequences:
+    """Count what the selection would create and update, and what blocks it (the confirmation's words)."""
+    chosen = [row for row, _pulled in selected_rows(run, selection)]
+    todo = [r for r in chosen if r.outcome not in KEPT_VALUES]
+    counts = {a: sum(1 for r in todo if r.action == a.value) for a in Action}
+    blockers = [b for b in (_leads_blocker(run, chosen, user_fallback), _grant_blocker(todo)) if b is not None]
+    return Consequences(counts[Action.CREATE], counts[Action.UPDATE], counts[Action.REUSE],
+                        counts[Action.SKIP] + counts[Action.CANNOT], blockers)
+
+
+def _leads_blocker(run: RestoreRun, chosen: list[RestoreItem], user_fallback: str) -> Blocker | None:
+    if user_fallback != "drop":
+        return None
+    keys = {r.natural_key.upper() for r in chosen if r.type_key == "projects" and r.outcome not in KEPT_VALUES}
+    leaders = [p for p in run.missing_people if set(p.get("leads") or []) & keys]
+    if not leaders:
+        return None
+    failing = sorted({k for p in leaders for k in p.get("leads") or [] if k in keys})
+    names = ", ".join(str(p.get("displayName") or "someone without a name in the backup") for p in leaders)
+    return Blocker("leads", f"{len(failing)} project{'s' if len(failing) != 1 else ''} would fail: "
+                            f"{', '.join(failing)}. Jira requires a project lead, and their leads ({names}) have no "
+                            "account on this site, so leaving missing users out leaves them without one.",
+                   "Choose \"Put me in their place\" for users who aren't on this site, or invite them to this "
+                   "site and preview again.")
+
+
+def _grant_blocker(todo: list[RestoreItem]) -> Blocker | None:
+    from ..forge.credential import FORGE_FIX
+    from ..jira.access import AUTHORISE_FIX
+
+    walled = [r for r in todo if r.action == Action.CANNOT.value and r.fix in (AUTHORISE_FIX, FORGE_FIX)]
+    if not walled:
+        return None
+    restorers = load()
+    titles = sorted({restorers[r.type_key].title if r.type_key in restorers else r.type_key for r in walled})
+    depending = sum(1 for r in todo if r.action == Action.SKIP.value)
+    also = f"; {depending} object{'s' if depending != 1 else ''} that depend on them would be skipped" \
+        if depending else ""
+    if walled[0].fix == AUTHORISE_FIX:
+        text = (f"{len(walled)} object{'s' if len(walled) != 1 else ''} can't be restored without full backup and "
+                f"restore authorised on this site ({', '.join(titles)}){also}.")
+        return Blocker("grant", text, "Authorise full backup and restore on the Disaster recovery page, then "
+                                      "preview again.")
+    return Blocker("grant", f"{len(walled)} object(s) can't be restored with the app's current scopes "
+                            f"({', '.join(titles)}){also}.", walled[0].fix or "")
 
 
 REPORT_COLUMNS = ("type", "name", "naturalKey", "sourceId", "destinationId", "action", "outcome", "reason", "fix",

@@ -53,7 +53,8 @@ def test_preview_restore_and_report_through_the_pages(live_app, sites, snapshot_
     selected = Page(_get(live_app, sites.dest, f"/admin/restore/{run_id}", scope="some", type="projectRoles"))
     assert {li.attrs["data-type"] for li in selected.all("pulled-in")} <= {"groups"}
     resp = requests.post(f"{base}/admin/restore/{run_id}/start",
-                         data={"jwt": token(live_app, sites.dest), "scope": "all", "user_fallback": "drop"},
+                         data={"jwt": token(live_app, sites.dest), "scope": "all", "user_fallback": "drop",
+                               "confirmed": "yes"},
                          allow_redirects=False, timeout=10)
     page = _follow(live_app, resp)
     assert page.one("restore-status").attrs["data-status"] == "restoring"

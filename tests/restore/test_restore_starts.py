@@ -86,7 +86,7 @@ def test_of_parallel_clicks_exactly_one_preview_and_one_restore_start_and_the_lo
         assert _restore_jobs(live_app, sites.dest_tenant_id) == [(preview_job, "queued")]
         assert run_job(preview_job) == "succeeded"
     jobs_before = _restore_jobs(live_app, sites.dest_tenant_id)
-    form = {"scope": "all", "user_fallback": "drop"}
+    form = {"scope": "all", "user_fallback": "drop", "confirmed": "yes"}
 
     codes = _together(CLICKS, lambda i: _post(live_app, sites.dest, f"/admin/restore/{run_id}/start", form))
     assert sorted(codes) == [303] + [409] * (CLICKS - 1), codes  # one start, the others "already running"
@@ -112,18 +112,24 @@ def test_of_parallel_clicks_exactly_one_preview_and_one_restore_start_and_the_lo
 
 
 def test_a_start_while_another_runs_on_the_site_changes_neither_run(app, sites, snapshot_id) -> None:
-    first, second = _preview(app, sites, snapshot_id), _preview(app, sites, snapshot_id)
+    # A newer preview makes an older one out of date (#16), so the other run is an earlier one that finished: run
+    # again while the newer one restores, it must be refused and left as it was.
+    first = _preview(app, sites, snapshot_id)
     with app.app_context():
         dest = db.session.get(Tenant, sites.dest_tenant_id)
-        live = service.start_restore(dest, first, Selection(), "drop", sites.admin)
+        assert run_job(service.start_restore(dest, first, Selection(), "drop", sites.admin).job_id) == "succeeded"
+    second = _preview(app, sites, snapshot_id)
+    with app.app_context():
+        dest = db.session.get(Tenant, sites.dest_tenant_id)
+        live = service.start_restore(dest, second, Selection(), "drop", sites.admin)
         live_job = live.job_id
         with pytest.raises(service.RestoreRefused) as refused:
-            service.start_restore(dest, second, Selection(), "drop", sites.admin)
+            service.start_restore(dest, first, Selection(), "drop", sites.admin)
         assert refused.value.status == 409 and "already running" in refused.value.message
-        assert db.session.get(RestoreRun, second, populate_existing=True).status == "planned"
-        assert db.session.get(RestoreRun, first, populate_existing=True).status == "restoring"
-        assert run_job(live_job) == "succeeded"
         assert db.session.get(RestoreRun, first, populate_existing=True).status == "done"
+        assert db.session.get(RestoreRun, second, populate_existing=True).status == "restoring"
+        assert run_job(live_job) == "succeeded"
+        assert db.session.get(RestoreRun, second, populate_existing=True).status == "done"
 
 
 # -- a bug ends the run failed ---------------------------------------------------------------------------------------

@@ -1,0 +1,245 @@
+"""What both doors (the Connect restore pages and the Forge JSON API) show of a restore: outcome lozenges, people by
+name, reasons in the right tense, differences in words, the history, the missing people and the confirmation."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..connect.tenants import Tenant
+from ..extensions import db
+from ..objects.canonical import show
+from ..restore import service
+from ..restore.models import RestoreItem, RestoreRun, RunStatus
+from ..restore.plan import BULK_USERS, USERS_PER_CALL, Selection
+from ..restore.types import load
+
+NOBODY = "someone without an account on this site"
+NAMELESS = "someone the backup names no name for"  # a group member: backups keep members by accountId alone
+NAMES_TTL = 300.0  # seconds a display name read from Jira is reused (names change rarely; pages redraw often)
+
+# The run as a lozenge: (appearance, words). "done" splits on the verification's verdict.
+RUN_LOZENGES: dict[str, tuple[str, str]] = {
+    "planning": ("inprogress", "Previewing"),
+    "planned": ("new", "Ready to restore"),
+    "stale": ("moved", "Out of date"),
+    "restoring": ("inprogress", "Restoring"),
+    "done": ("success", "Done"),
+    "done-with-differences": ("moved", "Done with differences"),
+    "failed": ("removed", "Failed"),
+    "cancelled": ("default", "Cancelled"),
+}
+OUTCOME_LOZENGES: dict[str, tuple[str, str]] = {
+    "pending": ("default", "Pending"), "creating": ("inprogress", "Creating"), "created": ("success", "Created"),
+    "reused": ("success", "Already there"), "updated": ("success", "Updated"),
+    "incomplete": ("moved", "Incomplete"), "skipped": ("removed", "Skipped"), "cannot": ("removed", "Not restored"),
+    "failed": ("removed", "Failed"),
+}
+ACTION_WORDS = {"create": "Create", "reuse": "Already there", "update": "Update", "skip": "Skip",
+                "cannot": "Can't restore"}
+# Reasons the plan writes ahead of the run, and how they read once it has run (the plan's words stay in the rows).
+PAST_TENSE = (("it will be updated.", "it was updated."), ("which can't be restored.", "which couldn't be restored."),
+              ("can't be read.", "couldn't be read."), ("Creating it needs ", "Creating it needed "),
+              ("; kept as it is there", "; it was kept as it is there"))
+_ACCOUNT = re.compile(r"\b(?:\d{1,8}:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[0-9a-f]{24}\b")
+
+
+# -- people -----------------------------------------------------------------------------------------------------
+
+_names: dict[tuple[int, str], tuple[float, str]] = {}
+_names_lock = threading.Lock()
+
+
+def site_names(tenant: Tenant, account_ids: list[str]) -> dict[str, str]:
+    """accountId -> display name of the people this site has (read from Jira in bulk, cached a few minutes).
+
+    People the site doesn't have are left out; a Jira that can't answer leaves them all out (the page then names
+    them by what the backup says, or as someone without an account here) rather than failing the page.
+    """
+    now = time.monotonic()
+    out: dict[str, str] = {}
+    wanted: list[str] = []
+    with _names_lock:
+        for account in dict.fromkeys(a for a in account_ids if a):
+            cached = _names.get((tenant.id, account))
+            if cached is not None and now - cached[0] < NAMES_TTL:
+                if cached[1]:
+                    out[account] = cached[1]
+            else:
+                wanted.append(account)
+    if wanted:
+        found = _read_names(tenant, wanted)
+        with _names_lock:
+            for account in wanted:
+                _names[(tenant.id, account)] = (now, found.get(account, ""))
+        out.update(found)
+    return out
+
+
+def _read_names(tenant: Tenant, account_ids: list[str]) -> dict[str, str]:
+    from ..tenant_access import jira_access
+
+    found: dict[str, str] = {}
+    try:
+        access = jira_access(tenant)
+        for start in range(0, len(account_ids), USERS_PER_CALL):
+            chunk = account_ids[start:start + USERS_PER_CALL]
+            page = access.call(BULK_USERS, params={"accountId": chunk, "maxResults": USERS_PER_CALL}) or {}
+            for user in page.get("values") or []:
+                if user.get("accountId") and user.get("displayName"):
+                    found[str(user["accountId"])] = str(user["displayName"])
+    except Exception:  # names are decoration: any failure leaves the fallback words, never a failed page
+        return found
+    return found
+
+
+def forget_names() -> None:
+    """Drop the cached names (tests; an operator never needs it)."""
+    with _names_lock:
+        _names.clear()
+
+
+@dataclass
+class People:
+    """Everyone a run's pages may name: the site's people by their name here, the missing by the backup's."""
+
+    names: dict[str, str]
+
+    def name(self, account_id: str | None) -> str:
+        if not account_id:
+            return "an administrator"
+        return self.names.get(account_id) or NOBODY
+
+    def humanise(self, text: str | None) -> str:
+        """``text`` with every accountId it names replaced by the person's name ("user <id>" included)."""
+        if not text:
+            return ""
+
+        def named(match: re.Match[str]) -> str:
+            found = self.names.get(match.group(0))
+            return found if found is not None else match.group(0)
+
+        text = re.sub(r"\buser ((?:\d{1,8}:)?[0-9a-f-]{24,36})\b",
+                      lambda m: self.names[m.group(1)] if m.group(1) in self.names else m.group(0), text)
+        return _ACCOUNT.sub(named, text)
+
+
+def people_for(tenant: Tenant, runs: list[RestoreRun], extra: list[str] | None = None) -> People:
+    """The names for ``runs``: who started them (read from this site), and the people the backup lacks here."""
+    names: dict[str, str] = {}
+    for run in runs:
+        for person in run.missing_people:
+            names[str(person["accountId"])] = str(person.get("displayName") or NAMELESS)
+    here = [r.requested_by for r in runs if r.requested_by] + list(extra or [])
+    names.update(site_names(tenant, [a for a in here if a]))
+    return People(names)
+
+
+def missing_people(run: RestoreRun, people: People) -> list[dict[str, Any]]:
+    """The people the backup names who have no account here: name, email where kept, projects they lead."""
+    return [{"accountId": p["accountId"], "name": p.get("displayName") or people.name(p["accountId"]),
+             "email": p.get("email") or "", "leads": list(p.get("leads") or [])} for p in run.missing_people]
+
+
+# -- the run ----------------------------------------------------------------------------------------------------
+
+def run_state(run: RestoreRun) -> str:
+    """The run's state as the pages name it: a status, "stale" for an out-of-date preview, "done" split by verdict."""
+    status = RunStatus(run.status)
+    if status is RunStatus.PLANNED and service.stale_reason(run) is not None:
+        return "stale"
+    if status is RunStatus.DONE:
+        verification = run.verification or {}
+        complete = verification.get("complete", verification.get("fidelity") == 1)
+        return "done" if complete else "done-with-differences"
+    return status.value
+
+
+def lozenge(state: str) -> dict[str, str]:
+    appearance, text = RUN_LOZENGES[state]
+    return {"state": state, "appearance": appearance, "text": text}
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+
+
+def snapshot_words(snapshot_id: int) -> str:
+    """"the backup of 2026-04-02 10:15 UTC", or what is left to say once retention removed it."""
+    from ..backups.models import Snapshot
+
+    snapshot = db.session.get(Snapshot, snapshot_id)
+    if snapshot is None:
+        return f"backup #{snapshot_id} (no longer kept)"
+    return f"the backup of {when(snapshot.taken_at)}"
+
+
+def history_row(run: RestoreRun, people: People) -> dict[str, Any]:
+    """One line of the restore history: when, who started it, from which backup, how it ended."""
+    state = run_state(run)
+    return {"id": run.id, "createdAt": when(run.created_at), "finishedAt": when(run.finished_at),
+            "startedBy": people.name(run.requested_by), "snapshot": snapshot_words(run.snapshot_id),
+            "lozenge": lozenge(state), "fidelity": run.fidelity,
+            "what": "Preview" if state in ("planning", "planned", "stale") else "Restore"}
+
+
+def past_tense(reason: str) -> str:
+    for future, past in PAST_TENSE:
+        reason = reason.replace(future, past)
+    return reason
+
+
+def item_view(row: RestoreItem, people: People, *, pulled_in: bool | None = None) -> dict[str, Any]:
+    """One object of the run: what the plan said, how it went, why, in words (people by name)."""
+    restorers = load()
+    ran = row.outcome not in ("pending", None)
+    reason = row.reason or ""
+    appearance, outcome = OUTCOME_LOZENGES.get(row.outcome or "pending", ("default", row.outcome or ""))
+    return {"type": row.type_key, "title": restorers[row.type_key].title if row.type_key in restorers else row.type_key,
+            "name": row.name, "action": row.action, "actionWords": ACTION_WORDS.get(row.action, row.action),
+            "outcome": row.outcome, "outcomeWords": outcome, "outcomeAppearance": appearance,
+            "reason": people.humanise(past_tense(reason) if ran else reason), "fix": people.humanise(row.fix),
+            "notes": [people.humanise(n) for n in row.notes], "conflict": row.conflict,
+            "pulledIn": row.pulled_in if pulled_in is None else pulled_in,
+            "sourceId": row.source_id, "destinationId": row.dest_id}
+
+
+def readable(value: Any) -> str:
+    """A value as a person reads it (never a Python repr)."""
+    return show(value)
+
+
+def difference_view(difference: dict[str, Any], people: People) -> dict[str, Any]:
+    """A verification difference in words (the verification's own, people by name), with its reason."""
+    words = difference.get("words") or (f"{difference.get('name')}, {difference.get('path')}: "
+                                        f"{readable(difference.get('expected'))} on the source, "
+                                        f"{readable(difference.get('actual'))} here")
+    return {"type": difference.get("type"), "words": people.humanise(words),
+            "reason": people.humanise(difference.get("reason") or ""), "explained": bool(difference.get("reason"))}
+
+
+# -- choosing and confirming ------------------------------------------------------------------------------------
+
+def fallback_choices(people: People, account_id: str | None) -> list[dict[str, str]]:
+    """The two answers to "users who aren't on this site", the default first."""
+    me = people.name(account_id) if account_id else "you"
+    return [{"value": "admin", "label": f"Put me ({me}) in their place: project lead, role member, owner"},
+            {"value": "drop", "label": "Leave them out (projects they lead can't be restored: Jira requires a lead)"}]
+
+
+def confirmation(run: RestoreRun, selection: Selection, user_fallback: str, site_url: str) -> dict[str, Any]:
+    """The last step before writing: what starting would create and update on the site, and what blocks it."""
+    found = service.consequences(run, selection, user_fallback)
+    size = f"create {found.creates} object{'s' if found.creates != 1 else ''}"
+    if found.updates:
+        size += f" (and update {found.updates})"
+    return {"creates": found.creates, "updates": found.updates, "kept": found.kept,
+            "notRestored": found.not_restored, "site": site_url,
+            "text": f"This will {size} on {site_url}.",
+            "button": f"Restore {found.writes} object{'s' if found.writes != 1 else ''}",
+            "blockers": [{"code": b.code, "text": b.text, "fix": b.fix} for b in found.blockers],
+            "selection": selection.to_dict(), "userFallback": user_fallback}
