@@ -4,8 +4,6 @@ name, reasons in the right tense, differences in words, the history, the missing
 from __future__ import annotations
 
 import re
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,12 +13,12 @@ from ..extensions import db
 from ..objects.canonical import show
 from ..restore import service
 from ..restore.models import RestoreItem, RestoreRun, RunStatus
-from ..restore.plan import BULK_USERS, USERS_PER_CALL, Selection
+from ..restore.plan import Selection
 from ..restore.types import load
+from .people import display_names
 
 NOBODY = "someone without an account on this site"
 NAMELESS = "someone the backup names no name for"  # a group member: backups keep members by accountId alone
-NAMES_TTL = 300.0  # seconds a display name read from Jira is reused (names change rarely; pages redraw often)
 
 # The run as a lozenge: (appearance, words). "done" splits on the verification's verdict.
 RUN_LOZENGES: dict[str, tuple[str, str]] = {
@@ -49,59 +47,6 @@ _ACCOUNT = re.compile(r"\b(?:\d{1,8}:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 
 
 # -- people -----------------------------------------------------------------------------------------------------
-
-_names: dict[tuple[int, str], tuple[float, str]] = {}
-_names_lock = threading.Lock()
-
-
-def site_names(tenant: Tenant, account_ids: list[str]) -> dict[str, str]:
-    """accountId -> display name of the people this site has (read from Jira in bulk, cached a few minutes).
-
-    People the site doesn't have are left out; a Jira that can't answer leaves them all out (the page then names
-    them by what the backup says, or as someone without an account here) rather than failing the page.
-    """
-    now = time.monotonic()
-    out: dict[str, str] = {}
-    wanted: list[str] = []
-    with _names_lock:
-        for account in dict.fromkeys(a for a in account_ids if a):
-            cached = _names.get((tenant.id, account))
-            if cached is not None and now - cached[0] < NAMES_TTL:
-                if cached[1]:
-                    out[account] = cached[1]
-            else:
-                wanted.append(account)
-    if wanted:
-        found = _read_names(tenant, wanted)
-        with _names_lock:
-            for account in wanted:
-                _names[(tenant.id, account)] = (now, found.get(account, ""))
-        out.update(found)
-    return out
-
-
-def _read_names(tenant: Tenant, account_ids: list[str]) -> dict[str, str]:
-    from ..tenant_access import jira_access
-
-    found: dict[str, str] = {}
-    try:
-        access = jira_access(tenant)
-        for start in range(0, len(account_ids), USERS_PER_CALL):
-            chunk = account_ids[start:start + USERS_PER_CALL]
-            page = access.call(BULK_USERS, params={"accountId": chunk, "maxResults": USERS_PER_CALL}) or {}
-            for user in page.get("values") or []:
-                if user.get("accountId") and user.get("displayName"):
-                    found[str(user["accountId"])] = str(user["displayName"])
-    except Exception:  # names are decoration: any failure leaves the fallback words, never a failed page
-        return found
-    return found
-
-
-def forget_names() -> None:
-    """Drop the cached names (tests; an operator never needs it)."""
-    with _names_lock:
-        _names.clear()
-
 
 @dataclass
 class People:
@@ -135,7 +80,7 @@ def people_for(tenant: Tenant, runs: list[RestoreRun], extra: list[str] | None =
         for person in run.missing_people:
             names[str(person["accountId"])] = str(person.get("displayName") or NAMELESS)
     here = [r.requested_by for r in runs if r.requested_by] + list(extra or [])
-    names.update(site_names(tenant, [a for a in here if a]))
+    names.update(display_names(tenant, here))
     return People(names)
 
 

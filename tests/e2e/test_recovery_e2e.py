@@ -172,14 +172,18 @@ def test_a_lost_site_is_recovered_through_the_pages(live_app, fake_cloud, instal
     expect(frame.get_by_test_id("preview-counts")).to_be_visible(timeout=LONG)
     dest.check_page("restore preview")
     dest.shot("restore-preview")
-    frame.get_by_label("Everything").check()
-    with dest.content_frame().expect_navigation():  # read the selection page only once it has arrived
-        frame.get_by_test_id("restore-show-selection").click()
-    expect(frame.get_by_label("Everything")).to_be_checked()
-    if frame.get_by_test_id("missing-users").count():
-        # Project leads and other people of the lost site have no account here yet: they become me.
-        frame.get_by_label("Use me instead").check()
-    frame.get_by_test_id("restore-start").click()
+    # The page's defaults only (#16): everything, and missing people (the lost site's project leads among them,
+    # named as the backup names them) take the restoring admin's place. No choice is touched.
+    expect(frame.get_by_test_id("fallback-admin")).to_be_checked()
+    assert "557058:" not in frame.get_by_test_id("missing-users").inner_text()
+    with dest.content_frame().expect_navigation():
+        frame.get_by_test_id("restore-start").click()
+    expect(frame.get_by_test_id("restore-confirmation")).to_be_visible()
+    expect(frame.get_by_test_id("confirm-size")).to_contain_text(f"on {dest_site.base_url}")
+    assert not frame.get_by_test_id("restore-blocker").count()
+    dest.check_page("restore confirmation")
+    dest.shot("restore-confirmation", "restore-confirmation")
+    frame.get_by_test_id("restore-confirm").click()
     expect(frame.get_by_test_id("restore-status")).not_to_have_attribute("data-status", "planned")
     dest.shot("restore-running")
     expect(frame.get_by_test_id("restore-status")).to_have_attribute("data-status", "done", timeout=LONG)
@@ -234,6 +238,8 @@ def test_a_lost_site_is_recovered_through_the_pages(live_app, fake_cloud, instal
         f"{d.key} {d.words}", people_here) and not _behind_a_wall(d)]
     assert not about_others, about_others[:40]
     assert {p["key"] for p in source_seed.get("projects", [])} <= {p["key"] for p in export_site(dest_site)["projects"]}
+    assert not [o for o in report["objects"] if o["type"] == "projects" and o["outcome"] != "created"], \
+        [(o["name"], o["outcome"], o["reason"]) for o in report["objects"] if o["type"] == "projects"]
 
 
 def _behind_a_wall(difference: canonical.Difference) -> bool:

@@ -14,7 +14,6 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.admin.restore_presenters import forget_names
 from app.connect.tenants import Tenant, utcnow
 from app.extensions import db
 from app.jobs.runtime import run_job
@@ -46,7 +45,6 @@ class Demo:
 @pytest.fixture
 def demo(live_app, fake_cloud, install_into, oauth_grant) -> Demo:
     """The demo company backed up in full (its admin authorised), an empty destination connected to it (Active)."""
-    forget_names()
     source, dest = fake_cloud.add_site("source"), fake_cloud.add_site("dest")
     load_seed(source, DEMO)
     source.client_key, dest.client_key = install_into(source), install_into(dest)
