@@ -480,7 +480,15 @@ def record_change(site: Site, issue: dict[str, Any], before: dict[str, Any], act
 
     Returns the history entry (None when nothing changed: Jira writes no empty history).
     """
-    items = diff_items(site, before, issue["fields"])
+    return record_items(site, issue, diff_items(site, before, issue["fields"]), actor,
+                        history_metadata=history_metadata, event=event, **details)
+
+
+def record_items(site: Site, issue: dict[str, Any], items: list[dict[str, Any]], actor: str | None, *,
+                 history_metadata: dict[str, Any] | None = None, event: str = "issue_updated",
+                 **details: Any) -> dict[str, Any] | None:
+    """Write one history entry of ``items`` (for changes that are not field diffs: links, worklogs, attachments,
+    sprints, rank), bump ``updated`` and emit ``event``; None when there are no items."""
     if not items:
         return None
     ms = now_ms(site)

@@ -23,7 +23,11 @@ QUOTA_REASON = "jira-quota-tenant-based"
 PER_ISSUE_REASON = "jira-per-issue-on-write"  # writes to one issue faster than Jira allows
 # POST operations that read (a search, a bulk fetch): charged per returned object like GETs
 READ_POSTS = frozenset({"/rest/api/3/search/jql", "/rest/api/3/issue/bulkfetch", "/rest/api/3/changelog/bulkfetch",
-                        "/rest/api/3/search/approximate-count"})
+                        "/rest/api/3/search/approximate-count", "/rest/api/3/comment/list",
+                        "/rest/api/3/worklog/list"})
+ATTACHMENT_MAX_BYTES = 1 << 30  # Jira Cloud's default upload limit per file (1 GB; admins may raise it to 2 GB)
+# Jira Cloud's per-issue limits on issue data (413 beyond them); tests lower them through ``configure(issue_caps=)``
+ISSUE_CAPS = {"comments": 5000, "worklogs": 10000, "attachments": 2000, "issueLinks": 2000}
 
 
 def reset_header(now: float, retry_after: int) -> str:
@@ -36,7 +40,7 @@ def count_objects(body: Any) -> int:
     if isinstance(body, list):
         return len(body)
     if isinstance(body, dict):
-        for key in ("values", "issues", "issueChangeLogs", "histories"):
+        for key in ("values", "issues", "issueChangeLogs", "histories", "comments", "worklogs", "watchers", "voters"):
             if isinstance(body.get(key), list):
                 return len(body[key])
         return 1
@@ -98,6 +102,8 @@ class Limits:
         self.per_issue_writes: int | None = None
         self.per_issue_window = 1.0
         self._issue_writes: dict[str, list[float]] = {}
+        self.attachment_max_bytes = ATTACHMENT_MAX_BYTES  # GET /attachment/meta uploadLimit; larger files: 413
+        self.issue_caps = dict(ISSUE_CAPS)
         # Points charged per "METHOD template" since the last clear, whatever the quota: benchmarks read where
         # the points go (control API ``GET /_emulator/points``) without wrapping ``charge`` in-process.
         self._points: Counter[str] = Counter()
@@ -105,7 +111,8 @@ class Limits:
     def configure(self, *, latency: float | None = None, quota: int | None = None, window: int | None = None,
                   burst_rate: float | None = None, burst_capacity: float | None = None,
                   cost_rule: CostRule | None = None, max_body_bytes: int | None = None,
-                  per_issue_writes: int | None = None, per_issue_window: float | None = None) -> Limits:
+                  per_issue_writes: int | None = None, per_issue_window: float | None = None,
+                  attachment_max_bytes: int | None = None, issue_caps: dict[str, int] | None = None) -> Limits:
         """Set the given knobs (leave others as they are); returns self for chaining."""
         with self._lock:
             if latency is not None:
@@ -126,6 +133,13 @@ class Limits:
                 self.per_issue_writes = per_issue_writes
             if per_issue_window is not None:
                 self.per_issue_window = per_issue_window
+            if attachment_max_bytes is not None:
+                self.attachment_max_bytes = attachment_max_bytes
+            if issue_caps is not None:
+                unknown = sorted(set(issue_caps) - set(ISSUE_CAPS))
+                if unknown:
+                    raise ValueError(f"unknown issue caps {unknown}; expected some of {sorted(ISSUE_CAPS)}")
+                self.issue_caps.update(issue_caps)
         return self
 
     def reset(self) -> None:
@@ -135,13 +149,15 @@ class Limits:
             self.window, self.cost_rule = 3600, CostRule()
             self._used, self._window_start, self._buckets = 0, None, {}
             self.per_issue_writes, self.per_issue_window, self._issue_writes = None, 1.0, {}
+            self.attachment_max_bytes, self.issue_caps = ATTACHMENT_MAX_BYTES, dict(ISSUE_CAPS)
             self._points.clear()
 
     def describe(self) -> dict[str, Any]:
         return {"latency": self.latency, "quota": self.quota, "window": self.window, "used": self.used(),
                 "burstRate": self.burst_rate, "burstCapacity": self.burst_capacity,
                 "cost": asdict(self.cost_rule), "maxBodyBytes": self.max_body_bytes,
-                "perIssueWrites": self.per_issue_writes, "perIssueWindow": self.per_issue_window}
+                "perIssueWrites": self.per_issue_writes, "perIssueWindow": self.per_issue_window,
+                "attachmentMaxBytes": self.attachment_max_bytes, "issueCaps": dict(self.issue_caps)}
 
     # -- quota ---------------------------------------------------------------------------------------------
     def _roll_window(self, now: float) -> float:

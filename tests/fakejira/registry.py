@@ -6,6 +6,7 @@ the WSGI pipeline (``app.py``) only ever looks things up here, so the two never 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,24 @@ class Reply:
 
 
 @dataclass
+class RawBody:
+    """A non-JSON answer (attachment bytes): ``chunks`` are streamed as they come, never joined in memory."""
+
+    chunks: Any  # an iterable of bytes
+    mime_type: str = "application/octet-stream"
+    length: int | None = None
+
+
+@dataclass
+class Multipart:
+    """A ``multipart/form-data`` request body as the pipeline parsed it (werkzeug's spooled files and form)."""
+
+    files: Any  # MultiDict of werkzeug FileStorage
+    form: Any  # MultiDict of str
+    headers: Any  # the request's headers (X-Atlassian-Token...)
+
+
+@dataclass
 class Ctx:
     """Everything a handler may look at: the site, the matched path parameters, query and body."""
 
@@ -60,6 +79,9 @@ class Ctx:
     body: Any
     account_id: str | None  # the acting user (OAuth/user tokens); None for an app acting as itself
     auth_kind: str  # "connect", "oauth", "forge", "anonymous"
+
+    def __post_init__(self) -> None:
+        _CURRENT.ctx = self
 
     def arg(self, name: str, default: Any = None) -> Any:
         return self.query.get(name, default)
@@ -81,6 +103,16 @@ class Ctx:
         return out
 
 
+_CURRENT = threading.local()
+
+
+def current_ctx() -> Ctx | None:
+    """The request this thread is answering (the last Ctx made on it), for renderers that take no Ctx: an issue's
+    ``comment`` field hides restricted comments from readers outside their visibility, ``watches`` says whether the
+    caller watches. None on a thread that never handled a request."""
+    return getattr(_CURRENT, "ctx", None)
+
+
 Handler = Callable[[Ctx], Any]
 
 HANDLERS: dict[tuple[str, str], Handler] = {}
@@ -89,6 +121,8 @@ SEEDERS: dict[str, Callable[[Site, Any], None]] = {}
 EXPORTERS: dict[str, Callable[[Site], Any]] = {}
 SEED_AFTER: dict[str, tuple[str, ...]] = {}
 OMIT_EMPTY: set[str] = set()  # seed keys an export leaves out when empty (issue data: configuration seeds lack it)
+# fn(site, IssueEvent) run on every issue event after the webhooks saw it (cascades: a deleted issue's comments...)
+ISSUE_EVENT_HOOKS: list[Callable[[Site, Any], None]] = []
 
 
 def handles(method: str, path_template: str) -> Callable[[Handler], Handler]:
@@ -129,3 +163,15 @@ def seed_type(name: str, *, exporter: Callable[[Site], Any], after: tuple[str, .
         return fn
 
     return register
+
+
+def on_issue_event(fn: Callable[[Site, Any], None]) -> Callable[[Site, Any], None]:
+    """Register ``fn(site, event)`` for every site's issue events (``events.py``), after the webhooks."""
+    ISSUE_EVENT_HOOKS.append(fn)
+    return fn
+
+
+def run_issue_event_hooks(site: Site, event: Any) -> None:
+    """Call the registered hooks for one event (a site subscribes this to its ``issue_events``)."""
+    for hook in list(ISSUE_EVENT_HOOKS):
+        hook(site, event)

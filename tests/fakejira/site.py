@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from .events import IssueEvents
 from .limits import CallLog, Faults, Limits
+from .registry import run_issue_event_hooks
 from .store import Store
 from .webhooks import WebhookDispatcher
 
@@ -53,6 +55,8 @@ class Site:
         self.issue_events = IssueEvents()  # changes to issue data (events.py): webhooks subscribe here
         self.webhooks = WebhookDispatcher(self)  # delivers the installed apps' descriptor webhooks (webhooks.py)
         self.issue_events.subscribe(self.webhooks.on_issue_event)  # every issue-data change becomes its webhook
+        # then the resource modules' hooks (registry.on_issue_event): a deleted issue takes its comments along...
+        self.issue_events.subscribe(functools.partial(run_issue_event_hooks, self))
 
     def installation_by_client_key(self, client_key: str) -> Installation | None:
         for inst in self.installations.values():

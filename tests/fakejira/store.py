@@ -21,6 +21,8 @@ COLLECTIONS = (
     "workflows", "workflowSchemes", "permissionSchemes", "notificationSchemes",
     "issueSecuritySchemes", "issueSecurityLevels", "issueSecurityLevelMembers", "projects",
     "components", "versions", "filters", "boards", "dashboards", "gadgets", "settings", "issues",
+    # issue data beside the issues (issue_data.py): each record names its issue(s) in ``_issueId``/``_issueIds``
+    "comments", "worklogs", "worklogDeletions", "attachments", "issueLinks",
 )
 
 
@@ -31,6 +33,10 @@ class Store:
         self.lock = threading.RLock()
         self.collections: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in COLLECTIONS}
         self._counters: dict[str, int] = {}
+        # Derived look-ups (issue id -> record ids...) built on first use; they go when the store is replaced
+        self.indexes: dict[str, Any] = {}
+        # Attachment contents by attachment id (attachments.py: bytes in memory, a file beside a seed, or generated)
+        self.blobs: dict[str, Any] = {}
 
     def next_id(self, kind: str, start: int = 10000) -> int:
         """A fresh numeric id for ``kind``; ids are never reused, as in Jira."""

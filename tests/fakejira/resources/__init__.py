@@ -6,7 +6,7 @@ Import order here is registration order for defaults (seeding order comes from e
 from importlib import import_module
 
 _MODULES = ("basics", "fields", "screens", "typeschemes", "workflows", "schemes", "projects", "sharing", "sprints",
-            "issues", "issue_search")
+            "issues", "issue_search", "comments", "worklogs", "attachments", "links", "sprint_issues")
 
 for _name in _MODULES:
     try:
