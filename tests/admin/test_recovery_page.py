@@ -194,7 +194,9 @@ def test_generate_shows_the_token_once_and_never_again(src, live_app) -> None:
     row = after.all("audit-row")[0]
     assert (row.attrs["data-action"], row.attrs["data-outcome"], row.attrs["data-side"]) == (
         "generate", "succeeded", "source")
-    assert admin_account_id(src.site) in row.text
+    # Who: the person's display name from Jira, the account id kept for reference.
+    who = after.all("audit-who")[0]
+    assert " ".join(who.text.split()) == "Site Admin" and who.attrs["data-account-id"] == admin_account_id(src.site)
 
 
 def test_lifecycle_across_two_sites(src, dst) -> None:
