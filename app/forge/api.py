@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from ..admin import people
 from ..admin import presenters as p
+from ..admin import restore_presenters as rp
 from ..backups import service as backups
 from ..backups.models import Snapshot
 from ..backups.snapshots import SnapshotNotFound
@@ -34,6 +35,7 @@ from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
 from ..restore import service as restore
 from ..restore.models import RestoreItem, RestoreRun, RunStatus
+from ..restore.plan import Selection
 from ..restore.types import load as restorers
 from .auth import forge_admin_required, forge_current, forge_invocation_required
 
@@ -449,11 +451,10 @@ def _title(type_key: str) -> str:
     return known[type_key].title if type_key in known else type_key
 
 
-def _item(row: RestoreItem) -> dict[str, Any]:
-    return {"type": row.type_key, "title": _title(row.type_key), "sourceId": row.source_id,
-            "naturalKey": row.natural_key, "name": row.name, "action": row.action, "outcome": row.outcome,
-            "destinationId": row.dest_id, "reason": row.reason, "fix": row.fix, "conflict": row.conflict,
-            "selected": row.selected, "pulledIn": row.pulled_in, "notes": row.notes}
+def _item(row: RestoreItem, people_here: rp.People | None = None) -> dict[str, Any]:
+    """One object of a run: the row's values, its reason, fix and notes in words (people by name, tense by outcome)."""
+    return {"naturalKey": row.natural_key, "selected": row.selected,
+            **rp.item_view(row, people_here or rp.People({}))}
 
 
 @bp.get("/restore")
@@ -464,9 +465,11 @@ def restore_overview() -> ResponseReturnValue:
     source = rc.active_source_for(tenant)
     snapshots = ([_snapshot(backups.snapshot_detail(source, s.id)) for s in restore.restorable_snapshots(tenant)]
                  if source is not None else [])
-    runs = db.session.scalars(select(RestoreRun).where(RestoreRun.tenant_id == tenant.id)
-                              .order_by(RestoreRun.id.desc()).limit(10))
-    return jsonify(source=_site(source), snapshots=snapshots, runs=[_run(r) for r in runs])
+    runs = list(db.session.scalars(select(RestoreRun).where(RestoreRun.tenant_id == tenant.id)
+                                   .order_by(RestoreRun.id.desc()).limit(10)))
+    people_here = rp.people_for(tenant, runs)
+    return jsonify(source=_site(source), snapshots=snapshots,
+                   runs=[{**_run(r), "words": rp.history_row(r, people_here)} for r in runs])
 
 
 @bp.post("/restore/previews")
@@ -497,7 +500,25 @@ def run_detail(run_id: int) -> ResponseReturnValue:
                    planCounts=_counts([r for r in rows if r.selected or planned], "action"),
                    outcomeCounts=_counts([r for r in rows if r.selected], "outcome"),
                    conflictCount=sum(1 for r in rows if r.conflict), itemCount=len(rows),
-                   types=[{"key": k, "title": _title(k)} for k in dict.fromkeys(r.type_key for r in rows)])
+                   types=[{"key": k, "title": _title(k)} for k in dict.fromkeys(r.type_key for r in rows)],
+                   **_run_words(run))
+
+
+def _run_words(run: RestoreRun) -> dict[str, Any]:
+    """What the page shows of a run in words (the Connect page's presenters): its lozenge, who and when, whether a
+    preview is out of date, the missing people by name, the choices, the confirmation and the differences."""
+    account = _account()
+    people_here = rp.people_for(_tenant(), [run], extra=[account] if account else [])
+    stale = restore.stale_reason(run)
+    selection = Selection.from_dict(run.selection)
+    fallback = run.user_fallback or restore.DEFAULT_FALLBACK
+    planned = RunStatus(run.status) == RunStatus.PLANNED and stale is None
+    return {"words": {**rp.history_row(run, people_here), "stale": stale},
+            "missingPeople": rp.missing_people(run, people_here),
+            "fallbacks": rp.fallback_choices(people_here, account),
+            "confirmation": rp.confirmation(run, selection, fallback, _tenant().base_url) if planned else None,
+            "differences": [rp.difference_view(d, people_here)
+                            for d in (run.verification or {}).get("differences", [])]}
 
 
 @bp.get("/restore/runs/<int:run_id>/items")
@@ -511,7 +532,9 @@ def run_items(run_id: int) -> ResponseReturnValue:
         rows = [r for r in rows if r.type_key == request.args["type"]]
     if request.args.get("conflicts") == "1":
         rows = [r for r in rows if r.conflict]
-    return jsonify(items=[_item(r) for r in rows[offset:offset + limit]], **_paged(len(rows), offset, limit))
+    people_here = rp.people_for(_tenant(), [run])
+    return jsonify(items=[_item(r, people_here) for r in rows[offset:offset + limit]],
+                   **_paged(len(rows), offset, limit))
 
 
 def _selection(data: dict[str, Any]) -> Any:
@@ -524,13 +547,27 @@ def _selection(data: dict[str, Any]) -> Any:
 @bp.post("/restore/runs/<int:run_id>/selection")
 @admin_view
 def run_selection(run_id: int) -> ResponseReturnValue:
-    """What a selection includes: the objects it pulls in as dependencies (nothing changes)."""
+    """What a selection includes — the objects chosen and those pulled in as dependencies — and, for the chosen
+    fallback, the confirmation: what starting would create and update, and what blocks it (nothing changes)."""
     run = _own_run(run_id)
-    selection = _selection(_body())
-    pulled = restore.pull_in(run, selection) if not selection.everything else []
-    return jsonify(selection=selection.to_dict(),
-                   pulledIn=[{"type": r.type_key, "title": _title(r.type_key), "sourceId": r.source_id,
-                              "name": r.name} for r in pulled])
+    data = _body()
+    selection = _selection(data)
+    fallback = data.get("userFallback") or run.user_fallback or restore.DEFAULT_FALLBACK
+    try:
+        restore.check_choices(run, selection, fallback if isinstance(fallback, str) else "")
+    except restore.RestoreRefused as exc:
+        raise _refusal(exc) from None
+    included = restore.selected_rows(run, selection) if not selection.everything else []
+
+    def entry(row: RestoreItem) -> dict[str, Any]:
+        return {"type": row.type_key, "title": _title(row.type_key), "sourceId": row.source_id, "name": row.name}
+
+    stale = restore.stale_reason(run)
+    return jsonify(selection=selection.to_dict(), stale=stale,
+                   chosen=[entry(r) for r, pulled in included if not pulled],
+                   pulledIn=[entry(r) for r, pulled in included if pulled],
+                   confirmation=None if stale else rp.confirmation(run, selection, str(fallback),
+                                                                   _tenant().base_url))
 
 
 @bp.post("/restore/runs/<int:run_id>/start")
@@ -541,9 +578,13 @@ def run_start(run_id: int) -> ResponseReturnValue:
     data = _body()
     selection = _selection(data)
     fallback = data.get("userFallback", "")
+    fallback = fallback if isinstance(fallback, str) else ""
     try:
-        run = restore.start_restore(_tenant(), run_id, selection, fallback if isinstance(fallback, str) else "",
-                                    _account())
+        restore.check_choices(_own_run(run_id), selection, fallback)
+        blockers = restore.consequences(_own_run(run_id), selection, fallback).blockers
+        if blockers and restore.stale_reason(_own_run(run_id)) is None:
+            raise restore.RestoreRefused(f"{blockers[0].text} {blockers[0].fix}", 409)
+        run = restore.start_restore(_tenant(), run_id, selection, fallback, _account())
     except restore.RestoreRefused as exc:
         raise _refusal(exc) from None
     return jsonify(run=_run(run)), 202

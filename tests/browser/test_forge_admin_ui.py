@@ -291,8 +291,13 @@ def test_recovery_through_the_forge_admin_page(forge_live, fake_cloud, open_admi
     page.get_by_role("button", name="Show what this includes").click()
     dst.check("preview")
     dst.shot("08-preview")
-    page.get_by_test_id("restore-start").click()
+    page.get_by_test_id("restore-start").click()  # the confirmation states the size before anything is written (#16)
+    expect(page.get_by_test_id("confirm-size")).to_contain_text("This will create ")
+    dst.check("confirmation")
+    dst.shot("08b-confirmation", "restore-confirmation")
+    page.get_by_test_id("restore-confirm").click()
     expect(page.get_by_test_id("restore-status")).to_have_attribute("data-status", "done", timeout=LONG)
+    expect(page.get_by_test_id("restore-status")).to_have_text("Done")
     dst.shot("09-report", "view-heading")
     differences = [row.inner_text() for row in page.get_by_test_id("difference").all()]
     assert not differences, differences

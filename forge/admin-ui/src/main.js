@@ -48,7 +48,7 @@ function homeView() {
     c.situation === "new" && !state.token ? firstStepsPanel() : null,
     sides,
     state.backups ? backupsPanel(state.backups, ctl) : null,
-    c.activeSource ? restorePanel(state.restore, ctl) : null,
+    restorePanel(state.restore, ctl), // with an Active source; else the history alone (kept after release)
     auditPanel(c.audit)];
 }
 
@@ -131,8 +131,7 @@ async function loadRestore() {
 async function loadHome() {
   const [connections] = await Promise.all([get("/connections"), loadBackups()]);
   state.connections = connections;
-  if (connections.activeSource) await loadRestore();
-  else state.restore = null;
+  await loadRestore(); // the restore history stays once the connection ends
 }
 
 function pollBackup() {
@@ -234,8 +233,7 @@ const ctl = {
       } finally {
         state.confirm = null;
       }
-      if (state.connections.activeSource) await loadRestore();
-      else state.restore = null;
+      await loadRestore();
       render(state.token ? "token" : "notice");
     });
   },

@@ -1,36 +1,45 @@
-// The Restore section (on a destination with an Active connection) and one restore run: preview, selection,
-// missing users, start, progress, report and fidelity — the Connect page's restore, as one view.
-import { formatTime, h, percent } from "./dom.js";
+// The Restore section (previews and restores on a destination with an Active connection, and the history of this
+// site's restores, kept after the connection ends) and one restore run: preview, selection, missing people, the
+// confirmation that states its size, progress, report and fidelity — the Connect page's restore, in the same words
+// (app/admin/restore_presenters.py makes them for both doors).
+import { ApiError, post } from "./api.js";
+import { formatTime, h, lozenge, percent } from "./dom.js";
 
 export const LIVE_RUN = ["planning", "restoring"];
 const ACTIONS = ["create", "reuse", "update", "skip", "cannot"];
-const ACTION_HEADINGS = ["Create", "Reuse", "Update", "Skip", "Can't restore"];
+const ACTION_HEADINGS = ["Create", "Already there", "Update", "Skip", "Can't restore"];
 
-/** The Restore section of the main page. */
+/** The Restore section of the main page (null when there's nothing to restore from and no history). */
 export function restorePanel(restore, ctl) {
-  if (!restore || !restore.source) return null;
+  if (!restore) return null;
   const snapshots = restore.snapshots || [];
-  const runs = restore.runs || [];
+  const history = (restore.runs || []).map((run) => run.words).filter(Boolean);
+  if (!restore.source && !history.length) return null;
   const select = h("select", { id: "restore-snapshot", name: "snapshot_id", testid: "restore-snapshot" },
     snapshots.map((s) => h("option", { value: String(s.id) }, `${formatTime(s.takenAt)} (${s.status})`)));
   return h("section", { class: "panel", id: "restore", testid: "restore-section", "aria-labelledby": "restore-heading" },
     h("h2", { id: "restore-heading" }, "Restore"),
-    h("p", {}, "Restore the configuration of ", h("strong", { testid: "restore-source" }, restore.source.url),
-      " onto this site. You'll see a preview first: nothing is written until you confirm."),
-    snapshots.length
-      ? h("form", { testid: "restore-preview-form", class: "inline-field",
-        onsubmit: (e) => { e.preventDefault(); ctl.preview(Number(select.value)); } },
-        h("label", { for: "restore-snapshot" }, "Snapshot"), select,
-        h("button", { type: "submit", class: "button button--primary", testid: "restore-preview" }, "Preview restore"))
-      : h("p", { class: "muted", testid: "restore-no-snapshots" }, "The source site has no finished backup yet."),
-    runs.length
-      ? h("div", { class: "table-wrap" }, h("table", { class: "table", testid: "restore-runs" },
-        h("thead", {}, h("tr", {}, ["Run", "Snapshot", "Status", "Fidelity"].map((c) => h("th", { scope: "col" }, c)))),
-        h("tbody", {}, runs.map((run) => h("tr", { testid: "restore-run-row", data: { runId: run.id, status: run.status } },
-          h("td", {}, h("button", { type: "button", class: "link-button", testid: "restore-run-link",
-            onclick: () => ctl.openRun(run.id) }, `#${run.id}`)),
-          h("td", {}, String(run.snapshotId)), h("td", {}, run.status),
-          h("td", {}, run.fidelity === null || run.fidelity === undefined ? "–" : percent(run.fidelity)))))))
+    restore.source
+      ? [h("p", {}, "Restore the configuration of ", h("strong", { testid: "restore-source" }, restore.source.url),
+        " onto this site. You'll see a preview first: nothing is written until you confirm."),
+      snapshots.length
+        ? h("form", { testid: "restore-preview-form", class: "inline-field",
+          onsubmit: (e) => { e.preventDefault(); ctl.preview(Number(select.value)); } },
+          h("label", { for: "restore-snapshot" }, "Backup"), select,
+          h("button", { type: "submit", class: "button button--primary", testid: "restore-preview" }, "Preview restore"))
+        : h("p", { class: "muted", testid: "restore-no-snapshots" }, "The source site has no finished backup yet.")]
+      : h("p", { class: "muted", testid: "restore-history-only" },
+        "No disaster-recovery connection is Active here: earlier restores and their reports stay below."),
+    history.length
+      ? [h("h3", { id: "restore-history-heading" }, "History"),
+        h("div", { class: "table-wrap" }, h("table", { class: "table", testid: "restore-runs", "aria-labelledby": "restore-history-heading" },
+          h("thead", {}, h("tr", {}, ["Restore", "Started", "By", "From", "Outcome", "Fidelity"].map((c) => h("th", { scope: "col" }, c)))),
+          h("tbody", {}, history.map((run) => h("tr", { testid: "restore-run-row", data: { runId: run.id, state: run.lozenge.state } },
+            h("td", {}, h("button", { type: "button", class: "link-button", testid: "restore-run-link",
+              onclick: () => ctl.openRun(run.id) }, `${run.what} #${run.id}`)),
+            h("td", { class: "nowrap", testid: "restore-run-when" }, run.createdAt), h("td", { testid: "restore-run-who" }, run.startedBy),
+            h("td", {}, run.snapshot), h("td", {}, lozenge(run.lozenge.appearance, run.lozenge.text, { testid: "restore-run-lozenge" })),
+            h("td", {}, run.fidelity === null || run.fidelity === undefined ? "–" : percent(run.fidelity)))))))]
       : null);
 }
 
@@ -53,11 +62,65 @@ function progressBlock(detail, progress, ctl) {
       : null);
 }
 
+function blockerBox(b) {
+  return h("div", { class: "notice notice--error", role: "alert", testid: "restore-blocker", data: { code: b.code } },
+    h("strong", {}, b.code === "grant" ? "Missing authorisation: " : "Projects would fail: "), b.text,
+    h("div", { testid: "blocker-fix" }, b.fix));
+}
+
+/** The last step before writing, in the slot under the preview: its size, what blocks it, the confirm button. */
+async function review(view, ctl, slot) {
+  const run = view.detail.run;
+  const s = view.selection;
+  const choices = { scope: s.scope, types: s.types, projects: s.projects, userFallback: view.userFallback };
+  let answer;
+  try {
+    answer = await post(`/restore/runs/${run.id}/selection`, choices);
+  } catch (err) {
+    slot.replaceChildren(h("p", { class: "notice notice--error", role: "alert", testid: "restore-review-error" },
+      err instanceof ApiError ? err.message : "Something went wrong on this page. Reload it and try again."));
+    return;
+  }
+  const c = answer.confirmation;
+  if (!c) {
+    slot.replaceChildren(h("p", { class: "notice notice--warning", role: "alert", testid: "preview-stale" }, answer.stale || ""));
+    return;
+  }
+  const status = h("p", { class: "muted", role: "status" });
+  const box = h("div", { class: "panel panel--confirm", testid: "restore-confirmation", data: { creates: c.creates, updates: c.updates } },
+    h("h2", { id: "confirm-heading", tabindex: "-1" }, "Confirm the restore"),
+    h("p", { testid: "confirm-size" }, h("strong", {}, c.text)),
+    h("p", { class: "muted" }, `${c.kept} already there stay as they are`,
+      c.notRestored ? `; ${c.notRestored} can't be restored (listed with their reasons below)` : "",
+      ". Jira keeps what this creates: removing it again is done by hand."),
+    (c.blockers || []).map(blockerBox),
+    h("p", { class: "actions" },
+      c.blockers && c.blockers.length ? null
+        : h("button", { type: "button", class: "button button--primary", testid: "restore-confirm",
+          onclick: async (e) => {
+            e.target.disabled = true;
+            try {
+              await post(`/restore/runs/${run.id}/start`, { ...choices, confirmed: true });
+              ctl.openRun(run.id);
+            } catch (err) {
+              e.target.disabled = false;
+              status.textContent = err instanceof ApiError ? err.message : "The restore couldn't be started.";
+              status.setAttribute("role", "alert");
+            }
+          } }, c.button),
+      h("button", { type: "button", class: "button", testid: "confirm-back", onclick: () => slot.replaceChildren() }, "Not now")),
+    status);
+  slot.replaceChildren(box);
+  box.querySelector("#confirm-heading").focus();
+}
+
 function previewBlock(view, ctl) {
   const { detail, conflicts, selectionResult } = view;
   const run = detail.run;
   const plan = detail.planCounts || [];
   const chosen = view.selection;
+  const blockers = (detail.confirmation && detail.confirmation.blockers) || [];
+  const grant = blockers.filter((b) => b.code === "grant");
   const everything = h("input", { type: "radio", name: "scope", value: "all", checked: chosen.scope === "all",
     onchange: () => ctl.setScope("all") });
   const some = h("input", { type: "radio", name: "scope", value: "some", checked: chosen.scope === "some",
@@ -66,14 +129,18 @@ function previewBlock(view, ctl) {
     checked: chosen.types.includes(t.type), onchange: (e) => ctl.toggleType(t.type, e.target.checked) }), ` ${t.title}`));
   const projects = h("input", { type: "text", id: "restore-projects", name: "projects", value: chosen.projects.join(","),
     onchange: (e) => ctl.setProjects(e.target.value) });
-  const missing = run.missingUsers || [];
-  const fallback = view.userFallback;
+  const missing = detail.missingPeople || [];
+  const slot = h("div", { id: "restore-confirm-slot", testid: "restore-confirm-slot" });
+  const result = selectionResult && selectionResult.selection
+    && ((selectionResult.chosen || []).length || (selectionResult.pulledIn || []).length) ? selectionResult : null;
+  const entry = (p, testid) => h("li", { testid, data: { type: p.type, sourceId: p.sourceId } }, `${p.title}: ${p.name}`);
   return [
     h("h2", {}, "Preview"),
     h("div", { class: "table-wrap" }, h("table", { class: "table", testid: "preview-counts" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Type"), ACTION_HEADINGS.map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, plan.map((t) => h("tr", { testid: "preview-type", data: { type: t.type } }, h("td", {}, t.title),
         ACTIONS.map((a) => h("td", { data: { action: a } }, String(t.counts[a] || 0)))))))),
+    grant.map(blockerBox),
     conflicts && conflicts.length
       ? [h("h3", {}, "Conflicts"), h("ul", { testid: "preview-conflicts" }, conflicts.map((c) => h("li", { testid: "preview-conflict",
         data: { type: c.type } }, `${c.title}: `, h("strong", {}, c.name), ` — ${c.reason || ""}`)))]
@@ -83,26 +150,32 @@ function previewBlock(view, ctl) {
       : null,
     h("form", { testid: "restore-select-form", onsubmit: (e) => { e.preventDefault(); ctl.showSelection(); } },
       h("fieldset", {}, h("legend", {}, "What to restore"),
-        h("div", { class: "choices" }, h("label", {}, everything, " Everything"), h("label", {}, some, " Only:")),
+        h("div", { class: "choices" }, h("label", {}, everything, " Everything"), h("label", {}, some, " Only what I choose below")),
+        h("p", { class: "muted" }, "Types and projects narrow together: \"Projects\" with the key WEB restores the project WEB and what it depends on."),
         h("div", { class: "choices", testid: "restore-type-choices" }, typeBoxes),
         h("div", { class: "inline-field" }, h("label", { for: "restore-projects" }, "Projects (keys, comma-separated)"), projects)),
       h("button", { type: "submit", class: "button", testid: "restore-show-selection" }, "Show what this includes")),
-    selectionResult && selectionResult.pulledIn && selectionResult.pulledIn.length
-      ? [h("p", {}, "Also restored, because what you chose depends on them:"),
-        h("ul", { testid: "preview-pulled-in" }, selectionResult.pulledIn.map((p) => h("li", { testid: "pulled-in",
-          data: { type: p.type, sourceId: p.sourceId } }, `${p.title}: ${p.name}`)))]
+    result
+      ? h("div", { testid: "selection-result", data: { chosen: result.chosen.length, pulled: result.pulledIn.length } },
+        h("p", {}, "This selection restores ", h("strong", {}, `${result.chosen.length + result.pulledIn.length} objects`),
+          `: ${result.chosen.length} you chose and ${result.pulledIn.length} they depend on.`),
+        h("ul", { testid: "preview-chosen" }, result.chosen.map((p) => entry(p, "chosen"))),
+        result.pulledIn.length
+          ? [h("p", {}, "Also restored, because what you chose depends on them:"),
+            h("ul", { testid: "preview-pulled-in" }, result.pulledIn.map((p) => entry(p, "pulled-in")))]
+          : null)
       : null,
-    h("form", { testid: "restore-start-form", class: "spaced", onsubmit: (e) => { e.preventDefault(); ctl.startRun(); } },
+    h("form", { testid: "restore-start-form", class: "spaced", onsubmit: (e) => { e.preventDefault(); review(view, ctl, slot); } },
       missing.length
-        ? h("fieldset", { testid: "missing-users" }, h("legend", {}, "Users who aren't on this site"),
-          h("ul", {}, missing.map((u) => h("li", { testid: "missing-user" }, u))),
-          h("div", { class: "choices" },
-            h("label", {}, h("input", { type: "radio", name: "user_fallback", value: "drop", checked: fallback === "drop",
-              onchange: () => ctl.setFallback("drop") }), " Drop the reference"),
-            h("label", {}, h("input", { type: "radio", name: "user_fallback", value: "admin", checked: fallback === "admin",
-              onchange: () => ctl.setFallback("admin") }), " Use me instead")))
+        ? h("fieldset", { testid: "missing-users" }, h("legend", {}, "People who aren't on this site"),
+          h("ul", {}, missing.map((u) => h("li", { testid: "missing-user", data: { accountId: u.accountId } },
+            h("strong", {}, u.name), u.email ? ` (${u.email})` : "", u.leads && u.leads.length ? ` — leads ${u.leads.join(", ")}` : ""))),
+          h("div", { class: "choices" }, (detail.fallbacks || []).map((f) => h("label", {},
+            h("input", { type: "radio", name: "user_fallback", value: f.value, testid: `fallback-${f.value}`,
+              checked: view.userFallback === f.value, onchange: () => ctl.setFallback(f.value) }), ` ${f.label}`))))
         : null,
-      h("button", { type: "submit", class: "button button--primary", testid: "restore-start" }, "Restore")),
+      grant.length ? null : h("button", { type: "submit", class: "button button--primary", testid: "restore-start" }, "Review and restore…")),
+    slot,
   ];
 }
 
@@ -117,28 +190,28 @@ function reportBlock(detail, ctl) {
       h("button", { type: "button", class: "button", testid: "report-json", onclick: () => ctl.downloadReport(run.id, "json") }, "Download report (JSON)"),
       h("button", { type: "button", class: "button", testid: "report-csv", onclick: () => ctl.downloadReport(run.id, "csv") }, "Download report (CSV)"),
       h("span", { class: "muted", role: "status", testid: "report-status" }, ctl.reportStatus || "")),
-    v ? verificationBlock(v) : null,
+    v ? verificationBlock(v, detail.differences || []) : null,
   ];
 }
 
 /** The independent verification's verdict and every difference in words, with its reason: as the Connect page. */
-function verificationBlock(v) {
+function verificationBlock(v, differences) {
   const complete = v.complete !== undefined ? v.complete : v.fidelity === 1;
   const unexplained = v.unexplained || 0;
   return [
     h("p", { testid: "verdict", data: { complete: complete ? "true" : "false" } },
-      h("strong", {}, complete ? "Done: this site now holds what the backup holds."
-        : "Done with differences: this site doesn't hold everything the backup holds, as listed below."),
+      h("strong", {}, complete ? "This site now holds what the backup holds."
+        : "This site doesn't hold everything the backup holds, as listed below."),
       " Checked by reading this site again and comparing it, object by object, with the backup, each in its own terms."),
     h("p", { testid: "fidelity", class: "fidelity", data: { fidelity: v.fidelity } },
       `Fidelity: ${percent(v.fidelity)} (${v.identical} of ${v.restorable} restorable objects identical`,
       unexplained ? h("strong", { testid: "unexplained" }, `; ${unexplained} difference${unexplained === 1 ? "" : "s"} with no known reason`) : null,
       ")"),
-    v.differences && v.differences.length
+    differences.length
       ? h("div", { class: "table-wrap" }, h("table", { class: "table table--fixed", testid: "differences" },
         h("thead", {}, h("tr", {}, ["What differs", "Why, and what to do"].map((c) => h("th", { scope: "col" }, c)))),
-        h("tbody", {}, v.differences.map((d) => h("tr", { testid: "difference", data: { type: d.type, explained: d.reason ? "true" : "false" } },
-          h("td", {}, d.words || `${d.name}: ${d.path}`),
+        h("tbody", {}, differences.map((d) => h("tr", { testid: "difference", data: { type: d.type, explained: d.explained ? "true" : "false" } },
+          h("td", {}, d.words),
           h("td", {}, d.reason || "Not expected: please report it."))))))
       : null,
     v.notes && v.notes.length
@@ -156,10 +229,10 @@ function itemsBlock(view, ctl) {
       h("thead", {}, h("tr", {}, ["Type", "Name", "Plan", "Outcome", "Source id → destination id", "Reason"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, items.map((r) => h("tr", { testid: "restore-item", data: { type: r.type, action: r.action, outcome: r.outcome } },
         h("td", {}, r.title || r.type), h("td", {}, r.name || ""),
-        h("td", {}, `${r.action}${r.conflict ? " (conflict)" : ""}${r.pulledIn ? " (dependency)" : ""}`),
-        h("td", {}, r.outcome || ""),
+        h("td", {}, `${r.actionWords || r.action}${r.conflict ? " (conflict)" : ""}${r.pulledIn ? " (dependency)" : ""}`),
+        h("td", {}, status === "planned" ? "" : lozenge(r.outcomeAppearance || "default", r.outcomeWords || r.outcome || "")),
         h("td", {}, `${r.sourceId ?? ""} → ${r.destinationId || "–"}`),
-        h("td", {}, r.reason || "", r.fix ? h("div", { class: "muted", testid: "item-fix" }, r.fix) : null,
+        h("td", { testid: "item-reason" }, r.reason || "", r.fix ? h("div", { class: "muted", testid: "item-fix" }, r.fix) : null,
           (r.notes || []).map((n) => h("div", { class: "muted", testid: "item-note" }, n))))))),
     view.itemsNext !== null && view.itemsNext !== undefined
       ? h("p", {}, h("button", { type: "button", class: "button", testid: "items-more", onclick: () => ctl.moreItems() },
@@ -173,15 +246,24 @@ export function runView(view, ctl) {
   const detail = view.detail;
   const run = detail.run;
   const status = run.status;
+  const words = detail.words || {};
+  const state = (words.lozenge && words.lozenge.state) || status;
   return [
     h("p", { class: "back" }, h("button", { type: "button", class: "link-button", testid: "back-to-page",
       onclick: () => ctl.home() }, "Back to Disaster recovery")),
-    h("h1", { tabindex: "-1", testid: "view-heading" }, `Restore #${run.id}`),
-    h("p", { class: "muted", testid: "site" }, `Site: ${ctl.siteUrl()} · snapshot ${run.snapshotId}`),
-    h("p", { testid: "restore-status", data: { status } }, "Status: ", h("strong", {}, status)),
+    h("h1", { tabindex: "-1", testid: "view-heading" }, `${["planning", "planned"].includes(status) ? "Preview" : "Restore"} #${run.id} `,
+      lozenge((words.lozenge && words.lozenge.appearance) || "default", (words.lozenge && words.lozenge.text) || status,
+        { testid: "restore-status", data: { status, state } })),
+    h("p", { class: "muted", testid: "site" }, `Onto ${ctl.siteUrl()} from ${words.snapshot || `snapshot ${run.snapshotId}`} · started ${words.createdAt || ""} by `,
+      h("span", { testid: "restore-started-by" }, words.startedBy || ""), words.finishedAt ? ` · ended ${words.finishedAt}` : ""),
     run.message ? h("p", { class: `panel${status === "failed" ? " panel--error" : ""}`, role: "status", testid: "restore-message" }, run.message) : null,
     LIVE_RUN.includes(status) ? progressBlock(detail, view.progress, ctl) : null,
-    status === "planned" ? previewBlock(view, ctl) : null,
+    status === "planned" && words.stale
+      ? h("div", { class: "notice notice--warning", role: "alert", testid: "preview-stale" }, words.stale,
+        h("p", { class: "actions" }, h("button", { type: "button", class: "button button--primary", testid: "preview-again",
+          onclick: () => ctl.preview(run.snapshotId) }, "Preview again")))
+      : null,
+    status === "planned" && !words.stale ? previewBlock(view, ctl) : null,
     ["done", "failed", "cancelled"].includes(status) && run.summary ? reportBlock(detail, ctl) : null,
     status !== "planning" ? itemsBlock(view, ctl) : null,
   ];
