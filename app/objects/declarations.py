@@ -85,6 +85,17 @@ class Declaration:
     def _ordering(self) -> list[Ref]:
         return [ref for ref in self.refs if not ref.back and ref.written]
 
+    def references(self, obj: dict[str, Any]) -> list[tuple[str, str, bool]]:
+        """What an object needs restored before it, as (type, id, optional): every target of a written reference
+        (people aside: they are matched, not restored; parts of objects aside: ordered per object with their
+        owner). A target named both ways is required."""
+        found: dict[tuple[str, str], bool] = {}
+        for ref in self._ordering():
+            for kind, value in targets(obj, (ref,), jql=True):
+                if kind in DECLARATIONS and kind != "users":  # not a person, a part of an object, a sprint
+                    found[(kind, value)] = found.get((kind, value), True) and ref.optional
+        return [(kind, value, optional) for (kind, value), optional in found.items()]
+
     def targets(self, obj: dict[str, Any]) -> set[tuple[str, str]]:
         """Every (kind, id) an object of this type names, wherever it holds it (JQL and references by name too)."""
         return set(targets(obj, self.refs, jql=True))
@@ -229,9 +240,9 @@ def _rule_refs() -> tuple[Ref, ...]:
     refs = []
     for where in RULE_LISTS:
         for name, kind in RULE_PARAMETERS.items():
-            refs.append(Ref(f"{where}.parameters.{name}", kind, "csv"))  # type: ignore[arg-type]
-        refs.append(Ref(f"{where}.parameters.value", update_field_value_kind))
-        refs.append(Ref(f"{where}.parameters.fieldValue", check_field_value_kind, "json"))
+            refs.append(Ref(f"{where}.parameters.{name}", kind, "csv", optional=True))  # type: ignore[arg-type]
+        refs.append(Ref(f"{where}.parameters.value", update_field_value_kind, optional=True))
+        refs.append(Ref(f"{where}.parameters.fieldValue", check_field_value_kind, "json", optional=True))
     return tuple(refs)
 
 
@@ -239,8 +250,9 @@ def _rule_refs() -> tuple[Ref, ...]:
 
 
 def _share_refs(prefix: str) -> tuple[Ref, ...]:
-    return (Ref(f"{prefix}[].group.groupId", "groups"), Ref(f"{prefix}[].project.id", "projects"),
-            Ref(f"{prefix}[].role.id", "projectRoles"), Ref(f"{prefix}[].user.accountId", "users"))
+    return (Ref(f"{prefix}[].group.groupId", "groups", optional=True),
+            Ref(f"{prefix}[].project.id", "projects", optional=True),
+            Ref(f"{prefix}[].role.id", "projectRoles", optional=True), Ref(f"{prefix}[].user.accountId", "users"))
 
 
 def _board_key(obj: dict[str, Any], names: Callable[[str, str], str]) -> str:
@@ -296,43 +308,51 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
     Declaration("groups", "group", refs=(Ref("members[].accountId", "users"),), volatile=("groupId",),
                 unordered=("members",), additive=lambda _obj: ("members",)),
     Declaration("projectRoles", "project role",
-                refs=(Ref("actors[].actorGroup.groupId", "groups"), Ref("actors[].actorUser.accountId", "users")),
+                refs=(Ref("actors[].actorGroup.groupId", "groups", optional=True),
+                      Ref("actors[].actorUser.accountId", "users")),
                 volatile=("id", "actors[].id", "actors[].displayName"), unordered=("actors",)),
     Declaration("customFields", "custom field", volatile=("id", "key", "schema.customId")),
     Declaration("fieldContexts", "field context",
-                refs=(Ref("fieldId", "customFields"), Ref("projectIds[]", "projects"),
-                      Ref("issueTypeIds[]", "issueTypes"), Ref("options[].optionId", "options"),
+                # a type or project that can't come back is left out of the context (the restore refuses a context
+                # that would lose them all: that would widen it to every type or project); so is a default naming
+                # something that didn't come back
+                refs=(Ref("fieldId", "customFields"), Ref("projectIds[]", "projects", optional=True),
+                      Ref("issueTypeIds[]", "issueTypes", optional=True), Ref("options[].optionId", "options"),
                       Ref("defaultValue.optionId", "options"), Ref("defaultValue.cascadingOptionId", "options"),
                       Ref("defaultValue.optionIds[]", "options"), Ref("defaultValue.accountId", "users"),
-                      Ref("defaultValue.accountIds[]", "users"), Ref("defaultValue.groupId", "groups"),
-                      Ref("defaultValue.groupIds[]", "groups"), Ref("defaultValue.projectId", "projects"),
+                      Ref("defaultValue.accountIds[]", "users"), Ref("defaultValue.groupId", "groups", optional=True),
+                      Ref("defaultValue.groupIds[]", "groups", optional=True),
+                      Ref("defaultValue.projectId", "projects", optional=True),
                       Ref("defaultValue.versionId", "versions"), Ref("defaultValue.versionIds[]", "versions"),
                       # userFilter.groups are group *names*: the same on every site (a literal)
-                      Ref("defaultValue.userFilter.roleIds[]", "projectRoles"),
-                      Ref("defaultVersions[].id", "versions"), Ref("defaultVersions[].projectId", "projects")),
+                      Ref("defaultValue.userFilter.roleIds[]", "projectRoles", optional=True),
+                      Ref("defaultVersions[].id", "versions"),
+                      Ref("defaultVersions[].projectId", "projects", optional=True)),
                 volatile=("id", "options[].id", "defaultValue.contextId"),
                 unordered=("projectIds", "issueTypeIds", "defaultValue.optionIds", "defaultValue.accountIds",
                            "defaultValue.groupIds", "defaultValue.versionIds"),
                 provides=(SubObjects("options", "options[]", _option_label),), settle=_options_by_parent),
-    Declaration("screens", "screen", refs=(Ref("tabs[].fields[].id", field_kind),),
+    Declaration("screens", "screen", refs=(Ref("tabs[].fields[].id", field_kind, optional=True),),
                 volatile=("id", "tabs[].id", "tabs[].fields[].name")),
-    Declaration("fieldConfigurations", "field configuration", refs=(Ref("items[].id", field_kind),),
+    Declaration("fieldConfigurations", "field configuration", refs=(Ref("items[].id", field_kind, optional=True),),
                 unordered=("items",)),
     Declaration("fieldConfigurationSchemes", "field configuration scheme",
                 refs=(Ref("mappings[].fieldConfigurationId", "fieldConfigurations"),
-                      Ref("mappings[].issueTypeId", issue_type_kind)),
+                      Ref("mappings[].issueTypeId", issue_type_kind, optional=True)),
                 unordered=("mappings",)),
     Declaration("screenSchemes", "screen scheme", refs=(Ref("screens.*", "screens"),)),
     Declaration("issueTypeScreenSchemes", "issue type screen scheme",
                 refs=(Ref("mappings[].screenSchemeId", "screenSchemes"),
-                      Ref("mappings[].issueTypeId", issue_type_kind)),
+                      Ref("mappings[].issueTypeId", issue_type_kind, optional=True)),
                 unordered=("mappings",)),
     # Jira keeps every issue type of the site in its default scheme
     Declaration("issueTypeSchemes", "issue type scheme",
-                refs=(Ref("defaultIssueTypeId", "issueTypes"), Ref("mappings[].issueTypeId", "issueTypes")),
+                refs=(Ref("defaultIssueTypeId", "issueTypes", optional=True),
+                      Ref("mappings[].issueTypeId", "issueTypes", optional=True)),
                 additive=lambda obj: ("mappings",) if obj.get("isDefault") else ()),
     Declaration("prioritySchemes", "priority scheme",
-                refs=(Ref("defaultPriorityId", "priorities"), Ref("priorities[].id", "priorities"),
+                refs=(Ref("defaultPriorityId", "priorities", optional=True),
+                      Ref("priorities[].id", "priorities", optional=True),
                       Ref("projects[].id", "projects", back=True)),
                 volatile=("id", "priorities[].description", "priorities[].isDefault", "priorities[].name",
                           "priorities[].sequence", "priorities[].statusColor", "projects[].key"),
@@ -343,26 +363,28 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                 volatile=("id", "created", "updated", "version", "isEditable", "statuses[].layout"),
                 unordered=("statuses",)),
     Declaration("workflowSchemes", "workflow scheme",
-                refs=(Ref("issueTypeMappings.~", "issueTypes"), Ref("issueTypeMappings.*", "workflows", "name"),
+                refs=(Ref("issueTypeMappings.~", "issueTypes", optional=True),
+                      Ref("issueTypeMappings.*", "workflows", "name"),
                       Ref("defaultWorkflow", "workflows", "name"))),
     Declaration("permissionSchemes", "permission scheme",
-                refs=(Ref("permissions[].holder.value", holder_value_kind),
-                      Ref("permissions[].holder.parameter", holder_parameter_kind)),
+                refs=(Ref("permissions[].holder.value", holder_value_kind, optional=True),
+                      Ref("permissions[].holder.parameter", holder_parameter_kind, optional=True)),
                 volatile=("id", "permissions[].id"), unordered=("permissions",)),
     Declaration("notificationSchemes", "notification scheme",
-                refs=(Ref("notificationSchemeEvents[].notifications[].group.groupId", "groups"),
-                      Ref("notificationSchemeEvents[].notifications[].projectRole.id", "projectRoles"),
+                refs=(Ref("notificationSchemeEvents[].notifications[].group.groupId", "groups", optional=True),
+                      Ref("notificationSchemeEvents[].notifications[].projectRole.id", "projectRoles",
+                          optional=True),
                       Ref("notificationSchemeEvents[].notifications[].user.accountId", "users"),
-                      Ref("notificationSchemeEvents[].notifications[].field.id", field_kind),
-                      Ref("notificationSchemeEvents[].notifications[].parameter", notification_kind),
-                      Ref("notificationSchemeEvents[].notifications[].recipient", notification_kind),
+                      Ref("notificationSchemeEvents[].notifications[].field.id", field_kind, optional=True),
+                      Ref("notificationSchemeEvents[].notifications[].parameter", notification_kind, optional=True),
+                      Ref("notificationSchemeEvents[].notifications[].recipient", notification_kind, optional=True),
                       Ref("projects[]", "projects", back=True)),
                 volatile=("id", "notificationSchemeEvents[].notifications[].id"),
                 unordered=("projects", "notificationSchemeEvents", "notificationSchemeEvents[].notifications")),
     Declaration("issueSecuritySchemes", "issue security scheme",
                 refs=(Ref("defaultLevel", "securityLevels"), Ref("projectIds[]", "projects", back=True),
-                      Ref("levels[].members[].holder.value", holder_value_kind),
-                      Ref("levels[].members[].holder.parameter", holder_parameter_kind)),
+                      Ref("levels[].members[].holder.value", holder_value_kind, optional=True),
+                      Ref("levels[].members[].holder.parameter", holder_parameter_kind, optional=True)),
                 volatile=("id", "levels[].id", "levels[].issueSecuritySchemeId", "levels[].members[].id",
                           "levels[].members[].issueSecurityLevelId", "levels[].members[].issueSecuritySchemeId"),
                 unordered=("projectIds", "levels", "levels[].members"),
@@ -373,17 +395,18 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                       Ref("components[].lead.accountId", "users"),
                       # its issue types follow from its issue type scheme
                       Ref("issueTypes[].id", "issueTypes", written=False),
-                      Ref("roleActors[].id", "projectRoles"),
-                      Ref("roleActors[].actors[].actorGroup.groupId", "groups"),
+                      Ref("roleActors[].id", "projectRoles", optional=True),
+                      Ref("roleActors[].actors[].actorGroup.groupId", "groups", optional=True),
                       Ref("roleActors[].actors[].actorUser.accountId", "users"),
                       Ref("schemes.issueTypeScheme.id", "issueTypeSchemes"),
                       Ref("schemes.issueTypeScreenScheme.id", "issueTypeScreenSchemes"),
                       Ref("schemes.fieldConfigurationScheme.id", "fieldConfigurationSchemes"),
                       Ref("schemes.workflowScheme.id", "workflowSchemes"),
                       Ref("schemes.permissionScheme.id", "permissionSchemes"),
-                      Ref("schemes.notificationScheme.id", "notificationSchemes"),
-                      Ref("schemes.issueSecurityScheme.id", "issueSecuritySchemes"),
-                      Ref("schemes.priorityScheme.id", "prioritySchemes")),
+                      # walls of their own (OAuth-only writes): a project is still worth restoring on the defaults
+                      Ref("schemes.notificationScheme.id", "notificationSchemes", optional=True),
+                      Ref("schemes.issueSecurityScheme.id", "issueSecuritySchemes", optional=True),
+                      Ref("schemes.priorityScheme.id", "prioritySchemes", optional=True)),
                 # a component's assignee follows from its assignee type and lead: Jira works it out
                 volatile=("id", "components[].id", "components[].projectId", "components[].assignee",
                           "components[].realAssignee", "components[].realAssigneeType",
@@ -396,13 +419,13 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                 provides=(SubObjects("versions", "versions[]", lambda p, v: f"{p.get('key')}/{v.get('name')}"),
                           SubObjects("components", "components[]", lambda p, c: f"{p.get('key')}/{c.get('name')}"))),
     Declaration("filters", "filter",
-                refs=(Ref("owner.accountId", "users"), Ref("jql", JQL_NAMES, "jql"), *_share_refs("sharePermissions"),
-                      *_share_refs("editPermissions")),
+                refs=(Ref("owner.accountId", "users"), Ref("jql", JQL_NAMES, "jql", optional=True),
+                      *_share_refs("sharePermissions"), *_share_refs("editPermissions")),
                 volatile=("id", "sharePermissions[].id", "editPermissions[].id"),
                 unordered=("sharePermissions", "editPermissions"), loose_key=_by_name),
     Declaration("boards", "board",
-                refs=(Ref("configuration.filter.id", "filters"), Ref("location.projectId", "projects"),
-                      Ref("configuration.location.projectKeyOrId", "projects"),
+                refs=(Ref("configuration.filter.id", "filters"), Ref("location.projectId", "projects", optional=True),
+                      Ref("configuration.location.projectKeyOrId", "projects", optional=True),
                       # behind the walls below: compared, never written
                       Ref("configuration.columnConfig.columns[].statuses[].id", "statuses", written=False),
                       Ref("configuration.subQuery.query", JQL_NAMES, "jql", written=False),
@@ -417,7 +440,7 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
     Declaration("dashboards", "dashboard",
                 refs=(Ref("owner.accountId", "users"), *_share_refs("sharePermissions"),
                       *_share_refs("editPermissions"),
-                      Ref("gadgets[].properties", GADGET_CONFIG, "gadget")),
+                      Ref("gadgets[].properties", GADGET_CONFIG, "gadget", optional=True)),
                 volatile=("id", "gadgets[].id", "sharePermissions[].id", "editPermissions[].id"),
                 unordered=("sharePermissions", "editPermissions"), loose_key=_by_name),
     Declaration("settings", "setting", volatile=()),

@@ -49,6 +49,8 @@ class Ref:
     slots read backwards): compared, but neither an ordering dependency nor a reason to pull the other object in.
     ``written``: False where the restore doesn't write the reference — Jira derives it (a project's issue types
     follow from its scheme) or its API can't write it (a board's columns): compared, not an ordering dependency.
+    ``optional``: the restore leaves a reference whose target didn't come across out (and notes it) rather than
+    not restoring the object.
     ``form``: how the value holds the reference: an ``id``, ids separated by commas (``csv``), a JSON list
     (``json``), ``jql`` text, a gadget's configuration (``gadget``), or the target's ``name`` (the same on every
     site: kept as it is, and still an ordering dependency — a workflow scheme names its workflows).
@@ -59,6 +61,9 @@ class Ref:
     form: str = "id"
     back: bool = False
     written: bool = True
+    # The restore's policy when the target didn't come across: drop the reference and note it (True), or don't
+    # create the object (False: it can't exist without it, e.g. a screen scheme without its screens).
+    optional: bool = False
 
     @property
     def kinds(self) -> frozenset[str]:

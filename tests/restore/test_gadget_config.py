@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from app.restore.types import load
 from app.restore.types.base import Ref, UnmappedReference
-from app.restore.types.sharing import gadget_refs, map_gadget_properties
+from app.restore.types.sharing import map_gadget_properties
 
 IDS = {("filters", "10001"): "30001", ("filters", "10002"): "30002", ("projects", "10000"): "40000",
        ("customFields", "customfield_10050"): "customfield_50050", ("issueTypes", "10004"): "60004",
@@ -67,8 +68,10 @@ def test_a_setting_naming_something_not_restored_is_left_out_and_reported() -> N
     assert not any("99999" in str(v) or "88888" in str(v) for v in mapped.values())
 
 
-def test_the_objects_a_gadget_configuration_names_are_its_references() -> None:
-    refs = gadget_refs({"config": {"filterId": "filter-10001", "xstattype": "customfield_10050",
-                                   "projectOrFilterId": "project-10000", "num": "10"}})
-    assert refs == [Ref("filters", "10001", True), Ref("customFields", "customfield_10050", True),
-                    Ref("projects", "10000", True)]
+def test_the_objects_a_gadget_configuration_names_are_its_dashboards_references() -> None:
+    dashboard = {"id": "5", "name": "Ops", "gadgets": [{"id": "1", "properties": {"config": {
+        "filterId": "filter-10001", "xstattype": "customfield_10050", "projectOrFilterId": "project-10000",
+        "num": "10"}}}]}
+    refs = load()["dashboards"].references(dashboard)
+    assert sorted(refs, key=lambda r: r.type_key) == [Ref("customFields", "customfield_10050", True),
+                                                      Ref("filters", "10001", True), Ref("projects", "10000", True)]

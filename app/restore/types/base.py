@@ -121,8 +121,16 @@ class Restorer:
         return str(obj.get("name") or obj.get("key") or self.source_id(obj))
 
     def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        """Every object this one refers to (for ordering, dependency pull-in and skipping dependants)."""
-        return ()
+        """Every object this one refers to (for ordering, dependency pull-in and skipping dependants): what its
+        type's declaration says it names. A restorer overrides it only to follow fewer (parts it doesn't write)
+        or, for a back link it writes itself, more (tests/restore/test_one_declaration.py holds it to the
+        declaration)."""
+        declaration = DECLARATIONS.get(self.type_key)
+        if declaration is None:
+            return []
+        own = (self.type_key, self.source_id(obj)) if obj.get("id") is not None else None
+        return [Ref(kind, source_id, optional) for kind, source_id, optional in declaration.references(obj)
+                if (kind, source_id) != own]
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         """AccountIds the object names (checked on the destination before the run)."""

@@ -211,20 +211,6 @@ def map_default(obj: dict[str, Any], resolve: Resolve) -> tuple[dict[str, Any] |
     return {k: v for k, v in out.items() if v is not None}, problems
 
 
-def default_references(obj: dict[str, Any]) -> list[Ref]:
-    """The objects a default value names that are restored as objects of their own (optional: one that can't come
-    back is left out of the default and noted)."""
-    default = obj.get("defaultValue") or {}
-    refs: list[Ref] = []
-    for key, kind in DEFAULT_REFERENCES.items():
-        if kind in KIND_TYPES:
-            values = default.get(key) if isinstance(default.get(key), list) else [default.get(key)]
-            refs += [Ref(KIND_TYPES[kind], str(v), optional=True) for v in values if v is not None]
-    refs += [Ref("projects", str(v["projectId"]), optional=True) for v in obj.get("defaultVersions") or []
-             if v.get("projectId")]  # its versions come with the project
-    refs += [Ref("projectRoles", str(r), optional=True)
-             for r in ((default.get("userFilter") or {}).get("roleIds") or [])]
-    return list(dict.fromkeys(refs))
 
 
 def comparable_default(obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any] | None:
@@ -314,16 +300,6 @@ class FieldContexts(Restorer):
 
     def display_name(self, obj: dict[str, Any]) -> str:
         return f"{obj['field']} / {obj['name']}"
-
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        yield Ref("customFields", str(obj["fieldId"]))
-        # Optional: a type or project that can't come back is left out of the context (create() refuses a
-        # context that would lose all of them, as that would widen it to every type or project).
-        for type_id in obj.get("issueTypeIds") or []:
-            yield Ref("issueTypes", str(type_id), optional=True)
-        for project_id in obj.get("projectIds") or []:
-            yield Ref("projects", str(project_id), optional=True)
-        yield from default_references(obj)
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         default = obj.get("defaultValue") or {}

@@ -10,8 +10,8 @@ from typing import Any
 from ...backups.catalogue import OP_COMPONENTS, OP_PROJECTS, OP_VERSIONS, read_projects
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
-from . import REGISTRY, register
-from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, reader, run_memo
+from . import register
+from .base import CannotRestore, Existing, IdMap, Restorer, fold, just_created, reader, run_memo
 from .simple import LIST_ROLES
 
 _READING = "(lock)"  # a run memo's entry holding the lock its readers take (role ids are numbers)
@@ -67,24 +67,6 @@ class Projects(Restorer):
 
     def projects(self, obj: dict[str, Any]) -> Iterable[str]:
         return [str(obj["key"])]
-
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        refs = []
-        category = (obj.get("projectCategory") or {}).get("id")
-        if category:
-            refs.append(Ref("projectCategories", str(category)))
-        for slot, (type_key, needed) in SCHEMES.items():
-            sid = _scheme_id(obj, slot)
-            if sid is not None:
-                # A scheme type nobody restores yet can't block: the project keeps the default (verification says).
-                refs.append(Ref(type_key, sid, optional=not needed or type_key not in REGISTRY))
-        for role in obj.get("roleActors") or []:
-            refs.append(Ref("projectRoles", str(role["id"]), optional=True))
-            for actor in role.get("actors") or []:
-                group = actor.get("actorGroup") or {}
-                if group.get("groupId"):
-                    refs.append(Ref("groups", str(group["groupId"]), optional=True))
-        return list(dict.fromkeys(refs))
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         found = [_account(obj.get("lead"))]

@@ -15,7 +15,7 @@ from ...backups.catalogue import read_issue_security_schemes, read_notification_
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
 from . import register
-from .base import Existing, IdMap, Ref, Restorer, fold, reader
+from .base import Existing, IdMap, Restorer, fold, reader
 
 CREATE_PERMISSION_SCHEME = declare("POST", "/rest/api/3/permissionscheme")
 CREATE_NOTIFICATION_SCHEME = declare("POST", "/rest/api/3/notificationscheme")
@@ -27,17 +27,6 @@ _GROUP_HOLDERS = frozenset({"group", "Group"})
 _USER_HOLDERS = frozenset({"user", "User"})
 
 
-def holder_refs(kind: str, value: Any) -> list[Ref]:
-    """What a holder of ``kind`` with identifier ``value`` refers to (dropped when missing, not blocking)."""
-    if value in (None, ""):
-        return []
-    if kind in _GROUP_HOLDERS:
-        return [Ref("groups", str(value), optional=True)]
-    if kind in _ROLE_HOLDERS:
-        return [Ref("projectRoles", str(value), optional=True)]
-    if kind in _FIELD_HOLDERS:
-        return [Ref("customFields", str(value), optional=True)]
-    return []
 
 
 def map_holder(kind: str, value: Any, ids: IdMap | None) -> str | None:
@@ -89,13 +78,6 @@ class PermissionSchemes(_Scheme):
     writes = (CREATE_PERMISSION_SCHEME,)
     default_name = "Default Permission Scheme"
 
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        refs = []
-        for grant in obj.get("permissions") or []:
-            holder = grant.get("holder") or {}
-            refs += holder_refs(str(holder.get("type")), holder.get("value") or holder.get("parameter"))
-        return list(dict.fromkeys(refs))
-
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         return sorted({str((g.get("holder") or {}).get("value") or (g.get("holder") or {}).get("parameter"))
                        for g in obj.get("permissions") or [] if (g.get("holder") or {}).get("type") == "user"})
@@ -133,13 +115,6 @@ class NotificationSchemes(_Scheme):
     title = "Notification schemes"
     writes = (CREATE_NOTIFICATION_SCHEME,)
     default_name = "Default Notification Scheme"
-
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        refs = []
-        for event in obj.get("notificationSchemeEvents") or []:
-            for note in event.get("notifications") or []:
-                refs += holder_refs(str(note.get("notificationType")), _notification_value(note))
-        return list(dict.fromkeys(refs))
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         return sorted({str(_notification_value(n)) for e in obj.get("notificationSchemeEvents") or []
@@ -191,13 +166,6 @@ class IssueSecuritySchemes(_Scheme):
             kind = str(holder.get("type"))
             raw = holder.get("value") if holder.get("value") not in (None, "") else holder.get("parameter")
             yield kind, raw, str(holder.get("parameter") or "")
-
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        refs = []
-        for level in obj.get("levels") or []:
-            for kind, raw, _name in self._members(level):
-                refs += holder_refs(kind, raw)
-        return list(dict.fromkeys(refs))
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         return sorted({str(raw) for lv in obj.get("levels") or [] for kind, raw, _ in self._members(lv)

@@ -77,15 +77,6 @@ class Screens(_ByName):
         tabs = obj.get("tabs") or []
         return 2 + len(tabs) + sum(len(t.get("fields") or []) for t in tabs)  # create, tab list, tabs, fields
 
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        seen: set[str] = set()
-        for tab in obj.get("tabs") or []:
-            for field in tab.get("fields") or []:
-                ref = custom_field_ref(str(field["id"]))
-                if ref is not None and ref.source_id not in seen:
-                    seen.add(ref.source_id)
-                    yield ref
-
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {})}
         return str(access.call(CREATE_SCREEN, json=body)["id"])
@@ -253,9 +244,6 @@ class FieldConfigurationSchemes(_ByName):
     title = "Field configuration schemes"
     writes = (CREATE_FCS, SET_FCS_MAPPINGS)
 
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        return mapping_refs(obj, "fieldConfigurationId", "fieldConfigurations")
-
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
         return issue_type_mappings(obj, "fieldConfigurationId", "fieldConfigurations", ids, strict=strict)
 
@@ -292,11 +280,6 @@ class ScreenSchemes(_ByName):
     def is_default(self, obj: dict[str, Any]) -> bool:
         return str(obj.get("id")) == DEFAULT_SCREEN_SCHEME_ID
 
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        for screen_id in (obj.get("screens") or {}).values():
-            if screen_id is not None:
-                yield Ref("screens", str(screen_id))
-
     def _screens(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, int]:
         return {kind: int(ids.require("screens", str(sid)) if ids is not None else sid)
                 for kind, sid in sorted((obj.get("screens") or {}).items()) if sid is not None}
@@ -321,9 +304,6 @@ class IssueTypeScreenSchemes(_ByName):
     def is_default(self, obj: dict[str, Any]) -> bool:
         return str(obj.get("id")) == DEFAULT_ITSS_ID
 
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        return mapping_refs(obj, "screenSchemeId", "screenSchemes")
-
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
         return issue_type_mappings(obj, "screenSchemeId", "screenSchemes", ids, strict=strict)
 
@@ -340,14 +320,6 @@ class IssueTypeScreenSchemes(_ByName):
 # --------------------------------------------------------------------------- issue type and priority schemes
 
 
-def mapping_refs(obj: dict[str, Any], target_field: str, target_type: str) -> list[Ref]:
-    """References of a scheme's issue type -> target mappings (the ``default`` row names no issue type)."""
-    refs = []
-    for m in obj.get("mappings") or []:
-        refs.append(Ref(target_type, str(m[target_field])))
-        if str(m.get("issueTypeId")) != "default":
-            refs.append(Ref("issueTypes", str(m["issueTypeId"]), optional=True))
-    return refs
 
 
 def issue_type_mappings(obj: dict[str, Any], target_field: str, target_type: str, ids: IdMap | None, *,
@@ -401,11 +373,6 @@ class IssueTypeSchemes(_ByName):
 
     def is_default(self, obj: dict[str, Any]) -> bool:
         return bool(obj.get("isDefault"))
-
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        # The default scheme too: its order can only be set once its issue types exist.
-        for m in obj.get("mappings") or []:
-            yield Ref("issueTypes", str(m["issueTypeId"]), optional=True)
 
     def _types(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool, report: bool = False) -> list[str]:
         source = [str(m["issueTypeId"]) for m in obj.get("mappings") or []]

@@ -91,19 +91,6 @@ def jql_refs(jql: str) -> list[Ref]:
 # -- share permissions ---------------------------------------------------------------------------------------
 
 
-def share_refs(shares: Iterable[dict[str, Any]]) -> list[Ref]:
-    refs = []
-    for share in shares:
-        group = share.get("group") or {}
-        if group.get("groupId"):
-            refs.append(Ref("groups", str(group["groupId"]), optional=True))
-        project = (share.get("project") or {}).get("id")
-        if project is not None:
-            refs.append(Ref("projects", str(project), optional=True))
-        role = (share.get("role") or {}).get("id")
-        if role is not None:
-            refs.append(Ref("projectRoles", str(role), optional=True))
-    return refs
 
 
 def share_accounts(shares: Iterable[dict[str, Any]]) -> list[str]:
@@ -271,11 +258,6 @@ class Filters(Restorer):
     def match_key(self, obj: dict[str, Any], ids: IdMap) -> str:
         """The key on the destination: the owner the filter will have there (missing users map to the fallback)."""
         return _owner_key(_wanted_owner(obj, ids), obj["name"])
-
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        refs = share_refs([*(obj.get("sharePermissions") or []), *(obj.get("editPermissions") or [])])
-        refs += [r for r in jql_refs(obj.get("jql") or "") if r != Ref("filters", str(obj["id"]), True)]
-        return list(dict.fromkeys(refs))
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         found = [_owner(obj), *share_accounts(obj.get("sharePermissions") or []),
@@ -455,16 +437,6 @@ class Boards(Restorer):
         key = (obj.get("location") or {}).get("projectKey")
         return [str(key)] if key else []
 
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        refs = []
-        fid = _board_filter(obj)
-        if fid is not None:
-            refs.append(Ref("filters", fid))
-        pid = _board_project(obj)
-        if pid is not None:
-            refs.append(Ref("projects", pid, optional=True))
-        return refs
-
     def why_not(self, obj: dict[str, Any]) -> CannotRestore | None:
         if _board_filter(obj) is None:
             return CannotRestore("The backup couldn't read the board's filter.", "Recreate the board by hand.")
@@ -600,12 +572,6 @@ def map_gadget_properties(properties: dict[str, Any], ids: IdMap) -> tuple[dict[
     return mapped, words
 
 
-def gadget_refs(properties: dict[str, Any]) -> list[Ref]:
-    """The objects a gadget's configuration names (optional: one not restored is left out and reported)."""
-    found: list[tuple[str, str, str]] = []
-    for key, value in properties.items():
-        _map_member(key, value, lambda _kind, _id: None, None, found)
-    return [Ref(kind, source_id, optional=True) for _key, kind, source_id in dict.fromkeys(found)]
 
 
 # -- dashboards ----------------------------------------------------------------------------------------------
@@ -656,11 +622,6 @@ class Dashboards(Restorer):
     def match_key(self, obj: dict[str, Any], ids: IdMap) -> str:
         """The key on the destination: the owner the dashboard will have there, as for filters."""
         return _owner_key(_wanted_owner(obj, ids), obj["name"])
-
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        refs = share_refs([*(obj.get("sharePermissions") or []), *(obj.get("editPermissions") or [])])
-        refs += [r for g in obj.get("gadgets") or [] for r in gadget_refs(g.get("properties") or {})]
-        return list(dict.fromkeys(refs))
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         found = [_owner(obj), *share_accounts(obj.get("sharePermissions") or []),

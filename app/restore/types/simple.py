@@ -259,10 +259,6 @@ class ProjectRoles(_ByName):
         for obj in access.call(LIST_ROLES) or []:
             yield Existing(self.natural_key(obj), str(obj["id"]), obj)
 
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        return [Ref("groups", source_id, optional=True) for kind, source_id, _ in role_actor_refs(obj)
-                if kind == "group"]
-
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         return [source_id for kind, source_id, _ in role_actor_refs(obj) if kind == "user"]
 

@@ -23,9 +23,9 @@ from ...jira.operations import declare
 from ...objects.declarations import GENERIC_USER_VALUES, RULE_PARAMETER_KINDS, UPDATE_FIELD_VALUES
 from ..jql import IdRef, Mapper
 from ..notes import note
-from ..subobjects import Resolver, SourceIndex, late_references, ordering_refs
+from ..subobjects import Resolver, late_references
 from . import register
-from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, reader, run_memo
+from .base import CannotRestore, Existing, IdMap, Restorer, fold, reader, run_memo
 from .simple import status_category
 
 CREATE_WORKFLOWS = declare("POST", "/rest/api/3/workflows/create")
@@ -253,19 +253,6 @@ class Workflows(Restorer):
     def natural_key(self, obj: dict[str, Any]) -> str:
         return fold(obj["name"])
 
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        seen: set[Ref] = set()
-        for layout in obj.get("statuses") or []:
-            seen.add(Ref("statuses", str(layout["statusReference"])))
-        for tr in obj.get("transitions") or []:
-            screen = _screen_id(tr)
-            if screen is not None:
-                seen.add(Ref("screens", screen, optional=True))
-        # What rules name (roles, groups, fields, statuses...): optional, a rule that can't map is reported. Parts
-        # (options, versions) are ordered after their parents when the run starts (subobjects.attach).
-        seen.update(ordering_refs(workflow_refs(obj, lambda _field: None), SourceIndex()))
-        return sorted(seen, key=lambda r: (r.type_key, r.source_id))
-
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         return sorted({r.source_id for r in workflow_refs(obj, lambda _field: None) if r.kind == "users"})
 
@@ -348,12 +335,6 @@ class WorkflowSchemes(Restorer):
         names = set((obj.get("issueTypeMappings") or {}).values())
         names.add(obj.get("defaultWorkflow") or SYSTEM_WORKFLOW)
         return names
-
-    def references(self, obj: dict[str, Any]) -> Iterable[Ref]:
-        refs = [Ref("workflows", name) for name in sorted(self._workflow_names(obj))]
-        # An issue type that can't be restored (hierarchy above 0) drops its mapping rather than the scheme.
-        refs += [Ref("issueTypes", str(t), optional=True) for t in sorted(obj.get("issueTypeMappings") or {})]
-        return refs
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
         listed_default = False
