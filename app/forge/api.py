@@ -369,12 +369,8 @@ def backup_list() -> ResponseReturnValue:
                               .where(Snapshot.tenant_id == tenant.id)
                               .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).offset(offset).limit(limit)).all()
     names = people.display_names(tenant, [who for _, who in rows])
-    snapshots = []
-    for snapshot_id, who in rows:
-        started_by = people.person(who, names)
-        snapshots.append({**_snapshot(backups.snapshot_detail(tenant, snapshot_id)),
-                          "startedBy": None if started_by is None else {"accountId": started_by.account_id,
-                                                                        "name": started_by.name}})
+    snapshots = [_snapshot_with_author(backups.snapshot_detail(tenant, snapshot_id), who, names)
+                 for snapshot_id, who in rows]
     last = backups.last_backup_job(tenant)
     return jsonify(snapshots=snapshots, progress=backups.progress(tenant),
                    lastFailed=None if last is None or last.state != "failed" else {"message": last.message,
@@ -397,10 +393,21 @@ def backup_progress() -> ResponseReturnValue:
     return jsonify(backups.progress(_tenant()))
 
 
+def _snapshot_with_author(view: Any, who: str | None, names: dict[str, str]) -> dict[str, Any]:
+    """A snapshot as the list and the detail both give it: with who started its backup, by name."""
+    started_by = people.person(who, names)
+    return {**_snapshot(view), "startedBy": None if started_by is None else {"accountId": started_by.account_id,
+                                                                             "name": started_by.name}}
+
+
 @bp.get("/backups/<int:snapshot_id>")
 @admin_view
 def backup_detail(snapshot_id: int) -> ResponseReturnValue:
-    return jsonify(snapshot=_snapshot(_snapshot_view(_tenant(), snapshot_id)))
+    tenant = _tenant()
+    view = _snapshot_view(tenant, snapshot_id)
+    who = db.session.scalar(select(Job.requested_by).join(Snapshot, Snapshot.job_id == Job.id)
+                            .where(Snapshot.id == snapshot_id, Snapshot.tenant_id == tenant.id))
+    return jsonify(snapshot=_snapshot_with_author(view, who, people.display_names(tenant, [who])))
 
 
 @bp.get("/backups/<int:snapshot_id>/types/<type_key>")
