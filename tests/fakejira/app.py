@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from . import auth, dispatch, shell, spec
+from . import attachments, auth, dispatch, shell, spec
 from .limits import CallRecord
-from .registry import HANDLERS, Ctx, JiraError, Reply
+from .registry import HANDLERS, Ctx, JiraError, Multipart, RawBody, Reply
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cloud import Cloud
@@ -47,6 +47,11 @@ class Answer:
 
     def to_response(self) -> Response:
         headers = dict(self.headers or {})
+        if isinstance(self.body, RawBody):  # attachment bytes, streamed as they come
+            if self.body.length is not None:
+                headers["Content-Length"] = str(self.body.length)
+            return Response(self.body.chunks, status=self.status, headers=headers, mimetype=self.body.mime_type,
+                            direct_passthrough=True)
         if self.text is not None:
             return Response(self.text, status=self.status, headers=headers, content_type="text/plain")
         if self.status == 204 or self.body is None:
@@ -72,6 +77,8 @@ class SiteApp:
             from .control import control  # the control API is optional weight for in-process use
 
             return control(self.cloud, self.site, request)(environ, start_response)
+        if request.path.startswith(attachments.MEDIA_PREFIX):  # download URLs (attachment content's 303)
+            return attachments.serve_media(self.site, request)(environ, start_response)
         if shell.handles(request.path):  # the Jira-like admin pages that frame an app (shell.py)
             return shell.shell(self.cloud, self.site, request)(environ, start_response)
         return self.handle(request, request.path, mode="connect")(environ, start_response)
@@ -137,17 +144,20 @@ class SiteApp:
             return self._no_route(method, path)
         handler, template, params = found
 
-        parsed = self._parse_body(request)
+        parsed = self._parse_body(request, method, template)
         if isinstance(parsed, Answer):
             return parsed
         has_body, body = parsed
 
         problems = spec.validate_request(method, template, request.args, body, has_body=has_body)
+        if isinstance(body, Multipart):
+            problems += attachments.spec_problems(body)
         if problems:
             self.cloud.record_violation(site, "request", method, path, template, problems)
             return Answer(400, {"errorMessages": problems, "errors": {}}, note="request violates the spec")
 
-        answer = self._run_handler(handler, method, path, template, params, request.args, body, principal)
+        answer = self._run_handler(handler, method, path, template, params, request.args, body, principal,
+                                   headers=request.headers)
         site.limits.charge(method, template, answer.body)
         if answer.status < 500 and answer.note != "handler crashed":
             problems = spec.validate_response(method, template, answer.status, answer.body)
@@ -209,7 +219,14 @@ class SiteApp:
         # Jira's text for an unknown REST path.
         return jira_error(404, "null for uri: " + path)
 
-    def _parse_body(self, request: Request) -> tuple[bool, Any] | Answer:
+    def _parse_body(self, request: Request, method: str, template: str) -> tuple[bool, Any] | Answer:
+        if request.mimetype == "multipart/form-data":  # uploads: streamed, held to the upload limit per file
+            try:
+                return True, attachments.read_multipart(self.site, request, method, template)
+            except attachments.BodyRefused as refused:
+                if refused.plain:
+                    return Answer(refused.status, text=refused.message)
+                return Answer(refused.status, refused.body())
         length = request.content_length or 0
         if length > self.site.limits.max_body_bytes:
             return jira_error(413, "Request entity too large.")
@@ -226,9 +243,9 @@ class SiteApp:
             return jira_error(400, f"Unexpected character in the JSON body: {exc}")
 
     def _run_handler(self, handler: Any, method: str, path: str, template: str, params: dict[str, str],
-                     query: MultiDict, body: Any, principal: auth.Principal) -> Answer:
+                     query: MultiDict, body: Any, principal: auth.Principal, *, headers: Any = None) -> Answer:
         ctx = Ctx(site=self.site, method=method, path=path, path_params=params, query=query, body=body,
-                  account_id=principal.account_id, auth_kind=principal.kind)
+                  account_id=principal.account_id, auth_kind=principal.kind, headers=headers)
         try:
             with self.site.store.lock:
                 result = handler(ctx)

@@ -113,11 +113,16 @@ def _limits_get(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
 
 
 def _limits_set(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
-    """``{"latency", "quota", "window", "burstRate", "burstCapacity", "cost": {"base", "perObject"}}``."""
+    """``{"latency", "quota", "window", "burstRate", "burstCapacity", "maxBodyBytes", "attachmentMaxBytes",
+    "cost": {"base", "perObject"}}``."""
     cost = body.get("cost")
+    upload_limit = body.get("attachmentMaxBytes")
+    if upload_limit is not None and (isinstance(upload_limit, bool) or not isinstance(upload_limit, int)
+                                     or upload_limit < 1):
+        return _error(400, f"attachmentMaxBytes: a positive number of bytes expected, not {upload_limit!r}")
     site.limits.configure(latency=body.get("latency"), quota=body.get("quota"), window=body.get("window"),
                           burst_rate=body.get("burstRate"), burst_capacity=body.get("burstCapacity"),
-                          max_body_bytes=body.get("maxBodyBytes"),
+                          max_body_bytes=body.get("maxBodyBytes"), attachment_max_bytes=body.get("attachmentMaxBytes"),
                           cost_rule=CostRule(base=int(cost.get("base", 1)), per_object=int(cost.get("perObject", 1)))
                           if cost else None)
     return _json(site.limits.describe())

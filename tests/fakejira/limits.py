@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .registry import RawBody
+
 BURST_REASON = "jira-burst-based"
 QUOTA_REASON = "jira-quota-tenant-based"
 PER_ISSUE_REASON = "jira-per-issue-on-write"  # writes to one issue faster than Jira allows
@@ -36,7 +38,10 @@ def reset_header(now: float, retry_after: int) -> str:
 
 
 def count_objects(body: Any) -> int:
-    """How many objects a read returned: a page's ``values``, a bare list's items, or 1 for one object."""
+    """How many objects a read returned: a page's ``values``, a bare list's items, or 1 for one object (an
+    attachment's bytes count as one)."""
+    if isinstance(body, RawBody):
+        return 1
     if isinstance(body, list):
         return len(body)
     if isinstance(body, dict):

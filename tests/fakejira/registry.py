@@ -62,8 +62,8 @@ class RawBody:
 class Multipart:
     """A ``multipart/form-data`` request body as the pipeline parsed it (werkzeug's spooled files and form)."""
 
-    files: Any  # MultiDict of werkzeug FileStorage
-    form: Any  # MultiDict of str
+    files: Any  # the ``file`` parts, in order: ``attachments.Upload`` (file name, mime type, the spooled bytes)
+    form: Any  # MultiDict of str: the non-file parts
     headers: Any  # the request's headers (X-Atlassian-Token...)
 
 
@@ -79,6 +79,7 @@ class Ctx:
     body: Any
     account_id: str | None  # the acting user (OAuth/user tokens); None for an app acting as itself
     auth_kind: str  # "connect", "oauth", "forge", "anonymous"
+    headers: Any = None  # the request's headers (``Range`` of a download); None outside the pipeline
 
     def __post_init__(self) -> None:
         _CURRENT.ctx = self
