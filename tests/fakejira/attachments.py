@@ -279,6 +279,13 @@ class UploadSpool(io.RawIOBase):
     def seek(self, offset: int, whence: int = 0) -> int:  # werkzeug rewinds a finished part
         return 0
 
+    def discard(self) -> None:
+        """Drop the part's bytes now (a refused upload): its spool file goes at once, not when collected."""
+        self._memory = None
+        if self._file is not None:
+            self._file.close()
+            self._finalizer()
+
     def blob(self) -> MemoryBlob | FileBlob:
         """The part's bytes as a blob the store can keep: the spool file changes hands, nothing is copied."""
         if self._memory is not None:
@@ -332,11 +339,18 @@ def read_multipart(site: Site, request: Request, method: str, template: str | No
         raise BodyRefused(400, BAD_MULTIPART.format(exc)) from None
     uploads = [Upload(part.filename or "", _mime_type(part.filename or "", part.mimetype), part.stream)
                for part in files.getlist("file")]
-    if len(uploads) > MAX_FILES:
-        raise BodyRefused(413, TOO_MANY_FILES.format(MAX_FILES))
-    if any(u.spool.too_large for u in uploads):
-        raise BodyRefused(413, FILE_TOO_LARGE.format(limit))
+    refusal = BodyRefused(413, TOO_MANY_FILES.format(MAX_FILES)) if len(uploads) > MAX_FILES else \
+        BodyRefused(413, FILE_TOO_LARGE.format(limit)) if any(u.spool.too_large for u in uploads) else None
+    if refusal is not None:
+        discard_uploads(uploads)
+        raise refusal
     return Multipart(files=uploads, form=form, headers=request.headers)
+
+
+def discard_uploads(uploads: list[Upload]) -> None:
+    """Drop the bytes of uploads that won't be kept."""
+    for upload in uploads:
+        upload.spool.discard()
 
 
 def spec_problems(body: Multipart) -> list[str]:

@@ -122,10 +122,15 @@ def store_attachment(site: Site, issue: dict[str, Any], upload: blobs.Upload, ac
 
 @handles("POST", f"{API}/issue/{{issueIdOrKey}}/attachments")
 def add_attachments(ctx: Ctx) -> list[dict[str, Any]]:
-    issue = model.issue_or_404(ctx.site, ctx.path_params["issueIdOrKey"])
-    uploads = _uploads(ctx)
-    _check_cap(ctx.site, issue, len(uploads))
-    data.write_allowed(ctx.site, issue["id"])
+    try:
+        issue = model.issue_or_404(ctx.site, ctx.path_params["issueIdOrKey"])
+        uploads = _uploads(ctx)
+        _check_cap(ctx.site, issue, len(uploads))
+        data.write_allowed(ctx.site, issue["id"])
+    except JiraError:  # a refused upload keeps no bytes, not even until its request is collected
+        if isinstance(ctx.body, Multipart):
+            blobs.discard_uploads(list(ctx.body.files))
+        raise
     actor = model.actor_of(ctx)
     return [attachment_json(ctx.site, store_attachment(ctx.site, issue, u, actor)) for u in uploads]
 
