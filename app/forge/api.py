@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -577,10 +578,21 @@ def run_selection(run_id: int) -> ResponseReturnValue:
                                                                    _tenant().base_url))
 
 
+def _shown(value: Any) -> str:
+    """A received JSON value as the error names it (short; never echoes a long string back)."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, (bool, int, float, str)):
+        return json.dumps(value)[:20]
+    return "an array" if isinstance(value, list) else "an object"
+
+
 @bp.post("/restore/runs/<int:run_id>/start")
 @admin_view
 def run_start(run_id: int) -> ResponseReturnValue:
-    """Restore the chosen objects (dependencies pulled in) with the chosen fallback for missing users."""
+    """Restore the chosen objects (dependencies pulled in) with the chosen fallback for missing users, once the
+    admin has confirmed on the confirmation step (``"confirmed": true``, as the Connect form's ``confirmed=yes``)
+    and nothing blocks it."""
     _own_run(run_id)  # another site's run is missing before anything about the body is said
     data = _body()
     selection = _selection(data)
@@ -588,6 +600,10 @@ def run_start(run_id: int) -> ResponseReturnValue:
     fallback = fallback if isinstance(fallback, str) else ""
     try:
         restore.check_choices(_own_run(run_id), selection, fallback)
+        if data.get("confirmed") is not True:
+            received = _shown(data.get("confirmed"))
+            raise restore.RestoreRefused("Confirm the restore first: its last step says what it will create on this "
+                                         f"site (expected \"confirmed\": true, received {received}).", 400)
         blockers = restore.consequences(_own_run(run_id), selection, fallback).blockers
         if blockers and restore.stale_reason(_own_run(run_id)) is None:
             raise restore.RestoreRefused(f"{blockers[0].text} {blockers[0].fix}", 409)

@@ -92,17 +92,27 @@ def test_preview_select_start_cancel_restart_follow_and_report(forge_app, backed
                                                                     "userFallback": "drop"})
     assert (status, body["error"]["message"]) == (400, "Unknown object type: nope.")
 
-    started = dst.api.ok("POST", f"/restore/runs/{run['id']}/start", {"scope": "all", "userFallback": "drop"},
-                         expect=202)
+    # Nothing starts before the confirmation step (its size stated) was answered: "confirmed": true, nothing else.
+    for unconfirmed in ({}, {"confirmed": "yes"}, {"confirmed": 1}, {"confirmed": False}):
+        status, body = dst.api.post(f"/restore/runs/{run['id']}/start",
+                                    {"scope": "all", "userFallback": "drop", **unconfirmed})
+        assert (status, body["error"]["code"]) == (400, "bad-request"), body
+        assert body["error"]["message"].startswith("Confirm the restore first")
+        assert 'expected "confirmed": true' in body["error"]["message"]
+        assert dst.api.ok("GET", f"/restore/runs/{run['id']}")["run"]["status"] == "planned"
+    started = dst.api.ok("POST", f"/restore/runs/{run['id']}/start",
+                         {"scope": "all", "userFallback": "drop", "confirmed": True}, expect=202)
     assert started["run"]["status"] == "restoring"
-    status, body = dst.api.post(f"/restore/runs/{run['id']}/start", {"scope": "all", "userFallback": "drop"})
+    status, body = dst.api.post(f"/restore/runs/{run['id']}/start",
+                                {"scope": "all", "userFallback": "drop", "confirmed": True})
     assert (status, body["error"]["message"]) == (409, "This restore is already running.")
     cancelled = dst.api.ok("POST", f"/restore/runs/{run['id']}/cancel", {}, expect=202)["run"]
     assert cancelled["status"] == "cancelled"
     status, body = dst.api.post(f"/restore/runs/{run['id']}/cancel", {})
     assert (status, body["error"]["message"]) == (409, "This restore isn't running.")
 
-    dst.api.ok("POST", f"/restore/runs/{run['id']}/start", {"scope": "all", "userFallback": "drop"}, expect=202)
+    dst.api.ok("POST", f"/restore/runs/{run['id']}/start", {"scope": "all", "userFallback": "drop", "confirmed": True},
+               expect=202)
     progress = dst.api.ok("GET", f"/restore/runs/{run['id']}/progress")
     assert progress["status"] == "restoring" and {t["type"] for t in progress["types"]} >= {"statuses"}
     with forge_app.app_context():

@@ -86,7 +86,7 @@ def test_installation_a_cannot_see_or_move_installation_bs_objects(forge_app, fo
         ("GET", f"/restore/runs/{run_id}/report.csv", None),
         ("GET", f"/restore/runs/{run_id}/verification", None),
         ("POST", f"/restore/runs/{run_id}/selection", {"scope": "all"}),
-        ("POST", f"/restore/runs/{run_id}/start", {"scope": "all", "userFallback": "drop"}),
+        ("POST", f"/restore/runs/{run_id}/start", {"scope": "all", "userFallback": "drop", "confirmed": True}),
         ("POST", f"/restore/runs/{run_id}/cancel", {}),
     ]:
         status, answer = a.api.call(method, path, body)

@@ -67,7 +67,8 @@ def restore_through_api(app: Any, dst: ForgeSite, source_url: str, token: str) -
     run = dst.api.ok("POST", "/restore/previews", {"snapshotId": snapshot_id}, expect=202)["run"]
     run_job_to_end(app, _job_of(app, run["id"]))
     assert dst.api.ok("GET", f"/restore/runs/{run['id']}")["run"]["status"] == "planned"
-    dst.api.ok("POST", f"/restore/runs/{run['id']}/start", {"scope": "all", "userFallback": "drop"}, expect=202)
+    dst.api.ok("POST", f"/restore/runs/{run['id']}/start", {"scope": "all", "userFallback": "drop", "confirmed": True},
+               expect=202)
     run_job_to_end(app, _job_of(app, run["id"]))
     return dst.api.ok("GET", f"/restore/runs/{run['id']}/report")
 
