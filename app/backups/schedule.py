@@ -27,6 +27,10 @@ class BackupSchedule(db.Model):
     enabled: Mapped[bool] = mapped_column(default=True)
     interval_hours: Mapped[int] = mapped_column(default=DEFAULT_INTERVAL_HOURS)
     concurrency: Mapped[int | None] = mapped_column()  # parallel Jira calls; None: BACKUP_CONCURRENCY
+    # Snapshots kept (see app.backups.retention): the newest of each of the last N days with one, and of each of
+    # the last M ISO weeks with one. None: BACKUP_RETENTION_DAILY / BACKUP_RETENTION_WEEKLY.
+    retention_daily: Mapped[int | None] = mapped_column(default=None)
+    retention_weekly: Mapped[int | None] = mapped_column(default=None)
     next_run_at: Mapped[datetime] = mapped_column(index=True)
     last_enqueued_at: Mapped[datetime | None] = mapped_column()
 

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..jira.client import JiraClient, RetryPolicy
 from ..jira.errors import JiraError
 from ..jira.operations import declare, declared
+from ..recovery import audit
 from .models import GrantState, OAuthGrant, OAuthPendingState, move
 from .tokens import AuthServerUnavailable, TokenRefused, TokenSet, token_request
 
@@ -278,6 +279,7 @@ def save_grant(tenant: Tenant, account_id: str, cloud_id: str, site_url: str, to
     row.refreshing_until = None
     row.authorised_at = now
     row.refreshed_at = None
+    audit.authorisation_given(tenant.id, account_id, row.site_url)
     db.session.commit()
     return row
 
@@ -295,6 +297,7 @@ def remove_grant(tenant: Tenant, account_id: str) -> bool:
                                            "Atlassian too, remove the app under Connected apps in your Atlassian "
                                            "account.")
     grant.version += 1  # any refresh in flight must not bring the tokens back
+    audit.authorisation_removed(tenant.id, account_id)
     db.session.commit()
     log.info("oauth grant of tenant %s removed by %s", tenant.client_key, account_id)
     return True

@@ -19,6 +19,7 @@ from ..jobs.journal import ReadJournal
 from ..jobs.models import Job, JobState
 from ..jobs.models import move as move_job
 from ..jobs.runtime import new_job, request_cancel, singleton_holder
+from ..recovery import audit
 from .engine import HAS_ID, Outcome
 from .job import PREVIEW_KIND, RESTORE_KIND
 from .models import LIVE, RestoreItem, RestoreRun, RunStatus, claim, move
@@ -241,6 +242,7 @@ def cancel(destination: Tenant, run_id: int) -> RestoreRun:
     if job is None or RunStatus(run.status) not in LIVE:
         raise RestoreRefused("This restore isn't running.")
     request_cancel(job)
+    audit.restore_cancel_asked(run)  # who asked, in the audit log (app.recovery.audit)
     db.session.refresh(job)
     if job.state == "cancelled":  # it hadn't started: nothing will move the run, so do it here
         move(run, RunStatus.CANCELLED, message="Cancelled before it started.")
