@@ -19,6 +19,7 @@ from tests.emulator.issue_data_helpers import add_user, call, issue_site, record
 from tests.emulator.test_webhooks import APP as LISTENER
 from tests.emulator.test_webhooks import Receiver
 from tests.fakejira import attachments, installer, seeding
+from tests.fakejira.client import GatewayClient
 from tests.fakejira.cloud import Cloud
 from tests.fakejira.limits import ATTACHMENT_MAX_BYTES
 from tests.fakejira.registry import Multipart
@@ -183,6 +184,19 @@ def test_an_impersonation_token_makes_the_upload_that_users(fake_cloud: Cloud, s
     assert created.status_code == 200, created.text
     assert created.json()[0]["author"] == {**created.json()[0]["author"], "accountId": BOB,
                                            "displayName": "Bob Builder"}
+
+
+def test_an_oauth_app_uploads_and_downloads_through_the_gateway(fake_cloud: Cloud, shop: Site) -> None:
+    """Does the gateway take an upload from an OAuth app (its user the author) and serve the bytes?"""
+    client = fake_cloud.oauth.register_client(["http://127.0.0.1:9/cb"])
+    writer = fake_cloud.oauth.issue_tokens(client.client_id, admin(shop), [shop], ["write:jira-work", "read:jira-work"])
+    files = [("file", ("g.txt", b"via gateway", "text/plain"))]
+    gateway = GatewayClient(fake_cloud, shop, writer["access_token"])
+    created = gateway.post("/rest/api/3/issue/OPS-1/attachments", files=files, headers=NO_CHECK)
+    assert created.status_code == 200, created.text
+    assert created.json()[0]["author"]["accountId"] == admin(shop)
+    got = gateway.get(f"/rest/api/3/attachment/content/{created.json()[0]['id']}")
+    assert got.status_code == 200 and got.content == b"via gateway"
 
 
 # ------------------------------------------------------------------------------------------------ reads
