@@ -1,4 +1,5 @@
-"""The Backups views: "Back up now" (POST, PRG), the snapshot list and detail pages, and a JSON progress endpoint.
+"""The Backups views: "Back up now" (POST, PRG), the schedule form (POST, confirmed when it deletes backups), the
+snapshot list and detail pages, and a JSON progress endpoint.
 
 Every view takes the page's context token (iframes can't keep cookies) and checks ADMINISTER on the server.
 """
@@ -12,6 +13,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
+from ..backups import schedule as backup_schedule
 from ..backups import service
 from ..backups.catalogue import CATALOGUE
 from ..backups.models import Snapshot
@@ -21,6 +23,7 @@ from ..connect.tenants import Tenant
 from ..extensions import db
 from ..jobs.models import Job
 from . import people
+from . import presenters as p
 from .sections import PageSection, register_section
 
 bp = Blueprint("backups", __name__, url_prefix="/admin/backups")
@@ -57,18 +60,16 @@ def backup_history(tenant: Tenant, page: int = 1, per_page: int = PAGE_ROWS) -> 
                          {snapshot_id: people.person(who, names) for snapshot_id, who in rows}, total, page, per_page)
 
 
-def section_context(tenant: Tenant, page: int = 1, per_page: int = SECTION_ROWS) -> dict[str, Any]:
-    """What the Backups section shows for ``tenant``: snapshots, the running job, and the last job's outcome."""
+def section_context(tenant: Tenant, page: int = 1, per_page: int = SECTION_ROWS, *,
+                    on_main_page: bool = True) -> dict[str, Any]:
+    """What the Backups section shows for ``tenant``: snapshots, the running job, the last job's failure (until a
+    backup succeeds) and the schedule. ``on_main_page``: the newest few and a link to all of them; else a pager."""
     history = backup_history(tenant, page, per_page)
-    last_job = service.last_backup_job(tenant)
-    return {"backups": {"snapshots": history.snapshots, "history": history,
-                        "running": service.running_backup(tenant), "last_job": last_job,
-                        "failing": _failing(tenant, last_job)}}
-
-
-def _failing(tenant: Tenant, last_job: Job | None) -> Job | None:
-    """The last backup job when it failed: the page keeps saying so until a backup succeeds."""
-    return last_job if last_job is not None and last_job.state == "failed" else None
+    return {"backups": {"snapshots": history.snapshots, "history": history, "on_main_page": on_main_page,
+                        "running": service.running_backup(tenant), "last_job": service.last_backup_job(tenant),
+                        "failing": p.backup_failure(tenant), "schedule": p.schedule_view(tenant),
+                        "limits": {"interval": backup_schedule.INTERVAL_RANGE, "daily": backup_schedule.DAILY_RANGE,
+                                   "weekly": backup_schedule.WEEKLY_RANGE}}}
 
 
 register_section(PageSection("backups", "admin/_backups.html", section_context, order=20))
@@ -84,7 +85,67 @@ def backups_page() -> ResponseReturnValue:
     if not page.isdigit() or not 1 <= int(page) <= 100_000:
         abort(400)
     return render_template("admin/backup_list.html", tenant=ctx.tenant, context_token=mint_context_token(ctx),
-                           **section_context(ctx.tenant, int(page), PAGE_ROWS))
+                           **section_context(ctx.tenant, int(page), PAGE_ROWS, on_main_page=False))
+
+
+SCHEDULE_FIELDS = ("interval_hours", "retention_daily", "retention_weekly")
+
+
+def _whole_number(field: str, bounds: tuple[int, int]) -> int:
+    """A form field as a whole number (digits only, a few of them); :raises ScheduleError: anything else."""
+    raw = request.form.get(field, "")
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 6:
+        raise backup_schedule.ScheduleError(field, f"a whole number from {bounds[0]} to {bounds[1]}", raw)
+    return backup_schedule.check_range(field, int(text), bounds)
+
+
+def _wanted_schedule() -> backup_schedule.Settings:
+    """The schedule the form asks for. :raises ScheduleError: the first field out of range (in the form's order)."""
+    return backup_schedule.Settings(
+        enabled=request.form.get("enabled") == "on",
+        interval_hours=_whole_number("interval_hours", backup_schedule.INTERVAL_RANGE),
+        retention_daily=_whole_number("retention_daily", backup_schedule.DAILY_RANGE),
+        retention_weekly=_whole_number("retention_weekly", backup_schedule.WEEKLY_RANGE))
+
+
+def _schedule_page(status: int, **extra: Any) -> ResponseReturnValue:
+    ctx = current()
+    typed = {f: request.form.get(f, "")[:20] for f in SCHEDULE_FIELDS}
+    typed["enabled"] = "on" if request.form.get("enabled") == "on" else ""
+    html = render_template("admin/schedule_edit.html", tenant=ctx.tenant, context_token=mint_context_token(ctx),
+                           typed=typed, back=_back_to(), schedule=p.schedule_view(ctx.tenant),
+                           limits={"interval": backup_schedule.INTERVAL_RANGE, "daily": backup_schedule.DAILY_RANGE,
+                                   "weekly": backup_schedule.WEEKLY_RANGE}, **extra)
+    return html, status, {"Cache-Control": "no-store"}
+
+
+def _back_to() -> str:
+    return "backups" if request.form.get("back") == "backups" else "main"
+
+
+@bp.post("/schedule")
+@context_jwt_required
+@admin_required
+def save_schedule() -> ResponseReturnValue:
+    """Save the schedule (interval, on/off, retention): 400 on a value out of range, a confirmation first when the
+    new retention deletes backups, then back to the page it came from (post/redirect/get)."""
+    ctx = current()
+    confirmed = request.form.get("confirmed_deletions", "")
+    try:
+        change = backup_schedule.change_schedule(
+            ctx.tenant, ctx.account_id, _wanted_schedule(),
+            confirmed_deletions=int(confirmed) if confirmed.isascii() and confirmed.isdigit() else None)
+    except backup_schedule.ScheduleError as err:
+        return _schedule_page(400, error=err.message, error_field=err.field)
+    except backup_schedule.ConfirmDeletions as ask:
+        return _schedule_page(200, confirm={"count": len(ask.doomed),
+                                            "words": p.deletion_words(len(ask.doomed), ask.doomed)})
+    token = mint_context_token(ctx)
+    deleted = change.deleted
+    if _back_to() == "backups":
+        return redirect(url_for("backups.backups_page", jwt=token, schedule="saved", deleted=deleted), code=303)
+    return redirect(url_for("admin.recovery_view", jwt=token, notice="schedule-saved"), code=303)
 
 
 @bp.post("/start")

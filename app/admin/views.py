@@ -21,7 +21,6 @@ from ..connect.auth import (
     page_jwt_required,
 )
 from ..http_input import InvalidId, parse_optional_id
-from ..recovery import audit
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryError, Side
 from . import people
@@ -32,6 +31,8 @@ from .presenters import (
     DESTINATION_ACTIONS,
     NOTICES,
     SOURCE_ACTIONS,
+    audit_page,
+    backup_failure,
     connection_sides,
     refusal,
 )
@@ -39,6 +40,8 @@ from .sections import sections_for
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 MAX_TYPED = 2000  # what a refused activation keeps of each typed field (a token is 42 characters)
+AUDIT_ROWS = 10  # the main page shows the newest few entries; the audit page pages through all of them
+AUDIT_PAGE_ROWS = 25
 
 def _notice_from_query() -> tuple[str, str] | None:
     """The message a redirect asked for, rebuilt from fixed texts and enum values only."""
@@ -56,13 +59,16 @@ def _notice_from_query() -> tuple[str, str] | None:
 
 def _page_context(tenant: Any, context_token: str) -> dict[str, Any]:
     sides = connection_sides(tenant)
-    entries = audit.entries_for(tenant.id)
+    log = audit_page(tenant, 0, AUDIT_ROWS)
     sections = sections_for(tenant)
     grant = next((c["oauth"] for s, c in sections if s.key == "oauth" and "oauth" in c), None)
-    names = people.display_names(tenant, [e.account_id for e in entries] + [
+    names = log.names | people.display_names(tenant, [
         sides.source_conn.created_by if sides.source_conn else None, getattr(grant, "account_id", None)])
     return {
         "names": names,
+        "audit": log,
+        "audit_on_main_page": True,
+        "backup_failure": backup_failure(tenant),
         "tenant": tenant,
         "context_token": context_token,
         "States": ConnectionState,
@@ -75,7 +81,7 @@ def _page_context(tenant: Any, context_token: str) -> dict[str, Any]:
         "active_source": sides.active_source,
         "source_hint": sides.source_hint,
         "situation": sides.situation,
-        "audit_entries": entries,
+        "audit_entries": log.entries,
         "action_labels": ACTION_LABELS,
         "confirmations": CONFIRMATIONS,
         "sections": sections,
@@ -211,6 +217,21 @@ def _release(side: Side, conn_id: int | None) -> ResponseReturnValue:
 def _confirm(side: str, action: Action, conn_id: int | None) -> ResponseReturnValue:
     """The server-side confirmation step (works without JavaScript)."""
     return _render(confirm={"side": side, "action": action.value, "connection": conn_id})
+
+
+@bp.get("/recovery/audit")
+@context_jwt_required
+@admin_required
+def audit_view() -> ResponseReturnValue:
+    """The whole audit log, a page at a time (newest first)."""
+    ctx = current()
+    page = request.args.get("page", "1")
+    if not page.isascii() or not page.isdigit() or not 1 <= int(page) <= 100_000:
+        abort(400)
+    log = audit_page(ctx.tenant, (int(page) - 1) * AUDIT_PAGE_ROWS, AUDIT_PAGE_ROWS)
+    html = render_template("admin/audit_list.html", tenant=ctx.tenant, context_token=mint_context_token(ctx),
+                           audit=log, audit_on_main_page=False)
+    return html, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @bp.get("/api/session")

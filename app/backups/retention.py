@@ -1,9 +1,10 @@
 """Retention: which snapshots a tenant keeps, pruning the rest and the blobs nothing references any more.
 
 Rules (``keep``): a running snapshot is always kept; of finished ones (complete or partial) the newest of each of the
-last BACKUP_RETENTION_DAILY days that have one, and the newest of each of the last BACKUP_RETENTION_WEEKLY ISO weeks
-that have one; always the newest complete snapshot (so the only complete one never goes); every snapshot reachable
-through an active disaster-recovery connection; failed snapshots while younger than the daily window (the page
+last N days that have one, and the newest of each of the last M ISO weeks that have one (N and M: the site's own
+setting on its schedule, else BACKUP_RETENTION_DAILY and BACKUP_RETENTION_WEEKLY); always the newest complete
+snapshot (so the only complete one never goes); every snapshot reachable through an active disaster-recovery
+connection; failed snapshots while younger than the daily window (the page
 shows them). Counting days *with* snapshots, not calendar days, means a site that stopped being backed up (it was
 lost) keeps its history however long pruning runs.
 """
@@ -22,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from ..connect.tenants import Tenant, utcnow
 from ..extensions import db
 from ..jobs.sweeper import periodic
+from .blob_models import SnapshotStreamBlob
+from .blobs import sweep_orphan_objects, sweep_unreferenced
 from .models import Blob, BlobData, RetentionRun, Snapshot, SnapshotEntry, SnapshotStatus, SnapshotType
 from .storage import DatabaseBlobStore, blob_store, digests_in
 
@@ -48,6 +51,7 @@ class PruneResult:
     kept: list[int] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
     blobs_deleted: int = 0
+    stream_blobs_deleted: int = 0  # streamed blobs (attachments…) no kept snapshot holds
 
 
 def keep(snapshots: Iterable[SnapshotFacts], *, daily: int, weekly: int, protected: set[int],
@@ -94,27 +98,57 @@ def protected_snapshot_ids(tenant: Tenant) -> set[int]:
     return ids
 
 
+def configured_retention() -> tuple[int, int]:
+    """The app-wide retention (BACKUP_RETENTION_DAILY, BACKUP_RETENTION_WEEKLY): what a site without its own keeps."""
+    config = current_app.config
+    return (int(config.get("BACKUP_RETENTION_DAILY", DEFAULT_DAILY)),
+            int(config.get("BACKUP_RETENTION_WEEKLY", DEFAULT_WEEKLY)))
+
+
+def retention_for(tenant: Tenant) -> tuple[int, int]:
+    """``(daily, weekly)`` the tenant keeps: its own setting (its schedule's), else the app-wide one."""
+    from .schedule import BackupSchedule
+
+    daily, weekly = configured_retention()
+    schedule = db.session.get(BackupSchedule, tenant.id)
+    if schedule is not None:
+        daily = schedule.retention_daily if schedule.retention_daily is not None else daily
+        weekly = schedule.retention_weekly if schedule.retention_weekly is not None else weekly
+    return daily, weekly
+
+
+def _facts(tenant: Tenant) -> list[SnapshotFacts]:
+    return [SnapshotFacts(i, s, t) for i, s, t in db.session.execute(
+        select(Snapshot.id, Snapshot.status, Snapshot.taken_at).where(Snapshot.tenant_id == tenant.id))]
+
+
+def doomed_under(tenant: Tenant, daily: int, weekly: int, now: datetime | None = None) -> list[SnapshotFacts]:
+    """The tenant's snapshots a pass with ``daily``/``weekly`` would delete, oldest first (nothing is deleted)."""
+    facts = _facts(tenant)
+    kept = keep(facts, daily=daily, weekly=weekly, protected=protected_snapshot_ids(tenant), now=now or utcnow())
+    return sorted((f for f in facts if f.id not in kept), key=lambda f: (f.taken_at, f.id))
+
+
 def prune(tenant: Tenant, now: datetime | None = None) -> PruneResult:
     """Delete the tenant's snapshots the rules don't keep, then the blobs no snapshot references."""
     now = now or utcnow()
-    config = current_app.config
-    facts = [SnapshotFacts(i, s, t) for i, s, t in db.session.execute(
-        select(Snapshot.id, Snapshot.status, Snapshot.taken_at).where(Snapshot.tenant_id == tenant.id))]
-    kept = keep(facts, daily=int(config.get("BACKUP_RETENTION_DAILY", DEFAULT_DAILY)),
-                weekly=int(config.get("BACKUP_RETENTION_WEEKLY", DEFAULT_WEEKLY)),
-                protected=protected_snapshot_ids(tenant), now=now)
+    facts = _facts(tenant)
+    daily, weekly = retention_for(tenant)
+    kept = keep(facts, daily=daily, weekly=weekly, protected=protected_snapshot_ids(tenant), now=now)
     doomed = sorted(f.id for f in facts if f.id not in kept)
     for snapshot_id in doomed:
         # Explicit deletes (not FK cascades): SQLite doesn't enforce them unless asked.
         db.session.execute(delete(SnapshotEntry).where(SnapshotEntry.snapshot_id == snapshot_id))
         db.session.execute(delete(SnapshotType).where(SnapshotType.snapshot_id == snapshot_id))
+        db.session.execute(delete(SnapshotStreamBlob).where(SnapshotStreamBlob.snapshot_id == snapshot_id))
         db.session.execute(delete(Snapshot).where(Snapshot.id == snapshot_id))
         db.session.commit()
     result = PruneResult(kept=sorted(kept), deleted=doomed)
     result.blobs_deleted = collect_garbage(tenant.id)
-    if doomed or result.blobs_deleted:
-        log.info("pruned tenant %s: %d snapshot(s), %d blob(s)", tenant.client_key, len(doomed),
-                 result.blobs_deleted)
+    result.stream_blobs_deleted = collect_stream_garbage(tenant.id, now)
+    if doomed or result.blobs_deleted or result.stream_blobs_deleted:
+        log.info("pruned tenant %s: %d snapshot(s), %d blob(s), %d streamed blob(s)", tenant.client_key,
+                 len(doomed), result.blobs_deleted, result.stream_blobs_deleted)
     return result
 
 
@@ -145,6 +179,21 @@ def collect_garbage(tenant_id: int) -> int:
         if not isinstance(store, DatabaseBlobStore):
             store.delete(tenant_id, digests)  # after the commit: a metadata row never names a deleted file
         total += len(orphans)
+
+
+def collect_stream_garbage(tenant_id: int, now: datetime | None = None) -> int:
+    """Mark-and-sweep of streamed blobs over the snapshots' manifests (``backup_snapshot_stream_blobs``).
+
+    Skipped while a snapshot runs, as for configuration blobs: it may have just stored content it is about to
+    record as held. Objects a crash left without metadata go too, once older than an upload could be.
+    """
+    running = db.session.execute(select(func.count(Snapshot.id)).where(
+        Snapshot.tenant_id == tenant_id, Snapshot.status == SnapshotStatus.RUNNING.value)).scalar_one()
+    if running:
+        return 0
+    deleted = sweep_unreferenced(tenant_id)
+    sweep_orphan_objects(tenant_id, now)
+    return deleted
 
 
 def _claim(tenant_id: int, now: datetime, interval: timedelta) -> bool:
