@@ -146,12 +146,18 @@ def _qsh(method: str, app_base: str, url: str) -> str:
     return hash_url(method, f"{path or '/'}?{parts.query}" if parts.query else (path or "/"))
 
 
+def oauth_client_id_for(site: Site, app_key: str) -> str:
+    """The app's OAuth 2.0 client id on ``site`` (user impersonation's ``iss``): stable per site and app."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"oauth-client/{site.client_key_for(app_key)}/{app_key}"))
+
+
 def lifecycle_body(site: Site, descriptor: dict[str, Any], event: str, shared_secret: str) -> dict[str, Any]:
-    """The JSON Jira posts to a lifecycle URL."""
+    """The JSON Jira posts to a lifecycle URL (``oauthClientId``: for the JWT-bearer grant of impersonation)."""
     key = descriptor["key"]
     return {
         "key": key,
         "clientKey": site.client_key_for(key),
+        "oauthClientId": oauth_client_id_for(site, key),
         "sharedSecret": shared_secret,
         "serverVersion": SERVER_VERSION,
         "pluginsVersion": PLUGINS_VERSION,
@@ -225,7 +231,8 @@ def install_app(site: Site, app_descriptor_url: str) -> Installation:
         app_key=key, client_key=request.body["clientKey"], shared_secret=shared_secret,
         base_url=descriptor["baseUrl"].rstrip("/"), descriptor=copy.deepcopy(descriptor),
         scopes=frozenset(s.upper() for s in descriptor.get("scopes", [])),
-        app_account_id=f"712020:{uuid.uuid5(uuid.NAMESPACE_URL, site.cloud_id + '/' + key)}")
+        app_account_id=f"712020:{uuid.uuid5(uuid.NAMESPACE_URL, site.cloud_id + '/' + key)}",
+        oauth_client_id=oauth_client_id_for(site, key))
     with site.store.lock:
         site.installations[key] = installation
     return installation
@@ -326,7 +333,8 @@ def install_direct(site: Site, app_key: str, scopes: list[str], *, base_url: str
         app_key=app_key, client_key=site.client_key_for(app_key),
         shared_secret=shared_secret or secrets.token_urlsafe(32), base_url=base_url, descriptor=descriptor,
         scopes=frozenset(s.upper() for s in scopes),
-        app_account_id=f"712020:{uuid.uuid5(uuid.NAMESPACE_URL, site.cloud_id + '/' + app_key)}")
+        app_account_id=f"712020:{uuid.uuid5(uuid.NAMESPACE_URL, site.cloud_id + '/' + app_key)}",
+        oauth_client_id=oauth_client_id_for(site, app_key))
     with site.store.lock:
         site.installations[app_key] = installation
     return installation
