@@ -7,9 +7,11 @@ resolves the way the spec means it; one compiled validator is cached per operati
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,18 +141,19 @@ def oauth_scopes(method: str, template: str) -> list[frozenset[str]]:
 
     Taken from the operation's ``security`` OAuth2 entries and its ``x-atlassian-oauth2-scopes`` in state
     ``Current`` (the classic scopes). Agile operations from the old software spec also accept the classic
-    ``read:jira-work`` (GET) / ``write:jira-work`` scopes, which is how Jira treats them. An operation whose
-    ``security`` has an empty requirement (``{}``, e.g. ``GET /serverInfo``) needs no scope: ``frozenset()``.
+    ``read:jira-work`` (GET) / ``write:jira-work`` scopes, which is how Jira treats them.
+
+    Only an explicit empty OAuth2 requirement (``{"OAuth2": []}``, e.g. ``GET /serverInfo``) means "any token":
+    ``frozenset()``. The empty requirement ``{}`` that most operations also list is the anonymous (and Connect)
+    way in; it is no free pass for an OAuth token, which still needs the operation's scopes.
     """
     op = operation(method, template)
     if op is None:
         return []
     found: list[frozenset[str]] = []
-    if {} in op.raw.get("security", []):
-        found.append(frozenset())  # an empty requirement: the operation is open to any authenticated caller
     for entry in op.raw.get("security", []):
-        if entry.get("OAuth2"):
-            found.append(frozenset(entry["OAuth2"]))
+        if "OAuth2" in entry:
+            found.append(frozenset(entry["OAuth2"] or ()))
     for entry in op.raw.get("x-atlassian-oauth2-scopes", []):
         if entry.get("state") == "Current" and entry.get("scopes"):
             found.append(frozenset(entry["scopes"]))
@@ -251,6 +254,23 @@ RESPONSE_ERRATA: dict[tuple[str, str, str], tuple[dict[str, Any], str]] = {
 # Jira returns those properties; in responses writeOnly is therefore an annotation, not an error.
 _ResponseValidator = validators.extend(OAS30ReadValidator, {"writeOnly": lambda *_args: iter(())})
 
+# Format erratum: Jira writes (and accepts) timestamps as ``2024-03-01T09:00:00.000+0000``, an offset without the
+# colon RFC 3339 wants, so the spec's own ``date-time`` format refuses Jira's answers (changelog ``created``) and
+# its own examples (a worklog's ``started``: "2021-01-17T12:34:00.000+0000"). Exactly that shape is accepted in
+# addition to RFC 3339: milliseconds and a four-digit offset; anything else still has to be RFC 3339.
+JIRA_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
+FORMAT_CHECKER = copy.deepcopy(oas30_format_checker)
+
+
+@FORMAT_CHECKER.checks("date-time")
+def _jira_or_rfc3339_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # formats only judge strings (the type keyword judges the rest)
+    if JIRA_DATE_TIME.match(value):
+        return oas30_format_checker.conforms(f"{value[:-2]}:{value[-2:]}", "date-time")  # a real date and time
+    return oas30_format_checker.conforms(value, "date-time")
+
+
 _validators: dict[tuple[str, str, str], Any] = {}
 _validators_lock = threading.Lock()
 
@@ -293,7 +313,7 @@ def _validator(op: Operation, where: str) -> Any:
         compiled: Any = False
     else:
         cls = OAS30WriteValidator if where == "request" else _ResponseValidator
-        compiled = cls(schema, registry=_registry(), format_checker=oas30_format_checker)
+        compiled = cls(schema, registry=_registry(), format_checker=FORMAT_CHECKER)
     with _validators_lock:
         _validators[key] = compiled
     return compiled
