@@ -245,7 +245,8 @@ class SiteApp:
     def _run_handler(self, handler: Any, method: str, path: str, template: str, params: dict[str, str],
                      query: MultiDict, body: Any, principal: auth.Principal, *, headers: Any = None) -> Answer:
         ctx = Ctx(site=self.site, method=method, path=path, path_params=params, query=query, body=body,
-                  account_id=principal.account_id, auth_kind=principal.kind, headers=headers)
+                  account_id=principal.account_id, auth_kind=principal.kind, headers=headers,
+                  app_key=principal.name if principal.kind in ("connect", "impersonation") else None)
         try:
             with self.site.store.lock:
                 result = handler(ctx)

@@ -124,12 +124,16 @@ def subtasks_of(site: Site, issue: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def actor_of(ctx: Ctx) -> str | None:
-    """Who is acting: the user of an OAuth/impersonation token, else the app's own user.
+    """Who is acting: the user of an OAuth/impersonation token, else the calling app's own user.
 
-    The pipeline's Ctx doesn't say which app called; with one installation that is its app user (documented).
+    Outside the pipeline (a handler called directly, no app named) the one enabled installation's app user, else
+    the site's first administrator.
     """
     if ctx.account_id:
         return ctx.account_id
+    calling = ctx.site.installations.get(ctx.app_key) if ctx.app_key else None
+    if calling is not None and calling.app_account_id:
+        return calling.app_account_id
     enabled = [i for i in ctx.site.installations.values() if i.enabled]
     if len(enabled) == 1 and enabled[0].app_account_id:
         return enabled[0].app_account_id
@@ -492,7 +496,8 @@ def record_items(site: Site, issue: dict[str, Any], items: list[dict[str, Any]],
     if not items:
         return None
     ms = now_ms(site)
-    history: dict[str, Any] = {"id": str(site.store.next_id("changelog")), "created": rfc_time(ms), "items": items}
+    # Jira writes ``+0000`` here (spec.FORMAT_CHECKER accepts that shape as the date-time erratum)
+    history: dict[str, Any] = {"id": str(site.store.next_id("changelog")), "created": jira_time(ms), "items": items}
     author = user_json(site, actor)
     if author is not None:
         history["author"] = author

@@ -80,6 +80,7 @@ class Ctx:
     account_id: str | None  # the acting user (OAuth/user tokens); None for an app acting as itself
     auth_kind: str  # "connect", "oauth", "forge", "anonymous"
     headers: Any = None  # the request's headers (``Range`` of a download); None outside the pipeline
+    app_key: str | None = None  # the calling Connect app (also when it acts as a user); None for OAuth/Forge
 
     def __post_init__(self) -> None:
         _CURRENT.ctx = self
