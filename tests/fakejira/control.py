@@ -114,18 +114,32 @@ def _limits_get(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
 
 def _limits_set(_cloud: Cloud, site: Site, body: dict[str, Any]) -> Response:
     """``{"latency", "quota", "window", "burstRate", "burstCapacity", "maxBodyBytes", "attachmentMaxBytes",
-    "cost": {"base", "perObject"}}``."""
+    "perIssueWrites", "perIssueWindow", "cost": {"base", "perObject"}}``."""
     cost = body.get("cost")
     upload_limit = body.get("attachmentMaxBytes")
     if upload_limit is not None and (isinstance(upload_limit, bool) or not isinstance(upload_limit, int)
                                      or upload_limit < 1):
         return _error(400, f"attachmentMaxBytes: a positive number of bytes expected, not {upload_limit!r}")
+    refused = _per_issue_refusal(body)
+    if refused:
+        return _error(400, refused)
     site.limits.configure(latency=body.get("latency"), quota=body.get("quota"), window=body.get("window"),
                           burst_rate=body.get("burstRate"), burst_capacity=body.get("burstCapacity"),
                           max_body_bytes=body.get("maxBodyBytes"), attachment_max_bytes=body.get("attachmentMaxBytes"),
+                          per_issue_writes=body.get("perIssueWrites"), per_issue_window=body.get("perIssueWindow"),
                           cost_rule=CostRule(base=int(cost.get("base", 1)), per_object=int(cost.get("perObject", 1)))
                           if cost else None)
     return _json(site.limits.describe())
+
+
+def _per_issue_refusal(body: dict[str, Any]) -> str:
+    """Why the per-issue write limit knobs are unusable ('' when they are fine or absent)."""
+    writes, window = body.get("perIssueWrites"), body.get("perIssueWindow")
+    if writes is not None and (isinstance(writes, bool) or not isinstance(writes, int) or writes < 1):
+        return f"perIssueWrites: a positive whole number of writes per issue expected, not {writes!r}"
+    if window is not None and (isinstance(window, bool) or not isinstance(window, (int, float)) or window <= 0):
+        return f"perIssueWindow: a positive number of seconds expected, not {window!r}"
+    return ""
 
 
 def _limits_refill(_cloud: Cloud, site: Site, _body: dict[str, Any]) -> Response:
