@@ -137,9 +137,20 @@ def generate_seed(*, projects: int = 200, custom_fields: int = 1500, options: in
 
 def generate_preset(name: str, *, hostile: bool = True, rng_seed: int = 42, site_name: str = "jira",
                     base_url: str = "http://127.0.0.1") -> dict[str, Any]:
-    """The seed of preset ``name`` (``small``, ``medium`` or ``large``)."""
+    """The seed of preset ``name``: a configuration (``small``, ``medium``, ``large``) or one with issue data
+    (``issues-small``, ``issues-medium``: ``issue_generator.ISSUE_PRESETS``)."""
+    from .issue_generator import ISSUE_PRESETS, IssueBuilder
+
+    if name in ISSUE_PRESETS:
+        sizes = ISSUE_PRESETS[name]
+        builder = _Builder(PRESETS[sizes.config].resolved(), hostile=hostile, rng_seed=rng_seed,
+                           site_name=site_name, base_url=base_url)
+        with builder.site.store.lock:
+            builder.configure()
+            IssueBuilder(builder, sizes).build()
+        return _stabilise(seeding.export_site(builder.site), rng_seed)
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join([*PRESETS, *ISSUE_PRESETS])}")
     return _Builder(PRESETS[name].resolved(), hostile=hostile, rng_seed=rng_seed, site_name=site_name,
                     base_url=base_url).build()
 
@@ -239,12 +250,12 @@ class _Builder:
     # ..................................................................... plumbing
 
     def call(self, method: str, template: str, body: Any = None, *, params: dict[str, Any] | None = None,
-             account_id: str | None = None) -> Any:
+             account_id: str | None = None, query: dict[str, str] | None = None) -> Any:
         """Run the handler of ``method template`` directly (no routing: the generator knows the template)."""
         params = {k: str(v) for k, v in (params or {}).items()}
         path = template.format(**params)
-        ctx = Ctx(site=self.site, method=method, path=path, path_params=params, query=MultiDict(), body=body,
-                  account_id=account_id, auth_kind="connect")
+        ctx = Ctx(site=self.site, method=method, path=path, path_params=params, query=MultiDict(query or {}),
+                  body=body, account_id=account_id, auth_kind="connect")
         try:
             result = HANDLERS[(method, template)](ctx)
         except JiraError as err:
@@ -256,11 +267,15 @@ class _Builder:
 
     def build(self) -> dict[str, Any]:
         with self.site.store.lock:
-            for step in (self.people, self.basics, self.custom_fields, self.screens, self.field_configurations,
-                         self.workflows, self.type_schemes, self.permission_schemes, self.projects, self.contexts,
-                         self.filters, self.boards, self.dashboards):
-                step()
+            self.configure()
         return _stabilise(seeding.export_site(self.site), self.rng_seed)
+
+    def configure(self) -> None:
+        """Create the configuration on the scratch site (the caller holds the store lock)."""
+        for step in (self.people, self.basics, self.custom_fields, self.screens, self.field_configurations,
+                     self.workflows, self.type_schemes, self.permission_schemes, self.projects, self.contexts,
+                     self.filters, self.boards, self.dashboards):
+            step()
 
     # ..................................................................... people and basics
 
