@@ -186,5 +186,23 @@ def confirmation(run: RestoreRun, selection: Selection, user_fallback: str, site
             "notRestored": found.not_restored, "site": site_url,
             "text": f"This will {size} on {site_url}.",
             "button": f"Restore {found.writes} object{'s' if found.writes != 1 else ''}",
-            "blockers": [{"code": b.code, "text": b.text, "fix": b.fix} for b in found.blockers],
+            "blockers": [blocker_view(b) for b in found.blockers],
             "selection": selection.to_dict(), "userFallback": user_fallback}
+
+
+def blocker_view(blocker: service.Blocker) -> dict[str, Any]:
+    """A blocker as both doors show it: a heading that names the cause, its words, its fix, and whether the fix is
+    the OAuth authorisation (a Connect site's). A Forge site's calls go through the Forge app's token and scopes,
+    never an admin's OAuth grant: its fix is the app's permissions, and no authorise link is offered."""
+    from ..forge.credential import FORGE_FIX
+
+    forge = blocker.code == "grant" and blocker.fix == FORGE_FIX
+    if blocker.code == "leads":
+        heading = "Projects would fail"
+    elif forge:
+        heading = "The app's permissions don't allow it"
+    else:
+        heading = "Missing authorisation"
+    return {"code": blocker.code, "heading": heading, "text": blocker.text,
+            "fix": f"{blocker.fix} Then preview again." if forge else blocker.fix,
+            "authorise": blocker.code == "grant" and not forge}

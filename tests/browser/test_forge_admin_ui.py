@@ -21,7 +21,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from app.forge.scopes import forge_scopes
-from tests.browser.conftest import ARGS, CHROMIUM
+from tests.browser.conftest import ARGS, CHROMIUM, SCREENSHOTS
 from tests.e2e.conftest import AXE
 from tests.fakejira.forge_bridge import REPORT_PATH, BridgeHost, ensure_built
 from tests.fakejira.resources.basics import admin_account_id
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.browser
 FRAME = (1024, 768)  # the admin page's iframe size it must work at
 LONG = 60_000
 TOKEN = re.compile(r"JDR1-[0-9A-Z]{10}-[0-9A-Z]{26}")
-SHOTS = Path("/tmp")
+SHOTS = SCREENSHOTS  # kept as CI artifacts (.ci/run)
 LAYOUT_JS = """() => ({scrollWidth: document.documentElement.scrollWidth,
   clientWidth: document.documentElement.clientWidth,
   sticking: [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
@@ -177,6 +177,7 @@ def _install(fake_cloud: Any, invoker_base: str, site: Any) -> Any:
 
 
 def test_recovery_through_the_forge_admin_page(forge_live, fake_cloud, open_admin) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("forge-ui-*.png"):
         old.unlink()
     base = forge_live.config["BASE_URL"]

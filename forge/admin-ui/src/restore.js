@@ -62,10 +62,16 @@ function progressBlock(detail, progress, ctl) {
       : null);
 }
 
-function blockerBox(b) {
+/** What blocks a start, with its fix. A Forge site has no OAuth grant to give: when the app's scopes are what's
+ *  missing, the way on is the app's upgrade, then a new preview (offered here). */
+function blockerBox(b, run, ctl) {
   return h("div", { class: "notice notice--error", role: "alert", testid: "restore-blocker", data: { code: b.code } },
-    h("strong", {}, b.code === "grant" ? "Missing authorisation: " : "Projects would fail: "), b.text,
-    h("div", { testid: "blocker-fix" }, b.fix));
+    h("strong", {}, `${b.heading}: `), b.text,
+    h("div", { testid: "blocker-fix" }, b.fix),
+    b.code === "grant"
+      ? h("p", { class: "actions" }, h("button", { type: "button", class: "button", testid: "blocker-preview-again",
+        onclick: () => ctl.preview(run.snapshotId) }, "Preview again"))
+      : null);
 }
 
 /** The last step before writing, in the slot under the preview: its size, what blocks it, the confirm button. */
@@ -93,7 +99,7 @@ async function review(view, ctl, slot) {
     h("p", { class: "muted" }, `${c.kept} already there stay as they are`,
       c.notRestored ? `; ${c.notRestored} can't be restored (listed with their reasons below)` : "",
       ". Jira keeps what this creates: removing it again is done by hand."),
-    (c.blockers || []).map(blockerBox),
+    (c.blockers || []).map((b) => blockerBox(b, run, ctl)),
     h("p", { class: "actions" },
       c.blockers && c.blockers.length ? null
         : h("button", { type: "button", class: "button button--primary", testid: "restore-confirm",
@@ -140,7 +146,7 @@ function previewBlock(view, ctl) {
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Type"), ACTION_HEADINGS.map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, plan.map((t) => h("tr", { testid: "preview-type", data: { type: t.type } }, h("td", {}, t.title),
         ACTIONS.map((a) => h("td", { data: { action: a } }, String(t.counts[a] || 0)))))))),
-    grant.map(blockerBox),
+    grant.map((b) => blockerBox(b, run, ctl)),
     conflicts && conflicts.length
       ? [h("h3", {}, "Conflicts"), h("ul", { testid: "preview-conflicts" }, conflicts.map((c) => h("li", { testid: "preview-conflict",
         data: { type: c.type } }, `${c.title}: `, h("strong", {}, c.name), ` — ${c.reason || ""}`)))]
