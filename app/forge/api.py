@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 from ..admin import people
 from ..admin import presenters as p
 from ..admin import restore_presenters as rp
+from ..backups import schedule as backup_schedule
 from ..backups import service as backups
 from ..backups.models import Snapshot
 from ..backups.snapshots import SnapshotNotFound
@@ -31,7 +32,6 @@ from ..connect.tenants import Tenant
 from ..extensions import db
 from ..http_input import InvalidId, parse_id
 from ..jobs.models import Job
-from ..recovery import audit
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
 from ..restore import service as restore
@@ -225,22 +225,35 @@ def _side(conn: RecoveryConnection | None, state: ConnectionState, actions: list
             "lostTokenHint": hint}
 
 
+AUDIT_ROWS = 10  # the page shows the newest few entries first; "Show older entries" pages through the rest
+
+
 def connections_body(tenant: Tenant) -> dict[str, Any]:
-    """Both sides of the tenant's connections with their allowed actions, and the audit log (the page's data)."""
+    """Both sides of the tenant's connections with their allowed actions, the newest audit log entries (of every
+    action: connections, backups, restores, authorisations, the schedule) and a failed backup's alert."""
     sides = p.connection_sides(tenant)
-    entries = audit.entries_for(tenant.id)
-    names = people.display_names(tenant, [e.account_id for e in entries] + [
-        sides.source_conn.created_by if sides.source_conn else None])
+    log = p.audit_page(tenant, 0, AUDIT_ROWS)
+    names = log.names | people.display_names(tenant, [sides.source_conn.created_by if sides.source_conn else None])
+    failure = p.backup_failure(tenant)
     return {
         "names": names,
         "source": _side(sides.source_conn, sides.source_state, sides.source_actions, sides.source_hint),
         "situation": sides.situation,
         "destination": _side(sides.dest_conn, sides.dest_state, sides.dest_actions),
         "activeSource": _site(sides.active_source),
-        "audit": [{"at": _iso(e.created_at), "side": e.side, "sideLabel": e.side_label, "action": e.action,
-                   "outcome": e.outcome, "outcomeLabel": e.outcome_label, "accountId": e.account_id,
-                   "who": names.get(e.account_id or "", e.account_id), "detail": e.detail} for e in entries],
+        "audit": log.rows(), "auditTotal": log.total,
+        "auditNext": AUDIT_ROWS if log.total > AUDIT_ROWS else None,
+        "backupFailure": failure.to_dict() if failure else None,
     }
+
+
+@bp.get("/audit")
+@admin_view
+def audit_log() -> ResponseReturnValue:
+    """The audit log, newest first, paged (``offset``, ``limit``)."""
+    offset, limit = _page(25, 100)
+    log = p.audit_page(_tenant(), offset, limit)
+    return jsonify(entries=log.rows(), **_paged(log.total, offset, limit))
 
 
 @bp.get("/connections")
@@ -373,10 +386,53 @@ def backup_list() -> ResponseReturnValue:
     snapshots = [_snapshot_with_author(backups.snapshot_detail(tenant, snapshot_id), who, names)
                  for snapshot_id, who in rows]
     last = backups.last_backup_job(tenant)
+    failure = p.backup_failure(tenant)
     return jsonify(snapshots=snapshots, progress=backups.progress(tenant),
                    lastFailed=None if last is None or last.state != "failed" else {"message": last.message,
                                                                                   "at": _iso(last.created_at)},
+                   failure=failure.to_dict() if failure else None, schedule=p.schedule_view(tenant).to_dict(),
                    **_paged(total or 0, offset, limit))
+
+
+def _schedule_setting(data: dict[str, Any], key: str) -> Any:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):  # JSON numbers only: "24" or 24.5 are refused
+        raise ApiError(400, "bad-request", f"'{key}' must be a whole number.", field=key)
+    return value
+
+
+@bp.post("/backups/schedule")
+@admin_view
+def save_schedule() -> ResponseReturnValue:
+    """Save the schedule: ``enabled``, ``intervalHours``, ``retentionDaily``, ``retentionWeekly`` (and, to confirm
+    a retention that deletes backups, ``confirmedDeletions``: their number). 400 on a bad value, 409 with the number
+    and the words when deletions need confirming; nothing changes in either case."""
+    data = _body()
+    if not isinstance(data.get("enabled"), bool):
+        raise ApiError(400, "bad-request", "'enabled' must be true or false.", field="enabled")
+    confirmed = data.get("confirmedDeletions")
+    if confirmed is not None and (isinstance(confirmed, bool) or not isinstance(confirmed, int)):
+        raise ApiError(400, "bad-request", "'confirmedDeletions' must be a whole number.", field="confirmedDeletions")
+    wanted = backup_schedule.Settings(enabled=data["enabled"],
+                                      interval_hours=_schedule_setting(data, "intervalHours"),
+                                      retention_daily=_schedule_setting(data, "retentionDaily"),
+                                      retention_weekly=_schedule_setting(data, "retentionWeekly"))
+    tenant = _tenant()
+    try:
+        change = backup_schedule.change_schedule(tenant, _account(), wanted, confirmed_deletions=confirmed)
+    except backup_schedule.ScheduleError as err:
+        raise ApiError(400, "bad-request", err.message, field=_API_FIELDS.get(err.field, err.field)) from None
+    except backup_schedule.ConfirmDeletions as ask:
+        raise ApiError(409, "confirmation-required", p.deletion_words(len(ask.doomed), ask.doomed),
+                       deletions=len(ask.doomed)) from None
+    text = p.NOTICES["schedule-saved"][1] + (f" {change.deleted} backup{'s' if change.deleted != 1 else ''} deleted."
+                                             if change.deleted else "")
+    return jsonify(notice={"code": "schedule-saved", "kind": "success", "text": text}, deleted=change.deleted,
+                   schedule=p.schedule_view(tenant).to_dict())
+
+
+_API_FIELDS = {"interval_hours": "intervalHours", "retention_daily": "retentionDaily",
+               "retention_weekly": "retentionWeekly"}
 
 
 @bp.post("/backups")
