@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .backups.storage_url import StorageUrlError, check_endpoint_url, parse_storage_url
+
 DEFAULT_APP_KEY = "io.jira-dr.disaster-recovery"
 DEFAULT_INSTALL_KEYS_URL = "https://connect-install-keys.atlassian.com"
 
@@ -68,6 +70,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "JOBS_SWEEPER": _bool("JOBS_SWEEPER", True),
         **_oauth_settings(),
         **_forge_settings(),
+        **_storage_settings(),
         **_optional_settings(),
     }
 
@@ -76,7 +79,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
 # environment only overrides them, so each default is written once. The README's table lists them.
 OPTIONAL_SETTINGS: dict[str, type] = {
     "ACTIVATION_MAX_FAILURES": int, "ACTIVATION_WINDOW_MINUTES": int, "ACTIVATION_GLOBAL_MAX_FAILURES": int,
-    "BACKUP_CONCURRENCY": int, "BACKUP_STORAGE_URL": str, "BACKUP_RETENTION_DAILY": int,
+    "BACKUP_CONCURRENCY": int, "BACKUP_RETENTION_DAILY": int,
     "BACKUP_RETENTION_WEEKLY": int, "BACKUP_PRUNE_INTERVAL_HOURS": float, "BACKUP_WRITE_BATCH": int,
     "BACKUP_READ_BATCH": int, "RESTORE_CONCURRENCY": int, "RESTORE_RATE_PER_SECOND": float,
     "RESTORE_PROGRESS_INTERVAL": float,
@@ -122,4 +125,39 @@ def _forge_settings() -> dict[str, Any]:
         "FORGE_APP_ID": (os.environ.get("FORGE_APP_ID") or "").strip(),
         "FORGE_JWKS_URL": os.environ.get("FORGE_JWKS_URL") or DEFAULT_FORGE_JWKS_URL,
         "FORGE_FIT_LEEWAY": _int("FORGE_FIT_LEEWAY", 30),
+    }
+
+
+# -- Backup storage: where blobs live (issue 18) ---------------------------------------------------------------
+MIB = 1024 * 1024
+DEFAULT_BLOB_CHUNK_BYTES = MIB
+DEFAULT_S3_PART_BYTES = 8 * MIB
+
+
+def _bounded_int(name: str, default: int, low: int, high: int) -> int:
+    value = _int(name, default)
+    if not low <= value <= high:
+        raise RuntimeError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _storage_settings() -> dict[str, Any]:
+    """BACKUP_STORAGE_URL and the S3 settings, checked now: a bad URL stops the app at startup, not at 3 a.m."""
+    url = (os.environ.get("BACKUP_STORAGE_URL") or "").strip()
+    try:
+        parse_storage_url(url)
+        endpoint = check_endpoint_url(os.environ.get("BACKUP_S3_ENDPOINT_URL") or "")
+    except StorageUrlError as exc:
+        raise RuntimeError(str(exc)) from None
+    return {
+        "BACKUP_STORAGE_URL": url,
+        "BACKUP_S3_ENDPOINT_URL": endpoint,
+        "BACKUP_S3_REGION": (os.environ.get("BACKUP_S3_REGION") or "").strip(),
+        # Empty: boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles).
+        "BACKUP_S3_ACCESS_KEY_ID": os.environ.get("BACKUP_S3_ACCESS_KEY_ID") or "",
+        "BACKUP_S3_SECRET_ACCESS_KEY": os.environ.get("BACKUP_S3_SECRET_ACCESS_KEY") or "",
+        # S3's smallest multipart part is 5 MiB; a part is the most an upload holds in memory at once.
+        "BACKUP_S3_PART_BYTES": _bounded_int("BACKUP_S3_PART_BYTES", DEFAULT_S3_PART_BYTES, 5 * MIB, 512 * MIB),
+        # Plaintext bytes per encrypted chunk of a streamed blob: a read or write holds about one chunk.
+        "BACKUP_BLOB_CHUNK_BYTES": _bounded_int("BACKUP_BLOB_CHUNK_BYTES", DEFAULT_BLOB_CHUNK_BYTES, 4096, 64 * MIB),
     }

@@ -1,7 +1,8 @@
-"""Blob backends behind one small interface, chosen by BACKUP_STORAGE_URL: database rows (default) or a directory.
+"""Blob backends behind one small interface, chosen by BACKUP_STORAGE_URL: database rows (default), a directory
+or an S3-compatible bucket.
 
-A backend stores opaque ciphertext under (tenant id, sha256); it knows nothing of snapshots, keys or JSON. An
-S3-compatible bucket fits the same interface later (object key ``<prefix>/<tenant>/<sha[:2]>/<sha>``).
+A backend stores opaque ciphertext under (tenant id, sha256); it knows nothing of snapshots, keys or JSON. These are
+the configuration snapshots' small blobs, whole in memory; large content goes by stream through ``blobs``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlparse
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, select, tuple_
 
 from ..extensions import db
 from .models import BlobData
+from .s3 import is_missing, s3_client
+from .storage_url import StorageKind, parse_storage_url
 
 
 class BlobMissing(Exception):
@@ -151,26 +153,73 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def store_from_url(url: str | None) -> BlobStore:
-    """The backend a BACKUP_STORAGE_URL names: empty or ``db`` → database; ``file:///path`` → a directory."""
-    if not url or url in {"db", "database", "db://"}:
-        return DatabaseBlobStore()
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        if parsed.netloc not in ("", "localhost"):
-            raise ValueError(f"BACKUP_STORAGE_URL file URLs name a local directory (file:///path), got {url!r}")
-        root = Path(unquote(parsed.path))
-        root.mkdir(parents=True, exist_ok=True)
-        return FileBlobStore(root)
-    raise ValueError(f"BACKUP_STORAGE_URL must be 'db' or file:///path, got scheme {parsed.scheme!r}")
+class S3BlobStore:
+    """One object per blob under ``<prefix>/<tenant>/<sha[:2]>/<sha>`` in an S3-compatible bucket."""
+
+    name = "s3"
+
+    def __init__(self, client: Any, bucket: str, prefix: str) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+
+    def key(self, tenant_id: int, digest: str) -> str:
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise ValueError(f"not a sha256 hex digest: {digest!r}")  # it becomes a key: never trust it blindly
+        return "/".join(p for p in (self.prefix, str(int(tenant_id)), digest[:2], digest) if p)
+
+    def put(self, tenant_id: int, digest: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self.key(tenant_id, digest), Body=data)
+
+    def put_many(self, tenant_id: int, blobs: dict[str, bytes]) -> None:
+        for digest, data in blobs.items():
+            self.put(tenant_id, digest, data)
+
+    def get_many(self, tenant_id: int, digests: Iterable[str]) -> dict[str, bytes]:
+        from botocore.exceptions import ClientError
+
+        found: dict[str, bytes] = {}
+        for digest in dict.fromkeys(digests):
+            try:
+                body = self.client.get_object(Bucket=self.bucket, Key=self.key(tenant_id, digest))["Body"]
+            except ClientError as exc:
+                if is_missing(exc):
+                    continue
+                raise
+            with body:
+                found[digest] = body.read()
+        return found
+
+    def delete(self, tenant_id: int, digests: Iterable[str]) -> None:
+        keys = [{"Key": self.key(tenant_id, d)} for d in digests]
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000],
+                                                                   "Quiet": True})
+
+
+def store_from_url(url: str | None, config: Any = None) -> BlobStore:
+    """The backend a BACKUP_STORAGE_URL names: empty or ``db`` → database; ``file:///path``; ``s3://bucket/prefix``.
+
+    ``config`` supplies the S3 settings (BACKUP_S3_*); :raises StorageUrlError: (a ValueError) for a bad URL.
+    """
+    location = parse_storage_url(url)
+    if location.kind is StorageKind.FILE and location.path is not None:
+        location.path.mkdir(parents=True, exist_ok=True)
+        return FileBlobStore(location.path)
+    if location.kind is StorageKind.S3:
+        return S3BlobStore(s3_client(config or {}), location.bucket, location.prefix)
+    return DatabaseBlobStore()
 
 
 def blob_store() -> BlobStore:
     """The app's backend, built once per app from BACKUP_STORAGE_URL."""
     ext = current_app.extensions
-    url = current_app.config.get("BACKUP_STORAGE_URL") or ""
+    config = current_app.config
+    url = config.get("BACKUP_STORAGE_URL") or ""
+    settings = (url, *(str(config.get(k) or "") for k in (
+        "BACKUP_S3_ENDPOINT_URL", "BACKUP_S3_REGION", "BACKUP_S3_ACCESS_KEY_ID", "BACKUP_S3_SECRET_ACCESS_KEY")))
     cached = ext.get("backup_blob_store")
-    if cached is None or cached[0] != url:  # tests may switch the URL on a live app
-        cached = (url, store_from_url(url))
+    if cached is None or cached[0] != settings:  # tests may switch the URL on a live app
+        cached = (settings, store_from_url(url, config))
         ext["backup_blob_store"] = cached
     return cached[1]

@@ -89,7 +89,7 @@ def test_does_a_file_url_name_a_directory(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("url", "error"), [
-    ("s3://bucket/prefix", "must be 'db' or file:///path, got scheme 's3'"),
+    ("ftp://bucket/prefix", "must be empty or 'db' \\(the database\\), file:///path or s3://bucket/prefix"),
     ("postgres://x/y", "got scheme 'postgres'"),
     ("file://otherhost/path", "name a local directory"),
 ])
