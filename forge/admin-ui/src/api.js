@@ -14,6 +14,8 @@ export class ApiError extends Error {
     this.code = error.code || "unreachable";
     this.notice = error.notice || null;
     this.retryMinutes = error.retryMinutes;
+    this.field = error.field || null; // the setting a 400 refused
+    this.deletions = error.deletions; // a 409 "confirmation-required" of the schedule: backups it would delete
   }
 }
 

@@ -40,14 +40,10 @@ export function backupsPanel(backups, ctl) {
   const progress = backups.progress || { state: "none" };
   const running = backupRunning(progress) || Boolean(ctl.backupStarting);
   const snapshots = backups.snapshots || [];
-  const failed = backups.lastFailed;
+  const failed = backups.failure;
   return h("section", { class: "panel", id: "backups", testid: "backups-section", "aria-labelledby": "backups-heading" },
     h("h2", { id: "backups-heading" }, "Backups"),
-    failed && !running
-      ? h("div", { class: "section-message", role: "alert", testid: "backup-failed" },
-        h("h3", {}, "The last backup failed"),
-        h("p", {}, `${failed.message || "No reason was recorded."} This message stays until a backup succeeds.`))
-      : null,
+    failed && !running ? failureMessage(failed, "backup-failed") : null,
     h("button", { type: "button", class: "button button--primary", testid: "backup-now", disabled: running,
       onclick: () => ctl.backUpNow() }, "Back up now"),
     running
@@ -66,7 +62,73 @@ export function backupsPanel(backups, ctl) {
     backups.next !== null && backups.next !== undefined
       ? h("p", {}, h("button", { type: "button", class: "button", testid: "snapshots-more", onclick: () => ctl.moreSnapshots() },
         `Show older backups (${snapshots.length} of ${backups.total})`))
-      : null);
+      : null,
+    backups.schedule ? schedulePanel(backups.schedule, ctl) : null);
+}
+
+/** A failed last backup, in words (when and why): in the Backups section and at the top of the page. */
+export function failureMessage(failure, testid) {
+  return h("div", { class: "section-message", role: "alert", testid, data: { scheduled: failure.scheduled ? "true" : "false" } },
+    h("h3", {}, failure.title), h("p", {}, failure.text));
+}
+
+function numberField(id, name, label, value, limits, testid, invalid) {
+  return h("div", { class: "field" },
+    h("label", { for: id }, `${label} (${limits[0]}–${limits[1]})`),
+    h("input", { id, name, type: "number", inputmode: "numeric", required: true, min: String(limits[0]),
+      max: String(limits[1]), step: "1", value: String(value), testid,
+      "aria-invalid": invalid ? "true" : null, "aria-describedby": invalid ? "schedule-error" : null }));
+}
+
+/** The schedule: the next automatic backup in words, how often, what is kept, and the form to change it. */
+export function schedulePanel(schedule, ctl) {
+  const limits = schedule.limits || { intervalHours: [1, 168], retentionDaily: [1, 366], retentionWeekly: [0, 520] };
+  const refused = ctl.scheduleError || null;
+  const shown = refused && ctl.scheduleTyped ? { ...schedule, ...ctl.scheduleTyped } : schedule;
+  const enabled = h("input", { type: "checkbox", name: "enabled", testid: "schedule-enabled", checked: shown.enabled });
+  const form = h("form", { class: "form", testid: "schedule-form", novalidate: true, onsubmit: (e) => {
+    e.preventDefault();
+    const value = (name) => form.elements[name].value;
+    ctl.saveSchedule({ enabled: enabled.checked, intervalHours: value("interval_hours"),
+      retentionDaily: value("retention_daily"), retentionWeekly: value("retention_weekly") });
+  } },
+  h("div", { class: "field" }, h("label", {}, enabled, " Back up this site automatically")),
+  h("div", { class: "inline-form-fields" },
+    numberField("schedule-interval", "interval_hours", "Hours between backups", shown.intervalHours, limits.intervalHours,
+      "schedule-interval", refused && refused.field === "intervalHours"),
+    numberField("schedule-daily", "retention_daily", "Days kept", shown.retentionDaily, limits.retentionDaily,
+      "schedule-daily", refused && refused.field === "retentionDaily"),
+    numberField("schedule-weekly", "retention_weekly", "Weeks kept", shown.retentionWeekly, limits.retentionWeekly,
+      "schedule-weekly", refused && refused.field === "retentionWeekly"),
+    h("button", { type: "submit", class: "button button--primary", testid: "schedule-save" }, "Save schedule")),
+  refused ? h("div", { class: "notice notice--error", role: "alert", id: "schedule-error", testid: "schedule-error",
+    data: { field: refused.field || "" } }, `${refused.message} Nothing was changed.`) : null,
+  h("p", { class: "muted hint" }, "Lowering the days or weeks kept deletes older backups as soon as you save; you are " +
+    "asked first, with how many."));
+  return h("div", { class: "schedule-box", testid: "schedule", data: { enabled: schedule.enabled ? "true" : "false",
+    intervalHours: schedule.intervalHours, retentionDaily: schedule.retentionDaily, retentionWeekly: schedule.retentionWeekly } },
+    h("h3", {}, "Schedule"),
+    h("dl", { class: "schedule" },
+      h("dt", {}, "Next automatic backup"), h("dd", { testid: "schedule-next", data: { at: schedule.nextRunAt } }, schedule.nextWords),
+      h("dt", {}, "How often"), h("dd", { testid: "schedule-interval-words" }, schedule.enabled ? schedule.intervalWords : "Off"),
+      h("dt", {}, "Kept"), h("dd", { testid: "schedule-retention" }, schedule.retentionWords,
+        schedule.protected ? [" ", h("span", { class: "muted", testid: "schedule-protected" },
+          "While a destination site is connected, every backup is kept.")] : null)),
+    h("details", { testid: "schedule-edit", open: Boolean(refused) }, h("summary", {}, "Change the schedule"), form));
+}
+
+/** The confirmation a shorter retention needs: how many backups go, now, and which. */
+export function scheduleConfirmPanel(confirm, ctl) {
+  const count = confirm.count;
+  return h("section", { class: "panel panel--confirm", testid: "schedule-confirm", data: { count },
+    "aria-labelledby": "confirm-heading" },
+    h("h2", { id: "confirm-heading", tabindex: "-1" }, `Delete ${count} backup${count === 1 ? "" : "s"}?`),
+    h("p", {}, h("strong", { testid: "schedule-confirm-words" }, confirm.words)),
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "button button--danger", testid: "schedule-confirm-yes",
+        onclick: () => ctl.saveSchedule(confirm.values, count) }, `Delete ${count} backup${count === 1 ? "" : "s"} and save`),
+      h("button", { type: "button", class: "button button--subtle", testid: "schedule-confirm-cancel",
+        onclick: () => ctl.cancelScheduleConfirm() }, "Cancel")));
 }
 
 /** One snapshot: its details, its types, and the contents of the chosen type. */

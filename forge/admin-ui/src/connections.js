@@ -172,23 +172,29 @@ export function confirmPanel(confirm, texts, ctl) {
           onclick: () => ctl.cancelConfirm() }, "Cancel"))));
 }
 
-/** The tenant's audit log: who, what, when, outcome, which side. */
-export function auditPanel(entries) {
+/** The tenant's audit log of every action (connections, backups, restores, authorisations, the schedule): who,
+ *  what, when, outcome, which area; the newest first, "Show older entries" for the rest. */
+export function auditPanel(entries, total, next, ctl) {
+  const named = (e) => e.who && e.who !== e.accountId;
   const rows = (entries || []).map((e) => h("tr", { testid: "audit-row", data: { action: e.action, outcome: e.outcome, side: e.side } },
     h("td", { class: "nowrap" }, formatSeconds(e.at)),
-    h("td", { testid: "audit-who", data: { accountId: e.accountId || "" }, title: e.who && e.who !== e.accountId ? e.accountId : null,
-      class: e.who && e.who !== e.accountId ? null : "account" }, e.who || e.accountId || "—"),
+    h("td", { testid: "audit-who", data: { accountId: e.accountId || "" },
+      title: named(e) && e.accountId !== "schedule" ? e.accountId : null, class: named(e) ? null : "account" },
+    e.who || e.accountId || "—"),
     h("td", { class: "nowrap" }, e.sideLabel || e.side),
-    h("td", { class: "nowrap" }, ACTION_LABELS[e.action] || e.action),
-    h("td", {}, lozenge(e.outcome === "succeeded" ? "success" : ["refused", "throttled"].includes(e.outcome) ? "removed" : "default",
-      e.outcomeLabel || e.outcome)),
+    h("td", { class: "nowrap", testid: "audit-what" }, e.actionLabel || ACTION_LABELS[e.action] || e.action),
+    h("td", {}, lozenge(e.outcomeAppearance || "default", e.outcomeLabel || e.outcome)),
     h("td", {}, e.detail || "")));
   return h("section", { class: "panel", id: "audit", testid: "audit-section", "aria-labelledby": "audit-heading" },
     h("h2", { id: "audit-heading" }, "Audit log"),
     rows.length
-      ? h("div", { class: "table-wrap" }, h("table", { class: "table", testid: "audit-log" },
-        h("thead", {}, h("tr", {}, ["When (UTC)", "Who", "Side", "What", "Outcome", "Details"].map((c) => h("th", { scope: "col" }, c)))),
+      ? h("div", { class: "table-wrap" }, h("table", { class: "table table--compact", testid: "audit-log", data: { total } },
+        h("thead", {}, h("tr", {}, ["When (UTC)", "Who", "Area", "What", "Outcome", "Details"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, rows)))
       : h("p", { class: "muted", testid: "audit-empty" }, "Nothing has happened yet. Every action on this page is " +
-        "recorded here, with who did it and when."));
+        "recorded here, with who did it and when."),
+    next !== null && next !== undefined && ctl
+      ? h("p", {}, h("button", { type: "button", class: "button", testid: "audit-more", onclick: () => ctl.moreAudit() },
+        `Show older entries (${rows.length} of ${total})`))
+      : null);
 }

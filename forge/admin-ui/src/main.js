@@ -2,7 +2,7 @@
 // views (main page, one restore run, one snapshot) and runs the actions. State lives here; views are in the modules.
 import { view } from "@forge/bridge";
 import { ApiError, get, getAll, post } from "./api.js";
-import { backupRunning, backupsPanel, snapshotView } from "./backups.js";
+import { backupRunning, backupsPanel, failureMessage, scheduleConfirmPanel, snapshotView } from "./backups.js";
 import { auditPanel, confirmPanel, destinationPanel, firstStepsPanel, sourcePanel, tokenPanel } from "./connections.js";
 import { h, replace } from "./dom.js";
 import { saveText } from "./download.js";
@@ -16,7 +16,7 @@ const ITEMS_PAGE = 200;
 const state = {
   forgeContext: null, context: null, texts: { notices: {}, confirmations: {} },
   connections: null, backups: null, restore: null,
-  notice: null, token: null, tokenAction: null, confirm: null,
+  notice: null, token: null, tokenAction: null, confirm: null, scheduleConfirm: null,
   view: "home", run: null, snapshot: null, busy: false,
 };
 const timers = { backup: null, run: null };
@@ -40,16 +40,19 @@ function homeView() {
   if (state.confirm) {
     return [header, noticeBox(state.notice), confirmPanel(state.confirm, state.texts.confirmations, ctl)];
   }
+  if (state.scheduleConfirm) return [header, noticeBox(state.notice), scheduleConfirmPanel(state.scheduleConfirm, ctl)];
+  // A failed last backup is said at the top until a backup succeeds (and again in the Backups section).
+  const failure = c.backupFailure ? failureMessage(c.backupFailure, "backup-alert") : null;
   // The side the site uses comes first; a brand-new site is shown both choices (the same order as the Connect page).
   const sides = c.situation === "destination" ? [destinationPanel(c, ctl), sourcePanel(c, site, ctl)]
     : [sourcePanel(c, site, ctl), destinationPanel(c, ctl)];
-  return [header, noticeBox(state.notice),
+  return [header, failure, noticeBox(state.notice),
     state.token ? tokenPanel(state.token, state.tokenAction, ctl) : null,
     c.situation === "new" && !state.token ? firstStepsPanel() : null,
     sides,
     state.backups ? backupsPanel(state.backups, ctl) : null,
     restorePanel(state.restore, ctl), // with an Active source; else the history alone (kept after release)
-    auditPanel(c.audit)];
+    auditPanel(c.audit, c.auditTotal, c.auditNext, ctl)];
 }
 
 function render(focus) {
@@ -291,6 +294,63 @@ const ctl = {
       }
       redrawBackups();
       pollBackup();
+    });
+  },
+
+  scheduleError: null, // a refused schedule value: {field, message}
+  scheduleTyped: null, // what the refused form held, shown again
+
+  /** Save the schedule; a shorter retention comes back asking to confirm the number of backups it deletes. */
+  saveSchedule(values, confirmedDeletions) {
+    const number = (v) => (typeof v === "string" && /^\d{1,6}$/.test(v.trim()) ? Number(v.trim()) : v);
+    const body = { enabled: values.enabled, intervalHours: number(values.intervalHours),
+      retentionDaily: number(values.retentionDaily), retentionWeekly: number(values.retentionWeekly) };
+    if (confirmedDeletions !== undefined) body.confirmedDeletions = confirmedDeletions;
+    guard(async () => {
+      let answer;
+      try {
+        answer = await post("/backups/schedule", body);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === "confirmation-required") {
+          state.scheduleConfirm = { count: err.deletions, words: err.message, values };
+          state.notice = null;
+          render("confirm");
+          return;
+        }
+        if (err instanceof ApiError && err.status === 400) {
+          ctl.scheduleError = { field: err.field, message: err.message };
+          ctl.scheduleTyped = values;
+          state.scheduleConfirm = null;
+          render();
+          const box = document.querySelector("[data-testid=schedule-error]");
+          if (box) box.scrollIntoView({ block: "center" });
+          const field = document.querySelector("#schedule-edit [aria-invalid=true], [data-testid=schedule-form] [aria-invalid=true]");
+          if (field) field.focus();
+          return;
+        }
+        throw err;
+      }
+      ctl.scheduleError = null;
+      ctl.scheduleTyped = null;
+      state.scheduleConfirm = null;
+      state.notice = answer.notice || null;
+      await loadBackups();
+      state.connections = await get("/connections");
+      render("notice");
+    });
+  },
+
+  cancelScheduleConfirm() {
+    state.scheduleConfirm = null;
+    render("heading");
+  },
+
+  moreAudit() {
+    guard(async () => {
+      const c = state.connections;
+      const page = await get(`/audit?offset=${c.auditNext}&limit=25`);
+      state.connections = { ...c, audit: [...c.audit, ...(page.entries || [])], auditNext: page.next };
+      render();
     });
   },
 
