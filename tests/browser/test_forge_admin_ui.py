@@ -339,3 +339,84 @@ def test_recovery_through_the_forge_admin_page(forge_live, fake_cloud, open_admi
     src.page.wait_for_function("() => window.__csp.length > 0")
     assert src.page.evaluate("() => window.__ran") is None
     assert "script-src" in src.page.evaluate("() => window.__csp[0]")
+
+
+def test_the_schedule_audit_log_and_a_failed_backup_on_the_forge_page(forge_live, fake_cloud, open_admin) -> None:
+    """Issue #16, finding 10 on the Forge door: the schedule in words and its form (a refused value said in place, a
+    shorter retention confirmed with its number), a failed scheduled backup at the top until one succeeds, and the
+    audit log of every action paged — axe clean, nothing blocked by the CSP."""
+    from datetime import timedelta
+
+    from app.backups.models import Snapshot
+    from app.backups.schedule import BackupSchedule
+    from app.connect.tenants import utcnow
+    from app.extensions import db
+    from app.jobs.models import Job
+    from app.recovery import audit
+    from tests.forge.api_fixtures import tenant_id_for
+
+    inst = _install(fake_cloud, forge_live.config["BASE_URL"], fake_cloud.add_site("scheduled"))
+    tenant_id = tenant_id_for(forge_live, inst)
+    with forge_live.app_context():
+        now = utcnow()
+        db.session.add_all([Snapshot(tenant_id=tenant_id, status="complete", app_version="1", format_version=1,
+                                     taken_at=now - timedelta(days=d, hours=1)) for d in range(1, 6)])
+        db.session.add(Job(id="f" * 36, tenant_id=tenant_id, kind="backup", state="failed", requested_by="schedule",
+                           message="Jira answered 503 Service Unavailable for every call.",
+                           created_at=now - timedelta(hours=4), finished_at=now - timedelta(hours=3)))
+        for n in range(12):
+            audit.record(tenant_id, side="schedule", action="schedule-changed", outcome="succeeded",
+                         account_id=admin_account_id(inst.site), detail=f"An earlier change ({n})",
+                         now=now - timedelta(days=2, minutes=n))
+        db.session.commit()
+
+    admin = open_admin("schedule", inst)
+    page = admin.page
+    expect(page.get_by_test_id("backup-alert")).to_contain_text("The scheduled backup failed 3 hours ago")
+    expect(page.get_by_test_id("backup-alert")).to_contain_text("Jira answered 503 Service Unavailable")
+    expect(page.get_by_test_id("backup-failed")).to_be_visible()
+    expect(page.get_by_test_id("schedule-next")).to_contain_text("In ")
+    expect(page.get_by_test_id("schedule-interval-words")).to_have_text("Every day")
+    expect(page.get_by_test_id("audit-row")).to_have_count(10)
+    page.get_by_test_id("audit-more").click()
+    expect(page.get_by_test_id("audit-row")).to_have_count(14)  # 12 recorded, the failed job's start and end
+    admin.check("schedule shown")
+    admin.shot("schedule-01-shown", "schedule")
+
+    page.get_by_text("Change the schedule").click()
+    page.get_by_label("Hours between backups").fill("0")
+    page.get_by_role("button", name="Save schedule").click()
+    expect(page.get_by_test_id("schedule-error")).to_contain_text("Hours between backups: expected a whole number")
+    expect(page.get_by_label("Hours between backups")).to_have_value("0")
+    assert admin.host.invocations[-1][2] == 400
+    admin.host.invocations.clear()  # the refusal was the point; check() looks at what follows
+    admin.check("schedule refused")
+
+    page.get_by_label("Hours between backups").fill("6")
+    page.get_by_label("Days kept").fill("2")
+    page.get_by_label("Weeks kept").fill("0")
+    page.get_by_role("button", name="Save schedule").click()
+    expect(page.get_by_test_id("schedule-confirm")).to_have_attribute("data-count", "3")
+    expect(page.get_by_test_id("schedule-confirm-words")).to_contain_text("This will delete 3 backups now")
+    assert admin.host.invocations[-1][2] == 409
+    admin.host.invocations.clear()
+    admin.check("schedule confirmation")
+    admin.shot("schedule-02-confirm")
+    page.get_by_role("button", name="Delete 3 backups and save").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Backup schedule saved. 3 backups deleted.")
+    expect(page.get_by_test_id("schedule-interval-words")).to_have_text("Every 6 hours")
+    expect(page.get_by_test_id("audit-row").first).to_have_attribute("data-action", "schedule-changed")
+    expect(page.get_by_test_id("audit-who").first).to_have_text("Site Admin")
+    admin.check("schedule saved")
+    with forge_live.app_context():
+        row = db.session.get(BackupSchedule, tenant_id)
+        assert (row.interval_hours, row.retention_daily, row.retention_weekly) == (6, 2, 0)
+        assert db.session.query(Snapshot).filter_by(tenant_id=tenant_id).count() == 2
+        db.session.add(Job(id="s" * 36, tenant_id=tenant_id, kind="backup", state="succeeded",
+                           requested_by=admin_account_id(inst.site), created_at=utcnow() - timedelta(minutes=5),
+                           finished_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+    page.reload()
+    expect(page.get_by_test_id("schedule")).to_be_visible()
+    expect(page.get_by_test_id("backup-alert")).to_have_count(0)
+    expect(page.get_by_test_id("backup-failed")).to_have_count(0)
