@@ -1,31 +1,9 @@
-// Progressive enhancement for the Disaster recovery page: copy button, Jira flags, fresh context tokens.
-// Everything here is optional: every form posts and every confirmation works server-side without it.
+// Progressive enhancement for the Disaster recovery page: focus on messages, Jira flags, fresh context tokens.
+// (The token's copy control is copy-field.js.) Everything here is optional: every form posts and every
+// confirmation works server-side without it.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
-
-  function copyText(input, status) {
-    function done(ok) { if (status) { status.textContent = ok ? "Copied" : "Select the token and copy it"; } }
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(input.value).then(function () { done(true); }, function () { done(false); });
-      return;
-    }
-    input.focus();
-    input.select();
-    try { done(document.execCommand("copy")); } catch (e) { done(false); }
-  }
-
-  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      var input = document.getElementById(button.getAttribute("data-copy-target"));
-      if (input) { copyText(input, button.parentNode.querySelector("[data-copy-status]")); }
-    });
-  });
-
-  // Select the whole token on focus so keyboard users can copy it with one shortcut.
-  document.querySelectorAll(".token-value").forEach(function (input) {
-    input.addEventListener("focus", function () { input.select(); });
-  });
 
   // Move focus to a message after an action so screen readers announce it.
   var notice = document.querySelector("[data-testid=notice]");
