@@ -57,16 +57,22 @@ class JiraAccess:
     def call(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
              json: Any = None, idempotent: bool | None = None) -> Any:
         client = self.credential_for(op).client
-        return client.request(op.method, op.path(**(path or {})), params=params, json=json, idempotent=idempotent)
+        return client.request(op.method, op.path(**(path or {})), params=params, json=json, idempotent=idempotent,
+                              template=op.template)
 
     def paginate(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
                  page_size: int = 50, body: dict[str, Any] | None = None, values_key: str = "values"
                  ) -> Iterator[Any]:
         client = self.credential_for(op).client
         return client.paginate(op.path(**(path or {})), params, page_size=page_size, method=op.method, body=body,
-                               values_key=values_key)
+                               values_key=values_key, template=op.template)
 
     @property
     def calls(self) -> int:
         """Requests sent so far through every credential (retries included)."""
         return sum(c.client.calls for c in self.credentials)
+
+    @property
+    def points(self) -> int:
+        """Jira's points those requests cost (``app.quota.points``)."""
+        return sum(c.client.points for c in self.credentials)

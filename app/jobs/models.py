@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import utcnow
 from ..extensions import db
+from ..quota import models as _quota_models  # noqa: F401  (the ledger's table, created and migrated with the jobs)
 
 
 class JobState(enum.StrEnum):
@@ -62,6 +63,8 @@ class Job(db.Model):
     lease_expires_at: Mapped[datetime | None] = mapped_column()
     not_before: Mapped[datetime | None] = mapped_column()
     requested_by: Mapped[str | None] = mapped_column(String(128))  # accountId, or "schedule"
+    # Jira's points the job spent, over all its attempts: total, per phase, per type, per endpoint (app.quota.points)
+    points_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
@@ -74,6 +77,10 @@ class Job(db.Model):
     @property
     def checkpoint(self) -> dict[str, Any]:
         return json.loads(self.checkpoint_json or "{}")
+
+    @property
+    def points(self) -> dict[str, Any]:
+        return json.loads(self.points_json) if self.points_json else {}
 
     @property
     def result(self) -> dict[str, Any] | None:

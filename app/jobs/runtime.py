@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from ..connect.tenants import utcnow
 from ..extensions import db
+from ..quota.points import PointsMeter
+from ..quota.priorities import QuotaScope, priority_for, quota_scope, tenant_key
 from .models import TERMINAL, Job, JobState, move
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,11 @@ class RetryLater(Exception):
         self.reason = reason
 
 
+# The phase a job's points are counted under when it starts, and the steps (``ctx.progress(step=...)`` prefixes) that
+# move it on: a restore plans, then writes ("Restoring"), then verifies ("Verifying the destination").
+FIRST_PHASE = {"backup": "read", "restore-preview": "plan", "restore": "plan"}
+PHASE_STEPS = {"restore": (("Restoring", "write"), ("Verifying", "verify"))}
+
 Runner = Callable[["JobContext"], dict[str, Any] | None]
 # Told the name of an unexpected exception (a bug) that ended a job: ends what the job worked on, with words for people.
 CrashHandler = Callable[["JobContext", str], None]
@@ -82,8 +89,24 @@ class JobContext:
         self.checkpoint: dict[str, Any] = job.checkpoint
         self.attempt = job.attempts
         self._worker = worker
+        # Jira's points this job spends, from every attempt (the earlier ones' are in the row): saved with progress
+        self.meter = PointsMeter(FIRST_PHASE.get(job.kind, "other"), job.points)
+
+    def enter_phase(self, phase: str) -> None:
+        """Count the requests from now on under ``phase`` (plan, write, verify, read)."""
+        self.meter.phase = phase
+
+    def _follow_step(self, step: str) -> None:
+        for prefix, phase in PHASE_STEPS.get(self.kind, ()):
+            if step.startswith(prefix):
+                self.enter_phase(phase)
+
+    def points_values(self) -> dict[str, Any]:
+        """The meter's tally as a column value, when it changed since the last save."""
+        return {"points_json": json.dumps(self.meter.snapshot())} if self.meter.dirty else {}
 
     def _update(self, **values: Any) -> None:
+        values.update(self.points_values())
         values["lease_expires_at"] = utcnow() + timedelta(seconds=LEASE_SECONDS)
         values["updated_at"] = utcnow()
         result = db.session.execute(
@@ -101,6 +124,7 @@ class JobContext:
             values["progress_total"] = total
         if step is not None:
             values["step"] = step[:255]
+            self._follow_step(step)
         self._update(**values)
 
     def save_checkpoint(self, checkpoint: dict[str, Any], *, done: int | None = None, step: str | None = None
@@ -251,34 +275,47 @@ def _run_job(job_id: str, worker: str) -> str | None:
         return job.state
     ctx = JobContext(job, worker)
     log.info("job %s (%s) started, attempt %s", job.id, job.kind, job.attempts)
+    scope = QuotaScope(tenant_key(job.tenant_id), priority_for(job.kind, job.requested_by), ctx.meter)
     try:
-        result = fn(ctx)
+        with quota_scope(scope):  # every Jira client the job makes draws and counts as this job
+            result = fn(ctx)
     except LeaseLost:
         log.warning("job %s: lease lost, another worker took over", job_id)
         db.session.rollback()
         return None
     except JobCancelled as stop:
         db.session.rollback()
-        _finish(job_id, JobState.CANCELLED, message=stop.message)
+        _finish(job_id, JobState.CANCELLED, message=stop.message, **_spent(ctx))
     except RetryLater as wait:
         db.session.rollback()
         _finish(job_id, JobState.QUEUED, message=wait.reason,
-                not_before=utcnow() + timedelta(seconds=wait.seconds))
+                not_before=utcnow() + timedelta(seconds=wait.seconds), **_spent(ctx))
     except JobFailed as failure:
         db.session.rollback()
-        _finish(job_id, JobState.FAILED, message=str(failure))
+        _finish(job_id, JobState.FAILED, message=str(failure), **_spent(ctx))
     except Exception as exc:  # the job must end in a state, whatever went wrong
         if database_unavailable(exc):
             raise  # not the job's fault: run_job waits for the database and requeues
         db.session.rollback()
         log.exception("job %s (%s) crashed", job_id, job.kind)
         _crashed(ctx, exc)
-        _finish(job_id, JobState.FAILED, message=f"Internal error ({type(exc).__name__}); the team has the details.")
+        _finish(job_id, JobState.FAILED, message=f"Internal error ({type(exc).__name__}); the team has the details.",
+                **_spent(ctx))
     else:
-        _finish(job_id, JobState.SUCCEEDED, result_json=json.dumps(result or {}))
+        _finish(job_id, JobState.SUCCEEDED, result_json=json.dumps(result or {}), **_spent(ctx))
     final = db.session.get(Job, job_id, populate_existing=True)
     log.info("job %s (%s) ended %s", job_id, final.kind, final.state)
     return final.state
+
+
+def _spent(ctx: JobContext) -> dict[str, Any]:
+    """The job's points for its final row (and the ledger's batched counts written out: the job is over)."""
+    from ..quota.budget import current_budget
+
+    budget = current_budget()
+    if budget is not None:
+        budget.flush()
+    return {"points_json": json.dumps(ctx.meter.snapshot())}
 
 
 def _crashed(ctx: JobContext, exc: Exception) -> None:

@@ -1,0 +1,67 @@
+"""Does every job count Jira's points as Jira charges them, per phase and per type, and keep them on its row?
+
+The emulated Jira charges each answered request by the documented rule and keeps its own tally; the job's figure,
+counted in the app's Jira client, must equal it exactly.
+"""
+
+from __future__ import annotations
+
+from app.connect.tenants import Tenant
+from app.extensions import db
+from app.jobs.models import Job
+from app.jobs.runtime import enqueue, run_job
+from app.restore import service
+from app.restore.models import RestoreRun
+from app.restore.plan import Selection
+from tests.restore.conftest import sites  # noqa: F401  (fixture)
+
+
+def _charged(site) -> int:
+    return sum(site.limits.points().values())
+
+
+def _job_points(app, job_id: str) -> dict:
+    with app.app_context():
+        return db.session.get(Job, job_id, populate_existing=True).points
+
+
+def test_a_backups_points_equal_what_jira_charged(app, sites) -> None:  # noqa: F811
+    sites.source.limits.clear_points()
+    with app.app_context():
+        job, _ = enqueue(sites.source_tenant_id, "backup", {}, dispatch=False)
+        assert run_job(job.id) == "succeeded"
+    points = _job_points(app, job.id)
+    assert points["points"] == _charged(sites.source) > 0
+    assert points["byPhase"] == {"read": points["points"]}
+    assert sum(points["byType"].values()) == points["points"]
+    assert points["requests"] >= len(points["byEndpoint"]) > 3
+    # Jira's own tally is per endpoint too: the same figures, endpoint by endpoint
+    assert {k: v for k, v in points["byEndpoint"].items() if v} == dict(sites.source.limits.points())
+
+
+def test_a_restores_points_equal_what_jira_charged_and_name_their_phases(app, sites) -> None:  # noqa: F811
+    with app.app_context():
+        job, _ = enqueue(sites.source_tenant_id, "backup", {}, dispatch=False)
+        assert run_job(job.id) == "succeeded"
+        snapshot_id = db.session.get(Job, job.id, populate_existing=True).result["snapshot_id"]
+    sites.dest.limits.clear_points()
+    with app.app_context():
+        dest = db.session.get(Tenant, sites.dest_tenant_id)
+        run = service.start_preview(dest, snapshot_id, sites.admin)
+        assert run_job(run.job_id) == "succeeded"
+        preview_job = run.job_id
+    preview = _job_points(app, preview_job)
+    assert preview["points"] == _charged(sites.dest) > 0
+    assert set(preview["byPhase"]) == {"plan"}
+
+    sites.dest.limits.clear_points()
+    with app.app_context():
+        dest = db.session.get(Tenant, sites.dest_tenant_id)
+        started = service.start_restore(dest, run.id, Selection(), "drop", sites.admin)
+        assert run_job(started.job_id) == "succeeded"
+        restore_job = db.session.get(RestoreRun, run.id, populate_existing=True).job_id
+    spent = _job_points(app, restore_job)
+    assert spent["points"] == _charged(sites.dest)
+    assert {"plan", "write", "verify"} <= set(spent["byPhase"])
+    assert sum(spent["byPhase"].values()) == spent["points"]
+    assert spent["byPhase"]["write"] > 0 and spent["byPhase"]["verify"] > 0
