@@ -83,6 +83,10 @@ OPTIONAL_SETTINGS: dict[str, type] = {
     "BACKUP_RETENTION_WEEKLY": int, "BACKUP_PRUNE_INTERVAL_HOURS": float, "BACKUP_WRITE_BATCH": int,
     "BACKUP_READ_BATCH": int, "RESTORE_CONCURRENCY": int, "RESTORE_RATE_PER_SECOND": float,
     "RESTORE_PROGRESS_INTERVAL": float,
+    # Jira's points quota (app.quota): where the shared ledger lives, the limits it holds every worker to
+    "QUOTA_LEDGER": str, "QUOTA_REDIS_URL": str, "QUOTA_WINDOW_SECONDS": int, "QUOTA_TENANT_POINTS": int,
+    "QUOTA_APP_POINTS": int, "QUOTA_ENFORCE_LEARNED": int, "QUOTA_RESERVE_ON_DEMAND": float,
+    "QUOTA_RESERVE_SCHEDULED": float,
     "OAUTH_STATE_TTL_SECONDS": int, "LOG_LEVEL": str,
 }
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..connect.tenants import Tenant, utcnow
 from ..extensions import db
 from ..jobs.sweeper import periodic
+from ..quota.spread import spread_offset
 
 DEFAULT_INTERVAL_HOURS = 24
 # What an admin may choose: hours between backups, days with a snapshot kept, weeks with one kept.
@@ -52,7 +53,7 @@ def next_slot(client_key: str, interval_hours: int, after: datetime) -> datetime
     """The tenant's first slot strictly after ``after``: epoch + stagger + k * interval."""
     after = _naive(after)
     interval = timedelta(hours=interval_hours)
-    first = EPOCH + stagger(client_key, interval_hours)
+    first = EPOCH + spread_offset(client_key, interval_hours)  # even over the interval (app.quota.spread)
     if after < first:
         return first
     periods = (after - first) // interval + 1
