@@ -100,6 +100,7 @@ def main() -> None:
     from app.backups.service import start_backup
     from app.connect.tenants import Tenant
     from app.extensions import db
+    from app.jobs.models import Job
     from app.jobs.runtime import run_job
     from tests.support.servers import serve
 
@@ -131,7 +132,9 @@ def main() -> None:
                 emulator_after = cloud.emulator_cpu_seconds()
                 db.session.expire_all()
                 snap = db.session.scalars(select(Snapshot).order_by(Snapshot.id.desc())).first()
+                points = db.session.get(Job, job.id, populate_existing=True).points
                 results.append({"state": state, "wall": wall, "cpu": cpu, "calls": cloud.call_count("bench"),
+                                "points": int(points.get("points") or 0), "requests": int(points.get("requests") or 0),
                                 "emulator_cpu": None if emulator_after is None or emulator_before is None
                                 else emulator_after - emulator_before,
                                 "bytes_stored": snap.bytes_stored, "bytes_new": snap.bytes_new,
@@ -163,6 +166,10 @@ def main() -> None:
         "peak_rss_mb": round(peak_rss_mb, 1),
         "first_bytes_new": first["bytes_new"], "second_bytes_new": second["bytes_new"],
         "second_over_first": round(second["bytes_new"] / max(1, first["bytes_new"]), 4),
+        # Jira's points (1 a request plus 1 an object read, counted by the app's client) against one read of
+        # everything backed up: the paged minimum of requests plus the objects the reads returned (points - requests)
+        "points": first["points"], "minimum_points": exact + first["points"] - first["requests"],
+        "points_ratio": round(first["points"] / max(1, exact + first["points"] - first["requests"]), 3),
     }))
 
 

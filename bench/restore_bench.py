@@ -348,6 +348,7 @@ def main() -> None:
             job, _ = start_backup(db.session.get(Tenant, src_id), "bench")
             assert run_to_end(job.id) == "succeeded", db.session.get(Job, job.id).message
             snapshot_id = int(db.session.get(Job, job.id, populate_existing=True).result["snapshot_id"])
+            backup_points = int(db.session.get(Job, job.id).points.get("points") or 0)
         backup_seconds = time.monotonic() - started
         print(f"backup done in {backup_seconds:.0f} s", file=sys.stderr, flush=True)
         # Quota points charged on the destination per request template: the emulator counts them (GET points).
@@ -453,6 +454,14 @@ def main() -> None:
         "rate_limited_ratio": round(first["rate_limited"] / max(1, first["calls"]), 4),
         "writes_by_status": first["writes_by_status"],
         "quota_points": first["preview_points"] + first["restore_points"],
+        # points of the preview and the restore against the minimum: the writes, plus one read of what the destination
+        # holds and one of what the restore created - together one read of the restored configuration, which is what
+        # the source's backup read (its points, as the app counted them)
+        "points": first["preview_points"] + first["restore_points"],
+        "minimum_points": first["writes"] + backup_points,
+        "points_ratio": round((first["preview_points"] + first["restore_points"])
+                              / max(1, first["writes"] + backup_points), 3),
+        "second_run_points": (second.get("preview_points") or 0) + (second.get("restore_points") or 0),
         "second_run_writes": second["writes"], "second_run_rate_limited": second["rate_limited"],
         # hourly windows beyond the first each job needed (the waits were skipped by refilling the quota)
         "quota_windows": first["quota_windows"], "second_run_quota_windows": second.get("quota_windows"),
