@@ -11,13 +11,15 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..connect.tenants import utcnow
 from ..extensions import db
+from ..quota.priorities import RESTORE_KINDS, SCHEDULE_REQUESTER
 from .dispatch import dispatch
 from .models import Job, JobState
 
@@ -48,11 +50,17 @@ def stalled_jobs(now: datetime | None = None) -> list[str]:
         return []
 
 
+def _urgency() -> Any:
+    """Restores before on-demand backups before scheduled ones (``app.quota.priorities``), as the quota serves them:
+    a worker free for one job takes the site that is down first."""
+    return case((Job.kind.in_(sorted(RESTORE_KINDS)), 0), (Job.requested_by == SCHEDULE_REQUESTER, 2), else_=1)
+
+
 def _stalled(now: datetime) -> list[str]:
     rows = db.session.scalars(select(Job.id).where(or_(
         (Job.state == JobState.QUEUED.value) & or_(Job.not_before.is_(None), Job.not_before <= now),
         (Job.state == JobState.RUNNING.value) & (Job.lease_expires_at < now),
-    )).order_by(Job.created_at)).all()
+    )).order_by(_urgency(), Job.created_at)).all()
     db.session.commit()
     return list(rows)
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import case, create_engine, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from .models import APP_KEY, QuotaCounter
@@ -88,6 +88,8 @@ class Ledger(Protocol):
 
     def usage(self, key: str, now: float, window: int) -> tuple[int, int | None]: ...
 
+    def total(self, key: str) -> int: ...
+
 
 def window_start(now: float, window: int) -> int:
     """The start of the window ``now`` falls in (windows are aligned to the clock, as Jira's are)."""
@@ -143,7 +145,8 @@ class SqlLedger:
             from sqlalchemy.dialects.sqlite import insert
         else:
             from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-        conn.execute(insert(QuotaCounter).values([{"key": k, "window_start": 0, "used": 0} for k in missing])
+        conn.execute(insert(QuotaCounter).values([{"key": k, "window_start": 0, "used": 0, "total": 0}
+                                                  for k in missing])
                      .on_conflict_do_nothing(index_elements=["key"]))
 
     def _locked_rows(self, conn: Connection, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -164,7 +167,8 @@ class SqlLedger:
             if refusal is None:
                 for row_key in keys:
                     conn.execute(update(QuotaCounter).where(QuotaCounter.key == row_key)
-                                 .values(window_start=start, used=used[row_key] + points))
+                                 .values(window_start=start, used=used[row_key] + points,
+                                         total=QuotaCounter.total + points))
         self._known.update(keys)
         return refusal or Grant(keys, start, points)
 
@@ -196,8 +200,10 @@ class SqlLedger:
             return
         with self._transaction() as conn:
             conn.execute(update(QuotaCounter)
-                         .where(QuotaCounter.key.in_(grant.keys), QuotaCounter.window_start == grant.window_start)
-                         .values(used=QuotaCounter.used + delta))
+                         .where(QuotaCounter.key.in_(grant.keys))
+                         .values(used=case((QuotaCounter.window_start == grant.window_start, QuotaCounter.used + delta),
+                                           else_=QuotaCounter.used),
+                                 total=QuotaCounter.total + delta))
 
     def add(self, key: str, points: int, now: float, window: int) -> None:
         """Record ``points`` already spent (no limit to check), rolling the window when it turned."""
@@ -209,7 +215,7 @@ class SqlLedger:
             for row_key in keys:
                 used = rows[row_key].used if rows[row_key].window_start == start else 0
                 conn.execute(update(QuotaCounter).where(QuotaCounter.key == row_key)
-                             .values(window_start=start, used=used + points))
+                             .values(window_start=start, used=used + points, total=QuotaCounter.total + points))
         self._known.update(keys)
 
     def learn(self, key: str, limit: int, window: int) -> None:
@@ -227,11 +233,16 @@ class SqlLedger:
             return 0, None
         return (row.used if row.window_start == window_start(now, window) else 0), row.learned_limit
 
+    def total(self, key: str) -> int:
+        """Points ever drawn by ``key`` (each draw settled at its actual cost)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(QuotaCounter.total).where(QuotaCounter.key == key)).scalar() or 0)
+
 
 # -- Redis -------------------------------------------------------------------------------------------------------
 
-# KEYS: tenant counter, app counter, urgency hash. ARGV: points, tenant ceiling, app ceiling (-1: none), priority,
-# now, urgent seconds, counter TTL. Returns {1} granted, or {0, "tenant"|"app"|"priority"}.
+# KEYS: tenant counter, app counter, urgency hash, tenant total, app total. ARGV: points, tenant ceiling, app
+# ceiling (-1: none), priority, now, urgent seconds, counter TTL. Answers {1}, or {0, "tenant"|"app"|"priority"}.
 _DRAW = """
 local points = tonumber(ARGV[1])
 local ceilings = {tonumber(ARGV[2]), tonumber(ARGV[3])}
@@ -252,6 +263,7 @@ end
 for i = 1, 2 do
   redis.call('INCRBY', KEYS[i], points)
   redis.call('EXPIRE', KEYS[i], tonumber(ARGV[7]))
+  redis.call('INCRBY', KEYS[i + 3], points)
 end
 return {1}
 """
@@ -268,10 +280,14 @@ class RedisLedger:
     def _counter(self, key: str, start: int) -> str:
         return f"{self.prefix}:{key}:{start}"
 
+    def _total(self, key: str) -> str:
+        return f"{self.prefix}:{key}:total"
+
     def draw(self, key: str, priority: Priority, points: int, limits: Limits, now: float, window: int
              ) -> Grant | Refusal:
         start = window_start(now, window)
-        keys = [self._counter(key, start), self._counter(APP_KEY, start), f"{self.prefix}:urgent"]
+        keys = [self._counter(key, start), self._counter(APP_KEY, start), f"{self.prefix}:urgent",
+                self._total(key), self._total(APP_KEY)]
         ceilings = [limits.ceiling(limits.tenant), limits.ceiling(limits.app)]
         answer = self._draw(keys=keys, args=[points, *(-1 if c is None else c for c in ceilings), int(priority),
                                              now, URGENT_SECONDS, 2 * window])
@@ -286,6 +302,7 @@ class RedisLedger:
             pipe = self.redis.pipeline(transaction=True)
             for key in grant.keys:
                 pipe.incrby(self._counter(key, grant.window_start), delta)
+                pipe.incrby(self._total(key), delta)
             pipe.execute()
 
     def add(self, key: str, points: int, now: float, window: int) -> None:
@@ -294,6 +311,7 @@ class RedisLedger:
         for row_key in sorted({key, APP_KEY}):
             pipe.incrby(self._counter(row_key, start), points)
             pipe.expire(self._counter(row_key, start), 2 * window)
+            pipe.incrby(self._total(row_key), points)
         pipe.execute()
 
     def learn(self, key: str, limit: int, window: int) -> None:
@@ -304,6 +322,9 @@ class RedisLedger:
         learned = self.redis.hget(f"{self.prefix}:learned", key)
         limit = int(learned.decode().split(",")[0]) if learned else None
         return used, limit
+
+    def total(self, key: str) -> int:
+        return int(self.redis.get(self._total(key)) or 0)
 
 
 Clock = Callable[[], float]

@@ -19,6 +19,7 @@ class QuotaCounter(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # "app" or "tenant:<id>" or "site:<url>"
     window_start: Mapped[int] = mapped_column(BigInteger, default=0)  # epoch seconds, aligned to the window
     used: Mapped[int] = mapped_column(Integer, default=0)  # points drawn in that window
+    total: Mapped[int] = mapped_column(BigInteger, default=0)  # points drawn ever (settled): what operators add up
     learned_limit: Mapped[int | None] = mapped_column(Integer)  # the quota Jira's headers advertise (q=)
     learned_window: Mapped[int | None] = mapped_column(Integer)  # and its window (w=), seconds
     # The most urgent priority refused by this row's limit recently: less urgent draws stand aside until then.

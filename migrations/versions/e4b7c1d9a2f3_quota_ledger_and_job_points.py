@@ -21,6 +21,7 @@ def upgrade():
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('window_start', sa.BigInteger(), nullable=False),
     sa.Column('used', sa.Integer(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
     sa.Column('learned_limit', sa.Integer(), nullable=True),
     sa.Column('learned_window', sa.Integer(), nullable=True),
     sa.Column('urgent_priority', sa.Integer(), nullable=True),

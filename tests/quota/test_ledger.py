@@ -102,3 +102,20 @@ def test_concurrent_threads_never_exceed_a_tenants_or_the_apps_limit(ledger, clo
     assert sum(granted.values()) >= 100 - 3 * 4  # and it was really contended: the limits were reached
     assert ledger.usage(APP_KEY, clock(), WINDOW)[0] == sum(granted.values())
     assert [ledger.usage(k, clock(), WINDOW)[0] for k in keys] == [granted[k] for k in keys]
+
+
+def test_a_free_worker_takes_the_restore_before_older_queued_backups(app) -> None:
+    from app.connect.tenants import Tenant
+    from app.extensions import db
+    from app.jobs.runtime import enqueue
+    from app.jobs.sweeper import stalled_jobs
+
+    with app.app_context():
+        sites = [Tenant(client_key=f"ck-{n}", base_url=f"https://s{n}.atlassian.net", shared_secret_enc="x")
+                 for n in range(4)]
+        db.session.add_all(sites)
+        db.session.commit()
+        scheduled = [enqueue(t.id, "backup", {}, requested_by="schedule", dispatch=False)[0].id for t in sites[:3]]
+        on_demand = enqueue(sites[3].id, "backup", {}, requested_by="acc-1", dispatch=False)[0].id
+        restore = enqueue(sites[0].id, "restore", {"run_id": 1}, requested_by="acc-2", dispatch=False)[0].id
+        assert stalled_jobs() == [restore, on_demand, *scheduled]

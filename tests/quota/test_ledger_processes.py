@@ -98,3 +98,4 @@ def test_a_killed_workers_in_flight_draw_is_counted_once(where) -> None:
     assert isinstance(grant, Grant)
     assert ledger.usage(tenant_key(1), NOW, WINDOW)[0] == 29
     assert ledger.usage(APP_KEY, NOW, WINDOW)[0] == 29
+    assert ledger.total(APP_KEY) == ledger.total(tenant_key(1)) == 29
