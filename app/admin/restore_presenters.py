@@ -18,7 +18,7 @@ from ..restore.types import load
 from .people import display_names
 
 NOBODY = "someone without an account on this site"
-NAMELESS = "someone the backup names no name for"  # a group member: backups keep members by accountId alone
+NAMELESS = "a person the backup has no name for"  # a group member: backups keep members by accountId alone
 
 # The run as a lozenge: (appearance, words). "done" splits on the verification's verdict.
 RUN_LOZENGES: dict[str, tuple[str, str]] = {
