@@ -11,6 +11,7 @@ from typing import Any
 from ..connect.tenants import Tenant
 from ..extensions import db
 from ..objects.canonical import show
+from ..quota.figures import job_points, restore_estimate
 from ..restore import service
 from ..restore.models import RestoreItem, RestoreRun, RunStatus
 from ..restore.plan import Selection
@@ -129,7 +130,8 @@ def history_row(run: RestoreRun, people: People) -> dict[str, Any]:
     return {"id": run.id, "createdAt": when(run.created_at), "finishedAt": when(run.finished_at),
             "startedBy": people.name(run.requested_by), "snapshot": snapshot_words(run.snapshot_id),
             "lozenge": lozenge(state), "fidelity": run.fidelity,
-            "what": "Preview" if state in ("planning", "planned", "stale") else "Restore"}
+            "what": "Preview" if state in ("planning", "planned", "stale") else "Restore",
+            "points": job_points(run.job_id)}  # Jira's quota points its job spent (app.quota.figures)
 
 
 def past_tense(reason: str) -> str:
@@ -187,7 +189,8 @@ def confirmation(run: RestoreRun, selection: Selection, user_fallback: str, site
             "text": f"This will {size} on {site_url}.",
             "button": f"Restore {found.writes} object{'s' if found.writes != 1 else ''}",
             "blockers": [blocker_view(b) for b in found.blockers],
-            "selection": selection.to_dict(), "userFallback": user_fallback}
+            "selection": selection.to_dict(), "userFallback": user_fallback,
+            "points": restore_estimate(run.tenant_id, run.job_id, found.writes, found.creates)}
 
 
 def blocker_view(blocker: service.Blocker) -> dict[str, Any]:

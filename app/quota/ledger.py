@@ -199,11 +199,11 @@ class SqlLedger:
         if delta == 0:
             return
         with self._transaction() as conn:
-            conn.execute(update(QuotaCounter)
-                         .where(QuotaCounter.key.in_(grant.keys))
-                         .values(used=case((QuotaCounter.window_start == grant.window_start, QuotaCounter.used + delta),
-                                           else_=QuotaCounter.used),
-                                 total=QuotaCounter.total + delta))
+            for key in sorted(grant.keys):  # one row at a time, in key order as draws lock them: no deadlock
+                conn.execute(update(QuotaCounter).where(QuotaCounter.key == key)
+                             .values(used=case((QuotaCounter.window_start == grant.window_start,
+                                                QuotaCounter.used + delta), else_=QuotaCounter.used),
+                                     total=QuotaCounter.total + delta))
 
     def add(self, key: str, points: int, now: float, window: int) -> None:
         """Record ``points`` already spent (no limit to check), rolling the window when it turned."""

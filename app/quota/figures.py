@@ -1,0 +1,54 @@
+"""Points as the pages show them: what a job spent, and what a restore will spend at least (and how long at the
+site's quota), for the presenters both doors render from."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..extensions import db
+from .priorities import tenant_key
+
+
+def job_points(job_id: str | None) -> dict[str, Any] | None:
+    """A job's points (total, per phase, per type), or None when it has none recorded."""
+    from ..jobs.models import Job
+
+    job = db.session.get(Job, job_id) if job_id else None
+    points = job.points if job is not None else {}
+    if not points:
+        return None
+    return {"points": int(points.get("points") or 0), "byPhase": points.get("byPhase") or {},
+            "byType": dict(sorted((points.get("byType") or {}).items(), key=lambda kv: -kv[1])[:10]),
+            "words": f"{int(points.get('points') or 0):,} points of Jira's quota"}
+
+
+def site_quota(tenant_id: int) -> int | None:
+    """The site's points per window: configured, or as Jira advertised it (None: not known yet)."""
+    from ..quota.budget import current_budget
+
+    budget = current_budget()
+    if budget is None:
+        return None
+    try:
+        return budget.usage(tenant_key(tenant_id))[1]
+    except Exception:  # a figure on a page never fails the page
+        return None
+
+
+def restore_estimate(tenant_id: int, preview_job_id: str | None, writes: int, creates: int) -> dict[str, Any]:
+    """The least a restore will spend: its writes, one read of the destination (what the preview's reading cost)
+    and one read of what it creates (an object each, plus a request per page of 50); and the hours that takes at the
+    site's quota, when known."""
+    read_destination = (job_points(preview_job_id) or {}).get("points", 0)
+    read_created = creates + math.ceil(creates / 50)
+    least = writes + read_destination + read_created
+    quota = site_quota(tenant_id)
+    hours = round(least / quota, 4) if quota else None
+    words = f"At least {least:,} points of Jira's quota"
+    if quota and hours is not None:
+        windows = max(1, math.ceil(least / quota))
+        words += (f": within one hour of this site's {quota:,} an hour" if windows == 1 else
+                  f": about {hours:.1f} hours of this site's {quota:,} an hour ({windows} hourly windows)")
+    return {"points": least, "writes": writes, "readDestination": read_destination, "readCreated": read_created,
+            "siteQuota": quota, "hours": hours, "words": words + "."}
