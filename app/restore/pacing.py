@@ -1,5 +1,11 @@
-"""Pacing a restore's calls to Jira's rate limits: a token bucket shared by the run's workers, and a ``JiraAccess``
-wrapper that takes a token before each request (the client still honours Retry-After when a 429 comes anyway)."""
+"""Pacing a restore's calls to Jira's burst limit: a token bucket shared by the run's workers, and a ``JiraAccess``
+wrapper that takes a token before each request (the client still honours Retry-After when a 429 comes anyway).
+
+Jira's hourly points are not this module's: every request draws them from the shared ledger in the Jira client
+(``app.quota``), across runs, sites and processes, at the restore's priority. This bucket only smooths a run's
+requests per second (``RESTORE_RATE_PER_SECOND``; 0, the default, leaves it off) against the per-endpoint burst
+limit.
+"""
 
 from __future__ import annotations
 
@@ -73,3 +79,8 @@ class PacedAccess:
     @property
     def calls(self) -> int:
         return self.inner.calls
+
+    @property
+    def points(self) -> int:
+        """Jira's points the requests cost (``JiraAccess.points``)."""
+        return self.inner.points
