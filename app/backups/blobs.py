@@ -16,7 +16,8 @@ two tenants are two unrelated objects).
 
 Keys. Each tenant has a random 256-bit key (``backup_tenant_keys``) wrapped by the app's key ring; each blob's key is
 derived from it and the blob's random salt. Rotating ENCRYPTION_KEYS therefore re-wraps one small value per tenant
-(``rotate_tenant_keys``, which ``keys rotate`` runs over ``TenantBlobKey.key_enc``) and never rewrites blob bytes.
+(``keys_cli.rotate_column(TenantBlobKey.key_enc)``: ``keys rotate`` does it once ``encrypted_columns()`` lists that
+column) and never rewrites blob bytes.
 """
 
 from __future__ import annotations
