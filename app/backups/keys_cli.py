@@ -30,8 +30,10 @@ def encrypted_columns() -> list[InstrumentedAttribute]:
     """Text columns holding ``keyring().encrypt_text`` values; features storing secrets add theirs here."""
     from ..forge.tokens import ForgeToken
     from ..oauth.models import OAuthGrant
+    from .blob_models import TenantBlobKey
 
-    return [Tenant.shared_secret_enc, OAuthGrant.access_token_enc, OAuthGrant.refresh_token_enc, ForgeToken.token_enc]
+    return [Tenant.shared_secret_enc, OAuthGrant.access_token_enc, OAuthGrant.refresh_token_enc, ForgeToken.token_enc,
+            TenantBlobKey.key_enc]
 
 
 @dataclass
