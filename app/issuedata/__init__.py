@@ -1,0 +1,1 @@
+"""Issue data (issues and everything hanging off them): its snapshot format, its backup pass and its webhooks."""
