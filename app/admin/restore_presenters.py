@@ -86,9 +86,12 @@ def people_for(tenant: Tenant, runs: list[RestoreRun], extra: list[str] | None =
 
 
 def missing_people(run: RestoreRun, people: People) -> list[dict[str, Any]]:
-    """The people the backup names who have no account here: name, email where kept, projects they lead."""
-    return [{"accountId": p["accountId"], "name": p.get("displayName") or people.name(p["accountId"]),
-             "email": p.get("email") or "", "leads": list(p.get("leads") or [])} for p in run.missing_people]
+    """The people the backup names who have no account here: name, email where kept, projects they lead; the named
+    first, alphabetically, then those the backup has no name for."""
+    shown = [{"accountId": p["accountId"], "name": p.get("displayName") or people.name(p["accountId"]),
+              "email": p.get("email") or "", "leads": list(p.get("leads") or []),
+              "named": bool(p.get("displayName"))} for p in run.missing_people]
+    return sorted(shown, key=lambda p: (not p["named"], str(p["name"]).casefold(), str(p["accountId"])))
 
 
 # -- the run ----------------------------------------------------------------------------------------------------
