@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from ..jira.access import JiraAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
+from ..quota.points import is_read
 from .notes import collecting
 from .plan import Action, Key, Plan, PlannedItem
 from .subobjects import attach
@@ -146,6 +147,25 @@ class RunIds:
         return out
 
 
+class WriteCounting:
+    """The executor's access: every request passes through unchanged; those that may write are counted before
+    they go out (``writes``), so the job knows whether the destination can differ from what planning read."""
+
+    def __init__(self, access: JiraAccess) -> None:
+        self._access = access
+        self._lock = threading.Lock()
+        self.writes = 0
+
+    def call(self, op: Any, **kwargs: Any) -> Any:
+        if not is_read(op.method, op.template):
+            with self._lock:
+                self.writes += 1
+        return self._access.call(op, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._access, name)
+
+
 class Executor:
     """Runs a plan against the destination. ``concurrency`` workers; all state writes happen on the calling thread."""
 
@@ -155,7 +175,7 @@ class Executor:
                  create_attempts: int = 4, transient_attempts: int = 3, transient_pause: float = 0.2,
                  thread_initializer: Callable[[], None] | None = None, short_wait: float = 5.0,
                  rate_waits: int = 5) -> None:
-        self.access = access
+        self.access: Any = WriteCounting(access)
         # Run in each worker thread first (the job passes one giving the thread the app's context, which
         # credentials backed by the database — the OAuth grant's token refresh — need).
         self.thread_initializer = thread_initializer
@@ -172,6 +192,11 @@ class Executor:
         # Rate-limit answers (beyond the client's retries) waited out per object when no longer than this.
         self.short_wait = short_wait
         self.rate_waits = rate_waits
+
+    @property
+    def writes(self) -> int:
+        """Requests that may have written to the destination, sent by this executor so far."""
+        return int(self.access.writes)
 
     def run(self, plan: Plan) -> RunIds:
         """Execute every selected item; returns the id map. Raises ``Cancelled`` or ``MustWait`` between objects.

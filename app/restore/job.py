@@ -24,6 +24,7 @@ from .engine import MAPPED, Cancelled, Executor, MustWait, Reporter, Result
 from .models import LIVE, DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
 from .pacing import PacedAccess, TokenBucket
 from .plan import Action, Plan, PlanError, PlannedItem, Planner, Selection, type_order
+from .reuse import ChainedJournal, RememberedReads, recent_preview
 from .types import load
 from .types.base import Ref, pooled_reads
 from .verify import verify
@@ -273,7 +274,8 @@ def run_preview(ctx: JobContext) -> dict[str, Any]:
         _fail(run, f"Jira refused a read: {exc.describe()}")
         journal.clear()
         raise JobFailed(f"Jira refused a read: {exc.describe()}") from None
-    journal.clear()
+    # The answers stay journaled: the restore that follows soon replays them instead of paying for them again, and
+    # clears them (app/restore/reuse.py).
     move(run, RunStatus.PLANNED, message=None)
     return {"run_id": run.id, "counts": plan.counts()}
 
@@ -360,6 +362,9 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
     restorers = load()
     access = _access(tenant)
     journal = ReadJournal(ctx.job_id)
+    preview = recent_preview(run.id, tenant.id)  # its answers of the destination, when recent, are not read again
+    planned = RememberedReads()  # this attempt's planning answers: verification's, if nothing is written between
+    reads = ChainedJournal(journal, preview, planned)
     reporter = JobReporter(ctx, restorers, _progress_interval(), run)
     try:
         snapshot_allowed(tenant, run.snapshot_id, run)
@@ -367,10 +372,11 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         concurrency = _concurrency()
         if ctx.checkpoint.get("planned"):
             plan = _saved_plan(run, ctx)  # a resumed attempt carries on with the plan it was executing
+            planned = None  # this attempt didn't read the destination: verification does
         else:
             # Journaled like the preview's (an attempt after a quota wait carries on), then forgotten before the first
             # write: those answers describe the destination as it was, and verification must read it as it is.
-            with journaled_reads(access, journal), pooled_reads(concurrency, app_context_initializer()):
+            with journaled_reads(access, reads), pooled_reads(concurrency, app_context_initializer()):
                 plan = _plan(run, access, selection, ctx)
             ctx.save_checkpoint({**ctx.checkpoint, "planned": True})
             journal.clear()
@@ -383,12 +389,16 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         check_connection(run)  # stopped after the last object: the run ends as any stopped run does
         ctx.progress(len(plan.selected()), None, "Verifying the destination")
         db.session.commit()
+        if executor.writes or planned is None:
+            # The destination may differ from what planning read: verification reads it (a run that wrote nothing
+            # compares what this attempt's planning read, or the recent preview: one read of the destination).
+            reads = ChainedJournal(journal, None)
         if reporter.mapped_here:
             # This attempt changed the destination, so answers an earlier attempt's verification journaled may be out
             # of date. (An attempt that only retried follow-ups that failed again keeps them: otherwise a restore
             # with one stubborn object would read the whole destination again after every quota wait.)
             journal.clear()
-        with journaled_reads(access, journal), pooled_reads(concurrency, app_context_initializer()):
+        with journaled_reads(access, reads), pooled_reads(concurrency, app_context_initializer()):
             check = verify(access, plan, state.results(), snapshot_site(run.snapshot_id))
     except JobFailed as exc:
         _fail(run, str(exc))
@@ -411,8 +421,10 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
     run = db.session.get(RestoreRun, run.id, populate_existing=True)
     summary = summarise(run.id)
     summary["api_calls"] = access.calls
-    summary["reads_replayed"] = journal.replayed  # verification reads an earlier attempt had already paid for
+    summary["reads_replayed"] = reads.replayed  # reads the preview or an earlier attempt had already paid for
     journal.clear()
+    if preview is not None:
+        preview.clear()
     move(run, RunStatus.DONE, summary_json=json.dumps(summary), verification_json=json.dumps(check.to_dict()),
          fidelity=check.fidelity, finished_at=utcnow(), message=None)
     return {"run_id": run.id, "summary": summary, "fidelity": check.fidelity}
