@@ -192,6 +192,32 @@ class TypeReaders:
                 return
 
 
+def _issue_data_enabled() -> bool:
+    """Whether backups include issue data (``BACKUP_ISSUES``, on unless set false)."""
+    return str(current_app.config.get("BACKUP_ISSUES", "true")).lower() not in {"0", "false", "no", "off"}
+
+
+def run_issue_pass(writer: SnapshotWriter, access: Any, tenant_id: int) -> None:
+    """The issue data of the same point in time, after the configuration (``app.issuedata.backup``)."""
+    from ..issuedata.backup import IssuePass
+    from ..issuedata.records import ISSUE_TYPE
+
+    try:
+        outcome = IssuePass(writer, access, tenant_id).run()
+    except RateLimited:
+        raise  # the job requeues itself and the pass resumes where it stopped
+    except NeedsAuthorisation as exc:
+        record_outcome(writer, ISSUE_TYPE, TypeOutcome(
+            "unreadable", 0, f"Connect apps can't call {exc.method} {exc.path}. {exc.fix}", access.calls))
+        return
+    except JiraError as exc:
+        record_outcome(writer, ISSUE_TYPE, TypeOutcome(
+            "unreadable", 0, f"Jira refused to give issue data: {exc.describe()}.", access.calls))
+        return
+    log.info("backup of tenant %s: issues %s (%d read, %d carried, %d deleted)", tenant_id, outcome.mode,
+             outcome.read, outcome.carried, outcome.deleted)
+
+
 def capture_priority(type_key: str) -> int:
     """Where a type's requests queue (lower first): ``CAPTURE_FIRST`` in its order, then the rest."""
     return CAPTURE_FIRST.index(type_key) if type_key in CAPTURE_FIRST else len(CAPTURE_FIRST)
@@ -293,6 +319,9 @@ def run_backup(ctx: JobContext) -> dict[str, Any]:
             finally:
                 readers.close()
                 log.info("backup %s: readers waited %.1f s for the writer", ctx.job_id, readers.blocked)
+        if _issue_data_enabled():
+            ctx.progress(len(done), len(types), "Reading issues")
+            run_issue_pass(writer, access, tenant.id)
     except RateLimited as exc:
         wait = exc.retry_after or 60.0
         raise RetryLater(wait, f"Jira asked us to slow down ({exc.path}); carrying on in {wait:.0f} s.") from None

@@ -165,6 +165,40 @@ class SnapshotWriter:
         if len(self._pending) >= self._batch:
             self.flush()
 
+    def carry_forward(self, type_key: str, from_snapshot_id: int, skip_source_ids: set[str]) -> int:
+        """Name in this snapshot every entry of ``type_key`` of an earlier snapshot of the tenant whose source id is
+        not in ``skip_source_ids`` (unchanged objects: by reference to the same blob, nothing read or stored again).
+
+        Returns how many entries were carried. :raises SnapshotStateError: when the earlier one is another tenant's.
+        """
+        self.flush()
+        _running(self.snapshot_id)
+        earlier = db.session.get(Snapshot, from_snapshot_id)
+        if earlier is None or earlier.tenant_id != self.tenant_id:
+            raise SnapshotStateError(f"snapshot {from_snapshot_id} can't be carried into snapshot {self.snapshot_id}: "
+                                     f"expected a snapshot of tenant {self.tenant_id}")
+        rows = db.session.execute(
+            select(SnapshotEntry.natural_key, SnapshotEntry.source_id, SnapshotEntry.blob_id, Blob.stored_size)
+            .join(Blob, Blob.id == SnapshotEntry.blob_id)
+            .where(SnapshotEntry.snapshot_id == from_snapshot_id, SnapshotEntry.type_key == type_key)
+            .order_by(SnapshotEntry.id)).all()
+        kept = [r for r in rows if r[1] not in skip_source_ids]
+        self._ensure_type(type_key)
+        for start in range(0, len(kept), self._batch):
+            insert_rows(SnapshotEntry, [
+                {"snapshot_id": self.snapshot_id, "type_key": type_key, "natural_key": r[0], "source_id": r[1],
+                 "blob_id": r[2]} for r in kept[start:start + self._batch]])
+        db.session.execute(update(Snapshot).where(Snapshot.id == self.snapshot_id).values(
+            bytes_stored=Snapshot.bytes_stored + sum(int(r[3]) for r in kept)))
+        db.session.commit()
+        return len(kept)
+
+    def source_ids(self, type_key: str) -> set[str]:
+        """Source ids of the entries of a type committed so far (what a resumed run need not read again)."""
+        self.flush()
+        return {s for s in db.session.scalars(select(SnapshotEntry.source_id).where(
+            SnapshotEntry.snapshot_id == self.snapshot_id, SnapshotEntry.type_key == type_key)) if s is not None}
+
     def reset_type(self, type_key: str) -> None:
         """Drop every entry of a type (half-written before a crash), so it can be written again from the start."""
         self._pending = [p for p in self._pending if p.type_key != type_key]

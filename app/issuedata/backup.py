@@ -1,0 +1,506 @@
+"""The backup's issue pass: issue data into the configuration's snapshot, first in full, then incrementally.
+
+Reads go through the cheapest endpoints (reference ``issue-data.md``): id-only ``/search/jql`` pages (5,000 ids a
+page, ``nextPageToken``), ``POST /issue/bulkfetch`` 100 issues at a time with ``fields=*all``, ``expand=changelog,
+names,schema`` (histories, field names and schemas ride along without points of their own) and ``properties=*all``
+(**[unverified]** on real Jira, whose spec documents up to 5 keys); comments and worklogs are paged only for issues
+whose embedded field is truncated, changelogs only when their embedded page is (through ``POST
+/changelog/bulkfetch`` where the grant allows, else per issue); watchers and voters only for issues that have some.
+Attachment bytes stream into the tenant's blob store (``blobs.put_stream``: never whole in memory, one stored copy
+per tenant); an attachment id seen by the previous snapshot is immutable in Jira, so its bytes are not read again.
+
+Incremental: with a previous snapshot holding issue data, only issues with ``updated`` since the previous pass
+(minus ``ISSUE_OVERLAP``; a relative JQL period, so Jira's clock and time zone judge it), issues whose worklogs
+``/worklog/updated`` lists, and nothing else are read; the other issues are carried forward by reference (the same
+blobs: ``SnapshotWriter.carry_forward``). Deletions come from a periodic id-set comparison
+(``ISSUE_IDSET_DAYS``, every pass when 0; webhook-recorded deletions are not wired yet); a worklog deleted
+(``/worklog/deleted``) marks its issue changed. A killed pass resumes: issues with an entry already in the snapshot
+are not read again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..backups import blobs
+from ..backups.models import Snapshot, SnapshotEntry, SnapshotStatus, SnapshotType, TypeStatus
+from ..backups.snapshots import SnapshotReader, SnapshotWriter
+from ..extensions import db
+from ..jira.access import JiraAccess
+from ..jira.errors import JiraError
+from ..jira.operations import declare
+from ..quota.points import cost
+from .records import (
+    FIELD_META_TYPE,
+    ISSUE_TYPE,
+    STATE_TYPE,
+    AttachmentRecord,
+    IssueCounts,
+    IssueRecord,
+    VoteRecord,
+    issue_state,
+    project_of,
+)
+
+log = logging.getLogger(__name__)
+
+API = "/rest/api/3"
+OP_SEARCH = declare("POST", f"{API}/search/jql")
+OP_BULK_FETCH = declare("POST", f"{API}/issue/bulkfetch")
+OP_CHANGELOG_BULK = declare("POST", f"{API}/changelog/bulkfetch")
+OP_CHANGELOG = declare("GET", f"{API}/issue/{{issueIdOrKey}}/changelog")
+OP_COMMENTS = declare("GET", f"{API}/issue/{{issueIdOrKey}}/comment")
+OP_WORKLOGS = declare("GET", f"{API}/issue/{{issueIdOrKey}}/worklog")
+OP_WATCHERS = declare("GET", f"{API}/issue/{{issueIdOrKey}}/watchers")
+OP_VOTES = declare("GET", f"{API}/issue/{{issueIdOrKey}}/votes")
+OP_ATTACHMENT_CONTENT = declare("GET", f"{API}/attachment/content/{{id}}")
+OP_WORKLOG_UPDATED = declare("GET", f"{API}/worklog/updated")
+OP_WORKLOG_DELETED = declare("GET", f"{API}/worklog/deleted")
+OP_WORKLOG_LIST = declare("POST", f"{API}/worklog/list")
+
+ALL_ISSUES_JQL = "project IS NOT EMPTY ORDER BY key ASC"
+ID_PAGE = 5000
+BULK_FETCH = 100
+CHANGELOG_BULK = 1000
+WORKLOG_LIST = 1000
+DEFAULT_OVERLAP_MINUTES = 60
+DEFAULT_IDSET_DAYS = 7
+DROPPED = frozenset({"self", "expand", "isWatching", "hasVoted", "lastViewed"})
+SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
+RANK_SCHEMA = "com.pyxis.greenhopper.jira:gh-lexo-rank"
+ATTACHMENT_PIECE = 256 * 1024
+
+
+class IssueBackupError(Exception):
+    """The issue pass could not finish (the message says what Jira answered)."""
+
+
+@dataclass
+class IssuePassOutcome:
+    """What the pass did: counts of the snapshot's issue data, and what this pass read."""
+
+    counts: IssueCounts
+    read: int
+    carried: int
+    deleted: int
+    mode: str  # full | incremental
+
+
+@dataclass
+class _State:
+    """The pass's state object, stored as the single ``STATE_TYPE`` entry (the next pass starts from it)."""
+
+    watermark: float  # our clock (epoch seconds) when this pass started reading
+    idset_at: float  # when all ids were last compared
+    counts: dict[str, int] = field(default_factory=dict)
+    # issueId -> [[attachmentId, sha256, size]], for issues with attachments (holds and re-use, without reading)
+    attachments: dict[str, list[list[Any]]] = field(default_factory=dict)
+    # worklogId -> issueId, so a worklog deletion names its issue
+    worklogs: dict[str, str] = field(default_factory=dict)
+    # issueId -> [comments, worklogs] counts, so carried issues count without being read
+    sizes: dict[str, list[int]] = field(default_factory=dict)
+    # issueId -> issues its record names (links, parent, sub-tasks): re-read when it is deleted
+    neighbours: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"watermark": self.watermark, "idsetAt": self.idset_at, "counts": self.counts,
+                "attachments": self.attachments, "worklogs": self.worklogs, "sizes": self.sizes,
+                "neighbours": self.neighbours}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> _State:
+        return cls(float(obj.get("watermark") or 0), float(obj.get("idsetAt") or 0), dict(obj.get("counts") or {}),
+                   dict(obj.get("attachments") or {}), dict(obj.get("worklogs") or {}), dict(obj.get("sizes") or {}),
+                   dict(obj.get("neighbours") or {}))
+
+    def forget(self, issue_id: str) -> None:
+        self.attachments.pop(issue_id, None)
+        self.sizes.pop(issue_id, None)
+        self.neighbours.pop(issue_id, None)
+        for worklog_id in [w for w, i in self.worklogs.items() if i == issue_id]:
+            del self.worklogs[worklog_id]
+
+    def learn(self, record: IssueRecord) -> None:
+        self.forget(record.id)
+        if record.attachments:
+            self.attachments[record.id] = [[a.id, a.sha256, a.size] for a in record.attachments]
+        for worklog in record.worklogs:
+            self.worklogs[str(worklog.get("id"))] = record.id
+        self.sizes[record.id] = [len(record.comments), len(record.worklogs)]
+        neighbours = _neighbours(record.fields)
+        if neighbours:
+            self.neighbours[record.id] = neighbours
+
+
+def _ref(issue: Any) -> Any:
+    """Another issue named by this one: its id and key only. Jira embeds that issue's summary, status, priority and
+    type, which change without this issue's ``updated`` moving; kept, they would make an unchanged issue differ."""
+    if not isinstance(issue, dict):
+        return issue
+    return {k: issue[k] for k in ("id", "key") if k in issue}
+
+
+def _link(link: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in link.items() if k not in {"inwardIssue", "outwardIssue"}}
+    for side in ("inwardIssue", "outwardIssue"):
+        if side in link:
+            out[side] = _ref(link[side])
+    return out
+
+
+def _slim_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The issue's fields with the issues it names reduced to references (``_ref``)."""
+    out = dict(fields)
+    if isinstance(out.get("parent"), dict):
+        out["parent"] = _ref(out["parent"])
+    if isinstance(out.get("subtasks"), list):
+        out["subtasks"] = [_ref(s) for s in out["subtasks"]]
+    if isinstance(out.get("issuelinks"), list):
+        out["issuelinks"] = [_link(link) for link in out["issuelinks"]]
+    return out
+
+
+def _neighbours(fields: dict[str, Any]) -> list[str]:
+    """Issues whose record names this one (links, parent, sub-tasks): they change when this one is deleted."""
+    found = [(fields.get("parent") or {}).get("id")]
+    found += [s.get("id") for s in fields.get("subtasks") or []]
+    for link in fields.get("issuelinks") or []:
+        found += [(link.get(side) or {}).get("id") for side in ("inwardIssue", "outwardIssue")]
+    return sorted({str(i) for i in found if i})
+
+
+def _clean(value: Any) -> Any:
+    """Drop links and what depends on the caller, at every depth, so an unchanged issue serialises the same."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if k not in DROPPED}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+class IssuePass:
+    """One issue pass of one backup job into its (running) snapshot."""
+
+    def __init__(self, writer: SnapshotWriter, access: JiraAccess, tenant_id: int, *,
+                 now: Callable[[], float] = time.time, full: bool = False) -> None:
+        self.writer = writer
+        self.force_full = full  # read everything even when an earlier snapshot holds issue data
+        self.access = access
+        self.tenant_id = tenant_id
+        self.now = now
+        config = current_app.config
+        self.overlap_minutes = int(config.get("ISSUE_OVERLAP_MINUTES", DEFAULT_OVERLAP_MINUTES))
+        self.idset_days = float(config.get("ISSUE_IDSET_DAYS", DEFAULT_IDSET_DAYS))
+        self.meta: dict[str, dict[str, Any]] = {"names": {}, "schema": {}}
+
+    # -- the pass -------------------------------------------------------------------------------------------------
+
+    def run(self) -> IssuePassOutcome:
+        """Read issue data into the snapshot and record its types; :raises JiraError: on a refusal to read."""
+        started = self.now()
+        previous = None if self.force_full else previous_issue_snapshot(self.tenant_id, self.writer.snapshot_id)
+        done = self.writer.source_ids(ISSUE_TYPE)  # a resumed run: what a killed one already wrote
+        if previous is None:
+            return self._full(started, done)
+        return self._incremental(started, previous, done)
+
+    def _full(self, started: float, done: set[str]) -> IssuePassOutcome:
+        state = _State(watermark=started, idset_at=started)
+        self._resume_state(state, done)
+        ids = [i for i in self._search_ids(ALL_ISSUES_JQL) if i not in done]
+        read = self._read_issues(ids, state, previous=None)
+        self._finish(state, done | set(ids))
+        return IssuePassOutcome(IssueCounts.from_json(state.counts), read, 0, 0, "full")
+
+    def _incremental(self, started: float, previous: int, done: set[str]) -> IssuePassOutcome:
+        old = _State.from_json(issue_state(previous) or {})
+        self.meta = _field_meta_of(previous) or self.meta
+        minutes = int((started - old.watermark) / 60) + self.overlap_minutes + 1
+        changed = set(self._search_ids(f"updated >= -{minutes}m ORDER BY key ASC"))
+        since_ms = int((old.watermark - self.overlap_minutes * 60) * 1000)
+        changed |= self._worklog_changes(since_ms, old)
+        previous_ids = set(_previous_ids(previous))
+        deleted: set[str] = set()
+        state = _State(watermark=started, idset_at=old.idset_at, attachments=dict(old.attachments),
+                       worklogs=dict(old.worklogs), sizes=dict(old.sizes), neighbours=dict(old.neighbours))
+        if self.idset_days <= 0 or started - old.idset_at >= self.idset_days * 86400:
+            present = set(self._search_ids(ALL_ISSUES_JQL))
+            deleted |= previous_ids - present
+            changed |= present - previous_ids  # created and lost from the updated search (eventual consistency)
+            state.idset_at = started
+        changed |= {n for i in deleted for n in old.neighbours.get(i, [])}  # they named a deleted issue
+        changed -= deleted
+        for issue_id in deleted:
+            state.forget(issue_id)
+        carried = 0 if done else self.writer.carry_forward(ISSUE_TYPE, previous, changed | deleted)
+        to_read = sorted(changed - done, key=int)
+        read = self._read_issues(to_read, state, previous=old)
+        self._finish(state, (previous_ids - deleted - changed) | changed | done)
+        return IssuePassOutcome(IssueCounts.from_json(state.counts), read, carried, len(deleted), "incremental")
+
+    def _resume_state(self, state: _State, done: set[str]) -> None:
+        """After a kill: learn the issues already written (reading our own store, not Jira)."""
+        if not done:
+            return
+        reader = SnapshotReader(self.writer.snapshot_id)
+        for obj in reader.objects(ISSUE_TYPE):
+            state.learn(IssueRecord.from_json(obj))
+
+    def _finish(self, state: _State, issue_ids: set[str]) -> None:
+        state.counts = self._counts(state, issue_ids)
+        self.writer.reset_type(FIELD_META_TYPE)
+        self.writer.put(FIELD_META_TYPE, "fields", None, self.meta)
+        self.writer.set_type_status(FIELD_META_TYPE, TypeStatus.COMPLETE.value, 1)
+        self.writer.reset_type(STATE_TYPE)
+        self.writer.put(STATE_TYPE, "state", None, state.to_json())
+        self.writer.set_type_status(STATE_TYPE, TypeStatus.COMPLETE.value, 1)
+        self._hold_attachments(state)
+        self.writer.set_type_status(ISSUE_TYPE, TypeStatus.COMPLETE.value, state.counts["issues"],
+                                    api_calls=self.access.calls)
+
+    def _counts(self, state: _State, issue_ids: set[str]) -> dict[str, int]:
+        stored = len(self.writer.source_ids(ISSUE_TYPE))
+        comments = sum(state.sizes.get(i, [0, 0])[0] for i in issue_ids)
+        worklogs = sum(state.sizes.get(i, [0, 0])[1] for i in issue_ids)
+        attachments = [a for i in issue_ids for a in state.attachments.get(i, [])]
+        return IssueCounts(stored, comments, worklogs, len(attachments),
+                           sum(int(a[2] or 0) for a in attachments)).to_json()
+
+    def _hold_attachments(self, state: _State) -> None:
+        """Record that this snapshot holds every attachment blob its issues name (retention keeps those)."""
+        digests = {a[1] for items in state.attachments.values() for a in items if a[1]}
+        for digest in sorted(digests):
+            try:
+                blobs.reference(self.tenant_id, self.writer.snapshot_id, digest)
+            except blobs.BlobNotFound:
+                log.warning("issue pass of tenant %s: attachment blob %s is gone", self.tenant_id, digest[:12])
+
+    # -- reading --------------------------------------------------------------------------------------------------
+
+    def _search_ids(self, jql: str) -> Iterator[str]:
+        token: str | None = None
+        while True:
+            body: dict[str, Any] = {"jql": jql, "fields": ["id"], "maxResults": ID_PAGE}
+            if token:
+                body["nextPageToken"] = token
+            page = self.access.call(OP_SEARCH, json=body, idempotent=True) or {}
+            for issue in page.get("issues") or []:
+                yield str(issue["id"])
+            token = page.get("nextPageToken")
+            if not token or page.get("isLast") is True:
+                return
+
+    def _worklog_changes(self, since_ms: int, old: _State) -> set[str]:
+        """Issues whose worklogs changed or went since ``since_ms`` (Jira's worklog feeds)."""
+        updated = [str(v["worklogId"]) for v in self._feed(OP_WORKLOG_UPDATED, since_ms)]
+        gone = [str(v["worklogId"]) for v in self._feed(OP_WORKLOG_DELETED, since_ms)]
+        issues = {old.worklogs[w] for w in gone if w in old.worklogs}
+        unknown = [w for w in updated if w not in old.worklogs]
+        issues |= {old.worklogs[w] for w in updated if w in old.worklogs}
+        for start in range(0, len(unknown), WORKLOG_LIST):
+            ids = [int(w) for w in unknown[start:start + WORKLOG_LIST]]
+            for worklog in self.access.call(OP_WORKLOG_LIST, json={"ids": ids}, idempotent=True) or []:
+                issues.add(str(worklog.get("issueId")))
+        return issues
+
+    def _feed(self, op: Any, since_ms: int) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {"since": max(0, since_ms)}
+        while True:
+            page = self.access.call(op, params=params) or {}
+            yield from page.get("values") or []
+            if page.get("lastPage", True) or page.get("until") is None:
+                return
+            params = {"since": page["until"]}
+
+    def _read_issues(self, ids: list[str], state: _State, previous: _State | None) -> int:
+        read = 0
+        for start in range(0, len(ids), BULK_FETCH):
+            batch = ids[start:start + BULK_FETCH]
+            page = self.access.call(OP_BULK_FETCH, json={
+                "issueIdsOrKeys": batch, "fields": ["*all"], "expand": ["changelog", "names", "schema"],
+                "properties": ["*all"]}, idempotent=True) or {}
+            self.meta["names"].update(page.get("names") or {})
+            self.meta["schema"].update(page.get("schema") or {})
+            issues = page.get("issues") or []
+            for issue in issues:
+                self.meta["names"].update(issue.get("names") or {})
+                self.meta["schema"].update(issue.get("schema") or {})
+            histories = self._full_changelogs([i for i in issues if _changelog_truncated(i)])
+            for issue in issues:
+                record = self._record(issue, histories.get(str(issue["id"])), previous)
+                self.writer.put(ISSUE_TYPE, record.key, record.id, _clean(record.to_json()))
+                state.learn(record)
+                read += 1
+            self.writer.flush()
+        return read
+
+    def _record(self, issue: dict[str, Any], changelog: list[dict[str, Any]] | None,
+                previous: _State | None) -> IssueRecord:
+        issue_id = str(issue["id"])
+        fields = _slim_fields(dict(issue.get("fields") or {}))
+        embedded = issue.get("changelog") or {}
+        sprint_field, rank_field = self._agile_fields()
+        watches = fields.get("watches") or {}
+        votes = fields.get("votes") or {}
+        project = fields.get("project") or {}
+        return IssueRecord(
+            id=issue_id, key=str(issue["key"]), project_key=str(project.get("key") or project_of(str(issue["key"]))),
+            project_id=None if project.get("id") is None else str(project["id"]),
+            issue=_clean({"id": issue_id, "key": issue["key"], "fields": fields}),
+            comments=_clean(self._complete(issue_id, fields.get("comment"), "comments", OP_COMMENTS)),
+            worklogs=_clean(self._complete(issue_id, fields.get("worklog"), "worklogs", OP_WORKLOGS)),
+            attachments=[self._attachment(issue_id, a, previous) for a in fields.get("attachment") or []],
+            links=_clean(list(fields.get("issuelinks") or [])),
+            watchers=self._watchers(issue_id, int(watches.get("watchCount") or 0)),
+            watch_count=int(watches.get("watchCount") or 0),
+            votes=self._votes(issue_id, int(votes.get("votes") or 0)),
+            properties=[{"key": k, "value": v} for k, v in sorted((issue.get("properties") or {}).items())],
+            sprints=_clean(list(fields.get(sprint_field) or [])) if sprint_field else [],
+            rank=fields.get(rank_field) if rank_field else None,
+            changelog=_clean(sorted(changelog if changelog is not None else embedded.get("histories") or [],
+                                    key=lambda h: (str(h.get("created")), int(h.get("id") or 0)))))
+
+    def _agile_fields(self) -> tuple[str | None, str | None]:
+        found: dict[str, str] = {}
+        for fid, schema in self.meta["schema"].items():
+            custom = (schema or {}).get("custom")
+            if custom == SPRINT_SCHEMA:
+                found.setdefault("sprint", fid)
+            elif custom == RANK_SCHEMA:
+                found.setdefault("rank", fid)
+        return found.get("sprint"), found.get("rank")
+
+    def _complete(self, issue_id: str, embedded: Any, key: str, op: Any) -> list[dict[str, Any]]:
+        """The embedded comments/worklogs when whole, else every page of them (only then a request)."""
+        embedded = embedded or {}
+        items = list(embedded.get(key) or [])
+        if int(embedded.get("total") or 0) <= len(items):
+            return items
+        return list(self.access.paginate(op, path={"issueIdOrKey": issue_id}, page_size=5000, values_key=key))
+
+    def _full_changelogs(self, issues: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        if not issues:
+            return {}
+        ids = [str(i["id"]) for i in issues]
+        if self.access.can_call(OP_CHANGELOG_BULK):
+            return self._bulk_changelogs(ids)
+        return {i: list(self.access.paginate(OP_CHANGELOG, path={"issueIdOrKey": i}, page_size=100))
+                for i in ids}
+
+    def _bulk_changelogs(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        token: str | None = None
+        while True:
+            body: dict[str, Any] = {"issueIdsOrKeys": ids, "maxResults": CHANGELOG_BULK}
+            if token:
+                body["nextPageToken"] = token
+            page = self.access.call(OP_CHANGELOG_BULK, json=body, idempotent=True) or {}
+            for group in page.get("issueChangeLogs") or []:
+                out.setdefault(str(group.get("issueId")), []).extend(group.get("changeHistories") or [])
+            token = page.get("nextPageToken")
+            if not token:
+                return out
+
+    def _watchers(self, issue_id: str, count: int) -> list[str]:
+        if count <= 0:
+            return []
+        answer = self.access.call(OP_WATCHERS, path={"issueIdOrKey": issue_id}) or {}
+        return sorted(str(w.get("accountId")) for w in answer.get("watchers") or [] if w.get("accountId"))
+
+    def _votes(self, issue_id: str, count: int) -> VoteRecord:
+        if count <= 0:
+            return VoteRecord(0, [])
+        try:
+            answer = self.access.call(OP_VOTES, path={"issueIdOrKey": issue_id}) or {}
+        except JiraError:
+            return VoteRecord(count, None)  # voters hidden from us (View voters and watchers): the count remains
+        voters = answer.get("voters")
+        return VoteRecord(count, None if voters is None else sorted(str(v.get("accountId")) for v in voters))
+
+    def _attachment(self, issue_id: str, meta: dict[str, Any], previous: _State | None) -> AttachmentRecord:
+        attachment_id = str(meta["id"])
+        author = meta.get("author") or None
+        base = dict(id=attachment_id, filename=str(meta.get("filename") or ""), size=int(meta.get("size") or 0),
+                    mime_type=meta.get("mimeType"), created=meta.get("created"),
+                    author=_clean(author) if author else None)
+        known = _known_attachment(previous, issue_id, attachment_id)
+        if known is not None and blobs.stat(self.tenant_id, known) is not None:
+            return AttachmentRecord(**base, sha256=known)  # immutable per id in Jira: no need to read it again
+        try:
+            ref = blobs.put_stream(self.tenant_id, self._download(attachment_id),
+                                   snapshot_id=self.writer.snapshot_id)
+        except JiraError as exc:
+            return AttachmentRecord(**base, sha256=None, missing_reason=f"Jira refused its content: {exc.describe()}")
+        return AttachmentRecord(**base, sha256=ref.digest)
+
+    def _download(self, attachment_id: str) -> Iterator[bytes]:
+        """The attachment's bytes, chunk by chunk off the wire (one request, its points drawn and counted)."""
+        credential = self.access.credential_for(OP_ATTACHMENT_CONTENT)
+        client = credential.client
+        path = OP_ATTACHMENT_CONTENT.path(id=attachment_id)
+        url = f"{client.base_url}{path}"
+        template = OP_ATTACHMENT_CONTENT.template
+        # The JSON client reads whole answers; this one request streams, so it draws from and charges the quota as
+        # ``JiraClient.request`` does.
+        ticket = client.quota.draw("GET", path, template, None, client.retry.max_retry_after) \
+            if client.quota is not None else None
+        resp = client.session.get(url, params={"redirect": "false"}, auth=client.auth, timeout=client.timeout,
+                                  stream=True, allow_redirects=False)
+        client.calls += 1
+        points = cost("GET", path, resp.status_code, {} if resp.status_code < 400 else None)
+        client._charge(ticket, "GET", template, points)  # the streamed twin of request()
+        if resp.status_code >= 400:
+            body = resp.text[:500]
+            resp.close()
+            raise JiraError("GET", path, resp.status_code, {"errorMessages": [body]})
+        return _chunks(resp.iter_content(ATTACHMENT_PIECE), resp.close)
+
+
+def _chunks(pieces: Iterable[bytes], close: Callable[[], None]) -> Iterator[bytes]:
+    try:
+        yield from pieces
+    finally:
+        close()
+
+
+def _changelog_truncated(issue: dict[str, Any]) -> bool:
+    changelog = issue.get("changelog") or {}
+    return int(changelog.get("total") or 0) > len(changelog.get("histories") or [])
+
+
+def _known_attachment(previous: _State | None, issue_id: str, attachment_id: str) -> str | None:
+    if previous is None:
+        return None
+    for items in (previous.attachments.get(issue_id) or [], *previous.attachments.values()):
+        for item in items:
+            if str(item[0]) == attachment_id and item[1]:
+                return str(item[1])
+    return None
+
+
+def _field_meta_of(snapshot_id: int) -> dict[str, dict[str, Any]] | None:
+    for obj in SnapshotReader(snapshot_id).objects(FIELD_META_TYPE):
+        return {"names": dict(obj.get("names") or {}), "schema": dict(obj.get("schema") or {})}
+    return None
+
+
+def _previous_ids(snapshot_id: int) -> list[str]:
+    return [s for s in db.session.scalars(select(SnapshotEntry.source_id).where(
+        SnapshotEntry.snapshot_id == snapshot_id, SnapshotEntry.type_key == ISSUE_TYPE)) if s is not None]
+
+
+def previous_issue_snapshot(tenant_id: int, current_snapshot_id: int) -> int | None:
+    """The tenant's newest finished snapshot whose issue data is complete (an incremental pass starts from it)."""
+    return db.session.scalars(
+        select(Snapshot.id).join(SnapshotType, SnapshotType.snapshot_id == Snapshot.id)
+        .where(Snapshot.tenant_id == tenant_id, Snapshot.id != current_snapshot_id,
+               Snapshot.status.in_([SnapshotStatus.COMPLETE.value, SnapshotStatus.PARTIAL.value]),
+               SnapshotType.type_key == STATE_TYPE, SnapshotType.status == TypeStatus.COMPLETE.value)
+        .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).limit(1)).first()
