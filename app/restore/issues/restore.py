@@ -1,0 +1,552 @@
+"""Restores a snapshot's issues, project by project, onto the destination: keys kept, fields mapped, authors kept.
+
+Per project, in key order. Into an empty project, issues are created 50 a call in key order with placeholder issues
+filling the gaps (deleted at the end of the project), so ``ABC-123`` is ``ABC-123`` again; a project that already
+holds other issues gets new keys, and the outcome maps old key to new key. Every restored issue carries its source
+(``SOURCE_PROPERTY``, set in the create call itself, so there is no window where an issue exists without it) and,
+once everything hanging off it is written, ``DONE_PROPERTY``: a resumed or repeated run reads both with one search
+per project page and writes nothing for what is done. Parents come before children (epics, then standard issues,
+then sub-tasks, each tier in key order); a child whose parent is in a later tier is created when its tier comes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...connect.impersonation import ImpersonationRefused
+from ...issuedata.records import IssueRecord, key_order
+from ...jira.access import JiraAccess
+from ...jira.client import JiraClient
+from ...jira.errors import JiraError
+from ...jira.operations import declare
+from ..types.base import IdMap
+from .fields import mapped_fields
+
+SEARCH = declare("POST", "/rest/api/3/search/jql")
+BULK_CREATE = declare("POST", "/rest/api/3/issue/bulk")
+DELETE_ISSUE = declare("DELETE", "/rest/api/3/issue/{issueIdOrKey}")
+TRANSITIONS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/transitions")
+TRANSITION = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/transitions")
+SET_PROPERTY = declare("PUT", "/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}")
+ADD_COMMENT = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/comment")
+LIST_COMMENTS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/comment")
+ADD_WORKLOG = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/worklog")
+LIST_WORKLOGS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog")
+ADD_ATTACHMENT = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/attachments")
+EDIT_ISSUE = declare("PUT", "/rest/api/3/issue/{issueIdOrKey}")
+GET_ISSUE = declare("GET", "/rest/api/3/issue/{issueIdOrKey}")
+CREATE_LINK = declare("POST", "/rest/api/3/issueLink")
+ADD_WATCHER = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/watchers")
+
+SOURCE_PROPERTY = "jiradr.source"  # {"id", "key", "snapshot"}: what the restored issue was
+DONE_PROPERTY = "jiradr.restored"  # {"done": true}: comments, worklogs, attachments... all written
+PLACEHOLDER_PROPERTY = "jiradr.placeholder"  # a gap filler, deleted once its project is done
+BEFORE_PROPERTY = "jiradr.before"  # what Jira lets nobody set: created, creator, the history (for the issue panel)
+BULK_MAX = 50
+PROPERTY_MAX_BYTES = 32_000  # Jira's limit is 32,768 bytes per property value
+MAX_TRANSITION_STEPS = 12
+
+
+class IssueRestoreError(Exception):
+    """An issue (or a project's issues) couldn't be restored; the words say expected vs received."""
+
+
+@dataclass
+class IssueOutcome:
+    """What became of one source issue."""
+
+    source_key: str
+    dest_key: str | None = None
+    dest_id: str | None = None
+    outcome: str = "pending"  # created | already-restored | failed
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def key_kept(self) -> bool:
+        return self.dest_key == self.source_key
+
+
+@dataclass
+class ProjectReport:
+    """Per project: each issue's outcome, and the old key -> new key map where keys couldn't be kept."""
+
+    project_key: str
+    keys_kept: bool = True
+    issues: dict[str, IssueOutcome] = field(default_factory=dict)
+    writes: int = 0
+
+    @property
+    def key_map(self) -> dict[str, str]:
+        return {k: o.dest_key for k, o in self.issues.items() if o.dest_key and not o.key_kept}
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for issue in self.issues.values():
+            out[issue.outcome] = out.get(issue.outcome, 0) + 1
+        return out
+
+
+class Authors:
+    """Who writes comments and worklogs: the original author through impersonation when they are on the site,
+    else the app (with an "originally by" line). A refused grant for one person falls back to the app, noted."""
+
+    def __init__(self, as_user: Callable[[str], JiraClient] | None, present: Callable[[str], bool]) -> None:
+        self.as_user = as_user
+        self.present = present
+        self._clients: dict[str, JiraClient | None] = {}
+        self.refusals: dict[str, str] = {}  # accountId -> the refusal with its fix
+
+    def client_for(self, account_id: str | None) -> JiraClient | None:
+        if not account_id or self.as_user is None or not self.present(account_id):
+            return None
+        if account_id not in self._clients:
+            try:
+                self._clients[account_id] = self.as_user(account_id)
+            except ImpersonationRefused as refused:
+                self.refusals[account_id] = str(refused)
+                self._clients[account_id] = None
+        return self._clients[account_id]
+
+
+def _number(key: str) -> int:
+    return key_order(key)[1]
+
+
+def _tier(record: IssueRecord) -> int:
+    """Epics (level 1) first, then standard issues, then sub-tasks: parents before children."""
+    issue_type = record.fields.get("issuetype") or {}
+    if issue_type.get("subtask"):
+        return 2
+    level = issue_type.get("hierarchyLevel")
+    return 0 if isinstance(level, int) and level >= 1 else 1
+
+
+def attribution(author: dict[str, Any] | None, when: str | None) -> dict[str, Any]:
+    """The ADF paragraph that says who wrote an item the app writes in their stead, and when."""
+    name = (author or {}).get("displayName") or (author or {}).get("accountId") or "someone"
+    return {"type": "paragraph", "content": [{"type": "text", "text": f"Originally by {name} on {when or '?'}",
+                                               "marks": [{"type": "em"}]}]}
+
+
+def with_attribution(body: Any, author: dict[str, Any] | None, when: str | None) -> dict[str, Any]:
+    content = list(body.get("content") or []) if isinstance(body, dict) else []
+    return {"type": "doc", "version": 1, "content": [attribution(author, when), *content]}
+
+
+class ProjectIssues:
+    """Restores one project's issues. ``access`` is the app on the destination; ``ids`` the configuration's id map."""
+
+    def __init__(self, access: JiraAccess, ids: IdMap, *, project_key: str, snapshot_id: int,
+                 authors: Authors, custom_schemas: dict[str, str] | None = None,
+                 attachment_stream: Callable[[str], Iterator[bytes]] | None = None,
+                 dest_keys: dict[str, str] | None = None) -> None:
+        self.access = access
+        self.ids = ids
+        self.project_key = project_key
+        self.snapshot_id = snapshot_id
+        self.authors = authors
+        self.custom_schemas = custom_schemas or {}
+        self.attachment_stream = attachment_stream
+        self.dest_keys = dest_keys if dest_keys is not None else {}  # source id -> destination key, every project
+        self.report = ProjectReport(project_key)
+        self._project_id: str | None = None
+        self._late_parents: list[IssueRecord] = []
+        self._records: list[IssueRecord] = []
+        self._filler_type: str | None = None
+
+    # -- what the destination holds ------------------------------------------------------------------
+
+    def _existing(self) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], int]:
+        """Restored issues by source id, placeholders left behind, and the highest key number in the project."""
+        restored: dict[str, dict[str, Any]] = {}
+        placeholders: list[dict[str, Any]] = []
+        highest = 0
+        body: dict[str, Any] = {"jql": f'project = "{self.project_key}" ORDER BY key ASC', "maxResults": 100,
+                                "fields": ["status"],
+                                "properties": [SOURCE_PROPERTY, DONE_PROPERTY, PLACEHOLDER_PROPERTY]}
+        while True:
+            page = self.access.call(SEARCH, json=body, idempotent=True) or {}
+            for issue in page.get("issues") or []:
+                highest = max(highest, _number(str(issue.get("key"))))
+                props = issue.get("properties") or {}
+                if props.get(PLACEHOLDER_PROPERTY):
+                    placeholders.append(issue)
+                elif isinstance(props.get(SOURCE_PROPERTY), dict):
+                    restored[str(props[SOURCE_PROPERTY].get("id"))] = issue
+            token = page.get("nextPageToken")
+            if not token:
+                return restored, placeholders, highest
+            body["nextPageToken"] = token
+
+    # -- the run -------------------------------------------------------------------------------------
+
+    def restore(self, records: Iterable[IssueRecord]) -> ProjectReport:
+        """Create what isn't there yet, then write what hangs off each issue; delete the placeholders."""
+        records = sorted(records, key=lambda r: key_order(r.key))
+        self._records = records
+        self._project_id, self._filler_type = self._project_and_filler_type(records)
+        restored, placeholders, highest = self._existing()
+        foreign = highest > 0 and not restored and not placeholders
+        self.report.keys_kept = not foreign
+        for record in records:
+            found = restored.get(record.id)
+            outcome = self.report.issues.setdefault(record.key, IssueOutcome(record.key))
+            if found is not None:
+                outcome.dest_id, outcome.dest_key = str(found["id"]), str(found["key"])
+                outcome.outcome = "already-restored"
+                self.dest_keys[record.id] = outcome.dest_key
+        pending = [r for r in records if r.id not in restored]
+        if self.report.keys_kept:
+            self._create_all(pending, highest + 1, keep_keys=True)  # key order; late parents set afterwards
+        else:
+            for tier in (0, 1, 2):  # parents before children
+                self._create_all([r for r in pending if _tier(r) == tier], highest + 1, keep_keys=False)
+        self._set_late_parents()
+        for record in records:
+            outcome = self.report.issues[record.key]
+            found = restored.get(record.id)
+            if outcome.dest_id and not (found and (found.get("properties") or {}).get(DONE_PROPERTY)):
+                self._follow_up(record, outcome)
+        self._delete_placeholders()
+        return self.report
+
+    def _create_all(self, records: list[IssueRecord], next_number: int, *, keep_keys: bool) -> int:
+        """Create ``records`` in key order, 50 a call, with placeholders for the gaps when keys are kept."""
+        queue: list[tuple[IssueRecord | None, int]] = []
+        for record in records:
+            wanted = _number(record.key)
+            if keep_keys and record.project_key == self.project_key:
+                while next_number < wanted:
+                    queue.append((None, next_number))
+                    next_number += 1
+            queue.append((record, wanted))
+            next_number = max(next_number, wanted + 1) if keep_keys else next_number + 1
+        for start in range(0, len(queue), BULK_MAX):
+            self._create_batch(queue[start:start + BULK_MAX])
+        return next_number
+
+    def _body(self, record: IssueRecord | None, project_id: str | None, filler_type: str | None
+              ) -> tuple[dict[str, Any], list[str]]:
+        project = {"id": project_id} if project_id else {"key": self.project_key}
+        if record is None:
+            return self._placeholder(project, filler_type), []
+        fields, notes = mapped_fields(record.fields, self.ids, self.custom_schemas)
+        fields["project"] = project
+        source_type = str((record.fields.get("issuetype") or {}).get("id"))
+        fields["issuetype"] = {"id": self.ids.get("issueTypes", source_type) or source_type}
+        parent = record.fields.get("parent") or {}
+        if parent.get("id"):
+            dest_parent = self.dest_keys.get(str(parent["id"])) or self._kept_key(str(parent.get("key")), record)
+            if dest_parent:
+                fields["parent"] = {"key": dest_parent}
+            else:
+                self._late_parents.append(record)  # an epic with a higher key: its child gets it once it exists
+        source = {"id": record.id, "key": record.key, "snapshot": self.snapshot_id}
+        return {"fields": fields, "properties": [{"key": SOURCE_PROPERTY, "value": source}]}, notes
+
+    def _placeholder(self, project: dict[str, Any], template: str | None) -> dict[str, Any]:
+        """A gap filler: a standard issue of the project shaped like a real one (so required fields hold)."""
+        record = next((r for r in self._records if r.key == template), None)
+        fields: dict[str, Any] = {"project": project}
+        if record is not None:
+            fields, _notes = mapped_fields(record.fields, self.ids, self.custom_schemas)
+            source_type = str((record.fields.get("issuetype") or {}).get("id"))
+            fields.update(project=project, issuetype={"id": self.ids.get("issueTypes", source_type) or source_type})
+        fields["summary"] = "Placeholder kept by the restore (deleted after it)"
+        return {"fields": fields, "properties": [{"key": PLACEHOLDER_PROPERTY, "value": {"placeholder": True}}]}
+
+    def _kept_key(self, parent_key: str, record: IssueRecord) -> str | None:
+        """Where keys are kept, a parent earlier in key order (same project) is created before its child, in the
+        same bulk call or an earlier one, under its own key."""
+        if not self.report.keys_kept or key_order(parent_key)[0] != self.project_key:
+            return None
+        return parent_key if key_order(parent_key) < key_order(record.key) else None
+
+    def _set_late_parents(self) -> None:
+        for record in self._late_parents:
+            outcome = self.report.issues.get(record.key)
+            parent = record.fields.get("parent") or {}
+            dest_parent = self.dest_keys.get(str(parent.get("id")))
+            if outcome is None or not outcome.dest_id:
+                continue
+            if dest_parent is None:
+                outcome.notes.append(f"parent {parent.get('key')} was not restored")
+                continue
+            self.access.call(EDIT_ISSUE, path={"issueIdOrKey": outcome.dest_id},
+                             json={"fields": {"parent": {"key": dest_parent}}})
+            self.report.writes += 1
+        self._late_parents = []
+
+    def _project_and_filler_type(self, records: list[IssueRecord]) -> tuple[str | None, str | None]:
+        first = records[0] if records else None
+        project_id = self.ids.get("projects", str(first.project_id)) if first and first.project_id else None
+        standard = [r for r in records if _tier(r) == 1 and not (r.fields.get("parent") or {}).get("id")]
+        filler = (standard or [r for r in records if _tier(r) == 1] or records or [None])[0]
+        return project_id, filler.key if filler is not None else None
+
+    def _create_batch(self, batch: list[tuple[IssueRecord | None, int]]) -> None:
+        project_id, filler_type = self._project_id, self._filler_type
+        bodies, notes = [], []
+        for record, _number_wanted in batch:
+            body, why = self._body(record, project_id, filler_type)
+            bodies.append(body)
+            notes.append(why)
+        answer = self._bulk(bodies)
+        created = iter(answer.get("issues") or [])
+        failed = {int(e.get("failedElementNumber", -1)): e for e in answer.get("errors") or []}
+        for n, (record, _wanted) in enumerate(batch):
+            if n in failed:
+                if record is not None:
+                    self._failed(record, failed[n])
+                else:
+                    self.report.keys_kept = False  # a gap not filled: the keys after it move down by one
+                continue
+            issue = next(created, None)
+            if record is None or issue is None:
+                continue
+            outcome = self.report.issues.setdefault(record.key, IssueOutcome(record.key))
+            outcome.dest_id, outcome.dest_key, outcome.outcome = str(issue["id"]), str(issue["key"]), "created"
+            outcome.notes += notes[n]
+            self.dest_keys[record.id] = outcome.dest_key
+        self.report.writes += 1
+
+    def _bulk(self, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return self.access.call(BULK_CREATE, json={"issueUpdates": bodies}) or {}
+        except JiraError as exc:
+            if exc.status == 400 and isinstance(exc.body, dict) and "errors" in exc.body:
+                return exc.body  # every item refused: the per-item errors say why
+            raise
+
+    def _failed(self, record: IssueRecord, error: dict[str, Any]) -> None:
+        outcome = self.report.issues.setdefault(record.key, IssueOutcome(record.key))
+        element = error.get("elementErrors") or {}
+        words = "; ".join([*element.get("errorMessages", []),
+                           *[f"{k}: {v}" for k, v in (element.get("errors") or {}).items()]])
+        outcome.outcome = "failed"
+        outcome.notes.append(f"Jira refused the create: {words or error.get('status')}")
+
+    # -- what hangs off an issue ---------------------------------------------------------------------
+
+    def _follow_up(self, record: IssueRecord, outcome: IssueOutcome) -> None:
+        dest = outcome.dest_id
+        assert dest is not None
+        self._reach_status(record, dest, outcome)
+        self._comments(record, dest)
+        self._worklogs(record, dest)
+        self._attachments(record, dest)
+        self._links(record, dest)
+        self._watchers(record, dest)
+        for prop in record.properties:
+            if str(prop.get("key", "")).startswith("jiradr."):
+                continue
+            self._put_property(dest, str(prop["key"]), prop.get("value"))
+        self._put_property(dest, BEFORE_PROPERTY, self._before(record))
+        self._put_property(dest, DONE_PROPERTY, {"done": True})
+
+    def _put_property(self, dest: str, key: str, value: Any) -> None:
+        self.access.call(SET_PROPERTY, path={"issueIdOrKey": dest, "propertyKey": key}, json=value)
+        self.report.writes += 1
+
+    def _before(self, record: IssueRecord) -> dict[str, Any]:
+        """Created, creator and the history as they were, trimmed from the oldest end to fit one property."""
+        import json
+
+        fields = record.fields
+        value: dict[str, Any] = {"key": record.key, "created": fields.get("created"),
+                                 "creator": (fields.get("creator") or {}).get("displayName"),
+                                 "changelog": list(record.changelog), "trimmed": 0}
+        while len(json.dumps(value).encode()) > PROPERTY_MAX_BYTES and value["changelog"]:
+            value["changelog"].pop(0)
+            value["trimmed"] += 1
+        return value
+
+    def _reach_status(self, record: IssueRecord, dest: str, outcome: IssueOutcome) -> None:
+        """Walk the workflow's transitions to the source's status (and resolution where a transition sets it)."""
+        status = record.fields.get("status") or {}
+        target_id = self.ids.get("statuses", str(status.get("id"))) or str(status.get("id"))
+        target_name = str(status.get("name") or "").casefold()
+        resolution = (record.fields.get("resolution") or {}).get("name")
+        seen: set[str] = set()
+        for _step in range(MAX_TRANSITION_STEPS):
+            current = self._current_status(dest)
+            if current == target_id:
+                return
+            seen.add(current)
+            options = (self.access.call(TRANSITIONS, path={"issueIdOrKey": dest}) or {}).get("transitions") or []
+
+            def hits(t: dict[str, Any]) -> bool:
+                to = t.get("to") or {}
+                return str(to.get("id")) == target_id or str(to.get("name", "")).casefold() == target_name
+
+            direct = next((t for t in options if hits(t)), None)
+            step = direct or next((t for t in options if str((t.get("to") or {}).get("id")) not in seen), None)
+            if step is None:
+                break
+            body: dict[str, Any] = {"transition": {"id": str(step["id"])}}
+            if direct is not None and resolution:
+                body["fields"] = {"resolution": {"name": resolution}}
+            try:
+                self.access.call(TRANSITION, path={"issueIdOrKey": dest}, json=body)
+            except JiraError as exc:
+                if "fields" not in body or exc.status != 400:
+                    raise
+                body.pop("fields")
+                self.access.call(TRANSITION, path={"issueIdOrKey": dest}, json=body)
+            self.report.writes += 1
+            if direct is not None:
+                return
+        outcome.notes.append(f"status {status.get('name')!r} not reachable through the workflow's transitions")
+
+    def _current_status(self, dest: str) -> str:
+        issue = self.access.call(GET_ISSUE, path={"issueIdOrKey": dest}, params={"fields": "status"}) or {}
+        return str(((issue.get("fields") or {}).get("status") or {}).get("id"))
+
+    def _already(self, op: Any, dest: str, key: str) -> int:
+        """How many of these the destination issue already has (written by an earlier, interrupted attempt)."""
+        page = self.access.call(op, path={"issueIdOrKey": dest}, params={"maxResults": 1}) or {}
+        return int(page.get("total") or len(page.get(key) or []))
+
+    def _comments(self, record: IssueRecord, dest: str) -> None:
+        if not record.comments:
+            return
+        done = self._already(LIST_COMMENTS, dest, "comments")
+        for comment in record.comments[done:]:
+            author = comment.get("author") or {}
+            client = self.authors.client_for(author.get("accountId"))
+            body: dict[str, Any] = {"body": comment.get("body")}
+            if comment.get("visibility"):
+                body["visibility"] = comment["visibility"]
+            path = ADD_COMMENT.path(issueIdOrKey=dest)
+            if client is not None:
+                client.request("POST", path, json=body, template=ADD_COMMENT.template)
+            else:
+                body["body"] = with_attribution(comment.get("body"), author, comment.get("created"))
+                try:
+                    self.access.call(ADD_COMMENT, path={"issueIdOrKey": dest}, json=body)
+                except JiraError as exc:
+                    if exc.status != 400 or "visibility" not in body:
+                        raise
+                    # never widened: a restricted comment the app may not write stays out, said so
+                    self.report.issues[record.key].notes.append(
+                        f"restricted comment {comment.get('id')} not restored: {exc.describe()}")
+                    continue
+            self.report.writes += 1
+
+    def _worklogs(self, record: IssueRecord, dest: str) -> None:
+        if not record.worklogs:
+            return
+        done = self._already(LIST_WORKLOGS, dest, "worklogs")
+        for worklog in record.worklogs[done:]:
+            author = worklog.get("author") or {}
+            body: dict[str, Any] = {"started": worklog.get("started"),
+                                    "timeSpentSeconds": worklog.get("timeSpentSeconds")}
+            if worklog.get("comment"):
+                body["comment"] = worklog["comment"]
+            params = {"adjustEstimate": "leave", "notifyUsers": "false"}
+            client = self.authors.client_for(author.get("accountId"))
+            if client is not None:
+                client.request("POST", ADD_WORKLOG.path(issueIdOrKey=dest), params=params, json=body,
+                               template=ADD_WORKLOG.template)
+            else:
+                body["comment"] = with_attribution(worklog.get("comment"), author, worklog.get("started"))
+                self.access.call(ADD_WORKLOG, path={"issueIdOrKey": dest}, params=params, json=body)
+            self.report.writes += 1
+
+    def _attachments(self, record: IssueRecord, dest: str) -> None:
+        if not record.attachments or self.attachment_stream is None:
+            return
+        issue = self.access.call(GET_ISSUE, path={"issueIdOrKey": dest}, params={"fields": "attachment"}) or {}
+        have = {(a.get("filename"), int(a.get("size") or 0))
+                for a in (issue.get("fields") or {}).get("attachment") or []}
+        for attachment in record.attachments:
+            if (attachment.filename, attachment.size) in have:
+                continue
+            outcome = self.report.issues[record.key]
+            if attachment.sha256 is None:
+                outcome.notes.append(f"attachment {attachment.filename!r}: not in the backup "
+                                     f"({attachment.missing_reason or 'unreadable'})")
+                continue
+            upload(self.access, dest, attachment.filename, attachment.mime_type, attachment.size,
+                   self.attachment_stream(attachment.sha256))
+            self.report.writes += 1
+
+    def _links(self, record: IssueRecord, dest: str) -> None:
+        """Each link once: written by the later of its two issues, when both are on the destination."""
+        del dest
+        for link in record.links:
+            inward, outward = link.get("inwardIssue"), link.get("outwardIssue")
+            other = inward or outward or {}
+            other_dest = self.dest_keys.get(str(other.get("id")))
+            mine = self.dest_keys.get(record.id)
+            if not other_dest or not mine or key_order(str(other.get("key"))) > key_order(record.key):
+                continue
+            type_id = str((link.get("type") or {}).get("id"))
+            body = {"type": {"id": self.ids.get("issueLinkTypes", type_id) or type_id},
+                    "inwardIssue": {"key": other_dest if inward else mine},
+                    "outwardIssue": {"key": mine if inward else other_dest}}
+            self.access.call(CREATE_LINK, json=body)
+            self.report.writes += 1
+
+    def _watchers(self, record: IssueRecord, dest: str) -> None:
+        for account in record.watchers:
+            mapped = self.ids.user(account)
+            if mapped and mapped == account:
+                try:
+                    self.access.call(ADD_WATCHER, path={"issueIdOrKey": dest}, json=account)
+                    self.report.writes += 1
+                except JiraError as exc:
+                    self.report.issues[record.key].notes.append(f"watcher {account}: {exc.describe()}")
+
+    def _delete_placeholders(self) -> None:
+        _restored, placeholders, _highest = self._existing()
+        for issue in placeholders:
+            self.access.call(DELETE_ISSUE, path={"issueIdOrKey": str(issue["id"])})
+            self.report.writes += 1
+
+
+def upload(access: JiraAccess, dest: str, filename: str, mime_type: str | None, size: int,
+           chunks: Iterator[bytes]) -> Any:
+    """One multipart upload streamed from ``chunks`` (``size`` bytes): never whole in memory.
+
+    ``JiraClient.request`` sends JSON only, so the body goes through the credential's session with its auth; the
+    length is known up front, so the request is sent with ``Content-Length`` rather than chunked.
+    """
+    client = access.credential_for(ADD_ATTACHMENT).client
+    boundary = uuid.uuid4().hex
+    safe_name = filename.replace('"', "%22").replace("\r", " ").replace("\n", " ")
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe_name}\"\r\n"
+            f"Content-Type: {mime_type or 'application/octet-stream'}\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+
+    url = client.base_url + ADD_ATTACHMENT.path(issueIdOrKey=dest)
+    headers = {"X-Atlassian-Token": "no-check", "Content-Type": f"multipart/form-data; boundary={boundary}",
+               "Accept": "application/json"}
+    body = _SizedStream([head], chunks, [tail], len(head) + size + len(tail))
+    resp = client.session.post(url, data=body, headers=headers, auth=client.auth, timeout=client.timeout)
+    client.calls += 1
+    if resp.status_code >= 400:
+        try:
+            answer = resp.json()
+        except ValueError:
+            answer = {"errorMessages": [resp.text[:200]]}
+        raise JiraError("POST", ADD_ATTACHMENT.template, resp.status_code, answer)
+    return resp.json()
+
+
+class _SizedStream:
+    """An iterable body of known length: requests streams it with ``Content-Length`` (not chunked)."""
+
+    def __init__(self, head: list[bytes], chunks: Iterator[bytes], tail: list[bytes], length: int) -> None:
+        self.head, self.chunks, self.tail, self.length = head, chunks, tail, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.head
+        yield from self.chunks
+        yield from self.tail
