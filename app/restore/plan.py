@@ -14,6 +14,7 @@ from ..jira.access import JiraAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jira.operations import declare
 from ..objects.declarations import DECLARATIONS
+from .issues import restore as _issue_restore  # noqa: F401  (declares the issue data restore's operations)
 from .types import load
 from .types.base import CannotRestore, Existing, Ref, Restorer, UnmappedReference
 
