@@ -21,6 +21,7 @@ from ..jobs.threads import app_context_initializer
 from ..objects.canonical import SiteObjects
 from ..tenant_access import jira_access
 from .engine import MAPPED, Cancelled, Executor, MustWait, Reporter, Result
+from .issues.run import restore_issue_data
 from .models import LIVE, DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
 from .pacing import PacedAccess, TokenBucket
 from .plan import Action, Plan, PlanError, PlannedItem, Planner, Selection, type_order
@@ -385,8 +386,11 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         executor = Executor(access, state, reporter=reporter, concurrency=concurrency,
                             user_fallback=fallback, restorers=restorers,
                             thread_initializer=app_context_initializer())
-        _run_without_expiry(executor, plan)  # the id map stays the restore's: verification names objects itself
+        ids = _run_without_expiry(executor, plan)  # the restore's: verification names objects itself
         check_connection(run)  # stopped after the last object: the run ends as any stopped run does
+        issues = restore_issue_data(access, tenant, snapshot_id=run.snapshot_id, source_tenant_id=run.source_tenant_id,
+                                    ids=ids, selection=selection, between=lambda: check_connection(run),
+                                    progress=lambda step: ctx.progress(len(plan.selected()), None, step))
         ctx.progress(len(plan.selected()), None, "Verifying the destination")
         db.session.commit()
         if executor.writes or planned is None:
@@ -421,7 +425,10 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
     run = db.session.get(RestoreRun, run.id, populate_existing=True)
     summary = summarise(run.id)
     summary["api_calls"] = access.calls
-    summary["reads_replayed"] = reads.replayed  # reads the preview or an earlier attempt had already paid for
+    if issues is not None:
+        summary["issues"] = issues
+    # reads the preview, this attempt's planning or an earlier attempt had already paid for
+    summary["reads_replayed"] = ChainedJournal(journal, preview, planned).replayed
     journal.clear()
     if preview is not None:
         preview.clear()

@@ -1,0 +1,75 @@
+"""Does a restore read the destination once per run, not once per phase (Jira charges reads per object returned)?
+
+The preview reads the destination; the restore that follows soon replays those answers instead of planning from a
+second read, and a run that writes nothing verifies from the same answers: one read of the destination in all.
+Counted from the emulated Jira's own call log.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from app.extensions import db
+from app.restore.models import RestoreRun
+from tests.restore.conftest import take_backup
+from tests.restore.test_restore_basics import outcomes, preview, restore
+from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)
+
+WRITES = ("POST", "PUT", "DELETE")
+
+
+def _reads_until_first_write(calls: list) -> Counter[tuple[str, str]]:
+    reads: Counter[tuple[str, str]] = Counter()
+    for call in calls:
+        if call.method in WRITES and not call.path.startswith("/_emulator"):
+            break
+        if call.method == "GET" and call.status == 200:
+            reads[(call.path, call.query)] += 1
+    return reads
+
+
+def test_a_restore_into_an_empty_site_reads_each_destination_list_once(app, demo_sites,  # noqa: F811
+                                                                       fake_cloud) -> None:
+    """Before its first write, the preview and the restore together read each destination endpoint once."""
+    sites = demo_sites
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    sites.dest.calls.clear()
+    run_id = preview(app, sites, snapshot)
+    restore(app, sites, run_id, fallback="admin")
+    reads = _reads_until_first_write(list(sites.dest.calls.find()))
+    assert reads, "the destination was never read"
+    twice = [(k, n) for k, n in reads.items() if n > 1]
+    assert not twice, twice[:5]
+    with app.app_context():
+        run = db.session.get(RestoreRun, run_id)
+        assert run.status == "done", run.message
+        assert run.summary["reads_replayed"] > 0  # the preview's answers, not paid for again
+
+
+def test_a_second_identical_run_reads_the_destination_once_and_writes_nothing(app, demo_sites,  # noqa: F811
+                                                                              fake_cloud) -> None:
+    """Preview, restore and verification of a run with nothing to do: one read of each endpoint, no write."""
+    sites = demo_sites
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    first_id = preview(app, sites, snapshot)
+    restore(app, sites, first_id, fallback="admin")
+    sites.dest.calls.clear()
+    run_id = preview(app, sites, snapshot)
+    restore(app, sites, run_id, fallback="admin")
+    calls = list(sites.dest.calls.find())
+    writes = [f"{c.method} {c.path}" for c in calls if c.method in WRITES and not c.path.startswith("/_emulator")]
+    assert writes == []
+    reads = Counter((c.path, c.query) for c in calls if c.method == "GET" and c.status == 200)
+    twice = [(k, n) for k, n in reads.items() if n > 1]
+    # Known gap: a group whose members include people without an account here is planned "update", and its update
+    # reads the members again (then writes nothing). Every other read is made once, verification's included.
+    updated = {i.type_key for i in outcomes(app, run_id).values() if i.outcome == "updated"}
+    assert all(path == "/rest/api/3/group/member" for (path, _q), _n in twice) and (not twice or "groups" in updated), \
+        twice[:5]
+    assert sum(n - 1 for _k, n in twice) <= 10, twice
+    with app.app_context():
+        first, run = db.session.get(RestoreRun, first_id), db.session.get(RestoreRun, run_id)
+        assert run.status == "done", run.message
+        # verified from the one read: the same findings as the first run's own verification read after its writes
+        assert (run.verification["restorable"], run.verification["identical"]) == \
+            (first.verification["restorable"], first.verification["identical"])
