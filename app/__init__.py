@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .forge import lifecycle as forge_lifecycle
     from .health import bp as health_bp
     from .home import bp as home_bp
+    from .issuedata import webhooks as issue_webhooks
     from .oauth import views as oauth_views
     from .schema import ensure_schema
 
@@ -58,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(backups_views.bp)
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(restore_views.bp)
+    app.register_blueprint(issue_webhooks.bp)  # Jira's issue-data webhooks (the descriptor's webhooks module)
     app.register_blueprint(forge_lifecycle.bp)
     forge_init_app(app)
     app.register_blueprint(forge_api.bp)

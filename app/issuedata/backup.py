@@ -13,7 +13,9 @@ Incremental: with a previous snapshot holding issue data, only issues with ``upd
 (minus ``ISSUE_OVERLAP``; a relative JQL period, so Jira's clock and time zone judge it), issues whose worklogs
 ``/worklog/updated`` lists, and nothing else are read; the other issues are carried forward by reference (the same
 blobs: ``SnapshotWriter.carry_forward``). Deletions come from a periodic id-set comparison
-(``ISSUE_IDSET_DAYS``, every pass when 0; webhook-recorded deletions are not wired yet); a worklog deleted
+(``ISSUE_IDSET_DAYS``, every pass when 0) and, sooner, from Jira's webhooks (``app.issuedata.webhooks`` records
+them in ``changes``): an issue a webhook says was deleted is dropped, one whose comment, worklog, attachment or link
+changed is read again, and the pass marks those rows consumed when it finishes; a worklog deleted
 (``/worklog/deleted``) marks its issue changed. A killed pass resumes: issues with an entry already in the snapshot
 are not read again.
 """
@@ -37,6 +39,7 @@ from ..jira.access import JiraAccess
 from ..jira.errors import JiraError
 from ..jira.operations import declare
 from ..quota.points import cost
+from . import changes
 from .records import (
     FIELD_META_TYPE,
     ISSUE_TYPE,
@@ -199,6 +202,7 @@ class IssuePass:
         self.overlap_minutes = int(config.get("ISSUE_OVERLAP_MINUTES", DEFAULT_OVERLAP_MINUTES))
         self.idset_days = float(config.get("ISSUE_IDSET_DAYS", DEFAULT_IDSET_DAYS))
         self.meta: dict[str, dict[str, Any]] = {"names": {}, "schema": {}}
+        self.news = changes.PendingChanges(frozenset(), frozenset(), 0)
 
     # -- the pass -------------------------------------------------------------------------------------------------
 
@@ -207,6 +211,7 @@ class IssuePass:
         started = self.now()
         previous = None if self.force_full else previous_issue_snapshot(self.tenant_id, self.writer.snapshot_id)
         done = self.writer.source_ids(ISSUE_TYPE)  # a resumed run: what a killed one already wrote
+        self.news = changes.pending(self.tenant_id)  # webhooks' news, consumed when this pass finishes
         if previous is None:
             return self._full(started, done)
         return self._incremental(started, previous, done)
@@ -231,7 +236,8 @@ class IssuePass:
         since_ms = int((old.watermark - self.overlap_minutes * 60) * 1000)
         changed |= self._worklog_changes(since_ms, old)
         previous_ids = set(_previous_ids(previous))
-        deleted: set[str] = set()
+        deleted: set[str] = set(self.news.deleted & (previous_ids | changed))
+        changed |= self.news.changed
         state = _State(watermark=started, idset_at=old.idset_at, attachments=dict(old.attachments),
                        worklogs=dict(old.worklogs), sizes=dict(old.sizes), neighbours=dict(old.neighbours))
         if self.idset_days <= 0 or started - old.idset_at >= self.idset_days * 86400:
@@ -266,6 +272,7 @@ class IssuePass:
         self.writer.put(STATE_TYPE, "state", None, state.to_json())
         self.writer.set_type_status(STATE_TYPE, TypeStatus.COMPLETE.value, 1)
         self._hold_attachments(state)
+        changes.consume(self.tenant_id, self.news.upto, self.writer.snapshot_id)  # committed with the status below
         self.writer.set_type_status(ISSUE_TYPE, TypeStatus.COMPLETE.value, state.counts["issues"],
                                     api_calls=self.access.calls)
 

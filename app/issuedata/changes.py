@@ -1,0 +1,82 @@
+"""Issue changes Jira announced by webhook, per tenant, until the next incremental issue pass consumes them.
+
+One row per delivery (``X-Atlassian-Webhook-Identifier`` unique per tenant: a retried or duplicated delivery
+records once). ``deleted`` rows name issues gone from Jira; the others name issues to read again (a comment,
+worklog, attachment or link deleted changes its issue without always moving its ``updated``). Webhooks get lost,
+so the pass still compares id sets periodically: these rows make a deletion or change visible sooner, never less.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..connect.tenants import utcnow
+from ..extensions import db
+
+DELETED = "deleted"
+CHANGED = "changed"
+
+
+class IssueChange(db.Model):
+    """One webhook delivery's news about one issue of a tenant (a link's delivery names both of its issues)."""
+
+    __tablename__ = "issue_webhook_changes"
+    __table_args__ = (UniqueConstraint("tenant_id", "identifier", "issue_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    identifier: Mapped[str] = mapped_column(String(128))  # X-Atlassian-Webhook-Identifier
+    event: Mapped[str] = mapped_column(String(64))
+    issue_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # DELETED | CHANGED
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    consumed_by: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the snapshot whose pass used it
+
+
+@dataclass(frozen=True)
+class PendingChanges:
+    """What webhooks said since the last consumed pass: ids deleted, ids changed, and the last row read."""
+
+    deleted: frozenset[str]
+    changed: frozenset[str]
+    upto: int  # highest row id read; rows after it arrived during the pass and wait for the next one
+
+
+def record(tenant_id: int, identifier: str, event: str, issue_ids: list[str], kind: str) -> bool:
+    """Record one delivery (one row per issue it names); False when this identifier was already recorded for the
+    tenant (a retry or a duplicate)."""
+    if db.session.scalar(select(IssueChange.id).where(IssueChange.tenant_id == tenant_id,
+                                                      IssueChange.identifier == identifier).limit(1)) is not None:
+        return False
+    for issue_id in sorted(set(issue_ids)):
+        db.session.add(IssueChange(tenant_id=tenant_id, identifier=identifier, event=event, issue_id=issue_id,
+                                   kind=kind))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same delivery twice at once: the other one recorded it
+        db.session.rollback()
+        return False
+    return True
+
+
+def pending(tenant_id: int) -> PendingChanges:
+    """The tenant's unconsumed changes, oldest first."""
+    rows = db.session.execute(select(IssueChange.id, IssueChange.issue_id, IssueChange.kind).where(
+        IssueChange.tenant_id == tenant_id, IssueChange.consumed_by.is_(None)).order_by(IssueChange.id)).all()
+    deleted = frozenset(r.issue_id for r in rows if r.kind == DELETED)
+    changed = frozenset(r.issue_id for r in rows if r.kind != DELETED) - deleted
+    return PendingChanges(deleted, changed, max((r.id for r in rows), default=0))
+
+
+def consume(tenant_id: int, upto: int, snapshot_id: int) -> None:
+    """Mark the tenant's changes up to row ``upto`` as used by ``snapshot_id``'s pass (in the caller's commit)."""
+    if upto <= 0:
+        return
+    db.session.execute(update(IssueChange).where(
+        IssueChange.tenant_id == tenant_id, IssueChange.id <= upto, IssueChange.consumed_by.is_(None))
+        .values(consumed_by=snapshot_id))
