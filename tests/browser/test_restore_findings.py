@@ -501,6 +501,8 @@ def test_finding_3_connect_a_preview_before_the_grant_blocks_then_goes_stale(wor
     expect(blocker).to_contain_text("Missing authorisation")
     expect(page.get_by_test_id("blocker-authorise")).to_have_text("Authorise full backup and restore")
     expect(page.get_by_test_id("restore-start")).to_have_count(0)
+    page.get_by_test_id("objects-summary").click()  # the per-object list is folded until asked for
+    expect(page.get_by_test_id("restore-item").first).to_be_visible()
     unexplained = [r.inner_text() for r in page.locator('[data-testid="restore-item"][data-action="skip"], '
                                                         '[data-testid="restore-item"][data-action="cannot"]').all()
                    if not r.get_by_test_id("item-reason").inner_text().strip()]
@@ -592,6 +594,8 @@ def test_finding_5_results_read_in_words_with_people_by_name(world, admin_page, 
     expect(status).to_have_text("Done with differences")
     assert "lozenge--moved" in (status.get_attribute("class") or "")
     expect(page.get_by_test_id("restore-started-by")).to_have_text("Site Admin")
+    page.get_by_test_id("objects-summary").click()  # the per-object list is folded until asked for
+    expect(page.get_by_test_id("restore-item").first).to_be_visible()
     words = _texts(page, "difference") + " " + _texts(page, "restore-item")
     assert not ACCOUNT_ID.search(words), ACCOUNT_ID.search(words)
     assert "[[" not in words and "None" not in words and LEADS["WEB"] in words

@@ -14,6 +14,18 @@ function kib(bytes) {
   return `${((Number(bytes) || 0) / 1024).toFixed(1)} KiB`;
 }
 
+/** A snapshot's issue data in words (issues, comments, worklogs, attachments) and the restricted comments' notice. */
+function issueData(d) {
+  if (!d) return null;
+  const data = { issues: d.issues, comments: d.comments, worklogs: d.worklogs, attachments: d.attachments,
+    attachmentBytes: d.attachmentBytes, restrictedComments: d.restrictedComments };
+  return [h("div", { class: "muted", testid: "snapshot-issue-data", data },
+    `${d.issues} issues · ${d.comments} comments · ${d.worklogs} worklogs · ${d.attachments} attachments ` +
+    `(${((Number(d.attachmentBytes) || 0) / 1048576).toFixed(1)} MiB)`),
+  d.restrictedWords ? h("div", { class: "notice notice--warning", testid: "snapshot-restricted-comments",
+    data: { count: d.restrictedComments } }, d.restrictedWords) : null];
+}
+
 function snapshotRow(s, ctl) {
   const [appearance, label] = SNAPSHOT_LOZENGES[s.status] || ["default", s.status];
   const incomplete = (s.types || []).filter((t) => t.status !== "complete").length;
@@ -28,7 +40,7 @@ function snapshotRow(s, ctl) {
       h("summary", {}, `${s.objectCount ?? 0} `, h("span", { class: "muted" }, `in ${(s.types || []).length} types`)),
       h("ul", { class: "counts" }, (s.types || []).map((t) => h("li", { testid: "snapshot-type-count",
         data: { type: t.key, count: t.count, status: t.status } },
-        `${t.label}: ${t.count}${t.status !== "complete" ? ` (${t.status})` : ""}`))))),
+        `${t.label}: ${t.count}${t.status !== "complete" ? ` (${t.status})` : ""}`)))), issueData(s.issueData)),
     h("td", { class: "num", testid: "snapshot-size", data: { bytes: s.bytesStored } }, kib(s.bytesStored)),
     h("td", { class: "num", testid: "snapshot-duration" },
       s.durationSeconds === null || s.durationSeconds === undefined ? "–" : `${Number(s.durationSeconds).toFixed(1)} s`),
@@ -100,7 +112,7 @@ export function schedulePanel(schedule, ctl) {
       "schedule-daily", refused && refused.field === "retentionDaily"),
     numberField("schedule-weekly", "retention_weekly", "Weeks kept", shown.retentionWeekly, limits.retentionWeekly,
       "schedule-weekly", refused && refused.field === "retentionWeekly"),
-    h("button", { type: "submit", class: "button button--primary", testid: "schedule-save" }, "Save schedule")),
+    h("button", { type: "submit", class: "button", testid: "schedule-save" }, "Save schedule")),
   refused ? h("div", { class: "notice notice--error", role: "alert", id: "schedule-error", testid: "schedule-error",
     data: { field: refused.field || "" } }, `${refused.message} Nothing was changed.`) : null,
   h("p", { class: "muted hint" }, "Lowering the days or weeks kept deletes older backups as soon as you save; you are " +
@@ -141,6 +153,7 @@ export function snapshotView(snapshot, contents, ctl) {
       h("dt", {}, "Status"), h("dd", { testid: "snapshot-status" }, snapshot.status),
       snapshot.message ? [h("dt", {}, "Note"), h("dd", { testid: "snapshot-message" }, snapshot.message)] : null,
       h("dt", {}, "Objects"), h("dd", {}, String(snapshot.objectCount ?? "")),
+      snapshot.issueData ? [h("dt", {}, "Issue data"), h("dd", {}, issueData(snapshot.issueData))] : null,
       h("dt", {}, "Jira calls"), h("dd", {}, String(snapshot.apiCalls ?? "")),
       h("dt", {}, "App / format version"), h("dd", {}, `${snapshot.appVersion ?? ""} / ${snapshot.formatVersion ?? ""}`)),
     h("div", { class: "table-wrap spaced" }, h("table", { class: "table", testid: "snapshot-types" },

@@ -423,19 +423,6 @@ const ctl = {
     });
   },
 
-  startRun() {
-    guard(async () => {
-      const s = state.run.selection;
-      const runId = state.run.detail.run.id;
-      await post(`/restore/runs/${runId}/start`, { scope: s.scope, types: s.types, projects: s.projects,
-        userFallback: state.run.userFallback });
-      await loadRun(runId, true);
-      state.notice = null;
-      render("heading");
-      pollRun();
-    });
-  },
-
   cancelRun(runId) {
     guard(async () => {
       await post(`/restore/runs/${runId}/cancel`, {});

@@ -120,6 +120,34 @@ async function review(view, ctl, slot) {
   box.querySelector("#confirm-heading").focus();
 }
 
+/** "12 custom fields", "1 screen": a count and a type's (plural) title, as the Connect page words it. */
+export function countOf(n, title) {
+  const t = String(title || "").toLowerCase();
+  if (n !== 1) return `${n} ${t}`;
+  if (t.endsWith("ies")) return `1 ${t.slice(0, -3)}y`;
+  if (t.endsWith("uses")) return `1 ${t.slice(0, -2)}`;
+  if (t.endsWith("s") && !t.endsWith("settings")) return `1 ${t.slice(0, -1)}`;
+  return `1 ${t}`;
+}
+
+/** What a selection pulls in: one line per type ("12 custom fields, 3 screens"), the names folded under each. */
+function pulledInBlock(pulledIn) {
+  const groups = new Map();
+  for (const p of pulledIn) {
+    if (!groups.has(p.type)) groups.set(p.type, { title: p.title || p.type, items: [] });
+    groups.get(p.type).items.push(p);
+  }
+  const lines = [...groups.entries()];
+  return [
+    h("p", { testid: "pulled-in-summary" }, "Also restored, because what you chose depends on them: ",
+      lines.map(([, g]) => countOf(g.items.length, g.title)).join(", "), "."),
+    h("ul", { class: "groups", testid: "preview-pulled-in" }, lines.map(([type, g]) =>
+      h("li", { testid: "pulled-in-group", data: { type, count: g.items.length } }, h("details", {},
+        h("summary", {}, countOf(g.items.length, g.title)),
+        h("ul", {}, g.items.map((p) => h("li", { testid: "pulled-in", data: { type: p.type, sourceId: p.sourceId } }, p.name))))))),
+  ];
+}
+
 function previewBlock(view, ctl) {
   const { detail, conflicts, selectionResult } = view;
   const run = detail.run;
@@ -166,10 +194,7 @@ function previewBlock(view, ctl) {
         h("p", {}, "This selection restores ", h("strong", {}, `${result.chosen.length + result.pulledIn.length} objects`),
           `: ${result.chosen.length} you chose and ${result.pulledIn.length} they depend on.`),
         h("ul", { testid: "preview-chosen" }, result.chosen.map((p) => entry(p, "chosen"))),
-        result.pulledIn.length
-          ? [h("p", {}, "Also restored, because what you chose depends on them:"),
-            h("ul", { testid: "preview-pulled-in" }, result.pulledIn.map((p) => entry(p, "pulled-in")))]
-          : null)
+        result.pulledIn.length ? pulledInBlock(result.pulledIn) : null)
       : null,
     h("form", { testid: "restore-start-form", class: "spaced", onsubmit: (e) => { e.preventDefault(); review(view, ctl, slot); } },
       missing.length
@@ -229,9 +254,14 @@ function verificationBlock(v, differences) {
 function itemsBlock(view, ctl) {
   const status = view.detail.run.status;
   const items = view.items || [];
+  const shown = view.itemsTotal ?? items.length;
+  // Folded (the counts and the report above say the essentials); it stays open across re-renders once opened.
   return [
-    h("h2", {}, status === "planned" ? "Objects" : "Per object"),
-    h("table", { class: "table table--fixed", testid: "restore-items" },
+    h("h2", { id: "objects-heading" }, status === "planned" ? "Objects" : "Per object"),
+    h("details", { class: "objects", id: "objects", testid: "objects-details", open: Boolean(view.objectsOpen),
+      ontoggle: (e) => { view.objectsOpen = e.target.open; } },
+    h("summary", { testid: "objects-summary" }, `Show all ${shown} object${shown === 1 ? "" : "s"}, one by one`),
+    h("div", { class: "table-wrap" }, h("table", { class: "table table--fixed", testid: "restore-items", "aria-labelledby": "objects-heading" },
       h("thead", {}, h("tr", {}, ["Type", "Name", "Plan", "Outcome", "Source id → destination id", "Reason"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, items.map((r) => h("tr", { testid: "restore-item", data: { type: r.type, action: r.action, outcome: r.outcome } },
         h("td", {}, r.title || r.type), h("td", {}, r.name || ""),
@@ -239,11 +269,11 @@ function itemsBlock(view, ctl) {
         h("td", {}, status === "planned" ? "" : lozenge(r.outcomeAppearance || "default", r.outcomeWords || r.outcome || "")),
         h("td", {}, `${r.sourceId ?? ""} → ${r.destinationId || "–"}`),
         h("td", { testid: "item-reason" }, r.reason || "", r.fix ? h("div", { class: "muted", testid: "item-fix" }, r.fix) : null,
-          (r.notes || []).map((n) => h("div", { class: "muted", testid: "item-note" }, n))))))),
+          (r.notes || []).map((n) => h("div", { class: "muted", testid: "item-note" }, n)))))))),
     view.itemsNext !== null && view.itemsNext !== undefined
       ? h("p", {}, h("button", { type: "button", class: "button", testid: "items-more", onclick: () => ctl.moreItems() },
         `Show more (${items.length} of ${view.itemsTotal})`))
-      : null,
+      : null),
   ];
 }
 
