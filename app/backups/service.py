@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..connect.auth import AppDisabledError
 from ..connect.tenants import Tenant
 from ..extensions import db
+from ..issuedata.records import COUNTS_TYPE, STATE_TYPE, IssueCounts, issue_counts
 from ..jobs.models import Job
 from ..jobs.runtime import enqueue, live_jobs
 from .capture import JOB_KIND
@@ -71,6 +72,7 @@ class SnapshotView:
     app_version: str
     format_version: int
     types: list[TypeView]
+    issue_data: IssueCounts | None = None  # issues, comments, worklogs, attachments; None without issue data
 
     @property
     def counts(self) -> dict[str, int]:
@@ -87,7 +89,15 @@ def _view(snapshot: Snapshot, with_types: bool = True) -> SnapshotView:
     types = [_type_view(s) for s in SnapshotReader(snapshot.id).type_summaries()] if with_types else []
     return SnapshotView(snapshot.id, snapshot.taken_at, snapshot.finished_at, snapshot.status, snapshot.message,
                         snapshot.object_count, snapshot.bytes_stored, snapshot.bytes_new, snapshot.api_calls,
-                        snapshot.duration_seconds, snapshot.app_version, snapshot.format_version, types)
+                        snapshot.duration_seconds, snapshot.app_version, snapshot.format_version, types,
+                        _issue_data(snapshot.id, types))
+
+
+def _issue_data(snapshot_id: int, types: list[TypeView]) -> IssueCounts | None:
+    """The snapshot's issue-data counts (one small entry read), only when its types say it holds issue data."""
+    if not any(t.key in (COUNTS_TYPE, STATE_TYPE) for t in types):
+        return None
+    return issue_counts(snapshot_id)
 
 
 def list_snapshots(tenant: Tenant, limit: int = 50) -> list[SnapshotView]:

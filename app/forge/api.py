@@ -362,7 +362,9 @@ def _snapshot(view: backups.SnapshotView) -> dict[str, Any]:
             "durationSeconds": view.duration_seconds, "appVersion": view.app_version,
             "formatVersion": view.format_version,
             "types": [{"key": t.key, "label": t.label, "status": t.status, "count": t.count, "reason": t.reason,
-                       "apiCalls": t.api_calls} for t in view.types]}
+                       "apiCalls": t.api_calls} for t in view.types],
+            "issueData": None if view.issue_data is None else {
+                **view.issue_data.to_json(), "restrictedWords": view.issue_data.restricted_words}}
 
 
 def _snapshot_view(tenant: Tenant, snapshot_id: int) -> backups.SnapshotView:

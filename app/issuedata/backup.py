@@ -41,6 +41,7 @@ from ..jira.operations import declare
 from ..quota.points import cost
 from . import changes
 from .records import (
+    COUNTS_TYPE,
     FIELD_META_TYPE,
     ISSUE_TYPE,
     STATE_TYPE,
@@ -107,7 +108,7 @@ class _State:
     attachments: dict[str, list[list[Any]]] = field(default_factory=dict)
     # worklogId -> issueId, so a worklog deletion names its issue
     worklogs: dict[str, str] = field(default_factory=dict)
-    # issueId -> [comments, worklogs] counts, so carried issues count without being read
+    # issueId -> [comments, worklogs, restricted comments] counts, so carried issues count without being read
     sizes: dict[str, list[int]] = field(default_factory=dict)
     # issueId -> issues its record names (links, parent, sub-tasks): re-read when it is deleted
     neighbours: dict[str, list[str]] = field(default_factory=dict)
@@ -130,13 +131,13 @@ class _State:
         for worklog_id in [w for w, i in self.worklogs.items() if i == issue_id]:
             del self.worklogs[worklog_id]
 
-    def learn(self, record: IssueRecord) -> None:
+    def learn(self, record: IssueRecord, restricted: int = 0) -> None:
         self.forget(record.id)
         if record.attachments:
             self.attachments[record.id] = [[a.id, a.sha256, a.size] for a in record.attachments]
         for worklog in record.worklogs:
             self.worklogs[str(worklog.get("id"))] = record.id
-        self.sizes[record.id] = [len(record.comments), len(record.worklogs)]
+        self.sizes[record.id] = [len(record.comments), len(record.worklogs), restricted]
         neighbours = _neighbours(record.fields)
         if neighbours:
             self.neighbours[record.id] = neighbours
@@ -268,6 +269,9 @@ class IssuePass:
         self.writer.reset_type(FIELD_META_TYPE)
         self.writer.put(FIELD_META_TYPE, "fields", None, self.meta)
         self.writer.set_type_status(FIELD_META_TYPE, TypeStatus.COMPLETE.value, 1)
+        self.writer.reset_type(COUNTS_TYPE)
+        self.writer.put(COUNTS_TYPE, "counts", None, state.counts)
+        self.writer.set_type_status(COUNTS_TYPE, TypeStatus.COMPLETE.value, 1)
         self.writer.reset_type(STATE_TYPE)
         self.writer.put(STATE_TYPE, "state", None, state.to_json())
         self.writer.set_type_status(STATE_TYPE, TypeStatus.COMPLETE.value, 1)
@@ -280,9 +284,10 @@ class IssuePass:
         stored = len(self.writer.source_ids(ISSUE_TYPE))
         comments = sum(state.sizes.get(i, [0, 0])[0] for i in issue_ids)
         worklogs = sum(state.sizes.get(i, [0, 0])[1] for i in issue_ids)
+        restricted = sum(_restricted_of(state.sizes.get(i)) for i in issue_ids)
         attachments = [a for i in issue_ids for a in state.attachments.get(i, [])]
         return IssueCounts(stored, comments, worklogs, len(attachments),
-                           sum(int(a[2] or 0) for a in attachments)).to_json()
+                           sum(int(a[2] or 0) for a in attachments), restricted).to_json()
 
     def _hold_attachments(self, state: _State) -> None:
         """Record that this snapshot holds every attachment blob its issues name (retention keeps those)."""
@@ -347,7 +352,7 @@ class IssuePass:
             for issue in issues:
                 record = self._record(issue, histories.get(str(issue["id"])), previous)
                 self.writer.put(ISSUE_TYPE, record.key, record.id, _clean(record.to_json()))
-                state.learn(record)
+                state.learn(record, _restricted_comments(issue, record))
                 read += 1
             self.writer.flush()
         return read
@@ -479,6 +484,17 @@ def _chunks(pieces: Iterable[bytes], close: Callable[[], None]) -> Iterator[byte
         yield from pieces
     finally:
         close()
+
+
+def _restricted_of(size: list[int] | None) -> int:
+    """The restricted-comments count of a ``_State.sizes`` entry (entries from before it have two numbers)."""
+    return int(size[2]) if size and len(size) > 2 else 0
+
+
+def _restricted_comments(issue: dict[str, Any], record: IssueRecord) -> int:
+    """Comments the issue says it has (its comment field's ``total``) that the app's user couldn't read."""
+    said = ((issue.get("fields") or {}).get("comment") or {}).get("total")
+    return max(0, int(said or 0) - len(record.comments)) if isinstance(said, int) else 0
 
 
 def _changelog_truncated(issue: dict[str, Any]) -> bool:

@@ -49,6 +49,7 @@ RECORD_FORMAT = 1
 ISSUE_TYPE = "issueRecords"
 FIELD_META_TYPE = "issueFieldMeta"
 STATE_TYPE = "issueBackupState"
+COUNTS_TYPE = "issueCounts"  # the single small entry the Backups page reads (the state entry can be megabytes)
 
 _KEY = re.compile(r"^([A-Z][A-Z0-9_]*)-(\d+)$")
 
@@ -168,16 +169,30 @@ class IssueCounts:
     worklogs: int = 0
     attachments: int = 0
     attachment_bytes: int = 0
+    # comments the issues say they have (their comment field's ``total``) but the app's user couldn't read: those
+    # restricted to a group or project role it isn't in
+    restricted_comments: int = 0
 
     def to_json(self) -> dict[str, int]:
         return {"issues": self.issues, "comments": self.comments, "worklogs": self.worklogs,
-                "attachments": self.attachments, "attachmentBytes": self.attachment_bytes}
+                "attachments": self.attachments, "attachmentBytes": self.attachment_bytes,
+                "restrictedComments": self.restricted_comments}
 
     @classmethod
     def from_json(cls, obj: dict[str, Any] | None) -> IssueCounts:
         obj = obj or {}
         return cls(int(obj.get("issues") or 0), int(obj.get("comments") or 0), int(obj.get("worklogs") or 0),
-                   int(obj.get("attachments") or 0), int(obj.get("attachmentBytes") or 0))
+                   int(obj.get("attachments") or 0), int(obj.get("attachmentBytes") or 0),
+                   int(obj.get("restrictedComments") or 0))
+
+    @property
+    def restricted_words(self) -> str | None:
+        """What an admin should know and do about comments the backup couldn't read (None when there are none)."""
+        if self.restricted_comments <= 0:
+            return None
+        n = self.restricted_comments
+        return (f"{n} restricted comment{'s' if n != 1 else ''} couldn't be read: give the app's user "
+                "membership of the groups and project roles those comments are restricted to, then back up again.")
 
 
 def key_order(key: str) -> tuple[str, int, str]:
@@ -226,5 +241,7 @@ def issue_state(snapshot_id: int) -> dict[str, Any] | None:
 
 def issue_counts(snapshot_id: int) -> IssueCounts | None:
     """How many issues, comments, worklogs, attachments (and bytes) a snapshot holds; None without issue data."""
-    state = issue_state(snapshot_id)
+    for obj in SnapshotReader(snapshot_id).objects(COUNTS_TYPE):
+        return IssueCounts.from_json(obj)
+    state = issue_state(snapshot_id)  # a snapshot from before COUNTS_TYPE
     return None if state is None else IssueCounts.from_json(state.get("counts"))
