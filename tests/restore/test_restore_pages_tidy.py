@@ -77,4 +77,6 @@ def test_the_per_object_list_is_folded_and_filters_by_plan_then_outcome(live_app
     page = _get(live_app, demo.dest, f"/admin/restore/{run_id}", outcome="created")
     rows = page.all("restore-item")
     assert rows and {r.attrs["data-outcome"] for r in rows} == {"created"}
+    summary = page.text("report-summary")  # in words, not the outcome keys ("created: 76")
+    assert "created:" not in summary and "reused" not in summary and " already there" in summary, summary
     assert {a.attrs["data-outcome"] for a in page.all("objects-filter-link")} >= {"created"}

@@ -8,6 +8,9 @@ import { formatTime, h, lozenge, percent } from "./dom.js";
 export const LIVE_RUN = ["planning", "restoring"];
 const ACTIONS = ["create", "reuse", "update", "skip", "cannot"];
 const ACTION_HEADINGS = ["Create", "Already there", "Update", "Skip", "Can't restore"];
+// The report's outcome counts in words, as the Connect page says them ("76 created · 70 already there").
+const OUTCOME_WORDS = { created: "created", reused: "already there", updated: "updated", incomplete: "incomplete",
+  skipped: "skipped", cannot: "not restored", failed: "failed", pending: "not reached" };
 
 /** The Restore section of the main page (null when there's nothing to restore from and no history). */
 export function restorePanel(restore, ctl) {
@@ -216,7 +219,7 @@ function reportBlock(detail, ctl) {
   const v = run.verification;
   return [
     h("h2", {}, "Report"),
-    h("p", { testid: "report-summary", class: "summary" }, Object.entries(outcomes).map(([k, n]) => h("span", { data: { outcome: k } }, `${k}: ${n}`))),
+    h("p", { testid: "report-summary", class: "summary" }, Object.entries(outcomes).map(([k, n]) => h("span", { data: { outcome: k } }, `${n} ${OUTCOME_WORDS[k] || k}`))),
     h("p", { class: "actions" },
       h("button", { type: "button", class: "button", testid: "report-json", onclick: () => ctl.downloadReport(run.id, "json") }, "Download report (JSON)"),
       h("button", { type: "button", class: "button", testid: "report-csv", onclick: () => ctl.downloadReport(run.id, "csv") }, "Download report (CSV)"),
