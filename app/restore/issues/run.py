@@ -1,0 +1,155 @@
+"""Runs the issue-data restore inside a restore job: after the configuration, per selected project, and reports it.
+
+The restore job calls ``restore_issue_data`` once the configuration executor is done, with the run's id map. What
+is done is found again on the destination (every restored issue carries its source id as a property), so a resumed
+or repeated job writes nothing twice; the report is a plain dict for the run's summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ...backups import blobs
+from ...connect.impersonation import Grant, ImpersonationRefused, client_as
+from ...connect.tenants import Tenant
+from ...extensions import db
+from ...issuedata.records import ISSUE_TYPE, IssueRecord, field_meta, iter_issues, project_keys
+from ...jira.client import JiraClient
+from ...jira.errors import JiraError
+from ...jira.operations import declare
+from ..plan import Selection
+from ..types.base import IdMap
+from .restore import Authors, ProjectIssues, ProjectReport
+
+GET_USER = declare("GET", "/rest/api/3/user")
+GET_PROJECT = declare("GET", "/rest/api/3/project/{projectIdOrKey}")
+NOTES_SHOWN = 50  # per project, the issue notes kept in the run's summary (the rest are counted)
+
+
+def selected_projects(snapshot_id: int, selection: Selection) -> list[str]:
+    """The projects whose issues this run restores: the snapshot's, narrowed to the selection."""
+    held = project_keys(snapshot_id)
+    if selection.projects:
+        return [p for p in held if p in selection.projects]
+    if selection.types and ISSUE_TYPE not in selection.types:
+        return []  # a selection of configuration types only
+    return held
+
+
+class DestinationPeople:
+    """The run's id map, with people checked against the destination: issues name people the configuration never
+    did (an assignee who left), and Jira refuses the whole issue for one unknown user. Each person is read once."""
+
+    def __init__(self, ids: IdMap, access: Any, fallback: str | None) -> None:
+        self.ids, self.access, self.fallback = ids, access, fallback
+        self._known: dict[str, bool] = {}
+
+    def get(self, type_key: str, source_id: str) -> str | None:
+        return self.ids.get(type_key, source_id)
+
+    def require(self, type_key: str, source_id: str) -> str:
+        return self.ids.require(type_key, source_id)
+
+    def user(self, account_id: str) -> str | None:
+        mapped = self.ids.user(account_id)
+        if mapped != account_id or not account_id:
+            return mapped
+        return account_id if self._present(account_id) else self.fallback
+
+    def _present(self, account_id: str) -> bool:
+        if account_id not in self._known:
+            try:
+                found = self.access.call(GET_USER, params={"accountId": account_id}, idempotent=True) or {}
+                self._known[account_id] = bool(found.get("active", True))
+            except JiraError as exc:
+                if exc.status != 404:
+                    raise
+                self._known[account_id] = False
+        return self._known[account_id]
+
+
+def _schemas(snapshot_id: int) -> dict[str, str]:
+    """Custom field id -> its schema's ``custom`` type, as the backup read them."""
+    schema = field_meta(snapshot_id).get("schema") or {}
+    return {fid: str((s or {}).get("custom") or "") for fid, s in schema.items() if isinstance(s, dict)}
+
+
+def authors_for(tenant: Tenant, ids: IdMap) -> tuple[Authors, str | None]:
+    """Who writes comments and worklogs on ``tenant``: each author through impersonation when the id map keeps them,
+    else the app. The second value is why nobody can be impersonated (the fix included), or None."""
+    try:
+        grant = Grant.for_tenant(tenant)
+    except ImpersonationRefused as refused:
+        return Authors(None, lambda _a: False), f"{refused} {refused.fix}"
+
+    def as_user(account_id: str) -> JiraClient:
+        return client_as(grant, account_id)
+
+    return Authors(as_user, lambda account_id: ids.user(account_id) == account_id), None
+
+
+def _stream(source_tenant_id: int) -> Callable[[str], Iterator[bytes]]:
+    """Attachment bytes from the source tenant's blobs: the destination's run reads the source's snapshot."""
+    return lambda digest: blobs.open_stream(source_tenant_id, digest)
+
+
+def project_summary(report: ProjectReport, refusals: dict[str, str]) -> dict[str, Any]:
+    """What the run's report says of one project: outcomes, old key -> new key, and the notes in words."""
+    notes = [f"{key}: {note}" for key, issue in report.issues.items() for note in issue.notes]
+    return {"keys_kept": report.keys_kept, "outcomes": report.counts(), "key_map": report.key_map,
+            "writes": report.writes, "notes": notes[:NOTES_SHOWN], "more_notes": max(0, len(notes) - NOTES_SHOWN),
+            "impersonation_refused": dict(refusals)}
+
+
+def _on_destination(access: Any, records: list[IssueRecord], ids: IdMap, project: str) -> bool:
+    """Whether the project is on the destination: in the run's id map (restored or matched), else found by key
+    (a project the configuration restore skipped may still be there)."""
+    project_id = next((r.project_id for r in records if r.project_id), None)
+    if project_id is not None and ids.get("projects", str(project_id)) is not None:
+        return True
+    try:
+        access.call(GET_PROJECT, path={"projectIdOrKey": project}, idempotent=True)
+    except JiraError as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def not_restored(project: str, count: int) -> dict[str, Any]:
+    """The report of a project the configuration restore didn't bring onto the destination."""
+    return {"keys_kept": False, "outcomes": {"not-restored": count}, "key_map": {}, "writes": 0,
+            "notes": [f"project {project} is not on the destination (its configuration wasn't restored), so its "
+                      f"{count} issue(s) weren't restored"], "more_notes": 0, "impersonation_refused": {}}
+
+
+def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_tenant_id: int, ids: IdMap,
+                       selection: Selection, progress: Callable[[str], None],
+                       between: Callable[[], None] = lambda: None) -> dict[str, Any] | None:
+    """Restore the selected projects' issues from the snapshot; the report per project (None: no issue data).
+
+    ``progress`` receives a sentence per project; ``between`` runs before each project (the job's connection check).
+    """
+    projects = selected_projects(snapshot_id, selection)
+    if not projects:
+        return None
+    ids = DestinationPeople(ids, access, getattr(ids, "fallback", None))
+    schemas = _schemas(snapshot_id)
+    authors, nobody = authors_for(tenant, ids)
+    stream = _stream(source_tenant_id)
+    dest_keys: dict[str, str] = {}  # across projects: links and parents between projects find their issue
+    out: dict[str, Any] = {"projects": {}, "impersonation": nobody}
+    for n, project in enumerate(projects, start=1):
+        between()
+        progress(f"Restoring the issues of {project} (project {n} of {len(projects)})")
+        records = list(iter_issues(snapshot_id, project))
+        db.session.commit()  # no transaction stays open while we write to Jira
+        if not _on_destination(access, records, ids, project):
+            out["projects"][project] = not_restored(project, len(records))
+            continue
+        job = ProjectIssues(access, ids, project_key=project, snapshot_id=snapshot_id, authors=authors,
+                            custom_schemas=schemas, attachment_stream=stream, dest_keys=dest_keys)
+        report = job.restore(records)
+        out["projects"][project] = project_summary(report, authors.refusals)
+    return out

@@ -1,0 +1,131 @@
+"""Does the restore job bring back issue data after the configuration, in one run, once, and through a kill?
+
+A source loaded with the ``issues-small`` preset (configuration and issues), backed up by the real backup job; a
+destination with its configuration but no issues; the real restore job (``service.start_preview``/
+``start_restore`` + ``run_job``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.connect.tenants import Tenant
+from app.extensions import db
+from app.recovery.connections import activate, generate_token
+from app.restore.issues.restore import ProjectIssues
+from tests.fakejira import generator
+from tests.fakejira.client import ConnectClient
+from tests.fakejira.resources.basics import admin_account_id
+from tests.restore.conftest import Sites, killed_then_resumed, take_backup
+from tests.restore.test_restore_basics import preview, restore
+from tests.restore.test_restore_issues import ISSUE_DATA_KEYS
+
+_SEED: dict[str, Any] = {}
+
+
+def _seed() -> dict[str, Any]:
+    if not _SEED:
+        _SEED.update(generator.generate_preset("issues-small", rng_seed=42))
+    return copy.deepcopy(_SEED)
+
+
+@pytest.fixture
+def issue_sites(app, fake_cloud, install_into) -> Sites:
+    """A source holding the issues-small preset and a destination without issues, connected (Active)."""
+    app.config["CONNECT_IMPERSONATION_URL"] = fake_cloud.impersonation.url
+    source = fake_cloud.add_site("source", seed=_seed())
+    # The destination holds the configuration without the issue data: this preset's workflow schemes are beyond
+    # the configuration restore (their projects are skipped), so the run restores, matches and reuses the rest.
+    dest = fake_cloud.add_site("dest", seed={k: v for k, v in _seed().items() if k not in ISSUE_DATA_KEYS})
+    source.client_key = install_into(source)
+    dest.client_key = install_into(dest)
+    admin = admin_account_id(dest)
+    with app.app_context():
+        src = db.session.scalars(select(Tenant).where(Tenant.client_key == source.client_key)).one()
+        dst = db.session.scalars(select(Tenant).where(Tenant.client_key == dest.client_key)).one()
+        activate(dst, admin, generate_token(src, admin_account_id(source)).token, src.base_url)
+        return Sites(source, dest, src.id, dst.id, admin)
+
+
+def _as_app(site: Any) -> ConnectClient:
+    return ConnectClient(site, next(iter(site.installations)))
+
+
+def _keys(site: Any, project: str) -> list[str]:
+    body = {"jql": f'project = "{project}" ORDER BY key ASC', "fields": ["summary"], "maxResults": 1000}
+    return [i["key"] for i in _as_app(site).post("/rest/api/3/search/jql", json=body).json()["issues"]]
+
+
+def _source_keys(seed: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for issue in seed["issues"]:
+        out.setdefault(issue["key"].split("-")[0], []).append(issue["key"])
+    return {p: sorted(keys, key=lambda k: int(k.split("-")[1])) for p, keys in out.items()}
+
+
+def _writes(site: Any) -> list[dict[str, Any]]:
+    return [c for c in site.calls.as_json() if c["method"] in ("POST", "PUT", "DELETE")
+            and not c["path"].startswith("/_emulator") and not c["path"].endswith("/search/jql")]
+
+
+def _comment_total(site: Any, key: str) -> int:
+    return int(_as_app(site).get(f"/rest/api/3/issue/{key}/comment").json()["total"])
+
+
+def test_configuration_and_issues_come_back_in_one_run(app, issue_sites, fake_cloud, oauth_grant) -> None:
+    """One restore run: the projects' configuration, then every issue under its own key; the report says so."""
+    oauth_grant(issue_sites.dest, issue_sites.dest_tenant_id)
+    snapshot_id = take_backup(app, issue_sites.source_tenant_id, fake_cloud)
+    run = restore(app, issue_sites, preview(app, issue_sites, snapshot_id))
+    assert run.status == "done", run.message
+    wanted = _source_keys(_SEED)
+    assert set(run.summary["issues"]["projects"]) == set(wanted)
+    for project, keys in wanted.items():
+        report = run.summary["issues"]["projects"][project]
+        assert _keys(issue_sites.dest, project) == keys, (project, report)
+        assert report["keys_kept"] and report["key_map"] == {}
+        assert report["outcomes"] == {"created": len(keys)}, report
+
+    # the same run again: every issue found by its source property, nothing written
+    issue_sites.dest.calls.clear()
+    again = restore(app, issue_sites, run.id)
+    assert again.status == "done", again.message
+    assert _writes(issue_sites.dest) == []
+    assert all(set(p["outcomes"]) == {"already-restored"} for p in again.summary["issues"]["projects"].values())
+
+
+def test_a_kill_mid_issues_resumes_without_duplicates(app, issue_sites, fake_cloud, oauth_grant,
+                                                      monkeypatch) -> None:
+    """The worker dies in the middle of the issues (after some were created): the resumed job creates none twice."""
+    from app.restore import service
+    from app.restore.plan import Selection
+
+    oauth_grant(issue_sites.dest, issue_sites.dest_tenant_id)
+    snapshot_id = take_backup(app, issue_sites.source_tenant_id, fake_cloud)
+    run_id = preview(app, issue_sites, snapshot_id)
+    original = ProjectIssues._follow_up
+    calls = {"n": 0}
+
+    def dies(self: Any, record: Any, outcome: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 30:  # in the second project's issues, after its creates
+            raise SystemExit("worker killed")
+        original(self, record, outcome)
+
+    monkeypatch.setattr(ProjectIssues, "_follow_up", dies)
+    with app.app_context():
+        run = service.start_restore(db.session.get(Tenant, issue_sites.dest_tenant_id), run_id, Selection(), "drop",
+                                    issue_sites.admin)
+        killed_then_resumed(run.job_id)
+    wanted = _source_keys(_SEED)
+    for project, keys in wanted.items():
+        assert _keys(issue_sites.dest, project) == keys, project  # each key once, no placeholder left
+    seed_comments = _SEED.get("issueComments", {})
+    for issue in _SEED["issues"]:
+        visible = [c for c in seed_comments.get(issue["id"], []) if not c.get("visibility")]
+        assert _comment_total(issue_sites.dest, issue["key"]) == len(visible), issue["key"]
+
