@@ -19,9 +19,10 @@ from typing import Any
 from ...connect.impersonation import ImpersonationRefused
 from ...issuedata.records import IssueRecord, key_order
 from ...jira.access import JiraAccess
-from ...jira.client import JiraClient
-from ...jira.errors import JiraError
+from ...jira.client import JiraClient, parse_retry_after
+from ...jira.errors import JiraError, RateLimited
 from ...jira.operations import declare
+from ...quota.points import cost
 from ..types.base import IdMap
 from .fields import mapped_fields
 
@@ -526,8 +527,19 @@ def upload(access: JiraAccess, dest: str, filename: str, mime_type: str | None, 
     headers = {"X-Atlassian-Token": "no-check", "Content-Type": f"multipart/form-data; boundary={boundary}",
                "Accept": "application/json"}
     body = _SizedStream([head], chunks, [tail], len(head) + size + len(tail))
+    route, template = ADD_ATTACHMENT.path(issueIdOrKey=dest), ADD_ATTACHMENT.template
+    # The upload draws from the app's quota ledger and is counted like every request the client sends itself.
+    ticket = client.quota.draw("POST", route, template, None, client.retry.max_retry_after) \
+        if client.quota is not None else None
     resp = client.session.post(url, data=body, headers=headers, auth=client.auth, timeout=client.timeout)
     client.calls += 1
+    points = cost("POST", route, resp.status_code, None)
+    client.points += points
+    if client.quota is not None:
+        client.quota.charged(ticket, "POST", template, points)
+        client.quota.learn(resp.headers)
+    if resp.status_code == 429:
+        raise RateLimited("POST", template, parse_retry_after(resp.headers.get("Retry-After")), {})
     if resp.status_code >= 400:
         try:
             answer = resp.json()
