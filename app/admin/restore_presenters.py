@@ -134,7 +134,45 @@ def history_row(run: RestoreRun, people: People) -> dict[str, Any]:
             "startedBy": people.name(run.requested_by), "snapshot": snapshot_words(run.snapshot_id),
             "lozenge": lozenge(state), "fidelity": run.fidelity,
             "what": "Preview" if state in ("planning", "planned", "stale") else "Restore",
-            "points": job_points(run.job_id)}  # Jira's quota points its job spent (app.quota.figures)
+            "points": spend_view(job_points(run.job_id))}  # Jira's quota points its job spent (app.quota.figures)
+
+
+# -- Jira's points -----------------------------------------------------------------------------------------------
+
+# A restore's phases as its report names them, in the order they run.
+PHASES = (("plan", "Plan"), ("write", "Write"), ("verify", "Verify"))
+
+
+def spend_view(points: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A job's spend as both doors show it: the total, each phase (plan, write, verify) and a sentence."""
+    if not points:
+        return None
+    by_phase = points.get("byPhase") or {}
+    phases = [{"phase": key, "title": title, "points": int(by_phase.get(key) or 0)} for key, title in PHASES]
+    spent = ", ".join(f"{p['title'].lower()} {p['points']:,}" for p in phases)
+    return {**points, "phases": phases,
+            "text": f"Spent {int(points['points']):,} points of Jira's hourly quota ({spent})."}
+
+
+def run_spend(run: RestoreRun) -> dict[str, Any] | None:
+    """What the run's job has spent so far (the preview's while planned, the restore's once started)."""
+    return spend_view(job_points(run.job_id))
+
+
+def hours_words(hours: float) -> str:
+    """"about 2.3 hours", or "under 0.1 hours" for a restore too small to round to a tenth."""
+    return "under 0.1 hours" if hours < 0.05 else f"about {hours:.1f} hours"
+
+
+def estimate_view(estimate: dict[str, Any]) -> dict[str, Any]:
+    """The least a restore will spend, in the sentence both doors show (hours only when the site's quota is known)."""
+    text = f"At least ~{int(estimate['points']):,} points of Jira's hourly quota"
+    quota, hours = estimate.get("siteQuota"), estimate.get("hours")
+    if quota and hours is not None:
+        text += f" of {int(quota):,}: {hours_words(float(hours))} at this site's quota."
+    else:
+        text += ": this site's hourly quota isn't known yet."
+    return {**estimate, "text": text}
 
 
 def past_tense(reason: str) -> str:
@@ -193,7 +231,7 @@ def confirmation(run: RestoreRun, selection: Selection, user_fallback: str, site
             "button": f"Restore {found.writes} object{'s' if found.writes != 1 else ''}",
             "blockers": [blocker_view(b) for b in found.blockers],
             "selection": selection.to_dict(), "userFallback": user_fallback,
-            "points": restore_estimate(run.tenant_id, run.job_id, found.writes, found.creates)}
+            "points": estimate_view(restore_estimate(run.tenant_id, run.job_id, found.writes, found.creates))}
 
 
 def blocker_view(blocker: service.Blocker) -> dict[str, Any]:

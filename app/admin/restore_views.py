@@ -121,7 +121,7 @@ def run_page(run_id: int) -> ResponseReturnValue:
         restorers=load(), verification=run.verification, step=step, confirm=confirm, fallback=fallback,
         fallbacks=rp.fallback_choices(people, ctx.account_id), missing=rp.missing_people(run, people),
         started_by=people.name(run.requested_by), created=rp.when(run.created_at),
-        finished=rp.when(run.finished_at), snapshot=rp.snapshot_words(run.snapshot_id),
+        finished=rp.when(run.finished_at), snapshot=rp.snapshot_words(run.snapshot_id), spend=rp.run_spend(run),
         differences=[rp.difference_view(d, people) for d in (run.verification or {}).get("differences", [])])
 
 
