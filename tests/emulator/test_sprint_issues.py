@@ -132,3 +132,16 @@ def test_scopes(fake_cloud: Cloud) -> None:
     assert reader.get(f"{AGILE}/board/1/backlog").status_code == 200
     assert reader.put(f"{AGILE}/issue/rank", json={"issues": ["WEB-1"], "rankBeforeIssue": "WEB-2"}).status_code == 403
     assert reader.post(f"{AGILE}/backlog/issue", json={"issues": ["WEB-1"]}).status_code == 403
+
+
+def test_new_issues_appended_at_the_bottom_keep_short_ranks_in_order() -> None:
+    """10,000 new issues each go below the last (as Jira appends): ranks stay short and strictly increasing, so
+    generating a large site doesn't slow down with ever longer rank strings."""
+    from tests.fakejira.resources.sprint_issues import after
+
+    rank, seen = None, []
+    for _ in range(10_000):
+        rank = after(rank)
+        seen.append(rank)
+    assert seen == sorted(seen) and len(set(seen)) == len(seen)
+    assert max(len(r) for r in seen) <= 12, max(seen, key=len)

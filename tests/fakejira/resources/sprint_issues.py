@@ -71,6 +71,25 @@ def between(low: str | None, high: str | None) -> str:
         width += 1
 
 
+def after(low: str | None) -> str:
+    """A rank below ``low`` (the bottom so far) one fixed step on, as Jira appends: bisecting towards the end of the
+    rank space instead would grow the strings a character every few issues (thousands long after 10,000 issues)."""
+    width = max(len(low or ""), 8)
+    lo = _value(low, width) if low else 0
+    step = 36 ** (width - 4)
+    return _text(lo + step, width) if lo + step < 36 ** width else between(low, None)
+
+
+def _bottom(site: Site, fid: str) -> str | None:
+    """The lowest rank held (kept on the site; forgotten whenever ranks move, and found again once)."""
+    cached = getattr(site, "_rank_bottom", None)
+    if cached is None or cached[0] != fid:
+        ranks = [i["fields"].get(fid) for i in site.store.values(model.COLLECTION) if i["fields"].get(fid)]
+        cached = (fid, max(ranks, key=lambda r: _value(r, 16)) if ranks else None)
+        site._rank_bottom = cached  # type: ignore[attr-defined]
+    return cached[1]
+
+
 def ranked(site: Site, issues: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Issues in rank order (issues without a rank last, by id)."""
     fid = _field_id(site, RANK_TYPE)
@@ -85,8 +104,8 @@ def _rank_new_issue(site: Site, event: Any) -> None:
     issue = site.store.get(model.COLLECTION, event.issue["id"]) if event.kind == "issue_created" else None
     if fid is None or issue is None or issue["fields"].get(fid):
         return
-    ranks = [i["fields"].get(fid) for i in site.store.values(model.COLLECTION) if i["fields"].get(fid)]
-    issue["fields"][fid] = between(max(ranks, key=lambda r: _value(r, 16)) if ranks else None, None)
+    issue["fields"][fid] = rank = after(_bottom(site, fid))
+    site._rank_bottom = (fid, rank)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -254,6 +273,7 @@ def _rank(site: Site, issues: list[dict[str, Any]], anchor: tuple[str, dict[str,
     high = target["fields"].get(fid) if where == "before" else \
         (order[at + 1]["fields"].get(fid) if at + 1 < len(order) else None)
     position = {i["id"]: n for n, i in enumerate(ranked(site))}
+    site._rank_bottom = None  # type: ignore[attr-defined]  (an issue may now rank below the old bottom)
     for issue in issues:
         old = position.get(issue["id"], 0)
         issue["fields"][fid] = low = between(low, high)
