@@ -35,6 +35,9 @@ DEFAULT_FALLBACK = "admin"
 # Outcomes a new run keeps: the object exists on the destination (an incomplete one keeps its id so that only its
 # follow-up writes are retried).
 KEPT_VALUES = [o.value for o in HAS_ID]
+# The summary key under which a preview records the credentials and scopes it was planned with (see planned_with).
+PLANNED_WITH = "plannedWith"
+CREDENTIAL_WORDS = {"forge": "the Forge app's scopes", "oauth": "the OAuth grant", "connect": "Connect"}
 
 
 class RestoreRefused(Exception):
@@ -86,7 +89,8 @@ def start_preview(destination: Tenant, snapshot_id: int, account_id: str | None)
     if snapshot is None or snapshot.tenant_id != source.id or snapshot.status not in ("complete", "partial"):
         raise RestoreRefused("That snapshot isn't one of the connected source site's finished snapshots.", 404)
     run = RestoreRun(tenant_id=destination.id, source_tenant_id=source.id, snapshot_id=snapshot.id,
-                     requested_by=account_id, status=RunStatus.PLANNING.value, user_fallback=DEFAULT_FALLBACK)
+                     requested_by=account_id, status=RunStatus.PLANNING.value, user_fallback=DEFAULT_FALLBACK,
+                     summary_json=json.dumps({PLANNED_WITH: planned_with(destination)}))
     db.session.add(run)
     db.session.flush()  # the run's id, for the job's parameters
     job = new_job(destination.id, PREVIEW_KIND, {"run_id": run.id}, singleton=_singleton(destination),
@@ -205,7 +209,46 @@ def stale_reason(run: RestoreRun) -> str | None:
             _naive(run.created_at):
         return ("This preview is out of date: full backup and restore was authorised after it was made, so more "
                 "can be restored now. Preview again.")
+    recorded = run.summary.get(PLANNED_WITH)
+    if destination is not None and recorded is not None and recorded != planned_with(destination):
+        return _access_changed(recorded, planned_with(destination))
     return None
+
+
+def planned_with(destination: Tenant) -> dict[str, list[str]]:
+    """The credential kinds the app calls ``destination``'s Jira with now, each with its scopes (sorted): a Forge
+    site's app scopes (those of the deployed manifest), else Connect plus an active OAuth grant's scopes.
+
+    A preview records it (in its summary, which a restore replaces): what it planned as restorable or "can't
+    restore" holds only while this is unchanged."""
+    if destination.is_forge:
+        from ..forge import scopes
+
+        return {"forge": sorted(scopes._granted())}  # what forge_allows checks every call against
+    from ..oauth.flow import grant_for
+    from ..oauth.models import GrantState
+
+    kinds: dict[str, list[str]] = {"connect": []}
+    grant = grant_for(destination)
+    if grant is not None and grant.grant_state is GrantState.ACTIVE:
+        kinds["oauth"] = sorted(grant.scope_set)
+    return kinds
+
+
+def _access_changed(then: dict[str, list[str]], now: dict[str, list[str]]) -> str:
+    """The stale preview's words: which credential or scopes the app gained or lost since the preview."""
+    changes: list[str] = []
+    for kind in sorted(then.keys() | now.keys()):
+        name = CREDENTIAL_WORDS.get(kind, kind)
+        if kind not in then or kind not in now:
+            changes.append(f"{name} {'given' if kind in now else 'removed'}")
+            continue
+        for verb, scopes in (("gained", set(now[kind]) - set(then[kind])), ("lost", set(then[kind]) - set(now[kind]))):
+            if scopes:
+                named = sorted(scopes)
+                changes.append(f"{name} {verb} {', '.join(named[:3])}{' …' if len(named) > 3 else ''}")
+    return ("This preview is out of date: the app's permissions on this site changed since it was made ("
+            f"{'; '.join(changes)}), so what can be restored has changed. Preview again.")
 
 
 def _naive(value: Any) -> Any:
