@@ -6,7 +6,7 @@ Every view takes the page's context token (iframes can't keep cookies) and check
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
@@ -42,6 +42,7 @@ class BackupHistory:
     total: int
     page: int
     per_page: int
+    points: dict[int, dict[str, Any] | None] = field(default_factory=dict)  # each backup's Jira points spent
 
     @property
     def pages(self) -> int:
@@ -57,7 +58,8 @@ def backup_history(tenant: Tenant, page: int = 1, per_page: int = PAGE_ROWS) -> 
         .offset((page - 1) * per_page).limit(per_page)).all()
     names = people.display_names(tenant, [who for _, who in rows])
     return BackupHistory([service.snapshot_detail(tenant, snapshot_id) for snapshot_id, _ in rows],
-                         {snapshot_id: people.person(who, names) for snapshot_id, who in rows}, total, page, per_page)
+                         {snapshot_id: people.person(who, names) for snapshot_id, who in rows}, total, page, per_page,
+                         {snapshot_id: p.snapshot_spend(tenant.id, snapshot_id) for snapshot_id, _ in rows})
 
 
 def section_context(tenant: Tenant, page: int = 1, per_page: int = SECTION_ROWS, *,
@@ -181,4 +183,5 @@ def snapshot_page(snapshot_id: int) -> ResponseReturnValue:
     type_key = request.args.get("type") or next((t.key for t in snapshot.types if t.count), None)
     entries = service.snapshot_contents(ctx.tenant, snapshot_id, type_key) if type_key else []
     return render_template("admin/backup_detail.html", tenant=ctx.tenant, context_token=mint_context_token(ctx),
-                           snapshot=snapshot, type_key=type_key, entries=entries, catalogue=CATALOGUE)
+                           snapshot=snapshot, type_key=type_key, entries=entries, catalogue=CATALOGUE,
+                           points=p.snapshot_spend(ctx.tenant.id, snapshot_id))

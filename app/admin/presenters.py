@@ -11,6 +11,8 @@ from typing import Any
 from ..backups import schedule as backup_schedule
 from ..backups import service as backup_service
 from ..connect.tenants import Tenant, utcnow
+from ..extensions import db
+from ..quota.figures import job_points
 from ..recovery import activity, audit, messages
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
@@ -283,6 +285,22 @@ def backup_failure(tenant: Tenant, now: datetime | None = None) -> BackupFailure
     text = (f"It stopped on {utc_words(failed_at)}: {reason} {nxt}Back up now to try again at once. "
             "This message stays until a backup succeeds.")
     return BackupFailure(title, text, failed_at, scheduled, reason)
+
+
+# -- a backup's points ---------------------------------------------------------------------------------------------
+
+def snapshot_spend(tenant_id: int, snapshot_id: int) -> dict[str, Any] | None:
+    """Jira's points the backup that took ``snapshot_id`` spent (total, per phase and type, in words), or None when
+    its job recorded none (a backup from before points were counted, or a job since removed)."""
+    from ..backups.models import Snapshot
+
+    snapshot = db.session.get(Snapshot, snapshot_id)
+    if snapshot is None or snapshot.tenant_id != tenant_id:
+        return None
+    points = job_points(snapshot.job_id)
+    if points is None:
+        return None
+    return {**points, "text": f"{int(points['points']):,} points of Jira's hourly quota"}
 
 
 # -- the audit log -------------------------------------------------------------------------------------------------

@@ -456,7 +456,8 @@ def _snapshot_with_author(view: Any, who: str | None, names: dict[str, str]) -> 
     """A snapshot as the list and the detail both give it: with who started its backup, by name."""
     started_by = people.person(who, names)
     return {**_snapshot(view), "startedBy": None if started_by is None else {"accountId": started_by.account_id,
-                                                                             "name": started_by.name}}
+                                                                             "name": started_by.name},
+            "points": p.snapshot_spend(_tenant().id, view.id)}  # Jira's points its backup spent
 
 
 @bp.get("/backups/<int:snapshot_id>")
