@@ -144,4 +144,17 @@ def test_new_issues_appended_at_the_bottom_keep_short_ranks_in_order() -> None:
         rank = after(rank)
         seen.append(rank)
     assert seen == sorted(seen) and len(set(seen)) == len(seen)
-    assert max(len(r) for r in seen) <= 12, max(seen, key=len)
+    assert {len(r) for r in seen} == {len(seen[0])}, max(seen, key=len)  # no growth: one fixed width
+
+
+def test_ranks_placed_between_neighbours_sort_as_text_as_they_sort_as_numbers() -> None:
+    """Ranking 200 issues one after another just below the same neighbour (the densest spot) keeps every rank
+    strictly between its neighbours when compared as text, as an app sorting LexoRank strings compares them."""
+    from tests.fakejira.resources.sprint_issues import after, between
+
+    low, high = after(None), after(after(None))
+    chain = []
+    for _ in range(200):
+        low = between(low, high)
+        chain.append(low)
+    assert chain == sorted(chain) and all(c < high for c in chain)

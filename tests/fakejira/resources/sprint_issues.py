@@ -47,9 +47,15 @@ def _field_id(site: Site, custom: str) -> str | None:
 # --------------------------------------------------------------------------------------------------
 
 
+WIDTH = 16  # base-36 digits of a rank's body: fixed, so ranks sort as strings the way they sort as numbers
+
+
+def _body(rank: str) -> str:
+    return rank.split("|", 1)[-1].rstrip(":")
+
+
 def _value(rank: str, width: int) -> int:
-    body = rank.split("|", 1)[-1].rstrip(":").ljust(width, "0")
-    return int(body, 36)
+    return int(_body(rank).ljust(width, "0")[:width], 36)
 
 
 def _text(number: int, width: int) -> str:
@@ -57,12 +63,16 @@ def _text(number: int, width: int) -> str:
     for _ in range(width):
         number, digit = divmod(number, 36)
         out = DIGITS[digit] + out
-    return f"0|{out.rstrip('0') or '0'}:"
+    return f"0|{out}:"  # never trimmed: a trimmed '…1:' would sort after '…10:' as text
+
+
+def _width(*ranks: str | None) -> int:
+    return max([WIDTH, *(len(_body(r)) for r in ranks if r)])
 
 
 def between(low: str | None, high: str | None) -> str:
     """A rank strictly between ``low`` and ``high`` (None: the ends of the rank space)."""
-    width = max(len(low or ""), len(high or ""), 8)
+    width = _width(low, high)
     while True:
         lo = _value(low, width) if low else 0
         hi = _value(high, width) if high else 36 ** width
@@ -74,9 +84,9 @@ def between(low: str | None, high: str | None) -> str:
 def after(low: str | None) -> str:
     """A rank below ``low`` (the bottom so far) one fixed step on, as Jira appends: bisecting towards the end of the
     rank space instead would grow the strings a character every few issues (thousands long after 10,000 issues)."""
-    width = max(len(low or ""), 8)
+    width = _width(low)
     lo = _value(low, width) if low else 0
-    step = 36 ** (width - 4)
+    step = 36 ** (width - 6)
     return _text(lo + step, width) if lo + step < 36 ** width else between(low, None)
 
 
@@ -85,7 +95,8 @@ def _bottom(site: Site, fid: str) -> str | None:
     cached = getattr(site, "_rank_bottom", None)
     if cached is None or cached[0] != fid:
         ranks = [i["fields"].get(fid) for i in site.store.values(model.COLLECTION) if i["fields"].get(fid)]
-        cached = (fid, max(ranks, key=lambda r: _value(r, 16)) if ranks else None)
+        width = _width(*ranks)
+        cached = (fid, max(ranks, key=lambda r: _value(r, width)) if ranks else None)
         site._rank_bottom = cached  # type: ignore[attr-defined]
     return cached[1]
 
