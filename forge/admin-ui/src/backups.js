@@ -44,7 +44,9 @@ function snapshotRow(s, ctl) {
     h("td", { class: "num", testid: "snapshot-size", data: { bytes: s.bytesStored } }, kib(s.bytesStored)),
     h("td", { class: "num", testid: "snapshot-duration" },
       s.durationSeconds === null || s.durationSeconds === undefined ? "–" : `${Number(s.durationSeconds).toFixed(1)} s`),
-    h("td", { testid: "snapshot-started-by", data: { accountId: who ? who.accountId : "" } }, who ? who.name : "—"));
+    h("td", { testid: "snapshot-started-by", data: { accountId: who ? who.accountId : "" } }, who ? who.name : "—"),
+    h("td", { class: "num", testid: "snapshot-points", data: { points: s.points ? s.points.points : "" },
+      title: s.points ? s.points.text : null }, s.points ? Number(s.points.points).toLocaleString("en-US") : "–"));
 }
 
 /** The Backups section: the failure that stays until a backup succeeds, button, progress, a compact paged table. */
@@ -67,8 +69,8 @@ export function backupsPanel(backups, ctl) {
     snapshots.length
       ? h("div", { class: "table-wrap" }, h("table", { class: "table table--compact", testid: "snapshot-list",
         data: { total: backups.total } },
-        h("thead", {}, h("tr", {}, ["Taken", "Status", "Objects", "Size", "Duration", "Started by"].map((c, i) =>
-          h("th", { scope: "col", class: i >= 3 && i <= 4 ? "num" : null }, c)))),
+        h("thead", {}, h("tr", {}, ["Taken", "Status", "Objects", "Size", "Duration", "Started by", "Jira points"].map((c, i) =>
+          h("th", { scope: "col", class: (i >= 3 && i <= 4) || i === 6 ? "num" : null }, c)))),
         h("tbody", {}, snapshots.map((s) => snapshotRow(s, ctl)))))
       : h("p", { class: "muted", testid: "no-snapshots" }, "No backups yet."),
     backups.next !== null && backups.next !== undefined
@@ -155,6 +157,8 @@ export function snapshotView(snapshot, contents, ctl) {
       h("dt", {}, "Objects"), h("dd", {}, String(snapshot.objectCount ?? "")),
       snapshot.issueData ? [h("dt", {}, "Issue data"), h("dd", {}, issueData(snapshot.issueData))] : null,
       h("dt", {}, "Jira calls"), h("dd", {}, String(snapshot.apiCalls ?? "")),
+      h("dt", {}, "Jira points"), h("dd", { testid: "snapshot-points", data: { points: snapshot.points ? snapshot.points.points : "" } },
+        snapshot.points ? snapshot.points.text : "Not counted for this backup"),
       h("dt", {}, "App / format version"), h("dd", {}, `${snapshot.appVersion ?? ""} / ${snapshot.formatVersion ?? ""}`)),
     h("div", { class: "table-wrap spaced" }, h("table", { class: "table", testid: "snapshot-types" },
       h("thead", {}, h("tr", {}, ["Type", "Status", "Objects"].map((c) => h("th", { scope: "col" }, c)))),

@@ -36,13 +36,16 @@ export function restorePanel(restore, ctl) {
     history.length
       ? [h("h3", { id: "restore-history-heading" }, "History"),
         h("div", { class: "table-wrap" }, h("table", { class: "table", testid: "restore-runs", "aria-labelledby": "restore-history-heading" },
-          h("thead", {}, h("tr", {}, ["Restore", "Started", "By", "From", "Outcome", "Fidelity"].map((c) => h("th", { scope: "col" }, c)))),
+          h("thead", {}, h("tr", {}, ["Restore", "Started", "By", "From", "Outcome", "Fidelity", "Jira points"].map((c, i) =>
+            h("th", { scope: "col", class: i === 6 ? "num" : null }, c)))),
           h("tbody", {}, history.map((run) => h("tr", { testid: "restore-run-row", data: { runId: run.id, state: run.lozenge.state } },
             h("td", {}, h("button", { type: "button", class: "link-button", testid: "restore-run-link",
               onclick: () => ctl.openRun(run.id) }, `${run.what} #${run.id}`)),
             h("td", { class: "nowrap", testid: "restore-run-when" }, run.createdAt), h("td", { testid: "restore-run-who" }, run.startedBy),
             h("td", {}, run.snapshot), h("td", {}, lozenge(run.lozenge.appearance, run.lozenge.text, { testid: "restore-run-lozenge" })),
-            h("td", {}, run.fidelity === null || run.fidelity === undefined ? "–" : percent(run.fidelity)))))))]
+            h("td", {}, run.fidelity === null || run.fidelity === undefined ? "–" : percent(run.fidelity)),
+            h("td", { class: "num", testid: "restore-run-points", data: { points: run.points ? run.points.points : "" },
+              title: run.points ? run.points.text : null }, run.points ? thousands(run.points.points) : "–"))))))]
       : null);
 }
 
@@ -99,6 +102,8 @@ async function review(view, ctl, slot) {
   const box = h("div", { class: "panel panel--confirm", testid: "restore-confirmation", data: { creates: c.creates, updates: c.updates } },
     h("h2", { id: "confirm-heading", tabindex: "-1" }, "Confirm the restore"),
     h("p", { testid: "confirm-size" }, h("strong", {}, c.text)),
+    c.points ? h("p", { testid: "confirm-points", data: { points: c.points.points, siteQuota: c.points.siteQuota ?? "",
+      hours: c.points.hours ?? "" } }, c.points.text) : null,
     h("p", { class: "muted" }, `${c.kept} already there stay as they are`,
       c.notRestored ? `; ${c.notRestored} can't be restored (listed with their reasons below)` : "",
       ". Jira keeps what this creates: removing it again is done by hand."),
@@ -213,13 +218,34 @@ function previewBlock(view, ctl) {
   ];
 }
 
+/** "12,345": a count of points as the Connect page writes it. */
+function thousands(n) {
+  return Number(n).toLocaleString("en-US");
+}
+
+/** Jira's points the run spent: the sentence, then each phase (plan, write, verify) and the total. */
+function spendBlock(spend) {
+  return [
+    h("p", { testid: "report-points", data: { points: spend.points } }, spend.text),
+    h("div", { class: "table-wrap" }, h("table", { class: "table table--compact", testid: "report-points-phases",
+      "aria-label": "Jira's points per phase" },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Phase"), h("th", { scope: "col", class: "num" }, "Points"))),
+    h("tbody", {}, (spend.phases || []).map((p) => h("tr", { testid: "report-points-phase", data: { phase: p.phase, points: p.points } },
+      h("td", {}, p.title), h("td", { class: "num" }, thousands(p.points)))),
+    h("tr", { testid: "report-points-total", data: { points: spend.points } },
+      h("th", { scope: "row" }, "Total"), h("td", { class: "num" }, thousands(spend.points)))))),
+  ];
+}
+
 function reportBlock(detail, ctl) {
   const run = detail.run;
+  const spend = detail.words && detail.words.points;
   const outcomes = (run.summary && run.summary.outcomes) || {};
   const v = run.verification;
   return [
     h("h2", {}, "Report"),
     h("p", { testid: "report-summary", class: "summary" }, Object.entries(outcomes).map(([k, n]) => h("span", { data: { outcome: k } }, `${n} ${OUTCOME_WORDS[k] || k}`))),
+    spend ? spendBlock(spend) : null,
     h("p", { class: "actions" },
       h("button", { type: "button", class: "button", testid: "report-json", onclick: () => ctl.downloadReport(run.id, "json") }, "Download report (JSON)"),
       h("button", { type: "button", class: "button", testid: "report-csv", onclick: () => ctl.downloadReport(run.id, "csv") }, "Download report (CSV)"),
