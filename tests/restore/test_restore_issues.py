@@ -273,3 +273,34 @@ def test_impersonation_tokens_are_cached_per_user(app, fake_cloud, seed) -> None
     with pytest.raises(ImpersonationRefused) as refused:
         world.impersonation.token(world.grant, "557058:nobody-here")
     assert refused.value.user_missing
+
+
+def test_a_refused_issue_mid_batch_fails_alone(app, fake_cloud, seed) -> None:
+    """BA-14 refused (a label with spaces) in the batch before BA-15, the parent of sub-task BA-19: the run finishes,
+    BA-14's failure is reported in Jira's words, no placeholder is left, and every other issue is right, parents
+    included (set from the keys Jira returned, not from the keys hoped for)."""
+    world = World(app, fake_cloud, copy.deepcopy(seed), scopes=["ADMIN", "ACT_AS_USER"])
+    broken = next(r for r in world.records if r.key == "BA-14")
+    broken.issue["fields"]["labels"] = ["has spaces"]
+    child = next(r for r in world.records if r.key == "BA-19")
+    assert child.fields["parent"]["key"] == "BA-15" and child.fields["issuetype"]["subtask"]
+    report = world.restore("BA")
+    assert report.issues["BA-14"].outcome == "failed"
+    assert any("contains spaces" in note for note in report.issues["BA-14"].notes)
+    assert getattr(report, "leftover_placeholders", []) == []
+    body = {"jql": 'project = "BA" ORDER BY key ASC', "fields": ["summary", "parent"], "maxResults": 1000,
+            "properties": ["jiradr.placeholder"]}
+    found = ConnectClient(world.dest, APP).post("/rest/api/3/search/jql", json=body).json()["issues"]
+    assert not [i for i in found if (i.get("properties") or {}).get("jiradr.placeholder")]
+    by_key = {i["key"]: i for i in found}
+    for record in world.records:
+        if record.project_key != "BA" or record.key == "BA-14":
+            continue
+        outcome = report.issues[record.key]
+        assert outcome.outcome == "created", (record.key, outcome.notes)
+        got = by_key[outcome.dest_key]["fields"]
+        assert got["summary"] == record.fields["summary"], record.key
+        parent = record.fields.get("parent") or {}
+        if parent.get("key"):
+            assert got["parent"]["key"] == report.issues[parent["key"]].dest_key, record.key
+    assert len(found) == len([r for r in world.records if r.project_key == "BA"]) - 1

@@ -20,7 +20,7 @@ from ...connect.impersonation import ImpersonationRefused
 from ...issuedata.records import IssueRecord, key_order
 from ...jira.access import JiraAccess
 from ...jira.client import JiraClient, parse_retry_after
-from ...jira.errors import JiraError, RateLimited
+from ...jira.errors import JiraError, JiraUnavailable, RateLimited
 from ...jira.operations import declare
 from ...quota.points import cost
 from ..types.base import IdMap
@@ -78,6 +78,7 @@ class ProjectReport:
     keys_kept: bool = True
     issues: dict[str, IssueOutcome] = field(default_factory=dict)
     writes: int = 0
+    leftover_placeholders: list[str] = field(default_factory=list)  # in words: which, and Jira's reason
 
     @property
     def key_map(self) -> dict[str, str]:
@@ -210,24 +211,44 @@ class ProjectIssues:
             outcome = self.report.issues[record.key]
             found = restored.get(record.id)
             if outcome.dest_id and not (found and (found.get("properties") or {}).get(DONE_PROPERTY)):
-                self._follow_up(record, outcome)
+                self._follow_up_or_note(record, outcome)
         self._delete_placeholders()
         return self.report
 
     def _create_all(self, records: list[IssueRecord], next_number: int, *, keep_keys: bool) -> int:
-        """Create ``records`` in key order, 50 a call, with placeholders for the gaps when keys are kept."""
-        queue: list[tuple[IssueRecord | None, int]] = []
-        for record in records:
+        """Create ``records`` in key order, 50 a call, with placeholders for the gaps when keys are kept.
+
+        A batch ends before a child whose parent is in it, so every parent is set from a key Jira returned; after
+        each batch the destination's next key number is taken from the keys it returned (a refused issue moves
+        the keys after it down by one, and the next batch's placeholders bring them back into line)."""
+        pending = list(records)
+        while pending:
+            batch, taken = self._next_batch(pending, next_number, keep_keys=keep_keys)
+            del pending[:taken]
+            next_number = self._create_batch(batch, next_number)
+        return next_number
+
+    def _next_batch(self, pending: list[IssueRecord], next_number: int, *, keep_keys: bool
+                    ) -> tuple[list[tuple[IssueRecord | None, int]], int]:
+        """The next bulk call's items (a record or a placeholder, with the key number it should get) and how many
+        of ``pending`` it takes. A child whose parent is in the batch waits for the next one."""
+        batch: list[tuple[IssueRecord | None, int]] = []
+        ids_in_batch: set[str] = set()
+        taken = 0
+        for record in pending:
             wanted = _number(record.key)
             if keep_keys and record.project_key == self.project_key:
-                while next_number < wanted:
-                    queue.append((None, next_number))
+                while next_number < wanted and len(batch) < BULK_MAX:
+                    batch.append((None, next_number))
                     next_number += 1
-            queue.append((record, wanted))
+            parent_id = str((record.fields.get("parent") or {}).get("id") or "")
+            if len(batch) >= BULK_MAX or (batch and parent_id in ids_in_batch):
+                break
+            batch.append((record, wanted))
+            ids_in_batch.add(record.id)
             next_number = max(next_number, wanted + 1) if keep_keys else next_number + 1
-        for start in range(0, len(queue), BULK_MAX):
-            self._create_batch(queue[start:start + BULK_MAX])
-        return next_number
+            taken += 1
+        return batch, taken
 
     def _body(self, record: IssueRecord | None, project_id: str | None, filler_type: str | None
               ) -> tuple[dict[str, Any], list[str]]:
@@ -240,7 +261,7 @@ class ProjectIssues:
         fields["issuetype"] = {"id": self.ids.get("issueTypes", source_type) or source_type}
         parent = record.fields.get("parent") or {}
         if parent.get("id"):
-            dest_parent = self.dest_keys.get(str(parent["id"])) or self._kept_key(str(parent.get("key")), record)
+            dest_parent = self.dest_keys.get(str(parent["id"]))  # only a key Jira returned
             if dest_parent:
                 fields["parent"] = {"key": dest_parent}
             else:
@@ -259,13 +280,6 @@ class ProjectIssues:
         fields["summary"] = "Placeholder kept by the restore (deleted after it)"
         return {"fields": fields, "properties": [{"key": PLACEHOLDER_PROPERTY, "value": {"placeholder": True}}]}
 
-    def _kept_key(self, parent_key: str, record: IssueRecord) -> str | None:
-        """Where keys are kept, a parent earlier in key order (same project) is created before its child, in the
-        same bulk call or an earlier one, under its own key."""
-        if not self.report.keys_kept or key_order(parent_key)[0] != self.project_key:
-            return None
-        return parent_key if key_order(parent_key) < key_order(record.key) else None
-
     def _set_late_parents(self) -> None:
         for record in self._late_parents:
             outcome = self.report.issues.get(record.key)
@@ -276,8 +290,14 @@ class ProjectIssues:
             if dest_parent is None:
                 outcome.notes.append(f"parent {parent.get('key')} was not restored")
                 continue
-            self.access.call(EDIT_ISSUE, path={"issueIdOrKey": outcome.dest_id},
-                             json={"fields": {"parent": {"key": dest_parent}}})
+            try:
+                self.access.call(EDIT_ISSUE, path={"issueIdOrKey": outcome.dest_id},
+                                 json={"fields": {"parent": {"key": dest_parent}}})
+            except JiraUnavailable:
+                raise
+            except JiraError as exc:
+                outcome.notes.append(f"parent {parent.get('key')} not set: {exc.describe()}")
+                continue
             self.report.writes += 1
         self._late_parents = []
 
@@ -288,7 +308,9 @@ class ProjectIssues:
         filler = (standard or [r for r in records if _tier(r) == 1] or records or [None])[0]
         return project_id, filler.key if filler is not None else None
 
-    def _create_batch(self, batch: list[tuple[IssueRecord | None, int]]) -> None:
+    def _create_batch(self, batch: list[tuple[IssueRecord | None, int]], next_number: int) -> int:
+        """One bulk create; each item's outcome from the answer (Jira's words for a refused one). Returns the
+        destination's next key number as the returned keys show it."""
         project_id, filler_type = self._project_id, self._filler_type
         bodies, notes = [], []
         for record, _number_wanted in batch:
@@ -298,21 +320,28 @@ class ProjectIssues:
         answer = self._bulk(bodies)
         created = iter(answer.get("issues") or [])
         failed = {int(e.get("failedElementNumber", -1)): e for e in answer.get("errors") or []}
-        for n, (record, _wanted) in enumerate(batch):
+        highest = 0
+        for n, (record, wanted) in enumerate(batch):
             if n in failed:
                 if record is not None:
                     self._failed(record, failed[n])
-                else:
-                    self.report.keys_kept = False  # a gap not filled: the keys after it move down by one
                 continue
             issue = next(created, None)
-            if record is None or issue is None:
+            if issue is None:
                 continue
+            key = str(issue["key"])
+            if key_order(key)[0] == self.project_key:
+                highest = max(highest, _number(key))
+            if record is None:
+                continue
+            if _number(key) != wanted or key_order(key)[0] != record.project_key:
+                self.report.keys_kept = False  # an item refused before it: the keys after it moved down
             outcome = self.report.issues.setdefault(record.key, IssueOutcome(record.key))
-            outcome.dest_id, outcome.dest_key, outcome.outcome = str(issue["id"]), str(issue["key"]), "created"
+            outcome.dest_id, outcome.dest_key, outcome.outcome = str(issue["id"]), key, "created"
             outcome.notes += notes[n]
             self.dest_keys[record.id] = outcome.dest_key
         self.report.writes += 1
+        return highest + 1 if highest else next_number
 
     def _bulk(self, bodies: list[dict[str, Any]]) -> dict[str, Any]:
         try:
@@ -331,6 +360,17 @@ class ProjectIssues:
         outcome.notes.append(f"Jira refused the create: {words or error.get('status')}")
 
     # -- what hangs off an issue ---------------------------------------------------------------------
+
+    def _follow_up_or_note(self, record: IssueRecord, outcome: IssueOutcome) -> None:
+        """Write what hangs off one issue; Jira refusing something of this issue is reported for it (in Jira's
+        words) and the run goes on. A later run carries on where it stopped (the issue isn't marked done)."""
+        try:
+            self._follow_up(record, outcome)
+        except JiraUnavailable:  # the site, not this issue: the job's retry handles it
+            raise
+        except JiraError as exc:
+            outcome.outcome = "failed"
+            outcome.notes.append(f"created as {outcome.dest_key}, but not completed: {exc.describe()}")
 
     def _follow_up(self, record: IssueRecord, outcome: IssueOutcome) -> None:
         dest = outcome.dest_id
@@ -505,7 +545,14 @@ class ProjectIssues:
     def _delete_placeholders(self) -> None:
         _restored, placeholders, _highest = self._existing()
         for issue in placeholders:
-            self.access.call(DELETE_ISSUE, path={"issueIdOrKey": str(issue["id"])})
+            try:
+                self.access.call(DELETE_ISSUE, path={"issueIdOrKey": str(issue["id"])})
+            except JiraUnavailable:
+                raise
+            except JiraError as exc:
+                self.report.leftover_placeholders.append(f"placeholder {issue.get('key')} not deleted: "
+                                                         f"{exc.describe()}")
+                continue
             self.report.writes += 1
 
 

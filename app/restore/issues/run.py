@@ -97,6 +97,7 @@ def _stream(source_tenant_id: int) -> Callable[[str], Iterator[bytes]]:
 def project_summary(report: ProjectReport, refusals: dict[str, str]) -> dict[str, Any]:
     """What the run's report says of one project: outcomes, old key -> new key, and the notes in words."""
     notes = [f"{key}: {note}" for key, issue in report.issues.items() for note in issue.notes]
+    notes += report.leftover_placeholders
     return {"keys_kept": report.keys_kept, "outcomes": report.counts(), "key_map": report.key_map,
             "writes": report.writes, "notes": notes[:NOTES_SHOWN], "more_notes": max(0, len(notes) - NOTES_SHOWN),
             "impersonation_refused": dict(refusals)}
