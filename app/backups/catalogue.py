@@ -245,6 +245,7 @@ OP_ROLES = declare("GET", f"{API}/role")
 OP_GROUPS = declare("GET", f"{API}/group/bulk")
 OP_GROUP_MEMBERS = declare("GET", f"{API}/group/member")
 OP_FIELDS = declare("GET", f"{API}/field/search")
+CUSTOM_FIELDS_PARAMS = {"type": "custom", "expand": "key,isLocked,searcherKey"}
 
 
 @object_type("projectCategories", "Project categories", 1, ops=(OP_CATEGORIES,), natural_key="name")
@@ -371,7 +372,7 @@ def _field_brief(f: dict[str, Any]) -> tuple[str, str, str]:
 @object_type("customFields", "Custom fields", 1, ops=(OP_FIELDS,), natural_key="name + type (names aren't unique)")
 def read_custom_fields(r: Reader) -> Iterator[Item]:
     briefs = []
-    for f in r.items(OP_FIELDS, params={"type": "custom", "expand": "key,isLocked,searcherKey"}):
+    for f in r.items(OP_FIELDS, params=CUSTOM_FIELDS_PARAMS):
         briefs.append(_field_brief(f))
         yield Item(field_key(f), _id(f.get("id")), normalise(f))
     r.memo["customFields"] = briefs  # three short strings a field: fine even for thousands
@@ -443,7 +444,9 @@ def _custom_field_briefs(r: Reader) -> Iterator[tuple[str, str, str]]:
     if "customFields" in r.memo:
         yield from r.memo["customFields"]
         return
-    for f in r.items(OP_FIELDS, params={"type": "custom"}):  # resumed run: the field list wasn't read this time
+    # The field list wasn't read by this reader (a resumed run, a restore's planning): the custom fields' own request,
+    # so an answer journaled for it is replayed rather than paid for again.
+    for f in r.items(OP_FIELDS, params=CUSTOM_FIELDS_PARAMS):
         yield _field_brief(f)
 
 

@@ -392,7 +392,7 @@ class Planner:
 
     def _same(self, restorer: Restorer, obj: dict[str, Any], match: Existing, ids: PlanIds) -> bool:
         try:
-            return restorer.comparable(obj, ids) == restorer.comparable(match.obj, None)
+            return restorer.in_place(obj, match.obj, ids)
         except UnmappedReference:
             return False  # it references something not on the destination yet, so it can't be identical
 

@@ -179,6 +179,12 @@ class Restorer:
         """A form of the object to compare source (mapped through ``ids``) with destination (``ids`` None)."""
         raise NotImplementedError
 
+    def in_place(self, obj: dict[str, Any], dest: dict[str, Any], ids: IdMap) -> bool:
+        """Whether the destination's object already is what restoring ``obj`` would make it (nothing to write).
+
+        Equal comparable forms by default; a type whose update only adds (a group's members) overrides it."""
+        return bool(self.comparable(obj, ids) == self.comparable(dest, None))
+
     def cost(self, obj: dict[str, Any]) -> int | None:
         """About how many requests creating the object takes, for scheduling (None: the engine's own guess)."""
         return None

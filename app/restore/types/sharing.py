@@ -266,7 +266,7 @@ class Filters(Restorer):
 
     def existing(self, access: JiraAccess) -> Iterator[Existing]:
         params = {"expand": f"{SHARED_EXPAND},jql", "overrideSharePermissions": "true"}
-        for obj in access.paginate(OP_FILTERS, params=params, page_size=100):
+        for obj in reader(access).items(OP_FILTERS, params=params):  # the backup's request (verification replays it)
             yield Existing(_owner_key(_owner(obj), obj["name"]), str(obj["id"]), obj)
             # A filter whose owner was dropped is matched on its name alone.
             yield Existing(_owner_key(None, obj["name"]), str(obj["id"]), obj)
@@ -644,8 +644,7 @@ class Dashboards(Restorer):
             gadgets = (r.get(OP_GADGETS, path={"dashboardId": board["id"]}) or {}).get("gadgets") or []
             return board, [with_item_properties(r, board["id"], g) for g in gadgets]
 
-        for board, gadgets in r.fan_out(gadgets_of, r.items(OP_DASHBOARDS, params={"expand": SHARED_EXPAND},
-                                                            page_size=100)):
+        for board, gadgets in r.fan_out(gadgets_of, r.items(OP_DASHBOARDS, params={"expand": SHARED_EXPAND})):
             obj = dict(board, gadgets=gadgets)
             system = bool(board.get("systemDashboard"))
             yield Existing(self.natural_key(obj), str(board["id"]), obj, system)
