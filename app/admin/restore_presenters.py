@@ -13,6 +13,7 @@ from ..extensions import db
 from ..objects.canonical import show
 from ..quota.figures import job_points, restore_estimate
 from ..restore import service
+from ..restore.issues.preview import issue_preview
 from ..restore.models import RestoreItem, RestoreRun, RunStatus
 from ..restore.plan import Selection
 from ..restore.types import load
@@ -231,7 +232,8 @@ def confirmation(run: RestoreRun, selection: Selection, user_fallback: str, site
             "button": f"Restore {found.writes} object{'s' if found.writes != 1 else ''}",
             "blockers": [blocker_view(b) for b in found.blockers],
             "selection": selection.to_dict(), "userFallback": user_fallback,
-            "points": estimate_view(restore_estimate(run.tenant_id, run.job_id, found.writes, found.creates))}
+            "points": estimate_view(restore_estimate(run.tenant_id, run.job_id, found.writes, found.creates)),
+            "issues": issue_preview(run.tenant_id, run.snapshot_id, selection)}  # per project; None: no issue data
 
 
 def blocker_view(blocker: service.Blocker) -> dict[str, Any]:

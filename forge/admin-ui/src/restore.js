@@ -104,6 +104,7 @@ async function review(view, ctl, slot) {
     h("p", { testid: "confirm-size" }, h("strong", {}, c.text)),
     c.points ? h("p", { testid: "confirm-points", data: { points: c.points.points, siteQuota: c.points.siteQuota ?? "",
       hours: c.points.hours ?? "" } }, c.points.text) : null,
+    c.issues ? issueFigures(c.issues) : null,
     h("p", { class: "muted" }, `${c.kept} already there stay as they are`,
       c.notRestored ? `; ${c.notRestored} can't be restored (listed with their reasons below)` : "",
       ". Jira keeps what this creates: removing it again is done by hand."),
@@ -215,6 +216,25 @@ function previewBlock(view, ctl) {
         : null,
       grant.length ? null : h("button", { type: "submit", class: "button button--primary", testid: "restore-start" }, "Review and restore…")),
     slot,
+  ];
+}
+
+/** Per project, the issue data the restore brings back and the least points it takes (as the Connect page). */
+function issueFigures(iss) {
+  const cols = ["Project", "Issues", "Comments", "Worklogs", "Attachments", "Restricted comments", "Jira points (at least)"];
+  return [
+    h("div", { class: "table-wrap" }, h("table", { class: "table table--compact", testid: "confirm-issues",
+      "aria-label": "Issue data per project", data: { points: iss.points } },
+    h("thead", {}, h("tr", {}, cols.map((c, i) => h("th", { scope: "col", class: i ? "num" : null }, c)))),
+    h("tbody", {}, iss.projects.map((p) => h("tr", { testid: "confirm-issues-project", data: { project: p.project,
+      issues: p.issues, comments: p.comments, worklogs: p.worklogs, attachments: p.attachments,
+      attachmentBytes: p.attachmentBytes, restrictedComments: p.restrictedComments, points: p.points } },
+    h("th", { scope: "row" }, p.project), h("td", { class: "num" }, thousands(p.issues)),
+    h("td", { class: "num" }, thousands(p.comments)), h("td", { class: "num" }, thousands(p.worklogs)),
+    h("td", { class: "num" }, `${thousands(p.attachments)} (${p.attachmentSize})`),
+    h("td", { class: "num" }, thousands(p.restrictedComments)), h("td", { class: "num" }, thousands(p.points))))))),
+    h("p", { class: "muted", testid: "confirm-issues-points" }, iss.pointsWords),
+    iss.restrictedWords ? h("p", { class: "notice notice--warning", testid: "confirm-issues-restricted" }, iss.restrictedWords) : null,
   ];
 }
 
