@@ -22,13 +22,14 @@ from ..objects.canonical import SiteObjects
 from ..tenant_access import jira_access
 from .engine import MAPPED, Cancelled, Executor, MustWait, Reporter, Result
 from .issues.run import restore_issue_data
+from .issues.verify import verify_restored
 from .models import LIVE, DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
 from .pacing import PacedAccess, TokenBucket
 from .plan import Action, Plan, PlanError, PlannedItem, Planner, Selection, type_order
 from .reuse import ChainedJournal, RememberedReads, recent_preview
 from .types import load
 from .types.base import Ref, pooled_reads
-from .verify import verify
+from .verify import add_issue_section, verify
 
 PREVIEW_KIND = "restore-preview"
 RESTORE_KIND = "restore"
@@ -404,6 +405,7 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
             journal.clear()
         with journaled_reads(access, reads), pooled_reads(concurrency, app_context_initializer()):
             check = verify(access, plan, state.results(), snapshot_site(run.snapshot_id))
+        add_issue_section(check, issues, verify_restored(access, run.snapshot_id, issues))  # reads issues anew
     except JobFailed as exc:
         _fail(run, str(exc))
         journal.clear()

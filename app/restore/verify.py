@@ -181,3 +181,15 @@ def _add(report: Verification, comparison: Comparison, names: dict[Key, str], ca
         reason = d.wall or " ".join(_explain(d.source, causes))
         report.differences.append(Difference(d.type_key, source_id, name, d.path, d.source, d.destination, d.words,
                                              reason))
+
+
+def add_issue_section(report: Verification, issues: dict[str, Any] | None, check: Any) -> None:
+    """The issues' verification (app/restore/issues/verify.py) in the report: compared and identical counted with
+    the configuration's, each difference in words (the run isn't "done" unless every issue is identical)."""
+    if issues is None or check is None:
+        return
+    report.restorable += check.compared
+    report.identical += check.identical
+    report.per_type["issues"] = {"restorable": check.compared, "identical": check.identical}
+    for d in check.differences:
+        report.differences.append(Difference("issues", d.key, d.key, "", None, None, d.words, d.reason))

@@ -1,0 +1,285 @@
+"""Verification of restored issues, independent of the restore: the snapshot's records against the destination as read.
+
+Each side in its own terms (as the configuration's verification does, app/restore/verify.py): the source is the
+snapshot's records, the destination is read again (ids by search, the issues by ``bulkfetch``, comments and worklogs
+paged, attachment bytes downloaded and hashed as they stream). Issues are matched by key (or the report's old key ->
+new key map, where keys couldn't be kept), never through ids the run remembered; values are compared by name (issue
+type, status, priority, people, options, custom fields by field name). Differences are words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...issuedata.records import IssueRecord, field_meta, iter_issues, key_order
+from ...jira.access import JiraAccess
+from ...jira.operations import declare
+
+SEARCH = declare("POST", "/rest/api/3/search/jql")
+BULK_FETCH = declare("POST", "/rest/api/3/issue/bulkfetch")
+LIST_COMMENTS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/comment")
+LIST_WORKLOGS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog")
+ATTACHMENT_CONTENT = declare("GET", "/rest/api/3/attachment/content/{id}")
+FIELDS = declare("GET", "/rest/api/3/field")
+BULK_FETCH_MAX = 100
+SYSTEM_COMPARED = ("labels", "components", "fixVersions", "versions", "duedate", "assignee", "environment")
+CUSTOM_SKIPPED = ("lexo-rank", "gh-sprint", "gh-epic-link", "gh-lexo-rank")  # rank and sprints: their own checks
+ATTRIBUTION = "Originally by "
+TYPE_KEY = "issues"
+
+
+@dataclass
+class IssueDifference:
+    key: str
+    words: str
+    reason: str = ""  # why, when it isn't the restore's fault (a person with no active account on this site)
+
+
+@dataclass
+class IssueCheck:
+    """What the verification of issues found: how many were compared, how many identical, the differences."""
+
+    compared: int = 0
+    identical: int = 0
+    differences: list[IssueDifference] = field(default_factory=list)
+
+
+def _text(adf: Any) -> str:
+    """The words of an ADF document (or a plain string), whitespace normalised."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "text":
+                out.append(str(node.get("text") or ""))
+            for child in node.get("content") or []:
+                walk(child)
+            if node.get("type") == "paragraph":
+                out.append(" ")
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, str):
+            out.append(node)
+
+    walk(adf)
+    return " ".join("".join(out).split())
+
+
+def _without_attribution(body: Any, author: str | None) -> tuple[str, str | None]:
+    """A comment or worklog the app wrote in someone's stead says who: read it as theirs."""
+    if isinstance(body, dict):
+        content = list(body.get("content") or [])
+        first = _text(content[:1]) if content else ""
+        if first.startswith(ATTRIBUTION) and " on " in first:
+            return _text(content[1:]), first[len(ATTRIBUTION):].rsplit(" on ", 1)[0]
+    return _text(body), author
+
+
+def _shown(value: Any) -> Any:
+    """A field value by what a person sees: an option's value, a thing's name, a person's display name."""
+    if isinstance(value, list):
+        return sorted(str(_shown(v)) for v in value)
+    if isinstance(value, dict):
+        for name in ("value", "name", "displayName", "key"):
+            if name in value:
+                child = value.get("child")
+                return f"{value[name]} / {_shown(child)}" if isinstance(child, dict) else value[name]
+        return _text(value) if value.get("type") == "doc" else None
+    return value
+
+
+def _fields_by_name(fields: dict[str, Any], names: dict[str, str], skipped: set[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for fid, value in fields.items():
+        if fid in skipped or not (fid in SYSTEM_COMPARED or fid.startswith("customfield_")):
+            continue
+        shown = _shown(value)
+        if shown not in (None, [], ""):
+            out[names.get(fid, fid)] = shown
+    return out
+
+
+def _source_view(record: IssueRecord, key_map: dict[str, str], names: dict[str, str],
+                 skipped: set[str]) -> dict[str, Any]:
+    f = record.fields
+    parent = (f.get("parent") or {}).get("key")
+    comments = []
+    for c in record.comments:
+        if c.get("visibility"):
+            continue  # restricted: the app's user reads none on the destination either (reported by the restore)
+        comments.append((_text(c.get("body")), (c.get("author") or {}).get("displayName")))
+    return {"summary": f.get("summary"), "issue type": (f.get("issuetype") or {}).get("name"),
+            "status": (f.get("status") or {}).get("name"), "priority": (f.get("priority") or {}).get("name"),
+            "parent": key_map.get(parent, parent) if parent else None,
+            "fields": _fields_by_name(f, names, skipped), "comments": comments,
+            "worklog seconds": sorted(int(w.get("timeSpentSeconds") or 0) for w in record.worklogs),
+            "attachments": sorted((a.filename, a.sha256) for a in record.attachments),
+            "links": sorted(_link(link, key_map) for link in record.links),
+            "people without an account": _inactive_people(f, names)}
+
+
+def _link(link: dict[str, Any], key_map: dict[str, str]) -> tuple[str, str, str]:
+    kind = link.get("type") or {}
+    if link.get("inwardIssue"):
+        other = str(link["inwardIssue"].get("key"))
+        return (str(kind.get("name")), str(kind.get("inward") or "inward"), key_map.get(other, other))
+    other = str((link.get("outwardIssue") or {}).get("key"))
+    return (str(kind.get("name")), str(kind.get("outward") or "outward"), key_map.get(other, other))
+
+
+class DestinationIssues:
+    """The destination's issues of one project, read as the app reads any site."""
+
+    def __init__(self, access: JiraAccess) -> None:
+        self.access = access
+
+    def keys(self, project: str) -> list[str]:
+        body: dict[str, Any] = {"jql": f'project = "{project}" ORDER BY key ASC', "fields": ["key"],
+                                "maxResults": 5000}
+        keys: list[str] = []
+        while True:
+            page = self.access.call(SEARCH, json=body, idempotent=True) or {}
+            keys += [str(i["key"]) for i in page.get("issues") or []]
+            if not page.get("nextPageToken"):
+                return keys
+            body["nextPageToken"] = page["nextPageToken"]
+
+    def field_names(self) -> dict[str, str]:
+        """Field id -> name, as this site names its fields."""
+        fields = self.access.call(FIELDS, idempotent=True) or []
+        return {str(f["id"]): str(f.get("name")) for f in fields if isinstance(f, dict) and f.get("id")}
+
+    def issues(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), BULK_FETCH_MAX):
+            body = {"issueIdsOrKeys": keys[start:start + BULK_FETCH_MAX], "fields": ["*all"]}
+            page = self.access.call(BULK_FETCH, json=body, idempotent=True) or {}
+            for issue in page.get("issues") or []:
+                found[str(issue["key"])] = issue
+        return found
+
+    def _all(self, op: Any, key: str, items: str, embedded: dict[str, Any] | None) -> list[dict[str, Any]]:
+        if embedded and int(embedded.get("total") or 0) <= len(embedded.get(items) or []):
+            return list(embedded.get(items) or [])
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self.access.call(op, path={"issueIdOrKey": key}, params={"startAt": len(out), "maxResults": 100},
+                                    idempotent=True) or {}
+            got = page.get(items) or []
+            out += got
+            if not got or len(out) >= int(page.get("total") or 0):
+                return out
+
+    def sha256(self, attachment_id: str) -> str:
+        """The attachment's bytes hashed as they stream (never whole in memory)."""
+        client = self.access.credential_for(ATTACHMENT_CONTENT).client
+        url = client.base_url + ATTACHMENT_CONTENT.path(id=attachment_id)
+        digest = hashlib.sha256()
+        with client.session.get(url, auth=client.auth, params={"redirect": "false"}, stream=True,
+                                timeout=client.timeout) as resp:
+            resp.raise_for_status()
+            for chunk in resp.iter_content(64 * 1024):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def view(self, issue: dict[str, Any], names: dict[str, str], skipped: set[str]) -> dict[str, Any]:
+        f = issue.get("fields") or {}
+        key = str(issue["key"])
+        comments = [_without_attribution(c.get("body"), (c.get("author") or {}).get("displayName"))
+                    for c in self._all(LIST_COMMENTS, key, "comments", f.get("comment"))]
+        worklogs = self._all(LIST_WORKLOGS, key, "worklogs", f.get("worklog"))
+        links = []
+        for link in f.get("issuelinks") or []:
+            links.append(_link(link, {}))
+        return {"summary": f.get("summary"), "issue type": (f.get("issuetype") or {}).get("name"),
+                "status": (f.get("status") or {}).get("name"), "priority": (f.get("priority") or {}).get("name"),
+                "parent": (f.get("parent") or {}).get("key"), "fields": _fields_by_name(f, names, skipped),
+                "comments": comments,
+                "worklog seconds": sorted(int(w.get("timeSpentSeconds") or 0) for w in worklogs),
+                "attachments": sorted((str(a.get("filename")), self.sha256(str(a["id"])))
+                                      for a in f.get("attachment") or []),
+                "links": sorted(links)}
+
+
+def _words(key: str, what: str, expected: Any, actual: Any) -> str:
+    return f"{key}: {what} was {_say(expected)} in the backup, {_say(actual)} on this site"
+
+
+def _say(value: Any) -> str:
+    if value in (None, [], {}, ""):
+        return "nothing"
+    if isinstance(value, list):
+        return "; ".join(_say(v) for v in value)
+    if isinstance(value, tuple):
+        return " ".join(str(v) for v in value if v is not None)
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def compare_issue(key: str, expected: dict[str, Any], actual: dict[str, Any]) -> list[IssueDifference]:
+    """The differences of one issue in words (empty: identical)."""
+    out: list[IssueDifference] = []
+    gone = expected.get("people without an account") or set()
+    for what in expected:
+        if what == "people without an account":
+            continue
+        if what == "fields":
+            for name in sorted(set(expected["fields"]) | set(actual["fields"])):
+                want, got = expected["fields"].get(name), actual["fields"].get(name)
+                if want != got:
+                    reason = (f"{want} has no active account, and Jira sets no inactive person"
+                              if name in gone and got is None else "")
+                    out.append(IssueDifference(key, _words(key, f"field {name!r}", want, got), reason))
+        elif expected[what] != actual.get(what):
+            out.append(IssueDifference(key, _words(key, what, expected[what], actual.get(what))))
+    return out
+
+
+def _inactive_people(fields: dict[str, Any], names: dict[str, str]) -> set[str]:
+    """Fields (by name) naming a person whose account was inactive on the source: Jira won't set them anywhere."""
+    return {names.get(fid, fid) for fid, value in fields.items()
+            if isinstance(value, dict) and value.get("accountId") and value.get("active") is False}
+
+
+def _skipped_custom(snapshot_id: int) -> tuple[dict[str, str], set[str]]:
+    meta = field_meta(snapshot_id)
+    skipped = {fid for fid, schema in (meta.get("schema") or {}).items()
+               if any(part in str((schema or {}).get("custom") or "") for part in CUSTOM_SKIPPED)}
+    return dict(meta.get("names") or {}), skipped
+
+
+def verify_issues(access: JiraAccess, snapshot_id: int, projects: Iterable[str],
+                  key_maps: dict[str, dict[str, str]]) -> IssueCheck:
+    """Compare the snapshot's issues of ``projects`` with the destination's, by key (or the old -> new key map)."""
+    check = IssueCheck()
+    src_names, skipped = _skipped_custom(snapshot_id)
+    key_map = {old: new for m in key_maps.values() for old, new in m.items()}
+    dest = DestinationIssues(access)
+    dest_names = dest.field_names()
+    for project in projects:
+        records = sorted(iter_issues(snapshot_id, project), key=lambda r: key_order(r.key))
+        found = dest.issues(dest.keys(project) if records else [])
+        for record in records:
+            check.compared += 1
+            key = key_map.get(record.key, record.key)
+            issue = found.get(key)
+            if issue is None:
+                check.differences.append(IssueDifference(record.key, f"{record.key}: not on this site (as {key})"))
+                continue
+            found_here = compare_issue(record.key, _source_view(record, key_map, src_names, skipped),
+                                       dest.view(issue, dest_names, skipped))
+            check.differences += found_here
+            check.identical += not found_here
+    return check
+
+
+def verify_restored(access: JiraAccess, snapshot_id: int, report: dict[str, Any] | None) -> IssueCheck | None:
+    """The issues' verification of a run whose issue report is ``report`` (None: the run restored no issue data)."""
+    if not report:
+        return None
+    projects = report.get("projects") or {}
+    return verify_issues(access, snapshot_id, list(projects),
+                         {p: dict(r.get("key_map") or {}) for p, r in projects.items()})
