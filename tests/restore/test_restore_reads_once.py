@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sqlalchemy import select
+
 from app.extensions import db
+from app.jobs.models import Job
 from app.restore.models import RestoreRun
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
@@ -61,15 +64,35 @@ def test_a_second_identical_run_reads_the_destination_once_and_writes_nothing(ap
     assert writes == []
     reads = Counter((c.path, c.query) for c in calls if c.method == "GET" and c.status == 200)
     twice = [(k, n) for k, n in reads.items() if n > 1]
-    # Known gap: a group whose members include people without an account here is planned "update", and its update
-    # reads the members again (then writes nothing). Every other read is made once, verification's included.
-    updated = {i.type_key for i in outcomes(app, run_id).values() if i.outcome == "updated"}
-    assert all(path == "/rest/api/3/group/member" for (path, _q), _n in twice) and (not twice or "groups" in updated), \
-        twice[:5]
-    assert sum(n - 1 for _k, n in twice) <= 10, twice
+    assert not twice, twice[:5]  # group members included: a group with every addable member in place isn't updated
+    assert {i.outcome for i in outcomes(app, run_id).values()} <= {"reused", "skipped", "cannot"}
     with app.app_context():
         first, run = db.session.get(RestoreRun, first_id), db.session.get(RestoreRun, run_id)
         assert run.status == "done", run.message
         # verified from the one read: the same findings as the first run's own verification read after its writes
         assert (run.verification["restorable"], run.verification["identical"]) == \
             (first.verification["restorable"], first.verification["identical"])
+
+
+def _points(app, job_id: int) -> int:
+    with app.app_context():
+        return int((db.session.get(Job, job_id).points or {}).get("points") or 0)
+
+
+def test_a_preview_costs_no_more_points_than_a_backup_of_the_same_site(app, demo_sites, fake_cloud) -> None:  # noqa: F811
+    """The preview reads the destination as a backup reads it (the same requests, once): within 2 % of its points.
+
+    The benchmark's target is 1.05 against the source's backup; against this site's own backup only the preview's
+    look-up of missing people (``user/bulk``) sets them apart. Before, it paid 3 % more (lists read twice)."""
+    sites = demo_sites
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    restore(app, sites, preview(app, sites, snapshot), fallback="admin")
+    take_backup(app, sites.dest_tenant_id, fake_cloud)
+    run_id = preview(app, sites, snapshot)
+    with app.app_context():
+        backup_job = db.session.scalars(select(Job.id).where(Job.tenant_id == sites.dest_tenant_id,
+                                                             Job.kind == "backup")).one()
+        preview_job = db.session.get(RestoreRun, run_id).job_id
+    backup_points, preview_points = _points(app, backup_job), _points(app, preview_job)
+    assert backup_points > 0
+    assert preview_points <= 1.02 * backup_points, (preview_points, backup_points)
