@@ -106,8 +106,8 @@ def _confirm_with_defaults(app, demo: Demo, run_id: int) -> Page:
     """Preview page -> "Review and restore" with every default as the page sets it -> the confirmation step."""
     preview = _get(app, demo.dest, f"/admin/restore/{run_id}")
     params = [(k, v) for k, v in _form_values(preview, "restore-review-form") if k != "jwt"]
-    resp = requests.get(app.config["BASE_URL"] + f"/admin/restore/{run_id}",
-                        params=[("jwt", _token(app, demo.dest)), *params], timeout=30)
+    resp = requests.get(app.config["BASE_URL"] + f"/admin/restore/{run_id}",  # the button adds step=confirm
+                        params=[("jwt", _token(app, demo.dest)), *params, ("step", "confirm")], timeout=30)
     assert resp.status_code == 200, resp.text[:500]
     return Page(resp)
 
@@ -177,6 +177,34 @@ def test_a_project_selection_restores_that_project_and_only_what_it_needs(live_a
             select(RestoreItem).where(RestoreItem.run_id == run.id, RestoreItem.selected.is_(True)))}
     assert restored == shown | {("projects", chosen[0].attrs["data-source-id"])}
     assert run.selection == {"types": ["projects"], "projects": ["WEB"]}
+
+
+def test_review_and_restore_sends_what_is_ticked_without_showing_it_first(live_app, demo, oauth_grant) -> None:
+    """Finding 2 through the page's own form: an admin who ticks Projects, types WEB and goes straight to "Review
+    and restore…" (never clicking "Show what this includes") is asked to confirm WEB and what it needs — not the
+    selection the page was showing before (everything)."""
+    oauth_grant(demo.dest, demo.dest_id)
+    run_id = _preview(live_app, demo)
+    preview = _get(live_app, demo.dest, f"/admin/restore/{run_id}")  # "Everything" is what it shows
+    form = next(f for f in preview.parsed.forms if any(i.get("data-testid") == "restore-start" for i in f.inputs
+                                                       if i["tag"] == "button"))
+    names = {i.get("name") for i in form.inputs if i["tag"] == "input" and i.get("type") != "hidden"}
+    assert {"scope", "type", "projects"} <= names, names  # the ticked choices go with the button
+    # the admin's edits replace what the form held (the rest, e.g. the missing-people choice, goes as shown)
+    sent = [(k, v) for k, v in _form_values(preview, form.attrs["data-testid"])
+            if k not in ("jwt", "scope", "type", "projects")]
+    sent += [("scope", "some"), ("type", "projects"), ("projects", "WEB"), ("step", "confirm")]
+    confirm = requests.get(live_app.config["BASE_URL"] + f"/admin/restore/{run_id}",
+                           params=[("jwt", _token(live_app, demo.dest)), *sent], timeout=30)
+    assert confirm.status_code == 200
+    def size(page: Page) -> tuple[str, str]:
+        box = page.one("restore-confirmation")
+        return box.attrs["data-creates"], box.attrs["data-updates"]
+
+    web = _get(live_app, demo.dest, f"/admin/restore/{run_id}", step="confirm", scope="some", type="projects",
+               projects="WEB", user_fallback="admin")
+    everything = _confirm_with_defaults(live_app, demo, run_id)
+    assert size(Page(confirm)) == size(web) != size(everything)
 
 
 def test_an_unknown_project_key_is_refused_and_changes_nothing(live_app, demo, oauth_grant) -> None:
