@@ -25,7 +25,7 @@ from tests.restore.conftest import across_quota_windows, take_backup
 from tests.restore.test_restore_basics import outcomes, preview
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)
 
-QUOTA = 500  # points per window: well under what planning or verifying the demo site costs
+QUOTA = 400  # points per window: well under what planning or verifying the demo site costs
 
 
 def _restore_across_windows(app, sites, run_id: int, clock: list[float]) -> tuple[str, int, str]:
