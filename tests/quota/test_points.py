@@ -62,6 +62,7 @@ def test_a_restores_points_equal_what_jira_charged_and_name_their_phases(app, si
         restore_job = db.session.get(RestoreRun, run.id, populate_existing=True).job_id
     spent = _job_points(app, restore_job)
     assert spent["points"] == _charged(sites.dest)
-    assert {"plan", "write", "verify"} <= set(spent["byPhase"])
+    # planned from the preview's reads of the destination (a restore right after its preview reads nothing again)
+    assert {"write", "verify"} <= set(spent["byPhase"]) and not spent["byPhase"].get("plan")
     assert sum(spent["byPhase"].values()) == spent["points"]
     assert spent["byPhase"]["write"] > 0 and spent["byPhase"]["verify"] > 0
