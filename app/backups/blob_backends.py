@@ -24,6 +24,7 @@ from ..extensions import db
 from .blob_codec import BlobNotFound
 from .blob_models import StreamChunk
 from .s3 import is_missing
+from .storage import fsync_dir
 
 _NAME = re.compile(r"^(\.tmp-)?[A-Za-z0-9_]{1,64}$")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -159,7 +160,7 @@ class FileObjects:
         os.fsync(spool.file.fileno())
         os.replace(spool.path, target)  # atomic: readers see the whole object or none
         spool.committed = True
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
     def read(self, tenant_id: int, name: str) -> Iterator[bytes]:
         try:
@@ -184,19 +185,6 @@ class FileObjects:
 def _file_pieces(fh: BinaryIO, piece_bytes: int = 1024 * 1024) -> Iterator[bytes]:
     with fh:
         yield from iter(lambda: fh.read(piece_bytes), b"")
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some filesystems refuse fsync on directories; the data itself is already synced
-        pass
-    finally:
-        os.close(fd)
 
 
 class S3Objects:

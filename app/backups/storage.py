@@ -94,7 +94,18 @@ class DatabaseBlobStore:
             db.session.execute(delete(BlobData).where(tuple_(BlobData.tenant_id, BlobData.sha256).in_(keys)))
 
 
-class FileBlobStore:
+class _PutOneByOne:
+    """``put_many`` for backends without a batch write: one ``put`` per blob."""
+
+    def put(self, tenant_id: int, digest: str, data: bytes) -> None:
+        raise NotImplementedError
+
+    def put_many(self, tenant_id: int, blobs: dict[str, bytes]) -> None:
+        for digest, data in blobs.items():
+            self.put(tenant_id, digest, data)
+
+
+class FileBlobStore(_PutOneByOne):
     """One file per blob under ``root/<tenant>/<sha[:2]>/<sha>``, written atomically (temp file, fsync, rename)."""
 
     name = "file"
@@ -120,11 +131,7 @@ class FileBlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(target.parent)  # the rename itself must survive a power cut
-
-    def put_many(self, tenant_id: int, blobs: dict[str, bytes]) -> None:
-        for digest, data in blobs.items():
-            self.put(tenant_id, digest, data)
+        fsync_dir(target.parent)  # the rename itself must survive a power cut
 
     def get_many(self, tenant_id: int, digests: Iterable[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
@@ -140,7 +147,8 @@ class FileBlobStore:
             self.path(tenant_id, digest).unlink(missing_ok=True)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` survive a power cut (where the filesystem allows fsync on a directory)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -153,7 +161,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class S3BlobStore:
+class S3BlobStore(_PutOneByOne):
     """One object per blob under ``<prefix>/<tenant>/<sha[:2]>/<sha>`` in an S3-compatible bucket."""
 
     name = "s3"
@@ -170,10 +178,6 @@ class S3BlobStore:
 
     def put(self, tenant_id: int, digest: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self.key(tenant_id, digest), Body=data)
-
-    def put_many(self, tenant_id: int, blobs: dict[str, bytes]) -> None:
-        for digest, data in blobs.items():
-            self.put(tenant_id, digest, data)
 
     def get_many(self, tenant_id: int, digests: Iterable[str]) -> dict[str, bytes]:
         from botocore.exceptions import ClientError
