@@ -163,3 +163,8 @@ def write_allowed(site: Site, issue_id: str) -> None:
     limited = site.limits.check_issue_write(issue_id)
     if limited is not None:
         raise JiraError(429, "Rate limit exceeded.", headers=limited.headers)
+
+
+def account_of(value: Any) -> str | None:
+    """The accountId a seed's user object names (None for anything else)."""
+    return value.get("accountId") if isinstance(value, dict) else None

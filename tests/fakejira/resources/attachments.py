@@ -261,10 +261,6 @@ def _export(site: Site) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _account(value: Any) -> str | None:
-    return value.get("accountId") if isinstance(value, dict) else None
-
-
 def _seed_record(issue_id: str, item: Any) -> dict[str, Any]:
     if not isinstance(item, dict) or not set(SEED_MEMBERS) <= set(item):
         raise ValueError(f"seed issueAttachments: each attachment needs {', '.join(SEED_MEMBERS)}: {str(item)[:200]}")
@@ -272,7 +268,7 @@ def _seed_record(issue_id: str, item: Any) -> dict[str, Any]:
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise ValueError(f"seed issueAttachments: attachment {item['id']} has size {size!r}; expected bytes >= 0")
     return {"id": str(item["id"]), "_issueId": str(issue_id), "filename": str(item["filename"]),
-            "mimeType": str(item["mimeType"]), "size": size, "_author": _account(item.get("author")),
+            "mimeType": str(item["mimeType"]), "size": size, "_author": data.account_of(item.get("author")),
             "_created": model.parse_time(item["created"])}
 
 

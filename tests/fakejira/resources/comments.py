@@ -277,10 +277,6 @@ def _export(site: Site) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _account(value: Any) -> str | None:
-    return value.get("accountId") if isinstance(value, dict) else None
-
-
 @seed_type("issueComments", omit_empty=True, exporter=_export, after=("issues", "users", "groups", "projectRoles"))
 def seed_comments(site: Site, value: Any) -> None:
     """Seed value: ``{issueId: [GET /issue/{id}/comment/{commentId} answers, oldest first]}`` (``self`` optional)."""
@@ -294,7 +290,8 @@ def seed_comments(site: Site, value: Any) -> None:
                 raise ValueError(f"seed issueComments: each comment needs id, body and created: {str(item)[:200]}")
             record: dict[str, Any] = {
                 "id": str(item["id"]), "_issueId": str(issue_id), "body": copy.deepcopy(item["body"]),
-                "_author": _account(item.get("author")), "_updateAuthor": _account(item.get("updateAuthor")),
+                "_author": data.account_of(item.get("author")),
+                "_updateAuthor": data.account_of(item.get("updateAuthor")),
                 "_created": model.parse_time(item["created"]),
                 "_updated": model.parse_time(item.get("updated") or item["created"]),
                 "_properties": {p["key"]: copy.deepcopy(p.get("value")) for p in item.get("properties") or []}}

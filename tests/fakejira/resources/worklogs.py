@@ -480,10 +480,6 @@ def _export(site: Site) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _account(value: Any) -> str | None:
-    return value.get("accountId") if isinstance(value, dict) else None
-
-
 @seed_type("issueWorklogs", omit_empty=True, exporter=_export, after=("issues", "users", "groups", "projectRoles"))
 def seed_worklogs(site: Site, value: Any) -> None:
     """Seed value: ``{issueId: [GET /issue/{id}/worklog/{worklogId} answers]}`` (``self``/``issueId`` optional)."""
@@ -497,8 +493,9 @@ def seed_worklogs(site: Site, value: Any) -> None:
                 raise ValueError("seed issueWorklogs: each worklog needs id, started, timeSpentSeconds and created: "
                                  f"{str(item)[:200]}")
             record: dict[str, Any] = {
-                "id": str(item["id"]), "_issueId": str(issue_id), "_author": _account(item.get("author")),
-                "_updateAuthor": _account(item.get("updateAuthor")), "comment": copy.deepcopy(item.get("comment")),
+                "id": str(item["id"]), "_issueId": str(issue_id), "_author": data.account_of(item.get("author")),
+                "_updateAuthor": data.account_of(item.get("updateAuthor")),
+                "comment": copy.deepcopy(item.get("comment")),
                 "_created": model.parse_time(item["created"]),
                 "_updated": model.parse_time(item.get("updated") or item["created"]),
                 "_started": model.parse_time(item["started"]), "timeSpentSeconds": int(item["timeSpentSeconds"]),
