@@ -3,32 +3,15 @@ undeclared path would compare equal across sites without naming the same thing t
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from app.backups.catalogue import CATALOGUE
-from app.connect.tenants import Tenant
-from app.extensions import db
 from app.objects.canonical import Names, canonical
-from tests.fakejira.seeding import load_seed
 from tests.objects.test_declarations import undeclared_ids
-from tests.restore.conftest import take_backup
-from tests.restore.test_restore_owners import hostile_with_gadget_configs
+from tests.restore.test_one_declaration import hostile_snapshot  # noqa: F401  (the fixture)
 
 
-def test_a_hostile_sites_snapshot_holds_no_id_at_an_undeclared_path(app, fake_cloud, install_into,
-                                                                     oauth_grant) -> None:
+def test_a_hostile_sites_snapshot_holds_no_id_at_an_undeclared_path(hostile_snapshot) -> None:  # noqa: F811
     """The hostile seed, its gadgets configured as Jira's built-in gadgets keep it, backed up with the OAuth grant."""
-    from app.restore.job import snapshot_site
-
-    source = fake_cloud.add_site("source")
-    load_seed(source, hostile_with_gadget_configs())
-    source.client_key = install_into(source)
-    with app.app_context():
-        tenant_id = db.session.scalars(select(Tenant).where(Tenant.client_key == source.client_key)).one().id
-    oauth_grant(source, tenant_id)
-    snapshot = take_backup(app, tenant_id, fake_cloud)
-    with app.app_context():
-        site = snapshot_site(snapshot)
+    site = hostile_snapshot
     assert set(site) == set(CATALOGUE), sorted(set(CATALOGUE) - set(site))
     names = Names.of(site)
     found: set[tuple[str, str]] = set()
