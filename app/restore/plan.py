@@ -13,7 +13,6 @@ from typing import Any, Protocol
 from ..jira.access import JiraAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jira.operations import declare
-from ..objects.declarations import DECLARATIONS
 from .issues import restore as _issue_restore  # noqa: F401  (declares the issue data restore's operations)
 from .types import load
 from .types.base import CannotRestore, Existing, Ref, Restorer, UnmappedReference
@@ -255,20 +254,15 @@ class PlanIds:
 
 
 def type_order(restorers: dict[str, Restorer], present: Iterable[str]) -> list[str]:
-    """Snapshot types in restore order: each after the types its restorer says it needs and every type its
-    declaration's references name (app/objects/declarations.py), so planning compares an object only once what it
-    names has been matched."""
+    """Snapshot types in restore order: each after every type its declaration's written references name
+    (``Restorer.depends_on``, app/objects/declarations.py), so planning compares an object only once what it names
+    has been matched."""
     present = [t for t in present if t in restorers]
-    graph = {t: {d for d in set(restorers[t].depends_on) | _declared_after(t) if d in present} for t in present}
+    graph = {t: {d for d in restorers[t].depends_on if d in present} for t in present}
     try:
         return list(TopologicalSorter(graph).static_order())
     except CycleError as exc:
         raise DependencyCycle([(t, "*") for t in exc.args[1]]) from None
-
-
-def _declared_after(type_key: str) -> set[str]:
-    declaration = DECLARATIONS.get(type_key)
-    return declaration.comes_after() if declaration is not None else set()
 
 
 class Planner:
