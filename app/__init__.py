@@ -38,12 +38,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     job_dispatch.init_app(app)
 
     from . import domain_modules  # noqa: F401  (job runners and the Jira operations they declare)
-    from .admin import backups_views, restore_views
+    from .admin import backups_views, before_views, restore_views
     from .admin import views as admin_views
     from .connect import descriptor, lifecycle
     from .errors import register_error_handlers
     from .forge import api as forge_api
     from .forge import init_app as forge_init_app
+    from .forge import issue_panel as forge_issue_panel
     from .forge import lifecycle as forge_lifecycle
     from .health import bp as health_bp
     from .home import bp as home_bp
@@ -59,10 +60,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(backups_views.bp)
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(restore_views.bp)
+    app.register_blueprint(before_views.bp)  # the "Before the restore" issue panel (the descriptor's webPanels)
     app.register_blueprint(issue_webhooks.bp)  # Jira's issue-data webhooks (the descriptor's webhooks module)
     app.register_blueprint(forge_lifecycle.bp)
     forge_init_app(app)
     app.register_blueprint(forge_api.bp)
+    app.register_blueprint(forge_issue_panel.bp)  # the Forge issue panel's remote call
     register_error_handlers(app)
     from .web_security import init_app as web_security_init_app  # no-store, no-referrer, frame-ancestors
     web_security_init_app(app)
