@@ -41,6 +41,8 @@ EDIT_ISSUE = declare("PUT", "/rest/api/3/issue/{issueIdOrKey}")
 GET_ISSUE = declare("GET", "/rest/api/3/issue/{issueIdOrKey}")
 CREATE_LINK = declare("POST", "/rest/api/3/issueLink")
 ADD_WATCHER = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/watchers")
+GET_VOTES = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/votes")
+ADD_VOTE = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/votes")
 
 SOURCE_PROPERTY = "jiradr.source"  # {"id", "key", "snapshot"}: what the restored issue was
 DONE_PROPERTY = "jiradr.restored"  # {"done": true}: comments, worklogs, attachments... all written
@@ -49,6 +51,9 @@ BEFORE_PROPERTY = "jiradr.before"  # what Jira lets nobody set: created, creator
 BULK_MAX = 50
 PROPERTY_MAX_BYTES = 32_000  # Jira's limit is 32,768 bytes per property value
 MAX_TRANSITION_STEPS = 12
+SPRINT_DATES = ("name", "state", "startDate", "endDate", "completeDate")
+NO_VOTER = "the voter isn't on this site (Jira takes a vote only from the voter themselves)"
+NO_VOTERS_READ = "the backup couldn't read who voted (View voters and watchers), only how many"
 
 
 class IssueRestoreError(Exception):
@@ -79,6 +84,11 @@ class ProjectReport:
     issues: dict[str, IssueOutcome] = field(default_factory=dict)
     writes: int = 0
     leftover_placeholders: list[str] = field(default_factory=list)  # in words: which, and Jira's reason
+    votes_cast: int = 0
+    votes_not_cast: dict[str, int] = field(default_factory=dict)  # why (in words) -> how many votes
+
+    def vote_lost(self, why: str, count: int = 1) -> None:
+        self.votes_not_cast[why] = self.votes_not_cast.get(why, 0) + count
 
     @property
     def key_map(self) -> dict[str, str]:
@@ -381,6 +391,7 @@ class ProjectIssues:
         self._attachments(record, dest)
         self._links(record, dest)
         self._watchers(record, dest)
+        self._votes(record, dest)
         for prop in record.properties:
             if str(prop.get("key", "")).startswith("jiradr."):
                 continue
@@ -400,6 +411,9 @@ class ProjectIssues:
         value: dict[str, Any] = {"key": record.key, "created": fields.get("created"),
                                  "creator": (fields.get("creator") or {}).get("displayName"),
                                  "changelog": list(record.changelog), "trimmed": 0}
+        if record.sprints:  # Jira sets a restored sprint's completeDate itself: the original dates are kept here
+            value["sprints"] = [{k: s.get(k) for k in SPRINT_DATES if s.get(k)} for s in record.sprints
+                                if isinstance(s, dict)]
         while len(json.dumps(value).encode()) > PROPERTY_MAX_BYTES and value["changelog"]:
             value["changelog"].pop(0)
             value["trimmed"] += 1
@@ -541,6 +555,56 @@ class ProjectIssues:
                     self.report.writes += 1
                 except JiraError as exc:
                     self.report.issues[record.key].notes.append(f"watcher {account}: {exc.describe()}")
+
+    def _votes(self, record: IssueRecord, dest: str) -> None:
+        """Each voter votes as themselves (impersonation): Jira has no way to vote in another's name. A voter who
+        isn't here, can't be impersonated, or whom Jira refuses (a reporter can't vote on their own issue) is
+        counted and said in words; the run goes on."""
+        voters = record.votes.voters
+        if voters is None:
+            if record.votes.count:
+                self.report.vote_lost(NO_VOTERS_READ, record.votes.count)
+                self.report.issues[record.key].notes.append(f"{record.votes.count} vote(s) not restored: "
+                                                            f"{NO_VOTERS_READ}")
+            return
+        if not voters:
+            return
+        already = self._voters_here(dest)
+        for account in voters:
+            if account in already:
+                continue
+            why = self._vote_as(account, dest)
+            if why is None:
+                self.report.votes_cast += 1
+                self.report.writes += 1
+                continue
+            self.report.vote_lost(why)
+            self.report.issues[record.key].notes.append(f"vote of {account} not restored: {why}")
+
+    def _voters_here(self, dest: str) -> set[str]:
+        try:
+            answer = self.access.call(GET_VOTES, path={"issueIdOrKey": dest}) or {}
+        except JiraUnavailable:
+            raise
+        except JiraError:
+            return set()  # voters hidden from the app: voting again is harmless (one vote per person)
+        return {str(v.get("accountId")) for v in answer.get("voters") or [] if isinstance(v, dict)}
+
+    def _vote_as(self, account: str, dest: str) -> str | None:
+        """Vote on ``dest`` as ``account``; None when done, else why not in words."""
+        client = self.authors.client_for(account)
+        if client is None:
+            refused = self.authors.refusals.get(account)
+            return f"impersonation refused: {refused}" if refused else NO_VOTER
+        try:
+            client.request("POST", ADD_VOTE.path(issueIdOrKey=dest), template=ADD_VOTE.template)
+        except JiraUnavailable:
+            raise
+        except JiraError as exc:
+            if exc.status >= 500:
+                raise
+            return f"Jira refused it: {'; '.join(exc.messages) or exc.status}"
+        return None
 
     def _delete_placeholders(self) -> None:
         _restored, placeholders, _highest = self._existing()

@@ -20,6 +20,7 @@ from ...jira.errors import JiraError
 from ...jira.operations import declare
 from ..plan import Selection
 from ..types.base import IdMap
+from .agile import AgileIssue, BoardData
 from .restore import Authors, ProjectIssues, ProjectReport
 
 GET_USER = declare("GET", "/rest/api/3/user")
@@ -100,7 +101,24 @@ def project_summary(report: ProjectReport, refusals: dict[str, str]) -> dict[str
     notes += report.leftover_placeholders
     return {"keys_kept": report.keys_kept, "outcomes": report.counts(), "key_map": report.key_map,
             "writes": report.writes, "notes": notes[:NOTES_SHOWN], "more_notes": max(0, len(notes) - NOTES_SHOWN),
-            "impersonation_refused": dict(refusals)}
+            "impersonation_refused": dict(refusals), "votes": votes_summary(report)}
+
+
+def votes_summary(report: ProjectReport) -> dict[str, Any]:
+    """Votes cast, and those that couldn't be, counted per reason in words."""
+    lost = sum(report.votes_not_cast.values())
+    words = [f"{n} vote{'s' if n != 1 else ''} not restored: {why}" for why, n in report.votes_not_cast.items()]
+    return {"cast": report.votes_cast, "notCast": lost, "words": words}
+
+
+def board_issues(records: list[IssueRecord], report: ProjectReport) -> list[AgileIssue]:
+    """What the board pass needs of a project's restored issues (those with a sprint or a rank)."""
+    out = []
+    for record in records:
+        outcome = report.issues.get(record.key)
+        if outcome is not None and outcome.dest_key and (record.sprints or record.rank):
+            out.append(AgileIssue(record.key, outcome.dest_key, tuple(record.sprints), record.rank))
+    return out
 
 
 def _on_destination(access: Any, records: list[IssueRecord], ids: IdMap, project: str) -> bool:
@@ -140,6 +158,7 @@ def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_
     authors, nobody = authors_for(tenant, ids)
     stream = _stream(source_tenant_id)
     dest_keys: dict[str, str] = {}  # across projects: links and parents between projects find their issue
+    agile: list[AgileIssue] = []  # sprints and rank wait for every project's issues (a board spans projects)
     out: dict[str, Any] = {"projects": {}, "impersonation": nobody}
     for n, project in enumerate(projects, start=1):
         between()
@@ -153,4 +172,9 @@ def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_
                             custom_schemas=schemas, attachment_stream=stream, dest_keys=dest_keys)
         report = job.restore(records)
         out["projects"][project] = project_summary(report, authors.refusals)
+        agile += board_issues(records, report)
+    if agile:
+        between()
+        progress("Restoring sprints and rank order")
+        out["boards"] = BoardData(access, ids, agile).restore().summary()
     return out
