@@ -182,3 +182,72 @@ def test_another_sites_issue_shows_nothing(live_app, fake_cloud, install_into, m
     assert "Grace Hopper" not in resp.text and "OLD-7" not in resp.text
     query = dict(parse_qsl(urlsplit(_panel_url(live_app, site, issue["id"])).query))
     assert query["issueId"] == issue["id"]
+
+
+# -- the backup's record: only from a snapshot this tenant restored from ------------------------------------------
+
+def _snapshot_of_the_source_issue(app, tenant_id: int) -> int:
+    from app.backups.snapshots import SnapshotWriter
+    from app.issuedata.records import ISSUE_TYPE, IssueRecord
+
+    record = IssueRecord(
+        id="99999", key="OLD-7", project_key="OLD", project_id="10000",
+        issue={"id": "99999", "key": "OLD-7", "fields": {
+            "reporter": {"accountId": "557058:gone", "displayName": "Margaret <b>Hamilton</b>"}, "assignee": None}},
+        comments=[{"id": "1", "author": {"accountId": "557058:c", "displayName": "Katherine Johnson"},
+                   "created": "2019-05-06T07:08:09.000+0000", "body": None}],
+        worklogs=[{"id": "2", "author": {"accountId": "557058:w", "displayName": "Dorothy Vaughan"},
+                   "started": "2019-05-07T10:00:00.000+0000", "timeSpentSeconds": 60}])
+    with app.app_context():
+        writer = SnapshotWriter.begin(tenant_id, None, app_version="test", format_version=1)
+        writer.put(ISSUE_TYPE, record.key, record.id, record.to_json())
+        writer.flush()
+        return writer.snapshot_id
+
+
+def _restore_run(app, tenant_id: int, snapshot_id: int) -> None:
+    from app.extensions import db
+    from app.restore.models import RestoreRun
+
+    with app.app_context():
+        db.session.add(RestoreRun(tenant_id=tenant_id, snapshot_id=snapshot_id))
+        db.session.commit()
+
+
+def _tenant_id(app, site) -> int:
+    from app.connect.tenants import get_by_client_key
+
+    with app.app_context():
+        return get_by_client_key(site.client_key).id
+
+
+def test_people_and_dates_come_from_the_backup_only_of_a_restore_this_site_ran(live_app, fake_cloud, install_into,
+                                                                             marked) -> None:
+    """The original reporter (replaced by the restore) and comments'/worklogs' original dates are read from the
+    backup's record — but only once this site has run a restore from the snapshot the property names; a property
+    naming a snapshot this site never restored from (another site's) reads nothing of it."""
+    from tests.fakejira.client import ConnectClient
+
+    site, issue, _ = marked
+    other = fake_cloud.add_site("other")
+    other.client_key = install_into(other)
+    snapshot = _snapshot_of_the_source_issue(live_app, _tenant_id(live_app, other))
+    installer.install_direct(site, "writer", ["ADMIN"])
+    put = ConnectClient(site, "writer").put(f"/rest/api/3/issue/{issue['id']}/properties/jiradr.source",
+                                            json={"id": "99999", "key": "OLD-7", "snapshot": snapshot})
+    assert put.status_code in (200, 201), put.text
+
+    def panel() -> str:
+        resp = requests.get(_panel_url(live_app, site, issue["id"]), timeout=30)
+        assert resp.status_code == 200, resp.text
+        return resp.text
+
+    _restore_run(live_app, _tenant_id(live_app, other), snapshot)  # the other site's restore, not this one's
+    html = panel()
+    assert "Hamilton" not in html and "Katherine Johnson" not in html
+    _restore_run(live_app, _tenant_id(live_app, site), snapshot)
+    html = panel()
+    assert _testid(html, "before-replaced").startswith("Margaret <b>Hamilton</b>")
+    assert "&lt;b&gt;Hamilton" in html
+    assert _testid(html, "before-comment") == "2019-05-06 07:08 UTC · Katherine Johnson"
+    assert _testid(html, "before-worklog") == "2019-05-07 10:00 UTC · Dorothy Vaughan"
