@@ -17,6 +17,7 @@ from typing import Any
 from ...issuedata.records import IssueRecord, field_meta, iter_issues, key_order
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
+from .agile import RANK_SCHEMA, SPRINT_SCHEMA, longest_ordered
 
 SEARCH = declare("POST", "/rest/api/3/search/jql")
 BULK_FETCH = declare("POST", "/rest/api/3/issue/bulkfetch")
@@ -29,6 +30,9 @@ SYSTEM_COMPARED = ("labels", "components", "fixVersions", "versions", "duedate",
 CUSTOM_SKIPPED = ("lexo-rank", "gh-sprint", "gh-epic-link", "gh-lexo-rank")  # rank and sprints: their own checks
 ATTRIBUTION = "Originally by "
 TYPE_KEY = "issues"
+VOTES_REASON = ("Jira takes a vote only from the voter themselves: a voter who isn't on this site (or whom Jira "
+                "refuses, as a reporter on their own issue) couldn't vote again")
+ORDER_SHOWN = 5  # out-of-place keys named in a board order difference
 
 
 @dataclass
@@ -119,7 +123,13 @@ def _source_view(record: IssueRecord, key_map: dict[str, str], names: dict[str, 
             "worklog seconds": sorted(int(w.get("timeSpentSeconds") or 0) for w in record.worklogs),
             "attachments": sorted((a.filename, a.sha256) for a in record.attachments),
             "links": sorted(_link(link, key_map) for link in record.links),
+            "sprints": _sprints(record.sprints), "votes": record.votes.count,
             "people without an account": _inactive_people(f, names)}
+
+
+def _sprints(value: Any) -> list[tuple[str, str]]:
+    """An issue's sprints by name and state (ids differ between sites)."""
+    return sorted((str(s.get("name")), str(s.get("state"))) for s in value or [] if isinstance(s, dict))
 
 
 def _link(link: dict[str, Any], key_map: dict[str, str]) -> tuple[str, str, str]:
@@ -136,6 +146,9 @@ class DestinationIssues:
 
     def __init__(self, access: JiraAccess) -> None:
         self.access = access
+        self._fields: list[dict[str, Any]] | None = None
+        self.sprint_field: str | None = None
+        self.rank_field: str | None = None
 
     def keys(self, project: str) -> list[str]:
         body: dict[str, Any] = {"jql": f'project = "{project}" ORDER BY key ASC', "fields": ["key"],
@@ -150,8 +163,14 @@ class DestinationIssues:
 
     def field_names(self) -> dict[str, str]:
         """Field id -> name, as this site names its fields."""
-        fields = self.access.call(FIELDS, idempotent=True) or []
-        return {str(f["id"]): str(f.get("name")) for f in fields if isinstance(f, dict) and f.get("id")}
+        fields = [f for f in self.access.call(FIELDS, idempotent=True) or [] if isinstance(f, dict) and f.get("id")]
+        for item in fields:  # this site's Sprint and Rank fields, by their type
+            custom = str((item.get("schema") or {}).get("custom") or "")
+            if custom == SPRINT_SCHEMA and self.sprint_field is None:
+                self.sprint_field = str(item["id"])
+            elif custom == RANK_SCHEMA and self.rank_field is None:
+                self.rank_field = str(item["id"])
+        return {str(f["id"]): str(f.get("name")) for f in fields}
 
     def issues(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -202,7 +221,13 @@ class DestinationIssues:
                 "worklog seconds": sorted(int(w.get("timeSpentSeconds") or 0) for w in worklogs),
                 "attachments": sorted((str(a.get("filename")), self.sha256(str(a["id"])))
                                       for a in f.get("attachment") or []),
-                "links": sorted(links)}
+                "links": sorted(links),
+                "sprints": _sprints(f.get(self.sprint_field) if self.sprint_field else None),
+                "votes": int((f.get("votes") or {}).get("votes") or 0)}
+
+    def rank(self, issue: dict[str, Any]) -> str | None:
+        value = (issue.get("fields") or {}).get(self.rank_field) if self.rank_field else None
+        return str(value) if value else None
 
 
 def _words(key: str, what: str, expected: Any, actual: Any) -> str:
@@ -234,7 +259,8 @@ def compare_issue(key: str, expected: dict[str, Any], actual: dict[str, Any]) ->
                               if name in gone and got is None else "")
                     out.append(IssueDifference(key, _words(key, f"field {name!r}", want, got), reason))
         elif expected[what] != actual.get(what):
-            out.append(IssueDifference(key, _words(key, what, expected[what], actual.get(what))))
+            reason = VOTES_REASON if what == "votes" and int(actual.get(what) or 0) < int(expected[what]) else ""
+            out.append(IssueDifference(key, _words(key, what, expected[what], actual.get(what)), reason))
     return out
 
 
@@ -262,6 +288,9 @@ def verify_issues(access: JiraAccess, snapshot_id: int, projects: Iterable[str],
     for project in projects:
         records = sorted(iter_issues(snapshot_id, project), key=lambda r: key_order(r.key))
         found = dest.issues(dest.keys(project) if records else [])
+        out_of_order = _order_difference(project, records, key_map, found, dest)
+        if out_of_order is not None:
+            check.differences.append(out_of_order[0])
         for record in records:
             check.compared += 1
             key = key_map.get(record.key, record.key)
@@ -272,8 +301,29 @@ def verify_issues(access: JiraAccess, snapshot_id: int, projects: Iterable[str],
             found_here = compare_issue(record.key, _source_view(record, key_map, src_names, skipped),
                                        dest.view(issue, dest_names, skipped))
             check.differences += found_here
-            check.identical += not found_here
+            check.identical += not found_here and key not in (out_of_order or (None, set()))[1]
     return check
+
+
+def _order_difference(project: str, records: list[IssueRecord], key_map: dict[str, str],
+                      found: dict[str, dict[str, Any]], dest: DestinationIssues
+                      ) -> tuple[IssueDifference, set[str]] | None:
+    """The project's board order (Jira's one Rank order) by key on each site: the backup's by its ranks, this
+    site's by its own; the issues out of place (those outside the longest run in the same order), or None."""
+    ranked = [(str(r.rank), key_map.get(r.key, r.key)) for r in records if r.rank]
+    wanted = [key for _rank, key in sorted(ranked) if dest.rank(found.get(key) or {})]
+    here = sorted(wanted, key=lambda k: (dest.rank(found[k]) or "", k))
+    if wanted == here:
+        return None
+    position = {key: n for n, key in enumerate(here)}
+    kept = longest_ordered([position[k] for k in wanted])
+    moved = [k for n, k in enumerate(wanted) if n not in kept]
+    shown = ", ".join(moved[:ORDER_SHOWN]) + (f" and {len(moved) - ORDER_SHOWN} more" if len(moved) > ORDER_SHOWN
+                                              else "")
+    words = (f"{project}: board order differs from the backup's: {len(moved)} issue(s) not where they were "
+             f"({shown}); the backup's order begins {', '.join(wanted[:ORDER_SHOWN])}, this site's "
+             f"{', '.join(here[:ORDER_SHOWN])}")
+    return IssueDifference(project, words), set(moved)
 
 
 def verify_restored(access: JiraAccess, snapshot_id: int, report: dict[str, Any] | None) -> IssueCheck | None:
