@@ -6,8 +6,10 @@ from __future__ import annotations
 from app.connect.tenants import Tenant
 from app.extensions import db
 from app.issuedata.records import iter_issues
+from app.restore.issues.preview import issue_preview
 from app.restore.issues.verify import verify_restored
 from app.restore.models import RestoreRun
+from app.restore.plan import Selection
 from app.tenant_access import jira_access
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import preview, restore
@@ -23,6 +25,14 @@ def test_sprints_order_and_votes_verify_and_later_changes_show(app, issue_sites,
     with app.app_context():
         records = list(iter_issues(snapshot_id))
     assert any(r.sprints for r in records) and any(r.votes.voters for r in records)
+    with app.app_context():
+        rows = {row["project"]: row for row in issue_preview(issue_sites.dest_tenant_id, snapshot_id,
+                                                             Selection())["projects"]}
+    for project, row in rows.items():  # the preview counts each project's sprints and votes
+        mine = [r for r in records if r.project_key == project]
+        assert row["sprints"] == len({s["id"] for r in mine for s in r.sprints}), project
+        assert row["votes"] == sum(r.votes.count for r in mine), project
+    assert sum(row["sprints"] for row in rows.values()) > 0
     run = restore(app, issue_sites, preview(app, issue_sites, snapshot_id))
     assert run.status == "done", run.message
     boards = run.summary["issues"]["boards"]

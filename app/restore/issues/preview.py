@@ -1,14 +1,15 @@
 """What a restore of issue data will bring back, per project: the counts the preview shows before anything is written.
 
-Per selected project: issues, comments, worklogs, attachments (and their bytes), the comments the backup couldn't
-read (restricted to a group or role the app's user isn't in; the words from the snapshot's ``issue_counts``), and the
-least number of Jira's quota points the project's writes take (``app.quota.figures.restore_estimate``).
+Per selected project: issues, comments, worklogs, attachments (and their bytes), sprints and votes, the comments the
+backup couldn't read (restricted to a group or role the app's user isn't in; the words from the snapshot's
+``issue_counts``), and the least number of Jira's quota points the project's writes take
+(``app.quota.figures.restore_estimate``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...extensions import db
@@ -32,6 +33,12 @@ class ProjectFigures:
     attachments: int = 0
     attachment_bytes: int = 0
     restricted_comments: int = 0
+    sprint_ids: set[int] = field(default_factory=set)  # the sprints the project's issues are in (of any board)
+    votes: int = 0
+
+    @property
+    def sprints(self) -> int:
+        return len(self.sprint_ids)
 
     def add(self, record: IssueRecord) -> None:
         self.issues += 1
@@ -39,6 +46,8 @@ class ProjectFigures:
         self.worklogs += len(record.worklogs)
         self.attachments += len(record.attachments)
         self.attachment_bytes += record.attachment_bytes
+        self.sprint_ids |= {int(s["id"]) for s in record.sprints if isinstance(s, dict) and s.get("id") is not None}
+        self.votes += record.votes.count
         said = (record.fields.get("comment") or {}).get("total")
         if isinstance(said, int) and said > len(record.comments):
             self.restricted_comments += said - len(record.comments)
@@ -46,7 +55,8 @@ class ProjectFigures:
     @property
     def least_writes(self) -> int:
         """Writes no restore of this project can do without: the bulk creates, each comment, worklog and upload,
-        and the two properties every restored issue carries (transitions, links and watchers come on top)."""
+        and the two properties every restored issue carries (transitions, links, watchers, votes and sprints
+        come on top: a sprint's writes are its board's, shared by the projects whose issues it holds)."""
         return (math.ceil(self.issues / BULK_MAX) + self.comments + self.worklogs + self.attachments
                 + PROPERTIES_PER_ISSUE * self.issues)
 
@@ -79,7 +89,8 @@ def figures_view(tenant_id: int, figures: ProjectFigures) -> dict[str, Any]:
     return {"project": figures.project, "issues": figures.issues, "comments": figures.comments,
             "worklogs": figures.worklogs, "attachments": figures.attachments,
             "attachmentBytes": figures.attachment_bytes, "attachmentSize": size_words(figures.attachment_bytes),
-            "restrictedComments": figures.restricted_comments, "points": int(estimate["points"])}
+            "restrictedComments": figures.restricted_comments, "sprints": figures.sprints, "votes": figures.votes,
+            "points": int(estimate["points"])}
 
 
 def issue_preview(tenant_id: int, snapshot_id: int, selection: Selection) -> dict[str, Any] | None:

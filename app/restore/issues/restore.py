@@ -385,13 +385,13 @@ class ProjectIssues:
     def _follow_up(self, record: IssueRecord, outcome: IssueOutcome) -> None:
         dest = outcome.dest_id
         assert dest is not None
+        self._votes(record, dest)  # before the status: Jira Server refuses votes on resolved issues (Cloud unverified)
         self._reach_status(record, dest, outcome)
         self._comments(record, dest)
         self._worklogs(record, dest)
         self._attachments(record, dest)
         self._links(record, dest)
         self._watchers(record, dest)
-        self._votes(record, dest)
         for prop in record.properties:
             if str(prop.get("key", "")).startswith("jiradr."):
                 continue
