@@ -240,7 +240,8 @@ def _rule_refs() -> tuple[Ref, ...]:
     refs = []
     for where in RULE_LISTS:
         for name, kind in RULE_PARAMETERS.items():
-            refs.append(Ref(f"{where}.parameters.{name}", kind, "csv", optional=True))  # type: ignore[arg-type]
+            refs.append(Ref(f"{where}.parameters.{name}", kind, "csv", optional=True,  # type: ignore[arg-type]
+                            stand_in=False))
         refs.append(Ref(f"{where}.parameters.value", update_field_value_kind, optional=True))
         refs.append(Ref(f"{where}.parameters.fieldValue", check_field_value_kind, "json", optional=True))
     return tuple(refs)
@@ -305,7 +306,7 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
     # A project-scoped status belongs to a (team-managed) project that itself needs the statuses first: a back link.
     Declaration("statuses", "status", refs=(Ref("scope.project.id", "projects", back=True),), key=_status_key),
     Declaration("issueTypes", "issue type", volatile=("id", "avatarId")),
-    Declaration("groups", "group", refs=(Ref("members[].accountId", "users"),), volatile=("groupId",),
+    Declaration("groups", "group", refs=(Ref("members[].accountId", "users", stand_in=False),), volatile=("groupId",),
                 unordered=("members",), additive=lambda _obj: ("members",)),
     Declaration("projectRoles", "project role",
                 refs=(Ref("actors[].actorGroup.groupId", "groups", optional=True),
@@ -392,7 +393,7 @@ DECLARATIONS: dict[str, Declaration] = {d.type_key: d for d in (
                                      lambda scheme, level: f"{scheme.get('name')} / {level.get('name')}"),)),
     Declaration("projects", "project",
                 refs=(Ref("lead.accountId", "users"), Ref("projectCategory.id", "projectCategories"),
-                      Ref("components[].lead.accountId", "users"),
+                      Ref("components[].lead.accountId", "users", drops="member"),
                       # its issue types follow from its issue type scheme
                       Ref("issueTypes[].id", "issueTypes", written=False),
                       Ref("roleActors[].id", "projectRoles", optional=True),

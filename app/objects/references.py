@@ -64,6 +64,14 @@ class Ref:
     # The restore's policy when the target didn't come across: drop the reference and note it (True), or don't
     # create the object (False: it can't exist without it, e.g. a screen scheme without its screens).
     optional: bool = False
+    # For people: whether the run's stand-in (the restoring admin, by default) may take a missing person's place
+    # (a project needs a lead, a filter an owner), or only the same person will do (a group's member, a workflow
+    # rule naming someone: a stand-in would be handed their permissions).
+    stand_in: bool = True
+    # What goes when the restore leaves the reference out: the list ``entry`` holding it (a grant, a share, an
+    # actor: it means nothing without its target), or only the ``member`` (a component keeps its other settings
+    # without its lead).
+    drops: str = "entry"
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -75,6 +83,8 @@ class Ref:
     def __post_init__(self) -> None:
         if self.form not in FORMS:
             raise ValueError(f"Unknown reference form {self.form!r} at {self.path!r}; expected one of {FORMS}.")
+        if self.drops not in ("entry", "member"):
+            raise ValueError(f"Unknown drop policy {self.drops!r} at {self.path!r}; expected 'entry' or 'member'.")
 
     def kind_of(self, parent: dict[str, Any], value: str) -> tuple[str, str] | None:
         """The kind and the id this value names, or None for a literal."""
@@ -154,13 +164,46 @@ def paths_with_values(obj: Any, path: str) -> Iterator[Any]:
         yield key[1] if isinstance(key, tuple) else container[key]
 
 
-class Rewriter:
-    """Applies a type's references to one object: each reference is replaced by ``resolve(kind, id)``."""
+class _LeftOut:
+    """Marks a reference whose target has no counterpart while an object is being rewritten (then pruned)."""
 
-    def __init__(self, resolve: Resolve, jql: JqlRewriter | None = None, *, collect_names: bool = False) -> None:
-        self.resolve = resolve
+    def __repr__(self) -> str:
+        return "LEFT_OUT"
+
+
+LEFT_OUT: Any = _LeftOut()
+LEFT_OUT_MEMBER: Any = _LeftOut()  # only the member goes (``Ref.drops == "member"``)
+# Resolves a reference knowing where it sits: (the declaration's Ref, kind, id) -> the new value, or None when the
+# target has no counterpart (the reference is then left out: see ``Rewriter.apply``).
+RefResolve = Callable[[Ref, str, str], Any]
+
+
+class Rewriter:
+    """Applies a type's references to one object: each reference is replaced by ``resolve(kind, id)`` (or, given
+    ``resolve_ref``, by ``resolve_ref(ref, kind, id)``, which sees the declaration's policy for the place)."""
+
+    def __init__(self, resolve: Resolve | None = None, jql: JqlRewriter | None = None, *,
+                 collect_names: bool = False, resolve_ref: RefResolve | None = None) -> None:
+        if resolve is None and resolve_ref is None:
+            raise TypeError("Rewriter needs resolve or resolve_ref")
+        self._resolve_ref = resolve_ref
+        self._plain = resolve
         self._jql = jql
         self.collect_names = collect_names
+        self._current: Ref | None = None
+        # Every reference resolved to None: (the Ref, kind, source id), in the order met.
+        self.left_out: list[tuple[Ref, str, str]] = []
+
+    def resolve(self, kind: str, value: str) -> Any:
+        """The current reference's target (JQL and gadget rewriters call it for the ids inside their text)."""
+        if self._resolve_ref is not None and self._current is not None:
+            found = self._resolve_ref(self._current, kind, value)
+        else:
+            assert self._plain is not None
+            found = self._plain(kind, value)
+        if found is None and self._current is not None:
+            self.left_out.append((self._current, kind, value))
+        return found
 
     def _one(self, ref: Ref, parent: dict[str, Any], value: Any) -> Any:
         if value is None or value == "":
@@ -173,17 +216,20 @@ class Rewriter:
         if ref.form == "gadget":
             return gadget_rewriter()(value, self.resolve) if isinstance(value, dict) else value
         if ref.form == "csv":
-            return ",".join(str(self._id(ref, parent, part.strip())) for part in str(value).split(",") if part.strip())
+            mapped = [self._id(ref, parent, part.strip()) for part in str(value).split(",") if part.strip()]
+            return ",".join(str(v) for v in mapped if v is not None)
         if ref.form == "json":
             try:
                 items = json.loads(value) if isinstance(value, str) else value
             except ValueError:
                 return self._id(ref, parent, str(value))
             if isinstance(items, list):
-                return json.dumps([self._id(ref, parent, str(v)) for v in items], ensure_ascii=False)
+                found = [self._id(ref, parent, str(v)) for v in items]
+                return json.dumps([v for v in found if v is not None], ensure_ascii=False)
             return self._id(ref, parent, str(items))
         if isinstance(value, list):
-            return [self._id(ref, parent, str(v)) for v in value]
+            found = [self._id(ref, parent, str(v)) for v in value]
+            return [v for v in found if v is not None]
         return self._id(ref, parent, str(value))
 
     def _id(self, ref: Ref, parent: dict[str, Any], value: str) -> Any:
@@ -198,7 +244,12 @@ class Rewriter:
 
     def apply(self, obj: Any, refs: tuple[Ref, ...]) -> Any:
         """Every replacement is worked out on the object as it was, then applied: a reference whose kind depends
-        on a sibling (update-field's value on its field) sees the sibling's original id, not its replacement."""
+        on a sibling (update-field's value on its field) sees the sibling's original id, not its replacement.
+
+        A single reference resolved to None is *left out* with what holds it: the innermost list entry holding it
+        goes (a permission grant, a share, a screen's field, a role's actor), or, outside any list, the member
+        itself (a default that named it; a dict entry keyed by it). In comma-separated, JSON and plain lists only
+        the values without a counterpart go; an emptied list stays, for the type to judge."""
         out = copy.deepcopy(obj)
         changes: list[tuple[Any, Any, Any]] = []
         for ref in refs:
@@ -207,13 +258,41 @@ class Rewriter:
             for container, key in _slots(out, _segments(ref.path)):
                 parent = container if isinstance(container, dict) else {}
                 old = key[1] if isinstance(key, tuple) else container[key]
-                changes.append((container, key, self._one(ref, parent, old)))
+                self._current = ref
+                try:
+                    new = self._one(ref, parent, old)
+                finally:
+                    self._current = None
+                if new is None and old is not None:
+                    new = LEFT_OUT_MEMBER if ref.drops == "member" else LEFT_OUT
+                changes.append((container, key, new))
+        pruned = False
         for container, key, new in changes:
             if isinstance(key, tuple):  # a dict key names the object: the entry moves to the new key
-                container[str(new)] = container.pop(key[1])
+                value = container.pop(key[1])
+                if new not in (LEFT_OUT, LEFT_OUT_MEMBER):
+                    container[str(new)] = value
             else:
                 container[key] = new
-        return out
+                pruned = pruned or new is LEFT_OUT or new is LEFT_OUT_MEMBER
+        return _prune(out) if pruned else out
+
+
+def _holds_left_out(node: Any) -> bool:
+    """Whether a reference left out sits in ``node`` itself (not inside one of its lists' entries)."""
+    if node is LEFT_OUT:
+        return True
+    if isinstance(node, dict):
+        return any(_holds_left_out(v) for v in node.values() if not isinstance(v, list))
+    return False
+
+
+def _prune(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _prune(v) for k, v in node.items() if v is not LEFT_OUT and v is not LEFT_OUT_MEMBER}
+    if isinstance(node, list):
+        return [_prune(item) for item in node if not _holds_left_out(item)]
+    return node
 
 
 def targets(obj: Any, refs: tuple[Ref, ...], *, jql: bool = False) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from typing import Any
 from ...backups.catalogue import OP_COMPONENTS, OP_PROJECTS, OP_VERSIONS, read_projects
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
+from ..mapping import to_destination
 from . import register
 from .base import CannotRestore, Existing, IdMap, Restorer, fold, just_created, reader, run_memo
 from .simple import LIST_ROLES
@@ -93,8 +94,14 @@ class Projects(Restorer):
 
     # -- create ------------------------------------------------------------------------------------------
 
+    def _in_terms(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
+        """The project as the destination holds it: mapped through its declaration (the source's, given ``ids``)
+        or as it is (the destination's own)."""
+        return obj if ids is None else to_destination(self.type_key, obj, ids)
+
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        lead = ids.user(_account(obj.get("lead")) or "")
+        obj = self._in_terms(obj, ids)
+        lead = _account(obj.get("lead"))
         if not lead:
             raise CannotRestore(f"The project lead of {obj['key']} has no account on this site and references "
                                 "to missing users are dropped; Jira requires a lead.",
@@ -106,38 +113,38 @@ class Projects(Restorer):
             body["url"] = obj["url"]
         category = (obj.get("projectCategory") or {}).get("id")
         if category:
-            body["categoryId"] = int(ids.require("projectCategories", str(category)))
-        for slot, (type_key, _needed) in SCHEMES.items():
+            body["categoryId"] = int(category)
+        for slot in SCHEMES:
             if slot == "priorityScheme":
                 continue  # not a create field: assigned afterwards
-            mapped = self._mapped_scheme(obj, slot, type_key, ids)
+            mapped = self._scheme(obj, slot)
             if mapped is not None:
                 body[slot] = int(mapped)
         return str(access.call(CREATE_PROJECT, json=body)["id"])
 
-    def _mapped_scheme(self, obj: dict[str, Any], slot: str, type_key: str, ids: IdMap) -> str | None:
+    def _scheme(self, obj: dict[str, Any], slot: str) -> str | None:
+        """A scheme slot of a project in destination terms; None: the destination's default (nothing to set)."""
         sid = _scheme_id(obj, slot)
-        if sid is None:
-            return None
-        mapped = ids.get(type_key, sid)
-        return None if mapped is None or mapped in DEFAULT_IDS or not mapped.lstrip("-").isdigit() else mapped
+        return None if sid is None or sid in DEFAULT_IDS or not sid.lstrip("-").isdigit() else sid
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
-        priority = self._mapped_scheme(obj, "priorityScheme", "prioritySchemes", ids)
+        mapped = self._in_terms(obj, ids)
+        priority = self._scheme(mapped, "priorityScheme")
         if priority is not None and access.can_call(ASSIGN_PRIORITY_SCHEME):
             access.call(ASSIGN_PRIORITY_SCHEME, path={"schemeId": priority},
                         json={"projects": {"add": {"ids": [int(dest_id)]}}})
-        self._role_actors(access, dest_id, obj, ids)
-        self._components(access, dest_id, obj, ids)
+        self._role_actors(access, dest_id, mapped, ids)
+        self._components(access, dest_id, mapped)
         self._versions(access, dest_id, obj)
 
     def _role_actors(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        """Each role's actors (of the project in destination terms: a role or group not here is left out)."""
         fresh = just_created()
         for role in obj.get("roleActors") or []:
-            role_id = ids.get("projectRoles", str(role["id"]))
-            if role_id is None or role.get("name") == READ_ONLY_ROLE:
+            role_id = str(role["id"])
+            if role.get("name") == READ_ONLY_ROLE:
                 continue
-            groups, users = _actors(role, ids)
+            groups, users = _actors(role)
             if fresh and self._role_defaults(access, ids, role_id) == (sorted(set(groups)), sorted(set(users))):
                 continue  # a new project starts with each role's default actors: these are those already
             # Setting (not adding) replaces the role's default actors, and repeating it is harmless.
@@ -162,7 +169,7 @@ class Projects(Restorer):
                     memo[str(found["id"])] = (sorted(set(groups)), sorted(set(users)))
         return memo.get(role_id)
 
-    def _components(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def _components(self, access: JiraAccess, dest_id: str, obj: dict[str, Any]) -> None:
         if just_created():  # a project we just created has no components
             have: set[str] = set()
         else:
@@ -172,7 +179,7 @@ class Projects(Restorer):
                 continue
             body: dict[str, Any] = {"project": obj["key"], "name": component["name"],
                                     "description": component.get("description") or ""}
-            lead = ids.user(_account(component.get("lead")) or "")
+            lead = _account(component.get("lead"))  # in destination terms: None when no one stands in
             if lead:
                 body["leadAccountId"] = lead
             kind = component.get("assigneeType") or "PROJECT_DEFAULT"
@@ -204,48 +211,35 @@ class Projects(Restorer):
     # -- compare -----------------------------------------------------------------------------------------
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        def mapped(type_key: str, value: Any) -> Any:
-            if value is None or ids is None:
-                return None if value is None else str(value)
-            return ids.get(type_key, str(value))
-
+        obj = self._in_terms(obj, ids)
         schemes = {}
-        for slot, (type_key, _needed) in SCHEMES.items():
+        for slot in SCHEMES:
             sid = _scheme_id(obj, slot)
-            value = mapped(type_key, sid)
-            schemes[slot] = None if value in DEFAULT_IDS else value
-        roles = {}
-        for role in obj.get("roleActors") or []:
-            role_id = mapped("projectRoles", role["id"])
-            if role_id is not None and role.get("name") != READ_ONLY_ROLE:
-                roles[role_id] = _actors(role, ids)
-        lead = _account(obj.get("lead"))
+            schemes[slot] = None if sid in DEFAULT_IDS else sid
+        roles = {str(role["id"]): _actors(role) for role in obj.get("roleActors") or []
+                 if role.get("name") != READ_ONLY_ROLE}
+        category = (obj.get("projectCategory") or {}).get("id")
         return {
             "key": obj["key"], "name": obj["name"], "description": obj.get("description") or "",
             "projectTypeKey": obj.get("projectTypeKey"), "assigneeType": obj.get("assigneeType") or "UNASSIGNED",
-            "url": obj.get("url") or "", "lead": lead if ids is None or lead is None else ids.user(lead),
-            "category": mapped("projectCategories", (obj.get("projectCategory") or {}).get("id")),
+            "url": obj.get("url") or "", "lead": _account(obj.get("lead")),
+            "category": None if category is None else str(category),
             "schemes": schemes, "roles": roles,
             "components": sorted(({"name": c["name"], "description": c.get("description") or "",
-                                   "lead": (lambda a: a if ids is None or a is None else ids.user(a))(
-                                       _account(c.get("lead")))}
+                                   "lead": _account(c.get("lead"))}
                                   for c in obj.get("components") or []), key=lambda c: fold(c["name"])),
             "versions": [{k: v.get(k) for k in VERSION_FIELDS} for v in obj.get("versions") or []],
         }
 
 
-def _actors(role: dict[str, Any], ids: IdMap | None) -> tuple[list[str], list[str]]:
-    """A role's group ids and accountIds in destination terms (missing ones dropped)."""
+def _actors(role: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """A role's group ids and accountIds (of a project in destination terms)."""
     groups, users = set(), set()
     for actor in role.get("actors") or []:
         group = actor.get("actorGroup") or {}
         account = _account(actor.get("actorUser"))
         if group.get("groupId"):
-            found = str(group["groupId"]) if ids is None else ids.get("groups", str(group["groupId"]))
-            if found:
-                groups.add(found)
+            groups.add(str(group["groupId"]))
         elif account:
-            found = account if ids is None else ids.user(account)
-            if found:
-                users.add(found)
+            users.add(account)
     return sorted(groups), sorted(users)

@@ -14,6 +14,7 @@ from typing import Any
 from ...backups.catalogue import read_issue_security_schemes, read_notification_schemes, read_permission_schemes
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
+from ..mapping import to_destination
 from . import register
 from .base import Existing, IdMap, Restorer, fold, reader
 
@@ -21,27 +22,17 @@ CREATE_PERMISSION_SCHEME = declare("POST", "/rest/api/3/permissionscheme")
 CREATE_NOTIFICATION_SCHEME = declare("POST", "/rest/api/3/notificationscheme")
 CREATE_SECURITY_SCHEME = declare("POST", "/rest/api/3/issuesecurityschemes")
 
-_FIELD_HOLDERS = frozenset({"userCustomField", "groupCustomField", "UserCustomField", "GroupCustomField"})
-_ROLE_HOLDERS = frozenset({"projectRole", "ProjectRole"})
-_GROUP_HOLDERS = frozenset({"group", "Group"})
-_USER_HOLDERS = frozenset({"user", "User"})
+def holder_value(holder: dict[str, Any]) -> str | None:
+    """A holder's identifier as a request gives it (``value``, else ``parameter``); None for kinds without one."""
+    raw = holder.get("value") if holder.get("value") not in (None, "") else holder.get("parameter")
+    return None if raw in (None, "") else str(raw)
 
 
-
-
-def map_holder(kind: str, value: Any, ids: IdMap | None) -> str | None:
-    """The holder's identifier on the destination; None drops it. Kinds without an identifier pass as they are."""
-    if value in (None, "") or ids is None:
-        return None if value in (None, "") else str(value)
-    if kind in _GROUP_HOLDERS:
-        return ids.get("groups", str(value))
-    if kind in _ROLE_HOLDERS:
-        return ids.get("projectRoles", str(value))
-    if kind in _FIELD_HOLDERS:
-        return ids.get("customFields", str(value))
-    if kind in _USER_HOLDERS:
-        return ids.user(str(value))
-    return str(value)  # applicationRole keys, email addresses: the same on every site
+def in_terms(type_key: str, obj: dict[str, Any], ids: IdMap | None, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The object as the destination would hold it: mapped through the declaration (the source, given ``ids``), or
+    as it is (the destination's own, ``ids`` None). A holder whose group, role, field or person has no counterpart
+    is left out with its grant (noted; the verification lists it)."""
+    return obj if ids is None else to_destination(type_key, obj, ids, skip=skip)
 
 
 class _Scheme(Restorer):
@@ -61,14 +52,9 @@ class _Scheme(Restorer):
 # --------------------------------------------------------------------------- permission schemes
 
 
-def _grant(grant: dict[str, Any], ids: IdMap | None) -> tuple[str, str, str | None] | None:
+def _grant(grant: dict[str, Any]) -> tuple[str, str, str | None]:
     holder = grant.get("holder") or {}
-    kind = str(holder.get("type"))
-    raw = holder.get("value") if holder.get("value") not in (None, "") else holder.get("parameter")
-    value = map_holder(kind, raw, ids)
-    if raw not in (None, "") and value is None:
-        return None
-    return (str(grant["permission"]), kind, value)
+    return (str(grant["permission"]), str(holder.get("type")), holder_value(holder))
 
 
 @register
@@ -86,7 +72,7 @@ class PermissionSchemes(_Scheme):
         return self._existing(read_permission_schemes(reader(access)))
 
     def _grants(self, obj: dict[str, Any], ids: IdMap | None) -> list[tuple[str, str, str | None]]:
-        return sorted({g for g in (_grant(x, ids) for x in obj.get("permissions") or []) if g is not None},
+        return sorted({_grant(x) for x in in_terms(self.type_key, obj, ids).get("permissions") or []},
                       key=lambda g: (g[0], g[1], g[2] or ""))
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
@@ -126,13 +112,11 @@ class NotificationSchemes(_Scheme):
 
     def _events(self, obj: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
         out = []
-        for event in obj.get("notificationSchemeEvents") or []:
+        for event in in_terms(self.type_key, obj, ids).get("notificationSchemeEvents") or []:
             notes = set()
             for note in event.get("notifications") or []:
-                kind, raw = str(note.get("notificationType")), _notification_value(note)
-                value = map_holder(kind, raw, ids)
-                if raw in (None, "") or value is not None:
-                    notes.add((kind, value))
+                value = _notification_value(note)
+                notes.add((str(note.get("notificationType")), None if value in (None, "") else str(value)))
             out.append({"event": {"id": str(event["event"]["id"])},
                         "notifications": [{"notificationType": k, **({"parameter": v} if v is not None else {})}
                                           for k, v in sorted(notes, key=lambda n: (n[0], n[1] or ""))]})
@@ -176,12 +160,11 @@ class IssueSecuritySchemes(_Scheme):
 
     def _levels(self, obj: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
         out = []
-        for level in obj.get("levels") or []:
+        # The default level is the scheme's own part, created with it: its levels say which (``isDefault``).
+        for level in in_terms(self.type_key, obj, ids, skip=("defaultLevel",)).get("levels") or []:
             members = set()
             for kind, raw, name in self._members(level):
-                value = map_holder(kind, raw, ids)
-                if raw not in (None, "") and value is None:
-                    continue
+                value = None if raw in (None, "") else str(raw)
                 # Members take one parameter: a group is named (the destination's group has the same name).
                 members.add((kind, name if kind == "group" else value))
             out.append({"name": level["name"], "description": level.get("description") or "",

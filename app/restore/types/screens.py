@@ -4,14 +4,16 @@ schemes, screen schemes, issue type screen schemes, issue type schemes and prior
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
-from ..notes import note
+from ...objects.declarations import DECLARATIONS
+from ..mapping import to_destination
 from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick
-from .fields import custom_field_ref, map_field, read_existing
+from .fields import custom_field_ref, read_existing
 
 CREATE_SCREEN = declare("POST", "/rest/api/3/screens")
 LIST_TABS = declare("GET", "/rest/api/3/screens/{screenId}/tabs")
@@ -52,11 +54,15 @@ class _ByName(Restorer):
             yield Existing(self.natural_key(obj), dest_id, obj, self.is_default(obj))
 
 
-def _issue_type(type_id: Any, ids: IdMap | None) -> str:
-    """An issue type key of a scheme mapping: ``default`` stays, ids go through the id map."""
-    if ids is None or str(type_id) == "default":
-        return str(type_id)
-    return ids.require("issueTypes", str(type_id))
+def in_terms(type_key: str, obj: dict[str, Any], ids: IdMap | None, *, strict: bool = False,
+             quiet: bool = False) -> dict[str, Any]:
+    """The object as the destination holds it: the source's mapped through its declaration (``ids`` given) or the
+    destination's own as it is. ``strict``: a reference still to be restored raises (a comparison then sees a
+    difference, brought in line once it exists) rather than being left out; ``quiet``: leave out without a note
+    (the verification lists what a selection left out)."""
+    if ids is None:
+        return obj
+    return to_destination(type_key, obj, ids, strict=strict, say=(lambda *_: None) if quiet else None)
 
 
 # --------------------------------------------------------------------------- screens
@@ -89,7 +95,7 @@ class Screens(_ByName):
 
     def _tabs(self, access: JiraAccess, screen_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         """Make the screen's tabs and fields those of ``obj`` (adding and ordering; idempotent)."""
-        source = obj.get("tabs") or []
+        source = in_terms(self.type_key, obj, ids, quiet=True).get("tabs") or []
         tabs = access.call(LIST_TABS, path={"screenId": screen_id}) or []
         wanted = {fold(t["name"]) for t in source}
         by_name = {fold(t["name"]): t for t in tabs}
@@ -123,7 +129,7 @@ class Screens(_ByName):
     def _fields(self, access: JiraAccess, screen_id: str, tab_id: str, tab: dict[str, Any], ids: IdMap,
                 on_screen: set[str], empty: bool = False) -> None:
         path = {"screenId": screen_id, "tabId": tab_id}
-        wanted = [f for f in (map_field(str(x["id"]), ids, strict=False) for x in tab.get("fields") or []) if f]
+        wanted = [str(f["id"]) for f in tab.get("fields") or []]  # in destination terms already (``_tabs``)
         have = [] if empty else [str(f["id"]) for f in access.call(LIST_TAB_FIELDS, path=path) or []]
         for field_id in wanted:
             if field_id not in on_screen:  # a field sits on one tab of a screen only
@@ -140,9 +146,8 @@ class Screens(_ByName):
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         return {"name": obj["name"], "description": obj.get("description") or "",
-                "tabs": [{"name": t["name"], "fields": [map_field(str(f["id"]), ids, strict=True)
-                                                        for f in t.get("fields") or []]}
-                         for t in obj.get("tabs") or []]}
+                "tabs": [{"name": t["name"], "fields": [str(f["id"]) for f in t.get("fields") or []]}
+                         for t in in_terms(self.type_key, obj, ids, strict=True).get("tabs") or []]}
 
 
 # --------------------------------------------------------------------------- field configurations
@@ -201,23 +206,24 @@ class FieldConfigurations(_ByName):
         self._items(access, dest_id, obj, ids)
 
     def _items(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+        # A field that didn't come back has nothing to configure (the verification lists it).
+        items = in_terms(self.type_key, obj, ids, quiet=True).get("items") or []
         changes = []
         if just_created():
             # A configuration we just created shows every field plain: set the configured ones, without reading
             # its items back (one item per field of the site, each a quota point: on a site with thousands of
             # fields these reads alone spent the hourly quota).
-            for item in obj.get("items") or []:
-                field_id, look = map_field(str(item["id"]), ids, strict=False), _item_look(item)
+            for item in items:
+                field_id, look = str(item["id"]), _item_look(item)
                 # what differs from a new configuration's look, as a resumed run (which reads it) writes it too
-                if field_id is not None and not _as_new(field_id, look):
+                if not _as_new(field_id, look):
                     changes.append({"id": field_id, **look})
         else:
             current = {str(i["id"]): _item_look(i) for i in access.paginate(LIST_FIELD_CONFIG_ITEMS,
                                                                             path={"id": dest_id})}
-            for item in obj.get("items") or []:
-                field_id = map_field(str(item["id"]), ids, strict=False)
-                look = _item_look(item)
-                if field_id is None or field_id not in current or current[field_id] == look:
+            for item in items:
+                field_id, look = str(item["id"]), _item_look(item)
+                if field_id not in current or current[field_id] == look:
                     continue
                 changes.append({"id": field_id, **look})
         if changes:
@@ -225,13 +231,11 @@ class FieldConfigurations(_ByName):
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         items = {}
-        for item in obj.get("items") or []:
+        # a field that didn't come back has nothing to configure
+        for item in in_terms(self.type_key, obj, ids, quiet=True).get("items") or []:
             look = _item_look(item)
-            if _plain(look):
-                continue
-            field_id = map_field(str(item["id"]), ids, strict=False)
-            if field_id is not None:  # a field that didn't come back has nothing to configure
-                items[field_id] = look
+            if not _plain(look):
+                items[str(item["id"])] = look
         return {"name": obj["name"], "description": obj.get("description") or "", "items": items}
 
 
@@ -245,7 +249,7 @@ class FieldConfigurationSchemes(_ByName):
     writes = (CREATE_FCS, SET_FCS_MAPPINGS)
 
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
-        return issue_type_mappings(obj, "fieldConfigurationId", "fieldConfigurations", ids, strict=strict)
+        return issue_type_mappings(in_terms(self.type_key, obj, ids, strict=strict), "fieldConfigurationId")
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         self._mappings(obj, ids, strict=False)  # resolve first: nothing is created if a configuration is missing
@@ -281,8 +285,8 @@ class ScreenSchemes(_ByName):
         return str(obj.get("id")) == DEFAULT_SCREEN_SCHEME_ID
 
     def _screens(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, int]:
-        return {kind: int(ids.require("screens", str(sid)) if ids is not None else sid)
-                for kind, sid in sorted((obj.get("screens") or {}).items()) if sid is not None}
+        return {kind: int(sid) for kind, sid in sorted((in_terms(self.type_key, obj, ids).get("screens") or {}).items())
+                if sid is not None}
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "description": obj.get("description") or "", "screens": self._screens(obj, ids)}
@@ -305,7 +309,7 @@ class IssueTypeScreenSchemes(_ByName):
         return str(obj.get("id")) == DEFAULT_ITSS_ID
 
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
-        return issue_type_mappings(obj, "screenSchemeId", "screenSchemes", ids, strict=strict)
+        return issue_type_mappings(in_terms(self.type_key, obj, ids, strict=strict), "screenSchemeId")
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {}),
@@ -322,40 +326,12 @@ class IssueTypeScreenSchemes(_ByName):
 
 
 
-def issue_type_mappings(obj: dict[str, Any], target_field: str, target_type: str, ids: IdMap | None, *,
-                        strict: bool) -> list[dict[str, str]]:
-    """A scheme's issue type -> target mappings in destination terms, ``default`` first.
-
-    An unmapped issue type drops its row (or raises, when ``strict``); an unmapped target always raises.
-    With ``ids`` None the mappings are the destination's own.
-    """
-    out = []
-    for m in obj.get("mappings") or []:
-        type_id = str(m["issueTypeId"])
-        if ids is not None and type_id != "default":
-            found = ids.require("issueTypes", type_id) if strict else ids.get("issueTypes", type_id)
-            if found is None:
-                continue
-            type_id = found
-        target = str(m[target_field])
-        out.append({"issueTypeId": type_id, target_field: ids.require(target_type, target) if ids is not None
-                    else target})
+def issue_type_mappings(obj: dict[str, Any], target_field: str) -> list[dict[str, str]]:
+    """A scheme's issue type -> target mappings (of an object in destination terms: ``in_terms``), ``default``
+    first. The declaration leaves out a row whose issue type didn't come back; a missing target can't be."""
+    out = [{"issueTypeId": str(m["issueTypeId"]), target_field: str(m[target_field])}
+           for m in obj.get("mappings") or []]
     return sorted(out, key=lambda m: (m["issueTypeId"] != "default", m["issueTypeId"]))
-
-
-def map_ids(source_ids: list[str], type_key: str, ids: IdMap | None, *, strict: bool) -> list[str]:
-    """Source ids in destination terms, in order; unmapped ones are dropped (or raise, when ``strict``).
-
-    With ``ids`` None the ids are the destination's own and come back unchanged.
-    """
-    if ids is None:
-        return list(source_ids)
-    out = []
-    for source_id in source_ids:
-        found = ids.require(type_key, source_id) if strict else ids.get(type_key, source_id)
-        if found is not None:
-            out.append(found)
-    return out
 
 
 @register
@@ -375,19 +351,17 @@ class IssueTypeSchemes(_ByName):
         return bool(obj.get("isDefault"))
 
     def _types(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool, report: bool = False) -> list[str]:
-        source = [str(m["issueTypeId"]) for m in obj.get("mappings") or []]
-        found = map_ids(source, "issueTypes", ids, strict=strict)
-        if report and ids is not None:
-            for type_id in source:
-                if ids.get("issueTypes", type_id) is None:
-                    note(f"Issue type {type_id} isn't on this site: left out of the scheme.")
-        return found
+        mapped = obj if ids is None else to_destination(
+            self.type_key, obj, ids, strict=strict, skip=("defaultIssueTypeId",),
+            say=(lambda _r, _k, type_id: f"Issue type {type_id} isn't on this site: left out of the scheme.")
+            if report else (lambda *_: None))
+        return [str(m["issueTypeId"]) for m in mapped.get("mappings") or []]
 
     def _default_type(self, obj: dict[str, Any], ids: IdMap | None) -> str | None:
-        default = obj.get("defaultIssueTypeId")
-        if default is None or ids is None:
-            return None if default is None else str(default)
-        return ids.get("issueTypes", str(default))
+        mapped = obj if ids is None else to_destination(self.type_key, obj, ids, skip=("mappings[].issueTypeId",),
+                                                       say=lambda *_: None)
+        default = mapped.get("defaultIssueTypeId")
+        return None if default is None else str(default)
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         types = self._types(obj, ids, strict=False, report=True)
@@ -452,16 +426,24 @@ class PrioritySchemes(_ByName):
         for project in obj.get("projects") or []:
             yield Ref("projects", str(project["id"]), optional=True)
 
+    def _in_terms(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool = False) -> dict[str, Any]:
+        # Its projects are a back link the scheme writes itself (see ``references``): mapped with the rest, left
+        # out while they aren't on this site (a project takes its scheme then).
+        if ids is None:
+            return obj
+        refs = tuple(replace(ref, optional=True) if ref.back else ref for ref in DECLARATIONS[self.type_key].refs)
+        return to_destination(self.type_key, obj, ids, refs=refs, strict=strict, say=lambda *_: None)
+
     def _priorities(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[str]:
-        return map_ids([str(p["id"]) for p in obj.get("priorities") or []], "priorities", ids, strict=strict)
+        return [str(p["id"]) for p in self._in_terms(obj, ids, strict=strict).get("priorities") or []]
 
     def _projects(self, obj: dict[str, Any], ids: IdMap | None) -> list[str]:
-        found = [str(p["id"]) if ids is None else ids.get("projects", str(p["id"])) for p in obj.get("projects") or []]
-        return sorted(p for p in found if p)
+        return sorted(str(p["id"]) for p in self._in_terms(obj, ids).get("projects") or [])
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
         priorities = self._priorities(obj, ids, strict=False)
-        default = ids.get("priorities", str(obj.get("defaultPriorityId")))
+        default = self._in_terms(obj, ids).get("defaultPriorityId")
+        default = None if default is None else str(default)
         if default not in priorities:
             raise CannotRestore("The scheme's default priority wasn't restored.",
                                 "Restore the priority, then run the restore again.")
@@ -475,8 +457,7 @@ class PrioritySchemes(_ByName):
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         if obj.get("default"):
             return {"default": True}
-        default = str(obj.get("defaultPriorityId")) if ids is None else ids.require(
-            "priorities", str(obj.get("defaultPriorityId")))
+        default = str(self._in_terms(obj, ids, strict=True).get("defaultPriorityId"))
         return {"name": obj["name"], "description": obj.get("description") or "",
                 "priorityIds": self._priorities(obj, ids, strict=True), "defaultPriorityId": default,
                 "projects": self._projects(obj, ids)}

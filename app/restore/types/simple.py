@@ -9,6 +9,8 @@ from typing import Any
 from ...backups.catalogue import CATALOGUE, group_members
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
+from ...objects.declarations import DECLARATIONS
+from ..mapping import to_destination, words_for
 from ..notes import note
 from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader
@@ -169,18 +171,20 @@ class Statuses(Restorer):
             if item.source_id is not None:
                 yield Existing(self.natural_key(item.obj), item.source_id, item.obj)
 
+    def _in_terms(self, obj: dict[str, Any], ids: IdMap) -> dict[str, Any]:
+        # Its project is a back link the status writes itself (see ``references``): mapped with the rest.
+        return to_destination(self.type_key, obj, ids, refs=DECLARATIONS[self.type_key].refs)
+
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        project = status_scope_project(obj)
+        project = status_scope_project(self._in_terms(obj, ids))
         scope: dict[str, Any] = {"type": "GLOBAL"} if project is None else {
-            "type": "PROJECT", "project": {"id": ids.require("projects", project)}}
+            "type": "PROJECT", "project": {"id": project}}
         body = {"scope": scope, "statuses": [{"name": obj["name"], "statusCategory": status_category(obj),
                                               "description": obj.get("description") or ""}]}
         return str(access.call(CREATE_STATUSES, json=body)[0]["id"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        project = status_scope_project(obj)
-        if project is not None and ids is not None:
-            project = ids.require("projects", project)
+        project = status_scope_project(obj if ids is None else self._in_terms(obj, ids))
         return {"name": obj["name"], "statusCategory": status_category(obj),
                 "description": obj.get("description") or "", "project": project}
 
@@ -295,26 +299,24 @@ class ProjectRoles(_ByName):
 
     def _actors(self, obj: dict[str, Any], ids: IdMap | None, *, report: bool = False, strict: bool = False
                 ) -> tuple[list[str], list[str]]:
-        """The default actors' groupIds and accountIds on the destination (as they are when reading it).
+        """The default actors' groupIds and accountIds on the destination (as they are when reading it): mapped
+        through the declaration (a group not on this site is left out, noted when ``report``; a person without an
+        account gives way to the run's stand-in).
 
         ``strict``: a group not (yet) on the destination raises ``UnmappedReference`` instead of being left out.
         """
+        mapped = obj if ids is None else to_destination(
+            self.type_key, obj, ids, strict=strict,
+            say=(lambda _ref, kind, source_id: f"default actor {words_for(kind, source_id)}: left out of the role.")
+            if report else (lambda *_: None))
         groups, users = [], []
-        for kind, source_id, name in role_actor_refs(obj):
-            if kind == "group":
-                mapped = source_id if ids is None else (
-                    ids.require("groups", source_id) if strict else ids.get("groups", source_id))
-                if mapped:
-                    groups.append(mapped)
-                elif report:
-                    note(f"Default actor group {name!r} isn't on this site: left out of the role.")
-            else:
-                account = source_id if ids is None else ids.user(source_id)
-                if account:
-                    users.append(account)
-                if report and account != source_id:
-                    note(f"Default actor user {source_id} has no account on this site: "
-                         + (f"{account} stands in." if account else "left out of the role."))
+        for kind, source_id, _name in role_actor_refs(mapped):
+            (groups if kind == "group" else users).append(source_id)
+        if report and ids is not None:
+            for account in {a for k, a, _ in role_actor_refs(obj) if k == "user"} - set(users):
+                stand_in = ids.user(account)
+                if stand_in:
+                    note(f"Default actor {account} has no account on this site: {stand_in} stands in.")
         return sorted(set(groups)), sorted(set(users))
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
@@ -371,14 +373,14 @@ class Groups(_ByName):
                 access.call(ADD_GROUP_MEMBER, params={"groupId": dest_id}, json={"accountId": account_id})
 
     def _members(self, obj: dict[str, Any], ids: IdMap | None, *, report: bool = False) -> list[str]:
-        """The members' accountIds that exist on the destination (all of them when reading the destination)."""
-        out = []
-        for account_id in self.account_ids(obj):
-            if ids is None or ids.user(account_id) == account_id:
-                out.append(account_id)
-            elif report:
-                note(f"Member {account_id} has no account on this site: not added to the group {obj['name']!r}.")
-        return out
+        """The members' accountIds that exist on the destination (all of them when reading the destination): the
+        declaration allows no stand-in for a member, who would be handed the group's permissions."""
+        if ids is None:
+            return list(self.account_ids(obj))
+        mapped = to_destination(self.type_key, obj, ids, say=(
+            lambda _ref, _kind, account_id: f"member {account_id} has no account on this site: not added to the "
+                                            f"group {obj['name']!r}.") if report else (lambda *_: None))
+        return list(self.account_ids(mapped))
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         return {"name": obj["name"], "members": self._members(obj, ids)}
