@@ -34,10 +34,12 @@ def site_seed(name: str, source: str | None) -> dict[str, Any] | None:
         return None
     if source.startswith(PRESET_PREFIX):
         from .generator import PRESETS, generate_preset
+        from .issue_generator import ISSUE_PRESETS
 
         preset = source.removeprefix(PRESET_PREFIX)
-        if preset not in PRESETS:
-            raise SystemExit(f"site {name!r}: unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+        if preset not in PRESETS and preset not in ISSUE_PRESETS:
+            known = ", ".join([*PRESETS, *ISSUE_PRESETS])
+            raise SystemExit(f"site {name!r}: unknown preset {preset!r}; known: {known}")
         return generate_preset(preset, site_name=name)
     return _load(source)
 

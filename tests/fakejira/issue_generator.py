@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from . import issues as model
@@ -67,6 +67,7 @@ class IssueSizes:
     worklogs: int = 0
     attachments: int = 0
     largest_attachment: int = 2 * 1024 * 1024  # bytes; a few attachments come close to it
+    huge_attachments: int = 0  # the first attachments made ``HUGE_ATTACHMENT`` bytes instead (memory benches)
     links: int = 0
     watcher_share: float = 0.2  # issues that get a watcher besides the autowatching creator and reporter
     vote_share: float = 0.1
@@ -80,6 +81,10 @@ ISSUE_PRESETS: dict[str, IssueSizes] = {
     "issues-medium": IssueSizes(config="medium", projects=20, issues=10_000, comments=30_000, worklogs=5_000,
                                 attachments=2_000, largest_attachment=40 * 1024 * 1024, links=3_000),
 }
+HUGE_ATTACHMENT = 50 * 1024 * 1024
+# The same sites with their first three attachments of 50 MB (everything else as the preset: the rng draws the same)
+ISSUE_PRESETS.update({f"{name}-50mb": replace(sizes, huge_attachments=3)
+                      for name, sizes in list(ISSUE_PRESETS.items())})
 LINK_TYPES = ("Blocks", "Cloners", "Duplicate", "Relates")  # the site default's link types
 MIME_TYPES = (("report.pdf", "application/pdf"), ("screenshot.png", "image/png"), ("trace.log", "text/plain"),
               ("data.csv", "text/csv"), ("build.zip", "application/zip"), ("spec.docx",
@@ -557,10 +562,12 @@ class IssueBuilder:
         """Mostly small files, some megabytes, one in a hundred near the largest (the first one always)."""
         largest = self.sizes.largest_attachment
         if n == 0 or self.rng.random() < 0.01:
-            return largest - self.rng.randint(0, largest // 10)
-        if self.rng.random() < 0.1:
-            return self.rng.randint(1024 * 1024, max(1024 * 1024 + 1, largest // 4))
-        return self.rng.randint(1, 512 * 1024)
+            size = largest - self.rng.randint(0, largest // 10)
+        elif self.rng.random() < 0.1:
+            size = self.rng.randint(1024 * 1024, max(1024 * 1024 + 1, largest // 4))
+        else:
+            size = self.rng.randint(1, 512 * 1024)
+        return HUGE_ATTACHMENT if n < self.sizes.huge_attachments else size  # drawn all the same: the rest repeats
 
     # ..................................................................... sprints
 
