@@ -92,6 +92,10 @@ def test_installation_a_cannot_see_or_move_installation_bs_objects(forge_app, fo
         status, answer = a.api.call(method, path, body)
         assert (status, answer["error"]["code"]) == (404, "not-found"), (method, path, answer)
         exercised.add(adapter.match(PREFIX + path, method=method, return_rule=True)[0].rule)
+    # The issue panel's route takes a Jira issue id of the caller's own site: nothing restored there, same 404.
+    status, answer = a.api.call("GET", "/issues/10000/before")
+    assert (status, answer["error"]["code"]) == (404, "not-restored"), answer
+    exercised.add(adapter.match(PREFIX + "/issues/10000/before", method="GET", return_rule=True)[0].rule)
     # Every API route taking an object's id in its path is in the table above (a new one must be added there); the
     # connection actions, whose id travels in the body, are in it too.
     assert exercised >= {r.rule for r in forge_app.url_map.iter_rules()
