@@ -1,12 +1,19 @@
-"""Issue backup benchmark: the issue pass's quota points vs the minimum for reading the site once, and the second
-backup's points after 1 % of issues changed as a share of the first's (one JSON line).
+"""Issue backup benchmark: the issue pass's quota points vs the minimum for reading the site once, the second backup's
+points after 1 % of issues changed as a share of the first's, and the app's peak RSS (one JSON line).
 
-The app and the emulated cloud run in this process (as the capture tests do); points are what the job's meter counted
-for the issue pass's endpoints (``Job.points["byEndpoint"]``). The minimum for reading once (lower bound, Jira's rule
-of base points per request plus one per object returned): the id-only search pages (5,000 ids each), the bulk fetch
-pages (100 issues each), one download per attachment, one watchers call per watched issue and one votes call per
-voted issue, each with the objects it returns. Comments, worklogs and changelogs beyond the embedded pages are not in
-the minimum (so the ratio is an upper bound on the overhead).
+The emulated Jira runs in its own process (``bench/issue_world.py``) with a latency per request (50 ms) and Jira's
+hourly points quota on (a spent window is refilled and counted in ``quota_windows``, not waited for); each backup runs
+in a worker process of its own, whose peak RSS (``VmHWM``) is the app's (``baseline_rss_mb``: a worker with nothing
+to do). Points are what the job's meter counted for the issue pass's endpoints (``Job.points["byEndpoint"]``); the
+emulator's own count of the whole job is printed beside them (``emulator_points``).
+
+The minimum for reading once (lower bound, Jira's rule of base points per request plus one per object returned): the
+id-only search pages (5,000 ids each), the bulk fetch pages (100 issues each), one download per attachment, one
+watchers call per watched issue and one votes call per voted issue, each with the objects it returns. Comments,
+worklogs and changelogs beyond the embedded pages are not in the minimum (so the ratio is an upper bound on the
+overhead).
+
+Usage: python bench/issue_backup_bench.py [--preset issues-medium] [--latency 0.05] [--quota 100100]
 """
 
 from __future__ import annotations
@@ -15,15 +22,17 @@ import argparse
 import json
 import math
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from app.quota.points import BASE_POINTS, POINTS_PER_OBJECT  # noqa: E402
+from bench.issue_world import QUOTA, BenchFailed, IssueWorld, issue_world, print_progress  # noqa: E402
+from tests.fakejira.issue_generator import ISSUE_PRESETS  # noqa: E402
 
 ISSUE_ENDPOINTS = ("/search/jql", "/issue/bulkfetch", "/changelog", "/comment", "/worklog", "/watchers", "/votes",
                    "/attachment/content")
@@ -50,53 +59,73 @@ def minimum_points(export: dict[str, Any]) -> int:
     return calls * BASE_POINTS + objects * POINTS_PER_OBJECT
 
 
-def change_share(client: Any, keys: list[str], share: float) -> int:
-    """Edit the summary of ``share`` of the issues (at least one); return how many."""
+def change_share(world: IssueWorld, keys: list[str], share: float) -> int:
+    """Edit the summary of ``share`` of the issues (at least one) as the app's user; return how many."""
+    from app.connect.tenants import Tenant
+    from app.extensions import db
+    from app.jira.operations import declare
+    from app.tenant_access import jira_access
+
+    edit = declare("PUT", "/rest/api/3/issue/{issueIdOrKey}")
     count = max(1, int(len(keys) * share))
     step = max(1, len(keys) // count)
-    for key in keys[::step][:count]:
-        answer = client.put(f"/rest/api/3/issue/{key}", json={"fields": {"summary": f"Bench edit of {key}"}})
-        assert answer.status_code == 204, answer.text
+    with world.app.app_context():
+        access = jira_access(db.session.get(Tenant, world.source_id))
+        for key in keys[::step][:count]:
+            access.call(edit, path={"issueIdOrKey": key}, json={"fields": {"summary": f"Bench edit of {key}"}})
     return count
 
 
-def run(preset: str) -> dict[str, Any]:
-    from app.extensions import db
-    from app.jobs.models import Job
-    from tests.backups.capture_support import backup, capture_world, tenant_of
-    from tests.fakejira import generator, installer, seeding
-    from tests.fakejira.client import ConnectClient
+def backed_up(world: IssueWorld, label: str) -> tuple[Any, int, int]:
+    """Run one backup in a worker; (the run, the issue pass's points, the emulator's points for the job)."""
+    world.cloud.clear_points("src")
+    run = world.run_job(world.start_backup(), site="src")
+    if run.state != "succeeded":
+        raise BenchFailed(f"the {label} backup {run.state}: {run.message}")
+    points = issue_pass_points(world.job_points(run.job_id))
+    emulator = sum(world.cloud.points("src").values())
+    print_progress(f"{label} backup", seconds=round(run.seconds, 1), points=points, peak_rss_mb=run.peak_rss_mb,
+                   quota_windows=run.quota_windows)
+    return run, points, emulator
 
-    with tempfile.TemporaryDirectory() as tmp, capture_world(Path(tmp), "bench") as world:
-        world.app.config["ISSUE_IDSET_DAYS"] = 7  # the default: the second backup doesn't list every id
-        site = world.cloud.add_site("bench", seed=generator.generate_preset(preset, site_name="bench"))
-        installation = installer.install_app(site, world.app.config["BASE_URL"] + "/atlassian-connect.json")
-        site.client_key = installation.client_key
-        client = ConnectClient(site, installation.app_key)
-        export = seeding.export_site(site)
+
+def run(preset: str, latency: float, quota: int, share: float) -> dict[str, Any]:
+    with issue_world(preset, destination=False, config={"ISSUE_IDSET_DAYS": 7}) as world:
+        export = world.extra.pop("export")
         keys = [i["key"] for i in export["issues"]]
-        with world.app.app_context():
-            started = time.monotonic()
-            first = backup(tenant_of(site.client_key))
-            first_seconds = time.monotonic() - started
-            first_points = issue_pass_points(db.session.get(Job, first.id).points)
-        changed = change_share(client, keys, 0.01)
-        with world.app.app_context():
-            second = backup(tenant_of(site.client_key))
-            second_points = issue_pass_points(db.session.get(Job, second.id).points)
         minimum = minimum_points(export)
-        return {"bench": "issue_backup", "preset": preset, "issues": len(keys), "first_points": first_points,
-                "minimum_points": minimum, "points_ratio": round(first_points / minimum, 3),
-                "changed_issues": changed, "second_points": second_points,
-                "second_share": round(second_points / first_points, 4), "first_seconds": round(first_seconds, 1),
-                "states": [first.state, second.state]}
+        attachments = [a for v in (export.get("issueAttachments") or {}).values() for a in v]
+        del export
+        baseline = world.burst_worker()
+        world.cloud.set_limits("src", latency=latency, quota=quota or None)
+        started = time.monotonic()
+        first, first_points, first_emulator = backed_up(world, "first")
+        changed = change_share(world, keys, share)
+        second, second_points, second_emulator = backed_up(world, "second")
+        wall = time.monotonic() - started
+    return {"bench": "issue_backup", "preset": preset, "issues": len(keys), "attachments": len(attachments),
+            "attachment_bytes": sum(int(a["size"]) for a in attachments),
+            "largest_attachment_mb": round(max((int(a["size"]) for a in attachments), default=0) / 2**20, 1),
+            "latency": latency, "quota": quota,
+            "points": first_points, "minimum_points": minimum, "points_ratio": round(first_points / minimum, 3),
+            "emulator_points": first_emulator, "changed_issues": changed, "second_points": second_points,
+            "second_emulator_points": second_emulator,
+            "second_over_first": round(second_points / max(1, first_points), 4),
+            "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": max(first.peak_rss_mb, second.peak_rss_mb),
+            "first_peak_rss_mb": first.peak_rss_mb, "second_peak_rss_mb": second.peak_rss_mb,
+            "first_seconds": round(first.seconds, 1), "second_seconds": round(second.seconds, 1),
+            "wall_seconds": round(wall, 1), "quota_windows": [first.quota_windows, second.quota_windows],
+            "states": [first.state, second.state]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="issues-medium", choices=["issues-small", "issues-medium"])
+    parser.add_argument("--preset", default="issues-medium", choices=sorted(ISSUE_PRESETS))
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per request on the emulated Jira")
+    parser.add_argument("--quota", type=int, default=QUOTA, help="points per hour (0: no quota)")
+    parser.add_argument("--changed", type=float, default=0.01, help="share of issues edited before the second")
     args = parser.parse_args()
-    print(json.dumps(run(args.preset)))
+    print(json.dumps(run(args.preset, args.latency, args.quota or 0, args.changed)))
 
 
 if __name__ == "__main__":
