@@ -349,13 +349,15 @@ def gadget_rewriter() -> Callable[[dict[str, Any], Resolve], dict[str, Any]]:
             self._resolve = resolve
 
         def get(self, type_key: str, source_id: str) -> str | None:
-            return str(self._resolve(type_key, str(source_id)))
+            found = self._resolve(type_key, str(source_id))
+            return None if found is None else str(found)
 
         def require(self, type_key: str, source_id: str) -> str:
             return str(self._resolve(type_key, str(source_id)))
 
         def user(self, account_id: str) -> str | None:
-            return str(self._resolve("users", account_id))
+            found = self._resolve("users", account_id)
+            return None if found is None else str(found)
 
     return lambda properties, resolve: map_gadget_properties(properties, _AsIdMap(resolve))[0]
 

@@ -31,10 +31,11 @@ from ...backups.catalogue import (
 from ...jira.access import JiraAccess
 from ...jira.errors import JiraError, JiraUnavailable
 from ...jira.operations import declare
+from ...objects.references import Ref as Declared
 from ..jql import references as jql_references
-from ..jql import rewrite as rewrite_jql
+from ..mapping import map_jql, to_destination, words_for
 from ..notes import note
-from ..subobjects import Resolver, SourceIndex, ordering_refs
+from ..subobjects import SourceIndex, ordering_refs
 from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
 
@@ -68,20 +69,6 @@ def _owner_key(account: str | None, name: str) -> str:
     return f"{account or ANY_OWNER} / {fold(name)}"
 
 
-def map_jql(jql: str, ids: IdMap | None) -> str:
-    """JQL in destination terms, read with a real grammar (``restore/jql.py``): every id operand mapped (custom
-    fields, projects, types, statuses, versions, options, users...), names, functions, quoting and order kept; a
-    clause naming something with no counterpart here is left out and noted on the object's outcome."""
-    if ids is None or not jql:
-        return jql
-    result = rewrite_jql(jql, Resolver(ids))
-    if result.unreadable:
-        note(f"The JQL couldn't be read ({result.unreadable}): it was kept as it was.")
-    for dropped in result.dropped:
-        note(f"Left out of the JQL: {dropped.words()}. Add it back by hand once that exists here.")
-    return result.text
-
-
 def jql_refs(jql: str) -> list[Ref]:
     """Objects the JQL names by id (optional: one that isn't restored has its clause left out, and noted). Parts of
     objects (a project's versions, a context's options) are ordered after their parent when the run starts."""
@@ -103,40 +90,48 @@ def _share_label(share: dict[str, Any]) -> str:
     return f"{share.get('type')} {target}".strip()
 
 
-def map_shares(shares: Iterable[dict[str, Any]], ids: IdMap | None, *, what: str) -> list[dict[str, Any]]:
-    """Share permissions as a request names them, in destination terms; one that can't be mapped is dropped (noted).
+def in_terms(type_key: str, obj: dict[str, Any], ids: IdMap | None, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A filter or dashboard as the destination holds it: the source's mapped through its declaration (``ids``
+    given: JQL by the grammar, a share whose group, project, role or person has no counterpart left out and noted),
+    or the destination's own as it is."""
+    if ids is None:
+        return obj
+    return to_destination(type_key, obj, ids, skip=skip, say=_share_words)
 
-    With ``ids`` None: the destination's own permissions in the same form (for comparing).
-    """
+
+def _share_words(ref: Declared, kind: str, source_id: str) -> str:
+    what = "edit" if ref.path.startswith("editPermissions") else "share"
+    return f"Dropped the {what} permission for {words_for(kind, source_id)}: it has no counterpart here."
+
+
+def share_requests(shares: Iterable[dict[str, Any]], *, report: bool = False) -> list[dict[str, Any]]:
+    """Share permissions (of an object in destination terms) as a request names them, in a stable order.
+    ``report``: say which the restore leaves out (a share of an unknown project can't be written)."""
     out = []
     for share in shares:
         kind = str(share.get("type"))
         mapped: dict[str, Any] | None = {"type": kind}
         if kind == "group":
-            gid = str((share.get("group") or {}).get("groupId") or "")
-            dest = gid if ids is None else ids.get("groups", gid)
-            mapped = {"type": kind, "group": {"groupId": dest}} if dest else None
+            gid = (share.get("group") or {}).get("groupId")
+            mapped = {"type": kind, "group": {"groupId": str(gid)}} if gid else None
         elif kind in ("project", "projectRole"):
-            pid = str((share.get("project") or {}).get("id") or "")
-            dest = pid if ids is None else ids.get("projects", pid)
-            mapped = {"type": kind, "project": {"id": dest}} if dest else None
+            pid = (share.get("project") or {}).get("id")
+            mapped = {"type": kind, "project": {"id": str(pid)}} if pid else None
             role = (share.get("role") or {}).get("id")
             if mapped is not None and role is not None:
-                dest_role = str(role) if ids is None else ids.get("projectRoles", str(role))
                 # The spec types a role id as an integer; Jira refuses the string form in a request.
-                role_id: Any = int(dest_role) if dest_role and str(dest_role).isdigit() else dest_role
-                mapped = dict(mapped, type="projectRole", role={"id": role_id}) if dest_role else None
+                role_id: Any = int(role) if str(role).isdigit() else str(role)
+                mapped = dict(mapped, type="projectRole", role={"id": role_id})
         elif kind == "user":
-            account = str((share.get("user") or {}).get("accountId") or "")
-            dest = account if ids is None else ids.user(account)
-            mapped = {"type": kind, "user": {"accountId": dest}} if dest else None
+            account = (share.get("user") or {}).get("accountId")
+            mapped = {"type": kind, "user": {"accountId": str(account)}} if account else None
         elif kind in ("loggedin", "authenticated"):
             mapped = {"type": "authenticated"}  # Jira answers "loggedin" for what a request calls "authenticated"
         elif kind == "project-unknown":
             mapped = None
         if mapped is None:
-            if ids is not None:
-                note(f"Dropped the {what} permission for {_share_label(share)}: it has no counterpart here.")
+            if report:
+                note(f"Dropped the permission for {_share_label(share)}: it has no counterpart here.")
             continue
         out.append(mapped)
     return sorted(out, key=lambda s: repr(sorted(s.items())))
@@ -228,9 +223,11 @@ class NameHeld(CannotRestore):
 
 def filter_request(obj: dict[str, Any], ids: IdMap | None, name: str | None = None) -> dict[str, Any]:
     """The body that creates ``obj`` (source mapped through ``ids``; a destination filter with ``ids`` None)."""
-    body: dict[str, Any] = {"name": name or obj["name"], "jql": map_jql(obj.get("jql") or "", ids),
-                            "sharePermissions": map_shares(obj.get("sharePermissions") or [], ids, what="share"),
-                            "editPermissions": map_shares(obj.get("editPermissions") or [], ids, what="edit")}
+    report = ids is not None
+    obj = in_terms("filters", obj, ids)
+    body: dict[str, Any] = {"name": name or obj["name"], "jql": obj.get("jql") or "",
+                            "sharePermissions": share_requests(obj.get("sharePermissions") or [], report=report),
+                            "editPermissions": share_requests(obj.get("editPermissions") or [], report=report)}
     if obj.get("description"):
         body["description"] = obj["description"]
     return body
@@ -391,12 +388,11 @@ class Filters(Restorer):
                 self._unpark(access, [*parked, *leftovers], obj["name"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        owner = _owner(obj)
-        return {"name": obj["name"], "description": obj.get("description") or "",
-                "owner": (ids.user(owner) if ids is not None and owner else owner),
-                "jql": map_jql(obj.get("jql") or "", ids),
-                "sharePermissions": map_shares(obj.get("sharePermissions") or [], ids, what="share"),
-                "editPermissions": map_shares(obj.get("editPermissions") or [], ids, what="edit")}
+        obj = in_terms(self.type_key, obj, ids)
+        return {"name": obj["name"], "description": obj.get("description") or "", "owner": _owner(obj),
+                "jql": obj.get("jql") or "",
+                "sharePermissions": share_requests(obj.get("sharePermissions") or []),
+                "editPermissions": share_requests(obj.get("editPermissions") or [])}
 
 
 # -- boards --------------------------------------------------------------------------------------------------
@@ -455,15 +451,12 @@ class Boards(Restorer):
             yield Existing(self.natural_key(obj), str(obj["id"]), obj)
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        body: dict[str, Any] = {"name": obj["name"], "type": obj["type"],
-                                "filterId": int(ids.require("filters", str(_board_filter(obj))))}
-        pid = _board_project(obj)
+        mapped = to_destination(self.type_key, obj, ids, say=lambda *_: "Its project wasn't restored: the board was "
+                                                                        "created without a location.")
+        body: dict[str, Any] = {"name": obj["name"], "type": obj["type"], "filterId": int(str(_board_filter(mapped)))}
+        pid = _board_project(mapped)
         if pid is not None:
-            dest = ids.get("projects", pid)
-            if dest is not None:
-                body["location"] = {"type": "project", "projectKeyOrId": dest}
-            else:
-                note("Its project wasn't restored: the board was created without a location.")
+            body["location"] = {"type": "project", "projectKeyOrId": pid}
         created = access.call(CREATE_BOARD, json=body)
         return str(created["id"])
 
@@ -471,11 +464,9 @@ class Boards(Restorer):
         note(BOARD_CONFIG_NOTE)
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        fid, pid = _board_filter(obj), _board_project(obj)
-        if ids is not None:
-            fid = ids.get("filters", fid) if fid else None
-            pid = ids.get("projects", pid) if pid else None
-        return {"name": obj["name"], "type": obj.get("type"), "filter": fid, "project": pid}
+        mapped = obj if ids is None else to_destination(self.type_key, obj, ids, say=lambda *_: None)
+        return {"name": obj["name"], "type": obj.get("type"), "filter": _board_filter(mapped),
+                "project": _board_project(mapped)}
 
 
 # -- gadget configuration (dashboard item properties) ---------------------------------------------------------
@@ -589,10 +580,14 @@ def _gadget(gadget: dict[str, Any]) -> dict[str, Any]:
 
 
 def dashboard_request(obj: dict[str, Any], ids: IdMap | None, name: str | None = None) -> dict[str, Any]:
-    """The body that creates (or, with ``ids`` None, rewrites as it is) a dashboard."""
+    """The body that creates (or, with ``ids`` None, rewrites as it is) a dashboard. Its gadgets' configuration is
+    written by requests of their own, mapped gadget by gadget (``map_gadget_properties``, the declaration's
+    ``gadget`` form)."""
+    report = ids is not None
+    obj = in_terms("dashboards", obj, ids, skip=("gadgets[].properties",))
     return {"name": name or obj["name"], "description": obj.get("description") or "",
-            "sharePermissions": map_shares(obj.get("sharePermissions") or [], ids, what="share"),
-            "editPermissions": map_shares(obj.get("editPermissions") or [], ids, what="edit")}
+            "sharePermissions": share_requests(obj.get("sharePermissions") or [], report=report),
+            "editPermissions": share_requests(obj.get("editPermissions") or [], report=report)}
 
 
 @register
@@ -755,14 +750,14 @@ class Dashboards(Restorer):
                lambda found, to: self._rename(access, found, to))
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        owner = _owner(obj)
-        gadgets = []
-        for g in sorted(obj.get("gadgets") or [], key=_position):
-            properties = g.get("properties") or {}
-            gadgets.append(dict(_gadget(g), configuration=properties if ids is None
-                                else map_gadget_properties(properties, ids)[0]))
-        return {**dashboard_request(obj, ids), "owner": ids.user(owner) if ids is not None and owner else owner,
-                "gadgets": gadgets}
+        mapped = in_terms(self.type_key, obj, ids, skip=("gadgets[].properties",))
+        gadgets = [dict(_gadget(g), configuration=(g.get("properties") or {}) if ids is None
+                        else map_gadget_properties(g.get("properties") or {}, ids)[0])
+                   for g in sorted(mapped.get("gadgets") or [], key=_position)]
+        return {"name": mapped["name"], "description": mapped.get("description") or "",
+                "sharePermissions": share_requests(mapped.get("sharePermissions") or []),
+                "editPermissions": share_requests(mapped.get("editPermissions") or []),
+                "owner": _owner(mapped), "gadgets": gadgets}
 
 
 # -- settings ------------------------------------------------------------------------------------------------
