@@ -201,3 +201,23 @@ def test_rank_moves_give_the_wanted_order_with_the_fewest_moves(current: list[st
         order[at:at] = keys
     assert order == ["A", "B", "C", "D"]
     assert sum(len(k) for k, _w, _a in moves) == {"ABCD": 0, "DCBA": 3, "BADC": 2, "CABD": 1}["".join(current)]
+
+
+def test_without_the_agile_scopes_sprints_and_rank_are_said_not_restored(world: World) -> None:
+    """A credential that may not call the agile API (a Forge install without the sprint scopes): the issues are
+    restored, sprints and rank are not, and the report names the calls and the fix; nothing fails."""
+    keys: dict[str, str] = {}
+    reports = {p: world.restore(p, dest_keys=keys) for p in _projects(world)}
+    agile = []
+    for project, report in reports.items():
+        agile += board_issues([r for r in world.records if r.project_key == project], report)
+    access = world.access()
+    access.credentials[0].allows = lambda op: "/rest/agile/" not in op.template
+    with world.app.app_context():
+        board = BoardData(access, SameIds(world.people), agile).restore()
+    assert board.writes == 0
+    assert [n.split(":")[0] for n in board.notes] == ["sprints not restored", "rank order not restored"]
+    assert "POST /rest/agile/1.0/sprint" in board.notes[0] and access.fix in board.notes[0]
+    assert "PUT /rest/agile/1.0/issue/rank" in board.notes[1]
+    values = ConnectClient(world.dest, APP).get("/rest/agile/1.0/board/2/sprint").json()["values"]
+    assert values == []

@@ -35,6 +35,7 @@ CREATE_SPRINT = declare("POST", "/rest/agile/1.0/sprint")
 UPDATE_SPRINT = declare("POST", "/rest/agile/1.0/sprint/{sprintId}")
 MOVE_TO_SPRINT = declare("POST", "/rest/agile/1.0/sprint/{sprintId}/issue")
 RANK_ISSUES = declare("PUT", "/rest/agile/1.0/issue/rank")
+SPRINT_OPS = (BOARD_SPRINTS, CREATE_SPRINT, UPDATE_SPRINT, MOVE_TO_SPRINT)
 
 SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
 RANK_SCHEMA = "com.pyxis.greenhopper.jira:gh-lexo-rank"
@@ -167,6 +168,10 @@ class BoardData:
         ranked = [i for i in self.issues if i.rank]
         if not wanted_sprints and not ranked:
             return self.report
+        wanted_sprints = wanted_sprints if self._may("sprints", SPRINT_OPS) or not wanted_sprints else []
+        ranked = ranked if self._may("rank order", (RANK_ISSUES,)) or not ranked else []
+        if not wanted_sprints and not ranked:
+            return self.report
         sprint_field, rank_field = self._agile_fields()
         self._read_issues(sprint_field, rank_field)
         if wanted_sprints and sprint_field is None:
@@ -179,6 +184,15 @@ class BoardData:
         elif ranked:
             self._rank(ranked)
         return self.report
+
+    def _may(self, what: str, ops: tuple[Any, ...]) -> bool:
+        """Whether the app's credentials here may call ``ops``; if not, why not and the fix, in words."""
+        refused = [op for op in ops if not self.access.can_call(op)]
+        if refused:
+            self.report.notes.append(f"{what} not restored: the app may not call "
+                                     f"{', '.join(f'{op.method} {op.template}' for op in refused)} on this site. "
+                                     f"{self.access.fix}")
+        return not refused
 
     def _guarded(self, what: str, fn: Any, *args: Any) -> None:
         try:
