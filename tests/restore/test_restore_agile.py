@@ -85,6 +85,12 @@ def _order(site: Any, keys: list[str]) -> list[str]:
     return sorted(keys, key=lambda k: ranks[k])
 
 
+def _backlog(site: Any, board_id: int) -> list[str]:
+    answer = ConnectClient(site, APP).get(f"/rest/agile/1.0/board/{board_id}/backlog",
+                                          query={"fields": "summary", "maxResults": 50}).json()
+    return [i["key"] for i in answer["issues"]]
+
+
 def _used_sprints(world: World) -> dict[int, set[tuple[str, str]]]:
     """The source's sprints that hold issues, per board: what the backup knows of."""
     out: dict[int, set[tuple[str, str]]] = {}
@@ -111,6 +117,9 @@ def test_sprints_order_and_votes_come_back_as_they_were(world: World) -> None:
     assert source_order != sorted(source_order)  # the shuffled ranks aren't the key (creation) order
     assert _order(world.dest, source_order) == source_order
     assert board.issues_ranked > 0
+    for board_id in _used_sprints(world):  # each board's backlog, as Jira lists it, in the source's order
+        assert _backlog(world.dest, board_id) == _backlog(world.source, board_id)
+        assert len(_backlog(world.dest, board_id)) > 1
     for record in world.records:
         got = ConnectClient(world.dest, APP).get(f"/rest/api/3/issue/{record.key}/votes").json()
         assert sorted(v["accountId"] for v in got["voters"]) == sorted(record.votes.voters or []), record.key
