@@ -230,3 +230,18 @@ def test_without_the_agile_scopes_sprints_and_rank_are_said_not_restored(world: 
     assert "PUT /rest/agile/1.0/issue/rank" in board.notes[1]
     values = ConnectClient(world.dest, APP).get("/rest/agile/1.0/board/2/sprint").json()["values"]
     assert values == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rank_moves_of_long_shuffles_fit_50_a_call(seed: int) -> None:
+    """130 issues shuffled (reversed for one): each call ranks at most 50, and the result is the wanted order."""
+    wanted = [f"K-{n}" for n in range(130)]
+    current = list(reversed(wanted)) if seed == 0 else random.Random(seed).sample(wanted, len(wanted))
+    order = list(current)
+    moves = rank_moves(wanted, current)
+    for keys, where, anchor in moves:
+        assert 0 < len(keys) <= 50 and anchor not in keys
+        order = [k for k in order if k not in keys]
+        at = order.index(anchor) + (1 if where == "after" else 0)
+        order[at:at] = keys
+    assert order == wanted
