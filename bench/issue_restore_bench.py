@@ -47,8 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.crash_bench import TERMINAL, Worker, expire_lease, job_row, wait_for  # noqa: E402
-from bench.issue_world import QUOTA, BenchFailed, IssueWorld, issue_world, print_progress  # noqa: E402
+from bench.crash_bench import TERMINAL, expire_lease, job_row, wait_for  # noqa: E402
+from bench.issue_world import QUOTA, AppWorker, BenchFailed, IssueWorld, issue_world, print_progress  # noqa: E402
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 READ_POSTS = ("/rest/api/3/search/jql", "/rest/api/3/issue/bulkfetch", "/rest/api/3/changelog/bulkfetch",
@@ -335,7 +335,7 @@ def killed_restore(world: IssueWorld, projects: list[str], kill_after: float | N
     uninterrupted), resumed by a new worker; the job's end and where the kill landed."""
     world.reset_destination()
     run_id, job_id, _preview = preview_and_queue(world, projects)
-    worker = Worker(world, "thread", log=world.log)  # type: ignore[arg-type]  (it reads .env and .app only)
+    worker = AppWorker(world)
     killed_in = None
     try:
         worker.start()
@@ -349,7 +349,7 @@ def killed_restore(world: IssueWorld, projects: list[str], kill_after: float | N
             worker.kill()
             if before.state == "running":
                 expire_lease(world, job_id)  # type: ignore[arg-type]
-                worker = Worker(world, "thread", log=world.log)  # type: ignore[arg-type]
+                worker = AppWorker(world)
                 worker.start()
         job = wait_for(world, job_id, TERMINAL, 3600)  # type: ignore[arg-type]
         seconds = time.monotonic() - started

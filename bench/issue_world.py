@@ -32,13 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.crash_bench import CLASSIC_SCOPES, TERMINAL, job_row  # noqa: E402
+from bench.crash_bench import CLASSIC_SCOPES, TERMINAL, Worker, job_row  # noqa: E402
 from bench.memory_bench import high_water_kb  # noqa: E402
 from bench.remote_cloud import RemoteCloud  # noqa: E402
 
 QUOTA = 100100  # Jira's observed tenant quota, points per hour (as bench/restore_bench.py)
 IMPERSONATION_PATH = "/oauth-2-authorization-server"  # the emulator's Connect impersonation server, on its platform
 LONG_WAIT = 120  # seconds: a requeue longer than this is the hourly quota's
+UNREAD_SETTINGS = ("CONNECT_IMPERSONATION_URL", "ISSUE_IDSET_DAYS", "ISSUE_OVERLAP_MINUTES", "BACKUP_ISSUES")
 
 
 class BenchFailed(RuntimeError):
@@ -70,6 +71,7 @@ class IssueWorld:
     db_url: str
     env: dict[str, str]
     log: Path
+    app_spec: str = "app"  # ``flask --app``: the factory with the settings the environment can't carry
     snapshot_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -111,7 +113,7 @@ class IssueWorld:
         env = {**self.env, "JOBS_MODE": "thread", "JOBS_SWEEPER": "0"}
         peak = 0
         with open(self.log, "ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
+            proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", self.app_spec, "worker", "--burst"],
                                     cwd=str(ROOT), env=env, stdout=out, stderr=out)
             while proc.poll() is None:
                 peak = max(peak, high_water_kb(proc.pid) or 0)
@@ -133,6 +135,19 @@ class IssueWorld:
     def reset_destination(self) -> None:
         """An empty destination with the lost site's people again (the app stays installed)."""
         self.cloud._request("POST", "dst", "reset", body={"seed": {"users": self.extra["users"]}})
+
+
+class AppWorker(Worker):
+    """``crash_bench.Worker`` (started and SIGKILLed by id) on the world's app factory (``IssueWorld.app_spec``)."""
+
+    def __init__(self, world: IssueWorld) -> None:
+        super().__init__(world, "thread", log=world.log)  # type: ignore[arg-type]  (it reads .env only)
+        self.app_spec = world.app_spec
+
+    def start(self) -> None:
+        with open(self.log or os.devnull, "ab") as out:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", self.app_spec, "worker"],
+                                         cwd=str(ROOT), env=self.env, stdout=out, stderr=out)
 
 
 def _scopes() -> list[str]:
@@ -219,8 +234,11 @@ def issue_world(preset: str, *, destination: bool = True, db_url: str | None = N
                **{k: str(v) for k, v in (config or {}).items()}}
         env.pop("REDIS_URL", None)
         env.pop("JOBS_MODE", None)
+        # app/config.py reads neither CONNECT_IMPERSONATION_URL nor the ISSUE_* settings from the environment (the
+        # README documents them): the workers get them as the factory's argument.
+        unread = {k: v for k, v in {**settings, **(config or {})}.items() if k in UNREAD_SETTINGS}
         world = IssueWorld(app, cloud, ids["src"], ids.get("dst"), admin, db_url, env, tmp / "worker.log",
-                           extra={"users": users, "export": export})
+                           app_spec=f"app:create_app({unread!r})", extra={"users": users, "export": export})
         try:
             yield world
         finally:
