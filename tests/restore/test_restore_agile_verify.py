@@ -38,6 +38,8 @@ def test_sprints_order_and_votes_verify_and_later_changes_show(app, issue_sites,
     boards = run.summary["issues"]["boards"]
     assert boards["sprintsCreated"] == len({s["id"] for r in records for s in r.sprints}), boards
     assert boards["notes"] == []
+    closed = len({s["id"] for r in records for s in r.sprints if s["state"] == "closed"})
+    assert boards["sprintsClosed"] == closed and "Before the restore" in boards["words"][0]
     with app.app_context():
         verification = db.session.get(RestoreRun, run.id).verification
     words = [d["words"] for d in verification["differences"] if d["type"] == "issues" and not d["reason"]]

@@ -66,10 +66,20 @@ class AgileReport:
     writes: int = 0
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def words(self) -> list[str]:
+        """What an admin should know of what was done (not a failure)."""
+        if not self.sprints_closed:
+            return []
+        n = self.sprints_closed
+        return [f"{n} sprint{'s' if n != 1 else ''} closed again by the restore: Jira sets a sprint's completion "
+                "date itself, so each of their issues keeps the original dates in its \"Before the restore\" panel"]
+
     def summary(self) -> dict[str, Any]:
         return {"sprintsCreated": self.sprints_created, "sprintsStarted": self.sprints_started,
                 "sprintsClosed": self.sprints_closed, "issuesMoved": self.issues_moved,
-                "issuesRanked": self.issues_ranked, "writes": self.writes, "notes": list(self.notes)}
+                "issuesRanked": self.issues_ranked, "writes": self.writes, "notes": list(self.notes),
+                "words": self.words}
 
 
 @dataclass
