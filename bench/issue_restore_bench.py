@@ -264,8 +264,9 @@ def preview_and_queue(world: IssueWorld, projects: list[str]) -> tuple[int, str,
     if preview.state != "succeeded":
         raise BenchFailed(f"the preview {preview.state}: {preview.message}")
     with world.app.app_context():
-        run = service.start_restore(db.session.get(Tenant, world.dest_id), run_id, Selection(projects=projects),
-                                    "admin", world.admin)
+        # Every project: everything (the configuration whole); a subset: those projects and what they need.
+        selection = Selection(projects=projects) if world.extra.get("subset") else Selection()
+        run = service.start_restore(db.session.get(Tenant, world.dest_id), run_id, selection, "admin", world.admin)
         return run_id, str(run.job_id), preview
 
 
@@ -412,6 +413,7 @@ def main() -> None:
     with issue_world(preset) as world:
         export = world.extra.pop("export")
         projects = choose_projects(export, args.projects)
+        world.extra["subset"] = 0 < args.projects < len(choose_projects(export, 0))
         source = site_issues(export, set(projects))
         hasher = Hasher(world, int((export.get("attachmentContent") or {}).get("rngSeed") or 0))
         del export
@@ -427,7 +429,8 @@ def main() -> None:
         read_once = destination_read_points(world)
         minimum = judged["writes"] + read_once
         out: dict[str, Any] = {
-            "bench": "issue_restore", "preset": preset, "projects": projects, "latency": args.latency,
+            "bench": "issue_restore", "preset": preset, "projects": projects,
+            "selection": "projects" if world.extra["subset"] else "everything", "latency": args.latency,
             "quota": args.quota, "state": judged["state"], "status": judged["status"],
             "app_fidelity": judged["fidelity"], "app_unexplained": judged["unexplained"],
             "points": judged["points"], "writes": judged["writes"], "destination_read_points": read_once,
