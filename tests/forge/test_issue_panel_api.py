@@ -65,7 +65,7 @@ def test_someone_jira_does_not_let_browse_the_issue_gets_the_same_404(marked, fa
                 and u.get("accountType", "atlassian") == "atlassian")
     for who in (user, STRANGER):
         status, body = api.call("GET", f"/issues/{issue['id']}/before", principal=who)
-        assert status == 404, (who, body)
+        assert (status, body["error"]["code"]) == (404, "not-restored"), (who, body)
         assert "Grace Hopper" not in str(body)
 
 
@@ -88,4 +88,4 @@ def test_another_installations_site_has_no_such_restored_issue(marked, fake_clou
     other_site = fake_cloud.add_site("forge-other")
     other = Api(invoker, forge_install(other_site), admin_account_id(other_site))
     status, body = other.get(f"/issues/{issue['id']}/before")
-    assert status == 404 and "Grace Hopper" not in str(body)
+    assert (status, body["error"]["code"]) == (404, "not-restored") and "Grace Hopper" not in str(body)

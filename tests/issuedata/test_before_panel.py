@@ -179,6 +179,7 @@ def test_another_sites_issue_shows_nothing(live_app, fake_cloud, install_into, m
     other.client_key = install_into(other)
     resp = requests.get(_panel_url(live_app, other, issue["id"]), timeout=30)
     assert resp.status_code == 404
+    assert _testid(resp.text, "before-refusal") == "This issue wasn't restored by the app."
     assert "Grace Hopper" not in resp.text and "OLD-7" not in resp.text
     query = dict(parse_qsl(urlsplit(_panel_url(live_app, site, issue["id"])).query))
     assert query["issueId"] == issue["id"]
