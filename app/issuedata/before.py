@@ -3,9 +3,10 @@
 Both doors call ``before_the_restore``: the Connect web panel (``app.admin.before_views``) and the Forge issue
 panel's remote call (``app.forge.issue_panel``). It reads, with one call to the tenant's Jira, the issue's current
 reporter/assignee and the two properties the issue restore writes (``jiradr.before``: key, created, creator, the
-history; ``jiradr.source``: the source issue and snapshot). Where this tenant itself ran a restore from that snapshot,
-the backup's record of the source issue adds what the property lacks: the original reporter and assignee (shown
-where the restore replaced them) and the original dates of comments and worklogs.
+history, its sprints' original dates; ``jiradr.source``: the source issue and snapshot). Where this tenant itself
+ran a restore from that snapshot, the backup's record of the source issue adds what the property lacks: the
+original reporter and assignee (shown where the restore replaced them) and the original dates of comments and
+worklogs.
 
 Issue properties are writable by anyone who may edit the issue, so their values are untrusted: every value is
 checked for shape, cut to a bounded length, and the snapshot they name is used only when it is one this tenant
@@ -96,6 +97,21 @@ class DatedItem:
 
 
 @dataclass(frozen=True)
+class SprintDates:
+    """A sprint the issue was in, with the dates it had (Jira dates a restored sprint's completion itself)."""
+
+    name: str
+    state: str | None
+    start: str | None
+    end: str | None
+    complete: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "state": self.state, "startDate": self.start, "endDate": self.end,
+                "completeDate": self.complete}
+
+
+@dataclass(frozen=True)
 class Replaced:
     """A person field the restore couldn't keep: who it was in the backup, and who it is now (None: nobody)."""
 
@@ -120,6 +136,7 @@ class BeforeTheRestore:
     page: int
     pages: int
     trimmed: int  # history entries the restore left out to fit Jira's property size (the oldest)
+    sprints: list[SprintDates] = field(default_factory=list)
     replaced: list[Replaced] = field(default_factory=list)
     comments: list[DatedItem] = field(default_factory=list)
     worklogs: list[DatedItem] = field(default_factory=list)
@@ -129,7 +146,7 @@ class BeforeTheRestore:
         return {"issueId": self.issue_id, "originalKey": self.original_key, "created": self.created,
                 "creator": self.creator, "history": [r.to_json() for r in self.history],
                 "historyRows": self.history_rows, "page": self.page, "pages": self.pages, "trimmed": self.trimmed,
-                "replaced": [r.to_json() for r in self.replaced],
+                "sprints": [p.to_json() for p in self.sprints], "replaced": [r.to_json() for r in self.replaced],
                 "comments": [c.to_json() for c in self.comments], "worklogs": [w.to_json() for w in self.worklogs],
                 "fromBackup": self.from_backup}
 
@@ -178,7 +195,8 @@ def before_the_restore(access: JiraAccess, tenant: Tenant, issue_id: str, *, pag
     result = BeforeTheRestore(
         issue_id=issue_id, original_key=_text(before.get("key"), 64), created=_text(before.get("created"), 64),
         creator=_text(before.get("creator")), history=rows[(page - 1) * HISTORY_PAGE_ROWS:page * HISTORY_PAGE_ROWS],
-        history_rows=len(rows), page=page, pages=pages, trimmed=_count(before.get("trimmed")))
+        history_rows=len(rows), page=page, pages=pages, trimmed=_count(before.get("trimmed")),
+        sprints=_sprints(before.get("sprints")))
     record = _backup_record(tenant, props.get(SOURCE_PROPERTY))
     if record is not None:
         _add_from_backup(result, record, issue.get("fields") or {})
@@ -226,6 +244,17 @@ def _history_rows(changelog: Any) -> list[HistoryRow]:
                 rows.append(HistoryRow(when, who, _text(item.get("field")) or "?",
                                        _value(item, "fromString", "from"), _value(item, "toString", "to")))
     return rows
+
+
+def _sprints(sprints: Any) -> list[SprintDates]:
+    """The sprints the property lists with their original dates (malformed entries skipped)."""
+    out = []
+    for sprint in sprints[:MAX_LISTED] if isinstance(sprints, list) else []:
+        if isinstance(sprint, dict) and _text(sprint.get("name")):
+            out.append(SprintDates(str(_text(sprint.get("name"))), _text(sprint.get("state"), 16),
+                                   _text(sprint.get("startDate"), 64), _text(sprint.get("endDate"), 64),
+                                   _text(sprint.get("completeDate"), 64)))
+    return out
 
 
 def _value(item: dict[str, Any], shown: str, raw: str) -> str:

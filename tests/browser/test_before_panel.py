@@ -32,6 +32,8 @@ def _check_panel(frame: Any) -> None:
     expect(frame.get_by_test_id("before-key")).to_have_text("OLD-7")
     expect(frame.get_by_test_id("before-created")).to_have_text("2020-02-03 04:05 UTC")
     expect(frame.get_by_test_id("before-creator")).to_have_text("Grace Hopper")
+    expect(frame.get_by_test_id("before-sprint")).to_have_text(
+        "Sprint <1> (closed): 2020-03-02 09:00 UTC to 2020-03-16 09:00 UTC, completed 2020-03-17 10:30 UTC")
     expect(frame.get_by_test_id("before-history-row")).to_have_count(HISTORY_PAGE_ROWS)
     expect(frame.get_by_test_id("before-history-row").first).to_contain_text(f"{HOSTILE} Ada Lovelace")
     expect(frame.get_by_test_id("before-page")).to_contain_text(f"Page 1 of {PAGES}")

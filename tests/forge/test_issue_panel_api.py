@@ -28,6 +28,8 @@ def test_the_panel_data_of_a_restored_issue(marked) -> None:
     data = api.ok("GET", f"/issues/{issue['id']}/before")
     assert (data["originalKey"], data["created"], data["creator"]) == ("OLD-7", "2020-02-03T04:05:06.000+0000",
                                                                        "Grace Hopper")
+    assert data["sprints"] == [{"name": "Sprint <1>", "state": "closed", "startDate": "2020-03-02T09:00:00.000Z",
+                                "endDate": "2020-03-16T09:00:00.000Z", "completeDate": "2020-03-17T10:30:00.000Z"}]
     assert data["historyRows"] == LONG_HISTORY and data["page"] == 1
     assert data["pages"] == -(-LONG_HISTORY // HISTORY_PAGE_ROWS)
     assert len(data["history"]) == HISTORY_PAGE_ROWS

@@ -82,7 +82,9 @@ def long_history(count: int = LONG_HISTORY) -> list[dict[str, Any]]:
 def before_value(key: str, changelog: list[dict[str, Any]], *, creator: str = "Grace Hopper",
                  created: str = "2020-02-03T04:05:06.000+0000") -> dict[str, Any]:
     """A ``jiradr.before`` value in the shape the issue restore writes."""
-    return {"key": key, "created": created, "creator": creator, "changelog": changelog, "trimmed": 0}
+    return {"key": key, "created": created, "creator": creator, "changelog": changelog, "trimmed": 0,
+            "sprints": [{"name": "Sprint <1>", "state": "closed", "startDate": "2020-03-02T09:00:00.000Z",
+                         "endDate": "2020-03-16T09:00:00.000Z", "completeDate": "2020-03-17T10:30:00.000Z"}]}
 
 
 def site_with_panel_properties(fake_cloud: Any, name: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:

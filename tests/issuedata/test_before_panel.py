@@ -116,6 +116,8 @@ def test_a_long_history_is_paged_with_links_that_need_no_javascript(live_app, ma
     assert _testid(first.text, "before-page") == f"Page 1 of {pages} ({LONG_HISTORY} changes)"
     assert 'data-testid="before-previous"' not in first.text
     assert "take 0 → take 1" in _text(first.text) and "take 20 → take 21" not in _text(first.text)
+    assert _testid(first.text, "before-sprint") == ("Sprint <1> (closed): 2020-03-02 09:00 UTC to 2020-03-16 09:00 UTC,"
+                                                    " completed 2020-03-17 10:30 UTC")
     next_href = unescape(re.search(r'href="([^"]+)" data-testid="before-next"', first.text).group(1))
     second = requests.get(live_app.config["BASE_URL"] + next_href, timeout=30)
     assert second.status_code == 200, second.text

@@ -21,6 +21,14 @@ function facts(data) {
   return h("dl", { class: "before-facts", testid: "before-facts" }, rows);
 }
 
+function sprints(list) {
+  if (!list || !list.length) return null;
+  return [h("h2", { class: "before-subtitle" }, "Sprints"),
+    h("ul", { class: "before-sprints" }, list.map((s) => h("li", { testid: "before-sprint" },
+      `${s.name}${s.state ? ` (${s.state})` : ""}: ${formatTime(s.startDate) || "not started"} to `
+      + `${formatTime(s.endDate) || "no end date"}${s.completeDate ? `, completed ${formatTime(s.completeDate)}` : ""}`)))];
+}
+
 function dated(label, items, testid) {
   if (!items || !items.length) return null;
   return h("details", { class: "before-dated" },
@@ -57,6 +65,7 @@ function render(data) {
   replace(main,
     h("h1", { class: "before-title" }, "Before the restore"),
     facts(data),
+    sprints(data.sprints),
     dated("Comments", data.comments, "before-comment"),
     dated("Work logged", data.worklogs, "before-worklog"),
     h("h2", { class: "before-subtitle", id: "history-heading" }, "History"),
