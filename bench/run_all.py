@@ -65,6 +65,23 @@ BENCHES = (
                                                                       "issues-medium"),
           ("-m", "bench.generator_bench", "--preset", "issues-small"),
           (Target("round_trip_equal", "true", _eq(True)), Target("load_s", "≤ 30", _le(30), True)), 2400),
+    # Issue #18: issue data. The emulator runs in its own process and every job in a worker of its own
+    # (bench/issue_world.py), so peak RSS is the app's; the -50mb presets hold three attachments of 50 MB.
+    Bench("issue-backup", "issue pass points vs reading once, second backup after 1 % changed, peak RSS",
+          ("bench/issue_backup_bench.py", "--preset", "issues-medium-50mb"),
+          ("bench/issue_backup_bench.py", "--preset", "issues-small", "--latency", "0.005"),
+          (Target("points_ratio", "≤ 1.10", _le(1.10)), Target("second_over_first", "≤ 0.03", _le(0.03)),
+           Target("peak_rss_mb", "≤ 300 (50 MB attachments)", _le(300), True)), 3600),
+    Bench("issue-restore", "issue restore points vs minimum; keys, bytes, comments, worklogs, links; RSS; kill -9",
+          ("bench/issue_restore_bench.py", "--kills", "10"),
+          ("bench/issue_restore_bench.py", "--preset", "issues-small", "--latency", "0.005", "--kills", "2"),
+          (Target("points_ratio", "≤ 1.15", _le(1.15)), Target("keys_identical_pct", "100 %", _eq(100.0)),
+           Target("attachment_bytes_identical_pct", "100 %", _eq(100.0)),
+           Target("comments_identical_pct", "100 %", _eq(100.0)),
+           Target("worklogs_identical_pct", "100 %", _eq(100.0)), Target("links_identical_pct", "100 %", _eq(100.0)),
+           Target("peak_rss_mb", "≤ 300 (50 MB attachments)", _le(300), True),
+           Target("kills_survived", "all (10/10), no duplicate",
+                  lambda v: isinstance(v, str) and v.split("/")[0] == v.split("/")[1])), 7200),
     Bench("backup", "API calls vs the page-size minimum, wall time vs ideal, dedup of an unchanged snapshot",
           ("bench/backup_bench.py",), ("bench/backup_bench.py", "--quick"),
           # Issue #4's targets; "the minimum the page sizes allow" is the paged minimum.
