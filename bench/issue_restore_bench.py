@@ -306,13 +306,15 @@ def measured_restore(world: IssueWorld, projects: list[str], latency: float, quo
     outcome = run_outcome(world, run_id)
     print_progress("restore", state=restore.state, seconds=round(restore.seconds, 1),
                    peak_rss_mb=restore.peak_rss_mb, quota_windows=restore.quota_windows, status=outcome["status"])
-    points = sum(world.cloud.points("dst").values())
+    by_template = world.cloud.points("dst")
+    points = sum(by_template.values())
     writes = writes_made(world)
     world.cloud.set_limits("dst", latency=0)
     return {"run_id": run_id, "state": restore.state, "message": restore.message, "points": points,
             "writes": writes, "preview_peak_rss_mb": preview.peak_rss_mb, "restore_peak_rss_mb": restore.peak_rss_mb,
             "preview_seconds": round(preview.seconds, 1), "restore_seconds": round(restore.seconds, 1),
-            "quota_windows": {"preview": preview.quota_windows, "restore": restore.quota_windows}, **outcome}
+            "quota_windows": {"preview": preview.quota_windows, "restore": restore.quota_windows},
+            "points_by_template": by_template.most_common(15), **outcome}
 
 
 def destination_read_points(world: IssueWorld) -> int:
@@ -440,7 +442,8 @@ def main() -> None:
             "preview_peak_rss_mb": judged["preview_peak_rss_mb"], "restore_peak_rss_mb": judged["restore_peak_rss_mb"],
             "backup_seconds": round(backup.seconds, 1), "preview_seconds": judged["preview_seconds"],
             "restore_seconds": judged["restore_seconds"], "quota_windows": judged["quota_windows"],
-            "issue_outcomes": judged["issue_outcomes"], "message": judged["message"]}
+            "issue_outcomes": judged["issue_outcomes"], "message": judged["message"],
+            "points_by_template": judged["points_by_template"]}
         print_progress("judged run", **{k: out[k] for k in ("points_ratio", "peak_rss_mb", *FIDELITY)})
         if args.kills:
             out.update(kill_trials(world, projects, source, hasher, args.kills, seed, args.kill_latency))
