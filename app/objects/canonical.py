@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .declarations import DECLARATIONS, LINKS, Declaration, field_value_kind
+from .declarations import DECLARATIONS, FIELD_VALUE, LINKS, Declaration, field_value, field_value_kind
 from .references import jql_rewriter, paths_with_values, remove, rewrite, sort_lists, targets
 
 SiteObjects = dict[str, list[tuple[str, str | None, dict[str, Any]]]]
@@ -55,6 +55,10 @@ class Names:
 
     def resolve(self, kind: str, oid: str) -> str:
         """The reference as a name; an id this site doesn't know stays visible as a marker."""
+        if kind == FIELD_VALUE:  # a custom field's value: what it names follows from the field's type
+            field_id, value = field_value(oid)
+            value_kind = self.field_kinds.get(field_id)
+            return value if value_kind is None else self.resolve(value_kind, value)
         return self.name(kind, oid) or f"<missing {noun(kind)} {oid}>"
 
     @classmethod

@@ -14,7 +14,7 @@ value left at a path no declaration covers, so a new reference can't slip throug
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .references import Ref, kinds, targets
@@ -216,12 +216,26 @@ RULE_PARAMETERS: dict[str, str | Callable[[dict[str, Any], str], Any]] = {
 }
 
 
-@kinds("options", *set(UPDATE_FIELD_VALUES.values()))
-def update_field_value_kind(parent: dict[str, Any], value: str) -> str | None:
-    """``system:update-field``'s ``value``: an option of a custom field, or what a system field holds."""
+# A custom field's value, named as ``"<field id>:<value>"``: what it names (an option, a version, a person...)
+# follows from the field's type, which each site's resolver knows (``field_value``).
+FIELD_VALUE = "fieldValue"
+
+
+def field_value(reference: str) -> tuple[str, str]:
+    """A ``FIELD_VALUE`` reference's custom field id and value."""
+    field_id, _, value = reference.partition(":")
+    return field_id, value
+
+
+# (A project picker's value is no type-level dependency: projects follow workflows through their schemes; such a
+# value is ordered per object when a run starts, as parts of objects are.)
+@kinds("options", "groups", *set(UPDATE_FIELD_VALUES.values()))
+def update_field_value_kind(parent: dict[str, Any], value: str) -> str | tuple[str, str] | None:
+    """``system:update-field``'s ``value``: a custom field's value (an option, a version... by the field's type),
+    or what a system field holds."""
     field_id = str(parent.get("field") or "")
     if field_id.startswith("customfield_"):
-        return "options" if value.isdigit() else None
+        return FIELD_VALUE, f"{field_id}:{value}"
     return UPDATE_FIELD_VALUES.get(field_id)
 
 
@@ -236,15 +250,19 @@ RULE_LISTS = ("transitions[].actions[]", "transitions[].validators[]",
               "transitions[].conditions.conditionGroups[]*.conditions[]", "transitions[].transitionScreen")
 
 
+# The references of one rule (paths from the rule): every parameter naming something, the value update-field sets
+# (comma-separated for multi-value fields) and the options check-field-value compares with. A rule's references
+# name people in particular: no stand-in takes their place.
+RULE_REFS: tuple[Ref, ...] = (
+    *(Ref(f"parameters.{name}", kind, "csv", optional=True, stand_in=False)  # type: ignore[arg-type]
+      for name, kind in RULE_PARAMETERS.items()),
+    Ref("parameters.value", update_field_value_kind, "csv", optional=True, stand_in=False),
+    Ref("parameters.fieldValue", check_field_value_kind, "json", optional=True),
+)
+
+
 def _rule_refs() -> tuple[Ref, ...]:
-    refs = []
-    for where in RULE_LISTS:
-        for name, kind in RULE_PARAMETERS.items():
-            refs.append(Ref(f"{where}.parameters.{name}", kind, "csv", optional=True,  # type: ignore[arg-type]
-                            stand_in=False))
-        refs.append(Ref(f"{where}.parameters.value", update_field_value_kind, optional=True))
-        refs.append(Ref(f"{where}.parameters.fieldValue", check_field_value_kind, "json", optional=True))
-    return tuple(refs)
+    return tuple(replace(ref, path=f"{where}.{ref.path}") for where in RULE_LISTS for ref in RULE_REFS)
 
 
 # -- the declarations --------------------------------------------------------------------------------------------

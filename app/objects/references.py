@@ -183,13 +183,17 @@ class Rewriter:
     ``resolve_ref``, by ``resolve_ref(ref, kind, id)``, which sees the declaration's policy for the place)."""
 
     def __init__(self, resolve: Resolve | None = None, jql: JqlRewriter | None = None, *,
-                 collect_names: bool = False, resolve_ref: RefResolve | None = None) -> None:
+                 collect_names: bool = False, resolve_ref: RefResolve | None = None,
+                 map_names: bool = False) -> None:
         if resolve is None and resolve_ref is None:
             raise TypeError("Rewriter needs resolve or resolve_ref")
         self._resolve_ref = resolve_ref
         self._plain = resolve
         self._jql = jql
         self.collect_names = collect_names
+        # References by name are the same on every site; the restore still maps them (a match by name is
+        # case-insensitive: the destination's spelling is the one to name).
+        self.map_names = map_names
         self._current: Ref | None = None
         # Every reference resolved to None: (the Ref, kind, source id), in the order met.
         self.left_out: list[tuple[Ref, str, str]] = []
@@ -208,15 +212,18 @@ class Rewriter:
     def _one(self, ref: Ref, parent: dict[str, Any], value: Any) -> Any:
         if value is None or value == "":
             return value
-        if ref.form == "name":  # the same on every site: only reported to a collector
-            self._id(ref, parent, str(value))
-            return value
+        if ref.form == "name":  # the same on every site: only reported to a collector, unless mapping names
+            found = self._id(ref, parent, str(value))
+            return found if self.map_names else value
         if ref.form == "jql":
             return self.jql(str(value))
         if ref.form == "gadget":
             return gadget_rewriter()(value, self.resolve) if isinstance(value, dict) else value
         if ref.form == "csv":
-            mapped = [self._id(ref, parent, part.strip()) for part in str(value).split(",") if part.strip()]
+            parts = [part.strip() for part in str(value).split(",") if part.strip()]
+            mapped = [self._id(ref, parent, part) for part in parts]
+            if mapped == parts:
+                return value  # nothing named changes (literals, a text field's value): kept exactly as written
             return ",".join(str(v) for v in mapped if v is not None)
         if ref.form == "json":
             try:
@@ -253,7 +260,7 @@ class Rewriter:
         out = copy.deepcopy(obj)
         changes: list[tuple[Any, Any, Any]] = []
         for ref in refs:
-            if ref.form == "name" and not self.collect_names:
+            if ref.form == "name" and not (self.collect_names or self.map_names):
                 continue  # the same on every site: nothing to replace (and no write to collide with a key's move)
             for container, key in _slots(out, _segments(ref.path)):
                 parent = container if isinstance(container, dict) else {}
@@ -267,14 +274,19 @@ class Rewriter:
                     new = LEFT_OUT_MEMBER if ref.drops == "member" else LEFT_OUT
                 changes.append((container, key, new))
         pruned = False
+        # Values first, then keys: a value under a key that moves is updated where it was, then moves with it;
+        # every moving entry leaves before any arrives (one's new key may be another's old one).
+        moves: list[tuple[Any, Any, Any]] = []
         for container, key, new in changes:
             if isinstance(key, tuple):  # a dict key names the object: the entry moves to the new key
-                value = container.pop(key[1])
-                if new not in (LEFT_OUT, LEFT_OUT_MEMBER):
-                    container[str(new)] = value
+                moves.append((container, key[1], new))
             else:
                 container[key] = new
                 pruned = pruned or new is LEFT_OUT or new is LEFT_OUT_MEMBER
+        moving = [(container, container.pop(old), new) for container, old, new in moves]
+        for container, value, new in moving:
+            if new not in (LEFT_OUT, LEFT_OUT_MEMBER):
+                container[str(new)] = value
         return _prune(out) if pruned else out
 
 

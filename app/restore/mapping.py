@@ -11,8 +11,9 @@ the verification alike. The policy for a target without a counterpart comes from
 - the others: the object can't be restored without it (``UnmappedReference``: the engine reports the dependency);
 - JQL: the grammar leaves out each clause naming what didn't come across, and notes it (``map_jql``).
 
-Not mapped here: back links (the other side writes them), references the restore doesn't write (``written=False``),
-and references by name (the same on every site).
+Not mapped here: back links (the other side writes them) and references the restore doesn't write
+(``written=False``). References by name are mapped too: a match by name is case-insensitive, and the destination's
+spelling is the one to name.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..objects.declarations import DECLARATIONS
+from ..objects.declarations import DECLARATIONS, FIELD_VALUE, field_value
 from ..objects.references import Ref as Declared
 from ..objects.references import RefResolve, Rewriter
 from .jql import rewrite as rewrite_jql
@@ -64,6 +65,12 @@ def policy(ids: IdMap, *, strict: bool = False) -> RefResolve:
     resolver = Resolver(ids)
 
     def resolve(ref: Declared, kind: str, source_id: str) -> Any:
+        if kind == FIELD_VALUE:  # a custom field's value names what the field's type holds (or nothing)
+            field_id, value = field_value(source_id)
+            value_kind = resolver.field_kind(field_id)
+            if value_kind is None:
+                return value
+            kind, source_id = value_kind, value
         if kind == "users":
             if ref.stand_in:
                 return ids.user(source_id)
@@ -77,11 +84,11 @@ def policy(ids: IdMap, *, strict: bool = False) -> RefResolve:
 
 
 def mapped_references(type_key: str, skip: Iterable[str] = ()) -> tuple[Declared, ...]:
-    """The references of a type the restore maps: written, not back links, not by name, not in ``skip``."""
+    """The references of a type the restore maps: written, not back links, not in ``skip``."""
     declaration = DECLARATIONS.get(type_key)
     skipped = set(skip)
     return tuple(ref for ref in (declaration.refs if declaration is not None else ())
-                 if ref.written and not ref.back and ref.form != "name" and ref.path not in skipped)
+                 if ref.written and not ref.back and ref.path not in skipped)
 
 
 def to_destination(type_key: str, obj: dict[str, Any], ids: IdMap, *, skip: Iterable[str] = (),
@@ -95,7 +102,8 @@ def to_destination(type_key: str, obj: dict[str, Any], ids: IdMap, *, skip: Iter
     each). ``say``: the words noting a left-out reference (None: say nothing, the caller words it); by default
     ``words_for``. ``strict``: see ``policy``.
     """
-    rewriter = Rewriter(resolve_ref=policy(ids, strict=strict), jql=lambda text, _resolve: map_jql(text, ids))
+    rewriter = Rewriter(resolve_ref=policy(ids, strict=strict), jql=lambda text, _resolve: map_jql(text, ids),
+                        map_names=True)
     out = rewriter.apply(obj, refs if refs is not None else mapped_references(type_key, skip))
     for ref, kind, source_id in rewriter.left_out:
         if ref.form == "jql":

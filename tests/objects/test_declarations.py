@@ -12,7 +12,7 @@ import pytest
 from app.backups.catalogue import CATALOGUE
 from app.objects.canonical import SiteObjects, compare
 from app.objects.declarations import DECLARATIONS
-from app.objects.references import Ref, rewrite, targets
+from app.objects.references import Ref, Rewriter, rewrite, targets
 
 # Ids as Jira writes them: numbers of five digits or more, custom field ids, group and workflow UUIDs. (Short ids
 # such as status "3" can't be told from numbers; the hostile seed gives its own objects long ones.)
@@ -123,8 +123,27 @@ def test_a_kind_chosen_by_a_sibling_sees_the_siblings_original_id() -> None:
     rule = {"parameters": {"field": "customfield_10001", "value": "40002"}}
     declaration = DECLARATIONS["workflows"]
     workflow = {"transitions": [{"actions": [copy.deepcopy(rule)]}]}
-    assert ("options", "40002") in targets(workflow, declaration.refs)
+    # the value names what the field's type holds: read with the field's original id, resolved by each site
+    assert ("fieldValue", "customfield_10001:40002") in targets(workflow, declaration.refs)
     assert ("customFields", "customfield_10001") in targets(workflow, declaration.refs)
+
+
+def test_a_custom_fields_value_in_a_rule_names_what_the_fields_type_holds() -> None:
+    """update-field on a version picker sets a version, on a select list an option, on a text field a literal: each
+    site's resolver decides by the field's type (the restore's and the verification's), commas and spaces kept."""
+    from app.objects.canonical import Names
+
+    names = Names()
+    names.field_kinds.update({"customfield_1": "versions", "customfield_2": "options"})
+    names.add("versions", "301", "ABC/1.0")
+    names.add("options", "401", "Colour / Red")
+    rule = {"transitions": [{"actions": [
+        {"parameters": {"field": "customfield_1", "value": "301"}},
+        {"parameters": {"field": "customfield_2", "value": "401"}},
+        {"parameters": {"field": "customfield_3", "value": "a, b"}}]}]}
+    out = rewrite(rule, DECLARATIONS["workflows"].refs, names.resolve)
+    values = [a["parameters"]["value"] for a in out["transitions"][0]["actions"]]
+    assert values == ["version 'ABC/1.0'", "option 'Colour / Red'", "a, b"]
 
 
 def test_a_cascading_lists_children_may_be_listed_anywhere_but_parents_keep_their_order() -> None:
@@ -159,3 +178,14 @@ def test_the_restore_order_follows_every_declared_reference(app) -> None:
             missing = {t for t in DECLARATIONS[type_key].comes_after() if t in order} - before
             assert not missing, (type_key, missing)
     assert orders[1][-1] == "workflows"  # after the roles and groups its conditions name, the resolutions it sets
+
+
+def test_a_value_under_a_key_that_moves_moves_with_it() -> None:
+    """A workflow scheme maps issue type ids (its keys) to workflow names (its values): mapping both must not leave
+    a value behind under the source's id (which may be another issue type's id here)."""
+    scheme = {"issueTypeMappings": {"10001": "Dev flow", "10002": "Ops flow"}}
+    table = {("issueTypes", "10001"): "10002", ("issueTypes", "10002"): "10003",
+             ("workflows", "Dev flow"): "dev flow", ("workflows", "Ops flow"): "ops flow"}
+    out = Rewriter(lambda kind, oid: table[(kind, oid)], map_names=True).apply(
+        scheme, DECLARATIONS["workflowSchemes"].refs)
+    assert out == {"issueTypeMappings": {"10002": "dev flow", "10003": "ops flow"}}

@@ -9,6 +9,8 @@ from typing import Any
 from ...backups.catalogue import CATALOGUE
 from ...jira.access import JiraAccess
 from ...jira.operations import declare
+from ...objects.declarations import DECLARATIONS
+from ..mapping import to_destination
 from ..notes import note
 from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
@@ -128,14 +130,31 @@ def _key(path: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 # a source reference is on the destination (or None: not there), and gets back the body to send plus, in words,
 # every reference that couldn't come along. Nothing is ever kept with a source id.
 
+# The words the notes use for what a default names, by the declaration's kinds.
+_DEFAULT_KINDS = {"options": "option", "users": "user", "groups": "group", "projects": "project",
+                  "versions": "version", "projectRoles": "role"}
+
+
+def _declared_default_references(prefix: str) -> dict[str, str]:
+    """The members under ``prefix`` of a context's default value that name something, and what (from the
+    fieldContexts declaration: the one list of where a default holds references)."""
+    found = {}
+    for ref in DECLARATIONS["fieldContexts"].refs:
+        rest = ref.path.removeprefix(prefix)
+        if rest != ref.path and "." not in rest and isinstance(ref.kind, str):
+            found[rest.removesuffix("[]")] = _DEFAULT_KINDS[ref.kind]
+    return found
+
+
 # default value key -> the kind of object it names (one id, or a list of ids)
-DEFAULT_REFERENCES: dict[str, str] = {
-    "optionId": "option", "optionIds": "option", "cascadingOptionId": "option", "accountId": "user",
-    "accountIds": "user", "groupId": "group", "groupIds": "group", "projectId": "project", "versionId": "version",
-    "versionIds": "version",
-}
-# a single user picker's ``userFilter``: its groups are named by name, its roles by id
-USER_FILTER_REFERENCES: dict[str, str] = {"groups": "group name", "roleIds": "role"}
+DEFAULT_REFERENCES: dict[str, str] = _declared_default_references("defaultValue.")
+# a single user picker's ``userFilter``: its roles by id (declared); its groups by *name*, the same on every site
+# (a literal to the declaration), which the restore still checks exist here
+USER_FILTER_REFERENCES: dict[str, str] = {**_declared_default_references("defaultValue.userFilter."),
+                                          "groups": "group name"}
+# What places the context itself (its field, projects and issue types): mapped through the declaration. Its options
+# and default are its own parts, created with it: matched by value path (``map_default``), not through the id map.
+SCOPE_REFS = ("fieldId", "projectIds[]", "issueTypeIds[]")
 # without these the default means nothing (the spec's required keys): a default that loses one isn't set
 DEFAULT_REQUIRED: dict[str, str] = {
     "option.single": "optionId", "option.multiple": "optionIds", "option.cascading": "optionId",
@@ -309,17 +328,19 @@ class FieldContexts(Restorer):
         for dest_id, obj in read_existing(self.type_key, access):
             yield Existing(self.natural_key(obj), dest_id, obj)
 
+    def _in_terms(self, obj: dict[str, Any], ids: IdMap, *, strict: bool = False) -> dict[str, Any]:
+        """The context's field, issue types and projects in destination terms (``SCOPE_REFS``); one that didn't
+        come back is left out and noted."""
+        refs = tuple(r for r in DECLARATIONS[self.type_key].refs if r.path in SCOPE_REFS)
+        return to_destination(self.type_key, obj, ids, refs=refs, strict=strict, say=lambda _ref, kind, source_id: (
+            f"The context's {'issue type' if kind == 'issueTypes' else 'project'} {source_id} isn't on this site: "
+            "the context is bound without it."))
+
     def _scope(self, obj: dict[str, Any], ids: IdMap) -> tuple[list[str], list[str]]:
         """The context's issue types and projects on the destination; one that didn't come back is noted."""
-        types, projects = [], []
-        for kind, type_key, key, out in (("issue type", "issueTypes", "issueTypeIds", types),
-                                         ("project", "projects", "projectIds", projects)):
-            for source_id in obj.get(key) or []:
-                mapped = ids.get(type_key, str(source_id))
-                if mapped is None:
-                    note(f"The context's {kind} {source_id} isn't on this site: the context is bound without it.")
-                else:
-                    out.append(mapped)
+        mapped = self._in_terms(obj, ids)
+        types = [str(t) for t in mapped.get("issueTypeIds") or []]
+        projects = [str(p) for p in mapped.get("projectIds") or []]
         if obj.get("issueTypeIds") and not types:
             raise CannotRestore("None of the context's issue types was restored; without them it would apply to "
                                 "every issue type.", "Restore its issue types, then run the restore again.")
@@ -329,7 +350,7 @@ class FieldContexts(Restorer):
         return types, projects
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        field_id = ids.require("customFields", str(obj["fieldId"]))
+        field_id = str(self._in_terms(obj, ids)["fieldId"])
         types, projects = self._scope(obj, ids)
         description = obj.get("description") or ""
         if not projects:
@@ -376,7 +397,7 @@ class FieldContexts(Restorer):
         return run_memo(ids, "pristineContexts").get(dest_id) if just_created() else None
 
     def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
-        field_id = ids.require("customFields", str(obj["fieldId"]))
+        field_id = str(self._in_terms(obj, ids)["fieldId"])
         path = {"fieldId": field_id, "contextId": dest_id}
         types, _ = self._scope(obj, ids)
         pristine = self._pristine(dest_id, ids)
@@ -485,17 +506,12 @@ class FieldContexts(Restorer):
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         by_id = _options_by_id(obj)
-
-        def mapped(type_key: str, values: list[Any]) -> list[str]:
-            if ids is None:
-                return sorted(str(v) for v in values)
-            return sorted(ids.require(type_key, str(v)) for v in values)
-
+        scope = obj if ids is None else self._in_terms(obj, ids, strict=True)
         groups: dict[str, list[list[Any]]] = {}
         for option in obj.get("options") or []:
             *parent, value = _option_path(option, by_id)
             groups.setdefault(" / ".join(parent), []).append([value, bool(option.get("disabled"))])
         return {"name": obj["name"], "description": obj.get("description") or "",
-                "issueTypeIds": mapped("issueTypes", obj.get("issueTypeIds") or []),
-                "projectIds": mapped("projects", obj.get("projectIds") or []),
+                "issueTypeIds": sorted(str(t) for t in scope.get("issueTypeIds") or []),
+                "projectIds": sorted(str(p) for p in scope.get("projectIds") or []),
                 "options": groups, "defaultValue": comparable_default(obj, ids)}

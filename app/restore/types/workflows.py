@@ -12,7 +12,6 @@ can decide. The read-only system workflow ``jira`` and the Default Workflow Sche
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -20,8 +19,11 @@ from ...backups.catalogue import read_workflow_schemes, read_workflows
 from ...jira.access import JiraAccess
 from ...jira.errors import JiraError
 from ...jira.operations import declare
-from ...objects.declarations import GENERIC_USER_VALUES, RULE_PARAMETER_KINDS, UPDATE_FIELD_VALUES
+from ...objects.declarations import DECLARATIONS, FIELD_VALUE, RULE_LISTS, RULE_REFS, field_value
+from ...objects.references import Ref as Declared
+from ...objects.references import Rewriter, targets
 from ..jql import IdRef, Mapper
+from ..mapping import to_destination
 from ..notes import note
 from ..subobjects import Resolver, late_references
 from . import register
@@ -38,10 +40,6 @@ DEFAULT_SCHEME = "Default Workflow Scheme"
 DEFAULT_SCHEME_ID = "default"  # the destination's default scheme has no id Jira lists; projects need none for it
 CONFLICT_FIX = ("Compare the two in Jira; to get the snapshot's version, rename the destination's one and run the "
                 "restore again.")
-# What each rule parameter names, the generic user values and update-field's values: declared once, beside the
-# workflow type's other references (app/objects/declarations.py), for the restore and the verification alike.
-RULE_PARAMETERS = RULE_PARAMETER_KINDS
-GENERIC_VALUES = GENERIC_USER_VALUES
 RESTRICT = "system:restrict-issue-transition"
 # A condition that can't be restored as it was is replaced by this one: nobody may make the transition until a
 # person fixes it (failing closed; a dropped restriction would open the transition to everyone).
@@ -53,84 +51,57 @@ KIND_WORDS = {"projectRoles": "role", "groups": "group", "users": "user", "custo
 FieldKind = Callable[[str], "str | None"]
 
 
-def _csv(raw: Any) -> list[str]:
-    return [v.strip() for v in str(raw).split(",") if v.strip()] if isinstance(raw, str | int) else []
-
-
-def _param_ref(kind: str, value: str) -> IdRef | None:
-    """The reference one parameter value holds (None: a generic value, a system field: the same everywhere)."""
-    if kind == "users":
-        return None if value in GENERIC_VALUES else IdRef("users", value)
-    if kind == "fields":
-        return IdRef("customFields", value) if value.startswith("customfield_") else None
-    return IdRef(kind, value)
-
-
-def _value_kind(params: dict[str, Any], field_kind: FieldKind) -> str | None:
-    target = str(params.get("field") or "")
-    return UPDATE_FIELD_VALUES.get(target) or (field_kind(target) if target.startswith("customfield_") else None)
-
-
-def _option_list(raw: Any) -> list[str] | None:
-    try:
-        found = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return None
-    return [str(v) for v in found] if isinstance(found, list) else None
+# A restriction's criteria: one left with none would open the transition to everyone.
+RESTRICTION_CRITERIA = ("accountIds", "roleIds", "groupIds", "permissionKeys", "groupCustomFields",
+                        "allowUserCustomFields", "denyUserCustomFields")
+# What a rule sets or compares with: a rule that loses any of it can't stay.
+RULE_VALUES = frozenset({"parameters.value", "parameters.fieldValue"})
 
 
 def rule_refs(rule: dict[str, Any], field_kind: FieldKind) -> list[IdRef]:
-    """Every id a rule's parameters name (``field_kind``: what a custom field's values name)."""
-    params = rule.get("parameters") or {}
-    found = [ref for key, kind in RULE_PARAMETERS.items() for v in _csv(params.get(key))
-             if (ref := _param_ref(kind, v)) is not None]
-    if rule.get("ruleKey") == "system:update-field" and (kind := _value_kind(params, field_kind)):
-        found += [IdRef(kind, v) for v in _csv(params.get("value"))]
-    if rule.get("ruleKey") == "system:check-field-value" and params.get("comparisonType") == "OPTIONID":
-        found += [IdRef("options", v) for v in _option_list(params.get("fieldValue")) or []]
+    """Every id a rule's parameters name, by the workflow declaration's rule references (``field_kind``: what a
+    custom field's values name)."""
+    found = []
+    for kind, value in targets(rule, RULE_REFS):
+        if kind == FIELD_VALUE:
+            field_id, value = field_value(value)
+            value_kind = field_kind(field_id)
+            if value_kind is None:
+                continue
+            kind = value_kind
+        found.append(IdRef(kind, value))
     return found
 
 
 def map_rule(rule: dict[str, Any], mapper: Mapper) -> tuple[dict[str, Any] | None, list[str]]:
     """The rule in destination terms, and what it named that has no counterpart here (in words).
 
-    A list loses the values that don't map; a rule is None (can't stay) when a parameter it had is left empty, or a
-    value it sets or compares with doesn't map. A restriction keeps what maps of its criteria."""
-    source = rule.get("parameters") or {}
-    params = dict(source)
+    Mapped by the workflow declaration's rule references (``RULE_REFS``). A list loses the values that don't map;
+    a rule is None (can't stay) when a parameter it had is left empty, or a value it sets or compares with doesn't
+    map. A restriction keeps what maps of its criteria."""
     missing: list[str] = []
-    emptied = False
+    lost: set[str] = set()
 
-    def one(ref: IdRef | None, value: str) -> str | None:
-        if ref is None:
-            return value
-        new = mapper.map(ref.kind, ref.source_id)
+    def resolve(ref: Declared, kind: str, value: str) -> str | None:
+        if kind == FIELD_VALUE:
+            field_id, value = field_value(value)
+            value_kind = mapper.field_kind(field_id)
+            if value_kind is None:
+                return value
+            kind = value_kind
+        new = mapper.map(kind, value)
         if new is None:
-            missing.append(f"{KIND_WORDS.get(ref.kind, ref.kind)} {ref.source_id}")
+            missing.append(f"{KIND_WORDS.get(kind, kind)} {value}")
+            lost.add(ref.path)
         return new
 
-    for key, kind in RULE_PARAMETERS.items():
-        values = _csv(params.get(key))
-        if not values:
-            continue
-        kept = [new for v in values if (new := one(_param_ref(kind, v), v)) is not None]
-        if kept != values:
-            params[key] = ",".join(kept)
-            emptied = emptied or not kept
-    lost_value = False
-    if rule.get("ruleKey") == "system:update-field" and (kind := _value_kind(source, mapper.field_kind)):
-        new_values = [one(IdRef(kind, v), v) for v in _csv(params.get("value"))]
-        lost_value = None in new_values
-        params["value"] = ",".join(v for v in new_values if v is not None)
-    if rule.get("ruleKey") == "system:check-field-value" and params.get("comparisonType") == "OPTIONID":
-        options = [one(IdRef("options", v), v) for v in _option_list(params.get("fieldValue")) or []]
-        lost_value = lost_value or None in options
-        params["fieldValue"] = json.dumps([v for v in options if v is not None])
+    source = rule.get("parameters") or {}
+    params = (Rewriter(resolve_ref=resolve).apply(rule, RULE_REFS).get("parameters") or {})
+    emptied = any(source.get(path.split(".", 1)[1]) and not params.get(path.split(".", 1)[1])
+                  for path in lost - RULE_VALUES)
     if rule.get("ruleKey") == RESTRICT:
-        emptied = not any(params.get(k) for k in ("accountIds", "roleIds", "groupIds", "permissionKeys",
-                                                   "groupCustomFields", "allowUserCustomFields",
-                                                   "denyUserCustomFields"))
-    if emptied or lost_value:
+        emptied = not any(params.get(k) for k in RESTRICTION_CRITERIA)
+    if emptied or lost & RULE_VALUES:
         return None, missing
     return dict(rule, parameters=params), missing
 
@@ -186,8 +157,15 @@ def workflow_refs(obj: dict[str, Any], field_kind: FieldKind) -> list[IdRef]:
             for ref in rule_refs(rule, field_kind)]
 
 
-def _status(ref: Any, ids: IdMap | None) -> str:
-    return str(ref) if ids is None else ids.require("statuses", str(ref))
+# The workflow's own references to statuses (its layout, each transition's target and sources): mapped with the
+# workflow; each rule's (``RULE_LISTS``, a transition's screen included) rule by rule, to judge each on its own.
+STATUS_REFS = tuple(ref for ref in DECLARATIONS["workflows"].refs
+                    if not any(ref.path.startswith(where) for where in RULE_LISTS))
+
+
+def in_terms(obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
+    """A workflow with its statuses in destination terms (the source's, given ``ids``; the destination's as is)."""
+    return obj if ids is None else to_destination("workflows", obj, ids, refs=STATUS_REFS)
 
 
 def _screen_id(transition: dict[str, Any]) -> str | None:
@@ -195,33 +173,31 @@ def _screen_id(transition: dict[str, Any]) -> str | None:
     return None if screen in (None, "") else str(screen)
 
 
-def _transition(tr: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
-    """A transition with its statuses, screen and rule parameters in destination terms."""
+def _transition(tr: dict[str, Any], mapper: Mapper | None) -> dict[str, Any]:
+    """A transition (of a workflow ``in_terms``) with its rules and screen in destination terms (``mapper``: the
+    run's; None: the destination's own transition, as it is)."""
     out: dict[str, Any] = {
         "id": str(tr["id"]), "name": tr["name"], "description": tr.get("description") or "", "type": tr["type"],
-        "toStatusReference": _status(tr["toStatusReference"], ids),
-        "links": [dict(link, fromStatusReference=_status(link["fromStatusReference"], ids))
-                  for link in tr.get("links") or []],
+        "toStatusReference": str(tr["toStatusReference"]),
+        "links": [dict(link, fromStatusReference=str(link["fromStatusReference"])) for link in tr.get("links") or []],
         "properties": dict(tr.get("properties") or {}),
         "triggers": copy.deepcopy(tr.get("triggers") or []),
     }
-    if ids is None:
+    if mapper is None:
         out["actions"], out["validators"] = copy.deepcopy(tr.get("actions") or []), copy.deepcopy(tr.get(
             "validators") or [])
         if tr.get("conditions"):
             out["conditions"] = copy.deepcopy(tr["conditions"])
     else:
-        mapper = Resolver(ids)
         out["actions"] = _map_rules(tr.get("actions") or [], mapper, "post function", tr["name"])
         out["validators"] = _map_rules(tr.get("validators") or [], mapper, "validator", tr["name"])
         if tr.get("conditions"):
             out["conditions"] = _map_conditions(tr["conditions"], mapper, tr["name"])
     screen = _screen_id(tr)
     if screen is not None:
-        mapped = screen if ids is None else ids.get("screens", screen)
+        mapped = tr["transitionScreen"] if mapper is None else map_rule(tr["transitionScreen"], mapper)[0]
         if mapped is not None:
-            out["transitionScreen"] = dict(tr["transitionScreen"],
-                                           parameters=dict(tr["transitionScreen"]["parameters"], screenId=mapped))
+            out["transitionScreen"] = mapped
         else:
             note(f"Transition {tr['name']!r}: its screen {screen} has no counterpart here; the transition has no "
                  "screen. Set it in the workflow editor.")
@@ -230,10 +206,10 @@ def _transition(tr: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
     return out
 
 
-def _layouts(wf: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
+def _layouts(wf: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for layout in wf.get("statuses") or []:
-        item: dict[str, Any] = {"statusReference": _status(layout["statusReference"], ids),
+        item: dict[str, Any] = {"statusReference": str(layout["statusReference"]),
                                 "properties": dict(layout.get("properties") or {})}
         if layout.get("layout"):
             item["layout"] = layout["layout"]
@@ -273,10 +249,10 @@ class Workflows(Restorer):
         return None
 
     def _payload(self, obj: dict[str, Any], ids: IdMap) -> dict[str, Any]:
-        statuses = _layouts(obj, ids)
+        obj, mapper = in_terms(obj, ids), Resolver(ids)
         workflow: dict[str, Any] = {"name": obj["name"], "description": obj.get("description") or "",
-                                    "statuses": statuses,
-                                    "transitions": [_transition(t, ids) for t in obj.get("transitions") or []]}
+                                    "statuses": _layouts(obj),
+                                    "transitions": [_transition(t, mapper) for t in obj.get("transitions") or []]}
         for layout in ("startPointLayout", "loopedTransitionContainerLayout"):
             if obj.get(layout):
                 workflow[layout] = obj[layout]
@@ -316,9 +292,11 @@ class Workflows(Restorer):
         return str(created[0]["name"]) if created else str(obj["name"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
+        mapper = None if ids is None else Resolver(ids)
+        obj = in_terms(obj, ids)
         return {"name": obj["name"], "description": obj.get("description") or "",
-                "statuses": sorted(_layouts(obj, ids), key=lambda s: s["statusReference"]),
-                "transitions": sorted((_transition(t, ids) for t in obj.get("transitions") or []),
+                "statuses": sorted(_layouts(obj), key=lambda s: s["statusReference"]),
+                "transitions": sorted((_transition(t, mapper) for t in obj.get("transitions") or []),
                                       key=lambda t: t["id"])}
 
 
@@ -357,16 +335,13 @@ class WorkflowSchemes(Restorer):
         return None
 
     def _body(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
-        def workflow(name: str) -> str:
-            return name if ids is None or name == SYSTEM_WORKFLOW else ids.require("workflows", name)
-
-        mappings = {}
-        for type_id, name in (obj.get("issueTypeMappings") or {}).items():
-            dest_type = str(type_id) if ids is None else ids.get("issueTypes", str(type_id))
-            if dest_type is not None:
-                mappings[dest_type] = workflow(name)
+        # Through the declaration: an issue type not on this site drops its row; workflows are named by name (the
+        # destination's spelling of the workflow the run matched or made).
+        if ids is not None:
+            obj = to_destination(self.type_key, obj, ids, say=lambda *_: None)
+        mappings = {str(type_id): name for type_id, name in (obj.get("issueTypeMappings") or {}).items()}
         return {"name": obj["name"], "description": obj.get("description") or "",
-                "defaultWorkflow": workflow(obj.get("defaultWorkflow") or SYSTEM_WORKFLOW),
+                "defaultWorkflow": obj.get("defaultWorkflow") or SYSTEM_WORKFLOW,
                 "issueTypeMappings": dict(sorted(mappings.items()))}
 
     def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
