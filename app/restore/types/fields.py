@@ -60,13 +60,6 @@ def custom_field_ref(field_id: str, optional: bool = True) -> Ref | None:
     return Ref("customFields", field_id, optional) if str(field_id).startswith("customfield_") else None
 
 
-def map_field(field_id: str, ids: IdMap | None, *, strict: bool) -> str | None:
-    """A field id on the destination: system ids pass through; custom ids go through the id map."""
-    if ids is None or not str(field_id).startswith("customfield_"):
-        return str(field_id)
-    return ids.require("customFields", field_id) if strict else ids.get("customFields", field_id)
-
-
 @register
 class CustomFields(Restorer):
     """Custom fields, matched on name + type. Locked fields (Sprint, Rank...) and app field types can't be created
