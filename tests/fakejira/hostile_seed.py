@@ -192,6 +192,9 @@ def _workflow(d: dict[str, Any], st: dict[str, str], roles: dict[str, str], res:
         _rule("system:change-assignee", type="to-selected-user", accountId=ANN),
         _rule("system:update-field", field="resolution", value=res["Won't Do"], mode="replace"),
         _rule("system:update-field", field="customfield_20001", value="40002", mode="replace"),
+        # a custom field's value names what the field's type holds: a version, people (one without an account)
+        _rule("system:update-field", field="customfield_20005", value="20001", mode="replace"),
+        _rule("system:update-field", field="customfield_20008", value=ANN, mode="append"),
         _rule("system:copy-value-from-other-field", sourceFieldKey="customfield_20002",
               targetFieldKey="assignee", issueSource="SAME"),
         _rule("system:remind-people-to-update-fields", remindingFieldIds="customfield_20001,duedate",
