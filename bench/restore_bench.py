@@ -14,6 +14,15 @@ emulator's. ``thread`` mode is the old set-up, kept for comparison: the emulator
 (``cpu_seconds`` is then app + emulator, ``app_cpu_seconds`` null). Either way the emulator is driven through its
 control API only (call log, quota points per template, violations), so counts don't depend on where it runs.
 
+Jira's points (1 a request plus 1 an object read; the emulator counts them on each site): ``points`` is the first
+run's preview and restore on the destination; ``minimum_points`` is its writes plus one read of the restored
+configuration, which is what the source's backup read (``backup_points``, counted by the emulator; the app's own count
+of that job, ``backup_points_app``, is printed beside it). ``points_ratio`` is the one over the other. ``job_points``
+splits the app's count of each job by phase (plan, write, verify); ``write_phase_read_points`` is what the write phase
+read besides its writes. ``least_windows`` is how many hourly windows the minimum takes at ``--quota``; ``windows``
+how many the two jobs took. The second run is judged against one read of the destination as it is after both runs
+(``destination_read_points``: a backup of it, counted by the emulator): ``second_run_points_ratio``.
+
 Writes per object, two denominators (both printed):
   * ``writes_per_entity`` (judged against the issue's ≤ 1.05: "objects to create" counted as Jira counts objects):
     writes ÷ every Jira entity or setting that needs creating and that Jira keeps apart from
@@ -46,12 +55,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import resource
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -295,14 +306,21 @@ def main() -> None:
         db.create_all()
     preset = args.preset or ("small" if args.quick else "large")
     source, dest = "benchsrc", "benchdst"  # site names
-    granted: dict[int, Credential] = {}
-    CREDENTIAL_SOURCES.append(lambda tenant: granted.get(tenant.id))
+    granted: dict[int, Callable[[], Credential]] = {}
+    CREDENTIAL_SOURCES.append(lambda tenant: granted[tenant.id]() if tenant.id in granted else None)
 
     def grant(cloud: RemoteCloud, site: str, tenant_id: int) -> None:
         tokens = cloud.oauth_token(site, SCOPES)  # the site admin's consent
-        jira = JiraClient(cloud.site(site).gateway_url, _Bearer(tokens["access_token"]),
-                          retry=RetryPolicy(max_retries=4, base_delay=0.5, max_retry_after=60), label="oauth-bench")
-        granted[tenant_id] = Credential("oauth", jira, oauth_allows(set(SCOPES)))
+        gateway, bearer = cloud.site(site).gateway_url, _Bearer(tokens["access_token"])
+
+        def credential() -> Credential:
+            # A client per access, as the app's own OAuth source makes one (app/oauth/credential.py): a client made
+            # inside a job counts its requests in the job's points; one made once out here counted none of them.
+            jira = JiraClient(gateway, bearer, retry=RetryPolicy(max_retries=4, base_delay=0.5, max_retry_after=60),
+                              label="oauth-bench")
+            return Credential("oauth", jira, oauth_allows(set(SCOPES)))
+
+        granted[tenant_id] = credential
 
     quota_windows: Counter[int] = Counter()  # per job: hourly windows it needed beyond the first (waits skipped)
 
@@ -344,11 +362,15 @@ def main() -> None:
         grant(cloud, source, src_id)
         grant(cloud, dest, dst_id)
         started = time.monotonic()
+        cloud.clear_points(source)
         with app.app_context():
             job, _ = start_backup(db.session.get(Tenant, src_id), "bench")
             assert run_to_end(job.id) == "succeeded", db.session.get(Job, job.id).message
             snapshot_id = int(db.session.get(Job, job.id, populate_existing=True).result["snapshot_id"])
-            backup_points = int(db.session.get(Job, job.id).points.get("points") or 0)
+            backup_points_app = int(db.session.get(Job, job.id).points.get("points") or 0)
+        # One read of the source's configuration, counted by the emulator as the restore's points are (the app's own
+        # count of the same job is printed beside it: they should agree)
+        backup_points = sum(cloud.points(source).values())
         backup_seconds = time.monotonic() - started
         print(f"backup done in {backup_seconds:.0f} s", file=sys.stderr, flush=True)
         # Quota points charged on the destination per request template: the emulator counts them (GET points).
@@ -365,6 +387,7 @@ def main() -> None:
                 assert run_to_end(run.job_id) == "succeeded", db.session.get(Job, run.job_id).message
                 preview_seconds = time.monotonic() - started
                 preview_windows = quota_windows[run.job_id]
+                preview_job_points = db.session.get(Job, run.job_id, populate_existing=True).points or {}
                 run_id = run.id
                 to_create = db.session.scalar(select(db.func.count()).select_from(RestoreItem).where(
                     RestoreItem.run_id == run_id, RestoreItem.selected.is_(True), RestoreItem.action == "create"))
@@ -380,6 +403,7 @@ def main() -> None:
                 state = run_to_end(run.job_id)
                 job_seconds = time.monotonic() - started
                 restore_windows = quota_windows[run.job_id]
+                restore_job_points = db.session.get(Job, run.job_id, populate_existing=True).points or {}
                 cpu, emulator_cpu = _cpu_seconds() - cpu_before, _delta(emulator_before, cloud.emulator_cpu_seconds())
                 done = db.session.get(RestoreRun, run_id, populate_existing=True)
                 items = db.session.scalars(select(RestoreItem).where(RestoreItem.run_id == run_id,
@@ -398,6 +422,10 @@ def main() -> None:
             inside = [c for c in calls if start <= c.timestamp <= (end or start)]
             runs.append({
                 "preview_points": preview_points, "restore_points": sum(points.values()),
+                # the app's own count (the job rows): per phase, and per endpoint where the points went
+                "job_points": {"preview": _phases(preview_job_points), "restore": _phases(restore_job_points)},
+                "restore_points_by_endpoint": Counter(restore_job_points.get("byEndpoint") or {}).most_common(30),
+                "preview_points_by_endpoint": Counter(preview_job_points.get("byEndpoint") or {}).most_common(30),
                 "cpu": cpu, "emulator_cpu": emulator_cpu,
                 "quota_windows": {"preview": preview_windows, "restore": restore_windows},
                 "points_by_template": points.most_common(12),
@@ -424,6 +452,13 @@ def main() -> None:
             if state != "succeeded":  # waiting for the next quota window: a second run can't start meanwhile
                 runs.append({"writes": None, "rate_limited": None})
                 break
+        # One read of the destination as it is now (after both runs): a backup of it, counted by the emulator. The
+        # second run's target is against this (a run with nothing to do reads the destination once and stops).
+        cloud.clear_points(dest)
+        with app.app_context():
+            job, _ = start_backup(db.session.get(Tenant, dst_id), "bench")
+            assert run_to_end(job.id) == "succeeded", db.session.get(Job, job.id).message
+        destination_read_points = sum(cloud.points(dest).values())
         found = cloud.violations()
         violations = len(found)
         violation_list = Counter(f"{v.kind} {v.method} {v.template}: {'; '.join(v.messages)[:160]}"
@@ -461,7 +496,17 @@ def main() -> None:
         "minimum_points": first["writes"] + backup_points,
         "points_ratio": round((first["preview_points"] + first["restore_points"])
                               / max(1, first["writes"] + backup_points), 3),
+        "backup_points": backup_points, "backup_points_app": backup_points_app,
+        "write_phase_read_points": first["job_points"]["restore"].get("write", 0) - first["writes"],
+        "job_points": first["job_points"],
+        # the hourly windows the least points take at this quota, and the windows the two jobs took (the first
+        # window plus those they waited for)
+        "least_windows": math.ceil((first["writes"] + backup_points) / args.quota),
+        "windows": 1 + sum(first["quota_windows"].values()),
         "second_run_points": (second.get("preview_points") or 0) + (second.get("restore_points") or 0),
+        "destination_read_points": destination_read_points,
+        "second_run_points_ratio": round(((second.get("preview_points") or 0) + (second.get("restore_points") or 0))
+                                         / max(1, destination_read_points), 3),
         "second_run_writes": second["writes"], "second_run_rate_limited": second["rate_limited"],
         # hourly windows beyond the first each job needed (the waits were skipped by refilling the quota)
         "quota_windows": first["quota_windows"], "second_run_quota_windows": second.get("quota_windows"),
@@ -477,6 +522,11 @@ def main() -> None:
         args.profile.write_text(json.dumps({"figures": figures, "runs": runs, "violations": violation_list},
                                            indent=1, default=str))
     print(json.dumps(figures))
+
+
+def _phases(points: dict[str, Any]) -> dict[str, int]:
+    """A job's points per phase (plan, write, verify), as the app counted them."""
+    return {phase: int(n) for phase, n in (points.get("byPhase") or {}).items()}
 
 
 def _entities(plan: Any, admin: str) -> Counter[str]:
