@@ -132,6 +132,7 @@ def doomed_under(tenant: Tenant, daily: int, weekly: int, now: datetime | None =
 def prune(tenant: Tenant, now: datetime | None = None) -> PruneResult:
     """Delete the tenant's snapshots the rules don't keep, then the blobs no snapshot references."""
     now = now or utcnow()
+    _settle_issue_changes(tenant.id)  # before snapshots go: a row a kept, finished snapshot consumed is done with
     facts = _facts(tenant)
     daily, weekly = retention_for(tenant)
     kept = keep(facts, daily=daily, weekly=weekly, protected=protected_snapshot_ids(tenant), now=now)
@@ -150,6 +151,16 @@ def prune(tenant: Tenant, now: datetime | None = None) -> PruneResult:
         log.info("pruned tenant %s: %d snapshot(s), %d blob(s), %d streamed blob(s)", tenant.client_key,
                  len(doomed), result.blobs_deleted, result.stream_blobs_deleted)
     return result
+
+
+def _settle_issue_changes(tenant_id: int) -> None:
+    """Drop the webhook news finished snapshots consumed (``app.issuedata.changes.settle``)."""
+    from ..issuedata.changes import settle
+
+    settled = settle(tenant_id)
+    if settled.pruned or settled.released:
+        log.info("tenant %s: %d consumed issue change(s) pruned, %d given back for the next pass", tenant_id,
+                 settled.pruned, settled.released)
 
 
 def collect_garbage(tenant_id: int) -> int:

@@ -15,7 +15,8 @@ Incremental: with a previous snapshot holding issue data, only issues with ``upd
 blobs: ``SnapshotWriter.carry_forward``). Deletions come from a periodic id-set comparison
 (``ISSUE_IDSET_DAYS``, every pass when 0) and, sooner, from Jira's webhooks (``app.issuedata.webhooks`` records
 them in ``changes``): an issue a webhook says was deleted is dropped, one whose comment, worklog, attachment or link
-changed is read again, and the pass marks those rows consumed when it finishes; a worklog deleted
+changed is read again, and the pass marks those rows consumed when it finishes (they are deleted once its snapshot
+has finished well, ``changes.settle``); a worklog deleted
 (``/worklog/deleted``) marks its issue changed. A killed pass resumes: issues with an entry already in the snapshot
 are not read again.
 """
@@ -212,6 +213,7 @@ class IssuePass:
         started = self.now()
         previous = None if self.force_full else previous_issue_snapshot(self.tenant_id, self.writer.snapshot_id)
         done = self.writer.source_ids(ISSUE_TYPE)  # a resumed run: what a killed one already wrote
+        changes.settle(self.tenant_id)  # rows earlier finished snapshots used go; a failed one's come back
         self.news = changes.pending(self.tenant_id)  # webhooks' news, consumed when this pass finishes
         if previous is None:
             return self._full(started, done)

@@ -4,6 +4,11 @@ One row per delivery (``X-Atlassian-Webhook-Identifier`` unique per tenant: a re
 records once). ``deleted`` rows name issues gone from Jira; the others name issues to read again (a comment,
 worklog, attachment or link deleted changes its issue without always moving its ``updated``). Webhooks get lost,
 so the pass still compares id sets periodically: these rows make a deletion or change visible sooner, never less.
+
+A pass marks the rows it read ``consumed_by`` its snapshot in the commit that completes its issue data; the rows go
+only once that snapshot has finished well (complete or partial: ``settle``, at the start of the next pass and on
+each retention sweep). A snapshot that failed after its pass consumed them gives them back, so the next pass reads
+them again; a snapshot still running keeps them marked (a resumed pass doesn't read them twice).
 """
 
 from __future__ import annotations
@@ -11,18 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select, update
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..backups.models import Snapshot, SnapshotStatus
 from ..connect.tenants import utcnow
-from ..extensions import db
+from ..extensions import Model, db
 
 DELETED = "deleted"
 CHANGED = "changed"
 
 
-class IssueChange(db.Model):
+class IssueChange(Model):
     """One webhook delivery's news about one issue of a tenant (a link's delivery names both of its issues)."""
 
     __tablename__ = "issue_webhook_changes"
@@ -80,3 +86,34 @@ def consume(tenant_id: int, upto: int, snapshot_id: int) -> None:
     db.session.execute(update(IssueChange).where(
         IssueChange.tenant_id == tenant_id, IssueChange.id <= upto, IssueChange.consumed_by.is_(None))
         .values(consumed_by=snapshot_id))
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What ``settle`` did: rows deleted (their snapshot finished well) and rows given back (it failed or went)."""
+
+    pruned: int
+    released: int
+
+
+_GOOD = (SnapshotStatus.COMPLETE.value, SnapshotStatus.PARTIAL.value)
+
+
+def settle(tenant_id: int) -> Settled:
+    """Delete the tenant's rows a finished, usable snapshot consumed; give back those of a failed or deleted one.
+
+    Crash-safe: a row goes only when the snapshot that used it is committed as complete or partial (so a restore
+    from it, or the next incremental pass starting from it, already reflects the row). Commits.
+    """
+    finished_well = select(Snapshot.id).where(Snapshot.tenant_id == tenant_id, Snapshot.status.in_(_GOOD))
+    pruned = db.session.execute(delete(IssueChange).where(
+        IssueChange.tenant_id == tenant_id, IssueChange.consumed_by.in_(finished_well))
+        .execution_options(synchronize_session=False)).rowcount or 0
+    alive = select(Snapshot.id).where(Snapshot.tenant_id == tenant_id,
+                                      Snapshot.status != SnapshotStatus.FAILED.value)
+    released = db.session.execute(update(IssueChange).where(
+        IssueChange.tenant_id == tenant_id, IssueChange.consumed_by.is_not(None),
+        IssueChange.consumed_by.not_in(alive)).values(consumed_by=None)
+        .execution_options(synchronize_session=False)).rowcount or 0
+    db.session.commit()
+    return Settled(int(pruned), int(released))
