@@ -22,8 +22,8 @@ from ..connect.auth import admin_required, context_jwt_required, current, mint_c
 from ..connect.tenants import Tenant
 from ..extensions import db
 from ..jobs.models import Job
-from . import people
-from . import presenters as p
+from ..presenters import connections as p
+from ..presenters import people
 from .sections import PageSection, register_section
 
 bp = Blueprint("backups", __name__, url_prefix="/admin/backups")

@@ -15,12 +15,12 @@ from flask.typing import ResponseReturnValue
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
 from ..connect.tenants import Tenant
 from ..http_input import InvalidId, parse_id
+from ..presenters import restore as rp
+from ..presenters.connections import restore_progress, selection_from
 from ..restore import service
 from ..restore.models import RestoreRun, RunStatus
 from ..restore.plan import Selection
 from ..restore.types import load
-from . import restore_presenters as rp
-from .presenters import restore_progress, selection_from
 from .sections import PageSection, register_section
 
 bp = Blueprint("restore", __name__, url_prefix="/admin/restore")

@@ -21,10 +21,8 @@ from ..connect.auth import (
     page_jwt_required,
 )
 from ..http_input import InvalidId, parse_optional_id
-from ..recovery import connections as rc
-from ..recovery.connections import Action, ConnectionState, RecoveryError, Side
-from . import people
-from .presenters import (
+from ..presenters import people
+from ..presenters.connections import (
     ACTION_LABELS,
     CONFIRMATIONS,
     CONFIRMED_SOURCE_ACTIONS,
@@ -36,6 +34,8 @@ from .presenters import (
     connection_sides,
     refusal,
 )
+from ..recovery import connections as rc
+from ..recovery.connections import Action, ConnectionState, RecoveryError, Side
 from .sections import sections_for
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -21,9 +21,6 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-from ..admin import people
-from ..admin import presenters as p
-from ..admin import restore_presenters as rp
 from ..backups import schedule as backup_schedule
 from ..backups import service as backups
 from ..backups.models import Snapshot
@@ -32,6 +29,9 @@ from ..connect.tenants import Tenant
 from ..extensions import db
 from ..http_input import InvalidId, parse_id
 from ..jobs.models import Job
+from ..presenters import connections as p
+from ..presenters import people
+from ..presenters import restore as rp
 from ..recovery import connections as rc
 from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
 from ..restore import service as restore

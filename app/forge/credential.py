@@ -16,12 +16,10 @@ from flask import current_app
 from ..connect.tenants import Tenant
 from ..jira.access import Credential, JiraAccess
 from ..jira.client import JiraClient, RetryPolicy
+from ..jira.fixes import FORGE_FIX
 from .installations import current_installation
 from .scopes import forge_allows, forge_scopes
 from .tokens import ForgeTokenUnavailable, current_system_token, invalidate
-
-FORGE_FIX = ("The Forge app's manifest does not grant the scope this call needs; deploy the app with the scopes "
-             "listed in the README and have an administrator approve the upgrade.")
 
 
 def _rest_path(url: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.admin.presenters import NOTICES
+from app.recovery.messages import NOTICES
 from app.extensions import db
 from app.recovery.connections import ACTIVATION_REFUSED_TEXT, ConnectionToken, RecoveryConnection
 from tests.forge.api_fixtures import *  # noqa: F403

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.admin import restore_presenters as rp
+from app.presenters import restore as rp
 from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.runtime import enqueue, run_job

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
-from app.admin.presenters import DESTINATION_ACTIONS, SOURCE_ACTIONS
+from app.presenters.connections import DESTINATION_ACTIONS, SOURCE_ACTIONS
 from tests.forge.api_fixtures import forge_site_factory
 from tests.forge.conftest import forge_app, forge_install, invoker
 

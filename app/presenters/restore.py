@@ -10,6 +10,7 @@ from typing import Any
 
 from ..connect.tenants import Tenant
 from ..extensions import db
+from ..jira.fixes import FORGE_FIX
 from ..objects.canonical import show
 from ..quota.figures import job_points, restore_estimate
 from ..restore import service
@@ -240,8 +241,6 @@ def blocker_view(blocker: service.Blocker) -> dict[str, Any]:
     """A blocker as both doors show it: a heading that names the cause, its words, its fix, and whether the fix is
     the OAuth authorisation (a Connect site's). A Forge site's calls go through the Forge app's token and scopes,
     never an admin's OAuth grant: its fix is the app's permissions, and no authorise link is offered."""
-    from ..forge.credential import FORGE_FIX
-
     forge = blocker.code == "grant" and blocker.fix == FORGE_FIX
     if blocker.code == "leads":
         heading = "Projects would fail"
