@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from ..jira.access import JiraAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..quota.points import is_read
-from .notes import collecting
+from .notes import collecting, note
 from .plan import Action, Key, Plan, PlannedItem
 from .subobjects import attach
 from .types import load
@@ -273,11 +273,38 @@ class Executor:
                         # database (wait, requeue, resume) from a bug (fail) by that original error.
                         log.warning("restore: outcomes of the last round could not be saved", exc_info=True)
                 raise
+        if stop is None:
+            self._complete(plan, ids)
         if sync is not None:
             sync()
         if stop is not None:
             raise stop
         return ids
+
+    def _complete(self, plan: Plan, ids: RunIds) -> None:
+        """Complete the objects that name parts of objects restored after them, now that those exist. Runs after
+        every object (again on a resumed run: ``complete`` compares before writing), one object at a time (there
+        are few); its notes replace the create's, which said what was left out for want of those parts."""
+        for item in plan.selected():
+            recorded = self.state.recorded(item.key)
+            if not item.later or recorded is None or recorded.outcome not in MAPPED or not recorded.dest_id:
+                continue
+            if any(ids.get(ref.type_key, ref.source_id) is None for ref in item.later):
+                continue  # what it names didn't come back: the create's notes say so
+            restorer = self.restorers[item.type_key]
+            with collecting() as notes:
+                try:
+                    wrote = restorer.complete(self.access, recorded.dest_id, plan.objects[item.key], ids)
+                except RateLimited as exc:
+                    raise MustWait(exc.retry_after or self.max_wait) from None  # the resumed run completes it
+                except JiraUnavailable:
+                    raise MustWait(self.transient_pause * self.transient_attempts) from None
+                except (JiraError, CannotRestore, UnmappedReference) as exc:
+                    note(f"Completing it once what it names was restored failed: {exc}.")
+                    wrote = True
+            if wrote:
+                self.state.record(item, Result(recorded.outcome, recorded.dest_id, recorded.reason, recorded.fix,
+                                               notes=list(dict.fromkeys(notes))))
 
     def _prepare(self, plan: Plan, item: PlannedItem, ids: RunIds) -> tuple[Any, ...]:
         """Mark a create ``creating`` (durable at the round's sync, before its request) and give the work's args."""

@@ -92,6 +92,10 @@ class PlannedItem:
     selected: bool = True
     pulled_in: bool = False  # not chosen, but something chosen depends on it
     refs: list[Ref] = field(default_factory=list)
+    # Objects restored after this one whose parts it names, where ordering after them would close a cycle (a
+    # workflow's rule naming a version of a project that uses the workflow): worked out as a run starts, and the
+    # object completed once they exist (``Restorer.complete``). Not saved: every attempt works it out again.
+    later: list[Ref] = field(default_factory=list)
 
     @property
     def key(self) -> Key:

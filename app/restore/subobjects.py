@@ -281,7 +281,11 @@ def link_parents(plan: Plan, index: SourceIndex, restorers: Mapping[str, Restore
         late = ordering_refs(lister(obj, index.field_kind), index) if lister is not None else []
         for ref in [*late, *(named(obj, index) if named is not None else [])]:
             target = (ref.type_key, ref.source_id)
-            if target in selected and target != key and target not in have and key not in depends_on(target):
+            if target in selected and target != key and target not in have:
+                if key in depends_on(target):  # restored after it: completed once it exists
+                    if ref not in item.later:
+                        item.later.append(ref)
+                    continue
                 item.refs.append(ref)
                 have.add(target)
                 below.clear()  # the new edge changes what depends on what

@@ -175,6 +175,11 @@ class Restorer:
         """Bring the matching destination object in line with ``obj`` (only when ``can_update``)."""
         raise NotImplementedError
 
+    def complete(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> bool:
+        """Write what the object names in objects restored after it (its plan item's ``later``), once the run has
+        restored them; idempotent (it compares first). True when it wrote. Default: nothing to complete."""
+        return False
+
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         """A form of the object to compare source (mapped through ``ids``) with destination (``ids`` None)."""
         raise NotImplementedError

@@ -12,6 +12,7 @@ can decide. The read-only system workflow ``jira`` and the Default Workflow Sche
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -31,6 +32,8 @@ from .base import CannotRestore, Existing, IdMap, Restorer, fold, reader, run_me
 from .simple import status_category
 
 CREATE_WORKFLOWS = declare("POST", "/rest/api/3/workflows/create")
+READ_WORKFLOWS = declare("POST", "/rest/api/3/workflows")
+UPDATE_WORKFLOWS = declare("POST", "/rest/api/3/workflows/update")
 VALIDATE_WORKFLOWS = declare("POST", "/rest/api/3/workflows/create/validation")
 LIST_STATUSES = declare("GET", "/rest/api/3/status")
 CREATE_WORKFLOW_SCHEME = declare("POST", "/rest/api/3/workflowscheme")
@@ -217,11 +220,18 @@ def _layouts(wf: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _rules(workflow: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """A workflow's rules as (transition id, rule key, parameters), in a stable order (to compare two sites')."""
+    return sorted((str(tr.get("id")), str(rule.get("ruleKey")),
+                   json.dumps(rule.get("parameters") or {}, sort_keys=True))
+                  for tr in workflow.get("transitions") or [] for rule in _all_rules(tr))
+
+
 @register
 class Workflows(Restorer):
     type_key = "workflows"
     title = "Workflows"
-    writes = (VALIDATE_WORKFLOWS, CREATE_WORKFLOWS)
+    writes = (VALIDATE_WORKFLOWS, CREATE_WORKFLOWS, READ_WORKFLOWS, UPDATE_WORKFLOWS)
 
     def source_id(self, obj: dict[str, Any]) -> str:
         return str(obj["name"])  # schemes refer to workflows by name
@@ -290,6 +300,25 @@ class Workflows(Restorer):
             raise CannotRestore("Jira's workflow validation refused it: " + (" ".join(errors[:5]) or exc.describe()),
                                 "Recreate the workflow by hand in Settings > Issues > Workflows.") from None
         return str(created[0]["name"]) if created else str(obj["name"])
+
+    def complete(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> bool:
+        """Rules naming parts of objects restored after the workflow (a version of a project that uses it) are
+        written once those exist: the workflow's rules mapped again and, where they differ from the destination's,
+        the workflow updated in place — its statuses and transitions stay as they are (an active workflow's
+        structure can't change), only rules are added. Idempotent: an identical workflow is left alone."""
+        payload = self._payload(obj, ids)
+        wanted = payload["workflows"][0]
+        answer = access.call(READ_WORKFLOWS, json={"workflowNames": [dest_id]}) or {}
+        current = next((w for w in answer.get("workflows") or [] if w.get("name") == dest_id), None)
+        if current is None or _rules(current) == _rules(wanted):
+            return False
+        update = {k: v for k, v in wanted.items() if k != "name"}
+        update.update(id=str(current["id"]), version=current["version"])
+        access.call(UPDATE_WORKFLOWS, json={"statuses": self._status_list(access, payload, ids),
+                                            "workflows": [update]})
+        note("Rules naming parts of objects restored after the workflow (a project's versions...) were written "
+             "once those existed.")
+        return True
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         mapper = None if ids is None else Resolver(ids)
