@@ -2,25 +2,39 @@
 
 import sqlite3
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, event
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:
+        # Every model here maps a plain table (none maps a join or a select), so its ``__table__`` is a ``Table``.
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base of our tables. At run time it is ``db.Model`` (Flask-SQLAlchemy builds it as a subclass of ``Base`` with
+# its session binding); a type checker cannot see an attribute as a class, so it is shown ``Base`` itself.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 
 
 T = TypeVar("T")
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """The number of rows an UPDATE or DELETE matched (``Session.execute`` is typed as any ``Result``)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def lazy_extension(name: str, factory: Callable[[Flask], T]) -> T:

@@ -90,7 +90,7 @@ class DatabaseObjects:
 
     def commit(self, tenant_id: int, name: str, spool: Spool) -> None:
         spool.file.seek(0)
-        table = StreamChunk.__table__  # type: ignore[attr-defined]
+        table = StreamChunk.__table__
         connection = db.session.connection()
         for seq, piece in enumerate(iter(lambda: spool.file.read(self.piece_bytes), b"")):
             connection.execute(table.insert(), {"object_name": checked_name(name), "seq": seq,

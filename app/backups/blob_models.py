@@ -8,10 +8,10 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class TenantBlobKey(db.Model):
+class TenantBlobKey(Model):
     """A tenant's 256-bit data key for streamed blobs, stored wrapped by the app's key ring (ENCRYPTION_KEYS).
 
     Rotating ENCRYPTION_KEYS re-wraps this one value (``keys rotate`` over ``key_enc``); the blobs themselves are
@@ -25,7 +25,7 @@ class TenantBlobKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class StreamBlob(db.Model):
+class StreamBlob(Model):
     """One streamed blob of a tenant, addressed by the SHA-256 of its plaintext; the bytes live in an object store.
 
     The object's name is random (never the digest), so a bucket listing or a directory reveals no content address;
@@ -48,7 +48,7 @@ class StreamBlob(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class StreamChunk(db.Model):
+class StreamChunk(Model):
     """The database backend's objects, cut into rows of about one chunk (never one row of the whole blob)."""
 
     __tablename__ = "backup_stream_chunks"
@@ -59,7 +59,7 @@ class StreamChunk(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class SnapshotStreamBlob(db.Model):
+class SnapshotStreamBlob(Model):
     """A snapshot holds a streamed blob: the manifest retention's mark-and-sweep reads."""
 
     __tablename__ = "backup_snapshot_stream_blobs"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from ..connect.tenants import Tenant
 from ..crypto import DecryptionError, keyring
-from ..extensions import db
+from ..extensions import affected_rows, db
 from .models import Blob
 from .snapshots import current_key_id, newest_key
 from .storage import blob_store
@@ -118,8 +118,8 @@ def rotate_column(column: InstrumentedAttribute, batch_size: int = DEFAULT_BATCH
                 counts.unreadable.append(f"{name} of row {row_id}: no configured key decrypts it")
                 continue
             # Only if unchanged since read: a token refreshed meanwhile is already under the newest key.
-            done = db.session.execute(update(model).where(pk == row_id, column == token)
-                                      .values({column.key: fresh})).rowcount
+            done = affected_rows(db.session.execute(update(model).where(pk == row_id, column == token)
+                                                    .values({column.key: fresh})))
             counts.rotated += done
             counts.current += 1 - done
         db.session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
 class SnapshotStatus(enum.StrEnum):
@@ -29,7 +29,7 @@ class TypeStatus(enum.StrEnum):
 FINISHED = frozenset({SnapshotStatus.COMPLETE, SnapshotStatus.PARTIAL, SnapshotStatus.FAILED})
 
 
-class Snapshot(db.Model):
+class Snapshot(Model):
     """One capture of a tenant's configuration; restores on its own although its blobs are shared."""
 
     __tablename__ = "backup_snapshots"
@@ -57,7 +57,7 @@ class Snapshot(db.Model):
         return self.status in FINISHED
 
 
-class SnapshotType(db.Model):
+class SnapshotType(Model):
     """What a snapshot holds of one object type: its status, count and the reason when not complete."""
 
     __tablename__ = "backup_snapshot_types"
@@ -73,7 +73,7 @@ class SnapshotType(db.Model):
     api_calls: Mapped[int] = mapped_column(default=0)
 
 
-class Blob(db.Model):
+class Blob(Model):
     """One stored object, keyed by the SHA-256 of its canonical JSON within a tenant; the bytes live in a BlobStore."""
 
     __tablename__ = "backup_blobs"
@@ -91,7 +91,7 @@ class Blob(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SnapshotEntry(db.Model):
+class SnapshotEntry(Model):
     """One object of one type in one snapshot; ``id`` order is the stored order."""
 
     __tablename__ = "backup_snapshot_entries"
@@ -106,7 +106,7 @@ class SnapshotEntry(db.Model):
     blob_id: Mapped[int] = mapped_column(ForeignKey("backup_blobs.id"), index=True)
 
 
-class BlobData(db.Model):
+class BlobData(Model):
     """The database blob backend's payloads (ciphertext), apart from Blob so other backends share the metadata."""
 
     __tablename__ = "backup_blob_data"
@@ -116,7 +116,7 @@ class BlobData(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class RetentionRun(db.Model):
+class RetentionRun(Model):
     """When a tenant's snapshots were last pruned: an atomic claim so several clocks prune once a day."""
 
     __tablename__ = "backup_retention_runs"

@@ -21,7 +21,7 @@ from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..connect.tenants import Tenant, utcnow
-from ..extensions import db
+from ..extensions import affected_rows, db
 from ..jobs.sweeper import periodic
 from .blob_models import SnapshotStreamBlob
 from .blobs import sweep_orphan_objects, sweep_unreferenced
@@ -209,9 +209,9 @@ def collect_stream_garbage(tenant_id: int, now: datetime | None = None) -> int:
 
 def _claim(tenant_id: int, now: datetime, interval: timedelta) -> bool:
     """Claim today's pruning of a tenant atomically, so several clocks prune it once."""
-    claimed = db.session.execute(update(RetentionRun).where(
+    claimed = affected_rows(db.session.execute(update(RetentionRun).where(
         RetentionRun.tenant_id == tenant_id, RetentionRun.last_run_at <= now - interval)
-        .values(last_run_at=now)).rowcount
+        .values(last_run_at=now)))
     if claimed == 1:
         db.session.commit()
         return True

@@ -15,7 +15,7 @@ from sqlalchemy import ForeignKey, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import Tenant, utcnow
-from ..extensions import db
+from ..extensions import Model, affected_rows, db
 from ..jobs.sweeper import periodic
 from ..quota.spread import spread_offset
 
@@ -27,7 +27,7 @@ WEEKLY_RANGE = (0, 520)
 EPOCH = datetime(2024, 1, 1)  # naive UTC, like every timestamp in our tables
 
 
-class BackupSchedule(db.Model):
+class BackupSchedule(Model):
     __tablename__ = "backup_schedules"
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
@@ -256,11 +256,11 @@ def enqueue_due_backups(now: datetime | None = None) -> list[int]:
             continue
         following = next_slot(client_key, schedule.interval_hours, now)
         # Only the caller that moves next_run_at from the value it read gets to enqueue: the others lose the race.
-        won = db.session.execute(
+        won = affected_rows(db.session.execute(
             update(BackupSchedule).where(BackupSchedule.tenant_id == tenant_id,
                                          BackupSchedule.next_run_at == planned)
             .values(next_run_at=following, last_enqueued_at=now)
-            .execution_options(synchronize_session=False)).rowcount == 1
+            .execution_options(synchronize_session=False))) == 1
         db.session.commit()
         if not won:
             continue

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..backups.models import Snapshot, SnapshotStatus
 from ..connect.tenants import utcnow
-from ..extensions import Model, db
+from ..extensions import Model, affected_rows, db
 
 DELETED = "deleted"
 CHANGED = "changed"
@@ -106,14 +106,14 @@ def settle(tenant_id: int) -> Settled:
     from it, or the next incremental pass starting from it, already reflects the row). Commits.
     """
     finished_well = select(Snapshot.id).where(Snapshot.tenant_id == tenant_id, Snapshot.status.in_(_GOOD))
-    pruned = db.session.execute(delete(IssueChange).where(
+    pruned = affected_rows(db.session.execute(delete(IssueChange).where(
         IssueChange.tenant_id == tenant_id, IssueChange.consumed_by.in_(finished_well))
-        .execution_options(synchronize_session=False)).rowcount or 0
+        .execution_options(synchronize_session=False))) or 0
     alive = select(Snapshot.id).where(Snapshot.tenant_id == tenant_id,
                                       Snapshot.status != SnapshotStatus.FAILED.value)
-    released = db.session.execute(update(IssueChange).where(
+    released = affected_rows(db.session.execute(update(IssueChange).where(
         IssueChange.tenant_id == tenant_id, IssueChange.consumed_by.is_not(None),
         IssueChange.consumed_by.not_in(alive)).values(consumed_by=None)
-        .execution_options(synchronize_session=False)).rowcount or 0
+        .execution_options(synchronize_session=False))) or 0
     db.session.commit()
     return Settled(int(pruned), int(released))

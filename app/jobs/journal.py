@@ -26,13 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..crypto import DecryptionError, keyring
-from ..extensions import db
+from ..extensions import Model, db
 from ..jira.client import NOT_KEPT
 
 MISSING: Any = NOT_KEPT
 
 
-class ReadJournalEntry(db.Model):
+class ReadJournalEntry(Model):
     __tablename__ = "read_journal"
     __table_args__ = (UniqueConstraint("job_id", "request_key", name="uq_read_journal_job_request"),)
 

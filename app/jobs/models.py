@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, String, Text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import utcnow
-from ..extensions import db
+from ..extensions import Model, affected_rows, db
 from ..quota import models as _quota_models  # noqa: F401  (the ledger's table, created and migrated with the jobs)
 
 
@@ -41,7 +41,7 @@ class IllegalTransition(Exception):
     """A move the transitions table doesn't allow (a bug, or a race another worker won)."""
 
 
-class Job(db.Model):
+class Job(Model):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
@@ -123,4 +123,4 @@ def move(job: Job, to: JobState, *, expect: JobState | None = None, **fields: An
         .execution_options(synchronize_session=False))
     db.session.commit()
     db.session.refresh(job)
-    return result.rowcount == 1
+    return affected_rows(result) == 1

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from ..connect.tenants import utcnow
-from ..extensions import db
+from ..extensions import affected_rows, db
 from ..quota.points import PointsMeter
 from ..quota.priorities import QuotaScope, priority_for, quota_scope, tenant_key
 from .models import TERMINAL, Job, JobState, move
@@ -114,7 +114,7 @@ class JobContext:
                               Job.state == JobState.RUNNING.value)
             .values(**values).execution_options(synchronize_session=False))
         db.session.commit()
-        if result.rowcount != 1:
+        if affected_rows(result) != 1:
             # Our lease was taken over (we were presumed dead): stop without touching the job again.
             raise LeaseLost(self.job_id)
 
@@ -214,7 +214,7 @@ def claim(job_id: str, worker: str = WORKER_ID, now: datetime | None = None) -> 
                 started_at=now, updated_at=now, not_before=None)
         .execution_options(synchronize_session=False))
     db.session.commit()
-    if result.rowcount != 1:
+    if affected_rows(result) != 1:
         return None
     return db.session.get(Job, job_id, populate_existing=True)
 

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..connect.tenants import Tenant, utcnow
-from ..extensions import db
+from ..extensions import affected_rows, db
 from ..jira.client import JiraClient, RetryPolicy
 from ..jira.errors import JiraError
 from ..jira.operations import declare, declared
@@ -134,7 +134,7 @@ def consume_state(state: str | None) -> OAuthPendingState:
                OAuthPendingState.expires_at > now)
         .values(used_at=now).execution_options(synchronize_session=False))
     db.session.commit()
-    if result.rowcount != 1:
+    if affected_rows(result) != 1:
         raise refused
     pending = db.session.scalars(select(OAuthPendingState).where(OAuthPendingState.state_hash == digest)).one()
     return pending

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import utcnow
 from ..crypto import keyring
-from ..extensions import db
+from ..extensions import Model
 
 
 class GrantState(StrEnum):
@@ -38,7 +38,7 @@ def sources_of(target: GrantState) -> list[str]:
     return [s.value for s in TRANSITIONS[target] if s is not None]
 
 
-class OAuthGrant(db.Model):
+class OAuthGrant(Model):
     """One tenant's OAuth 2.0 (3LO) grant: who consented, to which site (cloudId), which scopes, and the tokens.
 
     ``version`` changes with every token rotation or re-authorisation: writers update only the version they read,
@@ -112,7 +112,7 @@ def move(grant: OAuthGrant | None, target: GrantState, *, reason: str | None = N
     return row
 
 
-class OAuthPendingState(db.Model):
+class OAuthPendingState(Model):
     """An authorisation in progress: the ``state`` sent to Atlassian, bound to the tenant and the admin who started
     it. Stored as a hash, used once, and short-lived, since the callback carries no JWT and ``state`` is its only
     proof of who asked."""

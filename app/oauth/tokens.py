@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..connect.tenants import utcnow
 from ..crypto import keyring
-from ..extensions import db
+from ..extensions import affected_rows, db
 from ..jira.errors import JiraUnavailable, NeedsAuthorisation
 from .models import GrantState, OAuthGrant, sources_of
 
@@ -197,7 +197,7 @@ class TokenProvider:
                 .values(refreshing_until=now + LEASE)
                 .execution_options(synchronize_session=False))
             session.commit()
-            return result.rowcount == 1
+            return affected_rows(result) == 1
 
     def _refresh(self, snap: _Snapshot) -> tuple[str, int] | None:
         """Rotate the refresh token under the lease; None when the grant changed meanwhile (re-read it)."""
@@ -235,7 +235,7 @@ class TokenProvider:
                 .where(OAuthGrant.id == self.grant_id, OAuthGrant.version == snap.version)
                 .values(**values).execution_options(synchronize_session=False))
             session.commit()
-        if result.rowcount != 1:
+        if affected_rows(result) != 1:
             # Re-authorised while we refreshed: those tokens belong to the replaced consent; use the new one.
             return None
         log.info("oauth grant %s refreshed (version %d)", self.grant_id, snap.version + 1)
@@ -259,7 +259,7 @@ class TokenProvider:
                         access_token_enc=None, refresh_token_enc=None, access_expires_at=None)
                 .execution_options(synchronize_session=False))
             session.commit()
-            return result.rowcount == 1
+            return affected_rows(result) == 1
 
 
 class GrantBearerAuth(requests.auth.AuthBase):

@@ -8,12 +8,12 @@ from sqlalchemy import BigInteger, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import utcnow
-from ..extensions import db
+from ..extensions import Model
 
 APP_KEY = "app"  # the row every request also draws from: Atlassian counts points per app across all tenants
 
 
-class QuotaCounter(db.Model):
+class QuotaCounter(Model):
     __tablename__ = "quota_ledger"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # "app" or "tenant:<id>" or "site:<url>"

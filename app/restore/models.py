@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import utcnow
-from ..extensions import db
+from ..extensions import Model, affected_rows, db
 from .engine import Outcome, Result
 from .plan import Key, PlannedItem
 
@@ -40,7 +40,7 @@ class IllegalRunTransition(Exception):
     """A status change the transitions table doesn't allow."""
 
 
-class RestoreRun(db.Model):
+class RestoreRun(Model):
     __tablename__ = "restore_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,7 +108,7 @@ def move(run: RestoreRun, to: RunStatus, **values: Any) -> None:
     result = db.session.execute(update(RestoreRun).where(RestoreRun.id == run.id, RestoreRun.status == current.value)
                                 .values(status=to.value, **values).execution_options(synchronize_session=False))
     db.session.commit()
-    if result.rowcount != 1:
+    if affected_rows(result) != 1:
         raise IllegalRunTransition(f"restore run {run.id} changed under us (expected {current.value})")
     db.session.refresh(run)
 
@@ -122,10 +122,10 @@ def claim(run_id: int, to: RunStatus, **values: Any) -> bool:
     sources = [s.value for s, targets in TRANSITIONS.items() if to in targets and s != to]
     result = db.session.execute(update(RestoreRun).where(RestoreRun.id == run_id, RestoreRun.status.in_(sources))
                                 .values(status=to.value, **values).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return affected_rows(result) == 1
 
 
-class RestoreItem(db.Model):
+class RestoreItem(Model):
     __tablename__ = "restore_items"
     __table_args__ = (UniqueConstraint("run_id", "type_key", "source_id", name="uq_restore_item"),
                       Index("ix_restore_items_run_type", "run_id", "type_key"))
@@ -150,7 +150,7 @@ class RestoreItem(db.Model):
 
     @property
     def refs(self) -> list[tuple[str, str, bool]]:
-        return [tuple(r) for r in json.loads(self.refs_json or "[]")]  # type: ignore[misc]
+        return [tuple(r) for r in json.loads(self.refs_json or "[]")]
 
     @property
     def notes(self) -> list[str]:
