@@ -3,10 +3,11 @@
 Both doors call ``before_the_restore``: the Connect web panel (``app.admin.before_views``) and the Forge issue
 panel's remote call (``app.forge.issue_panel``). It reads, with one call to the tenant's Jira, the issue's current
 reporter/assignee and the two properties the issue restore writes (``jiradr.before``: key, created, creator, the
-history, its sprints' original dates; ``jiradr.source``: the source issue and snapshot). Where this tenant itself
-ran a restore from that snapshot, the backup's record of the source issue adds what the property lacks: the
-original reporter and assignee (shown where the restore replaced them) and the original dates of comments and
-worklogs.
+original reporter and assignee, the authors and dates of comments and worklogs, the history, its sprints' original
+dates; ``jiradr.source``: the source issue and snapshot). The property is preferred: it outlives the backup, which
+retention removes. Only a property written before it held people and dates (no ``reporter``/``assignee``/
+``comments``/``worklogs`` member) sends the panel to the backup's record of the source issue, and only where this
+tenant itself ran a restore from that snapshot.
 
 Issue properties are writable by anyone who may edit the issue, so their values are untrusted: every value is
 checked for shape, cut to a bounded length, and the snapshot they name is used only when it is one this tenant
@@ -38,6 +39,8 @@ MAX_ISSUE_ID_DIGITS = 18
 MAX_TEXT = 500  # a field value of the history is cut here (the panel is narrow; the backup keeps it whole)
 MAX_LISTED = 200  # comments or worklogs listed with their original dates
 UNKNOWN_PERSON = "someone the backup has no name for"
+PEOPLE_MEMBERS = ("reporter", "assignee", "comments", "worklogs")
+PEOPLE_FIELDS = (("reporter", "Reporter"), ("assignee", "Assignee"))
 
 
 class BeforeError(Exception):
@@ -141,6 +144,8 @@ class BeforeTheRestore:
     comments: list[DatedItem] = field(default_factory=list)
     worklogs: list[DatedItem] = field(default_factory=list)
     from_backup: bool = False  # the backup's record was read (people and dates of comments/worklogs)
+    comments_trimmed: int = 0  # comments (the newest) the property had no room for after the whole history went
+    worklogs_trimmed: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {"issueId": self.issue_id, "originalKey": self.original_key, "created": self.created,
@@ -148,7 +153,8 @@ class BeforeTheRestore:
                 "historyRows": self.history_rows, "page": self.page, "pages": self.pages, "trimmed": self.trimmed,
                 "sprints": [p.to_json() for p in self.sprints], "replaced": [r.to_json() for r in self.replaced],
                 "comments": [c.to_json() for c in self.comments], "worklogs": [w.to_json() for w in self.worklogs],
-                "fromBackup": self.from_backup}
+                "fromBackup": self.from_backup, "commentsTrimmed": self.comments_trimmed,
+                "worklogsTrimmed": self.worklogs_trimmed}
 
 
 # -- input ---------------------------------------------------------------------------------------------------------
@@ -195,12 +201,26 @@ def before_the_restore(access: JiraAccess, tenant: Tenant, issue_id: str, *, pag
     result = BeforeTheRestore(
         issue_id=issue_id, original_key=_text(before.get("key"), 64), created=_text(before.get("created"), 64),
         creator=_text(before.get("creator")), history=rows[(page - 1) * HISTORY_PAGE_ROWS:page * HISTORY_PAGE_ROWS],
-        history_rows=len(rows), page=page, pages=pages, trimmed=_count(before.get("trimmed")),
-        sprints=_sprints(before.get("sprints")))
+        history_rows=len(rows), page=page, pages=pages, trimmed=_trimmed(before),
+        sprints=_sprints(before.get("sprints")), comments_trimmed=_count(before.get("commentsTrimmed")),
+        worklogs_trimmed=_count(before.get("worklogsTrimmed")))
+    if _holds_people(before):
+        _add_from_property(result, before, issue.get("fields") or {})
+        return result
     record = _backup_record(tenant, props.get(SOURCE_PROPERTY))
     if record is not None:
         _add_from_backup(result, record, issue.get("fields") or {})
     return result
+
+
+def _trimmed(before: dict[str, Any]) -> int:
+    """History entries left out; at least one when the property says it was cut without a (readable) count."""
+    return max(_count(before.get("trimmed")), 1 if before.get("truncated") is True else 0)
+
+
+def _holds_people(before: dict[str, Any]) -> bool:
+    """Whether the property carries the original people and dates (written by a restore since it does)."""
+    return any(name in before for name in PEOPLE_MEMBERS)
 
 
 def _may_browse(access: JiraAccess, viewer: str | None, issue_id: str) -> bool:
@@ -318,16 +338,35 @@ def _restored_from(tenant: Tenant, snapshot_id: int) -> bool:
         is not None
 
 
+def _add_from_property(result: BeforeTheRestore, before: dict[str, Any], now: dict[str, Any]) -> None:
+    for name, label in PEOPLE_FIELDS:
+        _add_replaced(result, label, before.get(name), now.get(name))
+    result.comments = _dated_items(before.get("comments"))
+    result.worklogs = _dated_items(before.get("worklogs"))
+
+
+def _dated_items(items: Any) -> list[DatedItem]:
+    """The property's ``[{author, when}]`` (malformed entries skipped, at most ``MAX_LISTED``)."""
+    if not isinstance(items, list):
+        return []
+    return [DatedItem(person(i.get("author")), _text(i.get("when"), 64))
+            for i in items[:MAX_LISTED] if isinstance(i, dict)]
+
+
+def _add_replaced(result: BeforeTheRestore, label: str, original: Any, current: Any) -> None:
+    """Name the original person where the restore couldn't keep them (someone else, or nobody, holds it now)."""
+    if not isinstance(original, dict):
+        return
+    current = current if isinstance(current, dict) else None
+    if current is None or current.get("accountId") != original.get("accountId"):
+        result.replaced.append(Replaced(label, person(original), person(current) if current else None))
+
+
 def _add_from_backup(result: BeforeTheRestore, record: IssueRecord, now: dict[str, Any]) -> None:
     result.from_backup = True
     fields = record.fields
-    for name, label in (("reporter", "Reporter"), ("assignee", "Assignee")):
-        original = fields.get(name)
-        if not isinstance(original, dict):
-            continue
-        current = now.get(name) if isinstance(now.get(name), dict) else None
-        if current is None or current.get("accountId") != original.get("accountId"):
-            result.replaced.append(Replaced(label, person(original), person(current) if current else None))
+    for name, label in PEOPLE_FIELDS:
+        _add_replaced(result, label, fields.get(name), now.get(name))
     result.comments = [DatedItem(person(c.get("author")), _text(c.get("created"), 64))
                        for c in record.comments[:MAX_LISTED] if isinstance(c, dict)]
     result.worklogs = [DatedItem(person(w.get("author")), _text(w.get("started"), 64))

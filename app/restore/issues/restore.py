@@ -11,6 +11,7 @@ then sub-tasks, each tier in key order); a child whose parent is in a later tier
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ ADD_VOTE = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/votes")
 SOURCE_PROPERTY = "jiradr.source"  # {"id", "key", "snapshot"}: what the restored issue was
 DONE_PROPERTY = "jiradr.restored"  # {"done": true}: comments, worklogs, attachments... all written
 PLACEHOLDER_PROPERTY = "jiradr.placeholder"  # a gap filler, deleted once its project is done
-BEFORE_PROPERTY = "jiradr.before"  # what Jira lets nobody set: created, creator, the history (for the issue panel)
+BEFORE_PROPERTY = "jiradr.before"  # what Jira lets nobody set: dates, people, the history (for the issue panel)
 BULK_MAX = 50
 PROPERTY_MAX_BYTES = 32_000  # Jira's limit is 32,768 bytes per property value
 MAX_TRANSITION_STEPS = 12
@@ -404,20 +405,8 @@ class ProjectIssues:
         self.report.writes += 1
 
     def _before(self, record: IssueRecord) -> dict[str, Any]:
-        """Created, creator and the history as they were, trimmed from the oldest end to fit one property."""
-        import json
-
-        fields = record.fields
-        value: dict[str, Any] = {"key": record.key, "created": fields.get("created"),
-                                 "creator": (fields.get("creator") or {}).get("displayName"),
-                                 "changelog": list(record.changelog), "trimmed": 0}
-        if record.sprints:  # Jira sets a restored sprint's completeDate itself: the original dates are kept here
-            value["sprints"] = [{k: s.get(k) for k in SPRINT_DATES if s.get(k)} for s in record.sprints
-                                if isinstance(s, dict)]
-        while len(json.dumps(value).encode()) > PROPERTY_MAX_BYTES and value["changelog"]:
-            value["changelog"].pop(0)
-            value["trimmed"] += 1
-        return value
+        """What Jira lets nobody set, as it was (``before_value``)."""
+        return before_value(record)
 
     def _reach_status(self, record: IssueRecord, dest: str, outcome: IssueOutcome) -> None:
         """Walk the workflow's transitions to the source's status (and resolution where a transition sets it)."""
@@ -618,6 +607,67 @@ class ProjectIssues:
                                                          f"{exc.describe()}")
                 continue
             self.report.writes += 1
+
+
+def _person(user: Any) -> dict[str, Any] | None:
+    """A person as the panel needs them: account id and display name only (None: nobody, or not a person)."""
+    if not isinstance(user, dict) or not (user.get("accountId") or user.get("displayName")):
+        return None
+    return {"accountId": user.get("accountId"), "displayName": user.get("displayName")}
+
+
+def _dated(items: list[dict[str, Any]], when: str) -> list[dict[str, Any]]:
+    """Comments or worklogs reduced to who wrote them and when (``when``: the date field Jira can't keep)."""
+    return [{"id": item.get("id"), "author": _person(item.get("author")), "when": item.get(when)}
+            for item in items if isinstance(item, dict)]
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value).encode())
+
+
+def before_value(record: IssueRecord, limit: int = PROPERTY_MAX_BYTES) -> dict[str, Any]:
+    """The ``jiradr.before`` property of a restored issue: its original key, created date, creator, reporter and
+    assignee (account id and display name), its comments' and worklogs' authors and dates, its sprints' dates and
+    its history, so the issue panel needs no backup record (retention may have removed it).
+
+    Fitted under Jira's property limit: the oldest history entries go first (``trimmed`` says how many and
+    ``truncated`` is set, which the panel shows); only when no history is left do the newest comments and worklogs
+    go (``commentsTrimmed``, ``worklogsTrimmed``).
+    """
+    fields = record.fields
+    value: dict[str, Any] = {"key": record.key, "created": fields.get("created"),
+                             "creator": (fields.get("creator") or {}).get("displayName"),
+                             "creatorAccountId": (fields.get("creator") or {}).get("accountId"),
+                             "reporter": _person(fields.get("reporter")), "assignee": _person(fields.get("assignee")),
+                             "comments": _dated(record.comments, "created"),
+                             "worklogs": _dated(record.worklogs, "started"),
+                             "changelog": list(record.changelog), "trimmed": 0, "truncated": False}
+    if record.sprints:  # Jira sets a restored sprint's completeDate itself: the original dates are kept here
+        value["sprints"] = [{k: s.get(k) for k in SPRINT_DATES if s.get(k)} for s in record.sprints
+                            if isinstance(s, dict)]
+    excess = _json_size(value) - limit
+    if excess <= 0:
+        return value
+    value["truncated"] = True
+    excess += len(b"true") - len(b"false") + 12  # the flag and a few digits of the counts
+    entries = value["changelog"]
+    dropped = 0
+    while dropped < len(entries) and excess > 0:
+        excess -= _json_size(entries[dropped]) + 2  # the entry and its separator
+        dropped += 1
+    value["changelog"] = entries[dropped:]
+    value["trimmed"] = dropped
+    while value["changelog"] and _json_size(value) > limit:  # the estimate fell short (it rarely does)
+        value["changelog"].pop(0)
+        value["trimmed"] += 1
+    for name in ("comments", "worklogs"):
+        items = value[name]
+        while items and _json_size(value) > limit:
+            keep = max(0, len(items) - max(1, len(items) // 8))  # an eighth at a time, newest first
+            value[f"{name}Trimmed"] = int(value.get(f"{name}Trimmed", 0)) + len(items) - keep
+            del items[keep:]
+    return value
 
 
 def upload(access: JiraAccess, dest: str, filename: str, mime_type: str | None, size: int,
