@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -12,26 +13,24 @@ from . import config as config_mod
 from . import crypto, http_input
 from .extensions import db, migrate
 
-ROOT = Path(__file__).resolve().parents[1]
-__version__ = "0.1.0"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"  # package data, so an installed wheel migrates too
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``test_config`` overrides settings read from the environment."""
-    app = Flask(__name__, instance_relative_config=True,
-                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app = Flask(__name__, instance_relative_config=True)  # templates/ and static/ inside the package
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config_mod.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
-    app.config["APP_VERSION"] = __version__
+    app.config["APP_VERSION"] = installed_version()
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     http_input.init_app(app)  # bounded <int:...> ids and JSON nesting, before any route exists
     crypto.init_app(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     _import_models()
     from .jobs import dispatch as job_dispatch
 
@@ -76,6 +75,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ensure_schema(app)
     _start_sweeper(app)
     return app
+
+
+def installed_version() -> str:
+    """The version pyproject.toml declares, as the installed distribution reports it (the only place it is written)."""
+    try:
+        return metadata.version("jira-dr")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"
 
 
 def _start_sweeper(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Serves the app descriptor: the top-level ``atlassian-connect.json`` with this deployment's values filled in."""
+"""Serves the app descriptor: ``atlassian-connect.json`` (beside this module) with this deployment's values in."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 bp = Blueprint("descriptor", __name__)
 
-DESCRIPTOR_FILE = Path(__file__).resolve().parents[2] / "atlassian-connect.json"
+DESCRIPTOR_FILE = Path(__file__).resolve().parent / "atlassian-connect.json"  # package data
 
 
 @cache

@@ -76,7 +76,7 @@ SHIM_JS = """\
 def _newest_source_mtime() -> float:
     files = [p for p in (ADMIN_UI / "src").rglob("*") if p.is_file()]
     files += [ADMIN_UI / "build.mjs", ADMIN_UI / "package-lock.json",
-              ADMIN_UI.parents[1] / "static" / "app.css"]  # bundled into the page's stylesheet
+              ADMIN_UI.parents[1] / "app" / "static" / "app.css"]  # bundled into the page's stylesheet
     return max(p.stat().st_mtime for p in files if p.exists())
 
 
