@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..jira.access import JiraAccess
+from ..jira.access import SiteAccess
 from ..jira.errors import JiraError, JiraUnavailable
 from ..jira.operations import Operation, declare
 from ..objects.declarations import DECLARATIONS
@@ -63,7 +63,7 @@ class Reader:
     fanned-out functions run, at most ``concurrency`` requests are in flight for the tenant.
     """
 
-    def __init__(self, access: JiraAccess, pool: Executor | PriorityPool | Lane | None = None, concurrency: int = 1,
+    def __init__(self, access: SiteAccess, pool: Executor | PriorityPool | Lane | None = None, concurrency: int = 1,
                  gate: PriorityGate | None = None, priority: int = 0) -> None:
         self.access = access
         self.pool = pool
@@ -192,7 +192,7 @@ class ObjectType:
         declaration = DECLARATIONS.get(self.key)
         return declaration.comes_after() & set(CATALOGUE) if declaration is not None else set()
 
-    def missing_operations(self, access: JiraAccess) -> list[Operation]:
+    def missing_operations(self, access: SiteAccess) -> list[Operation]:
         """Required operations no credential we hold may call (empty: readable)."""
         return [op for op in (self.required or self.ops) if not access.can_call(op)]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .client import JiraClient
 from .errors import NeedsAuthorisation
@@ -36,6 +36,30 @@ def connect_allows() -> Callable[[Operation], bool]:
 def oauth_allows(granted_scopes: set[str]) -> Callable[[Operation], bool]:
     """An OAuth/Forge token may call an operation whose classic scopes it was granted."""
     return lambda op: op.oauth_scopes <= granted_scopes
+
+
+class SiteAccess(Protocol):
+    """What the domain receives to talk to one Jira site: a ``JiraAccess``, or a wrapper of one that adds a
+    concern to its calls (the restore paces them, ``app.restore.pacing``; its executor counts writes)."""
+
+    fix: str  # what an administrator does when no credential may call an operation
+
+    def credential_for(self, op: Operation) -> Credential: ...
+
+    def can_call(self, op: Operation) -> bool: ...
+
+    def call(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
+             json: Any = None, idempotent: bool | None = None) -> Any: ...
+
+    def paginate(self, op: Operation, *, path: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
+                 page_size: int = 50, body: dict[str, Any] | None = None, values_key: str = "values"
+                 ) -> Iterator[Any]: ...
+
+    @property
+    def calls(self) -> int: ...
+
+    @property
+    def points(self) -> int: ...
 
 
 class JiraAccess:

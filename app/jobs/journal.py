@@ -19,7 +19,7 @@ import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..crypto import DecryptionError, keyring
 from ..extensions import Model, db
-from ..jira.client import NOT_KEPT
+from ..jira.client import NOT_KEPT, ReadCache
 
 MISSING: Any = NOT_KEPT
 
@@ -156,8 +156,17 @@ class ReadJournal:
                     pass
 
 
+class BufferedReadCache(ReadCache, Protocol):
+    """A ``ReadCache`` that may hold what it keeps until ``flush``: a ``ReadJournal``, or a chain writing to one."""
+
+    def flush(self) -> None: ...
+
+
+CacheT = TypeVar("CacheT", bound=BufferedReadCache)
+
+
 @contextmanager
-def journaled_reads(access: Any, journal: ReadJournal) -> Iterator[ReadJournal]:
+def journaled_reads(access: Any, journal: CacheT) -> Iterator[CacheT]:
     """Within the block, every read ``access`` makes (through any of its credentials) goes through ``journal``.
 
     ``access`` is a ``JiraAccess`` or a wrapper of one exposing it as ``inner`` (the restore's paced access).

@@ -18,8 +18,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..jira.access import JiraAccess
+from ..jira.access import SiteAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
+from ..jira.operations import Operation
 from ..quota.points import is_read
 from .notes import collecting, note
 from .plan import Action, Key, Plan, PlannedItem
@@ -151,12 +152,12 @@ class WriteCounting:
     """The executor's access: every request passes through unchanged; those that may write are counted before
     they go out (``writes``), so the job knows whether the destination can differ from what planning read."""
 
-    def __init__(self, access: JiraAccess) -> None:
+    def __init__(self, access: SiteAccess) -> None:
         self._access = access
         self._lock = threading.Lock()
         self.writes = 0
 
-    def call(self, op: Any, **kwargs: Any) -> Any:
+    def call(self, op: Operation, **kwargs: Any) -> Any:
         if not is_read(op.method, op.template):
             with self._lock:
                 self.writes += 1
@@ -169,13 +170,13 @@ class WriteCounting:
 class Executor:
     """Runs a plan against the destination. ``concurrency`` workers; all state writes happen on the calling thread."""
 
-    def __init__(self, access: JiraAccess, state: RunState, *, reporter: Reporter | None = None,
+    def __init__(self, access: SiteAccess, state: RunState, *, reporter: Reporter | None = None,
                  concurrency: int = 4, user_fallback: str | None = None,
                  restorers: dict[str, Restorer] | None = None, max_wait: float = 60.0,
                  create_attempts: int = 4, transient_attempts: int = 3, transient_pause: float = 0.2,
                  thread_initializer: Callable[[], None] | None = None, short_wait: float = 5.0,
                  rate_waits: int = 5) -> None:
-        self.access: Any = WriteCounting(access)
+        self.access = WriteCounting(access)
         # Run in each worker thread first (the job passes one giving the thread the app's context, which
         # credentials backed by the database — the OAuth grant's token refresh — need).
         self.thread_initializer = thread_initializer
@@ -196,7 +197,7 @@ class Executor:
     @property
     def writes(self) -> int:
         """Requests that may have written to the destination, sent by this executor so far."""
-        return int(self.access.writes)
+        return self.access.writes
 
     def run(self, plan: Plan) -> RunIds:
         """Execute every selected item; returns the id map. Raises ``Cancelled`` or ``MustWait`` between objects.
@@ -214,7 +215,7 @@ class Executor:
         done = 0
         self.reporter.starting(plan, total)
         stop: BaseException | None = None
-        inflight: dict[Future[Result], PlannedItem] = {}
+        inflight: dict[Future[Result | _Wait], PlannedItem] = {}
         ready: list[tuple[int, int, Key]] = []  # (-priority, arrival, key): a heap
         arrivals = 0
         hold, sync = getattr(self.state, "hold", None), getattr(self.state, "sync", None)

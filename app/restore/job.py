@@ -196,10 +196,10 @@ def _saved_plan(run: RestoreRun, ctx: JobContext) -> Plan:
         restorer = restorers[type_key]
         for obj in reader.objects(type_key):
             key = (type_key, restorer.source_id(obj))
-            item = items.get(key)
-            if item is not None and item.selected:
+            planned = items.get(key)
+            if planned is not None and planned.selected:
                 plan.objects[key] = obj
-                item.natural_key = restorer.natural_key(obj)  # the row keeps at most 10,000 characters of it
+                planned.natural_key = restorer.natural_key(obj)  # the row keeps at most 10,000 characters of it
     lost = [item for item in plan.selected() if item.key not in plan.objects]
     if lost:
         raise JobFailed(f"The snapshot no longer holds {len(lost)} object(s) this restore planned, e.g. "
@@ -365,11 +365,12 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
     access = _access(tenant)
     journal = ReadJournal(ctx.job_id)
     preview = recent_preview(run.id, tenant.id)  # its answers of the destination, when recent, are not read again
-    planned = RememberedReads()  # this attempt's planning answers: verification's, if nothing is written between
+    # This attempt's planning answers: verification's, if nothing is written between (None: planning read nothing).
+    planned: RememberedReads | None = RememberedReads()
     reads = ChainedJournal(journal, preview, planned)
     reporter = JobReporter(ctx, restorers, _progress_interval(), run)
     try:
-        snapshot_allowed(tenant, run.snapshot_id, run)
+        source = snapshot_allowed(tenant, run.snapshot_id, run)
         selection = Selection.from_dict(run.selection)
         concurrency = _concurrency()
         if ctx.checkpoint.get("planned"):
@@ -389,7 +390,7 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
                             thread_initializer=app_context_initializer())
         ids = _run_without_expiry(executor, plan)  # the restore's: verification names objects itself
         check_connection(run)  # stopped after the last object: the run ends as any stopped run does
-        issues = restore_issue_data(access, tenant, snapshot_id=run.snapshot_id, source_tenant_id=run.source_tenant_id,
+        issues = restore_issue_data(access, tenant, snapshot_id=run.snapshot_id, source_tenant_id=source.id,
                                     ids=ids, selection=selection, between=lambda: check_connection(run),
                                     progress=lambda step: ctx.progress(len(plan.selected()), None, step))
         ctx.progress(len(plan.selected()), None, "Verifying the destination")
@@ -424,7 +425,7 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         _fail(run, f"Jira refused a read: {exc.describe()}")
         journal.clear()
         raise JobFailed(f"Jira refused a read: {exc.describe()}") from None
-    run = db.session.get(RestoreRun, run.id, populate_existing=True)
+    run = db.session.get_one(RestoreRun, run.id, populate_existing=True)
     summary = summarise(run.id)
     summary["api_calls"] = access.calls
     if issues is not None:

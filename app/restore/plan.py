@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any, Protocol
 
-from ..jira.access import JiraAccess
+from ..jira.access import SiteAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jira.operations import declare
 from .issues import restore as _issue_restore  # noqa: F401  (declares the issue data restore's operations)
@@ -272,7 +272,7 @@ def type_order(restorers: dict[str, Restorer], present: Iterable[str]) -> list[s
 class Planner:
     """Reads the destination and plans every object of the snapshot."""
 
-    def __init__(self, access: JiraAccess, restorers: dict[str, Restorer] | None = None,
+    def __init__(self, access: SiteAccess, restorers: dict[str, Restorer] | None = None,
                  earlier: dict[Key, str] | None = None) -> None:
         self.access = access
         self.restorers = restorers if restorers is not None else load()

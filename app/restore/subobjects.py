@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..backups.catalogue import OP_COMPONENTS, OP_VERSIONS
-from ..jira.access import JiraAccess
+from ..jira.access import SiteAccess
 from ..jira.operations import declare
 from .jql import (
     EMPTY_WORDS,
@@ -137,7 +137,7 @@ def _state(ids: IdMap) -> dict[str, Any]:
     return run_memo(ids, "subobjects")
 
 
-def attach(plan: Plan, ids: IdMap, access: JiraAccess | None, restorers: Mapping[str, Restorer]) -> None:
+def attach(plan: Plan, ids: IdMap, access: SiteAccess | None, restorers: Mapping[str, Restorer]) -> None:
     """Get a run ready to map parts: index the snapshot, remember how to read the destination, and order objects
     naming a part after the part's parent (the engine's one call, as the run starts)."""
     state = _state(ids)
@@ -334,7 +334,7 @@ class Resolver:
 
     def _read(self, kind: str, parent_id: str, dest_parent: str) -> dict[Path, str]:
         """The destination parent's parts: name path -> id."""
-        access: JiraAccess = self.state["access"]
+        access: SiteAccess = self.state["access"]
         if kind == "options":
             field_id = self.ids.get("customFields", self.index.context_fields.get(parent_id, ""))
             if field_id is None:

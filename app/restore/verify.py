@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..backups.catalogue import CATALOGUE, ordered_types
-from ..jira.access import JiraAccess
+from ..jira.access import SiteAccess
 from ..jira.errors import JiraError, NeedsAuthorisation, RateLimited
 from ..objects.canonical import Comparison, Names, SiteObjects, compare
 from ..objects.canonical import diff as canonical_diff
@@ -91,7 +91,7 @@ def _closure(type_keys: set[str]) -> set[str]:
     return found
 
 
-def read_site(access: JiraAccess, type_keys: set[str]) -> tuple[SiteObjects, dict[str, str]]:
+def read_site(access: SiteAccess, type_keys: set[str]) -> tuple[SiteObjects, dict[str, str]]:
     """The destination's objects of these types, read as a backup reads them; and the types that couldn't be read."""
     r = reader(access)
     objects: SiteObjects = {}
@@ -108,7 +108,7 @@ def read_site(access: JiraAccess, type_keys: set[str]) -> tuple[SiteObjects, dic
     return objects, unreadable
 
 
-def verify(access: JiraAccess, plan: Plan, results: dict[Key, Result], source: SiteObjects) -> Verification:
+def verify(access: SiteAccess, plan: Plan, results: dict[Key, Result], source: SiteObjects) -> Verification:
     """Compare every selected, restorable object of the snapshot with what the destination holds now."""
     wanted: dict[str, set[str]] = {}
     names: dict[Key, str] = {}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.errors import JiraError, JiraUnavailable
 from ...jira.operations import declare
 from ..types.base import IdMap
@@ -161,7 +161,7 @@ def rank_moves(wanted: list[str], current: list[str]) -> list[tuple[list[str], s
 class BoardData:
     """Restores the sprints and rank order of ``issues`` (every restored issue of the run) on the destination."""
 
-    def __init__(self, access: JiraAccess, ids: IdMap, issues: list[AgileIssue]) -> None:
+    def __init__(self, access: SiteAccess, ids: IdMap, issues: list[AgileIssue]) -> None:
         self.access = access
         self.ids = ids
         self.issues = issues

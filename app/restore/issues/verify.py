@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...issuedata.records import IssueRecord, field_meta, iter_issues, key_order
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from .agile import RANK_SCHEMA, SPRINT_SCHEMA, longest_ordered
 
@@ -144,7 +144,7 @@ def _link(link: dict[str, Any], key_map: dict[str, str]) -> tuple[str, str, str]
 class DestinationIssues:
     """The destination's issues of one project, read as the app reads any site."""
 
-    def __init__(self, access: JiraAccess) -> None:
+    def __init__(self, access: SiteAccess) -> None:
         self.access = access
         self._fields: list[dict[str, Any]] | None = None
         self.sprint_field: str | None = None
@@ -277,7 +277,7 @@ def _skipped_custom(snapshot_id: int) -> tuple[dict[str, str], set[str]]:
     return dict(meta.get("names") or {}), skipped
 
 
-def verify_issues(access: JiraAccess, snapshot_id: int, projects: Iterable[str],
+def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
                   key_maps: dict[str, dict[str, str]]) -> IssueCheck:
     """Compare the snapshot's issues of ``projects`` with the destination's, by key (or the old -> new key map)."""
     check = IssueCheck()
@@ -326,7 +326,7 @@ def _order_difference(project: str, records: list[IssueRecord], key_map: dict[st
     return IssueDifference(project, words), set(moved)
 
 
-def verify_restored(access: JiraAccess, snapshot_id: int, report: dict[str, Any] | None) -> IssueCheck | None:
+def verify_restored(access: SiteAccess, snapshot_id: int, report: dict[str, Any] | None) -> IssueCheck | None:
     """The issues' verification of a run whose issue report is ``report`` (None: the run restored no issue data)."""
     if not report:
         return None

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from weakref import WeakKeyDictionary
 
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.operations import Operation
 from ...objects.declarations import DECLARATIONS
 
@@ -140,11 +140,11 @@ class Restorer:
         """Project keys the object belongs to (for selection by project)."""
         return ()
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         """What the destination already has of this type."""
         raise NotImplementedError
 
-    def lookup(self, access: JiraAccess, natural_key: str) -> Existing | None:
+    def lookup(self, access: SiteAccess, natural_key: str) -> Existing | None:
         """The destination's object with this natural key, if any (used to reconcile a lost create response)."""
         return next((e for e in self.existing(access) if e.natural_key == natural_key), None)
 
@@ -160,7 +160,7 @@ class Restorer:
         """A wall known before any write (read-only object, unsupported shape), or None."""
         return None
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         """Create the object on the destination with every reference rewritten through ``ids``; return its id.
 
         :raises CannotRestore: a known wall, with the fix.
@@ -168,14 +168,14 @@ class Restorer:
         """
         raise NotImplementedError
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         """Idempotent follow-up writes once the object exists (children, ordering); default none."""
 
-    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def update(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         """Bring the matching destination object in line with ``obj`` (only when ``can_update``)."""
         raise NotImplementedError
 
-    def complete(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> bool:
+    def complete(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> bool:
         """Write what the object names in objects restored after it (its plan item's ``later``), once the run has
         restored them; idempotent (it compares first). True when it wrote. Default: nothing to complete."""
         return False
@@ -265,7 +265,7 @@ def pooled_reads(concurrency: int, initializer: Callable[[], None] | None = None
             _POOLED.value = previous
 
 
-def reader(access: JiraAccess) -> Reader:
+def reader(access: SiteAccess) -> Reader:
     """A catalogue ``Reader`` over the destination: pooled inside ``pooled_reads``, sequential outside it."""
     from ...backups.catalogue import Reader
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ...backups.catalogue import CATALOGUE
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from ...objects.declarations import DECLARATIONS
 from ..mapping import to_destination
@@ -36,7 +36,7 @@ CREATABLE_PREFIX = "com.atlassian.jira.plugin.system.customfieldtypes:"
 OPTIONS_PER_REQUEST = 1000  # Jira's cap on ``POST .../option``
 
 
-def read_existing(type_key: str, access: JiraAccess) -> Iterator[tuple[str, dict[str, Any]]]:
+def read_existing(type_key: str, access: SiteAccess) -> Iterator[tuple[str, dict[str, Any]]]:
     """The destination's objects of a type read exactly as a backup reads them: ``(id, object)`` pairs.
 
     Reading through the backup catalogue keeps both sides of every comparison in the same shape.
@@ -75,7 +75,7 @@ class CustomFields(Restorer):
     def display_name(self, obj: dict[str, Any]) -> str:
         return f"{obj['name']} ({field_type(obj).rsplit(':', 1)[-1]})"
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for dest_id, obj in read_existing(self.type_key, access):
             yield Existing(self.natural_key(obj), dest_id, obj)
 
@@ -90,7 +90,7 @@ class CustomFields(Restorer):
                                                                           "field, then run the restore again.")
         return None
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "type": field_type(obj), **pick(obj, "description", "searcherKey")}
         dest_id = str(access.call(CREATE_FIELD, json=body)["id"])
         run_memo(ids, "createdFields")[dest_id] = True  # its global context is Jira's new, empty one
@@ -257,7 +257,7 @@ def comparable_default(obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]
 class _DefaultTargets:
     """What a default value's references are on the destination: the HTTP side of ``map_default``."""
 
-    def __init__(self, access: JiraAccess, ids: IdMap, options: dict[tuple[str, ...], str]) -> None:
+    def __init__(self, access: SiteAccess, ids: IdMap, options: dict[tuple[str, ...], str]) -> None:
         self.access, self.ids, self.options = access, ids, options
 
     def __call__(self, kind: str, source: Any) -> str | None:
@@ -317,7 +317,7 @@ class FieldContexts(Restorer):
         default = obj.get("defaultValue") or {}
         return [str(a) for a in [default.get("accountId"), *(default.get("accountIds") or [])] if a]
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for dest_id, obj in read_existing(self.type_key, access):
             yield Existing(self.natural_key(obj), dest_id, obj)
 
@@ -342,7 +342,7 @@ class FieldContexts(Restorer):
                                 "every project.", "Restore its projects, then run the restore again.")
         return types, projects
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         field_id = str(self._in_terms(obj, ids)["fieldId"])
         types, projects = self._scope(obj, ids)
         description = obj.get("description") or ""
@@ -370,7 +370,7 @@ class FieldContexts(Restorer):
         run_memo(ids, "pristineContexts")[dest_id] = "created"
         return dest_id
 
-    def _replaceable(self, access: JiraAccess, field_id: str, taken: dict[str, Any], obj: dict[str, Any],
+    def _replaceable(self, access: SiteAccess, field_id: str, taken: dict[str, Any], obj: dict[str, Any],
                      ids: IdMap) -> bool:
         """Whether the destination's global context is as Jira makes one (any issue type, no options, no default),
         so replacing it loses nothing: always for a field this run created, else read to be sure."""
@@ -389,7 +389,7 @@ class FieldContexts(Restorer):
         it is still as Jira made it: no options, no default, its issue types those of the create. Else None."""
         return run_memo(ids, "pristineContexts").get(dest_id) if just_created() else None
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         field_id = str(self._in_terms(obj, ids)["fieldId"])
         path = {"fieldId": field_id, "contextId": dest_id}
         types, _ = self._scope(obj, ids)
@@ -409,13 +409,13 @@ class FieldContexts(Restorer):
             dest_options = self._restore_options(access, path, obj, fresh=pristine is not None)
         self._restore_default(access, field_id, dest_id, obj, dest_options, ids, fresh=pristine is not None)
 
-    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def update(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         self.after_create(access, dest_id, obj, ids)
 
-    def _read_options(self, access: JiraAccess, path: dict[str, str]) -> list[dict[str, Any]]:
+    def _read_options(self, access: SiteAccess, path: dict[str, str]) -> list[dict[str, Any]]:
         return list(access.paginate(LIST_OPTIONS, path=path, page_size=100))
 
-    def _restore_options(self, access: JiraAccess, path: dict[str, str], obj: dict[str, Any], *,
+    def _restore_options(self, access: SiteAccess, path: dict[str, str], obj: dict[str, Any], *,
                          fresh: bool = False) -> dict[tuple[str, ...], str]:
         """Create missing options (parents, then children), set disabled flags and the order; return path -> id.
 
@@ -458,7 +458,7 @@ class FieldContexts(Restorer):
         by_id = {str(o["id"]): o for o in options}
         return {_key(_option_path(o, by_id)): str(o["id"]) for o in options}
 
-    def _create_missing(self, access: JiraAccess, path: dict[str, str], options: list[dict[str, Any]]
+    def _create_missing(self, access: SiteAccess, path: dict[str, str], options: list[dict[str, Any]]
                         ) -> list[dict[str, Any]]:
         """Create the options, a thousand a request; the options Jira says it made, in order."""
         made: list[dict[str, Any]] = []
@@ -468,7 +468,7 @@ class FieldContexts(Restorer):
             made += (answer or {}).get("options") or []
         return made
 
-    def _order(self, access: JiraAccess, path: dict[str, str], source: list[dict[str, Any]],
+    def _order(self, access: SiteAccess, path: dict[str, str], source: list[dict[str, Any]],
                by_id: dict[str, dict[str, Any]], current: list[dict[str, Any]],
                index: dict[tuple[str, ...], str]) -> None:
         """One move per sibling group whose order differs: the group, in the source's order, to the top."""
@@ -483,7 +483,7 @@ class FieldContexts(Restorer):
             if have[:len(wanted)] != wanted:
                 access.call(MOVE_OPTIONS, path=path, json={"customFieldOptionIds": wanted, "position": "First"})
 
-    def _restore_default(self, access: JiraAccess, field_id: str, dest_id: str, obj: dict[str, Any],
+    def _restore_default(self, access: SiteAccess, field_id: str, dest_id: str, obj: dict[str, Any],
                          dest_options: dict[tuple[str, ...], str], ids: IdMap, *, fresh: bool = False) -> None:
         body, problems = map_default(obj, _DefaultTargets(access, ids, dest_options))
         for problem in problems:

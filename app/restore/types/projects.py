@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ...backups.catalogue import OP_COMPONENTS, OP_PROJECTS, OP_VERSIONS, read_projects
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from ..mapping import to_destination
 from . import register
@@ -75,11 +75,11 @@ class Projects(Restorer):
         found += [_account(a.get("actorUser")) for r in obj.get("roleActors") or [] for a in r.get("actors") or []]
         return sorted({a for a in found if a})
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for item in read_projects(reader(access)):
             yield Existing(self.natural_key(item.obj), str(item.obj["id"]), item.obj)
 
-    def lookup(self, access: JiraAccess, natural_key: str) -> Existing | None:
+    def lookup(self, access: SiteAccess, natural_key: str) -> Existing | None:
         # Reconciling one lost create: a key search, not a read of every project with its roles.
         for found in access.paginate(OP_PROJECTS, params={"keys": [natural_key]}, page_size=50):
             if str(found.get("key", "")).upper() == natural_key:
@@ -99,7 +99,7 @@ class Projects(Restorer):
         or as it is (the destination's own)."""
         return obj if ids is None else to_destination(self.type_key, obj, ids)
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         obj = self._in_terms(obj, ids)
         lead = _account(obj.get("lead"))
         if not lead:
@@ -127,7 +127,7 @@ class Projects(Restorer):
         sid = _scheme_id(obj, slot)
         return None if sid is None or sid in DEFAULT_IDS or not sid.lstrip("-").isdigit() else sid
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         mapped = self._in_terms(obj, ids)
         priority = self._scheme(mapped, "priorityScheme")
         if priority is not None and access.can_call(ASSIGN_PRIORITY_SCHEME):
@@ -137,7 +137,7 @@ class Projects(Restorer):
         self._components(access, dest_id, mapped)
         self._versions(access, dest_id, obj)
 
-    def _role_actors(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def _role_actors(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         """Each role's actors (of the project in destination terms: a role or group not here is left out)."""
         fresh = just_created()
         for role in obj.get("roleActors") or []:
@@ -152,7 +152,7 @@ class Projects(Restorer):
                         json={"categorisedActors": {"atlassian-group-role-actor-id": groups,
                                                     "atlassian-user-role-actor": users}})
 
-    def _role_defaults(self, access: JiraAccess, ids: IdMap, role_id: str) -> tuple[list[str], list[str]] | None:
+    def _role_defaults(self, access: SiteAccess, ids: IdMap, role_id: str) -> tuple[list[str], list[str]] | None:
         """The destination role's default actors (group ids, account ids), from one read of every role per run.
 
         Roles are restored before the projects naming them, so a role missing from the read is newer than it and
@@ -169,7 +169,7 @@ class Projects(Restorer):
                     memo[str(found["id"])] = (sorted(set(groups)), sorted(set(users)))
         return memo.get(role_id)
 
-    def _components(self, access: JiraAccess, dest_id: str, obj: dict[str, Any]) -> None:
+    def _components(self, access: SiteAccess, dest_id: str, obj: dict[str, Any]) -> None:
         if just_created():  # a project we just created has no components
             have: set[str] = set()
         else:
@@ -186,7 +186,7 @@ class Projects(Restorer):
             body["assigneeType"] = kind if lead or kind != "COMPONENT_LEAD" else "PROJECT_DEFAULT"
             access.call(CREATE_COMPONENT, json=body)
 
-    def _versions(self, access: JiraAccess, dest_id: str, obj: dict[str, Any]) -> None:
+    def _versions(self, access: SiteAccess, dest_id: str, obj: dict[str, Any]) -> None:
         wanted = obj.get("versions") or []
         fresh = just_created()  # a project we just created has no versions: ours go in, in order, and stay so
         have = {} if fresh else {fold(v["name"]): str(v["id"]) for v in access.call(

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ...backups.catalogue import read_issue_security_schemes, read_notification_schemes, read_permission_schemes
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from ..mapping import to_destination
 from . import register
@@ -68,14 +68,14 @@ class PermissionSchemes(_Scheme):
         return sorted({str((g.get("holder") or {}).get("value") or (g.get("holder") or {}).get("parameter"))
                        for g in obj.get("permissions") or [] if (g.get("holder") or {}).get("type") == "user"})
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         return self._existing(read_permission_schemes(reader(access)))
 
     def _grants(self, obj: dict[str, Any], ids: IdMap | None) -> list[tuple[str, str, str | None]]:
         return sorted({_grant(x) for x in in_terms(self.type_key, obj, ids).get("permissions") or []},
                       key=lambda g: (g[0], g[1], g[2] or ""))
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         permissions = []
         for permission, kind, value in self._grants(obj, ids):
             holder = {"type": kind} if value is None else {"type": kind, "value": value}
@@ -107,7 +107,7 @@ class NotificationSchemes(_Scheme):
                        for n in e.get("notifications") or [] if n.get("notificationType") == "User"
                        and _notification_value(n)})
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         return self._existing(read_notification_schemes(reader(access)))
 
     def _events(self, obj: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
@@ -122,7 +122,7 @@ class NotificationSchemes(_Scheme):
                                           for k, v in sorted(notes, key=lambda n: (n[0], n[1] or ""))]})
         return sorted(out, key=lambda e: int(e["event"]["id"]))
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "description": obj.get("description") or "",
                 "notificationSchemeEvents": [e for e in self._events(obj, ids) if e["notifications"]]}
         return str(access.call(CREATE_NOTIFICATION_SCHEME, json=body)["id"])
@@ -155,7 +155,7 @@ class IssueSecuritySchemes(_Scheme):
         return sorted({str(raw) for lv in obj.get("levels") or [] for kind, raw, _ in self._members(lv)
                        if kind == "user" and raw})
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         return self._existing(read_issue_security_schemes(reader(access)))
 
     def _levels(self, obj: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
@@ -173,7 +173,7 @@ class IssueSecuritySchemes(_Scheme):
                                     for k, v in sorted(members, key=lambda m: (m[0], m[1] or ""))]})
         return sorted(out, key=lambda lv: fold(lv["name"]))
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "description": obj.get("description") or "",
                 "levels": self._levels(obj, ids)}
         return str(access.call(CREATE_SECURITY_SCHEME, json=body)["id"])

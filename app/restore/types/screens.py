@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from ...objects.declarations import DECLARATIONS
 from ..mapping import to_destination
@@ -49,7 +49,7 @@ class _ByName(Restorer):
     def natural_key(self, obj: dict[str, Any]) -> str:
         return fold(obj["name"])
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for dest_id, obj in read_existing(self.type_key, access):
             yield Existing(self.natural_key(obj), dest_id, obj, self.is_default(obj))
 
@@ -83,17 +83,17 @@ class Screens(_ByName):
         tabs = obj.get("tabs") or []
         return 2 + len(tabs) + sum(len(t.get("fields") or []) for t in tabs)  # create, tab list, tabs, fields
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {})}
         return str(access.call(CREATE_SCREEN, json=body)["id"])
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         self._tabs(access, dest_id, obj, ids)
 
-    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def update(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         self._tabs(access, dest_id, obj, ids)
 
-    def _tabs(self, access: JiraAccess, screen_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def _tabs(self, access: SiteAccess, screen_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         """Make the screen's tabs and fields those of ``obj`` (adding and ordering; idempotent)."""
         source = in_terms(self.type_key, obj, ids, quiet=True).get("tabs") or []
         tabs = access.call(LIST_TABS, path={"screenId": screen_id}) or []
@@ -126,7 +126,7 @@ class Screens(_ByName):
         for tab in source:
             self._fields(access, screen_id, str(by_name[fold(tab["name"])]["id"]), tab, ids, on_screen, empty)
 
-    def _fields(self, access: JiraAccess, screen_id: str, tab_id: str, tab: dict[str, Any], ids: IdMap,
+    def _fields(self, access: SiteAccess, screen_id: str, tab_id: str, tab: dict[str, Any], ids: IdMap,
                 on_screen: set[str], empty: bool = False) -> None:
         path = {"screenId": screen_id, "tabId": tab_id}
         wanted = [str(f["id"]) for f in tab.get("fields") or []]  # in destination terms already (``_tabs``)
@@ -191,21 +191,21 @@ class FieldConfigurations(_ByName):
             if ref is not None and not _plain(_item_look(item)):
                 yield ref
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "description": obj.get("description") or ""}
         return str(access.call(CREATE_FIELD_CONFIG, json=body)["id"])
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         self._items(access, dest_id, obj, ids)
 
-    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def update(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         if obj.get("isDefault"):
             raise CannotRestore("The destination's Default Field Configuration differs, and Jira doesn't let apps "
                                 "edit it.", "Compare it with the report's differences and edit it by hand "
                                             "(Settings > Issues > Field configurations).")
         self._items(access, dest_id, obj, ids)
 
-    def _items(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def _items(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         # A field that didn't come back has nothing to configure (the verification lists it).
         items = in_terms(self.type_key, obj, ids, quiet=True).get("items") or []
         changes = []
@@ -251,12 +251,12 @@ class FieldConfigurationSchemes(_ByName):
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
         return issue_type_mappings(in_terms(self.type_key, obj, ids, strict=strict), "fieldConfigurationId")
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         self._mappings(obj, ids, strict=False)  # resolve first: nothing is created if a configuration is missing
         body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {})}
         return str(access.call(CREATE_FCS, json=body)["id"])
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         current = [] if just_created() else [  # a scheme we just created maps nothing yet
             {"issueTypeId": str(m["issueTypeId"]), "fieldConfigurationId": str(m["fieldConfigurationId"])}
             for m in access.paginate(FCS_MAPPINGS, params={"fieldConfigurationSchemeId": [dest_id]})]
@@ -288,7 +288,7 @@ class ScreenSchemes(_ByName):
         return {kind: int(sid) for kind, sid in sorted((in_terms(self.type_key, obj, ids).get("screens") or {}).items())
                 if sid is not None}
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "description": obj.get("description") or "", "screens": self._screens(obj, ids)}
         return str(access.call(CREATE_SCREEN_SCHEME, json=body)["id"])
 
@@ -311,7 +311,7 @@ class IssueTypeScreenSchemes(_ByName):
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
         return issue_type_mappings(in_terms(self.type_key, obj, ids, strict=strict), "screenSchemeId")
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {}),
                 "issueTypeMappings": self._mappings(obj, ids, strict=False)}
         return str(access.call(CREATE_ITSS, json=body)["id"])
@@ -363,7 +363,7 @@ class IssueTypeSchemes(_ByName):
         default = mapped.get("defaultIssueTypeId")
         return None if default is None else str(default)
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         types = self._types(obj, ids, strict=False, report=True)
         if not types:
             raise CannotRestore("None of the scheme's issue types was restored.",
@@ -375,7 +375,7 @@ class IssueTypeSchemes(_ByName):
             body["defaultIssueTypeId"] = default
         return str(access.call(CREATE_ITS, json=body)["issueTypeSchemeId"])
 
-    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def update(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         current = next(iter(access.paginate(LIST_ITS, params={"id": dest_id})), None) or {}
         have = [str(m["issueTypeId"]) for m in access.paginate(ITS_MAPPING, params={"issueTypeSchemeId": dest_id})]
         wanted = self._types(obj, ids, strict=False, report=True)
@@ -440,7 +440,7 @@ class PrioritySchemes(_ByName):
     def _projects(self, obj: dict[str, Any], ids: IdMap | None) -> list[str]:
         return sorted(str(p["id"]) for p in self._in_terms(obj, ids).get("projects") or [])
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         priorities = self._priorities(obj, ids, strict=False)
         default = self._in_terms(obj, ids).get("defaultPriorityId")
         default = None if default is None else str(default)

@@ -28,7 +28,7 @@ from ...backups.catalogue import (
     SHARED_EXPAND,
     with_item_properties,
 )
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.errors import JiraError, JiraUnavailable
 from ...jira.operations import declare
 from ...objects.references import Ref as Declared
@@ -261,18 +261,18 @@ class Filters(Restorer):
                  *share_accounts(obj.get("editPermissions") or [])]
         return sorted({a for a in found if a})
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         params = {"expand": f"{SHARED_EXPAND},jql", "overrideSharePermissions": "true"}
         for obj in reader(access).items(OP_FILTERS, params=params):  # the backup's request (verification replays it)
             yield Existing(_owner_key(_owner(obj), obj["name"]), str(obj["id"]), obj)
             # A filter whose owner was dropped is matched on its name alone.
             yield Existing(_owner_key(None, obj["name"]), str(obj["id"]), obj)
 
-    def _mine(self, access: JiraAccess) -> list[dict[str, Any]]:
+    def _mine(self, access: SiteAccess) -> list[dict[str, Any]]:
         """The filters the account the app acts as owns."""
         return list(access.call(FILTERS_MINE) or [])
 
-    def find_created(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> Existing | None:
+    def find_created(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> Existing | None:
         """The filter an interrupted create may have made (the engine's look-up before creating again).
 
         The filter with the wanted owner and name if there is one (the hand-over happened); else one of the app's own
@@ -300,7 +300,7 @@ class Filters(Restorer):
     def _content(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
         return {k: v for k, v in self.comparable(obj, ids).items() if k not in ("owner", "name")}
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         wanted = _wanted_owner(obj, ids)
         body = filter_request(obj, ids)
         with name_lock(ids, "filter", obj["name"]):
@@ -323,7 +323,7 @@ class Filters(Restorer):
                 self._unpark(access, parked, obj["name"])
         return dest_id
 
-    def _hand_over(self, access: JiraAccess, dest_id: str, acting: str | None, wanted: str | None,
+    def _hand_over(self, access: SiteAccess, dest_id: str, acting: str | None, wanted: str | None,
                    ids: IdMap) -> None:
         """Give the app's filter to ``wanted``; a refusal is kept for ``after_create`` to report (the filter exists)."""
         if wanted is None or wanted == acting:
@@ -335,7 +335,7 @@ class Filters(Restorer):
                 raise  # may have happened: the look-up after a lost answer finds out
             run_memo(ids, "filterHandOverRefused")[dest_id] = exc.describe()
 
-    def _park(self, access: JiraAccess, held: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _park(self, access: SiteAccess, held: list[dict[str, Any]]) -> list[dict[str, Any]]:
         parked = []
         for found in held:
             access.call(UPDATE_FILTER, path={"id": found["id"]},
@@ -343,12 +343,12 @@ class Filters(Restorer):
             parked.append(found)
         return parked
 
-    def _unpark(self, access: JiraAccess, parked: list[dict[str, Any]], name: str) -> None:
+    def _unpark(self, access: SiteAccess, parked: list[dict[str, Any]], name: str) -> None:
         unpark(parked, name, lambda: self._mine(access), "Filters",
                lambda found, to: access.call(UPDATE_FILTER, path={"id": found["id"]},
                                              json=filter_request(found, None, to)))
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         source_owner = _owner(obj)
         wanted = _wanted_owner(obj, ids)
         if just_created():
@@ -364,7 +364,7 @@ class Filters(Restorer):
                                 "Give the filter to its owner by hand (Filters > ... > Change owner), renaming one "
                                 "of theirs if they already own a filter of this name.")
 
-    def _finish_hand_over(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], wanted: str | None,
+    def _finish_hand_over(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], wanted: str | None,
                           ids: IdMap) -> str | None:
         """On resume: the hand-over (and the name) of a filter whose create may have stopped short; the refusal."""
         with name_lock(ids, "filter", obj["name"]):
@@ -441,7 +441,7 @@ class Boards(Restorer):
                                  "Recreate the board by hand.")
         return None
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         r = reader(access)  # each board's configuration is a request of its own: fanned out when reads are pooled
 
         def with_config(board: dict[str, Any]) -> dict[str, Any]:
@@ -450,7 +450,7 @@ class Boards(Restorer):
         for obj in r.fan_out(with_config, r.items(OP_BOARDS, page_size=50)):
             yield Existing(self.natural_key(obj), str(obj["id"]), obj)
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         mapped = to_destination(self.type_key, obj, ids, say=lambda *_: "Its project wasn't restored: the board was "
                                                                         "created without a location.")
         body: dict[str, Any] = {"name": obj["name"], "type": obj["type"], "filterId": int(str(_board_filter(mapped)))}
@@ -460,7 +460,7 @@ class Boards(Restorer):
         created = access.call(CREATE_BOARD, json=body)
         return str(created["id"])
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         note(BOARD_CONFIG_NOTE)
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
@@ -632,7 +632,7 @@ class Dashboards(Restorer):
                                  "Arrange it by hand (Dashboards > Default dashboard).")
         return None
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         r = reader(access)
 
         def gadgets_of(board: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
@@ -646,14 +646,14 @@ class Dashboards(Restorer):
             if _owner(obj) is not None:  # owner dropped: by name (the owner-less System dashboard has that key)
                 yield Existing(_owner_key(None, obj["name"]), str(board["id"]), obj, system)
 
-    def _mine(self, access: JiraAccess) -> list[dict[str, Any]]:
+    def _mine(self, access: SiteAccess) -> list[dict[str, Any]]:
         """The dashboards the account the app acts as owns."""
         return list(access.paginate(DASHBOARDS_LIST, params={"filter": "my"}, page_size=100, values_key="dashboards"))
 
     def _content(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
         return {k: v for k, v in dashboard_request(obj, ids).items() if k != "name"}
 
-    def find_created(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> Existing | None:
+    def find_created(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> Existing | None:
         """The dashboard an interrupted create may have made: under its temporary name (unique to its source), with
         its wanted owner and name (handed over), or the app's own of that name (or parked under it) with the same
         description and permissions (renamed, not yet handed over)."""
@@ -669,13 +669,13 @@ class Dashboards(Restorer):
                      and self._content(d, None) == content]
         return Existing(key, str(_newest(found)["id"]), _newest(found)) if found else None
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = dashboard_request(obj, ids, temp_name(obj["name"], self.source_id(obj)))
         created = access.call(CREATE_DASHBOARD, json=body)
         run_memo(ids, "dashboardsMade")[str(created["id"])] = created  # as Jira made it: its owner, its name
         return str(created["id"])
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         fresh = just_created()
         current = run_memo(ids, "dashboardsMade").get(dest_id) if fresh else None
         current = current or access.call(GET_DASHBOARD, path={"id": dest_id})
@@ -694,7 +694,7 @@ class Dashboards(Restorer):
                                 "Give the dashboard to its owner by hand (Dashboards > ... > Change owner), renaming "
                                 "one of theirs if they already own a dashboard of this name.")
 
-    def _gadgets(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap, fresh: bool) -> None:
+    def _gadgets(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap, fresh: bool) -> None:
         """Gadgets in their positions with their configuration; repeated after a crash, nothing is added twice."""
         here = [] if fresh else (access.call(OP_GADGETS, path={"dashboardId": dest_id}) or {}).get("gadgets") or []
         at = {_position(g): g for g in here}
@@ -708,7 +708,7 @@ class Dashboards(Restorer):
                 access.call(SET_ITEM_PROPERTY, path={"dashboardId": dest_id, "itemId": made["id"], "propertyKey": key},
                             json=value)
 
-    def _place(self, access: JiraAccess, dest_id: str, current: dict[str, Any], obj: dict[str, Any], ids: IdMap,
+    def _place(self, access: SiteAccess, dest_id: str, current: dict[str, Any], obj: dict[str, Any], ids: IdMap,
                fresh: bool) -> str | None:
         """Under the run's lock for the name: take the name (parking the app's other one of it), hand the dashboard
         over. The refusal of the hand-over, if any."""
@@ -741,11 +741,11 @@ class Dashboards(Restorer):
             finally:
                 self._unpark(access, parked, name)
 
-    def _rename(self, access: JiraAccess, dashboard: dict[str, Any], name: str) -> None:
+    def _rename(self, access: SiteAccess, dashboard: dict[str, Any], name: str) -> None:
         """Rename a dashboard the app's account owns, its description and permissions as they are."""
         access.call(UPDATE_DASHBOARD, path={"id": dashboard["id"]}, json=dashboard_request(dashboard, None, name))
 
-    def _unpark(self, access: JiraAccess, parked: list[dict[str, Any]], name: str) -> None:
+    def _unpark(self, access: SiteAccess, parked: list[dict[str, Any]], name: str) -> None:
         unpark(parked, name, lambda: self._mine(access), "Dashboards",
                lambda found, to: self._rename(access, found, to))
 
@@ -798,7 +798,7 @@ class Settings(Restorer):
     def display_name(self, obj: dict[str, Any]) -> str:
         return setting_id(obj).removeprefix("advanced:")
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         objs = [{"provider": access.call(OP_TIMETRACKING)}, access.call(OP_TIMETRACKING_OPTIONS) or {},
                 access.call(OP_CONFIGURATION) or {}, *(access.call(OP_ADVANCED_SETTINGS) or [])]
         for obj in objs:
@@ -808,10 +808,10 @@ class Settings(Restorer):
         # Every setting exists on every site; one the destination lacks is an advanced setting it doesn't offer.
         return CannotRestore(f"The destination has no setting {self.display_name(obj)!r}.", "Nothing to do.")
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         raise self.why_not(obj)  # type: ignore[misc]
 
-    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def update(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         if dest_id == "timetracking":
             provider = (obj.get("provider") or {}).get("key")
             if not provider:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ...backups.catalogue import CATALOGUE, group_members
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from ...objects.declarations import DECLARATIONS
 from ..mapping import to_destination, words_for
@@ -51,11 +51,11 @@ class ProjectCategories(_ByName):
     writes = (CREATE_CATEGORY,)
     title = "Project categories"
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for obj in access.call(LIST_CATEGORIES) or []:
             yield Existing(self.natural_key(obj), str(obj["id"]), obj)
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "description": obj.get("description") or ""}
         return str(access.call(CREATE_CATEGORY, json=body)["id"])
 
@@ -69,11 +69,11 @@ class IssueLinkTypes(_ByName):
     writes = (CREATE_LINK_TYPE,)
     title = "Issue link types"
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for obj in (access.call(LIST_LINK_TYPES) or {}).get("issueLinkTypes") or []:
             yield Existing(self.natural_key(obj), str(obj["id"]), obj)
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         return str(access.call(CREATE_LINK_TYPE, json=pick(obj, "name", "inward", "outward"))["id"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
@@ -86,11 +86,11 @@ class Priorities(_ByName):
     writes = (CREATE_PRIORITY,)
     title = "Priorities"
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for obj in reader(access).items(SEARCH_PRIORITIES):  # the backup's request: verification replays it
             yield Existing(self.natural_key(obj), str(obj["id"]), obj, bool(obj.get("isDefault")))
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "statusColor": obj.get("statusColor") or "#707070",
                 "description": obj.get("description") or ""}
         return str(access.call(CREATE_PRIORITY, json=body)["id"])
@@ -107,11 +107,11 @@ class Resolutions(_ByName):
     writes = (CREATE_RESOLUTION,)
     title = "Resolutions"
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for obj in reader(access).items(SEARCH_RESOLUTIONS):  # the backup's request: verification replays it
             yield Existing(self.natural_key(obj), str(obj["id"]), obj, bool(obj.get("default")))
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "description": obj.get("description") or ""}
         return str(access.call(CREATE_RESOLUTION, json=body)["id"])
 
@@ -165,7 +165,7 @@ class Statuses(Restorer):
     def projects(self, obj: dict[str, Any]) -> Iterable[str]:
         return [str(obj["projectKey"])] if obj.get("projectKey") else []
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         # Read as the backup reads them (either API, project keys added), so both sides have the same shape.
         for item in CATALOGUE[self.type_key].read(reader(access)):
             if item.source_id is not None:
@@ -175,7 +175,7 @@ class Statuses(Restorer):
         # Its project is a back link the status writes itself (see ``references``): mapped with the rest.
         return to_destination(self.type_key, obj, ids, refs=DECLARATIONS[self.type_key].refs)
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         project = status_scope_project(self._in_terms(obj, ids))
         scope: dict[str, Any] = {"type": "GLOBAL"} if project is None else {
             "type": "PROJECT", "project": {"id": project}}
@@ -202,7 +202,7 @@ class IssueTypes(Restorer):
     def natural_key(self, obj: dict[str, Any]) -> str:
         return fold(obj["name"])
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for obj in access.call(LIST_ISSUE_TYPES) or []:
             if not obj.get("scope"):  # project-scoped types belong to team-managed projects
                 yield Existing(self.natural_key(obj), str(obj["id"]), obj)
@@ -218,12 +218,12 @@ class IssueTypes(Restorer):
                                                  "the restore again to map it.")
         return None
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         level = int(obj.get("hierarchyLevel", -1 if obj.get("subtask") else 0))
         body = {"name": obj["name"], "description": obj.get("description") or "", "hierarchyLevel": level}
         return str(access.call(CREATE_ISSUE_TYPE, json=body)["id"])
 
-    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def update(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         # The name matched and a level can't change: only the description can differ in a way Jira lets us fix.
         access.call(UPDATE_ISSUE_TYPE, path={"id": dest_id}, json={"description": obj.get("description") or ""})
 
@@ -259,7 +259,7 @@ class ProjectRoles(_ByName):
     title = "Project roles"
     can_update = True  # additive: default actors the destination's role lacks are added
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for obj in access.call(LIST_ROLES) or []:
             yield Existing(self.natural_key(obj), str(obj["id"]), obj)
 
@@ -271,18 +271,18 @@ class ProjectRoles(_ByName):
             return CannotRestore("Jira manages this role for apps; it is read-only.", "Nothing to do.")
         return None
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "description": obj.get("description") or ""}
         return str(access.call(CREATE_ROLE, json=body)["id"])
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         self._add_actors(access, dest_id, obj, ids, have=({"group": set(), "user": set()} if just_created()
                                                           else None))
 
-    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def update(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         self._add_actors(access, dest_id, obj, ids, have=None)
 
-    def _add_actors(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap,
+    def _add_actors(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap,
                     have: dict[str, set[str]] | None) -> None:
         groups, users = self._actors(obj, ids, report=True)
         if have is None:  # what the destination's role already has: adding an actor twice is refused
@@ -349,24 +349,24 @@ class Groups(_ByName):
     def cost(self, obj: dict[str, Any]) -> int:
         return 1 + len(obj.get("members") or [])
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         read = reader(access)
         for obj in read.items(BULK_GROUPS):  # the backup's requests: verification replays them
             gid = str(obj["groupId"])
             yield Existing(self.natural_key(obj), gid, dict(obj, members=group_members(read, gid)))
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         return str(access.call(CREATE_GROUP, json={"name": obj["name"]})["groupId"])
 
-    def after_create(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         have = set() if just_created() else {m["accountId"] for m in group_members(reader(access), dest_id)}
         self._add_members(access, dest_id, obj, ids, have)
 
-    def update(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
+    def update(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         self._add_members(access, dest_id, obj, ids,
                           {m["accountId"] for m in group_members(reader(access), dest_id)})
 
-    def _add_members(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap,
+    def _add_members(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap,
                      have: set[str]) -> None:
         for account_id in self._members(obj, ids, report=True):
             if account_id not in have:

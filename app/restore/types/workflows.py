@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ...backups.catalogue import read_workflow_schemes, read_workflows
-from ...jira.access import JiraAccess
+from ...jira.access import SiteAccess
 from ...jira.errors import JiraError
 from ...jira.operations import declare
 from ...objects.declarations import DECLARATIONS, FIELD_VALUE, RULE_LISTS, RULE_REFS, field_value
@@ -242,7 +242,7 @@ class Workflows(Restorer):
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         return sorted({r.source_id for r in workflow_refs(obj, lambda _field: None) if r.kind == "users"})
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         for item in read_workflows(reader(access)):
             obj = item.obj
             yield Existing(self.natural_key(obj), str(obj["name"]), obj, obj["name"] == SYSTEM_WORKFLOW)
@@ -268,7 +268,7 @@ class Workflows(Restorer):
                 workflow[layout] = obj[layout]
         return {"scope": {"type": "GLOBAL"}, "statuses": [], "workflows": [workflow]}
 
-    def _status_list(self, access: JiraAccess, payload: dict[str, Any], ids: IdMap) -> list[dict[str, Any]]:
+    def _status_list(self, access: SiteAccess, payload: dict[str, Any], ids: IdMap) -> list[dict[str, Any]]:
         """The statuses the workflow uses, as existing ones (id) with the name and category Jira requires."""
         wanted = sorted({s["statusReference"] for s in payload["workflows"][0]["statuses"]})
         # One read of the status list per run, not per workflow; read again when a status is newer than it.
@@ -283,7 +283,7 @@ class Workflows(Restorer):
                         "statusCategory": status_category(status), "description": status.get("description") or ""})
         return out
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         payload = self._payload(obj, ids)
         # The statuses exist already (restored as their own type): reference them by destination id.
         payload["statuses"] = self._status_list(access, payload, ids)
@@ -301,7 +301,7 @@ class Workflows(Restorer):
                                 "Recreate the workflow by hand in Settings > Issues > Workflows.") from None
         return str(created[0]["name"]) if created else str(obj["name"])
 
-    def complete(self, access: JiraAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> bool:
+    def complete(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> bool:
         """Rules naming parts of objects restored after the workflow (a version of a project that uses it) are
         written once those exist: the workflow's rules mapped again and, where they differ from the destination's,
         the workflow updated in place — its statuses and transitions stay as they are (an active workflow's
@@ -343,7 +343,7 @@ class WorkflowSchemes(Restorer):
         names.add(obj.get("defaultWorkflow") or SYSTEM_WORKFLOW)
         return names
 
-    def existing(self, access: JiraAccess) -> Iterator[Existing]:
+    def existing(self, access: SiteAccess) -> Iterator[Existing]:
         listed_default = False
         for item in read_workflow_schemes(reader(access)):
             obj = item.obj
@@ -373,7 +373,7 @@ class WorkflowSchemes(Restorer):
                 "defaultWorkflow": obj.get("defaultWorkflow") or SYSTEM_WORKFLOW,
                 "issueTypeMappings": dict(sorted(mappings.items()))}
 
-    def create(self, access: JiraAccess, obj: dict[str, Any], ids: IdMap) -> str:
+    def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         return str(access.call(CREATE_WORKFLOW_SCHEME, json=self._body(obj, ids))["id"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
