@@ -87,12 +87,7 @@ def rechunk(source: Iterable[bytes] | BinaryIO, chunk_size: int) -> Iterator[tup
     One chunk is held back until the next byte shows whether more follows, so a source of exactly one chunk is one
     last chunk, not a full chunk and an empty one.
     """
-    pieces: Iterable[bytes]
-    if hasattr(source, "read"):
-        reader: BinaryIO = source  # type: ignore[assignment]
-        pieces = iter(lambda: reader.read(chunk_size), b"")
-    else:
-        pieces = source  # type: ignore[assignment]
+    pieces: Iterable[bytes] = iter(lambda: source.read(chunk_size), b"") if hasattr(source, "read") else source
     buffer = bytearray()
     for piece in pieces:
         buffer += piece

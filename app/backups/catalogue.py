@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -66,7 +66,8 @@ class Reader:
     def __init__(self, access: SiteAccess, pool: Executor | PriorityPool | Lane | None = None, concurrency: int = 1,
                  gate: PriorityGate | None = None, priority: int = 0) -> None:
         self.access = access
-        self.pool = pool
+        # What fanned-out work is submitted to: a priority pool is entered through its lane at this reader's priority.
+        self.pool = pool.lane(priority) if isinstance(pool, PriorityPool) else pool
         self.gate = gate
         self.priority = priority  # this reader's place in the queues of the gate and the pool (lower goes first)
         self.window = max(1, concurrency) * 2  # in-flight futures: enough to keep every worker busy, no more
@@ -171,7 +172,7 @@ def batched(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
     return _chunks(items, size)
 
 
-ReadFn = Callable[[Reader], Iterator[Item]]
+ReadFn = Callable[[Reader], Generator[Item, None, None]]  # a generator: the capture closes it when cut short
 
 
 @dataclass(frozen=True)
@@ -249,25 +250,25 @@ CUSTOM_FIELDS_PARAMS = {"type": "custom", "expand": "key,isLocked,searcherKey"}
 
 
 @object_type("projectCategories", "Project categories", 1, ops=(OP_CATEGORIES,), natural_key="name")
-def read_project_categories(r: Reader) -> Iterator[Item]:
+def read_project_categories(r: Reader) -> Generator[Item, None, None]:
     for cat in r.get(OP_CATEGORIES) or []:
         yield Item(cat["name"], _id(cat.get("id")), normalise(cat))
 
 
 @object_type("issueLinkTypes", "Issue link types", 1, ops=(OP_LINK_TYPES,), natural_key="name")
-def read_issue_link_types(r: Reader) -> Iterator[Item]:
+def read_issue_link_types(r: Reader) -> Generator[Item, None, None]:
     for link in (r.get(OP_LINK_TYPES) or {}).get("issueLinkTypes") or []:
         yield Item(link["name"], _id(link.get("id")), normalise(link))
 
 
 @object_type("priorities", "Priorities", 1, ops=(OP_PRIORITIES,), natural_key="name")
-def read_priorities(r: Reader) -> Iterator[Item]:
+def read_priorities(r: Reader) -> Generator[Item, None, None]:
     for prio in r.items(OP_PRIORITIES):
         yield Item(prio["name"], _id(prio.get("id")), normalise(prio))
 
 
 @object_type("resolutions", "Resolutions", 1, ops=(OP_RESOLUTIONS,), natural_key="name, case-insensitive")
-def read_resolutions(r: Reader) -> Iterator[Item]:
+def read_resolutions(r: Reader) -> Generator[Item, None, None]:
     for res in r.items(OP_RESOLUTIONS):
         yield Item(res["name"].casefold(), _id(res.get("id")), normalise(res))
 
@@ -277,9 +278,10 @@ _CATEGORY_KEYS = {"new": "TODO", "indeterminate": "IN_PROGRESS", "done": "DONE"}
 
 def status_from_classic(status: dict[str, Any]) -> dict[str, Any]:
     """``GET /status`` (open to Connect) in the shape of ``GET /statuses/search``, so both store the same bytes."""
-    category = status.get("statusCategory") or {}
+    category_key = (status.get("statusCategory") or {}).get("key")
     out: dict[str, Any] = {"id": _id(status.get("id")), "name": status.get("name"),
-                           "statusCategory": _CATEGORY_KEYS.get(category.get("key"), category.get("key")),
+                           "statusCategory": _CATEGORY_KEYS.get(category_key, category_key)
+                           if isinstance(category_key, str) else category_key,
                            "scope": status.get("scope") or {"type": "GLOBAL"},
                            "description": status.get("description") or ""}
     return out
@@ -314,7 +316,7 @@ def _project_key(r: Reader, project_id: str) -> str | None:
 
 @object_type("statuses", "Statuses", 1, ops=(OP_STATUSES_SEARCH, OP_STATUS_LIST, OP_STATUS_PROJECT),
              required=(OP_STATUS_LIST,), natural_key="name + category (+ project key for a project's own)")
-def read_statuses(r: Reader) -> Iterator[Item]:
+def read_statuses(r: Reader) -> Generator[Item, None, None]:
     # The full search is closed to Connect; the classic list carries what a restore needs (name, category,
     # description, scope), so without an OAuth grant statuses are still read completely.
     if r.access.can_call(OP_STATUSES_SEARCH):
@@ -330,13 +332,13 @@ def read_statuses(r: Reader) -> Iterator[Item]:
 
 
 @object_type("issueTypes", "Issue types", 1, ops=(OP_ISSUE_TYPES,), natural_key="name + hierarchy level")
-def read_issue_types(r: Reader) -> Iterator[Item]:
+def read_issue_types(r: Reader) -> Generator[Item, None, None]:
     for it in r.get(OP_ISSUE_TYPES) or []:
         yield Item(f"{it['name']} (level {it.get('hierarchyLevel', 0)})", _id(it.get("id")), normalise(it))
 
 
 @object_type("projectRoles", "Project roles", 1, ops=(OP_ROLES,), natural_key="name")
-def read_project_roles(r: Reader) -> Iterator[Item]:
+def read_project_roles(r: Reader) -> Generator[Item, None, None]:
     roles = r.get(OP_ROLES) or []
     r.memo["roleIds"] = [str(role["id"]) for role in roles]
     for role in roles:  # GET /role includes each role's default actors
@@ -352,7 +354,7 @@ def group_members(r: Reader, group_id: str) -> list[dict[str, str]]:
 
 @object_type("groups", "Groups and their members", 1, ops=(OP_GROUPS, OP_GROUP_MEMBERS),
              natural_key="name (groupId kept)")
-def read_groups(r: Reader) -> Iterator[Item]:
+def read_groups(r: Reader) -> Generator[Item, None, None]:
     def one(group: dict[str, Any]) -> Item:
         obj = dict(normalise(group), members=group_members(r, str(group["groupId"])))
         return Item(group["name"], _id(group.get("groupId")), obj)
@@ -370,7 +372,7 @@ def _field_brief(f: dict[str, Any]) -> tuple[str, str, str]:
 
 
 @object_type("customFields", "Custom fields", 1, ops=(OP_FIELDS,), natural_key="name + type (names aren't unique)")
-def read_custom_fields(r: Reader) -> Iterator[Item]:
+def read_custom_fields(r: Reader) -> Generator[Item, None, None]:
     briefs = []
     for f in r.items(OP_FIELDS, params=CUSTOM_FIELDS_PARAMS):
         briefs.append(_field_brief(f))
@@ -454,7 +456,7 @@ def _custom_field_briefs(r: Reader) -> Iterator[tuple[str, str, str]]:
              ops=(OP_FIELDS, OP_CONTEXTS, OP_CONTEXT_TYPES, OP_CONTEXT_PROJECTS, OP_CONTEXT_DEFAULTS, OP_OPTIONS,
                   OP_VERSION),
              natural_key="field + context name; option value within context")
-def read_field_contexts(r: Reader) -> Iterator[Item]:
+def read_field_contexts(r: Reader) -> Generator[Item, None, None]:
     for items in r.fan_out(lambda brief: _field_contexts(r, brief), _custom_field_briefs(r)):
         yield from items
 
@@ -474,7 +476,7 @@ def _screen(r: Reader, screen: dict[str, Any]) -> Item:
 
 @object_type("screens", "Screens, tabs and fields", 2, ops=(OP_SCREENS, OP_SCREEN_TABS, OP_TAB_FIELDS),
              natural_key="name")
-def read_screens(r: Reader) -> Iterator[Item]:
+def read_screens(r: Reader) -> Generator[Item, None, None]:
     yield from r.fan_out(lambda s: _screen(r, s), r.items(OP_SCREENS, page_size=100))
 
 
@@ -484,7 +486,7 @@ OP_FIELD_CONFIG_ITEMS = declare("GET", f"{API}/fieldconfiguration/{{id}}/fields"
 
 @object_type("fieldConfigurations", "Field configurations and items", 2, ops=(OP_FIELD_CONFIGS, OP_FIELD_CONFIG_ITEMS),
              natural_key="name")
-def read_field_configurations(r: Reader) -> Iterator[Item]:
+def read_field_configurations(r: Reader) -> Generator[Item, None, None]:
     def one(fc: dict[str, Any]) -> Item:
         items = r.all(OP_FIELD_CONFIG_ITEMS, path={"id": fc["id"]})
         return Item(fc["name"], _id(fc["id"]), dict(normalise(fc), items=normalise(items)))
@@ -493,7 +495,7 @@ def read_field_configurations(r: Reader) -> Iterator[Item]:
 
 
 def _schemes_with_mappings(r: Reader, list_op: Operation, mapping_op: Operation, id_param: str,
-                           scheme_field: str, page_size: int = 50) -> Iterator[Item]:
+                           scheme_field: str, page_size: int = 50) -> Generator[Item, None, None]:
     """Schemes a page at a time, each page's mappings fetched in one bulk look-up."""
 
     def with_mappings(schemes: list[dict[str, Any]]) -> list[Item]:
@@ -517,7 +519,7 @@ OP_FC_SCHEME_MAPPING = declare("GET", f"{API}/fieldconfigurationscheme/mapping")
 @object_type("fieldConfigurationSchemes", "Field configuration schemes", 2,
              ops=(OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING),
              natural_key="name")
-def read_field_configuration_schemes(r: Reader) -> Iterator[Item]:
+def read_field_configuration_schemes(r: Reader) -> Generator[Item, None, None]:
     yield from _schemes_with_mappings(r, OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING, "fieldConfigurationSchemeId",
                                       "fieldConfigurationSchemeId")
 
@@ -535,21 +537,21 @@ OP_PRIORITY_SCHEME_PROJECTS = declare("GET", f"{API}/priorityscheme/{{schemeId}}
 
 
 @object_type("screenSchemes", "Screen schemes", 3, ops=(OP_SCREEN_SCHEMES,), natural_key="name")
-def read_screen_schemes(r: Reader) -> Iterator[Item]:
+def read_screen_schemes(r: Reader) -> Generator[Item, None, None]:
     for scheme in r.items(OP_SCREEN_SCHEMES, page_size=100):
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
 
 @object_type("issueTypeScreenSchemes", "Issue type screen schemes", 3, ops=(OP_ITSS, OP_ITSS_MAPPING),
              natural_key="name")
-def read_issue_type_screen_schemes(r: Reader) -> Iterator[Item]:
+def read_issue_type_screen_schemes(r: Reader) -> Generator[Item, None, None]:
     yield from _schemes_with_mappings(r, OP_ITSS, OP_ITSS_MAPPING, "issueTypeScreenSchemeId",
                                       "issueTypeScreenSchemeId")
 
 
 @object_type("issueTypeSchemes", "Issue type schemes", 4, ops=(OP_ITS, OP_ITS_MAPPING),
              natural_key="name")
-def read_issue_type_schemes(r: Reader) -> Iterator[Item]:
+def read_issue_type_schemes(r: Reader) -> Generator[Item, None, None]:
     yield from _schemes_with_mappings(r, OP_ITS, OP_ITS_MAPPING, "issueTypeSchemeId", "issueTypeSchemeId")
 
 
@@ -565,7 +567,7 @@ def _inline(r: Reader, scheme: dict[str, Any], key: str, op: Operation) -> list[
 @object_type("prioritySchemes", "Priority schemes", 4,
              ops=(OP_PRIORITY_SCHEMES, OP_PRIORITY_SCHEME_PRIORITIES, OP_PRIORITY_SCHEME_PROJECTS),
              required=(OP_PRIORITY_SCHEMES,), natural_key="name")
-def read_priority_schemes(r: Reader) -> Iterator[Item]:
+def read_priority_schemes(r: Reader) -> Generator[Item, None, None]:
     def one(scheme: dict[str, Any]) -> Item:
         obj = {k: v for k, v in normalise(scheme).items() if k not in ("priorities", "projects")}
         obj["priorities"] = normalise(_inline(r, scheme, "priorities", OP_PRIORITY_SCHEME_PRIORITIES))
@@ -584,13 +586,13 @@ OP_WORKFLOW_SCHEMES = declare("GET", f"{API}/workflowscheme")
 
 @object_type("workflows", "Workflows (transitions, rules, properties, layout)", 5, ops=(OP_WORKFLOWS,),
              natural_key="name")
-def read_workflows(r: Reader) -> Iterator[Item]:
+def read_workflows(r: Reader) -> Generator[Item, None, None]:
     for wf in r.items(OP_WORKFLOWS, params={"expand": "values.transitions"}):
         yield Item(wf["name"], _id(wf.get("id")), normalise(wf))
 
 
 @object_type("workflowSchemes", "Workflow schemes", 5, ops=(OP_WORKFLOW_SCHEMES,), natural_key="name")
-def read_workflow_schemes(r: Reader) -> Iterator[Item]:
+def read_workflow_schemes(r: Reader) -> Generator[Item, None, None]:
     for scheme in r.items(OP_WORKFLOW_SCHEMES):
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
@@ -605,20 +607,20 @@ OP_SECURITY_MEMBERS = declare("GET", f"{API}/issuesecurityschemes/level/member")
 
 
 @object_type("permissionSchemes", "Permission schemes", 6, ops=(OP_PERMISSION_SCHEMES,), natural_key="name")
-def read_permission_schemes(r: Reader) -> Iterator[Item]:
+def read_permission_schemes(r: Reader) -> Generator[Item, None, None]:
     for scheme in (r.get(OP_PERMISSION_SCHEMES, params={"expand": "all"}) or {}).get("permissionSchemes") or []:
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
 
 @object_type("notificationSchemes", "Notification schemes", 6, ops=(OP_NOTIFICATION_SCHEMES,), natural_key="name")
-def read_notification_schemes(r: Reader) -> Iterator[Item]:
+def read_notification_schemes(r: Reader) -> Generator[Item, None, None]:
     for scheme in r.items(OP_NOTIFICATION_SCHEMES, params={"expand": "all"}):
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
 
 @object_type("issueSecuritySchemes", "Issue security schemes, levels and members", 6,
              ops=(OP_SECURITY_SCHEMES, OP_SECURITY_LEVELS, OP_SECURITY_MEMBERS), natural_key="name")
-def read_issue_security_schemes(r: Reader) -> Iterator[Item]:
+def read_issue_security_schemes(r: Reader) -> Generator[Item, None, None]:
     def with_levels(schemes: list[dict[str, Any]]) -> list[Item]:
         ids = [str(s["id"]) for s in schemes]
         members: dict[str, list[Any]] = {}
@@ -761,7 +763,7 @@ def _role_ids(r: Reader) -> list[str]:
              ops=(OP_PROJECTS, OP_ROLES, OP_PROJECT, OP_PROJECT_ROLE, OP_PROJECT_PERMISSION_SCHEME,
                   OP_PROJECT_ITS, OP_PROJECT_ITSS, OP_PROJECT_FCS, OP_PROJECT_WFS, OP_PROJECT_NS, OP_PROJECT_ISS),
              natural_key="key")
-def read_projects(r: Reader) -> Iterator[Item]:
+def read_projects(r: Reader) -> Generator[Item, None, None]:
     role_ids = _role_ids(r)
     # Pages of 50: the bulk scheme look-ups take up to 50 project ids each. Within a page every per-project read is
     # a task of its own (not one task reading a project's parts in turn), so no project is a chain of round trips.
@@ -799,7 +801,7 @@ def owner_key(obj: dict[str, Any]) -> str:
 
 
 @object_type("filters", "Filters and share permissions", 8, ops=(OP_FILTERS,), natural_key="owner + name")
-def read_filters(r: Reader) -> Iterator[Item]:
+def read_filters(r: Reader) -> Generator[Item, None, None]:
     # overrideSharePermissions: an administrator sees every filter, not just those shared with them.
     params = {"expand": f"{SHARED_EXPAND},jql", "overrideSharePermissions": "true"}
     for flt in r.items(OP_FILTERS, params=params):
@@ -810,7 +812,7 @@ def read_filters(r: Reader) -> Iterator[Item]:
 
 @object_type("boards", "Boards and their configuration", 9, ops=(OP_BOARDS, OP_BOARD_CONFIG),
              natural_key="name + type + filter")
-def read_boards(r: Reader) -> Iterator[Item]:
+def read_boards(r: Reader) -> Generator[Item, None, None]:
     def one(board: dict[str, Any]) -> Item:
         config = normalise(r.get(OP_BOARD_CONFIG, path={"boardId": board["id"]}) or {})
         filter_id = (config.get("filter") or {}).get("id")
@@ -835,7 +837,7 @@ def with_item_properties(r: Reader, dashboard_id: Any, gadget: dict[str, Any]) -
 
 @object_type("dashboards", "Dashboards, gadgets and their configuration", 10,
              ops=(OP_DASHBOARDS, OP_GADGETS, OP_ITEM_PROPERTY_KEYS, OP_ITEM_PROPERTY), natural_key="owner + name")
-def read_dashboards(r: Reader) -> Iterator[Item]:
+def read_dashboards(r: Reader) -> Generator[Item, None, None]:
     def one(board: dict[str, Any]) -> Item:
         gadgets = (r.get(OP_GADGETS, path={"dashboardId": board["id"]}) or {}).get("gadgets") or []
         gadgets = [with_item_properties(r, board["id"], g) for g in normalise(gadgets)]
@@ -856,7 +858,7 @@ OP_ADVANCED_SETTINGS = declare("GET", f"{API}/application-properties/advanced-se
 @object_type("settings", "Time tracking and global settings", 1,
              ops=(OP_TIMETRACKING, OP_TIMETRACKING_OPTIONS, OP_CONFIGURATION, OP_ADVANCED_SETTINGS),
              natural_key="setting name")
-def read_settings(r: Reader) -> Iterator[Item]:
+def read_settings(r: Reader) -> Generator[Item, None, None]:
     # 204 (no body) means time tracking is off: that is a setting too.
     yield Item("timetracking", None, {"provider": normalise(r.get(OP_TIMETRACKING))})
     yield Item("timetrackingOptions", None, normalise(r.get(OP_TIMETRACKING_OPTIONS) or {}))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .storage_url import check_endpoint_url
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client  # stubs only (boto3-stubs[s3], a dev dependency)
 
 DEFAULT_REGION = "us-east-1"
 
 
-def s3_client(config: Mapping[str, Any]) -> Any:
+def s3_client(config: Mapping[str, Any]) -> S3Client:
     """A boto3 S3 client for the configured endpoint (AWS when unset); path-style addressing for other endpoints.
 
     Credentials come from BACKUP_S3_ACCESS_KEY_ID / BACKUP_S3_SECRET_ACCESS_KEY when both are set, else from boto3's
@@ -22,16 +25,15 @@ def s3_client(config: Mapping[str, Any]) -> Any:
     endpoint = check_endpoint_url(str(config.get("BACKUP_S3_ENDPOINT_URL") or ""))
     key_id = str(config.get("BACKUP_S3_ACCESS_KEY_ID") or "")
     secret = str(config.get("BACKUP_S3_SECRET_ACCESS_KEY") or "")
-    credentials = {"aws_access_key_id": key_id, "aws_secret_access_key": secret} if key_id and secret else {}
-    # S3-compatible servers seldom resolve bucket subdomains; AWS itself is happy with either style.
-    addressing = {"addressing_style": "path"} if endpoint else {}
+    both = bool(key_id and secret)  # one without the other: boto3's chain (None is boto3's own "not given")
     session = boto3.session.Session()
     return session.client(
         "s3", endpoint_url=endpoint or None,
         region_name=str(config.get("BACKUP_S3_REGION") or "") or DEFAULT_REGION,
-        config=Config(s3=addressing, retries={"max_attempts": 5, "mode": "standard"},
-                      connect_timeout=10, read_timeout=60),
-        **credentials)
+        # S3-compatible servers seldom resolve bucket subdomains; AWS itself is happy with either style.
+        config=Config(s3={"addressing_style": "path"} if endpoint else {},
+                      retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60),
+        aws_access_key_id=key_id if both else None, aws_secret_access_key=secret if both else None)
 
 
 def is_missing(error: Exception) -> bool:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import current_app
@@ -445,18 +445,18 @@ class IssuePass:
     def _attachment(self, issue_id: str, meta: dict[str, Any], previous: _State | None) -> AttachmentRecord:
         attachment_id = str(meta["id"])
         author = meta.get("author") or None
-        base = dict(id=attachment_id, filename=str(meta.get("filename") or ""), size=int(meta.get("size") or 0),
-                    mime_type=meta.get("mimeType"), created=meta.get("created"),
-                    author=_clean(author) if author else None)
+        base = AttachmentRecord(id=attachment_id, filename=str(meta.get("filename") or ""),
+                                size=int(meta.get("size") or 0), mime_type=meta.get("mimeType"),
+                                created=meta.get("created"), author=_clean(author) if author else None, sha256=None)
         known = _known_attachment(previous, issue_id, attachment_id)
         if known is not None and blobs.stat(self.tenant_id, known) is not None:
-            return AttachmentRecord(**base, sha256=known)  # immutable per id in Jira: no need to read it again
+            return replace(base, sha256=known)  # immutable per id in Jira: no need to read it again
         try:
             ref = blobs.put_stream(self.tenant_id, self._download(attachment_id),
                                    snapshot_id=self.writer.snapshot_id)
         except JiraError as exc:
-            return AttachmentRecord(**base, sha256=None, missing_reason=f"Jira refused its content: {exc.describe()}")
-        return AttachmentRecord(**base, sha256=ref.digest)
+            return replace(base, missing_reason=f"Jira refused its content: {exc.describe()}")
+        return replace(base, sha256=ref.digest)
 
     def _download(self, attachment_id: str) -> Iterator[bytes]:
         """The attachment's bytes, chunk by chunk off the wire (one request, its points drawn and counted)."""

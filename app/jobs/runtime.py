@@ -303,7 +303,7 @@ def _run_job(job_id: str, worker: str) -> str | None:
                 **_spent(ctx))
     else:
         _finish(job_id, JobState.SUCCEEDED, result_json=json.dumps(result or {}), **_spent(ctx))
-    final = db.session.get(Job, job_id, populate_existing=True)
+    final = db.session.get_one(Job, job_id, populate_existing=True)
     log.info("job %s (%s) ended %s", job_id, final.kind, final.state)
     return final.state
 

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import case, or_, select
@@ -25,14 +25,15 @@ from .models import Job, JobState
 
 log = logging.getLogger(__name__)
 
-Periodic = Callable[[datetime], None]
+Periodic = Callable[[datetime], object]  # what it returns, if anything, is not the tick's
 PERIODIC: dict[str, Periodic] = {}
+PeriodicT = TypeVar("PeriodicT", bound=Periodic)
 
 
-def periodic(name: str) -> Callable[[Periodic], Periodic]:
+def periodic(name: str) -> Callable[[PeriodicT], PeriodicT]:
     """Register ``fn(now)`` to run on every tick (it must be idempotent and cheap when there's nothing to do)."""
 
-    def register(fn: Periodic) -> Periodic:
+    def register(fn: PeriodicT) -> PeriodicT:
         PERIODIC[name] = fn
         return fn
 

@@ -317,7 +317,9 @@ class Twins:
             self._naming = defaultdict(list)
             for type_key, entries in self.site.items():
                 declaration = DECLARATIONS.get(type_key)
-                for _key, _oid, obj in entries if declaration is not None else ():
+                if declaration is None:
+                    continue
+                for _key, _oid, obj in entries:
                     for kind, target in set(targets(obj, declaration.refs)):
                         self._naming[(kind, target)].append((type_key, obj))
         return self._naming

@@ -254,7 +254,7 @@ RULE_LISTS = ("transitions[].actions[]", "transitions[].validators[]",
 # (comma-separated for multi-value fields) and the options check-field-value compares with. A rule's references
 # name people in particular: no stand-in takes their place.
 RULE_REFS: tuple[Ref, ...] = (
-    *(Ref(f"parameters.{name}", kind, "csv", optional=True, stand_in=False)  # type: ignore[arg-type]
+    *(Ref(f"parameters.{name}", kind, "csv", optional=True, stand_in=False)
       for name, kind in RULE_PARAMETERS.items()),
     Ref("parameters.value", update_field_value_kind, "csv", optional=True, stand_in=False),
     Ref("parameters.fieldValue", check_field_value_kind, "json", optional=True),

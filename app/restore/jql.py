@@ -20,7 +20,7 @@ Pure: the mapping comes in through a ``Mapper``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -601,7 +601,7 @@ def _cut(keep: list[bool], first: int, last: int) -> None:
         keep[i] = False
 
 
-def _drop_members(keep: list[bool], members: list[Node] | list[SortKey], kept: list[bool]) -> None:
+def _drop_members(keep: list[bool], members: Sequence[Node | SortKey], kept: list[bool]) -> None:
     """Leave out the members not kept, with their separators: the first kept member stays bare, each further kept
     member keeps the separator (connective or comma, with its spaces) that stood right before it."""
     first_kept = kept.index(True)

@@ -224,7 +224,7 @@ def earlier_ids(run: RestoreRun) -> dict[tuple[str, str], str]:
                RestoreRun.id != run.id, RestoreItem.dest_id.is_not(None),
                RestoreItem.outcome.in_(["created", "reused", "updated", "incomplete"]))
         .order_by(RestoreRun.id, RestoreItem.id))
-    return {(type_key, source_id): dest_id for type_key, source_id, dest_id in rows}
+    return {(type_key, source_id): dest_id for type_key, source_id, dest_id in rows if dest_id is not None}
 
 
 def save_plan(run_id: int, items: list[PlannedItem]) -> None:

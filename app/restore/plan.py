@@ -7,6 +7,7 @@ import enum
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from graphlib import CycleError, TopologicalSorter
 from typing import Any, Protocol
 
@@ -431,14 +432,17 @@ class Planner:
         try:
             for start in range(0, len(batch), USERS_PER_CALL):
                 chunk = batch[start:start + USERS_PER_CALL]
-                page = read_all(lambda c=chunk: [self.access.call(
-                    BULK_USERS, params={"accountId": c, "maxResults": USERS_PER_CALL})])[0]
+                page = read_all(partial(self._users_page, chunk))[0]
                 found.update(str(u.get("accountId")) for u in (page or {}).get("values") or [])
         except RateLimited:
             raise
         except JiraError:
             return batch  # can't check: treat all as missing so the fallback choice is offered
         return sorted(wanted - found)
+
+    def _users_page(self, account_ids: list[str]) -> list[Any]:
+        """One bulk read of these accounts, as a list of its one page (``read_all`` may repeat it)."""
+        return [self.access.call(BULK_USERS, params={"accountId": account_ids, "maxResults": USERS_PER_CALL})]
 
 
 def missing_people(plan: Plan, missing: list[str]) -> list[dict[str, Any]]:

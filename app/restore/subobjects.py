@@ -104,9 +104,9 @@ class SourceIndex:
                         if isinstance(part.get("name"), str):
                             index._holds((kind, fold(part["name"])), key)
             elif type_key == "customFields":
-                kind = field_value_kind(obj)
-                if kind is not None:
-                    index.field_kinds[source_id] = kind
+                value_kind = field_value_kind(obj)
+                if value_kind is not None:
+                    index.field_kinds[source_id] = value_kind
             elif type_key == "fieldContexts":
                 field_id = index.context_fields[source_id] = str(obj.get("fieldId"))
                 for oid, path in option_paths(obj.get("options") or []).items():

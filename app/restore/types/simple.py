@@ -309,7 +309,8 @@ class ProjectRoles(_ByName):
             self.type_key, obj, ids, strict=strict,
             say=(lambda _ref, kind, source_id: f"default actor {words_for(kind, source_id)}: left out of the role.")
             if report else (lambda *_: None))
-        groups, users = [], []
+        groups: list[str] = []
+        users: list[str] = []
         for kind, source_id, _name in role_actor_refs(mapped):
             (groups if kind == "group" else users).append(source_id)
         if report and ids is not None:
