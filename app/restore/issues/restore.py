@@ -316,8 +316,8 @@ class ProjectIssues:
         first = records[0] if records else None
         project_id = self.ids.get("projects", str(first.project_id)) if first and first.project_id else None
         standard = [r for r in records if _tier(r) == 1 and not (r.fields.get("parent") or {}).get("id")]
-        filler = (standard or [r for r in records if _tier(r) == 1] or records or [None])[0]
-        return project_id, filler.key if filler is not None else None
+        fillers = standard or [r for r in records if _tier(r) == 1] or records
+        return project_id, fillers[0].key if fillers else None
 
     def _create_batch(self, batch: list[tuple[IssueRecord | None, int]], next_number: int) -> int:
         """One bulk create; each item's outcome from the answer (Jira's words for a refused one). Returns the
