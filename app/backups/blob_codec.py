@@ -225,14 +225,3 @@ def _check_whole(buffer: _Buffer, digest: str, size: int, facts: SealedFacts, wh
     if size != facts.size or digest != facts.digest:
         raise BlobCorrupt(f"{what}: expected {facts.size} bytes hashing to sha256 {facts.digest}, "
                           f"the stored chunks hold {size} bytes hashing to {digest}")
-
-
-def split_frames(sealed: bytes) -> tuple[bytes, list[bytes]]:
-    """A sealed object's header and its frames as stored (for inspection and tests; not used to open blobs)."""
-    header, rest, frames = sealed[:HEADER.size], sealed[HEADER.size:], []
-    while rest:
-        (word,) = PREFIX.unpack(rest[:PREFIX.size])
-        end = PREFIX.size + (word & ~LAST_FLAG)
-        frames.append(rest[:end])
-        rest = rest[end:]
-    return header, frames

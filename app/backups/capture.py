@@ -68,22 +68,6 @@ def unreadable_reason(missing: list[Any], fix: str) -> str:
     return f"Connect apps can't call {ops}. {fix}"
 
 
-def capture_type(writer: SnapshotWriter, reader: Reader, otype: ObjectType) -> TypeOutcome:
-    """Read one type into the snapshot on this thread and record its status; never leaves it silently missing.
-
-    :raises RateLimited: Jira asked for a longer wait than the client will sleep (the job requeues itself).
-    """
-    missing = otype.missing_operations(reader.access)
-    if missing:
-        outcome = TypeOutcome("unreadable", 0, unreadable_reason(missing, reader.access.fix), 0)
-    else:
-        reader = reader.for_type()
-        outcome = read_type(otype, reader, lambda item: writer.put(otype.key, item.natural_key, item.source_id,
-                                                                   item.obj))
-    record_outcome(writer, otype.key, outcome)
-    return outcome
-
-
 def read_type(otype: ObjectType, reader: Reader, emit: Callable[[Item], None]) -> TypeOutcome:
     """Stream one type's objects to ``emit``; Jira's refusals become an ``unreadable`` outcome with the reason.
 

@@ -23,7 +23,6 @@ from .lanes import Lane, PriorityGate, PriorityPool
 
 API = "/rest/api/3"
 AGILE = "/rest/agile/1.0"
-BATCH = 50  # ids per bulk look-up: Jira's mapping endpoints accept up to 50 scheme ids
 OPTION_FIELD_TYPES = frozenset({"select", "multiselect", "radiobuttons", "multicheckboxes", "cascadingselect"})
 VERSION_FIELD_TYPES = frozenset({"version", "multiversion"})
 # Fields that change without anyone changing configuration (usage counters, favourites, derived dates).
@@ -153,23 +152,6 @@ class Reader:
         finally:
             for future in pending:  # an error upstream: don't leave work running for nobody
                 future.cancel()
-
-
-def _chunks(items: Iterable[Any], size: int, skip: int = 0) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for index, item in enumerate(items):
-        if index < skip:
-            continue
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def batched(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
-    return _chunks(items, size)
 
 
 ReadFn = Callable[[Reader], Generator[Item, None, None]]  # a generator: the capture closes it when cut short

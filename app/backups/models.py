@@ -26,9 +26,6 @@ class TypeStatus(enum.StrEnum):
     UNREADABLE = "unreadable"
 
 
-FINISHED = frozenset({SnapshotStatus.COMPLETE, SnapshotStatus.PARTIAL, SnapshotStatus.FAILED})
-
-
 class Snapshot(Model):
     """One capture of a tenant's configuration; restores on its own although its blobs are shared."""
 
@@ -51,10 +48,6 @@ class Snapshot(Model):
     # bytes this snapshot added to storage (blobs no earlier snapshot had): "second ÷ first" is one query.
     bytes_stored: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_new: Mapped[int] = mapped_column(BigInteger, default=0)
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED
 
 
 class SnapshotType(Model):

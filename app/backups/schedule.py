@@ -7,7 +7,6 @@ The tick is safe on several machines at once: a due run is claimed by a conditio
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -42,15 +41,8 @@ class BackupSchedule(Model):
     last_enqueued_at: Mapped[datetime | None] = mapped_column()
 
 
-def stagger(client_key: str, interval_hours: int) -> timedelta:
-    """A stable offset within the interval, from a hash of the client key, so tenants don't all start at once."""
-    seconds = interval_hours * 3600
-    digest = int.from_bytes(hashlib.sha256(client_key.encode()).digest()[:8], "big")
-    return timedelta(seconds=digest % seconds)
-
-
 def next_slot(client_key: str, interval_hours: int, after: datetime) -> datetime:
-    """The tenant's first slot strictly after ``after``: epoch + stagger + k * interval."""
+    """The tenant's first slot strictly after ``after``: epoch + the tenant's spread offset + k * interval."""
     after = _naive(after)
     interval = timedelta(hours=interval_hours)
     first = EPOCH + spread_offset(client_key, interval_hours)  # even over the interval (app.quota.spread)

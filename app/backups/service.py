@@ -100,13 +100,6 @@ def _issue_data(snapshot_id: int, types: list[TypeView]) -> IssueCounts | None:
     return issue_counts(snapshot_id)
 
 
-def list_snapshots(tenant: Tenant, limit: int = 50) -> list[SnapshotView]:
-    """The tenant's snapshots, newest first, with their per-type summaries."""
-    rows = db.session.scalars(select(Snapshot).where(Snapshot.tenant_id == tenant.id)
-                              .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).limit(limit)).all()
-    return [_view(s) for s in rows]
-
-
 def _own_snapshot(tenant: Tenant, snapshot_id: int) -> Snapshot:
     snapshot = db.session.get(Snapshot, snapshot_id)
     if snapshot is None or snapshot.tenant_id != tenant.id:  # another tenant's snapshot doesn't exist for you
@@ -125,17 +118,6 @@ def snapshot_contents(tenant: Tenant, snapshot_id: int, type_key: str, limit: in
     out: list[Entry] = []
     for entry in SnapshotReader(snapshot_id).entries(type_key):
         out.append(entry)
-        if len(out) >= limit:
-            break
-    return out
-
-
-def snapshot_objects(tenant: Tenant, snapshot_id: int, type_key: str, limit: int = 100) -> list[dict[str, Any]]:
-    """The first ``limit`` objects of one type, decrypted and checked. :raises CorruptSnapshot: on a bad blob."""
-    _own_snapshot(tenant, snapshot_id)
-    out: list[dict[str, Any]] = []
-    for obj in SnapshotReader(snapshot_id).objects(type_key):
-        out.append(obj)
         if len(out) >= limit:
             break
     return out

@@ -22,10 +22,6 @@ from .s3 import is_missing, s3_client
 from .storage_url import StorageKind, parse_storage_url
 
 
-class BlobMissing(Exception):
-    """A blob the metadata names is not in the store."""
-
-
 class BlobStore(Protocol):
     """Where ciphertext lives. ``put`` is idempotent (same digest, same meaning) and may overwrite (key rotation)."""
 

@@ -83,10 +83,6 @@ RANK_SCHEMA = "com.pyxis.greenhopper.jira:gh-lexo-rank"
 ATTACHMENT_PIECE = 256 * 1024
 
 
-class IssueBackupError(Exception):
-    """The issue pass could not finish (the message says what Jira answered)."""
-
-
 @dataclass
 class IssuePassOutcome:
     """What the pass did: counts of the snapshot's issue data, and what this pass read."""

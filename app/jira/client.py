@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
@@ -214,27 +214,6 @@ class JiraClient:
                 return
             if page.get("isLast") is None and total is not None and start >= total:
                 return
-
-    def paginate_next(self, path: str, params: dict[str, Any] | None = None, *, values_key: str = "values"
-                      ) -> Iterator[Any]:
-        """Items of an endpoint that links to its next page with ``nextPage`` (an absolute URL)."""
-        url: str | None = path
-        query = params
-        while url:
-            page = self.get(url, query) or {}
-            yield from page.get(values_key) or []
-            next_url = page.get("nextPage")
-            if not next_url or page.get("isLast") is True:
-                return
-            url = self._same_site(next_url)
-            query = None
-
-    def _same_site(self, url: str) -> str:
-        """A ``nextPage`` link must stay on this site: never send our credentials elsewhere."""
-        absolute = urljoin(self.base_url + "/", url)
-        if urlsplit(absolute).netloc != urlsplit(self.base_url).netloc:
-            raise JiraError("GET", url, 0, {"errorMessages": ["nextPage points to another host"]})
-        return absolute
 
     # -- helpers ---------------------------------------------------------------------------------------
 

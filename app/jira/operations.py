@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-SCOPE_ORDER = ("READ", "WRITE", "DELETE", "PROJECT_ADMIN", "ADMIN")  # each implies those before it
 _TABLE = Path(__file__).with_name("operation_scopes.json")
 _PARAM = re.compile(r"\{[^}/]+\}")
 
@@ -72,16 +71,6 @@ def declare(method: str, template: str) -> Operation:
 
 def declared() -> list[Operation]:
     return list(_DECLARED.values())
-
-
-def connect_scopes_needed(ops: list[Operation]) -> set[str]:
-    """The smallest descriptor scope set covering every Connect-callable operation in ``ops``."""
-    needed = {op.connect_scope for op in ops if op.connect_allowed and op.connect_scope != "NONE"}
-    hierarchical = [s for s in needed if s in SCOPE_ORDER]
-    scopes = {s for s in needed if s not in SCOPE_ORDER}
-    if hierarchical:
-        scopes.add(max(hierarchical, key=SCOPE_ORDER.index))
-    return scopes
 
 
 PERMISSIONS_CHECK = declare("POST", "/rest/api/3/permissions/check")

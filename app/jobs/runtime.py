@@ -138,9 +138,6 @@ class JobContext:
             values["step"] = step[:255]
         self._update(**values)
 
-    def heartbeat(self) -> None:
-        self._update()
-
     def cancel_requested(self) -> bool:
         flag = db.session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id))
         db.session.commit()

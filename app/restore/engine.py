@@ -59,7 +59,7 @@ class Result:
 
 
 class RunState(Protocol):
-    """Where outcomes live (the database for a job, a dict in unit tests). Called from the engine's thread only.
+    """Where outcomes live (``RestoreItem`` rows: ``app/restore/models.py``). Called from the engine's thread only.
 
     A state may also offer ``hold()`` and ``sync()``: after ``hold()`` records wait for the next ``sync()`` to be
     made durable, which the engine calls once per round (before any request of that round goes out), not once per
@@ -69,19 +69,6 @@ class RunState(Protocol):
     def recorded(self, key: Key) -> Result | None: ...
 
     def record(self, item: PlannedItem, result: Result) -> None: ...
-
-
-class MemoryState:
-    """A ``RunState`` in a dict (tests, benchmarks)."""
-
-    def __init__(self) -> None:
-        self.results: dict[Key, Result] = {}
-
-    def recorded(self, key: Key) -> Result | None:
-        return self.results.get(key)
-
-    def record(self, item: PlannedItem, result: Result) -> None:
-        self.results[item.key] = result
 
 
 class Reporter:
@@ -139,13 +126,6 @@ class RunIds:
 
     def user(self, account_id: str) -> str | None:
         return self.fallback if account_id in self.missing else account_id
-
-    def as_dict(self) -> dict[str, dict[str, str]]:
-        out: dict[str, dict[str, str]] = {}
-        with self._lock:
-            for (type_key, source_id), dest in self._ids.items():
-                out.setdefault(type_key, {})[source_id] = dest
-        return out
 
 
 class WriteCounting:

@@ -16,7 +16,7 @@ from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLi
 from ..jira.operations import declare
 from .issues import restore as _issue_restore  # noqa: F401  (declares the issue data restore's operations)
 from .types import load
-from .types.base import CannotRestore, Existing, Ref, Restorer, UnmappedReference
+from .types.base import Existing, Ref, Restorer, UnmappedReference
 
 BULK_USERS = declare("GET", "/rest/api/3/user/bulk")
 USERS_PER_CALL = 200  # the bulk endpoint's page cap
@@ -471,7 +471,3 @@ def _label(restorers: dict[str, Restorer], item: PlannedItem) -> str:
 def label(item: PlannedItem) -> str:
     """How an item is named in reasons shown to people."""
     return _label(load(), item)
-
-
-def cannot(exc: CannotRestore) -> tuple[str, str]:
-    return exc.reason, exc.fix

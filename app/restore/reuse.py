@@ -20,12 +20,10 @@ from ..connect.tenants import utcnow
 from ..extensions import db
 from ..jobs.journal import MISSING, ReadJournal, request_key
 from ..jobs.models import Job
-from .plan import Action, Plan
 
 PREVIEW_KIND = "restore-preview"
 # A preview's answers older than this are read again: the destination may have changed since the admin looked.
 PREVIEW_FRESH_SECONDS = 15 * 60
-WRITING_ACTIONS = frozenset({Action.CREATE, Action.UPDATE})
 
 
 class RememberedReads:
@@ -103,8 +101,3 @@ def _run_of(job: Job) -> int | None:
         return int(json.loads(job.params_json or "{}").get("run_id"))
     except (TypeError, ValueError):
         return None
-
-
-def writes_planned(plan: Plan) -> bool:
-    """Whether executing the plan writes to Jira (a create or an update of a selected item)."""
-    return any(item.action in WRITING_ACTIONS for item in plan.selected())

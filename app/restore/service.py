@@ -356,11 +356,6 @@ def selected_rows(run: RestoreRun, selection: Selection) -> list[tuple[RestoreIt
             if planned[(r.type_key, r.source_id)].selected]
 
 
-def pull_in(run: RestoreRun, selection: Selection) -> list[RestoreItem]:
-    """The objects the selection needs but didn't choose (dependencies pulled in), from the stored plan."""
-    return [row for row, pulled in selected_rows(run, selection) if pulled]
-
-
 @dataclass(frozen=True)
 class Blocker:
     """Why a restore may not start as chosen (``code``: "leads" or "grant"), in words, with the fix."""
@@ -463,7 +458,3 @@ def report_csv(run: RestoreRun) -> str:
         row = dict(row, notes=NOTES_SEPARATOR.join(row["notes"]))
         writer.writerow([_safe_cell(row[c]) for c in REPORT_COLUMNS])
     return out.getvalue()
-
-
-def outcome_labels() -> dict[str, str]:
-    return {o.value: o.value.capitalize() for o in Outcome}

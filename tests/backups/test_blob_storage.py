@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app import crypto
 from app.backups import blobs
-from app.backups.blob_codec import LAST_FLAG, PREFIX, split_frames
+from app.backups.blob_codec import HEADER, LAST_FLAG, PREFIX
 from app.backups.blob_models import StreamBlob, StreamChunk
 from app.backups.blobs import (
     BadDigest,
@@ -158,6 +158,17 @@ def test_does_a_50_mb_blob_round_trip_in_one_megabyte_chunks(ctx: Flask, tenant:
 
 
 # -- tampering ---------------------------------------------------------------------------------------------------------
+
+def split_frames(sealed: bytes) -> tuple[bytes, list[bytes]]:
+    """A sealed object's header and its frames as stored, read by the format's own sizes (to damage one)."""
+    header, rest, frames = sealed[:HEADER.size], sealed[HEADER.size:], []
+    while rest:
+        (word,) = PREFIX.unpack(rest[:PREFIX.size])
+        end = PREFIX.size + (word & ~LAST_FLAG)
+        frames.append(rest[:end])
+        rest = rest[end:]
+    return header, frames
+
 
 def four_chunk_blob(tenant_id: int) -> tuple[bytes, BlobRef, str, bytes, list[bytes]]:
     data = os.urandom(3 * CHUNK + 100)

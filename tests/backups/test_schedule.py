@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.backups import schedule
-from app.backups.schedule import BackupSchedule, enqueue_due_backups, next_slot, stagger
+from app.backups.schedule import BackupSchedule, enqueue_due_backups, next_slot
 from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
@@ -32,9 +32,10 @@ def jobs() -> list[Job]:
 
 
 def test_tenants_are_staggered_within_the_day() -> None:
-    offsets = {stagger(f"ck-{i}", 24) for i in range(20)}
-    assert len(offsets) == 20 and all(timedelta(0) <= o < timedelta(hours=24) for o in offsets)
-    assert stagger("ck-1", 24) == stagger("ck-1", 24)
+    """Do twenty tenants get twenty different daily slots within the next day, the same each time they ask?"""
+    slots = {next_slot(f"ck-{i}", 24, NOW) for i in range(20)}
+    assert len(slots) == 20 and all(NOW < s <= NOW + timedelta(hours=24) for s in slots)
+    assert next_slot("ck-1", 24, NOW) == next_slot("ck-1", 24, NOW)
 
 
 def test_next_slot_is_strictly_after_and_keeps_the_phase() -> None:

@@ -10,8 +10,20 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from app.jira.operations import UnknownOperation, connect_scopes_needed, declared, operation
+from app.jira.operations import Operation, UnknownOperation, declared, operation
 from tests.conftest import REFERENCE_DIR
+
+SCOPE_ORDER = ("READ", "WRITE", "DELETE", "PROJECT_ADMIN", "ADMIN")  # Connect scopes: each implies those before it
+
+
+def connect_scopes_needed(ops: list[Operation]) -> set[str]:
+    """The smallest descriptor scope set covering every Connect-callable operation in ``ops``."""
+    needed = {op.connect_scope for op in ops if op.connect_allowed and op.connect_scope != "NONE"}
+    hierarchical = [s for s in needed if s in SCOPE_ORDER]
+    scopes = {s for s in needed if s not in SCOPE_ORDER}
+    if hierarchical:
+        scopes.add(max(hierarchical, key=SCOPE_ORDER.index))
+    return scopes
 
 
 @pytest.fixture(scope="module")

@@ -120,7 +120,9 @@ def test_selecting_roles_pulls_in_the_groups_they_name(app, sites, snapshot_id, 
     oauth_grant(sites.dest, sites.dest_tenant_id)
     run_id = preview(app, sites, snapshot_id)
     with app.app_context():
-        pulled = service.pull_in(db.session.get(RestoreRun, run_id), Selection(types=["projectRoles"]))
+        stored = db.session.get(RestoreRun, run_id)
+        chosen = Selection(types=["projectRoles"])
+        pulled = [row for row, pulled_in in service.selected_rows(stored, chosen) if pulled_in]
         assert {p.type_key for p in pulled} <= {"groups"}
     run = restore(app, sites, run_id, Selection(types=["projectRoles"]))
     items = outcomes(app, run.id)

@@ -217,7 +217,9 @@ def test_selecting_contexts_pulls_in_their_fields_and_issue_types_only(app, fiel
     oauth_grant(sites.dest, sites.dest_tenant_id)
     run_id = preview(app, sites, snapshot)
     with app.app_context():
-        pulled = service.pull_in(db.session.get(RestoreRun, run_id), Selection(types=["fieldContexts"]))
+        stored = db.session.get(RestoreRun, run_id)
+        chosen = Selection(types=["fieldContexts"])
+        pulled = [row for row, pulled_in in service.selected_rows(stored, chosen) if pulled_in]
         assert {p.type_key for p in pulled} == {"customFields", "issueTypes"}
     restore(app, sites, run_id, Selection(types=["fieldContexts"]))
     touched = {c["path"].split("/rest/api/3/")[-1].split("/")[0] for c in writes(sites.dest)}

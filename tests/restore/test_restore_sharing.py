@@ -102,7 +102,9 @@ def test_a_destination_holding_a_filter_of_the_same_owner_and_name_reuses_it_and
                                         "editPermissions": []}]})
     run_id = preview(app, sites, snapshot)
     with app.app_context():
-        pulled = service.pull_in(db.session.get(RestoreRun, run_id), Selection(types=["boards"]))
+        stored = db.session.get(RestoreRun, run_id)
+        chosen = Selection(types=["boards"])
+        pulled = [row for row, pulled_in in service.selected_rows(stored, chosen) if pulled_in]
     assert {"filters", "projects"} <= {p.type_key for p in pulled}
     run = restore(app, sites, run_id, Selection(types=["boards"]), fallback="admin")
     items = outcomes(app, run.id)

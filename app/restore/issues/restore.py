@@ -57,10 +57,6 @@ NO_VOTER = "the voter isn't on this site (Jira takes a vote only from the voter 
 NO_VOTERS_READ = "the backup couldn't read who voted (View voters and watchers), only how many"
 
 
-class IssueRestoreError(Exception):
-    """An issue (or a project's issues) couldn't be restored; the words say expected vs received."""
-
-
 @dataclass
 class IssueOutcome:
     """What became of one source issue."""

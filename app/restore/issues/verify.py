@@ -29,7 +29,6 @@ BULK_FETCH_MAX = 100
 SYSTEM_COMPARED = ("labels", "components", "fixVersions", "versions", "duedate", "assignee", "environment")
 CUSTOM_SKIPPED = ("lexo-rank", "gh-sprint", "gh-epic-link", "gh-lexo-rank")  # rank and sprints: their own checks
 ATTRIBUTION = "Originally by "
-TYPE_KEY = "issues"
 VOTES_REASON = ("Jira takes a vote only from the voter themselves: a voter who isn't on this site, whom Jira "
                 "refuses (a reporter on their own issue) or whom the backup couldn't name couldn't vote again")
 ORDER_SHOWN = 5  # out-of-place keys named in a board order difference
