@@ -1,4 +1,4 @@
-"""What the pages (and a future Forge JSON API) call for backups: start one, list snapshots, progress, contents."""
+"""What both doors (Connect pages, Forge JSON API) call for backups: start one, progress, a snapshot, its contents."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""What the restore pages (and a future Forge API) call: start a preview, start/cancel a restore, read a run, the
-selection's dependency pull-in, and the report as JSON and CSV."""
+"""What both doors (Connect pages, Forge JSON API) call for a restore: start a preview, start/cancel a restore, read
+a run, the selection's dependency pull-in, and the report as JSON and CSV."""
 
 from __future__ import annotations
 
