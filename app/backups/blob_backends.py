@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any, BinaryIO, Protocol
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from .blob_codec import BlobNotFound
+from .blob_codec import BlobNotFound, BlobStorageError
 from .blob_models import StreamChunk
 from .s3 import is_missing
 from .storage import fsync_dir
@@ -70,6 +71,17 @@ class ObjectStore(Protocol):
 
     def names(self, tenant_id: int) -> Iterator[tuple[str, datetime]]:
         """Every object (and leftover temporary object) of the tenant with its last-modified time."""
+        ...
+
+    def tenant_ids(self) -> set[int]:
+        """The tenants holding any object here (a departed tenant's leftovers show up in it)."""
+        ...
+
+    def delete_tenant(self, tenant_id: int) -> int:
+        """Delete every object of the tenant, temporary ones too (idempotent); returns how many went.
+
+        :raises BlobStorageError: when the store refused or failed to delete some (nothing is assumed gone).
+        """
         ...
 
 
@@ -127,6 +139,15 @@ class DatabaseObjects:
                                        .where(StreamChunk.tenant_id == tenant_id)).all():
             yield name, EPOCH
 
+    def tenant_ids(self) -> set[int]:
+        return set(db.session.scalars(select(StreamChunk.tenant_id).distinct()))
+
+    def delete_tenant(self, tenant_id: int) -> int:
+        # The rows' foreign key cascades with the tenant; this is for a tenant still there (in the caller's commit).
+        names = [name for name, _ in self.names(tenant_id)]
+        self.delete(tenant_id, names)
+        return len(names)
+
 
 class FileObjects:
     """One file per object under ``root/streams/<tenant>/<name[:2]>/<name>``; spooled beside it, then renamed."""
@@ -180,6 +201,32 @@ class FileObjects:
         for path in [*directory.glob(".tmp-*"), *directory.glob("??/*")]:
             if _NAME.match(path.name):
                 yield path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+    def tenant_ids(self) -> set[int]:
+        return digit_dirs(self.root / "streams")
+
+    def delete_tenant(self, tenant_id: int) -> int:
+        names = [name for name, _ in self.names(tenant_id)]
+        try:
+            self.delete(tenant_id, names)
+            remove_tree(self.tenant_dir(tenant_id))
+        except OSError as exc:
+            raise BlobStorageError(f"the directory kept objects of tenant {tenant_id}: expected to delete "
+                                   f"{len(names)}, the file system refused ({type(exc).__name__})") from None
+        return len(names)
+
+
+def digit_dirs(parent: Path) -> set[int]:
+    """The tenant ids named by the sub-directories of ``parent`` (only all-digit names are ours)."""
+    if not parent.is_dir():
+        return set()
+    return {int(p.name) for p in parent.iterdir() if p.is_dir() and p.name.isascii() and p.name.isdigit()}
+
+
+def remove_tree(top: Path) -> None:
+    """Remove ``top`` and all under it (a departed tenant's directory: everything in it is ours); gone is fine."""
+    if top.is_dir():
+        shutil.rmtree(top)
 
 
 def _file_pieces(fh: BinaryIO, piece_bytes: int = 1024 * 1024) -> Iterator[bytes]:
@@ -236,10 +283,7 @@ class S3Objects:
             body.close()
 
     def delete(self, tenant_id: int, names: Iterable[str]) -> None:
-        keys = [{"Key": self.key(tenant_id, n)} for n in names]
-        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000],
-                                                                   "Quiet": True})
+        delete_keys(self.client, self.bucket, [self.key(tenant_id, n) for n in names])
 
     def names(self, tenant_id: int) -> Iterator[tuple[str, datetime]]:
         prefix = self.tenant_prefix(tenant_id)
@@ -248,3 +292,45 @@ class S3Objects:
                 name = item["Key"][len(prefix):]
                 if _NAME.match(name):
                     yield name, item["LastModified"]
+
+    def tenant_ids(self) -> set[int]:
+        return digit_prefixes(self.client, self.bucket, "/".join(p for p in (self.prefix, "streams") if p) + "/")
+
+    def delete_tenant(self, tenant_id: int) -> int:
+        keys = list_keys(self.client, self.bucket, self.tenant_prefix(tenant_id))
+        delete_keys(self.client, self.bucket, keys)
+        return len(keys)
+
+
+def list_keys(client: Any, bucket: str, prefix: str) -> list[str]:
+    """Every key under ``prefix`` (whatever its name: a departed tenant's leftovers are all to go)."""
+    return [item["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])]
+
+
+def digit_prefixes(client: Any, bucket: str, prefix: str) -> set[int]:
+    """The tenant ids named by the "directories" right under ``prefix`` (only all-digit names are ours)."""
+    found: set[int] = set()
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+    for page in pages:
+        for common in page.get("CommonPrefixes", []):
+            name = str(common["Prefix"])[len(prefix):].rstrip("/")
+            if name.isascii() and name.isdigit():
+                found.add(int(name))
+    return found
+
+
+def delete_keys(client: Any, bucket: str, keys: list[str]) -> None:
+    """Delete the keys, 1,000 a call (DeleteObjects' limit); :raises BlobStorageError: when S3 kept some.
+
+    Quiet mode answers only the failures, per key, with status 200: they must be read, or a refusal (access
+    denied, say) would pass for a deletion.
+    """
+    for start in range(0, len(keys), 1000):
+        answer = client.delete_objects(Bucket=bucket, Delete={
+            "Objects": [{"Key": k} for k in keys[start:start + 1000]], "Quiet": True}) or {}
+        errors = answer.get("Errors") or []
+        if errors:
+            codes = sorted({str(e.get("Code")) for e in errors})
+            raise BlobStorageError(f"bucket {bucket} kept {len(errors)} of {len(keys[start:start + 1000])} objects "
+                                   f"it was asked to delete: expected none kept, received {', '.join(codes)}")

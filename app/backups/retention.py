@@ -26,6 +26,7 @@ from ..jobs.sweeper import periodic
 from .blob_models import SnapshotStreamBlob
 from .blobs import sweep_orphan_objects, sweep_unreferenced
 from .models import Blob, BlobData, RetentionRun, Snapshot, SnapshotEntry, SnapshotStatus, SnapshotType
+from .purge import sweep_departed_when_due
 from .storage import DatabaseBlobStore, blob_store, digests_in
 
 log = logging.getLogger(__name__)
@@ -247,3 +248,4 @@ def run_retention(now: datetime) -> None:
         except Exception:
             db.session.rollback()
             log.exception("pruning tenant %s failed", tenant.client_key)
+    sweep_departed_when_due(now, interval)  # purged tenants' objects a failure or a crash left behind

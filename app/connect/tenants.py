@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -207,13 +208,30 @@ def set_enabled(tenant: Tenant, enabled: bool) -> None:
     db.session.commit()
 
 
+# Features whose rows the tenant's cascade can't delete in one go register ``tenant id -> None`` in PURGING: each
+# runs in the purge's transaction, before the tenant's row is deleted (PostgreSQL checks a NO ACTION reference
+# between two tables the cascade reaches separately, so those rows must go first).
+PURGING: list[Callable[[int], None]] = []
+# Features keeping a tenant's data outside the database (backup objects in a directory or a bucket) register
+# ``tenant id -> None`` in PURGED. Each runs after the tenant's rows are deleted and committed, and must not raise:
+# it logs a failure and leaves a retry to its own sweep (a row never names data already deleted).
+PURGED: list[Callable[[int], None]] = []
+
+
 def purge_uninstalled(retention_days: int, now: datetime | None = None) -> list[str]:
-    """Delete tenants uninstalled longer than ``retention_days`` ago; return their client keys."""
+    """Delete tenants uninstalled longer than ``retention_days`` ago, then what ``PURGED`` keeps of them elsewhere;
+    return their client keys."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     stale = db.session.scalars(
         select(Tenant).where(Tenant.uninstalled_at.is_not(None), Tenant.uninstalled_at < cutoff)).all()
     keys = [t.client_key for t in stale]
+    ids = [t.id for t in stale]
     for tenant in stale:
+        for hook in PURGING:
+            hook(tenant.id)
         db.session.delete(tenant)
     db.session.commit()
+    for tenant_id in ids:
+        for hook in PURGED:
+            hook(tenant_id)
     return keys
