@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .errors import register_error_handlers
     from .forge import api as forge_api
     from .forge import init_app as forge_init_app
+    from .forge import issue_events as forge_issue_events
     from .forge import issue_panel as forge_issue_panel
     from .forge import lifecycle as forge_lifecycle
     from .health import bp as health_bp
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     forge_init_app(app)
     app.register_blueprint(forge_api.bp)
     app.register_blueprint(forge_issue_panel.bp)  # the Forge issue panel's remote call
+    app.register_blueprint(forge_issue_events.bp)  # Jira's issue events through the Forge trigger
     register_error_handlers(app)
     from .web_security import init_app as web_security_init_app  # no-store, no-referrer, frame-ancestors
     web_security_init_app(app)

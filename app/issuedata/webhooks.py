@@ -4,7 +4,8 @@ Jira signs each delivery with a Connect JWT (HS256, the tenant's shared secret, 
 exactly as the app's other Jira→app calls are (``app.connect.auth.authenticate``), before the body is read. A
 delivery is recorded once per ``X-Atlassian-Webhook-Identifier`` (stable across Jira's retries), so a duplicate
 answers 200 and records nothing more. Only the issue ids matter here: the next incremental issue pass reads the
-issues again (or drops the deleted ones) through its usual cheap endpoints.
+issues again (or drops the deleted ones) through its usual cheap endpoints. A Forge installation gets the same events
+through a ``trigger`` module (``app.forge.issue_events``), which records them through the same ``record_delivery``.
 """
 
 from __future__ import annotations
@@ -75,6 +76,23 @@ def _body() -> dict[str, Any]:
     return body
 
 
+def record_delivery(tenant_id: int, identifier: str, event: Any, body: dict[str, Any]) -> tuple[bool, int]:
+    """Record one delivery of ``event`` (a Connect webhook event name) for the tenant: the one way in of both doors
+    (the Connect webhook below and the Forge trigger, ``app.forge.issue_events``). Returns whether it was new (False
+    for a retry or duplicate of ``identifier``) and how many issues it names.
+
+    :raises BadWebhook: for an event not subscribed to, or a body naming no issue (nothing is recorded).
+    """
+    if event not in EVENTS:
+        raise BadWebhook(f"Expected one of the subscribed events ({', '.join(sorted(EVENTS))}), received "
+                         f"{str(event)[:80]!r}.")
+    issue_ids = issue_ids_of(body)
+    if not issue_ids:
+        raise BadWebhook(f"Expected the {event} delivery to name an issue id, received none.")
+    kind = changes.DELETED if event == DELETION else changes.CHANGED
+    return changes.record(tenant_id, identifier, str(event), issue_ids, kind), len(issue_ids)
+
+
 @bp.post(WEBHOOK_PATH)
 def issue_webhook() -> ResponseReturnValue:
     """Record one issue-data webhook delivery for the tenant that signed it."""
@@ -82,12 +100,5 @@ def issue_webhook() -> ResponseReturnValue:
                        allow_request=True)
     identifier = _identifier()
     body = _body()
-    event = body.get("webhookEvent")
-    if event not in EVENTS:
-        raise BadWebhook(f"Expected one of the subscribed events ({', '.join(sorted(EVENTS))}), received {event!r}.")
-    issue_ids = issue_ids_of(body)
-    if not issue_ids:
-        raise BadWebhook(f"Expected the {event} delivery to name an issue id, received none.")
-    kind = changes.DELETED if event == DELETION else changes.CHANGED
-    recorded = changes.record(ctx.tenant.id, identifier, str(event), issue_ids, kind)
-    return jsonify(recorded=recorded, issues=len(issue_ids)), 200
+    recorded, issues = record_delivery(ctx.tenant.id, identifier, body.get("webhookEvent"), body)
+    return jsonify(recorded=recorded, issues=issues), 200

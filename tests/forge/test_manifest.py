@@ -139,7 +139,7 @@ def test_every_call_forge_makes_routes_to_an_app_endpoint(manifest: dict[str, An
     """Do the lifecycle trigger, the hourly trigger and preUninstall POST to routes the app serves?"""
     endpoints = _endpoints(manifest)
     modules = manifest["modules"]
-    (trigger,) = modules["trigger"]
+    (trigger,) = [t for t in modules["trigger"] if t["key"] == "dr-lifecycle-events"]  # issue events: their own
     (hourly,) = modules["scheduledTrigger"]
     (pre_uninstall,) = modules["preUninstall"]
     assert set(trigger["events"]) == LIFECYCLE_EVENTS
