@@ -13,11 +13,11 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
+from ..answers import answer_for
 from ..backups import schedule as backup_schedule
 from ..backups import service
 from ..backups.catalogue import CATALOGUE
 from ..backups.models import Snapshot
-from ..backups.snapshots import SnapshotNotFound
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
 from ..connect.tenants import Tenant
 from ..extensions import db
@@ -139,10 +139,12 @@ def save_schedule() -> ResponseReturnValue:
             ctx.tenant, ctx.account_id, _wanted_schedule(),
             confirmed_deletions=int(confirmed) if confirmed.isascii() and confirmed.isdigit() else None)
     except backup_schedule.ScheduleError as err:
-        return _schedule_page(400, error=err.message, error_field=err.field)
+        answer = answer_for(err)  # the table's status, code and words, as the Forge API answers
+        return _schedule_page(answer.status, error=answer.text, error_field=err.field, code=answer.code)
     except backup_schedule.ConfirmDeletions as ask:
-        return _schedule_page(200, confirm={"count": len(ask.doomed),
-                                            "words": p.deletion_words(len(ask.doomed), ask.doomed)})
+        answer = answer_for(ask)
+        return _schedule_page(answer.status, confirm={"count": len(ask.doomed), "words": answer.text},
+                              code=answer.code)
     token = mint_context_token(ctx)
     deleted = change.deleted
     if _back_to() == "backups":
@@ -176,10 +178,7 @@ def progress() -> ResponseReturnValue:
 def snapshot_page(snapshot_id: int) -> ResponseReturnValue:
     """One snapshot: its types with counts and status, and the contents of the chosen type."""
     ctx = current()
-    try:
-        snapshot = service.snapshot_detail(ctx.tenant, snapshot_id)
-    except SnapshotNotFound:
-        abort(404)
+    snapshot = service.snapshot_detail(ctx.tenant, snapshot_id)  # another site's or none: 404 (``app.answers``)
     type_key = request.args.get("type") or next((t.key for t in snapshot.types if t.count), None)
     entries = service.snapshot_contents(ctx.tenant, snapshot_id, type_key) if type_key else []
     return render_template("admin/backup_detail.html", tenant=ctx.tenant, context_token=mint_context_token(ctx),

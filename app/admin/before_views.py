@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from ..answers import answer_for, jira_trouble
 from ..connect.auth import ConnectContext, current, page_jwt_required
 from ..connect.qsh import qsh, relative_url
 from ..connect.tokens import encode_hs256
@@ -25,7 +26,6 @@ from ..tenant_access import jira_access
 
 bp = Blueprint("before_panel", __name__, url_prefix="/panels")
 TEMPLATE = "panels/before_the_restore.html"
-JIRA_TROUBLE = "Jira didn't answer the app just now; reload the issue to try again."
 
 
 def format_when(value: str | None) -> str:
@@ -80,7 +80,9 @@ def panel() -> ResponseReturnValue:
         page = parse_page(request.args.get("page"))
         view = before_the_restore(jira_access(ctx.tenant), ctx.tenant, issue_id, page=page)
     except BeforeError as err:
-        return _answer(err.status, refusal=str(err), code=err.code)
+        answer = answer_for(err)
+        return _answer(answer.status, refusal=answer.text, code=answer.code)
     except JiraError:
-        return _answer(502, refusal=JIRA_TROUBLE, code="jira-unavailable")
+        answer = jira_trouble()
+        return _answer(answer.status, refusal=answer.text, code=answer.code)
     return _answer(200, view=view, links=_links(ctx, view))

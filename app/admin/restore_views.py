@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from ..answers import answer_for
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
 from ..connect.tenants import Tenant
 from ..http_input import InvalidId, parse_id
@@ -48,9 +49,12 @@ register_section(PageSection("restore", "admin/_restore.html", section_context, 
 
 
 def _refused(exc: service.RestoreRefused) -> ResponseReturnValue:
+    """The refusal page, with the status and words of the one error table (``app.answers``) the Forge API uses."""
     ctx = current()
+    answer = answer_for(exc)
     return render_template("admin/restore_refused.html", tenant=ctx.tenant, context_token=mint_context_token(ctx),
-                           message=exc.message, run_id=(request.view_args or {}).get("run_id")), exc.status
+                           message=answer.text, code=answer.code,
+                           run_id=(request.view_args or {}).get("run_id")), answer.status
 
 
 def _run_url(run_id: int, **extra: Any) -> str:
@@ -85,10 +89,7 @@ def run_page(run_id: int) -> ResponseReturnValue:
     """Preview (counts, selection, missing people, blockers), the confirmation step (``step=confirm``), progress, or
     report, by the run's status."""
     ctx = current()
-    try:
-        run = service.get_run(ctx.tenant, run_id)
-    except service.RestoreRefused:
-        abort(404)
+    run = service.get_run(ctx.tenant, run_id)  # another site's or none: 404 (``app.answers``)
     rows = service.items(run)
     status = RunStatus(run.status)
     selection = _selection_from(request.args) if "scope" in request.args else Selection.from_dict(run.selection)
@@ -168,10 +169,7 @@ def cancel(run_id: int) -> ResponseReturnValue:
 def progress(run_id: int) -> ResponseReturnValue:
     """Where the run stands (overall and per type, current step), for the page's polling."""
     ctx = current()
-    try:
-        run = service.get_run(ctx.tenant, run_id)
-    except service.RestoreRefused:
-        abort(404)
+    run = service.get_run(ctx.tenant, run_id)  # another site's or none: 404 (``app.answers``)
     return jsonify(restore_progress(run)), 200, {"Cache-Control": "no-store"}
 
 
@@ -181,10 +179,7 @@ def progress(run_id: int) -> ResponseReturnValue:
 def report(run_id: int, fmt: str) -> ResponseReturnValue:
     """The run's report: per object outcome, source id -> destination id, reason; summary and verification."""
     ctx = current()
-    try:
-        run = service.get_run(ctx.tenant, run_id)
-    except service.RestoreRefused:
-        abort(404)
+    run = service.get_run(ctx.tenant, run_id)  # another site's or none: 404 (``app.answers``)
     name = f"restore-{run.id}-report"
     if fmt == "json":
         resp = jsonify(service.report_json(run))

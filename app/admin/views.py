@@ -1,9 +1,11 @@
 """The Disaster recovery connections page and its POST actions (views stay thin over the domain services).
 
 Every action is a POST carrying the context token (form field ``jwt``) from a user Jira confirms is an admin.
-After an action the browser is redirected (303) back to the page with a fresh context token, since iframes can't
-keep cookies; messages travel as short codes mapped to fixed texts, never as echoed input. The one exception is
-a newly issued token, rendered directly (``no-store``) because it must be shown exactly once.
+Each action goes through the domain's one way in (``app.recovery.actions``), as the Forge API's do. After an
+action the browser is redirected (303) back to the page with a fresh context token, since iframes can't keep
+cookies; messages travel as short codes mapped to fixed texts, never as echoed input. Two answers are rendered
+directly (``no-store``): a newly issued token, shown exactly once, and a refusal, with the status, code and words
+of the one error table (``app.answers``) that the Forge API answers too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from ..answers import answer_for
 from ..connect.auth import (
     admin_required,
     context_jwt_required,
@@ -20,22 +23,12 @@ from ..connect.auth import (
     mint_context_token,
     page_jwt_required,
 )
-from ..http_input import InvalidId, parse_optional_id
+from ..http_input import parse_optional_id
 from ..presenters import people
-from ..presenters.connections import (
-    ACTION_LABELS,
-    CONFIRMATIONS,
-    CONFIRMED_SOURCE_ACTIONS,
-    DESTINATION_ACTIONS,
-    NOTICES,
-    SOURCE_ACTIONS,
-    audit_page,
-    backup_failure,
-    connection_sides,
-    refusal,
-)
-from ..recovery import connections as rc
+from ..presenters.connections import ACTION_LABELS, audit_page, backup_failure, connection_sides
+from ..recovery import actions
 from ..recovery.connections import Action, ConnectionState, RecoveryError, Side
+from ..recovery.messages import CONFIRMATIONS, NOTICES
 from .sections import sections_for
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -43,18 +36,11 @@ MAX_TYPED = 2000  # what a refused activation keeps of each typed field (a token
 AUDIT_ROWS = 10  # the main page shows the newest few entries; the audit page pages through all of them
 AUDIT_PAGE_ROWS = 25
 
-def _notice_from_query() -> tuple[str, str] | None:
-    """The message a redirect asked for, rebuilt from fixed texts and enum values only."""
+
+def _notice_from_query() -> dict[str, Any]:
+    """The message a redirect asked for, rebuilt from fixed texts only (an unknown code shows nothing)."""
     code = request.args.get("notice", "")
-    if code in NOTICES:
-        return NOTICES[code]
-    if code == "refused":
-        try:
-            return "error", rc.refusal_message(Action(request.args.get("action", "")),
-                                                ConnectionState(request.args.get("state", "")))
-        except ValueError:
-            return None
-    return None
+    return {"notice": NOTICES[code], "notice_code": code} if code in NOTICES else {}
 
 
 def _page_context(tenant: Any, context_token: str) -> dict[str, Any]:
@@ -105,31 +91,44 @@ def _back(notice: str, **params: Any) -> ResponseReturnValue:
     return redirect(url_for("admin.recovery_view", jwt=token, notice=notice, **params), 303)
 
 
-def _refused(err: RecoveryError) -> ResponseReturnValue:
-    """Back to the page with the refusal's code (the page rebuilds its words from fixed texts)."""
-    if isinstance(err, rc.TransitionRefused):
-        return _back("refused", action=err.action.value, state=err.state.value)
-    return _back(refusal(err).notice.code)
+def _refused(err: RecoveryError, choice: actions.Choice) -> ResponseReturnValue:
+    """The page again, at once, with the status, code and words of the one error table (as the Forge API answers).
 
-
-def _activation_refused(err: RecoveryError, token: str, base_url: str) -> ResponseReturnValue:
-    """The page again, at once (no redirect), with the refusal's words and what the admin typed kept.
-
-    The token is kept too: the response is ``no-store`` and ``no-referrer``, so it sits in the same page it was
-    typed into and nowhere else, while a redirect would have to put it in an address (history, logs). Making the
-    admin paste it again would only invite copying it around more.
+    A refused activation keeps what the admin typed, the token too: the response is ``no-store`` and
+    ``no-referrer``, so it sits in the same page it was typed into and nowhere else, while a redirect would have to
+    put it in an address (history, logs). Making the admin paste it again would only invite copying it around more.
     """
-    answer = refusal(err)
-    return _render(answer.status, notice=(answer.notice.kind, answer.notice.text),
-                    typed={"token": token, "base_url": base_url}, refused_field=getattr(err, "field", None))
+    answer = answer_for(err)
+    typed = {"token": choice.token[:MAX_TYPED], "base_url": choice.source_url[:MAX_TYPED]}
+    return _render(answer.status, notice=(answer.notice.kind, answer.notice.text), notice_code=answer.code,
+                   typed=typed, refused_field=getattr(err, "field", None))
 
 
-def _connection_id() -> int | None:
-    """The form's connection id: untrusted; the domain checks it belongs to this tenant and side."""
+def _choice() -> actions.Choice:
+    """The form's choices: the connection id (untrusted: the domain checks it is this tenant's on this side; a
+    malformed one is a 400), Yes/No of a reusable token, the token and the source's address."""
+    reusable = request.form.get("reusable")
+    return actions.Choice(connection_id=parse_optional_id(request.form.get("connection"), "connection"),
+                          reusable={"yes": True, "no": False}.get(reusable or ""),
+                          token=request.form.get("token", ""), source_url=request.form.get("base_url", ""))
+
+
+def _act(side: Side, name: str) -> ResponseReturnValue:
+    """One connection action through the domain's one way in; a confirmation first for what can't be undone."""
+    action = actions.action_named(side, name) or abort(404)
+    ctx = current()
+    choice = _choice()
     try:
-        return parse_optional_id(request.form.get("connection"), "connection")
-    except InvalidId:
-        abort(400)
+        if actions.needs_confirmation(action) and request.form.get("confirmed") != "yes":
+            actions.check(ctx.tenant, side, action, ctx.account_id, choice.connection_id)  # never ask in vain
+            return _confirm(side.value, action, choice.connection_id)
+        acted = actions.perform(ctx.tenant, side, action, ctx.account_id, choice)
+    except RecoveryError as err:
+        return _refused(err, choice)
+    if acted.issued is not None:
+        # Shown once, in this response only; the redirect that follows "I've stored it" no longer has it.
+        return _render(revealed_token=acted.issued.token, revealed_action=action.value)
+    return _back(acted.notice)
 
 
 @bp.get("/recovery")
@@ -144,74 +143,21 @@ def recovery_page() -> ResponseReturnValue:
 @admin_required
 def recovery_view() -> ResponseReturnValue:
     """The page again after an action (reached by redirect, authenticated by the fresh context token)."""
-    return _render(notice=_notice_from_query())
+    return _render(**_notice_from_query())
 
 
 @bp.post("/recovery/source/<action>")
 @context_jwt_required
 @admin_required
 def source_action(action: str) -> ResponseReturnValue:
-    act = SOURCE_ACTIONS.get(action) or abort(404)
-    ctx = current()
-    tenant, account, conn_id = ctx.tenant, ctx.account_id, _connection_id()
-    try:
-        if act in CONFIRMED_SOURCE_ACTIONS and request.form.get("confirmed") != "yes":
-            rc.check(tenant, Side.SOURCE, act, account, conn_id)  # never ask to confirm what would be refused
-            return _confirm("source", act, conn_id)
-        if act is Action.GENERATE:
-            issued = rc.generate_token(tenant, account)
-        elif act is Action.REFRESH:
-            issued = rc.refresh_token(tenant, account, conn_id)
-        elif act is Action.RESET:
-            issued = rc.reset_token(tenant, account, conn_id)
-        elif act is Action.RELEASE:
-            return _release(Side.SOURCE, conn_id)
-        else:
-            rc.deactivate(tenant, Side.SOURCE, account, conn_id)
-            return _back("deactivated")
-    except RecoveryError as err:
-        return _refused(err)
-    # Shown once, in this response only; the redirect that follows "I've stored it" no longer has it.
-    return _render(revealed_token=issued.token, revealed_action=act.value)
+    return _act(Side.SOURCE, action)
 
 
 @bp.post("/recovery/destination/<action>")
 @context_jwt_required
 @admin_required
 def destination_action(action: str) -> ResponseReturnValue:
-    act = DESTINATION_ACTIONS.get(action) or abort(404)
-    ctx = current()
-    conn_id = _connection_id()
-    if act in (Action.RELEASE, Action.DEACTIVATE) and request.form.get("confirmed") != "yes":
-        return _confirm("destination", act, conn_id)
-    try:
-        if act is Action.ACTIVATE:
-            return _activate()
-        if act is Action.RELEASE:
-            return _release(Side.DESTINATION, conn_id)
-        rc.deactivate(ctx.tenant, Side.DESTINATION, ctx.account_id, conn_id)
-        return _back("deactivated")
-    except RecoveryError as err:
-        return _refused(err)
-
-
-def _activate() -> ResponseReturnValue:
-    ctx = current()
-    token, base_url = request.form.get("token", ""), request.form.get("base_url", "")
-    try:
-        rc.activate(ctx.tenant, ctx.account_id, token, base_url)
-    except (rc.ActivationRefused, rc.ActivationThrottled, rc.InvalidActivationInput) as err:
-        return _activation_refused(err, token[:MAX_TYPED], base_url[:MAX_TYPED])
-    return _back("activated")
-
-
-def _release(side: Side, conn_id: int | None) -> ResponseReturnValue:
-    choice = request.form.get("reusable")
-    if choice not in ("yes", "no"):
-        abort(400)
-    ctx = current()
-    rc.release(ctx.tenant, side, ctx.account_id, conn_id, reusable=choice == "yes")
-    return _back("released-reusable" if choice == "yes" else "released-retired")
+    return _act(Side.DESTINATION, action)
 
 
 def _confirm(side: str, action: Action, conn_id: int | None) -> ResponseReturnValue:

@@ -19,21 +19,22 @@ from typing import Any, TypeVar
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from ..answers import Refused, http_answer
 from ..backups import schedule as backup_schedule
 from ..backups import service as backups
 from ..backups.models import Snapshot
-from ..backups.snapshots import SnapshotNotFound
 from ..connect.tenants import Tenant
+from ..errors import respond
 from ..extensions import db
-from ..http_input import InvalidId, parse_id
+from ..http_input import parse_id
 from ..jobs.models import Job
 from ..presenters import connections as p
 from ..presenters import people
 from ..presenters import restore as rp
+from ..recovery import actions, messages
 from ..recovery import connections as rc
-from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
+from ..recovery.connections import Action, ConnectionState, RecoveryConnection, Side
 from ..restore import service as restore
 from ..restore.models import RestoreItem, RestoreRun, RunStatus
 from ..restore.plan import Selection
@@ -49,34 +50,16 @@ MAX_OFFSET = 10**9  # far past any site's snapshots, runs or report rows
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class ApiError(Exception):
-    """An answer other than success: status, a stable code and a message safe to show (never echoed input)."""
-
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
-
-
-def error_response(status: int, code: str, message: str, **extra: Any) -> ResponseReturnValue:
-    body = {"error": {"code": code, "message": message, **extra}}
-    return jsonify(body), status, {"Cache-Control": "no-store"}
-
-
-# -- plumbing: limits, errors, auth ------------------------------------------------------------------------------
+# -- plumbing: limits, auth --------------------------------------------------------------------------------------
 
 @bp.before_request
 def _limits() -> ResponseReturnValue | None:
     # Forge never sends more than 500 KB; anything bigger isn't from Forge (or is a mistake): refuse it unread.
     # (An unconfigured Forge door was already answered 404 by app.forge's guard.)
+    request.max_content_length = MAX_REQUEST_BYTES  # the 413 names this limit; also bounds a body without a length
     if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
-        return _too_large()
-    request.max_content_length = MAX_REQUEST_BYTES  # also bounds a body sent without Content-Length
+        return respond(http_answer(413, body_limit=MAX_REQUEST_BYTES))
     return None
-
-
-def _too_large() -> ResponseReturnValue:
-    return error_response(413, "payload-too-large", f"The request body is larger than the {MAX_REQUEST_BYTES} "
-                                                    "bytes allowed.")
 
 
 @bp.after_request
@@ -84,36 +67,6 @@ def _no_store(response: Any) -> Any:
     # Responses may carry a newly issued recovery token or site data: keep them out of every cache.
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@bp.errorhandler(ApiError)
-def _api_error(err: ApiError) -> ResponseReturnValue:
-    return error_response(err.status, err.code, err.message, **err.extra)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _request_too_large(err: RequestEntityTooLarge) -> ResponseReturnValue:
-    return _too_large()
-
-
-@bp.errorhandler(InternalServerError)
-def _internal(err: InternalServerError) -> ResponseReturnValue:
-    log.exception("forge api %s %s failed", request.method, request.path, exc_info=err.original_exception)
-    return error_response(500, "internal-error", "Something went wrong on our side. Try again in a moment.")
-
-
-_HTTP_CODES = {400: "bad-request", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-               413: "payload-too-large"}
-_HTTP_MESSAGES = {404: "No such resource.", 405: "That method isn't allowed here."}
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(err: HTTPException) -> ResponseReturnValue:
-    status = err.code or 500
-    if status == 413:
-        return _too_large()
-    return error_response(status, _HTTP_CODES.get(status, "error"),
-                          _HTTP_MESSAGES.get(status, "The request couldn't be understood."))
 
 
 def admin_view(view: F) -> F:
@@ -137,7 +90,7 @@ def _body() -> dict[str, Any]:
         return {}
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(400, "bad-request", "The request body must be a JSON object.")
+        raise Refused(400, "bad-request", "The request body must be a JSON object.")
     return data
 
 
@@ -146,17 +99,14 @@ def _optional_int(data: dict[str, Any], key: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):  # JSON numbers only, not digits in a string
-        raise ApiError(400, "bad-request", f"'{key}' must be a positive integer.")
-    try:
-        return parse_id(value, key)
-    except InvalidId as err:
-        raise ApiError(400, "bad-request", err.message) from None
+        raise Refused(400, "bad-request", f"'{key}' must be a positive integer.")
+    return parse_id(value, key)  # InvalidId: a 400 naming the field (``app.answers``)
 
 
 def _string_list(data: dict[str, Any], key: str, limit: int = 500) -> list[str]:
     value = data.get(key) or []
     if not isinstance(value, list) or len(value) > limit or not all(isinstance(v, str) for v in value):
-        raise ApiError(400, "bad-request", f"'{key}' must be a list of strings.")
+        raise Refused(400, "bad-request", f"'{key}' must be a list of strings.")
     return value
 
 
@@ -166,9 +116,9 @@ def _page(default: int, maximum: int) -> tuple[int, int]:
         offset = int(request.args.get("offset", 0))
         limit = int(request.args.get("limit", default))
     except ValueError:
-        raise ApiError(400, "bad-request", "'offset' and 'limit' must be integers.") from None
+        raise Refused(400, "bad-request", "'offset' and 'limit' must be integers.") from None
     if not 0 <= offset <= MAX_OFFSET or limit < 1:  # an OFFSET past BIGINT fails in the database, not here
-        raise ApiError(400, "bad-request", f"'offset' must be from 0 to {MAX_OFFSET} and 'limit' 1 or more.")
+        raise Refused(400, "bad-request", f"'offset' must be from 0 to {MAX_OFFSET} and 'limit' 1 or more.")
     return offset, min(limit, maximum)
 
 
@@ -266,91 +216,51 @@ def connections() -> ResponseReturnValue:
 @admin_view
 def notices() -> ResponseReturnValue:
     """The fixed texts the page shows, by code, and the two confirmation steps."""
-    return jsonify(notices={code: {"kind": kind, "text": text} for code, (kind, text) in p.NOTICES.items()},
-                   confirmations=p.CONFIRMATIONS)
+    return jsonify(notices={code: {"kind": kind, "text": text} for code, (kind, text) in messages.NOTICES.items()},
+                   confirmations=messages.CONFIRMATIONS)
 
 
-def _refused(err: RecoveryError) -> ApiError:
-    """The domain's refusal as an API error carrying the page's notice (the one mapping both doors use)."""
-    answer = p.refusal(err)
-    return ApiError(answer.status, answer.code, answer.notice.text, notice=answer.notice.to_dict(), **answer.extra)
-
-
-def _acted(tenant: Tenant, code: str, token: str | None = None, replaced: bool = False) -> ResponseReturnValue:
-    body: dict[str, Any] = {"notice": p.notice(code).to_dict(), "connections": connections_body(tenant)}
-    if token is not None:
-        body["token"] = token  # shown once: this response is no-store and the token is stored only as a hash
-        body["previousTokenRetired"] = replaced
-    return jsonify(body)
-
-
-def _confirmed_release(data: dict[str, Any]) -> bool:
-    """The server-side confirmation of release: ``confirmed`` and the Yes/No choice of a reusable token."""
-    if data.get("confirmed") is not True:
-        raise ApiError(400, "confirmation-required", "Confirm the release first.")
+def _choice(side: Side, action: Action, data: dict[str, Any]) -> actions.Choice:
+    """What the body chose: the connection, Yes/No of a reusable token, the token and address (strings only)."""
     reusable = data.get("reusable")
-    if not isinstance(reusable, bool):
-        raise ApiError(400, "bad-request", "Choose whether the token can be used again.")
-    return reusable
+    token, url = data.get("token", ""), data.get("sourceUrl", "")
+    if action is Action.ACTIVATE and not (isinstance(token, str) and isinstance(url, str)):
+        raise Refused(400, "bad-request", "'token' and 'sourceUrl' must be strings.")
+    return actions.Choice(connection_id=_optional_int(data, "connection"),
+                          reusable=reusable if isinstance(reusable, bool) else None,
+                          token=token if isinstance(token, str) else "", source_url=url if isinstance(url, str) else "")
 
 
-def _release_or_deactivate(tenant: Tenant, side: Side, act: Action, conn_id: int | None,
-                           data: dict[str, Any]) -> ResponseReturnValue:
-    account = _account()
-    if act is Action.RELEASE:
-        reusable = _confirmed_release(data)
-        rc.release(tenant, side, account, conn_id, reusable=reusable)
-        return _acted(tenant, "released-reusable" if reusable else "released-retired")
-    if data.get("confirmed") is not True:
-        raise ApiError(400, "confirmation-required", "Confirm the deactivation first.")
-    rc.deactivate(tenant, side, account, conn_id)
-    return _acted(tenant, "deactivated")
+def _act(side: Side, name: str) -> ResponseReturnValue:
+    """One connection action through the domain's one way in; refusals are answered by ``app.answers``."""
+    action = actions.action_named(side, name)
+    if action is None:
+        raise Refused(404, "not-found", http_answer(404).text)
+    data = _body()
+    tenant, account = _tenant(), _account()
+    choice = _choice(side, action, data)
+    if actions.needs_confirmation(action) and data.get("confirmed") is not True:
+        # The page asks first (the same step the Connect page has), never for what would be refused.
+        actions.check(tenant, side, action, account, choice.connection_id)
+        raise Refused(400, "confirmation-required", messages.CONFIRMATIONS[action.value]["title"])
+    acted = actions.perform(tenant, side, action, account, choice)
+    body: dict[str, Any] = {"notice": messages.notice(acted.notice).to_dict(), "connections": connections_body(tenant)}
+    if acted.issued is not None:
+        body["token"] = acted.issued.token  # shown once: this response is no-store; only a hash is stored
+        body["previousTokenRetired"] = acted.replaced
+    return jsonify(body)
 
 
 @bp.post("/connections/source/<action>")
 @admin_view
 def source_action(action: str) -> ResponseReturnValue:
-    act = p.SOURCE_ACTIONS.get(action)
-    if act is None:
-        raise ApiError(404, "not-found", _HTTP_MESSAGES[404])
-    data = _body()
-    tenant, account, conn_id = _tenant(), _account(), _optional_int(data, "connection")
-    try:
-        if act in (Action.RELEASE, Action.DEACTIVATE):
-            return _release_or_deactivate(tenant, Side.SOURCE, act, conn_id, data)
-        if act in (Action.REFRESH, Action.RESET) and data.get("confirmed") is not True:
-            # The current token stops working: the page asks first (the same step the Connect page has).
-            rc.check(tenant, Side.SOURCE, act, account, conn_id)
-            raise ApiError(400, "confirmation-required", p.CONFIRMATIONS[act.value]["title"])
-        if act is Action.GENERATE:
-            issued = rc.generate_token(tenant, account)
-        elif act is Action.REFRESH:
-            issued = rc.refresh_token(tenant, account, conn_id)
-        else:
-            issued = rc.reset_token(tenant, account, conn_id)
-    except RecoveryError as err:
-        raise _refused(err) from None
-    return _acted(tenant, "token-issued", token=issued.token, replaced=act is not Action.GENERATE)
+    return _act(Side.SOURCE, action)
 
 
 @bp.post("/connections/destination/<action>")
 @admin_view
 def destination_action(action: str) -> ResponseReturnValue:
-    act = p.DESTINATION_ACTIONS.get(action)
-    if act is None:
-        raise ApiError(404, "not-found", _HTTP_MESSAGES[404])
-    data = _body()
-    tenant = _tenant()
-    try:
-        if act is Action.ACTIVATE:
-            token, url = data.get("token", ""), data.get("sourceUrl", "")
-            if not isinstance(token, str) or not isinstance(url, str):
-                raise ApiError(400, "bad-request", "'token' and 'sourceUrl' must be strings.")
-            rc.activate(tenant, _account(), token, url)
-            return _acted(tenant, "activated")
-        return _release_or_deactivate(tenant, Side.DESTINATION, act, _optional_int(data, "connection"), data)
-    except RecoveryError as err:
-        raise _refused(err) from None
+    return _act(Side.DESTINATION, action)
 
 
 # -- backups -----------------------------------------------------------------------------------------------------
@@ -368,10 +278,7 @@ def _snapshot(view: backups.SnapshotView) -> dict[str, Any]:
 
 
 def _snapshot_view(tenant: Tenant, snapshot_id: int) -> backups.SnapshotView:
-    try:
-        return backups.snapshot_detail(tenant, snapshot_id)
-    except SnapshotNotFound:
-        raise ApiError(404, "not-found", "No such snapshot.") from None
+    return backups.snapshot_detail(tenant, snapshot_id)
 
 
 @bp.get("/backups")
@@ -399,7 +306,7 @@ def backup_list() -> ResponseReturnValue:
 def _schedule_setting(data: dict[str, Any], key: str) -> Any:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int):  # JSON numbers only: "24" or 24.5 are refused
-        raise ApiError(400, "bad-request", f"'{key}' must be a whole number.", field=key)
+        raise Refused(400, "bad-request", f"'{key}' must be a whole number.", field=key)
     return value
 
 
@@ -411,30 +318,21 @@ def save_schedule() -> ResponseReturnValue:
     and the words when deletions need confirming; nothing changes in either case."""
     data = _body()
     if not isinstance(data.get("enabled"), bool):
-        raise ApiError(400, "bad-request", "'enabled' must be true or false.", field="enabled")
+        raise Refused(400, "bad-request", "'enabled' must be true or false.", field="enabled")
     confirmed = data.get("confirmedDeletions")
     if confirmed is not None and (isinstance(confirmed, bool) or not isinstance(confirmed, int)):
-        raise ApiError(400, "bad-request", "'confirmedDeletions' must be a whole number.", field="confirmedDeletions")
+        raise Refused(400, "bad-request", "'confirmedDeletions' must be a whole number.", field="confirmedDeletions")
     wanted = backup_schedule.Settings(enabled=data["enabled"],
                                       interval_hours=_schedule_setting(data, "intervalHours"),
                                       retention_daily=_schedule_setting(data, "retentionDaily"),
                                       retention_weekly=_schedule_setting(data, "retentionWeekly"))
     tenant = _tenant()
-    try:
-        change = backup_schedule.change_schedule(tenant, _account(), wanted, confirmed_deletions=confirmed)
-    except backup_schedule.ScheduleError as err:
-        raise ApiError(400, "bad-request", err.message, field=_API_FIELDS.get(err.field, err.field)) from None
-    except backup_schedule.ConfirmDeletions as ask:
-        raise ApiError(409, "confirmation-required", p.deletion_words(len(ask.doomed), ask.doomed),
-                       deletions=len(ask.doomed)) from None
-    text = p.NOTICES["schedule-saved"][1] + (f" {change.deleted} backup{'s' if change.deleted != 1 else ''} deleted."
-                                             if change.deleted else "")
+    # A value out of range (400) or deletions to confirm (409) are answered by ``app.answers``; nothing changes.
+    change = backup_schedule.change_schedule(tenant, _account(), wanted, confirmed_deletions=confirmed)
+    deleted = f" {change.deleted} backup{'s' if change.deleted != 1 else ''} deleted." if change.deleted else ""
+    text = messages.NOTICES["schedule-saved"][1] + deleted
     return jsonify(notice={"code": "schedule-saved", "kind": "success", "text": text}, deleted=change.deleted,
                    schedule=p.schedule_view(tenant).to_dict())
-
-
-_API_FIELDS = {"interval_hours": "intervalHours", "retention_daily": "retentionDaily",
-               "retention_weekly": "retentionWeekly"}
 
 
 @bp.post("/backups")
@@ -478,7 +376,7 @@ def backup_type(snapshot_id: int, type_key: str) -> ResponseReturnValue:
     view = _snapshot_view(tenant, snapshot_id)
     summary = next((t for t in view.types if t.key == type_key), None)
     if summary is None:
-        raise ApiError(404, "not-found", "That snapshot holds no such type.")
+        raise Refused(404, "not-found", "That snapshot holds no such type.")
     offset, limit = _page(200, 1000)
     entries = backups.snapshot_contents(tenant, snapshot_id, type_key, limit=offset + limit)[offset:]
     return jsonify(type=summary.key, label=summary.label,
@@ -487,11 +385,6 @@ def backup_type(snapshot_id: int, type_key: str) -> ResponseReturnValue:
 
 
 # -- restore -----------------------------------------------------------------------------------------------------
-
-def _refusal(exc: restore.RestoreRefused) -> ApiError:
-    code = {400: "bad-request", 403: "no-active-connection", 404: "not-found"}.get(exc.status, "conflict")
-    return ApiError(exc.status, code, exc.message)
-
 
 def _run(run: RestoreRun) -> dict[str, Any]:
     return {"id": run.id, "snapshotId": run.snapshot_id, "status": run.status, "message": run.message,
@@ -502,10 +395,7 @@ def _run(run: RestoreRun) -> dict[str, Any]:
 
 
 def _own_run(run_id: int) -> RestoreRun:
-    try:
-        return restore.get_run(_tenant(), run_id)
-    except restore.RestoreRefused as exc:
-        raise _refusal(exc) from None
+    return restore.get_run(_tenant(), run_id)
 
 
 def _counts(rows: list[RestoreItem], field: str) -> list[dict[str, Any]]:
@@ -545,11 +435,8 @@ def start_preview() -> ResponseReturnValue:
     """Plan a snapshot of the connected source against this site (nothing is written)."""
     snapshot_id = _optional_int(_body(), "snapshotId")
     if snapshot_id is None:
-        raise ApiError(400, "bad-request", "Choose a snapshot to restore.")
-    try:
-        run = restore.start_preview(_tenant(), snapshot_id, _account())
-    except restore.RestoreRefused as exc:
-        raise _refusal(exc) from None
+        raise Refused(400, "bad-request", "Choose a snapshot to restore.")
+    run = restore.start_preview(_tenant(), snapshot_id, _account())
     return jsonify(run=_run(run)), 202
 
 
@@ -607,7 +494,7 @@ def run_items(run_id: int) -> ResponseReturnValue:
 def _selection(data: dict[str, Any]) -> Any:
     scope = data.get("scope", "all")
     if scope not in ("all", "some"):
-        raise ApiError(400, "bad-request", "'scope' must be \"all\" or \"some\".")
+        raise Refused(400, "bad-request", "'scope' must be \"all\" or \"some\".")
     return p.selection_from(scope, _string_list(data, "types"), _string_list(data, "projects"))
 
 
@@ -620,10 +507,7 @@ def run_selection(run_id: int) -> ResponseReturnValue:
     data = _body()
     selection = _selection(data)
     fallback = data.get("userFallback") or run.user_fallback or restore.DEFAULT_FALLBACK
-    try:
-        restore.check_choices(run, selection, fallback if isinstance(fallback, str) else "")
-    except restore.RestoreRefused as exc:
-        raise _refusal(exc) from None
+    restore.check_choices(run, selection, fallback if isinstance(fallback, str) else "")
     included = restore.selected_rows(run, selection) if not selection.everything else []
 
     def entry(row: RestoreItem) -> dict[str, Any]:
@@ -657,18 +541,15 @@ def run_start(run_id: int) -> ResponseReturnValue:
     selection = _selection(data)
     fallback = data.get("userFallback", "")
     fallback = fallback if isinstance(fallback, str) else ""
-    try:
-        restore.check_choices(_own_run(run_id), selection, fallback)
-        if data.get("confirmed") is not True:
-            received = _shown(data.get("confirmed"))
-            raise restore.RestoreRefused("Confirm the restore first: its last step says what it will create on this "
-                                         f"site (expected \"confirmed\": true, received {received}).", 400)
-        blockers = restore.consequences(_own_run(run_id), selection, fallback).blockers
-        if blockers and restore.stale_reason(_own_run(run_id)) is None:
-            raise restore.RestoreRefused(f"{blockers[0].text} {blockers[0].fix}", 409)
-        run = restore.start_restore(_tenant(), run_id, selection, fallback, _account())
-    except restore.RestoreRefused as exc:
-        raise _refusal(exc) from None
+    restore.check_choices(_own_run(run_id), selection, fallback)
+    if data.get("confirmed") is not True:
+        received = _shown(data.get("confirmed"))
+        raise restore.RestoreRefused("Confirm the restore first: its last step says what it will create on this "
+                                     f"site (expected \"confirmed\": true, received {received}).", 400)
+    blockers = restore.consequences(_own_run(run_id), selection, fallback).blockers
+    if blockers and restore.stale_reason(_own_run(run_id)) is None:
+        raise restore.RestoreRefused(f"{blockers[0].text} {blockers[0].fix}", 409)
+    run = restore.start_restore(_tenant(), run_id, selection, fallback, _account())
     return jsonify(run=_run(run)), 202
 
 
@@ -676,10 +557,7 @@ def run_start(run_id: int) -> ResponseReturnValue:
 @admin_view
 def run_cancel(run_id: int) -> ResponseReturnValue:
     _body()
-    try:
-        run = restore.cancel(_tenant(), run_id)
-    except restore.RestoreRefused as exc:
-        raise _refusal(exc) from None
+    run = restore.cancel(_tenant(), run_id)
     return jsonify(run=_run(run)), 202
 
 

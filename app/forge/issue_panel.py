@@ -13,16 +13,17 @@ import logging
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..issuedata.before import BeforeError, before_the_restore, parse_issue_id, parse_page
+from ..answers import jira_trouble
+from ..errors import respond
+from ..issuedata.before import before_the_restore, parse_issue_id, parse_page
 from ..jira.errors import JiraError
 from ..tenant_access import jira_access
-from . import ForgeForbidden, error_body
+from . import ForgeForbidden
 from .auth import forge_current, forge_invocation_required
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("forge_issue_panel", __name__, url_prefix="/forge/api/v1")
-JIRA_TROUBLE = "Jira didn't answer the app just now; reload the issue to try again."
 
 
 @bp.after_request
@@ -31,15 +32,11 @@ def _no_store(response: object) -> object:
     return response
 
 
-@bp.errorhandler(BeforeError)
-def _refused(err: BeforeError) -> ResponseReturnValue:
-    return jsonify(error_body(err.code, str(err))), err.status
-
-
 @bp.errorhandler(JiraError)
 def _jira_trouble(err: JiraError) -> ResponseReturnValue:
+    # Only the panel says Jira was the trouble (a 502): elsewhere a JiraError is a fault of ours or the job's.
     log.info("issue panel: Jira answered %s to %s %s", err.status, err.method, err.path)
-    return jsonify(error_body("jira-unavailable", JIRA_TROUBLE)), 502
+    return respond(jira_trouble())
 
 
 @bp.get("/issues/<issue_id>/before")

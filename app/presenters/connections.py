@@ -13,28 +13,18 @@ from ..backups import service as backup_service
 from ..connect.tenants import Tenant, utcnow
 from ..extensions import db
 from ..quota.figures import job_points
-from ..recovery import activity, audit, messages
+from ..recovery import activity, audit
 from ..recovery import connections as rc
-from ..recovery.connections import Action, ConnectionState, RecoveryConnection, RecoveryError, Side
+from ..recovery.actions import offered_actions
+from ..recovery.connections import Action, ConnectionState, RecoveryConnection, Side
 from ..restore import service as restore_service
 from ..restore.models import RestoreRun
 from ..restore.plan import Selection
-
-# The texts live in one place for both doors (app.recovery.messages); re-exported here for the views.
-URL_HINT, FORMAT_HINT, NOTICES, CONFIRMATIONS = (messages.URL_HINT, messages.FORMAT_HINT, messages.NOTICES,
-                                                 messages.CONFIRMATIONS)
-Notice, notice = messages.Notice, messages.notice
 
 ACTION_LABELS = {
     "generate": "Generate token", "refresh": "Refresh token", "reset": "Reset token",
     "activate": "Activate connection", "release": "Release connection", "deactivate": "Deactivate connection",
 }
-
-SOURCE_ACTIONS = {a.value: a for a in (Action.GENERATE, Action.REFRESH, Action.RESET, Action.RELEASE,
-                                       Action.DEACTIVATE)}
-DESTINATION_ACTIONS = {a.value: a for a in (Action.ACTIVATE, Action.RELEASE, Action.DEACTIVATE)}
-# Actions that end something (a token, a link) and so are confirmed first, on both doors.
-CONFIRMED_SOURCE_ACTIONS = frozenset({Action.REFRESH, Action.RESET, Action.RELEASE, Action.DEACTIVATE})
 
 
 def action_label(action: Action, state: ConnectionState) -> str:
@@ -42,38 +32,6 @@ def action_label(action: Action, state: ConnectionState) -> str:
     if action is Action.GENERATE and state is ConnectionState.RELEASED:
         return "Generate new token"
     return ACTION_LABELS[action.value]
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """How both doors answer a refused connection action: the notice, the HTTP status and the API's error code."""
-
-    notice: Notice
-    status: int
-    code: str
-    extra: dict[str, Any]
-
-
-def refusal(err: RecoveryError) -> Refusal:
-    """The one mapping from a connection error to what the page says (fixed texts and enum values only)."""
-    if isinstance(err, rc.TransitionRefused):
-        return Refusal(Notice("refused", "error", rc.refusal_message(err.action, err.state)), 409,
-                       "transition-refused", {})
-    if isinstance(err, rc.ActivationThrottled):  # the site's own lock-out, or the service-wide safety stop
-        code = "activation-paused" if isinstance(err, rc.ActivationPaused) else "activation-throttled"
-        return Refusal(Notice("throttled", "error", err.message), 429, code, {"retryMinutes": err.retry_minutes})
-    if isinstance(err, rc.ActivationRefused):
-        return Refusal(Notice("activation-refused", "error", err.message), 422, "activation-refused",
-                       {"reason": err.reason, "attemptsLeft": err.attempts_left})
-    if isinstance(err, rc.InvalidActivationInput):
-        found = notice("invalid-token" if err.field == "token" else "invalid-url")
-        return Refusal(found, 400, found.code, {"field": err.field})
-    return Refusal(notice("not-found"), 404, "not-found", {})
-
-
-def refusal_notice(err: RecoveryError) -> Notice:
-    """The notice a refused connection action shows (the same text as the error's own safe message)."""
-    return refusal(err).notice
 
 
 # What to do when the token is lost, per source status: the words name exactly the button the status offers.
@@ -119,21 +77,6 @@ class ConnectionSides:
         return SITUATION_NEW
 
 
-def _ordered(side: Side, state: ConnectionState, order: dict[str, Action]) -> list[Action]:
-    allowed = rc.allowed_actions(side, state)
-    return [a for a in order.values() if a in allowed]
-
-
-def _source_actions(conn: RecoveryConnection | None, state: ConnectionState) -> list[Action]:
-    """The source's buttons: what the state allows, and of Generate/Reset on a Released connection only the one
-    that fits (a live token: Reset it if lost; none: Generate a new one)."""
-    actions = _ordered(Side.SOURCE, state, SOURCE_ACTIONS)
-    if state is ConnectionState.RELEASED:
-        pointless = Action.GENERATE if conn is not None and conn.live_token is not None else Action.RESET
-        actions = [a for a in actions if a is not pointless]
-    return actions
-
-
 def connection_sides(tenant: Tenant) -> ConnectionSides:
     """The tenant's source and destination connections, their states and the actions each state allows."""
     source_conn = rc.latest_source_connection(tenant)
@@ -141,11 +84,8 @@ def connection_sides(tenant: Tenant) -> ConnectionSides:
     dest_conn = rc.destination_connection(tenant)
     dest_state = dest_conn.state if dest_conn else ConnectionState.NOT_CONNECTED
     active_source = rc.active_source_for(tenant)
-    # Activation is offered whenever no connection is Active here (the page's form): the state that decides it is
-    # that of the connection the token names, checked by the domain.
-    dest_actions = (_ordered(Side.DESTINATION, dest_state, DESTINATION_ACTIONS) if active_source is not None
-                    else [Action.ACTIVATE])
-    return ConnectionSides(source_conn, source_state, _source_actions(source_conn, source_state),
+    dest_actions = offered_actions(Side.DESTINATION, dest_conn, dest_state, active_here=active_source is not None)
+    return ConnectionSides(source_conn, source_state, offered_actions(Side.SOURCE, source_conn, source_state),
                            dest_conn, dest_state, dest_actions, active_source)
 
 
@@ -242,13 +182,6 @@ def schedule_view(tenant: Tenant, now: datetime | None = None) -> ScheduleView:
     protected = conn is not None and conn.state is ConnectionState.ACTIVE
     return ScheduleView(settings.enabled, hours, settings.retention_daily, settings.retention_weekly, next_at,
                         next_words, interval, retention, protected)
-
-
-def deletion_words(count: int, taken: list[datetime]) -> str:
-    """The confirmation's sentence: how many backups the new retention deletes, now, and which."""
-    listed = ", ".join(utc_words(t) for t in taken[:5]) + (f" and {len(taken) - 5} more" if len(taken) > 5 else "")
-    return (f"This will delete {count} backup{'s' if count != 1 else ''} now, as soon as you save (not at the next "
-            f"retention pass): {listed}. Deleted backups can't be restored or recovered.")
 
 
 # -- a failed backup -----------------------------------------------------------------------------------------------

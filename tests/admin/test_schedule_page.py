@@ -125,14 +125,14 @@ def test_a_bad_value_is_refused_with_400_and_changes_nothing(live_app, site, adm
 def test_shortening_retention_asks_first_with_the_number_then_deletes_now(live_app, site, admin) -> None:
     snapshots(live_app, site, 8)
     admin.open()
-    page = admin.submit("schedule-form", form(retention_daily="3", retention_weekly="0"), expect=200)
+    page = admin.submit("schedule-form", form(retention_daily="3", retention_weekly="0"), expect=409)
     confirm = page.one("schedule-confirm")
-    assert confirm.attrs["data-count"] == "5"
+    assert confirm.attrs["data-count"] == "5" and confirm.attrs["data-code"] == "confirmation-required"
     assert page.text("schedule-confirm-words").startswith("This will delete 5 backups now, as soon as you save")
     assert snapshot_count(live_app, site) == 8 and schedule_row(live_app, site)[2] is None  # nothing yet
     assert schedule_entries(live_app, site) == []
     # A confirmation for another number (a backup finished meanwhile) asks again instead of deleting.
-    stale = admin.submit("schedule-confirm-form", {"confirmed_deletions": "4"}, page=page, expect=200)
+    stale = admin.submit("schedule-confirm-form", {"confirmed_deletions": "4"}, page=page, expect=409)
     assert stale.one("schedule-confirm").attrs["data-count"] == "5" and snapshot_count(live_app, site) == 8
     page = admin.submit("schedule-confirm-form", page=stale)
     assert "schedule saved" in page.text("notice")

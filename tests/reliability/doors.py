@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
-from app.presenters.connections import DESTINATION_ACTIONS, SOURCE_ACTIONS
+from app.recovery.actions import LADDERS
 from tests.forge.api_fixtures import forge_site_factory
 from tests.forge.conftest import forge_app, forge_install, invoker
 
@@ -54,7 +54,7 @@ ID_FIELDS = ("connection", "snapshot_id", "snapshotId", "run_id", "runId", "job"
              "minutes", "started", "cancelling")
 # Values for a route's non-integer path arguments: each action of the connection forms, both report formats.
 ARG_SAMPLES: dict[str, tuple[str, ...]] = {
-    "action": tuple(dict.fromkeys([*SOURCE_ACTIONS, *DESTINATION_ACTIONS])),
+    "action": tuple(dict.fromkeys(a.value for ladder in LADDERS.values() for a in ladder)),
     "fmt": ("json", "csv"),
     "type_key": ("statuses",),
     "filename": ("app.css",),

@@ -361,7 +361,7 @@ def test_is_json_nested_5000_deep_refused_by_enabled_and_disabled_like_any_bad_j
     for body in (NESTED_5000, b'{"a":' * 5000 + b"1" + b"}" * 5000, b"[" * 5000):
         resp = client.post(path, data=body, content_type="application/json", headers=headers)
         assert (resp.status_code, resp.get_json()) == (malformed.status_code, malformed.get_json()) == (
-            400, {"error": "The lifecycle body must be a JSON object.", "status": 400})
+            400, {"error": "The lifecycle body must be a JSON object.", "status": 400, "code": "bad-request"})
 
 
 @pytest.mark.parametrize(("method", "path"), [
