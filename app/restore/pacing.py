@@ -47,7 +47,7 @@ class TokenBucket:
 
 
 class PacedAccess:
-    """A ``JiraAccess`` whose every request first takes a token from the bucket (duck-typed: same methods)."""
+    """A ``JiraAccess`` whose every request first takes a token from the bucket (a ``SiteAccess``, as it is)."""
 
     def __init__(self, access: JiraAccess, bucket: TokenBucket | None) -> None:
         self.inner = access
