@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.backups.catalogue import Reader
-from app.backups.lanes import Lane, PriorityPool
+from app.backups.lanes import PriorityPool
 from app.jira.access import JiraAccess
 
 
@@ -13,11 +13,3 @@ def test_a_reader_built_on_a_priority_pool_fans_out_through_it() -> None:
         reader = Reader(JiraAccess([]), pool, concurrency=2, priority=3)
         assert list(reader.fan_out(lambda n: n * 2, [1, 2, 3, 4, 5])) == [2, 4, 6, 8, 10]
 
-
-def test_a_types_reader_submits_at_its_own_priority() -> None:
-    """Does ``for_type`` give each type a lane of the same pool at the type's priority?"""
-    with PriorityPool(1) as pool:
-        child = Reader(JiraAccess([]), pool, concurrency=1).for_type(7)
-        assert isinstance(child.pool, Lane)
-        assert child.pool.pool is pool and child.pool.priority == 7
-        assert list(child.fan_out(str, [1, 2])) == ["1", "2"]
