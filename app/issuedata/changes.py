@@ -108,12 +108,12 @@ def settle(tenant_id: int) -> Settled:
     finished_well = select(Snapshot.id).where(Snapshot.tenant_id == tenant_id, Snapshot.status.in_(_GOOD))
     pruned = affected_rows(db.session.execute(delete(IssueChange).where(
         IssueChange.tenant_id == tenant_id, IssueChange.consumed_by.in_(finished_well))
-        .execution_options(synchronize_session=False))) or 0
+        .execution_options(synchronize_session=False)))
     alive = select(Snapshot.id).where(Snapshot.tenant_id == tenant_id,
                                       Snapshot.status != SnapshotStatus.FAILED.value)
     released = affected_rows(db.session.execute(update(IssueChange).where(
         IssueChange.tenant_id == tenant_id, IssueChange.consumed_by.is_not(None),
         IssueChange.consumed_by.not_in(alive)).values(consumed_by=None)
-        .execution_options(synchronize_session=False))) or 0
+        .execution_options(synchronize_session=False)))
     db.session.commit()
-    return Settled(int(pruned), int(released))
+    return Settled(pruned, released)
