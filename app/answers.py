@@ -204,6 +204,9 @@ ERROR_TABLE: tuple[tuple[type[Exception], Callable[[Any], Answer]], ...] = (
     (HTTPException, _http),
 )
 ANSWERED: tuple[type[Exception], ...] = tuple(cls for cls, _ in ERROR_TABLE)
+# The doors' own refusals (a request's shape, authentication, Forge's tokens, HTTP itself): every other entry is a
+# domain error, which both doors can meet alike (tests/forge/test_error_table_doors.py shows each one).
+DOOR_ERRORS: tuple[type[Exception], ...] = (Refused, ConnectError, ForgeError, ForgeTokenUnavailable, HTTPException)
 
 
 def answer_for(err: Exception) -> Answer:
