@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,14 +17,12 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
-from ..extensions import lazy_extension
+from ..admin_check import is_jira_admin
 from ..jira.errors import JiraError
-from ..jira.operations import PERMISSIONS_CHECK
 from . import tenants
 from .current_request import relative_request_url
 from .errors import AuthenticationError, ForbiddenError, UnknownTenantError
 from .qsh import CONTEXT_QSH
-from .signing import client_for
 from .tokens import check_qsh, encode_hs256, token_from_header, unverified_claims, verify_hs256
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -157,57 +154,6 @@ def mint_context_token(ctx: ConnectContext, *, now: int | None = None) -> str:
     if ctx.account_id:
         claims["sub"] = ctx.account_id
     return encode_hs256(claims, ctx.tenant.shared_secret)
-
-
-class AdminCache:
-    """Remembers Jira's answer to 'is this user an admin?' for a short while, per tenant and user."""
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._entries: dict[tuple[str, str], tuple[float, bool]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> bool | None:
-        with self._lock:
-            hit = self._entries.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            return None
-        return hit[1]
-
-    def put(self, key: tuple[str, str], value: bool) -> None:
-        with self._lock:
-            self._entries[key] = (time.monotonic() + self.ttl, value)
-
-    def forget_tenant(self, client_key: str) -> int:
-        """Drop every answer cached for ``client_key`` (a reinstall changed its secret or site); return how many."""
-        with self._lock:
-            stale = [key for key in self._entries if key[0] == client_key]
-            for key in stale:
-                del self._entries[key]
-        return len(stale)
-
-
-def forget_admin_answers(client_key: str) -> int:
-    """Drop this process's cached admin answers for the tenant (called on every accepted install/uninstall)."""
-    return _admin_cache().forget_tenant(client_key)
-
-
-def _admin_cache() -> AdminCache:
-    return lazy_extension("admin_cache", lambda app: AdminCache(app.config["ADMIN_CHECK_TTL_SECONDS"]))
-
-
-def is_jira_admin(tenant: tenants.Tenant, account_id: str) -> bool:
-    """Ask Jira (as the app) whether ``account_id`` holds the ADMINISTER global permission."""
-    key = (tenant.client_key, account_id)
-    cached = _admin_cache().get(key)
-    if cached is not None:
-        return cached
-    answer = client_for(tenant).post(
-        PERMISSIONS_CHECK.template,
-        {"accountId": account_id, "globalPermissions": ["ADMINISTER"]}, idempotent=True) or {}
-    granted = "ADMINISTER" in (answer.get("globalPermissions") or [])
-    _admin_cache().put(key, granted)
-    return granted
 
 
 def admin_required(view: F) -> F:

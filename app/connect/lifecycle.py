@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ..admin_check import forget_admin_answers
 from ..extensions import lazy_extension
 from . import tenants
-from .auth import forget_admin_answers
 from .current_request import relative_request_url
 from .errors import AuthenticationError, BadLifecyclePayload
 from .install_keys import InstallKeyStore

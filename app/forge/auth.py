@@ -3,7 +3,8 @@
 - ``forge_invocation_required``: ``Authorization: Bearer <FIT>`` verified (401 JSON otherwise), the tenant found or
   created (``tenant_for``), the request's system token kept if fresher, ``g.forge`` set.
 - ``forge_admin_required``: the FIT's ``principal`` must hold Jira's ADMINISTER global permission, asked of Jira
-  through the Forge credential (cached 60 s, as Connect's check); 403 JSON otherwise, and for calls with no principal.
+  through the Forge credential (``app.admin_check``, the check Connect's pages make too); 403 JSON otherwise, and
+  for calls with no principal.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from ..connect.auth import AdminCache
+from ..admin_check import is_jira_admin
 from ..connect.tenants import Tenant
-from ..extensions import lazy_extension
 from ..jira.errors import JiraError
-from ..jira.operations import PERMISSIONS_CHECK
 from . import ForgeError, ForgeForbidden
 from .fit import Invocation, token_from_authorization, verify_fit
 from .installations import ForgeInstallation, installation_by_id, tenant_for
@@ -66,26 +65,6 @@ def forge_invocation_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
-
-
-def _admin_cache() -> AdminCache:
-    return lazy_extension("forge_admin_cache", lambda app: AdminCache(app.config["ADMIN_CHECK_TTL_SECONDS"]))
-
-
-def is_jira_admin(tenant: Tenant, account_id: str) -> bool:
-    """Ask Jira (as the app, through Forge) whether ``account_id`` holds the ADMINISTER global permission."""
-    from .credential import jira_access
-
-    key = (tenant.client_key, account_id)
-    cached = _admin_cache().get(key)
-    if cached is not None:
-        return cached
-    answer = jira_access(tenant).call(PERMISSIONS_CHECK, json={"accountId": account_id,
-                                                              "globalPermissions": ["ADMINISTER"]},
-                                      idempotent=True) or {}
-    granted = "ADMINISTER" in (answer.get("globalPermissions") or [])
-    _admin_cache().put(key, granted)
-    return granted
 
 
 def forge_admin_required(view: F) -> F:

@@ -14,8 +14,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from app.admin_check import AdminCache
 from app.connect import tenants
-from app.connect.auth import AdminCache
 from app.extensions import db
 from tests.support.connect_jira import hs256_token, install_body, signed_install_token
 from tests.support.jira_stub import JiraStub, jira_stub
