@@ -6,15 +6,14 @@ re-reads the store once (a fresher token may have arrived) and otherwise pauses 
 
 from __future__ import annotations
 
-import functools
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
 
 from ..connect.tenants import Tenant
 from ..jira.access import Credential, JiraAccess
+from ..jira.bearer import RefreshingBearerAuth, rest_path, stale_token_answer
 from ..jira.client import JiraClient, RetryPolicy
 from ..jira.fixes import FORGE_FIX
 from .installations import current_installation
@@ -22,47 +21,29 @@ from .scopes import forge_allows, forge_scopes
 from .tokens import ForgeTokenUnavailable, current_system_token, invalidate
 
 
-def _rest_path(url: str) -> str:
-    path = urlsplit(url).path
-    return "/rest/" + path.split("/rest/", 1)[1] if "/rest/" in path else path
-
-
-class ForgeSystemAuth(requests.auth.AuthBase):
+class ForgeSystemAuth(RefreshingBearerAuth):
     """``Authorization: Bearer <freshest system token>``; on a 401, one resend if a fresher token has arrived."""
 
     def __init__(self, tenant_id: int) -> None:
         self.tenant_id = tenant_id
 
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self._token(r)
-        r.headers["Authorization"] = f"Bearer {token}"
-        r.register_hook("response", functools.partial(self._on_response, sent=token))
-        return r
-
-    def _token(self, r: requests.PreparedRequest) -> str:
+    def current_token(self, r: requests.PreparedRequest) -> tuple[str, str]:
         token = current_system_token(self.tenant_id)
         if token is None:
-            raise ForgeTokenUnavailable(r.method or "GET", _rest_path(r.url or ""))
-        return token
+            raise ForgeTokenUnavailable(r.method or "GET", rest_path(r.url or ""))
+        return token, token
 
-    def _on_response(self, resp: requests.Response, *, sent: str, **kwargs: Any) -> requests.Response:
-        # A scope refusal is not cured by another token: let it surface as Jira's error.
-        if resp.status_code != 401 or "scope does not match" in resp.text:
-            return resp
-        invalidate(self.tenant_id, sent)
+    def fresh_token(self, resp: requests.Response, marker: Any) -> str:
+        invalidate(self.tenant_id, marker)
         fresh = current_system_token(self.tenant_id)
-        if fresh is None or fresh == sent:
-            resp.close()
-            raise ForgeTokenUnavailable(resp.request.method or "GET", _rest_path(resp.request.url or ""))
-        resp.close()
-        prep = resp.request.copy()
-        prep.headers["Authorization"] = f"Bearer {fresh}"
-        retried = resp.connection.send(prep, **kwargs)
-        retried.history.append(resp)
-        retried.request = prep
-        if retried.status_code == 401 and "scope does not match" not in retried.text:
-            invalidate(self.tenant_id, fresh)
-            raise ForgeTokenUnavailable(prep.method or "GET", _rest_path(prep.url or ""))
+        if fresh is None or fresh == marker:
+            raise ForgeTokenUnavailable(resp.request.method or "GET", rest_path(resp.request.url or ""))
+        return fresh
+
+    def after_resend(self, retried: requests.Response, token: str) -> requests.Response:
+        if stale_token_answer(retried):  # the fresher token is refused too: wait for another (the job pauses)
+            invalidate(self.tenant_id, token)
+            raise ForgeTokenUnavailable(retried.request.method or "GET", rest_path(retried.request.url or ""))
         return retried
 
     def __repr__(self) -> str:  # never a token

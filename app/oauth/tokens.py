@@ -10,14 +10,12 @@ database lock is held during the HTTP call, and the same code is atomic on SQLit
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..connect.tenants import utcnow
 from ..crypto import keyring
 from ..extensions import affected_rows, db
+from ..jira.bearer import RefreshingBearerAuth, rest_path
 from ..jira.errors import JiraUnavailable, NeedsAuthorisation
 from .models import GrantState, OAuthGrant, sources_of
 
@@ -262,40 +261,23 @@ class TokenProvider:
             return affected_rows(result) == 1
 
 
-class GrantBearerAuth(requests.auth.AuthBase):
+class GrantBearerAuth(RefreshingBearerAuth):
     """``Authorization: Bearer`` from the grant; on a 401 (token revoked early) refreshes once and resends."""
 
     def __init__(self, provider: TokenProvider, fix: str) -> None:
         self.provider = provider
         self.fix = fix
 
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        token, version = self._token_for(r)
-        r.headers["Authorization"] = f"Bearer {token}"
-        r.register_hook("response", functools.partial(self._retry_on_401, version=version))
-        return r
-
-    def _token_for(self, r: requests.PreparedRequest) -> tuple[str, int]:
+    def current_token(self, r: requests.PreparedRequest) -> tuple[str, int]:
         try:
             return self.provider.token()
         except GrantUnusable as exc:
-            path = urlsplit(r.url or "").path
-            path = "/rest/" + path.split("/rest/", 1)[1] if "/rest/" in path else path
-            raise GrantNeedsReauthorisation(r.method or "GET", path, f"{self.fix} ({exc.reason})") from None
+            raise GrantNeedsReauthorisation(r.method or "GET", rest_path(r.url or ""),
+                                            f"{self.fix} ({exc.reason})") from None
 
-    def _retry_on_401(self, resp: requests.Response, *, version: int, **kwargs: Any) -> requests.Response:
-        # A scope mismatch is not cured by a new token: don't burn a rotation on it.
-        if resp.status_code != 401 or "scope does not match" in resp.text:
-            return resp
-        self.provider.invalidate(version)
-        token, _ = self._token_for(resp.request)
-        resp.close()
-        prep = resp.request.copy()
-        prep.headers["Authorization"] = f"Bearer {token}"
-        retried = resp.connection.send(prep, **kwargs)
-        retried.history.append(resp)
-        retried.request = prep
-        return retried
+    def fresh_token(self, resp: requests.Response, marker: Any) -> str:
+        self.provider.invalidate(marker)
+        return self.current_token(resp.request)[0]
 
     def __repr__(self) -> str:  # never a token
         return f"<GrantBearerAuth grant={self.provider.grant_id}>"
