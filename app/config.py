@@ -88,6 +88,8 @@ OPTIONAL_SETTINGS: dict[str, type] = {
     "QUOTA_APP_POINTS": int, "QUOTA_ENFORCE_LEARNED": int, "QUOTA_RESERVE_ON_DEMAND": float,
     "QUOTA_RESERVE_SCHEDULED": float,
     "OAUTH_STATE_TTL_SECONDS": int, "LOG_LEVEL": str,
+    # issue data: whether backups include it, how incremental passes overlap and compare id sets; impersonation
+    "BACKUP_ISSUES": str, "ISSUE_OVERLAP_MINUTES": int, "ISSUE_IDSET_DAYS": float, "CONNECT_IMPERSONATION_URL": str,
 }
 
 
