@@ -36,12 +36,42 @@ def site_quota(tenant_id: int) -> int | None:
         return None
 
 
+def snapshot_read(preview_job_id: str | None) -> tuple[int, int] | None:
+    """What reading the previewed snapshot's configuration cost its backup: (points, objects); None when not known
+    (no preview, or a backup that recorded no points)."""
+    from ..backups.models import Snapshot
+    from ..jobs.models import Job
+    from ..restore.models import RestoreRun
+
+    preview = db.session.get(Job, preview_job_id) if preview_job_id else None
+    run_id = (preview.params if preview is not None else {}).get("run_id")
+    run = db.session.get(RestoreRun, int(run_id)) if str(run_id or "").isdigit() else None
+    snapshot = db.session.get(Snapshot, run.snapshot_id) if run is not None else None
+    backup = job_points(snapshot.job_id) if snapshot is not None else None
+    if snapshot is None or backup is None or not snapshot.object_count:
+        return None
+    return int(backup["points"]), int(snapshot.object_count)
+
+
+def read_of_created(preview_job_id: str | None, creates: int) -> int:
+    """One read of what a restore creates (its verification's), at least an object each plus a request per page of
+    50: reading a configuration costs the destination what it cost the source, so the created objects' share of what
+    the snapshot's backup spent reading (a field configuration reads one item per field of the site, a context its
+    options: a large site's objects cost far more than one point each)."""
+    least = creates + math.ceil(creates / 50)
+    read = snapshot_read(preview_job_id)
+    if read is None:
+        return least
+    points, objects = read
+    return max(least, math.ceil(points * min(1.0, creates / objects)))
+
+
 def restore_estimate(tenant_id: int, preview_job_id: str | None, writes: int, creates: int) -> dict[str, Any]:
     """The least a restore will spend: its writes, one read of the destination (what the preview's reading cost)
-    and one read of what it creates (an object each, plus a request per page of 50); and the hours that takes at the
-    site's quota, when known."""
+    and one read of what it creates (``read_of_created``); and the hours that takes at the site's quota, when
+    known."""
     read_destination = (job_points(preview_job_id) or {}).get("points", 0)
-    read_created = creates + math.ceil(creates / 50)
+    read_created = read_of_created(preview_job_id, creates)
     least = writes + read_destination + read_created
     quota = site_quota(tenant_id)
     hours = round(least / quota, 4) if quota else None
