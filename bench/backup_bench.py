@@ -45,6 +45,7 @@ def minimum_calls(export: dict, roles: int) -> int:
     projects = len(export["projects"])
     n = 1 + 1 + pages(len(export["priorities"])) + pages(len(export["resolutions"])) + 1 + 1 + 1
     n += pages(len(export["groups"])) + pages(len(custom)) + 4  # settings: four endpoints
+    n += sum(pages(len(export["groupMembers"].get(str(g["groupId"])) or [])) for g in export["groups"])
     n += 2 * len(custom) + with_options  # contexts + defaults per field, options per option context
     n += pages(len(export["screens"]), 100) + len(export["screens"]) + tabs
     n += pages(len(export["fieldConfigurations"])) + len(export["fieldConfigurations"])
@@ -52,9 +53,12 @@ def minimum_calls(export: dict, roles: int) -> int:
         n += 2 * pages(len(export[key]))
     n += pages(len(export["screenSchemes"]), 100) + pages(len(export["workflowSchemes"])) + 1
     n += pages(len(export["notificationSchemes"])) + 3 * pages(len(export["issueSecuritySchemes"]))
-    n += pages(projects) * 7 + projects * (3 + roles)
+    # per project: the project itself (it carries components and versions), its permission scheme, a read per role
+    n += pages(projects) * 7 + projects * (2 + roles)
     n += pages(len(export["filters"])) + pages(len(export["boards"])) + len(export["boards"])
     n += pages(len(export["dashboards"])) + len(export["dashboards"])
+    # a gadget's configuration: its item property keys, then each property's value
+    n += sum(1 + len(g.get("properties") or {}) for gadgets in export["dashboardGadgets"].values() for g in gadgets)
     return n
 
 
