@@ -14,11 +14,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .answers import ANSWERED, Answer, answer_for, http_answer
+from .forge import FORGE_PREFIX
 
 log = logging.getLogger(__name__)
-
-FORGE_PREFIX = "/forge/"
-
 
 def is_forge_request() -> bool:
     return request.path.startswith(FORGE_PREFIX)

@@ -11,13 +11,16 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from ..answers import answer_for
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
 from ..connect.tenants import Tenant
+from ..extensions import db
 from ..http_input import InvalidId, parse_id
 from ..presenters import restore as rp
 from ..presenters.connections import restore_progress, selection_from
+from ..recovery.connections import active_source_for
 from ..restore import service
 from ..restore.models import RestoreRun, RunStatus
 from ..restore.plan import Selection
@@ -30,11 +33,6 @@ bp = Blueprint("restore", __name__, url_prefix="/admin/restore")
 def section_context(tenant: Tenant) -> dict[str, Any]:
     """The Restore section: previews and restores on a destination whose connection is Active, and the history of
     this site's restores whenever it has one (kept after the connection is released or deactivated)."""
-    from sqlalchemy import select
-
-    from ..extensions import db
-    from ..recovery.connections import active_source_for
-
     source = active_source_for(tenant)
     runs = list(db.session.scalars(select(RestoreRun).where(RestoreRun.tenant_id == tenant.id)
                                    .order_by(RestoreRun.id.desc()).limit(10)))

@@ -13,14 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import keyring
-from ..extensions import db
+from ..extensions import Model, affected_rows, db
+from .errors import AuthenticationError
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class Tenant(db.Model):
+class Tenant(Model):
     """A Jira site with this app installed (or uninstalled, kept for the retention period)."""
 
     __tablename__ = "tenants"
@@ -52,8 +53,6 @@ class Tenant(db.Model):
     def shared_secret(self) -> str:
         """The Connect shared secret. :raises AuthenticationError: a Forge tenant has none (no Connect JWT is valid)."""
         if self.shared_secret_enc is None:
-            from .errors import AuthenticationError
-
             raise AuthenticationError("This site uses the app through Forge: Connect JWTs are not accepted for it.")
         return keyring().decrypt_text(self.shared_secret_enc)
 
@@ -82,7 +81,7 @@ class Tenant(db.Model):
         return f"<Tenant {self.client_key} {self.base_url}>"
 
 
-class TenantBaseUrl(db.Model):
+class TenantBaseUrl(Model):
     """Every base URL a tenant has had: sites get renamed, and recovery matches the old name too."""
 
     __tablename__ = "tenant_base_urls"
@@ -125,12 +124,12 @@ def _claim_lifecycle(tenant: Tenant, stamp: LifecycleStamp | None) -> None:
     if stamp is None:
         return
     if tenant.id is not None:
-        won = db.session.execute(
+        won = affected_rows(db.session.execute(
             update(Tenant).where(Tenant.id == tenant.id,
                                  or_(Tenant.lifecycle_iat.is_(None), Tenant.lifecycle_iat < stamp.iat))
             .values(lifecycle_iat=stamp.iat, lifecycle_token_sha256=stamp.token_sha256,
                     lifecycle_body_sha256=stamp.body_sha256)
-            .execution_options(synchronize_session=False)).rowcount == 1
+            .execution_options(synchronize_session=False))) == 1
         if not won:
             db.session.rollback()
             raise LifecycleConflict(tenant.client_key)

@@ -8,12 +8,8 @@ Modules: ``fit`` (verifying Forge Invocation Tokens), ``installations`` (Forge i
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-
-log = logging.getLogger(__name__)
 
 FORGE_PREFIX = "/forge/"
 

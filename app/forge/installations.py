@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import Tenant, get_by_client_key, record_base_url, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from .fit import Invocation
 
 log = logging.getLogger(__name__)
 
 
-class ForgeInstallation(db.Model):
+class ForgeInstallation(Model):
     """One installation of the Forge app on a site (a reinstall is a new row on the same tenant)."""
 
     __tablename__ = "forge_installations"

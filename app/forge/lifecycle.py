@@ -14,12 +14,15 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import update
 
+from ..backups.schedule import BackupSchedule, next_slot, schedule_for
+from ..backups.service import start_backup
 from ..connect.tenants import Tenant, record_base_url, utcnow
-from ..extensions import db
+from ..extensions import affected_rows, db
 from ..jira.errors import JiraError, JiraUnavailable, RateLimited
 from ..jira.operations import declare
 from ..jobs.models import Job
 from ..jobs.runtime import JobContext, JobFailed, RetryLater, enqueue, runner
+from ..tenant_access import jira_access
 from . import ForgeError
 from .auth import authenticate_invocation
 from .installations import installation_by_id, mark_installed, mark_uninstalled, site_url_known
@@ -122,8 +125,6 @@ def _refresh_site_url(tenant: Tenant) -> Job | None:
 @runner(SITE_INFO_KIND)
 def run_site_info(ctx: JobContext) -> dict[str, Any]:
     """Read the site's URL from ``GET {apiBaseUrl}/rest/api/3/serverInfo`` and record it (with its history)."""
-    from ..tenant_access import jira_access
-
     tenant = db.session.get(Tenant, ctx.tenant_id)
     if tenant is None or not tenant.is_installed:
         raise JobFailed("The app is no longer installed on this Jira site.")
@@ -154,8 +155,6 @@ def check_backup_schedule(tenant: Tenant, now: datetime | None = None) -> bool:
 
     The same conditional update as the sweeper's tick, so the trigger and the tick never both enqueue one slot.
     """
-    from ..backups.schedule import BackupSchedule, next_slot, schedule_for
-    from ..backups.service import start_backup
 
     now = now or utcnow()
     schedule = schedule_for(tenant, now)
@@ -163,10 +162,10 @@ def check_backup_schedule(tenant: Tenant, now: datetime | None = None) -> bool:
         return False
     planned = schedule.next_run_at
     following = next_slot(tenant.client_key, schedule.interval_hours, now)
-    won = db.session.execute(
+    won = affected_rows(db.session.execute(
         update(BackupSchedule).where(BackupSchedule.tenant_id == tenant.id, BackupSchedule.next_run_at == planned)
         .values(next_run_at=following, last_enqueued_at=now).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )) == 1
     db.session.commit()
     if not won:
         return False

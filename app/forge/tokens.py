@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import jwt
 from sqlalchemy import ForeignKey, String, Text, or_, select, update
@@ -20,9 +20,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..connect.tenants import Tenant, utcnow
 from ..crypto import DecryptionError, keyring
-from ..extensions import db
+from ..extensions import Model, affected_rows, db
 from ..jira.errors import RateLimited
+from ..jobs.dispatch import dispatch
 from ..jobs.models import Job, JobState
+from .installations import current_installation
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ class ForgeTokenUnavailable(RateLimited):
         super().__init__(method, path, TOKEN_WAIT_SECONDS, {"errorMessages": [reason]})
 
 
-class ForgeToken(db.Model):
+class ForgeToken(Model):
     """The tenant's freshest app system token (one row per tenant)."""
 
     __tablename__ = "forge_tokens"
@@ -84,7 +86,13 @@ def _usable(token: object) -> bool:
             and all(33 <= ord(c) < 127 for c in token))
 
 
-def store_from_request(tenant: Tenant, headers: Mapping[str, str], *, installation_id: str | None = None) -> bool:
+class HeaderLookup(Protocol):
+    """Request headers as both a ``dict`` and werkzeug's ``Headers`` offer them."""
+
+    def get(self, key: str) -> str | None: ...
+
+
+def store_from_request(tenant: Tenant, headers: HeaderLookup, *, installation_id: str | None = None) -> bool:
     """Keep the request's ``x-forge-oauth-system`` token if it is fresher than the stored one; True when kept.
 
     Concurrent writers are safe: the update is conditional on the stored expiry being older, in one statement.
@@ -110,7 +118,7 @@ def store_from_request(tenant: Tenant, headers: Mapping[str, str], *, installati
                                              ForgeToken.installation_id != values["installation_id"]))
                 .values(**values).execution_options(synchronize_session=False))
             session.commit()
-            if result.rowcount == 1:
+            if affected_rows(result) == 1:
                 log.info("forge system token stored for tenant %s (expires %s)", tenant_id, expires_at)
                 return True
             exists = session.scalar(select(ForgeToken.id).where(ForgeToken.tenant_id == tenant_id))
@@ -128,8 +136,6 @@ def store_from_request(tenant: Tenant, headers: Mapping[str, str], *, installati
 
 
 def _installation_of(tenant: Tenant) -> str:
-    from .installations import current_installation
-
     installation = current_installation(tenant)
     return installation.installation_id if installation is not None else ""
 
@@ -180,8 +186,6 @@ def wake_token_waiters(tenant_id: int) -> list[str]:
                             .values(not_before=None).execution_options(synchronize_session=False))
             session.commit()
     if ids:
-        from ..jobs.dispatch import dispatch
-
         for job_id in ids:
             dispatch(job_id)
     return ids

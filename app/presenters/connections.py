@@ -10,6 +10,7 @@ from typing import Any
 
 from ..backups import schedule as backup_schedule
 from ..backups import service as backup_service
+from ..backups.models import Snapshot
 from ..connect.tenants import Tenant, utcnow
 from ..extensions import db
 from ..quota.figures import job_points
@@ -20,6 +21,7 @@ from ..recovery.connections import Action, ConnectionState, RecoveryConnection, 
 from ..restore import service as restore_service
 from ..restore.models import RestoreRun
 from ..restore.plan import Selection
+from . import people
 
 ACTION_LABELS = {
     "generate": "Generate token", "refresh": "Refresh token", "reset": "Reset token",
@@ -159,8 +161,6 @@ class ScheduleView:
 
 def schedule_view(tenant: Tenant, now: datetime | None = None) -> ScheduleView:
     """When the next automatic backup runs (in words), how often, and what retention keeps."""
-    from ..recovery.connections import ConnectionState, connection_for_source
-
     now = now or utcnow()
     settings = backup_schedule.current_settings(tenant)
     row = backup_schedule.schedule_for(tenant, now)
@@ -178,7 +178,7 @@ def schedule_view(tenant: Tenant, now: datetime | None = None) -> ScheduleView:
                  f"day{'s' if settings.retention_daily != 1 else ''} with one, and of each of the last "
                  f"{settings.retention_weekly} week{'s' if settings.retention_weekly != 1 else ''}; the newest "
                  "complete backup is always kept.")
-    conn = connection_for_source(tenant)
+    conn = rc.connection_for_source(tenant)
     protected = conn is not None and conn.state is ConnectionState.ACTIVE
     return ScheduleView(settings.enabled, hours, settings.retention_daily, settings.retention_weekly, next_at,
                         next_words, interval, retention, protected)
@@ -225,8 +225,6 @@ def backup_failure(tenant: Tenant, now: datetime | None = None) -> BackupFailure
 def snapshot_spend(tenant_id: int, snapshot_id: int) -> dict[str, Any] | None:
     """Jira's points the backup that took ``snapshot_id`` spent (total, per phase and type, in words), or None when
     its job recorded none (a backup from before points were counted, or a job since removed)."""
-    from ..backups.models import Snapshot
-
     snapshot = db.session.get(Snapshot, snapshot_id)
     if snapshot is None or snapshot.tenant_id != tenant_id:
         return None
@@ -257,8 +255,6 @@ class AuditPage:
         return max(1, -(-self.total // self.limit))
 
     def who(self, entry: audit.AuditEntry) -> str:
-        from . import people
-
         found = people.person(entry.account_id, self.names)
         return found.name if found else "—"
 
@@ -272,8 +268,6 @@ class AuditPage:
 
 def audit_page(tenant: Tenant, offset: int = 0, limit: int = 10) -> AuditPage:
     """The log brought up to date with the tenant's jobs, then one page of it (both doors show this)."""
-    from . import people
-
     activity.catch_up(tenant.id)
     entries = audit.entries_for(tenant.id, limit=limit, offset=offset)
     names = people.display_names(tenant, [e.account_id for e in entries])

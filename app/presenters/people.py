@@ -16,6 +16,7 @@ from ..connect.tenants import Tenant
 from ..extensions import lazy_extension
 from ..jira.errors import JiraError
 from ..jira.operations import declare
+from ..tenant_access import jira_access
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,6 @@ def _cache() -> _NameCache:
 
 
 def _fetch(tenant: Tenant, account_ids: list[str]) -> dict[str, str]:
-    from ..tenant_access import jira_access
-
     names: dict[str, str] = {}
     access = jira_access(tenant)
     for start in range(0, len(account_ids), PER_CALL):

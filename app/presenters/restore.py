@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..backups.models import Snapshot
 from ..connect.tenants import Tenant
 from ..extensions import db
 from ..jira.fixes import FORGE_FIX
@@ -121,8 +122,6 @@ def when(value: datetime | None) -> str:
 
 def snapshot_words(snapshot_id: int) -> str:
     """"the backup of 2026-04-02 10:15 UTC", or what is left to say once retention removed it."""
-    from ..backups.models import Snapshot
-
     snapshot = db.session.get(Snapshot, snapshot_id)
     if snapshot is None:
         return f"backup #{snapshot_id} (no longer kept)"
@@ -150,7 +149,8 @@ def spend_view(points: dict[str, Any] | None) -> dict[str, Any] | None:
     if not points:
         return None
     by_phase = points.get("byPhase") or {}
-    phases = [{"phase": key, "title": title, "points": int(by_phase.get(key) or 0)} for key, title in PHASES]
+    phases: list[dict[str, Any]] = [{"phase": key, "title": title, "points": int(by_phase.get(key) or 0)}
+                                    for key, title in PHASES]
     spent = ", ".join(f"{p['title'].lower()} {p['points']:,}" for p in phases)
     return {**points, "phases": phases,
             "text": f"Spent {int(points['points']):,} points of Jira's hourly quota ({spent})."}

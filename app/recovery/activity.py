@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..backups.models import Snapshot, SnapshotStatus
 from ..extensions import db
 from ..jobs.models import Job, JobState
 from ..jobs.sweeper import periodic
+from ..restore.models import RestoreRun
 from . import audit
 
 log = logging.getLogger(__name__)
@@ -120,8 +122,6 @@ def _ended_entry(job: Job) -> dict[str, Any]:
 
 def _snapshot_words(job: Job) -> tuple[str, str]:
     """A finished backup's outcome and detail from its snapshot: complete or partial, how many objects."""
-    from ..backups.models import Snapshot, SnapshotStatus
-
     snapshot_id = (job.result or {}).get("snapshot_id") or job.checkpoint.get("snapshot_id")
     snapshot = db.session.get(Snapshot, snapshot_id) if snapshot_id else None
     if snapshot is None:
@@ -136,8 +136,6 @@ def _snapshot_words(job: Job) -> tuple[str, str]:
 
 def _run_words(job: Job) -> str:
     """"Restore #12 of the backup of 2026-04-02 10:15 UTC" (the run and its snapshot's time, when still there)."""
-    from ..backups.models import Snapshot
-    from ..restore.models import RestoreRun
 
     run_id = job.params.get("run_id")
     run = db.session.get(RestoreRun, run_id) if run_id else None

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, ForeignKey, Index, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..connect.tenants import utcnow
-from ..extensions import db
+from ..extensions import Model, db
 
 SUCCEEDED = "succeeded"
 NOT_ALLOWED = "not_allowed"  # the state machine refused the action in the current state
@@ -57,7 +57,7 @@ ACTION_LABELS = {
 }
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One thing an admin (or a stranger, for refused activations) did to a connection of this tenant."""
 
     __tablename__ = "recovery_audit_log"

@@ -42,7 +42,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..connect.tenants import Tenant, utcnow
-from ..extensions import db
+from ..extensions import Model, affected_rows, db
+from ..restore.job import STOPPED_DEACTIVATED, STOPPED_RELEASED
+from ..restore.service import stop_queued_runs
 from . import audit, messages
 from .tokens import MalformedToken, ParsedToken, hash_secret, matches, new_token, parse_token
 from .urls import InvalidBaseUrl, matches_any, normalise_base_url
@@ -224,7 +226,7 @@ _STATE_TYPE = SAEnum(ConnectionState, native_enum=False, length=20, validate_str
                      values_callable=lambda cls: [m.value for m in cls])
 
 
-class RecoveryConnection(db.Model):
+class RecoveryConnection(Model):
     """A source site's connection: its state, and which destination (if any) it is or was linked to."""
 
     __tablename__ = "recovery_connections"
@@ -263,7 +265,7 @@ class RecoveryConnection(db.Model):
         return f"<RecoveryConnection {self.id} {self.state.value} v{self.version}>"
 
 
-class ConnectionToken(db.Model):
+class ConnectionToken(Model):
     """A token issued for a connection: only its look-up id and a hash are stored; retired ones stay for audit."""
 
     __tablename__ = "recovery_connection_tokens"
@@ -320,7 +322,7 @@ def _move(conn: RecoveryConnection, side: Side, action: Action, now: datetime, *
                RecoveryConnection.state == seen_state)
         .values(state=target, version=seen_version + 1, updated_at=now, **values)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if affected_rows(result) != 1:
         db.session.rollback()
         fresh = db.session.get(RecoveryConnection, conn.id)
         raise TransitionRefused(action, fresh.state if fresh else ConnectionState.NOT_CONNECTED)
@@ -535,9 +537,6 @@ def release(tenant: Tenant, side: Side, account_id: str | None, connection_id: i
                    f"The {by} site ({tenant.link_url}) released the connection.", conn, now)
     db.session.commit()
     if destination is not None:
-        from ..restore.job import STOPPED_RELEASED
-        from ..restore.service import stop_queued_runs
-
         stop_queued_runs(destination, STOPPED_RELEASED)  # running ones stop by themselves between objects
     return conn
 
@@ -562,9 +561,6 @@ def deactivate(tenant: Tenant, side: Side, account_id: str | None, connection_id
                    f"The {by} site ({tenant.link_url}) deactivated the connection (final).", conn, now)
     db.session.commit()
     if was_active and destination is not None:
-        from ..restore.job import STOPPED_DEACTIVATED
-        from ..restore.service import stop_queued_runs
-
         stop_queued_runs(destination, STOPPED_DEACTIVATED)  # running ones stop by themselves between objects
     return conn
 
