@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from werkzeug.exceptions import HTTPException
 
@@ -102,7 +102,6 @@ def deletion_words(count: int, taken: list[datetime]) -> str:
             f"retention pass): {listed}. Deleted backups can't be restored or recovered.")
 
 
-E = TypeVar("E", bound=Exception)
 _RESTORE_CODES = {400: "bad-request", 403: "no-active-connection", 404: "not-found"}
 _API_FIELDS = {"interval_hours": "intervalHours", "retention_daily": "retentionDaily",
                "retention_weekly": "retentionWeekly"}
