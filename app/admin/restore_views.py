@@ -20,6 +20,7 @@ from ..extensions import db
 from ..http_input import InvalidId, parse_id
 from ..presenters import restore as rp
 from ..presenters.connections import restore_progress, selection_from
+from ..recovery import actions
 from ..recovery.connections import active_source_for
 from ..restore import service
 from ..restore.models import RestoreRun, RunStatus
@@ -133,16 +134,9 @@ def start_restore(run_id: int) -> ResponseReturnValue:
     ctx = current()
     selection = _selection_from(request.form)
     fallback = request.form.get("user_fallback", "")
+    unconfirmed = None if request.form.get("confirmed") == "yes" else "expected confirmed=yes"
     try:
-        run = service.get_run(ctx.tenant, run_id)
-        service.check_choices(run, selection, fallback)
-        if request.form.get("confirmed") != "yes":
-            raise service.RestoreRefused("Confirm the restore first: its last step says what it will create on "
-                                         "this site (expected confirmed=yes).", 400)
-        blockers = service.consequences(run, selection, fallback).blockers
-        if blockers and service.stale_reason(run) is None:
-            raise service.RestoreRefused(f"{blockers[0].text} {blockers[0].fix}", 409)
-        service.start_restore(ctx.tenant, run_id, selection, fallback, ctx.account_id)
+        actions.start_restore(ctx.tenant, run_id, selection, fallback, ctx.account_id, unconfirmed=unconfirmed)
     except service.RestoreRefused as exc:
         return _refused(exc)
     return redirect(_run_url(run_id), code=303)

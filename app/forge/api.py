@@ -541,15 +541,9 @@ def run_start(run_id: int) -> ResponseReturnValue:
     selection = _selection(data)
     fallback = data.get("userFallback", "")
     fallback = fallback if isinstance(fallback, str) else ""
-    restore.check_choices(_own_run(run_id), selection, fallback)
-    if data.get("confirmed") is not True:
-        received = _shown(data.get("confirmed"))
-        raise restore.RestoreRefused("Confirm the restore first: its last step says what it will create on this "
-                                     f"site (expected \"confirmed\": true, received {received}).", 400)
-    blockers = restore.consequences(_own_run(run_id), selection, fallback).blockers
-    if blockers and restore.stale_reason(_own_run(run_id)) is None:
-        raise restore.RestoreRefused(f"{blockers[0].text} {blockers[0].fix}", 409)
-    run = restore.start_restore(_tenant(), run_id, selection, fallback, _account())
+    confirmed = data.get("confirmed")
+    unconfirmed = None if confirmed is True else f"expected \"confirmed\": true, received {_shown(confirmed)}"
+    run = actions.start_restore(_tenant(), run_id, selection, fallback, _account(), unconfirmed=unconfirmed)
     return jsonify(run=_run(run)), 202
 
 

@@ -1,4 +1,4 @@
-"""One entry point per connection action, the one both doors call, and the ladder of which actions a status offers.
+"""One entry point per recovery action, the one both doors call, and the ladder of which actions a status offers.
 
 A door parses its input (a form, a JSON body), then calls ``perform``; it gets back an ``Acted`` (the notice to
 show and, for generate/refresh/reset, the token shown once) or one of ``connections``' typed errors, which
@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..connect.tenants import Tenant
+from ..restore import service as restore_service
+from ..restore.models import RestoreRun
+from ..restore.plan import Selection
 from . import connections as rc
 from .connections import Action, ConnectionState, IssuedToken, RecoveryConnection, Side
 
@@ -142,3 +145,22 @@ def perform(tenant: Tenant, side: Side, action: Action, account_id: str | None, 
             raise ChoiceMissing("Choose whether the token can be used again.")
         return release(tenant, side, account_id, conn_id, reusable=choice.reusable)
     return deactivate(tenant, side, account_id, conn_id)
+
+
+def start_restore(tenant: Tenant, run_id: int, selection: Selection, user_fallback: str, account_id: str | None, *,
+                  unconfirmed: str | None) -> RestoreRun:
+    """Start a previewed restore of this site's run once the admin confirmed and nothing blocks it.
+
+    ``unconfirmed``: None when the admin confirmed; else what the door expected and received, in its own terms.
+    :raises RestoreRefused: another site's run, choices it can't take, no confirmation, a blocker (and the rest
+        ``restore.service.start_restore`` refuses).
+    """
+    run = restore_service.get_run(tenant, run_id)
+    restore_service.check_choices(run, selection, user_fallback)
+    if unconfirmed is not None:
+        raise restore_service.RestoreRefused("Confirm the restore first: its last step says what it will create on "
+                                             f"this site ({unconfirmed}).", 400)
+    blockers = restore_service.consequences(run, selection, user_fallback).blockers
+    if blockers and restore_service.stale_reason(run) is None:
+        raise restore_service.RestoreRefused(f"{blockers[0].text} {blockers[0].fix}", 409)
+    return restore_service.start_restore(tenant, run_id, selection, user_fallback, account_id)
