@@ -96,3 +96,21 @@ def test_a_preview_costs_no_more_points_than_a_backup_of_the_same_site(app, demo
     backup_points, preview_points = _points(app, backup_job), _points(app, preview_job)
     assert backup_points > 0
     assert preview_points <= 1.02 * backup_points, (preview_points, backup_points)
+
+
+def test_workflows_learn_the_statuses_the_run_created_without_reading_the_list_again(app, demo_sites,  # noqa: F811
+                                                                                    fake_cloud) -> None:
+    """The workflows need each status's name and category: the list is read once per run, and statuses the run
+    creates are learnt from their create's answer (re-reading it for every workflow cost ~2,000 points on the large
+    preset)."""
+    sites = demo_sites
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    run_id = preview(app, sites, snapshot)
+    sites.dest.calls.clear()
+    restore(app, sites, run_id, fallback="admin")
+    calls = list(sites.dest.calls.find())
+    created = [c for c in calls if c.method == "POST" and c.path == "/rest/api/3/statuses" and c.status < 300]
+    workflows = [c for c in calls if c.method == "POST" and c.path == "/rest/api/3/workflows/create"]
+    listed = [c for c in calls if c.method == "GET" and c.path == "/rest/api/3/status" and c.status == 200]
+    assert created and len(workflows) > 1  # the case: new statuses, several workflows using them
+    assert len(listed) <= 1, len(listed)

@@ -13,7 +13,7 @@ from ...objects.declarations import DECLARATIONS
 from ..mapping import to_destination, words_for
 from ..notes import note
 from . import register
-from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader
+from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
 
 LIST_CATEGORIES = declare("GET", "/rest/api/3/projectCategory")
 CREATE_CATEGORY = declare("POST", "/rest/api/3/projectCategory")
@@ -181,7 +181,11 @@ class Statuses(Restorer):
             "type": "PROJECT", "project": {"id": project}}
         body = {"scope": scope, "statuses": [{"name": obj["name"], "statusCategory": status_category(obj),
                                               "description": obj.get("description") or ""}]}
-        return str(access.call(CREATE_STATUSES, json=body)[0]["id"])
+        created = access.call(CREATE_STATUSES, json=body)[0]
+        # The workflows' one read of the status list per run (``Workflows._status_list``) learns it from here, not by
+        # reading the list again for every workflow that uses a status newer than its read.
+        run_memo(ids, "destinationStatuses").setdefault("byId", {})[str(created["id"])] = created
+        return str(created["id"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         project = status_scope_project(obj if ids is None else self._in_terms(obj, ids))
