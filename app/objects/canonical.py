@@ -31,7 +31,9 @@ def noun(kind: str) -> str:
     return declaration.noun if declaration else SUB_NOUNS.get(kind, kind)
 
 
-def _id_order(value: str | None) -> tuple[int, int, str]:
+def id_order(value: str | None) -> tuple[int, int, str]:
+    """The order a site's ids are told apart in: objects of one key (two custom fields named alike) are numbered
+    in it (``#2``). The restore creates such twins in the source's order of it, so the numbers pair up."""
     text = str(value or "")
     return (0, int(text), text) if text.isdigit() else (1, 0, text)
 
@@ -68,7 +70,7 @@ class Names:
         for type_key in [t for t in site if t not in keyed_later] + keyed_later:
             declaration = DECLARATIONS.get(type_key)
             seen: dict[str, int] = defaultdict(int)
-            for natural_key, oid, obj in sorted(site[type_key], key=lambda e: _id_order(e[1])):
+            for natural_key, oid, obj in sorted(site[type_key], key=lambda e: id_order(e[1])):
                 key = natural_key
                 if declaration is not None and declaration.key is not None:
                     key = declaration.key(obj, names.resolve)

@@ -19,6 +19,7 @@ same on every site; a missing person has no counterpart: no fallback account is 
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..backups.catalogue import OP_COMPONENTS, OP_VERSIONS
 from ..jira.access import SiteAccess
 from ..jira.operations import declare
+from ..objects.canonical import id_order
 from .jql import (
     EMPTY_WORDS,
     FIELD_KINDS,
@@ -39,10 +41,10 @@ from .jql import (
     parse,
     references,
 )
+from .plan import Action, Key, Plan, PlannedItem
 from .types.base import IdMap, Ref, fold, run_memo
 
 if TYPE_CHECKING:
-    from .plan import Key, Plan
     from .types.base import Restorer
 
 LIST_OPTIONS = declare("GET", "/rest/api/3/field/{fieldId}/context/{contextId}/option")
@@ -144,6 +146,25 @@ def attach(plan: Plan, ids: IdMap, access: SiteAccess | None, restorers: Mapping
     state["index"] = index = SourceIndex.of(plan.objects)
     state["access"] = access
     link_parents(plan, index, restorers)
+    chain_twins(plan)
+
+
+def chain_twins(plan: Plan) -> None:
+    """Objects of one type sharing a natural key (two custom fields named "Customer" of one type, their contexts)
+    are created one after the other in the source's id order: the destination's ids then grow in the same order,
+    so a comparison telling twins apart by their order (app/objects/canonical.py) pairs each with its own. Workers
+    would otherwise create them in any order and the twins' contents would seem swapped."""
+    twins: dict[tuple[str, str], list[PlannedItem]] = {}
+    for item in plan.selected():
+        if item.action == Action.CREATE:
+            twins.setdefault((item.type_key, item.natural_key), []).append(item)
+    for group in twins.values():
+        group.sort(key=lambda i: id_order(i.source_id))
+        for before, after in itertools.pairwise(group):
+            ref = Ref(before.type_key, before.source_id, optional=True)
+            if ref not in after.refs and not any(r.type_key == after.type_key and r.source_id == after.source_id
+                                                 for r in before.refs):
+                after.refs.append(ref)
 
 
 def index_of(ids: IdMap) -> SourceIndex:
