@@ -15,6 +15,7 @@ from ..jira.access import SiteAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jira.operations import declare
 from .issues import restore as _issue_restore  # noqa: F401  (declares the issue data restore's operations)
+from .membership import ALL_PROJECTS, memberships
 from .types import load
 from .types.base import Existing, Ref, Restorer, UnmappedReference
 
@@ -202,14 +203,16 @@ def select(items: dict[Key, PlannedItem], selection: Selection, projects_of: dic
 
 
 def chosen_by(selection: Selection, type_key: str, projects: set[str]) -> bool:
-    """Whether an object of ``type_key`` belonging to ``projects`` is one the selection names itself."""
+    """Whether an object of ``type_key`` belonging to ``projects`` is one the selection names itself (an object
+    of every project, such as a global field context, with any project)."""
     if selection.types and type_key not in selection.types:
         return False
-    return not selection.projects or bool(projects & set(selection.projects))
+    return not selection.projects or ALL_PROJECTS in projects or bool(projects & set(selection.projects))
 
 
 def project_keys(restorer: Restorer, obj: dict[str, Any]) -> set[str]:
-    """The keys of the projects an object belongs to, upper-cased as selections hold them."""
+    """The keys of the projects an object belongs to, upper-cased as selections hold them (``ID:<id>`` for one
+    named by id until ``memberships`` resolves it)."""
     return {str(p).upper() for p in restorer.projects(obj)}
 
 
@@ -296,7 +299,7 @@ class Planner:
                                               restorer.display_name(obj), Action.CREATE,
                                               refs=list(restorer.references(obj)))
                 projects_of[key] = project_keys(restorer, obj)
-        select(plan.items, selection or Selection(), projects_of)
+        select(plan.items, selection or Selection(), memberships(projects_of))
         for key in [k for k, i in plan.items.items() if not i.selected]:
             del plan.objects[key]  # nothing reads an unselected object's content again
         plan.missing_users = self._missing_users(plan)

@@ -22,6 +22,7 @@ from ..jobs.runtime import new_job, request_cancel, singleton_holder
 from ..recovery import audit
 from .engine import HAS_ID, Outcome
 from .job import PREVIEW_KIND, RESTORE_KIND
+from .membership import memberships
 from .models import LIVE, RestoreItem, RestoreRun, RunStatus, claim, move
 from .plan import Action, PlannedItem, Selection, belongs_to_projects, project_keys
 from .plan import select as select_items
@@ -273,7 +274,7 @@ def project_membership(run: RestoreRun) -> dict[tuple[str, str], set[str]]:
             continue
         for obj in reader.objects(type_key):
             out[(type_key, restorer.source_id(obj))] = project_keys(restorer, obj)
-    return out
+    return memberships(out)
 
 
 def cancel(destination: Tenant, run_id: int) -> RestoreRun:

@@ -210,3 +210,22 @@ def test_faults_while_restoring_workflows_schemes_and_projects_end_in_the_same_s
     _no_duplicates(dst)
     for type_key in MINE:
         assert _names(src, type_key) <= _names(dst, type_key), type_key
+
+
+def test_restoring_one_project_brings_the_field_contexts_its_issues_need(app, demo_sites, fake_cloud) -> None:
+    """A global context applies to every project's issues (its options are what they hold): restoring WEB alone
+    restores the global contexts of the site's custom fields, and not a context limited to another project.
+    (Before, no context came with a project: every issue create naming an option was refused.)"""
+    from app.restore.plan import Selection
+
+    sites = demo_sites
+    snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
+    run = restore(app, sites, preview(app, sites, snapshot), Selection(projects=["WEB"]), fallback="admin")
+    items = outcomes(app, run.id)
+    contexts = {k[1]: i for k, i in items.items() if k[0] == "fieldContexts"}
+    selected = {name for name, i in contexts.items() if i.selected}
+    assert any("Default Configuration Scheme" in name for name in selected), sorted(contexts)
+    assert not any("Mobile release trains" in name for name in selected), sorted(selected)
+    assert all(contexts[name].outcome in ("created", "reused", "updated") for name in selected), [
+        (name, contexts[name].outcome, contexts[name].reason) for name in selected
+        if contexts[name].outcome not in ("created", "reused", "updated")]

@@ -11,6 +11,7 @@ from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from ...objects.declarations import DECLARATIONS
 from ..mapping import to_destination
+from ..membership import ALL_PROJECTS, PROJECT_ID
 from ..notes import note
 from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
@@ -312,6 +313,12 @@ class FieldContexts(Restorer):
 
     def display_name(self, obj: dict[str, Any]) -> str:
         return f"{obj['field']} / {obj['name']}"
+
+    def projects(self, obj: dict[str, Any]) -> Iterable[str]:
+        """A context belongs to the projects it names, a global one to every project: restoring some projects
+        brings the contexts (and options) their issues' fields need."""
+        project_ids = obj.get("projectIds") or []
+        return [f"{PROJECT_ID}{p}" for p in project_ids] if project_ids else [ALL_PROJECTS]
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         default = obj.get("defaultValue") or {}
