@@ -304,3 +304,26 @@ def test_a_refused_issue_mid_batch_fails_alone(app, fake_cloud, seed) -> None:
         if parent.get("key"):
             assert got["parent"]["key"] == report.issues[parent["key"]].dest_key, record.key
     assert len(found) == len([r for r in world.records if r.project_key == "BA"]) - 1
+
+
+def test_a_project_whose_every_create_is_refused_ends(app, fake_cloud, seed) -> None:
+    """Every create refused (placeholders too: they are shaped like the project's issues) with a key gap of 50 or
+    more: a batch of gap fillers alone used to be refused again and again, for ever, spending the quota. The run
+    ends, each issue reported in Jira's words, and says why the keys couldn't be kept."""
+    import threading
+
+    world = World(app, fake_cloud, copy.deepcopy(seed), scopes=["ADMIN", "ACT_AS_USER"])
+    records = [r for r in world.records if r.project_key == "BA"]
+    for record in records:
+        record.issue["fields"]["labels"] = ["has spaces"]  # Jira refuses a label with spaces
+    records[-1].key = "BA-400"  # a gap of more than 50 before the last issue
+    done: list[Any] = []
+    worker = threading.Thread(target=lambda: done.append(world.restore("BA")), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert done, "the restore of a project whose every create is refused never ended"
+    report = done[0]
+    assert {o.outcome for o in report.issues.values()} == {"failed"}
+    assert all(any("contains spaces" in n for n in o.notes) for o in report.issues.values())
+    assert report.keys_kept is False and "placeholder" in report.keys_not_kept
+    assert "contains spaces" in report.keys_not_kept

@@ -81,6 +81,7 @@ class ProjectReport:
     issues: dict[str, IssueOutcome] = field(default_factory=dict)
     writes: int = 0
     leftover_placeholders: list[str] = field(default_factory=list)  # in words: which, and Jira's reason
+    keys_not_kept: str = ""  # why the keys couldn't be kept, in words (Jira refused the gap fillers...)
     votes_cast: int = 0
     votes_not_cast: dict[str, int] = field(default_factory=dict)  # why (in words) -> how many votes
 
@@ -165,6 +166,7 @@ class ProjectIssues:
         self._late_parents: list[IssueRecord] = []
         self._records: list[IssueRecord] = []
         self._filler_type: str | None = None
+        self._fillers_refused = ""  # the last batch's placeholders all refused: Jira's words
 
     # -- what the destination holds ------------------------------------------------------------------
 
@@ -233,6 +235,13 @@ class ProjectIssues:
             batch, taken = self._next_batch(pending, next_number, keep_keys=keep_keys)
             del pending[:taken]
             next_number = self._create_batch(batch, next_number)
+            if keep_keys and self._fillers_refused:
+                # Without gap fillers the keys can't be kept, and a gap of 50 or more would be a batch of fillers
+                # alone, refused again and again: the rest is created in key order without them.
+                keep_keys = False
+                self.report.keys_kept = False
+                self.report.keys_not_kept = ("Jira refused the placeholder issues that keep keys in line: "
+                                             f"{self._fillers_refused}")
         return next_number
 
     def _next_batch(self, pending: list[IssueRecord], next_number: int, *, keep_keys: bool
@@ -328,6 +337,9 @@ class ProjectIssues:
         created = iter(answer.get("issues") or [])
         failed = {int(e.get("failedElementNumber", -1)): e for e in answer.get("errors") or []}
         highest = 0
+        fillers = [n for n, (record, _wanted) in enumerate(batch) if record is None]
+        self._fillers_refused = _error_words(failed[fillers[0]]) if fillers and all(n in failed for n in fillers) \
+            else ""
         for n, (record, wanted) in enumerate(batch):
             if n in failed:
                 if record is not None:
@@ -360,11 +372,8 @@ class ProjectIssues:
 
     def _failed(self, record: IssueRecord, error: dict[str, Any]) -> None:
         outcome = self.report.issues.setdefault(record.key, IssueOutcome(record.key))
-        element = error.get("elementErrors") or {}
-        words = "; ".join([*element.get("errorMessages", []),
-                           *[f"{k}: {v}" for k, v in (element.get("errors") or {}).items()]])
         outcome.outcome = "failed"
-        outcome.notes.append(f"Jira refused the create: {words or error.get('status')}")
+        outcome.notes.append(f"Jira refused the create: {_error_words(error)}")
 
     # -- what hangs off an issue ---------------------------------------------------------------------
 
@@ -719,3 +728,11 @@ class _SizedStream:
         yield from self.head
         yield from self.chunks
         yield from self.tail
+
+
+def _error_words(error: dict[str, Any]) -> str:
+    """A bulk create's refusal of one item, in Jira's words."""
+    element = error.get("elementErrors") or {}
+    words = "; ".join([*element.get("errorMessages", []),
+                       *[f"{k}: {v}" for k, v in (element.get("errors") or {}).items()]])
+    return words or str(error.get("status") or "refused")

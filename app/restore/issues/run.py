@@ -99,6 +99,8 @@ def project_summary(report: ProjectReport, refusals: dict[str, str]) -> dict[str
     """What the run's report says of one project: outcomes, old key -> new key, and the notes in words."""
     notes = [f"{key}: {note}" for key, issue in report.issues.items() for note in issue.notes]
     notes += report.leftover_placeholders
+    if report.keys_not_kept:
+        notes.insert(0, report.keys_not_kept)
     return {"keys_kept": report.keys_kept, "outcomes": report.counts(), "key_map": report.key_map,
             "writes": report.writes, "notes": notes[:NOTES_SHOWN], "more_notes": max(0, len(notes) - NOTES_SHOWN),
             "impersonation_refused": dict(refusals), "votes": votes_summary(report)}
