@@ -45,7 +45,7 @@ def snapshot_read(preview_job_id: str | None) -> tuple[int, int] | None:
 
     preview = db.session.get(Job, preview_job_id) if preview_job_id else None
     run_id = (preview.params if preview is not None else {}).get("run_id")
-    run = db.session.get(RestoreRun, int(run_id)) if str(run_id or "").isdigit() else None
+    run = db.session.get(RestoreRun, int(str(run_id))) if str(run_id or "").isdigit() else None
     snapshot = db.session.get(Snapshot, run.snapshot_id) if run is not None else None
     backup = job_points(snapshot.job_id) if snapshot is not None else None
     if snapshot is None or backup is None or not snapshot.object_count:
