@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.recovery.messages import NOTICES
 from app.extensions import db
 from app.recovery.connections import ACTIVATION_REFUSED_TEXT, ConnectionToken, RecoveryConnection
+from app.recovery.messages import NOTICES
 from tests.forge.api_fixtures import *  # noqa: F403
 from tests.forge.api_fixtures import tenant_url
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.presenters import restore as rp
 from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.runtime import enqueue, run_job
+from app.presenters import restore as rp
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
