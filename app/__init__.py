@@ -99,11 +99,11 @@ def _start_sweeper(app: Flask) -> None:
 
 def _import_models() -> None:
     """Import every module that defines models so metadata (and Alembic) sees all tables."""
+    from . import tenants  # noqa: F401
     from .backups import (
         retention,  # noqa: F401  (imports the backup models; registers pruning)
         schedule,  # noqa: F401  (the backup schedule table and its tick)
     )
-    from .connect import tenants  # noqa: F401
     from .forge import installations, tokens  # noqa: F401
     from .jobs import journal, models  # noqa: F401
     from .oauth import models as oauth_models  # noqa: F401

@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 import time
 
-from .connect.tenants import Tenant
 from .extensions import lazy_extension
 from .jira.operations import PERMISSIONS_CHECK
 from .tenant_access import jira_access
+from .tenants import Tenant
 
 
 class AdminCache:

@@ -8,8 +8,8 @@ import time
 import click
 from flask import Flask, current_app
 
+from . import tenants
 from .backups.keys_cli import keys as keys_commands
-from .connect import tenants
 
 log = logging.getLogger(__name__)
 

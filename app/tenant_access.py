@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .connect.signing import client_for
-from .connect.tenants import Tenant
 from .jira.access import Credential, JiraAccess, connect_allows
+from .tenants import Tenant
 
 # Other credential kinds (the OAuth grant, Forge tokens) register a source here: tenant -> Credential or None.
 CREDENTIAL_SOURCES: list[Callable[[Tenant], Credential | None]] = []

@@ -102,11 +102,11 @@ def main() -> None:
     from app import create_app
     from app.backups.models import Snapshot
     from app.backups.service import start_backup
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.jobs.models import Job
     from app.jobs.runtime import run_job
-    from tests.support.servers import serve
+    from app.tenants import Tenant
+    from fakejira.loopback import serve
 
     tmp = Path(tempfile.mkdtemp())
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}",

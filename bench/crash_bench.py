@@ -94,15 +94,15 @@ def recovery_world(db_url: str, seed: dict[str, Any] | str, *, config: dict[str,
 
     from app import create_app
     from app.backups.schedule import configure
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.oauth.flow import requested_scopes, save_grant
     from app.oauth.tokens import TokenSet
     from app.recovery.connections import activate, generate_token
-    from tests.fakejira import generator, installer, seeding
-    from tests.fakejira.cloud import Cloud
-    from tests.fakejira.resources.basics import admin_account_id
-    from tests.support.servers import serve
+    from app.tenants import Tenant
+    from fakejira import generator, installer, seeding
+    from fakejira.cloud import Cloud
+    from fakejira.loopback import serve
+    from fakejira.resources.basics import admin_account_id
 
     if isinstance(seed, str):
         seed = generator.generate_preset(seed, site_name="src")
@@ -186,8 +186,8 @@ def job_row(job_id: str) -> Any:
 def take_backup(world: World) -> int:
     """The real backup job of the source, run here; sets and returns ``world.snapshot_id``."""
     from app.backups.service import start_backup
-    from app.connect.tenants import Tenant
     from app.extensions import db
+    from app.tenants import Tenant
 
     with world.app.app_context():
         job, _ = start_backup(db.session.get(Tenant, world.source_id), "bench")
@@ -201,9 +201,9 @@ def take_backup(world: World) -> int:
 
 def preview(world: World) -> int:
     """Plan a run of the snapshot into the destination (here, in-process); returns the run id."""
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.restore import service
+    from app.tenants import Tenant
 
     with world.app.app_context():
         run = service.start_preview(db.session.get(Tenant, world.dest_id), world.snapshot_id, world.admin)
@@ -215,10 +215,10 @@ def preview(world: World) -> int:
 
 def queue_restore(world: World, run_id: int) -> str:
     """Queue the restore of everything (missing users: the admin); nobody runs it yet. Returns the job id."""
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.restore import service
     from app.restore.plan import Selection
+    from app.tenants import Tenant
 
     with world.app.app_context():
         run = service.start_restore(db.session.get(Tenant, world.dest_id), run_id, Selection(), "admin", world.admin)
@@ -241,8 +241,8 @@ def run_outcome(world: World, run_id: int) -> dict[str, Any]:
 def reset_destination(world: World) -> None:
     """An empty destination again (Jira's defaults and the lost site's people, as ``recovery_world`` made it; the app
     stays installed)."""
-    from tests.fakejira import seeding
-    from tests.fakejira.store import Store
+    from fakejira import seeding
+    from fakejira.store import Store
 
     with world.dest.store.lock:
         world.dest.store = Store()
@@ -264,11 +264,11 @@ class DestinationState:
 
 def destination_state(world: World) -> DestinationState:
     """Read the destination through the app's restorers (as verification does) and the emulator's export."""
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.restore.types import load
     from app.tenant_access import jira_access
-    from tests.fakejira import seeding
+    from app.tenants import Tenant
+    from fakejira import seeding
 
     objects: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
     duplicates: dict[str, list[str]] = {}
@@ -479,7 +479,7 @@ def wait_for(world: World, job_id: str, states: tuple[str, ...], timeout: float)
 
 def expire_lease(world: World, job_id: str) -> None:
     """What ``LEASE_SECONDS`` of silence does to a dead worker's job, without waiting for it."""
-    from app.connect.tenants import utcnow
+    from app.clock import utcnow
     from app.extensions import db
     from app.jobs.models import Job
 
@@ -586,10 +586,10 @@ def _dest_writes(world: World) -> int:
 
 def reconnect(world: World) -> None:
     """A new connection between the sites (a deactivated one is final): a fresh token, activated by the destination."""
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.recovery.connections import activate, generate_token
-    from tests.fakejira.resources.basics import admin_account_id
+    from app.tenants import Tenant
+    from fakejira.resources.basics import admin_account_id
 
     with world.app.app_context():
         src = db.session.get(Tenant, world.source_id)
@@ -601,12 +601,12 @@ def reconnect(world: World) -> None:
 def deactivation_trial(world: World, mode: str, fraction: float, log: Path | None = None) -> dict[str, Any]:
     """Restore on a real worker; deactivate the connection (destination side) once ``fraction`` of the objects are
     done; the run must stop between objects, cancelled with the reason. Connects the sites again afterwards."""
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.recovery.connections import Side, deactivate
     from app.restore import service
     from app.restore.models import RestoreItem
     from app.restore.plan import Selection
+    from app.tenants import Tenant
 
     reset_destination(world)
     run_id = preview(world)

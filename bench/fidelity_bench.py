@@ -1,11 +1,11 @@
 """Fidelity bench: restore the hostile seed through the real app jobs and measure it with an independent yardstick.
 
-Seeds an emulated source with ``tests/fakejira/seeds/hostile.json``, backs it up with the real backup job, previews
+Seeds an emulated source with ``fakejira/seeds/hostile.json``, backs it up with the real backup job, previews
 and restores the snapshot with the real jobs (OAuth grants on both sides) into
   (a) ``empty``: a brand-new destination site (Jira's defaults only), and
   (b) ``people``: a new destination pre-seeded with the source's users (all but one, who stays missing) and groups
       with their members (groups get the destination's own groupIds, as another site's groups would),
-then compares the two sites with ``tests/fakejira/canonical.py`` — each site exported in its own terms, no app code
+then compares the two sites with ``fakejira/canonical.py`` — each site exported in its own terms, no app code
 involved — and prints one JSON line per case: per-type identical/total, the app's own reported fidelity, and the
 first N differences in words. ``--quick``: case (b) only, 10 differences.
 """
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.restore_bench import SCOPES, _Bearer  # noqa: E402  (the restore bench's OAuth grant, as a consent gives it)
 
-SEED = ROOT / "tests" / "fakejira" / "seeds" / "hostile.json"
+SEED = ROOT / "fakejira" / "seeds" / "hostile.json"
 
 
 def people_seed(source_export: dict[str, Any], missing: set[str]) -> dict[str, Any]:
@@ -52,7 +52,6 @@ def run_case(case: str, seed: dict[str, Any], limit: int) -> dict[str, Any]:
 
     from app import create_app
     from app.backups.service import start_backup
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.jira.access import Credential, oauth_allows
     from app.jira.client import JiraClient, RetryPolicy
@@ -63,11 +62,12 @@ def run_case(case: str, seed: dict[str, Any], limit: int) -> dict[str, Any]:
     from app.restore.models import RestoreItem, RestoreRun
     from app.restore.plan import Selection
     from app.tenant_access import CREDENTIAL_SOURCES
-    from tests.fakejira import canonical, installer, seeding
-    from tests.fakejira.cloud import Cloud
-    from tests.fakejira.hostile_seed import GONE
-    from tests.fakejira.resources.basics import admin_account_id
-    from tests.support.servers import serve
+    from app.tenants import Tenant
+    from fakejira import canonical, installer, seeding
+    from fakejira.cloud import Cloud
+    from fakejira.hostile_seed import GONE
+    from fakejira.loopback import serve
+    from fakejira.resources.basics import admin_account_id
 
     tmp = Path(tempfile.mkdtemp())
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}",

@@ -14,8 +14,8 @@ import resource
 import time
 from typing import Any
 
-from tests.fakejira import generator, seeding
-from tests.fakejira.issue_generator import ISSUE_PRESETS
+from fakejira import generator, seeding
+from fakejira.issue_generator import ISSUE_PRESETS
 
 
 def main() -> None:

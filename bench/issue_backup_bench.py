@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 
 from app.quota.points import BASE_POINTS, POINTS_PER_OBJECT  # noqa: E402
 from bench.issue_world import QUOTA, BenchFailed, IssueWorld, issue_world, print_progress  # noqa: E402
-from tests.fakejira.issue_generator import ISSUE_PRESETS  # noqa: E402
+from fakejira.issue_generator import ISSUE_PRESETS  # noqa: E402
 
 ISSUE_ENDPOINTS = ("/search/jql", "/issue/bulkfetch", "/changelog", "/comment", "/worklog", "/watchers", "/votes",
                    "/attachment/content")
@@ -62,10 +62,10 @@ def minimum_points(export: dict[str, Any]) -> int:
 
 def change_share(world: IssueWorld, keys: list[str], share: float) -> int:
     """Edit the summary of ``share`` of the issues (at least one) as the app's user; return how many."""
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.jira.operations import declare
     from app.tenant_access import jira_access
+    from app.tenants import Tenant
 
     edit = declare("PUT", "/rest/api/3/issue/{issueIdOrKey}")
     count = max(1, int(len(keys) * share))

@@ -167,7 +167,7 @@ class Hasher:
         self.source_cache: dict[str, str] = {}
 
     def source(self, attachment: dict[str, Any]) -> str:
-        from tests.fakejira.attachments import GeneratedBlob
+        from fakejira.attachments import GeneratedBlob
 
         key = str(attachment["id"])
         if key not in self.source_cache:
@@ -178,10 +178,10 @@ class Hasher:
         return self.source_cache[key]
 
     def destination(self, attachment_id: str) -> str:
-        from app.connect.tenants import Tenant
         from app.extensions import db
         from app.jira.operations import declare
         from app.tenant_access import jira_access
+        from app.tenants import Tenant
 
         content = declare("GET", "/rest/api/3/attachment/content/{id}")
         with self.world.app.app_context():
@@ -252,10 +252,10 @@ def choose_projects(export: dict[str, Any], count: int) -> list[str]:
 
 def preview_and_queue(world: IssueWorld, projects: list[str]) -> tuple[int, str, Any]:
     """Preview (in a worker) and queue the restore of ``projects``; (run id, restore job id, the preview's run)."""
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.restore import service
     from app.restore.plan import Selection
+    from app.tenants import Tenant
 
     with world.app.app_context():
         run = service.start_preview(db.session.get(Tenant, world.dest_id), world.snapshot_id, world.admin)
@@ -320,8 +320,8 @@ def measured_restore(world: IssueWorld, projects: list[str], latency: float, quo
 def destination_read_points(world: IssueWorld) -> int:
     """One read of everything the destination holds: the points of the app's backup of it (no latency)."""
     from app.backups.service import start_backup
-    from app.connect.tenants import Tenant
     from app.extensions import db
+    from app.tenants import Tenant
 
     world.cloud.clear_limits("dst")
     with world.app.app_context():

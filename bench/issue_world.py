@@ -78,8 +78,8 @@ class IssueWorld:
     # -- jobs ------------------------------------------------------------------------------------------------------
     def start_backup(self) -> str:
         from app.backups.service import start_backup
-        from app.connect.tenants import Tenant
         from app.extensions import db
+        from app.tenants import Tenant
 
         with self.app.app_context():
             job, _ = start_backup(db.session.get(Tenant, self.source_id), "bench")
@@ -179,10 +179,10 @@ def issue_world(preset: str, *, destination: bool = True, db_url: str | None = N
 
     from app import create_app
     from app.backups.schedule import configure
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.recovery.connections import activate, generate_token
-    from tests.support.servers import serve
+    from app.tenants import Tenant
+    from fakejira.loopback import serve
 
     logging.disable(logging.INFO)
     tmp = Path(tempfile.mkdtemp(prefix="issue-bench-"))

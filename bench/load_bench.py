@@ -110,7 +110,7 @@ def request_makers(site: Any, app_key: str, admin: str) -> dict[str, Callable[[r
     import jwt
     from atlassian_jwt.url_utils import hash_url
 
-    from tests.fakejira import installer
+    from fakejira import installer
 
     inst = site.installations[app_key]
     descriptor_url = inst.base_url + "/atlassian-connect.json"
@@ -187,9 +187,9 @@ def run_database(db_name: str, db_url: str, clients: list[int], duration: float,
     """Serve the app on ``db_url`` through gunicorn, install it into an emulated site, drive every cell."""
     from cryptography.fernet import Fernet
 
-    from tests.fakejira import installer
-    from tests.fakejira.cloud import Cloud
-    from tests.fakejira.resources.basics import admin_account_id
+    from fakejira import installer
+    from fakejira.cloud import Cloud
+    from fakejira.resources.basics import admin_account_id
 
     key = Fernet.generate_key().decode()
     prepare_database(db_url, key)

@@ -77,10 +77,10 @@ def measure(world: World, log: Path) -> dict[str, Any]:
     """Baseline, backup, preview and restore, each in a fresh burst worker."""
     from app.backups.models import Snapshot
     from app.backups.service import start_backup
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.restore import service
-    from tests.fakejira.seeding import export_site
+    from app.tenants import Tenant
+    from fakejira.seeding import export_site
 
     configuration_records = sum(records(v) for v in export_site(world.source).values())
     baseline, _ = burst_worker(world, log)
@@ -127,7 +127,7 @@ def main() -> None:
     preset = args.preset or ("small" if args.quick else "10k")
     tmp = Path(tempfile.mkdtemp(prefix="memory-bench-"))
     db_url = args.database_url or f"sqlite:///{tmp / 'memory.sqlite3'}"
-    from tests.fakejira.generator import generate_seed
+    from fakejira.generator import generate_seed
 
     seed = generate_seed(**TEN_THOUSAND, site_name="src") if preset == "10k" else preset
     with recovery_world(db_url, seed) as world:

@@ -63,12 +63,12 @@ def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 def _restore(app: Any, dst_id: int, snapshot_id: int, admin: str) -> tuple[str, float]:
     """Preview and restore the snapshot onto the destination in this process; (state, seconds of both)."""
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.jobs.models import Job
     from app.jobs.runtime import run_job
     from app.restore import service
     from app.restore.plan import Selection
+    from app.tenants import Tenant
 
     started = time.monotonic()
     with app.app_context():
@@ -112,7 +112,7 @@ def main() -> None:
     sources: dict[str, Any] = {**{n: None for n in names}, "src": "preset:small", "srca": "preset:small",
                                "alone": None, "dst": None}
     with RemoteCloud(sources) as cloud:
-        from tests.support.servers import serve
+        from fakejira.loopback import serve
 
         env = _settings(args, key, None)
         app = _app(env)
@@ -122,11 +122,11 @@ def main() -> None:
             everyone = [*names, "src", "srca", "alone", "dst"]
             keys = {n: cloud.install(n, url + "/atlassian-connect.json") for n in everyone}
             from app.backups.service import start_backup
-            from app.connect.tenants import Tenant
             from app.extensions import db
             from app.jobs.models import Job
             from app.jobs.runtime import run_job
             from app.recovery.connections import activate, generate_token
+            from app.tenants import Tenant
 
             with app.app_context():
                 ids = {n: db.session.scalars(select(Tenant.id).where(Tenant.client_key == k)).one()
@@ -242,7 +242,7 @@ def main() -> None:
 
 def _kill_one(workers: list[subprocess.Popen[bytes]], env: dict[str, str], logs: Path) -> bool:
     """SIGKILL the first worker mid-job, expire its leases (as the sweeper would after LEASE_SECONDS), replace it."""
-    from app.connect.tenants import utcnow
+    from app.clock import utcnow
     from app.extensions import db
     from app.jobs.models import Job, JobState
 

@@ -1,5 +1,5 @@
 """The benchmarks' emulated Jira cloud, run in its own process (or in this one, for comparison) and driven only
-through its control API (``/_emulator/...``, see ``tests/fakejira/control.py``).
+through its control API (``/_emulator/...``, see ``fakejira/control.py``).
 
     with RemoteCloud({"src": "preset:large", "dst": None}) as cloud:   # mode="process" (default) or "thread"
         client_key = cloud.install("src", app_url + "/atlassian-connect.json")
@@ -9,7 +9,7 @@ through its control API (``/_emulator/...``, see ``tests/fakejira/control.py``).
 
 A site's source is ``"preset:NAME"`` (generated where the emulator runs, as a capture of a site of that name), a seed
 document (a dict) or ``None`` (a brand-new site: Jira's defaults only). In ``process`` mode the emulator is
-``python -m tests.fakejira serve`` and shares neither a GIL nor a heap with the caller; in ``thread`` mode it is a
+``python -m fakejira serve`` and shares neither a GIL nor a heap with the caller; in ``thread`` mode it is a
 ``Cloud`` served by threads of this process (the benches' old set-up). Both modes answer the same calls the same way.
 """
 
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fakejira.limits import CallRecord  # noqa: E402  (standard library only: no emulator weight here)
+from fakejira.limits import CallRecord  # noqa: E402  (standard library only: no emulator weight here)
 
 MODES = ("process", "thread")
 PRESET_PREFIX = "preset:"
@@ -59,7 +59,7 @@ class RemoteSite:
 
 @dataclass(frozen=True)
 class Violation:
-    """A spec violation the emulator recorded (the fields of ``tests.fakejira.cloud.Violation``)."""
+    """A spec violation the emulator recorded (the fields of ``fakejira.cloud.Violation``)."""
 
     site: str
     kind: str
@@ -136,7 +136,7 @@ class RemoteCloud:
         self._tmp = tempfile.TemporaryDirectory(prefix="remote-cloud-")
         tmp = Path(self._tmp.name)
         (first, first_source), *others = self._sources.items()
-        args = [sys.executable, "-m", "tests.fakejira", "serve", "--port", "0", "--stop-on-stdin-eof",
+        args = [sys.executable, "-m", "fakejira", "serve", "--port", "0", "--stop-on-stdin-eof",
                 "--name", first]
         if first_source is not None:
             args += ["--seed", self._seed_arg(tmp, first, first_source)]
@@ -187,8 +187,8 @@ class RemoteCloud:
         return urls
 
     def _start_thread(self) -> dict[str, str]:
-        from tests.fakejira import generator, spec
-        from tests.fakejira.cloud import Cloud
+        from fakejira import generator, spec
+        from fakejira.cloud import Cloud
 
         cloud = Cloud()
         for name, source in self._sources.items():

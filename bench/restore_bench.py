@@ -278,7 +278,6 @@ def main() -> None:
 
     from app import create_app
     from app.backups.service import start_backup
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.jira.access import Credential, oauth_allows
     from app.jira.client import JiraClient, RetryPolicy
@@ -289,7 +288,8 @@ def main() -> None:
     from app.restore.models import RestoreItem, RestoreRun
     from app.restore.plan import Selection
     from app.tenant_access import CREDENTIAL_SOURCES
-    from tests.support.servers import serve
+    from app.tenants import Tenant
+    from fakejira.loopback import serve
 
     logging.disable(logging.INFO)  # the client logs every request: a large run would print hundreds of thousands
     probe = Probe()

@@ -71,7 +71,7 @@ def run_child(args: argparse.Namespace) -> None:
     """One measurement in this (fresh) process; prints its figures as JSON."""
     from app import create_app
     from app.backups.blobs import object_store, open_stream, put_stream
-    from app.connect.tenants import save_installation
+    from app.connect.installs import save_installation
     from app.extensions import db
 
     work = Path(args.work)

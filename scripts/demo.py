@@ -23,18 +23,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a file: make ``app`` and ``tests.fakejira`` importable
+sys.path.insert(0, str(ROOT))  # run as a file: make ``app`` and ``fakejira`` importable
 
 from cryptography.fernet import Fernet  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 from werkzeug.wrappers import Request, Response  # noqa: E402
 
-from tests.fakejira import installer, shell  # noqa: E402
-from tests.fakejira.cloud import Cloud  # noqa: E402
-from tests.fakejira.resources.basics import admin_account_id  # noqa: E402
-from tests.fakejira.server import ServerThread  # noqa: E402
+from fakejira import installer, shell  # noqa: E402
+from fakejira.cloud import Cloud  # noqa: E402
+from fakejira.resources.basics import admin_account_id  # noqa: E402
+from fakejira.server import ServerThread  # noqa: E402
 
-DEMO_SEED = ROOT / "tests" / "fakejira" / "seeds" / "demo.json"
+DEMO_SEED = ROOT / "fakejira" / "seeds" / "demo.json"
 MODULE_KEY = "disaster-recovery-connections"
 SITES = ("source", "destination")
 
@@ -70,7 +70,7 @@ def start_cloud(seed: dict[str, Any]) -> Cloud:
     cloud = Cloud()
     cloud.add_site("source", seed)
     cloud.add_site("destination")
-    # As ``python -m tests.fakejira serve`` does: serve the platform first, then every site.
+    # As ``python -m fakejira serve`` does: serve the platform first, then every site.
     cloud._platform_server = ServerThread(consent_screen(cloud)).start()
     cloud.platform_url = cloud._platform_server.url
     for name in cloud.sites:

@@ -80,7 +80,7 @@ def reference_dir() -> Path:
     return REFERENCE_DIR
 
 
-pytest_plugins = ["tests.fakejira.pytest_plugin"]
+pytest_plugins = ["fakejira.pytest_plugin"]
 
 
 # -- the app, served on loopback and installed into emulated Jira sites ----------------------------------------
@@ -91,7 +91,7 @@ ADMIN_ACCOUNT = "admin-account-id"
 @pytest.fixture
 def live_app(app: Flask) -> Iterator[Flask]:
     """The app served over real HTTP on loopback; ``BASE_URL`` is its URL (Jira must reach it)."""
-    from tests.support.servers import serve
+    from fakejira.loopback import serve
 
     with serve(app) as url:
         app.config["BASE_URL"] = url
@@ -101,7 +101,7 @@ def live_app(app: Flask) -> Iterator[Flask]:
 @pytest.fixture
 def install_into(live_app: Flask, fake_cloud):
     """Install the live app into an emulated site (signed install, as Jira does); returns the tenant's client key."""
-    from tests.fakejira import installer
+    from fakejira import installer
 
     live_app.config["CONNECT_INSTALL_KEYS_URL"] = fake_cloud.install_keys_url
 

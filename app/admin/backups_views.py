@@ -19,11 +19,11 @@ from ..backups import service
 from ..backups.catalogue import CATALOGUE
 from ..backups.models import Snapshot
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
-from ..connect.tenants import Tenant
 from ..extensions import db
 from ..jobs.models import Job
 from ..presenters import connections as p
 from ..presenters import people
+from ..tenants import Tenant
 from .sections import PageSection, register_section
 
 bp = Blueprint("backups", __name__, url_prefix="/admin/backups")

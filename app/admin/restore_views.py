@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from ..answers import answer_for
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
-from ..connect.tenants import Tenant
 from ..extensions import db
 from ..http_input import InvalidId, parse_id
 from ..presenters import restore as rp
@@ -26,6 +25,7 @@ from ..restore import service
 from ..restore.models import RestoreRun, RunStatus
 from ..restore.plan import Selection
 from ..restore.types import load
+from ..tenants import Tenant
 from .sections import PageSection, register_section
 
 bp = Blueprint("restore", __name__, url_prefix="/admin/restore")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..connect.tenants import Tenant
+from ..tenants import Tenant
 
 
 @dataclass(frozen=True)

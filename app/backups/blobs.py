@@ -35,7 +35,7 @@ from flask import current_app
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..crypto import keyring
 from ..extensions import db
 from .blob_backends import DatabaseObjects, FileObjects, ObjectStore, S3Objects

@@ -19,13 +19,13 @@ from typing import Any
 
 from flask import current_app
 
-from ..connect.tenants import Tenant
 from ..extensions import db
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jobs.journal import ReadJournal, journaled_reads
 from ..jobs.runtime import JobCancelled, JobContext, JobFailed, LeaseLost, RetryLater, runner
 from ..jobs.threads import app_context_initializer
 from ..tenant_access import jira_access
+from ..tenants import Tenant
 from .catalogue import CATALOGUE, Item, ObjectType, Reader, ordered_types
 from .lanes import PriorityGate, PriorityPool
 from .snapshots import SnapshotWriter

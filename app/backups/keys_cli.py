@@ -16,9 +16,9 @@ from flask.cli import AppGroup
 from sqlalchemy import Column, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ..connect.tenants import Tenant
 from ..crypto import DecryptionError, keyring
 from ..extensions import affected_rows, db
+from ..tenants import Tenant
 from .models import Blob
 from .snapshots import current_key_id, newest_key
 from .storage import blob_store

@@ -1,6 +1,6 @@
 """A purged tenant's objects in the file and S3 backends: deleted right after its rows, retried until gone.
 
-Purging a tenant (``app.connect.tenants.purge_uninstalled``) deletes its rows in one cascade (``before_tenant_purged``
+Purging a tenant (``app.tenants.purge_uninstalled``) deletes its rows in one cascade (``before_tenant_purged``
 first drops the one kind of row the cascade can't order), and with them whatever the database backends held.
 Objects in a directory or a bucket are outside that transaction: they go right after the commit
 (``after_tenant_purged``, registered in ``tenants.PURGED``), so a row never names a deleted object. A failure there
@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from ..connect import tenants
-from ..connect.tenants import Tenant
+from .. import tenants
 from ..extensions import db
+from ..tenants import Tenant
 from .blob_backends import delete_keys, digit_dirs, digit_prefixes, list_keys, remove_tree
 from .blob_codec import BlobStorageError
 from .blob_models import SnapshotStreamBlob

@@ -20,9 +20,10 @@ from flask import current_app
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..connect.tenants import Tenant, utcnow
+from ..clock import utcnow
 from ..extensions import affected_rows, db
 from ..jobs.sweeper import periodic
+from ..tenants import Tenant
 from .blob_models import SnapshotStreamBlob
 from .blobs import sweep_orphan_objects, sweep_unreferenced
 from .models import Blob, BlobData, RetentionRun, Snapshot, SnapshotEntry, SnapshotStatus, SnapshotType

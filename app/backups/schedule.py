@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ForeignKey, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..connect.tenants import Tenant, utcnow
+from ..clock import utcnow
 from ..extensions import Model, affected_rows, db
 from ..jobs.sweeper import periodic
 from ..quota.spread import spread_offset
+from ..tenants import Tenant
 
 DEFAULT_INTERVAL_HOURS = 24
 # What an admin may choose: hours between backups, days with a snapshot kept, weeks with one kept.

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 
 from ..connect.auth import AppDisabledError
-from ..connect.tenants import Tenant
 from ..extensions import db
 from ..issuedata.records import COUNTS_TYPE, STATE_TYPE, IssueCounts, issue_counts
 from ..jobs.models import Job
 from ..jobs.runtime import enqueue, live_jobs
+from ..tenants import Tenant
 from .capture import JOB_KIND
 from .catalogue import CATALOGUE
 from .models import Snapshot

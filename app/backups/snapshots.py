@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..crypto import DecryptionError, keyring
 from ..extensions import db
 from .models import Blob, Snapshot, SnapshotEntry, SnapshotStatus, SnapshotType, TypeStatus

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
+from .. import tenants
 from ..admin_check import is_jira_admin
 from ..jira.errors import JiraError
-from . import tenants
 from .current_request import relative_request_url
 from .errors import AuthenticationError, ForbiddenError, UnknownTenantError
 from .qsh import CONTEXT_QSH

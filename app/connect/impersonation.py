@@ -23,7 +23,7 @@ from .errors import ConnectError
 from .tokens import encode_hs256
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .tenants import Tenant
+    from ..tenants import Tenant
 
 DEFAULT_AUTHORIZATION_SERVER = "https://oauth-2-authorization-server.services.atlassian.com"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"

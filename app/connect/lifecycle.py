@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from .. import tenants
 from ..admin_check import forget_admin_answers
 from ..extensions import lazy_extension
-from . import tenants
+from . import installs
 from .current_request import relative_request_url
 from .errors import AuthenticationError, BadLifecyclePayload
 from .install_keys import InstallKeyStore
@@ -72,7 +73,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _verify_signed_install(event: str) -> tuple[dict[str, Any], tenants.LifecycleStamp]:
+def _verify_signed_install(event: str) -> tuple[dict[str, Any], installs.LifecycleStamp]:
     """Verify an RS256 signed-install request; return its body and stamp. Nothing is read from the body before this.
 
     The stamp binds what we remember of the event: the token's ``iat``, and digests of the token and of the event
@@ -94,12 +95,12 @@ def _verify_signed_install(event: str) -> tuple[dict[str, Any], tenants.Lifecycl
     iat = claims.get("iat")
     if not isinstance(iat, int | float) or isinstance(iat, bool):  # pyjwt checked it is a number; be sure
         raise AuthenticationError(f"The install JWT's 'iat' must be a number of seconds, got {str(iat)[:40]!r}.")
-    stamp = tenants.LifecycleStamp(iat=int(iat), token_sha256=_sha256(token.encode()),
+    stamp = installs.LifecycleStamp(iat=int(iat), token_sha256=_sha256(token.encode()),
                                    body_sha256=_sha256(event.encode() + b"\n" + request.get_data(cache=True)))
     return body, stamp
 
 
-def _is_new_event(tenant: tenants.Tenant | None, stamp: tenants.LifecycleStamp, event: str) -> bool:
+def _is_new_event(tenant: tenants.Tenant | None, stamp: installs.LifecycleStamp, event: str) -> bool:
     """True for an event to apply; False for a retry of the last accepted one (answer 204, change nothing).
 
     Jira retries a callback whose answer got lost, with the same token or one re-signed in the same second; both
@@ -107,7 +108,7 @@ def _is_new_event(tenant: tenants.Tenant | None, stamp: tenants.LifecycleStamp, 
     token captured in transit and re-sent (with the replayer's sharedSecret and baseUrl) must not take the tenant.
     :raises LifecycleReplayError: the token was already used, or the event is not newer than the last accepted.
     """
-    last = tenants.last_lifecycle_stamp(tenant) if tenant is not None else None
+    last = installs.last_lifecycle_stamp(tenant) if tenant is not None else None
     if tenant is None or last is None:
         return True
     retry = stamp.body_sha256 == last.body_sha256 and stamp.iat >= last.iat
@@ -123,14 +124,14 @@ def _is_new_event(tenant: tenants.Tenant | None, stamp: tenants.LifecycleStamp, 
     return True
 
 
-def _refuse(event: str, tenant: tenants.Tenant, stamp: tenants.LifecycleStamp, last: tenants.LifecycleStamp,
+def _refuse(event: str, tenant: tenants.Tenant, stamp: installs.LifecycleStamp, last: installs.LifecycleStamp,
             message: str) -> NoReturn:
     log.warning("refused %s client_key=%s: replayed or stale signed token (iat %s, last accepted iat %s)", event,
                 tenant.client_key, stamp.iat, last.iat)
     raise LifecycleReplayError(message)
 
 
-def _apply_once(event: str, client_key: str, stamp: tenants.LifecycleStamp,
+def _apply_once(event: str, client_key: str, stamp: installs.LifecycleStamp,
                 apply: Callable[[tenants.Tenant | None], None]) -> bool:
     """Run ``apply(tenant)`` for a new event; False for a retry. A lost race is judged again against the winner
     (the loser's session was rolled back, so the tenant is read again as committed)."""
@@ -141,7 +142,7 @@ def _apply_once(event: str, client_key: str, stamp: tenants.LifecycleStamp,
             return False
         try:
             apply(tenant)
-        except tenants.LifecycleConflict:
+        except installs.LifecycleConflict:
             continue
         forget_admin_answers(client_key)  # a cached answer must not outlive a changed secret or site
         return True
@@ -162,7 +163,7 @@ def installed() -> tuple[str, int]:
 
     def apply(tenant: tenants.Tenant | None) -> None:
         previous["base_url"] = tenant.base_url if tenant is not None else None
-        tenants.save_installation(body, stamp)
+        installs.save_installation(body, stamp)
 
     if _apply_once("installed", body["clientKey"], stamp, apply):
         new_url = body["baseUrl"].rstrip("/")
@@ -183,7 +184,7 @@ def uninstalled() -> tuple[str, int]:
 
     def apply(tenant: tenants.Tenant | None) -> None:
         assert tenant is not None  # tenants are never deleted by a lifecycle event
-        tenants.mark_uninstalled(tenant, stamp)
+        installs.mark_uninstalled(tenant, stamp)
 
     if _apply_once("uninstalled", body["clientKey"], stamp, apply):
         log.info("uninstalled client_key=%s (data kept %s days)", body["clientKey"],

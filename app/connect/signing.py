@@ -13,7 +13,7 @@ from . import qsh
 from .tokens import encode_hs256, outgoing_claims
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .tenants import Tenant
+    from ..tenants import Tenant
 
 
 class ConnectJwtAuth(requests.auth.AuthBase):

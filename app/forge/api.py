@@ -24,7 +24,6 @@ from ..answers import Refused, http_answer
 from ..backups import schedule as backup_schedule
 from ..backups import service as backups
 from ..backups.models import Snapshot
-from ..connect.tenants import Tenant
 from ..errors import respond
 from ..extensions import db
 from ..http_input import parse_id
@@ -39,6 +38,7 @@ from ..restore import service as restore
 from ..restore.models import RestoreItem, RestoreRun, RunStatus
 from ..restore.plan import Selection
 from ..restore.types import load as restorers
+from ..tenants import Tenant
 from .auth import forge_admin_required, forge_current, forge_invocation_required
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from ..admin_check import is_jira_admin
-from ..connect.tenants import Tenant
 from ..jira.errors import JiraError
+from ..tenants import Tenant
 from . import ForgeError, ForgeForbidden
 from .fit import Invocation, token_from_authorization, verify_fit
 from .installations import ForgeInstallation, installation_by_id, tenant_for

@@ -11,11 +11,11 @@ from typing import Any
 import requests
 from flask import current_app
 
-from ..connect.tenants import Tenant
 from ..jira.access import Credential, JiraAccess
 from ..jira.bearer import RefreshingBearerAuth, rest_path, stale_token_answer
 from ..jira.client import JiraClient, RetryPolicy
 from ..jira.fixes import FORGE_FIX
+from ..tenants import Tenant
 from .installations import current_installation
 from .scopes import forge_allows, forge_scopes
 from .tokens import ForgeTokenUnavailable, current_system_token, invalidate

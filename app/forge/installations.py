@@ -13,8 +13,9 @@ from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..connect.tenants import Tenant, get_by_client_key, record_base_url, utcnow
+from ..clock import utcnow
 from ..extensions import Model, db
+from ..tenants import Tenant, get_by_client_key, record_base_url
 from .fit import Invocation
 
 log = logging.getLogger(__name__)

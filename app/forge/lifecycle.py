@@ -16,13 +16,14 @@ from sqlalchemy import update
 
 from ..backups.schedule import BackupSchedule, next_slot, schedule_for
 from ..backups.service import start_backup
-from ..connect.tenants import Tenant, record_base_url, utcnow
+from ..clock import utcnow
 from ..extensions import affected_rows, db
 from ..jira.errors import JiraError, JiraUnavailable, RateLimited
 from ..jira.operations import declare
 from ..jobs.models import Job
 from ..jobs.runtime import JobContext, JobFailed, RetryLater, enqueue, runner
 from ..tenant_access import jira_access
+from ..tenants import Tenant, record_base_url
 from . import ForgeError
 from .auth import authenticate_invocation
 from .installations import installation_by_id, mark_installed, mark_uninstalled, site_url_known

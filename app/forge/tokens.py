@@ -18,12 +18,13 @@ from sqlalchemy import ForeignKey, String, Text, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..connect.tenants import Tenant, utcnow
+from ..clock import utcnow
 from ..crypto import DecryptionError, keyring
 from ..extensions import Model, affected_rows, db
 from ..jira.errors import RateLimited
 from ..jobs.dispatch import dispatch
 from ..jobs.models import Job, JobState
+from ..tenants import Tenant
 from .installations import current_installation
 
 log = logging.getLogger(__name__)

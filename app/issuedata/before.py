@@ -24,11 +24,11 @@ from sqlalchemy import select
 
 from ..backups.models import Blob, SnapshotEntry
 from ..backups.snapshots import CorruptSnapshot, Entry, SnapshotNotFound, SnapshotReader
-from ..connect.tenants import Tenant
 from ..extensions import db
 from ..jira.access import JiraAccess
 from ..jira.errors import JiraError
 from ..jira.operations import PERMISSIONS_CHECK, declare
+from ..tenants import Tenant
 from .records import ISSUE_TYPE, IssueRecord, IssueRecordError
 
 GET_ISSUE = declare("GET", "/rest/api/3/issue/{issueIdOrKey}")

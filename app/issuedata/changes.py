@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..backups.models import Snapshot, SnapshotStatus
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..extensions import Model, affected_rows, db
 
 DELETED = "deleted"

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..extensions import Model, affected_rows, db
 from ..quota import models as _quota_models  # noqa: F401  (the ledger's table, created and migrated with the jobs)
 

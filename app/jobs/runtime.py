@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..extensions import affected_rows, db
 from ..quota.points import PointsMeter
 from ..quota.priorities import QuotaScope, priority_for, quota_scope, tenant_key

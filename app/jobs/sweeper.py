@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import case, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..quota.priorities import RESTORE_KINDS, SCHEDULE_REQUESTER
 from .dispatch import dispatch

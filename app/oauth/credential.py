@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..connect.tenants import Tenant
 from ..jira.access import AUTHORISE_FIX, Credential, oauth_allows
 from ..jira.client import JiraClient, RetryPolicy
 from ..tenant_access import CREDENTIAL_SOURCES
+from ..tenants import Tenant
 from .flow import gateway_url, grant_for, missing_settings
 from .models import GrantState
 from .tokens import GrantBearerAuth, TokenProvider

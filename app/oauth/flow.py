@@ -20,12 +20,13 @@ import requests
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from ..connect.tenants import Tenant, utcnow
+from ..clock import utcnow
 from ..extensions import affected_rows, db
 from ..jira.client import JiraClient, RetryPolicy
 from ..jira.errors import JiraError
 from ..jira.operations import declare, declared
 from ..recovery import audit
+from ..tenants import Tenant
 from .models import GrantState, OAuthGrant, OAuthPendingState, move
 from .tokens import AuthServerUnavailable, TokenRefused, TokenSet, token_request
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..crypto import keyring
 from ..extensions import Model
 

@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..crypto import keyring
 from ..extensions import affected_rows, db
 from ..jira.bearer import RefreshingBearerAuth, rest_path

@@ -12,8 +12,9 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask.typing import ResponseReturnValue
 
 from ..admin.sections import PageSection, register_section
+from ..clock import utcnow
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
-from ..connect.tenants import Tenant, utcnow
+from ..tenants import Tenant
 from . import credential  # noqa: F401  (registers the OAuth credential source)
 from .flow import (
     FlowRefused,

@@ -11,7 +11,7 @@ from typing import Any
 from ..backups import schedule as backup_schedule
 from ..backups import service as backup_service
 from ..backups.models import Snapshot
-from ..connect.tenants import Tenant, utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..quota.figures import job_points
 from ..recovery import activity, audit
@@ -21,6 +21,7 @@ from ..recovery.connections import Action, ConnectionState, RecoveryConnection, 
 from ..restore import service as restore_service
 from ..restore.models import RestoreRun
 from ..restore.plan import Selection
+from ..tenants import Tenant
 from . import people
 
 ACTION_LABELS = {

@@ -12,11 +12,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..connect.tenants import Tenant
 from ..extensions import lazy_extension
 from ..jira.errors import JiraError
 from ..jira.operations import declare
 from ..tenant_access import jira_access
+from ..tenants import Tenant
 
 log = logging.getLogger(__name__)
 

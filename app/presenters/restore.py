@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from ..backups.models import Snapshot
-from ..connect.tenants import Tenant
 from ..extensions import db
 from ..jira.fixes import FORGE_FIX
 from ..objects.canonical import show
@@ -19,6 +18,7 @@ from ..restore.issues.preview import issue_preview
 from ..restore.models import RestoreItem, RestoreRun, RunStatus
 from ..restore.plan import Selection
 from ..restore.types import load
+from ..tenants import Tenant
 from .people import display_names
 
 NOBODY = "someone without an account on this site"

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..extensions import Model
 
 APP_KEY = "app"  # the row every request also draws from: Atlassian counts points per app across all tenants

@@ -40,8 +40,8 @@ def _tenant_id(client_key: str) -> int | None:
         return None
     from sqlalchemy import select
 
-    from ..connect.tenants import Tenant
     from ..extensions import db
+    from ..tenants import Tenant
 
     with db.session.no_autoflush:
         return db.session.scalar(select(Tenant.id).where(Tenant.client_key == client_key))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..connect.tenants import Tenant
 from ..restore import service as restore_service
 from ..restore.models import RestoreRun
 from ..restore.plan import Selection
+from ..tenants import Tenant
 from . import connections as rc
 from .connections import Action, ConnectionState, IssuedToken, RecoveryConnection, Side
 

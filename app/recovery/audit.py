@@ -15,7 +15,7 @@ from flask import g, has_request_context
 from sqlalchemy import ColumnElement, ForeignKey, Index, String, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..extensions import Model, db
 
 SUCCEEDED = "succeeded"

@@ -41,10 +41,11 @@ from sqlalchemy import ForeignKey, Index, String, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..connect.tenants import Tenant, utcnow
+from ..clock import utcnow
 from ..extensions import Model, affected_rows, db
 from ..restore.job import STOPPED_DEACTIVATED, STOPPED_RELEASED
 from ..restore.service import stop_queued_runs
+from ..tenants import Tenant
 from . import audit, messages
 from .tokens import MalformedToken, ParsedToken, hash_secret, matches, new_token, parse_token
 from .urls import InvalidBaseUrl, matches_any, normalise_base_url

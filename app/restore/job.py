@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..backups.snapshots import CorruptSnapshot, SnapshotReader
-from ..connect.tenants import Tenant, utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..jira.errors import JiraError, JiraUnavailable, RateLimited
 from ..jobs.journal import ReadJournal, journaled_reads
@@ -20,6 +20,7 @@ from ..jobs.runtime import JobCancelled, JobContext, JobFailed, RetryLater, runn
 from ..jobs.threads import app_context_initializer
 from ..objects.canonical import SiteObjects
 from ..tenant_access import jira_access
+from ..tenants import Tenant
 from .engine import MAPPED, Cancelled, Executor, MustWait, Reporter, Result
 from .issues.run import restore_issue_data
 from .issues.verify import verify_restored

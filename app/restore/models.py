@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..extensions import Model, affected_rows, db
 from .engine import Outcome, Result
 from .plan import Key, PlannedItem

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..connect.tenants import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..jobs.journal import MISSING, ReadJournal, request_key
 from ..jobs.models import Job

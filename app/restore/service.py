@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..connect.tenants import Tenant, utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..jobs.dispatch import dispatch
 from ..jobs.journal import ReadJournal
@@ -20,6 +20,7 @@ from ..jobs.models import Job, JobState
 from ..jobs.models import move as move_job
 from ..jobs.runtime import new_job, request_cancel, singleton_holder
 from ..recovery import audit
+from ..tenants import Tenant
 from .engine import HAS_ID, Outcome
 from .job import PREVIEW_KIND, RESTORE_KIND
 from .membership import memberships

@@ -10,10 +10,10 @@ from app.backups.schedule import BackupSchedule  # noqa: F401  (tables)
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 from tests.admin.test_recovery_page import Page
 from tests.backups.capture_support import small_seed
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from app.connect import tenants as tenant_store
+from app import tenants as tenant_store
 from app.extensions import db
 from app.recovery import connections as rc
 from tests.admin import test_recovery_page as rp

@@ -12,12 +12,12 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from app.connect import tenants as tenant_store
+from app import tenants as tenant_store
 from app.extensions import db
 from app.recovery import audit
 from app.recovery import connections as rc
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 
 VOID = {"input", "br", "img", "meta", "link", "hr", "source", "col", "area", "base", "wbr"}
 

@@ -12,10 +12,10 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from app import tenants as tenant_store
 from app.backups.models import Snapshot
 from app.backups.schedule import BackupSchedule
-from app.connect import tenants as tenant_store
-from app.connect.tenants import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jobs.models import Job
 from app.recovery import audit

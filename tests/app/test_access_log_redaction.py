@@ -14,7 +14,7 @@ from pathlib import Path
 import requests
 from cryptography.fernet import Fernet
 
-from tests.support.servers import serve
+from fakejira.loopback import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJzZWNyZXQtdG9rZW4ifQ.c2lnbmF0dXJlLXNob3VsZC1uZXZlci1iZS1sb2dnZWQ"

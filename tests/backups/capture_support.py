@@ -18,14 +18,14 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.backups import service
 from app.backups.snapshots import SnapshotReader
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
-from tests.fakejira import generator, installer
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.site import Site
-from tests.support.servers import serve
+from app.tenants import Tenant
+from fakejira import generator, installer
+from fakejira.cloud import Cloud
+from fakejira.loopback import serve
+from fakejira.site import Site
 
 
 def small_seed(name: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from app.backups.blobs import (
 from app.backups.models import Snapshot
 from app.backups.snapshots import SnapshotReader, SnapshotWriter
 from app.backups.storage import S3BlobStore, blob_store
-from app.connect.tenants import save_installation
+from app.connect.installs import save_installation
 from app.extensions import db
 
 from .conftest import SMALL_CHUNK

@@ -15,8 +15,10 @@ from app.backups.blob_models import SnapshotStreamBlob, StreamBlob
 from app.backups.blobs import BlobRef, object_store, open_stream, put_stream, stat, sweep_orphan_objects
 from app.backups.models import Snapshot, SnapshotStatus
 from app.backups.retention import collect_stream_garbage, prune
-from app.connect.tenants import Tenant, save_installation, utcnow
+from app.clock import utcnow
+from app.connect.installs import save_installation
 from app.extensions import db
+from app.tenants import Tenant
 
 
 @pytest.fixture

@@ -18,11 +18,13 @@ from app.backups import capture
 from app.backups.catalogue import CATALOGUE, normalise
 from app.backups.models import Snapshot, SnapshotEntry
 from app.backups.snapshots import SnapshotReader
-from app.connect.tenants import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jobs import runtime
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
+from fakejira import seeding
+from fakejira.site import Site
 from tests.backups.capture_support import (
     CaptureWorld,
     backup,
@@ -31,8 +33,6 @@ from tests.backups.capture_support import (
     snapshot_objects,
     tenant_of,
 )
-from tests.fakejira import seeding
-from tests.fakejira.site import Site
 
 CONNECT_UNREADABLE = {"workflows", "prioritySchemes"}
 PAGED_FILTERS = 120  # the shared seed holds this many filters: three pages of 50

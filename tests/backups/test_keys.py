@@ -15,9 +15,10 @@ from app.backups import keys_cli
 from app.backups.models import Blob
 from app.backups.snapshots import CorruptSnapshot, SnapshotReader, SnapshotWriter, current_key_id
 from app.backups.storage import blob_store
-from app.connect.tenants import Tenant, save_installation
+from app.connect.installs import save_installation
 from app.extensions import db
 from app.oauth.models import OAuthGrant
+from app.tenants import Tenant
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 

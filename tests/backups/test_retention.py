@@ -14,9 +14,10 @@ from app.backups.models import Blob, BlobData, Snapshot, SnapshotEntry, Snapshot
 from app.backups.retention import SnapshotFacts, keep, prune, run_retention
 from app.backups.snapshots import SnapshotReader, SnapshotWriter
 from app.backups.storage import FileBlobStore, blob_store
-from app.connect.tenants import Tenant, save_installation
+from app.connect.installs import save_installation
 from app.extensions import db
 from app.jobs.sweeper import PERIODIC
+from app.tenants import Tenant
 
 NOW = datetime(2025, 6, 30, 12, 0)  # a Monday
 
@@ -244,7 +245,8 @@ def test_does_the_periodic_task_prune_each_tenant_once_a_day(tenant: Tenant) -> 
 
 def test_does_purging_an_uninstalled_tenant_take_its_backups_along(tenant: Tenant) -> None:
     """The database cascades tenant → snapshots → entries and tenant → blobs in one statement."""
-    from app.connect.tenants import mark_uninstalled, purge_uninstalled
+    from app.connect.installs import mark_uninstalled
+    from app.tenants import purge_uninstalled
 
     for d in range(3):
         snapshot(tenant, NOW - timedelta(days=d), version=d)

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from app.backups import schedule
 from app.backups.schedule import BackupSchedule, enqueue_due_backups, next_slot
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
+from app.tenants import Tenant
 
 NOW = datetime(2026, 5, 4, 12, 0, 0)
 

@@ -20,8 +20,9 @@ from app.backups.snapshots import (
     seal,
 )
 from app.backups.storage import FileBlobStore, blob_store
-from app.connect.tenants import Tenant, save_installation
+from app.connect.installs import save_installation
 from app.extensions import db
+from app.tenants import Tenant
 
 BACKENDS = ["db", "file"]
 

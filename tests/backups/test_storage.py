@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from app.backups.storage import BlobStore, DatabaseBlobStore, FileBlobStore, blob_store, store_from_url
-from app.connect.tenants import save_installation
+from app.connect.installs import save_installation
 from app.extensions import db
 
 

@@ -20,8 +20,9 @@ from app.backups.purge import delete_tenant_objects, departed_tenant_ids
 from app.backups.retention import run_retention
 from app.backups.snapshots import SnapshotReader, SnapshotWriter
 from app.backups.storage import FileBlobStore, S3BlobStore, blob_store
-from app.connect.tenants import Tenant, mark_uninstalled, purge_uninstalled, save_installation
+from app.connect.installs import mark_uninstalled, save_installation
 from app.extensions import db
+from app.tenants import Tenant, purge_uninstalled
 from tests.backups.conftest import SMALL_CHUNK, s3_settings
 
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused at once

@@ -13,13 +13,13 @@ from playwright.sync_api import expect
 from werkzeug.wrappers import Request, Response
 
 from app.issuedata.before import HISTORY_PAGE_ROWS
+from fakejira import installer
+from fakejira.forge_bridge import forge_context
+from fakejira.loopback import serve
+from fakejira.resources.basics import admin_account_id
 from tests.browser.test_copy_token import _serious_violations
 from tests.browser.test_forge_admin_ui import CSP_WATCH, AxeHost, chromium, dist, forge_live  # noqa: F401
-from tests.fakejira import installer
-from tests.fakejira.forge_bridge import forge_context
-from tests.fakejira.resources.basics import admin_account_id
 from tests.issuedata.before_support import HOSTILE, LONG_HISTORY, site_with_panel_properties
-from tests.support.servers import serve
 
 pytestmark = pytest.mark.browser
 

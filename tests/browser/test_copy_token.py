@@ -9,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 from tests.e2e.conftest import AXE
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
 
 pytestmark = pytest.mark.browser
 

@@ -21,12 +21,12 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from app.forge.scopes import forge_scopes
+from fakejira.forge_bridge import REPORT_PATH, BridgeHost, ensure_built
+from fakejira.loopback import serve
+from fakejira.resources.basics import admin_account_id
+from fakejira.seeding import export_site, load_seed
 from tests.browser.conftest import ARGS, CHROMIUM, SCREENSHOTS
 from tests.e2e.conftest import AXE
-from tests.fakejira.forge_bridge import REPORT_PATH, BridgeHost, ensure_built
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.seeding import export_site, load_seed
-from tests.support.servers import serve
 
 pytestmark = pytest.mark.browser
 
@@ -349,7 +349,7 @@ def test_the_schedule_audit_log_and_a_failed_backup_on_the_forge_page(forge_live
 
     from app.backups.models import Snapshot
     from app.backups.schedule import BackupSchedule
-    from app.connect.tenants import utcnow
+    from app.clock import utcnow
     from app.extensions import db
     from app.jobs.models import Job
     from app.recovery import audit

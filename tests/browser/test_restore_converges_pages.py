@@ -18,9 +18,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.forge.scopes import forge_scopes
 from app.restore.models import RestoreItem, RestoreRun
+from fakejira.seeding import export_site
 from tests.browser import test_restore_findings as findings
 from tests.browser.test_restore_findings import DOORS, PROJECTS, AdminPage
-from tests.fakejira.seeding import export_site
 
 pytestmark = pytest.mark.browser
 

@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from app import create_app
-from app.connect.tenants import Tenant, utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.forge.installations import tenant_key
 from app.forge.scopes import forge_scopes
@@ -40,20 +40,21 @@ from app.restore import service
 from app.restore.models import RestoreItem, RestoreRun
 from app.restore.plan import Selection
 from app.tenant_access import CREDENTIAL_SOURCES
+from app.tenants import Tenant
+from fakejira import installer
+from fakejira.cloud import Cloud
+from fakejira.forge import ForgeInstall
+from fakejira.forge_bridge import BridgeHost, ensure_built
+from fakejira.loopback import serve
+from fakejira.resources.basics import admin_account_id
+from fakejira.seeding import export_site, load_seed
 from tests.browser.conftest import ARGS, CHROMIUM, SCREENSHOTS
 from tests.e2e.conftest import AXE
-from tests.fakejira import installer
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.forge import ForgeInstall
-from tests.fakejira.forge_bridge import BridgeHost, ensure_built
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.seeding import export_site, load_seed
 from tests.restore.conftest import SCOPES, _Bearer, take_backup
-from tests.support.servers import serve
 
 pytestmark = pytest.mark.browser
 
-DEMO = json.loads((Path(__file__).resolve().parents[1] / "fakejira" / "seeds" / "demo.json").read_text("utf-8"))
+DEMO = json.loads((Path(__file__).resolve().parents[2] / "fakejira" / "seeds" / "demo.json").read_text("utf-8"))
 PROJECTS = {p["key"] for p in DEMO["projects"]}
 LEADS = {p["key"]: p["lead"]["displayName"] for p in DEMO["projects"]}
 ACCOUNT_ID = re.compile(r"557058:[0-9a-f-]{36}")

@@ -10,15 +10,15 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from app import tenants as tenant_store
 from app.backups.models import Snapshot
 from app.backups.schedule import BackupSchedule
-from app.connect import tenants as tenant_store
-from app.connect.tenants import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jobs.models import Job
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 from tests.browser.test_copy_token import _serious_violations
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
 
 pytestmark = pytest.mark.browser
 

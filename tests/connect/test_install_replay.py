@@ -14,8 +14,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from app import tenants
 from app.admin_check import AdminCache
-from app.connect import tenants
+from app.connect import installs
 from app.extensions import db
 from tests.support.connect_jira import hs256_token, install_body, signed_install_token
 from tests.support.jira_stub import JiraStub, jira_stub
@@ -70,7 +71,7 @@ def snapshot(app, client_key: str) -> dict[str, Any]:
         assert t is not None
         return {"secret": t.shared_secret, "base_url": t.base_url, "urls": [u.base_url for u in t.base_urls],
                 "installed": t.is_installed, "enabled": t.enabled, "updated_at": t.updated_at,
-                "payload": t.payload_json, "stamp": tenants.last_lifecycle_stamp(t)}
+                "payload": t.payload_json, "stamp": installs.last_lifecycle_stamp(t)}
 
 
 def page_status(app, body: dict[str, Any], secret: str) -> int:

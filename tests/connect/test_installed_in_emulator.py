@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import requests
 
-from app.connect import tenants
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
+from app import tenants
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 
 
 def test_signed_install_from_emulated_jira_creates_the_tenant(live_app, source_site) -> None:

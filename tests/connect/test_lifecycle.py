@@ -9,9 +9,9 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from app.connect import tenants
-from app.connect.tenants import Tenant
+from app import tenants
 from app.extensions import db
+from app.tenants import Tenant
 from tests.support.connect_jira import InstallKey, hs256_token, install_body, signed_install_token
 
 

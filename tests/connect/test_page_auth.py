@@ -50,7 +50,7 @@ def test_valid_page_load_renders_and_mints_context_token(client, tenant) -> None
 
 
 def test_context_token_from_page_works_on_browser_endpoint(app, client, tenant) -> None:
-    from app.connect import tenants
+    from app import tenants
     from app.connect.auth import ConnectContext, mint_context_token
 
     with app.app_context():
@@ -135,10 +135,11 @@ def test_admin_check_failing_refuses(client, tenant, jira) -> None:
 
 
 def test_uninstalled_tenant_tokens_are_refused(app, client, tenant) -> None:
-    from app.connect import tenants
+    from app import tenants
+    from app.connect import installs
 
     with app.app_context():
-        tenants.mark_uninstalled(tenants.get_by_client_key(tenant["clientKey"]))
+        installs.mark_uninstalled(tenants.get_by_client_key(tenant["clientKey"]))
     assert client.get(f"{PAGE}?jwt={page_token(tenant)}").status_code == 401
 
 
@@ -148,7 +149,7 @@ DISABLED_WORDS = "The app is disabled on this site; an admin can enable it in Ma
 
 
 def _set_enabled(app, tenant, enabled: bool) -> None:
-    from app.connect import tenants
+    from app import tenants
 
     with app.app_context():
         tenants.set_enabled(tenants.get_by_client_key(tenant["clientKey"]), enabled)
@@ -187,7 +188,7 @@ def test_disabled_app_refuses_its_page_and_browser_calls_until_enabled(app, clie
 
 def test_disabled_app_still_takes_its_lifecycle_events(app, client, tenant) -> None:
     """Does the signed 'enabled' event still reach a disabled app (the way back)?"""
-    from app.connect import tenants
+    from app import tenants
 
     _set_enabled(app, tenant, False)
     url = app.config["BASE_URL"] + "/enabled"
@@ -205,10 +206,10 @@ def test_disabled_app_gets_no_new_backup_on_demand_or_scheduled(app, tenant) -> 
 
     from sqlalchemy import select
 
+    from app import tenants
     from app.backups import schedule, service
-    from app.connect import tenants
+    from app.clock import utcnow
     from app.connect.auth import AppDisabledError
-    from app.connect.tenants import utcnow
     from app.extensions import db
     from app.jobs.models import Job
 
@@ -244,7 +245,7 @@ def test_re_minted_context_tokens_keep_the_page_load_time(app, client, tenant) -
 
 def test_page_load_starts_a_new_session(app, client, tenant) -> None:
     """Is the session's start the Jira-signed page load, not some earlier time?"""
-    from app.connect import tenants
+    from app import tenants
     from app.connect.auth import ConnectContext, mint_context_token
 
     loaded = int(time.time()) - 5
@@ -280,8 +281,8 @@ def test_malformed_or_future_session_is_401(app, client, tenant, sess) -> None:
 
 def test_a_backup_queued_before_the_app_was_disabled_does_not_run(app, tenant) -> None:
     """A backup already in the queue when the admin disables the app ends failed, saying why, and reads nothing."""
+    from app import tenants
     from app.backups.models import Snapshot
-    from app.connect import tenants
     from app.extensions import db
     from app.jobs.models import Job
     from app.jobs.runtime import enqueue, run_job

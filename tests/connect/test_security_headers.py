@@ -59,7 +59,7 @@ def test_refusal_without_a_verified_tenant_may_only_be_framed_by_jira_cloud(clie
 
 def test_disabled_refusal_is_framed_by_the_tenant(app, client, tenant) -> None:
     """The 'app is disabled' words must show inside the tenant's Jira iframe (signature checked first)."""
-    from app.connect import tenants
+    from app import tenants
 
     with app.app_context():
         tenants.set_enabled(tenants.get_by_client_key(tenant["clientKey"]), False)

@@ -14,9 +14,9 @@ import pytest
 from tests.browser.conftest import ARGS, CHROMIUM, SCREENSHOTS
 
 HERE = Path(__file__).resolve().parent
-DEMO_SEED = HERE.parent / "fakejira" / "seeds" / "demo.json"
+DEMO_SEED = HERE.parents[1] / "fakejira" / "seeds" / "demo.json"
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
-SIDEBAR = 240  # the shell's sidebar (tests/fakejira/shell.py); the rest of the window is the app's iframe
+SIDEBAR = 240  # the shell's sidebar (fakejira/shell.py); the rest of the window is the app's iframe
 HEADER = 48
 FRAME = (1024, 768)  # the iframe size the pages must fit
 

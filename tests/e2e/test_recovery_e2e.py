@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Frame, FrameLocator, Page, expect
 
+from fakejira import canonical, shell
+from fakejira.resources.basics import admin_account_id
+from fakejira.seeding import export_site, load_seed
 from tests.e2e.conftest import FRAME
-from tests.fakejira import canonical, shell
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.seeding import export_site, load_seed
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,9 @@ import jwt
 import pytest
 from werkzeug.test import Client
 
-from tests.fakejira import installer, shell
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.resources.basics import admin_account_id
+from fakejira import installer, shell
+from fakejira.cloud import Cloud
+from fakejira.resources.basics import admin_account_id
 
 APP = "com.example.shell-test"
 DESCRIPTOR_MODULES = {"adminPages": [{"key": "settings", "name": {"value": "Example settings"},

@@ -5,12 +5,12 @@ from typing import Any
 
 import pytest
 
+from fakejira import installer, seeding
+from fakejira.client import ConnectClient
+from fakejira.cloud import Cloud
+from fakejira.registry import Reply
+from fakejira.site import Site
 from tests.emulator.helpers import APP_KEY
-from tests.fakejira import installer, seeding
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.registry import Reply
-from tests.fakejira.site import Site
 
 CATEGORY = {"id": "10000", "name": "Ops", "description": "", "self": "http://x/rest/api/3/projectCategory/10000"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakejira import dispatch, seeding, spec
-from tests.fakejira.registry import DEFAULTS, EXPORTERS, SEEDERS
-from tests.fakejira.site import Site
+from fakejira import dispatch, seeding, spec
+from fakejira.registry import DEFAULTS, EXPORTERS, SEEDERS
+from fakejira.site import Site
 
 API = "/rest/api/3"
 APP_KEY = "com.example.dr-test"  # the app conftest's ``admin_app`` installs

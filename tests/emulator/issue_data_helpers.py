@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakejira.events import IssueEvent
+from fakejira.site import Site
 from tests.emulator import helpers
-from tests.fakejira.events import IssueEvent
-from tests.fakejira.site import Site
 
 call = helpers.call  # every successful answer is checked against the spec's response schema
 TASK, SUBTASK, EPIC = "10001", "10002", "10000"

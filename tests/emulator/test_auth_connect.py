@@ -10,10 +10,10 @@ import pytest
 import requests
 from atlassian_jwt.url_utils import hash_url
 
+from fakejira import auth, installer
+from fakejira.client import ConnectClient
+from fakejira.site import Site
 from tests.emulator.helpers import APP_KEY
-from tests.fakejira import auth, installer
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.site import Site
 
 PATH = "/rest/api/3/projectCategory"
 OTHER_SECRET = "x" * 40

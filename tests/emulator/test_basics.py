@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.site import Site
 from tests.emulator.helpers import admin, call
-from tests.fakejira import seeding
-from tests.fakejira.site import Site
 
 
 def test_new_site_has_jira_defaults(site: Site) -> None:

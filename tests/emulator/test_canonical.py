@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.fakejira import canonical, hostile_seed, jql, seeding
+from fakejira import canonical, hostile_seed, jql, seeding
 
-SEED_PATH = Path(__file__).resolve().parents[1] / "fakejira" / "seeds" / "hostile.json"
+SEED_PATH = Path(__file__).resolve().parents[2] / "fakejira" / "seeds" / "hostile.json"
 HOSTILE_JQL = [
     'summary ~ "escaped \\"value\\"" AND description !~ \'it\\\'s\'',
     'cf[10050] = 10101 AND "Team" IS NOT EMPTY ORDER BY cf[10050] DESC, priority ASC',
@@ -42,7 +42,7 @@ def _differences(a_seed: dict[str, Any], b_seed: dict[str, Any]) -> canonical.Co
 
 
 def test_the_seed_file_is_what_the_builder_makes(seed: dict[str, Any]) -> None:
-    """Is seeds/hostile.json current (regenerate with python -m tests.fakejira.hostile_seed)?"""
+    """Is seeds/hostile.json current (regenerate with python -m fakejira.hostile_seed)?"""
     assert seed == json.loads(json.dumps(hostile_seed.hostile_seed()))
 
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakejira.__main__ import site_seed
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.limits import Limits
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.site import Site
+from fakejira.__main__ import site_seed
+from fakejira.cloud import Cloud
+from fakejira.limits import Limits
+from fakejira.resources.basics import admin_account_id
+from fakejira.site import Site
 
 PRIORITIES = "/rest/api/3/priority"
 CATEGORIES = "/rest/api/3/projectCategory"

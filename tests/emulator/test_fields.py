@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.resources._common import SeedRefError
+from fakejira.site import Site
 from tests.emulator.helpers import api, error, export_part_b, make_site, messages, ok, round_trip
-from tests.fakejira import seeding
-from tests.fakejira.resources._common import SeedRefError
-from tests.fakejira.site import Site
 
 SELECT = "com.atlassian.jira.plugin.system.customfieldtypes:select"
 CASCADE = "com.atlassian.jira.plugin.system.customfieldtypes:cascadingselect"

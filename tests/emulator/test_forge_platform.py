@@ -15,17 +15,17 @@ import requests
 from jwt import PyJWKClient
 from werkzeug.wrappers import Request, Response
 
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.forge import (
+from fakejira.cloud import Cloud
+from fakejira.forge import (
     FIT_ISSUER,
     MAX_REMOTE_REQUEST,
     MAX_REMOTE_RESPONSE,
     ForgeInstall,
     InvokeRemoteError,
 )
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.site import Site
-from tests.support.servers import serve
+from fakejira.loopback import serve
+from fakejira.resources.basics import admin_account_id
+from fakejira.site import Site
 
 SCOPES = ("manage:jira-configuration", "read:jira-work", "read:jira-user")
 STATUSES = "/rest/api/3/statuses/search"

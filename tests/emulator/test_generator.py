@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.fakejira import generator, seeding
-from tests.fakejira.__main__ import main as cli
+from fakejira import generator, seeding
+from fakejira.__main__ import main as cli
 
-DEMO = Path(__file__).resolve().parents[1] / "fakejira" / "seeds" / "demo.json"
+DEMO = Path(__file__).resolve().parents[2] / "fakejira" / "seeds" / "demo.json"
 _CACHE: dict[tuple[str, bool, int], dict[str, Any]] = {}
 
 
@@ -152,7 +152,7 @@ def test_demo_seed_is_what_the_generator_builds() -> None:
 
 
 def test_cli_generate_writes_the_preset(tmp_path: Path) -> None:
-    """Does ``python -m tests.fakejira generate`` write the same document as the library call?"""
+    """Does ``python -m fakejira generate`` write the same document as the library call?"""
     out = tmp_path / "small.json"
     assert cli(["generate", "--preset", "small", "--no-hostile", "--rng-seed", "42", "--out", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8")) == seed_of("small", hostile=False)

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakejira import installer
-from tests.fakejira.client import GatewayClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.impersonation import GRANT_TYPE, TOKEN_TTL, UNAUTHORIZED_CLIENT
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.site import Site
+from fakejira import installer
+from fakejira.client import GatewayClient
+from fakejira.cloud import Cloud
+from fakejira.impersonation import GRANT_TYPE, TOKEN_TTL, UNAUTHORIZED_CLIENT
+from fakejira.resources.basics import admin_account_id
+from fakejira.site import Site
 
 APP = "com.example.impersonator"
 PLAIN = "557058:plain-user"

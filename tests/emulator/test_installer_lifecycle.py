@@ -16,11 +16,11 @@ import requests
 from atlassian_jwt.url_utils import hash_url
 from werkzeug.wrappers import Request, Response
 
-from tests.fakejira import installer
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.server import ServerThread
-from tests.fakejira.site import Site
+from fakejira import installer
+from fakejira.client import ConnectClient
+from fakejira.cloud import Cloud
+from fakejira.server import ServerThread
+from fakejira.site import Site
 
 KEY = "com.example.receiver"
 

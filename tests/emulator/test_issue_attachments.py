@@ -14,18 +14,18 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
+from fakejira import attachments, installer, seeding
+from fakejira.client import GatewayClient
+from fakejira.cloud import Cloud
+from fakejira.limits import ATTACHMENT_MAX_BYTES
+from fakejira.registry import Multipart
+from fakejira.resources import attachments as attachment_resources
+from fakejira.server import ServerThread
+from fakejira.site import Site
 from tests.emulator.helpers import admin
 from tests.emulator.issue_data_helpers import add_user, call, issue_site, record_events
 from tests.emulator.test_webhooks import APP as LISTENER
 from tests.emulator.test_webhooks import Receiver
-from tests.fakejira import attachments, installer, seeding
-from tests.fakejira.client import GatewayClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.limits import ATTACHMENT_MAX_BYTES
-from tests.fakejira.registry import Multipart
-from tests.fakejira.resources import attachments as attachment_resources
-from tests.fakejira.server import ServerThread
-from tests.fakejira.site import Site
 
 API = "/rest/api/3"
 APP = "com.example.attach"

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import requests
 
+from fakejira import installer, seeding
+from fakejira.client import ConnectClient
+from fakejira.cloud import Cloud
+from fakejira.site import Site
 from tests.emulator.helpers import admin
 from tests.emulator.issue_data_helpers import add_user, adf, call, errors_of, issue_site, record_events
-from tests.fakejira import installer, seeding
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.site import Site
 
 BOB = "557058:bob"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from fakejira import generator, seeding
+from fakejira.issue_generator import HOSTILE_TEXT, ISSUE_PRESETS
+from fakejira.site import Site
 from tests.emulator import helpers
-from tests.fakejira import generator, seeding
-from tests.fakejira.issue_generator import HOSTILE_TEXT, ISSUE_PRESETS
-from tests.fakejira.site import Site
 
 _CACHE: dict[int, dict[str, Any]] = {}
 

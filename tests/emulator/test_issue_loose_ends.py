@@ -11,14 +11,14 @@ import pytest
 import requests
 from werkzeug.wrappers import Request, Response
 
+from fakejira import installer, spec
+from fakejira.client import ConnectClient, GatewayClient
+from fakejira.cloud import Cloud
+from fakejira.impersonation import CLIENT_PREFIX, GRANT_TYPE
+from fakejira.server import ServerThread
+from fakejira.site import Site
 from tests.emulator import helpers
 from tests.emulator.helpers import make_project
-from tests.fakejira import installer, spec
-from tests.fakejira.client import ConnectClient, GatewayClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.impersonation import CLIENT_PREFIX, GRANT_TYPE
-from tests.fakejira.server import ServerThread
-from tests.fakejira.site import Site
 
 KEY = "com.example.loose-ends"
 TASK = "10001"

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from fakejira import installer, seeding
+from fakejira.client import ConnectClient, GatewayClient
+from fakejira.cloud import Cloud
+from fakejira.resources import worklogs
+from fakejira.site import Site
 from tests.emulator.helpers import admin
 from tests.emulator.issue_data_helpers import add_user, adf, call, errors_of, issue_site, record_events
-from tests.fakejira import installer, seeding
-from tests.fakejira.client import ConnectClient, GatewayClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.resources import worklogs
-from tests.fakejira.site import Site
 
 BOB = "557058:bob"
 STARTED = "2024-03-01T09:00:00.000+00:00"

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.site import Site
 from tests.emulator import helpers
 from tests.emulator.helpers import admin, make_project
-from tests.fakejira import seeding
-from tests.fakejira.site import Site
 
 call = helpers.call  # every successful answer is checked against the spec's response schema
 TASK, SUBTASK, EPIC = "10001", "10002", "10000"

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
+from fakejira import installer
+from fakejira.client import ConnectClient, GatewayClient
+from fakejira.cloud import Cloud
+from fakejira.limits import CostRule
+from fakejira.site import Site
 from tests.emulator import helpers
 from tests.emulator.helpers import APP_KEY, make_project
-from tests.fakejira import installer
-from tests.fakejira.client import ConnectClient, GatewayClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.limits import CostRule
-from tests.fakejira.site import Site
 
 call = helpers.call
 SEARCH = "/search/jql"
@@ -71,7 +71,7 @@ def test_default_answer_is_ids_and_page_size_depends_on_fields(ops: Site) -> Non
     assert page["issues"] and all(set(i) == {"id"} for i in page["issues"])
     full = search(ops, "project = OPS", fields="summary,status", maxResults="1000")[1]
     assert {i["fields"]["summary"] for i in full["issues"]} == {"Issue 0", "Issue 1", "Issue 2"}
-    from tests.fakejira.resources.issue_search import FULL_MAX, ID_ONLY_MAX
+    from fakejira.resources.issue_search import FULL_MAX, ID_ONLY_MAX
     assert (FULL_MAX, ID_ONLY_MAX) == (100, 5000)
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.hostile_seed import ANN, hostile_seed
+from fakejira.site import Site
 from tests.emulator.helpers import error, messages, ok
-from tests.fakejira import seeding
-from tests.fakejira.hostile_seed import ANN, hostile_seed
-from tests.fakejira.site import Site
 
 FL = "/rest/api/3/filter"
 

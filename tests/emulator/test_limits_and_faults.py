@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.limits import CostRule, Faults, count_objects
-from tests.fakejira.site import Site
+from fakejira.client import ConnectClient
+from fakejira.limits import CostRule, Faults, count_objects
+from fakejira.site import Site
 
 PATH = "/rest/api/3/projectCategory"
 NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z: 20 minutes past the hour is NOW + 1200

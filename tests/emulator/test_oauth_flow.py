@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.fakejira.client import GatewayClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.oauth import OAuthClient
-from tests.fakejira.site import Site
+from fakejira.client import GatewayClient
+from fakejira.cloud import Cloud
+from fakejira.oauth import OAuthClient
+from fakejira.site import Site
 
 CALLBACK = "http://127.0.0.1:9/callback"
 ADMIN, USER = "557058:admin-user", "557058:plain-user"

@@ -14,11 +14,11 @@ import pytest
 import requests
 from werkzeug.test import Client
 
+from fakejira import installer
+from fakejira.client import ConnectClient
+from fakejira.cloud import Cloud
+from fakejira.site import Site
 from tests.emulator.helpers import APP_KEY
-from tests.fakejira import installer
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.site import Site
 
 PATH = "/rest/api/3/projectCategory"
 REPO = Path(__file__).resolve().parents[2]
@@ -110,7 +110,7 @@ def test_control_api_unknown_endpoint_is_404(bare_site: Site) -> None:
 # -- the violation guard ----------------------------------------------------------------------------------------
 GUARDED_TEST = textwrap.dedent('''
     import pytest
-    from tests.fakejira.cloud import Cloud
+    from fakejira.cloud import Cloud
 
     def _violate(cloud):
         site = cloud.add_site("s", defaults=False)
@@ -140,7 +140,7 @@ def test_the_guard_fails_tests_with_unexpected_violations(tmp_path: Path) -> Non
     test_file.write_text(GUARDED_TEST)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(test_file), "-p", "tests.fakejira.pytest_plugin", "-q",
+        [sys.executable, "-m", "pytest", str(test_file), "-p", "fakejira.pytest_plugin", "-q",
          "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-o", "addopts=", "--noconftest"],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert result.returncode == 1
@@ -152,11 +152,11 @@ def test_the_guard_fails_tests_with_unexpected_violations(tmp_path: Path) -> Non
 
 # -- CLI ---------------------------------------------------------------------------------------------------------
 def test_cli_serve_starts_and_answers(tmp_path: Path) -> None:
-    """Does ``python -m tests.fakejira serve`` print its URLs and answer on them?"""
+    """Does ``python -m fakejira serve`` print its URLs and answer on them?"""
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakejira", "serve", "--port", "0", "--seed", str(seed), "--no-defaults",
+        [sys.executable, "-m", "fakejira", "serve", "--port", "0", "--seed", str(seed), "--no-defaults",
          "--site", "other="],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -180,9 +180,9 @@ def test_cli_serve_starts_and_answers(tmp_path: Path) -> None:
 
 
 def test_cli_seed_keys_lists_registered_keys() -> None:
-    from tests.fakejira.registry import SEEDERS
+    from fakejira.registry import SEEDERS
 
-    result = subprocess.run([sys.executable, "-m", "tests.fakejira", "seed-keys"], cwd=REPO, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "fakejira", "seed-keys"], cwd=REPO, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0
     printed = {line.split("\t")[0] for line in result.stdout.splitlines() if line}

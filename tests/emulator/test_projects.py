@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.site import Site
 from tests.emulator import helpers
 from tests.emulator.helpers import admin
-from tests.fakejira import seeding
-from tests.fakejira.site import Site
 
 call = helpers.call  # every answer, projectKeys expansions included (spec erratum), is schema-checked
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.resources._common import SeedRefError
+from fakejira.site import Site
 from tests.emulator.helpers import admin, call, make_project
-from tests.fakejira import seeding
-from tests.fakejira.resources._common import SeedRefError
-from tests.fakejira.site import Site
 
 CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
 UNKNOWN = "6f6f6f6f-0000-4000-8000-00000000dead"

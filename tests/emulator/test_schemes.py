@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.resources._common import SeedRefError
+from fakejira.site import Site
 from tests.emulator.helpers import api, error, make_site, ok, round_trip
-from tests.fakejira import seeding
-from tests.fakejira.resources._common import SeedRefError
-from tests.fakejira.site import Site
 
 P, N, SEC = "/rest/api/3/permissionscheme", "/rest/api/3/notificationscheme", "/rest/api/3/issuesecurityschemes"
 GROUP = {"type": "group", "parameter": "jira-administrators"}

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.resources._common import SeedRefError
+from fakejira.resources.sharing import BOARD_NOT_FOUND, FILTER_NOT_FOUND
+from fakejira.site import Site
 from tests.emulator.helpers import api, error, make_site, messages, ok, round_trip
-from tests.fakejira import seeding
-from tests.fakejira.resources._common import SeedRefError
-from tests.fakejira.resources.sharing import BOARD_NOT_FOUND, FILTER_NOT_FOUND
-from tests.fakejira.site import Site
 
 FL, D, B = "/rest/api/3/filter", "/rest/api/3/dashboard", "/rest/agile/1.0/board"
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from fakejira import dispatch, seeding
+from fakejira.resources._common import SeedRefError
+from fakejira.resources.sharing import CONFIG_NOT_FLAT
+from fakejira.site import Site
 from tests.emulator.helpers import error, export_part_b, make_site, messages, ok, round_trip
-from tests.fakejira import dispatch, seeding
-from tests.fakejira.resources._common import SeedRefError
-from tests.fakejira.resources.sharing import CONFIG_NOT_FLAT
-from tests.fakejira.site import Site
 
 FL, D = "/rest/api/3/filter", "/rest/api/3/dashboard"
 BULK = f"{D}/bulk/edit"

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakejira import spec
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.registry import Reply
-from tests.fakejira.site import Site
+from fakejira import spec
+from fakejira.client import ConnectClient
+from fakejira.cloud import Cloud
+from fakejira.registry import Reply
+from fakejira.site import Site
 
 PATH = "/rest/api/3/projectCategory"
 

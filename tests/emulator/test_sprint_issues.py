@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
+from fakejira import dispatch, installer, seeding
+from fakejira.client import ConnectClient
+from fakejira.cloud import Cloud
+from fakejira.site import Site
 from tests.emulator import helpers
 from tests.emulator.issue_data_helpers import errors_of
-from tests.fakejira import dispatch, installer, seeding
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.site import Site
 
-DEMO = json.loads((Path(__file__).parents[1] / "fakejira" / "seeds" / "demo.json").read_text(encoding="utf-8"))
+DEMO = json.loads((Path(__file__).parents[2] / "fakejira" / "seeds" / "demo.json").read_text(encoding="utf-8"))
 AGILE = "/rest/agile/1.0"
 SPRINT_FIELD, RANK_FIELD = "customfield_10020", "customfield_10019"
 DATES = {"startDate": "2026-03-02T09:00:00.000Z", "endDate": "2026-03-16T09:00:00.000Z"}
@@ -137,7 +137,7 @@ def test_scopes(fake_cloud: Cloud) -> None:
 def test_new_issues_appended_at_the_bottom_keep_short_ranks_in_order() -> None:
     """10,000 new issues each go below the last (as Jira appends): ranks stay short and strictly increasing, so
     generating a large site doesn't slow down with ever longer rank strings."""
-    from tests.fakejira.resources.sprint_issues import after
+    from fakejira.resources.sprint_issues import after
 
     rank, seen = None, []
     for _ in range(10_000):
@@ -150,7 +150,7 @@ def test_new_issues_appended_at_the_bottom_keep_short_ranks_in_order() -> None:
 def test_ranks_placed_between_neighbours_sort_as_text_as_they_sort_as_numbers() -> None:
     """Ranking 200 issues one after another just below the same neighbour (the densest spot) keeps every rank
     strictly between its neighbours when compared as text, as an app sorting LexoRank strings compares them."""
-    from tests.fakejira.resources.sprint_issues import after, between
+    from fakejira.resources.sprint_issues import after, between
 
     low, high = after(None), after(after(None))
     chain = []

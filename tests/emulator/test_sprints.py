@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.fakejira import installer, seeding
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.resources.sprints import export_sprints
-from tests.fakejira.site import Site
+from fakejira import installer, seeding
+from fakejira.client import ConnectClient
+from fakejira.cloud import Cloud
+from fakejira.resources.sprints import export_sprints
+from fakejira.site import Site
 
 APP = "com.example.sprints"
 AGILE = "/rest/agile/1.0"
-DEMO = json.loads((Path(__file__).parents[1] / "fakejira" / "seeds" / "demo.json").read_text(encoding="utf-8"))
+DEMO = json.loads((Path(__file__).parents[2] / "fakejira" / "seeds" / "demo.json").read_text(encoding="utf-8"))
 SCRUM, OTHER_SCRUM, KANBAN = 1, 2, 3
 START, END = "2026-03-02T09:00:00.000+01:00", "2026-03-16T09:00:00.000+01:00"
 

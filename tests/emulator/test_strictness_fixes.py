@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding, spec
+from fakejira.resources._common import SeedRefError
+from fakejira.site import Site
 from tests.emulator.helpers import call
-from tests.fakejira import seeding, spec
-from tests.fakejira.resources._common import SeedRefError
-from tests.fakejira.site import Site
 
-DEMO = json.loads((Path(__file__).parents[1] / "fakejira" / "seeds" / "demo.json").read_text())
+DEMO = json.loads((Path(__file__).parents[2] / "fakejira" / "seeds" / "demo.json").read_text())
 GADGETS = "/rest/api/3/dashboard/{dashboardId}/gadget"
 DEFAULTS = "/rest/api/3/field/{fieldId}/context/defaultValue"
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.site import Site
 from tests.emulator import helpers
 from tests.emulator.helpers import make_project
-from tests.fakejira import seeding
-from tests.fakejira.site import Site
 
 
 def call(site: Site, method: str, path: str, **kw: Any) -> tuple[int, Any]:

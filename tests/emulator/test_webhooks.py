@@ -17,12 +17,12 @@ import requests
 from atlassian_jwt.url_utils import hash_url
 from werkzeug.wrappers import Request, Response
 
-from tests.fakejira import installer
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.server import ServerThread
-from tests.fakejira.site import Installation, Site
-from tests.fakejira.webhooks import WebhookError
+from fakejira import installer
+from fakejira.client import ConnectClient
+from fakejira.cloud import Cloud
+from fakejira.server import ServerThread
+from fakejira.site import Installation, Site
+from fakejira.webhooks import WebhookError
 
 APP = "com.example.listener"
 HOOKS = [{"event": "jira:issue_created", "url": "/hooks/issue-created"},

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.hostile_seed import hostile_seed
+from fakejira.site import Site
 from tests.emulator.helpers import call
-from tests.fakejira import seeding
-from tests.fakejira.hostile_seed import hostile_seed
-from tests.fakejira.site import Site
 
 
 @functools.cache

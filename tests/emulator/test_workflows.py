@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from fakejira import seeding
+from fakejira.site import Site
 from tests.emulator.helpers import call, make_project
-from tests.fakejira import seeding
-from tests.fakejira.site import Site
 
 PAYLOAD = {
     "scope": {"type": "GLOBAL"},

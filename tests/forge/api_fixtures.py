@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
-from tests.fakejira.resources.basics import admin_account_id
+from app.tenants import Tenant
+from fakejira.resources.basics import admin_account_id
 
 PREFIX = "/forge/api/v1"
 STRANGER = "557058:not-an-admin"
@@ -77,7 +77,7 @@ def forge_site_factory(forge_app, fake_cloud, forge_install, invoker):
     def make(name: str, seed: dict[str, Any] | None = None) -> ForgeSite:
         site = fake_cloud.add_site(name)
         if seed is not None:
-            from tests.fakejira.seeding import load_seed
+            from fakejira.seeding import load_seed
 
             load_seed(site, seed(site) if callable(seed) else seed)
         inst = forge_install(site)

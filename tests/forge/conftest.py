@@ -15,12 +15,12 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from app.connect.tenants import Tenant, get_by_client_key
 from app.forge.installations import tenant_key
 from app.forge.scopes import forge_scopes
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.forge import ForgeInstall, Invoker
-from tests.fakejira.site import Site
+from app.tenants import Tenant, get_by_client_key
+from fakejira.cloud import Cloud
+from fakejira.forge import ForgeInstall, Invoker
+from fakejira.site import Site
 
 
 @pytest.fixture

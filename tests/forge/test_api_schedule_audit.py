@@ -10,7 +10,7 @@ import pytest
 
 from app.backups.models import Snapshot
 from app.backups.schedule import BackupSchedule
-from app.connect.tenants import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jobs.models import Job
 from app.recovery import audit

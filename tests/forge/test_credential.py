@@ -14,7 +14,7 @@ from flask import Flask, jsonify
 
 from app.backups import service
 from app.backups.snapshots import SnapshotReader
-from app.connect.tenants import get_by_client_key, utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.forge.auth import forge_admin_required, forge_current, forge_invocation_required
 from app.forge.scopes import FORGE_SCOPES, forge_allows
@@ -25,9 +25,10 @@ from app.jobs.models import Job
 from app.oauth.flow import requested_scopes
 from app.oauth.models import OAuthGrant
 from app.tenant_access import jira_access
-from tests.fakejira import generator
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.resources.basics import admin_account_id
+from app.tenants import get_by_client_key
+from fakejira import generator
+from fakejira.cloud import Cloud
+from fakejira.resources.basics import admin_account_id
 from tests.forge.conftest import forge_tenant, run_jobs
 
 STATUSES = operation("GET", "/rest/api/3/statuses/search")

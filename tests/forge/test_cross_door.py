@@ -7,15 +7,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.recovery.connections import activate, generate_token
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.seeding import export_site, load_seed
+from app.tenants import Tenant
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
+from fakejira.seeding import export_site, load_seed
 from tests.forge.api_fixtures import *  # noqa: F403
 from tests.forge.api_fixtures import ForgeSite, run_job_to_end, tenant_url
 from tests.restore.conftest import oauth_grant, take_backup  # noqa: F401  (oauth_grant is a fixture)

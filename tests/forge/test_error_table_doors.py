@@ -20,10 +20,10 @@ from app.recovery import connections as rc
 from app.recovery.actions import ChoiceMissing
 from app.recovery.tokens import new_token
 from app.restore.service import RestoreRefused
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 from tests.admin.test_recovery_page import Admin, Page
 from tests.admin.test_schedule_page import snapshots
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
 from tests.forge.api_fixtures import *  # noqa: F403
 from tests.forge.api_fixtures import ForgeSite, tenant_url
 
@@ -168,7 +168,7 @@ def confirm_deletions(d: Doors) -> tuple[Said, Said]:
     snapshots(d.app, d.connect.admin.site, 4)
     with d.app.app_context():
         from app.backups.models import Snapshot
-        from app.connect.tenants import utcnow
+        from app.clock import utcnow
         from app.extensions import db
 
         db.session.add_all([Snapshot(tenant_id=d.forge.tenant_id, status="complete", app_version="1",

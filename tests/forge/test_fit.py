@@ -11,12 +11,12 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.forge.installations import ForgeInstallation
 from app.forge.tokens import ForgeToken
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.forge import DELETE, ForgeInstall
+from app.tenants import Tenant
+from fakejira.cloud import Cloud
+from fakejira.forge import DELETE, ForgeInstall
 
 LIFECYCLE = "/forge/events/lifecycle"
 

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.forge.issue_events import EVENT_PATH, FORGE_EVENTS
 from app.issuedata import webhooks
 from app.issuedata.changes import IssueChange
-from tests.fakejira.forge import ForgeInstall
+from fakejira.forge import ForgeInstall
 from tests.forge.test_manifest import MANIFEST, VALIDATOR, _node
 
 TRIGGER_KEY = "dr-issue-data-events"

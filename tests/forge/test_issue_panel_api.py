@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from app.issuedata.before import HISTORY_PAGE_ROWS
-from tests.fakejira.resources.basics import admin_account_id
+from fakejira.resources.basics import admin_account_id
 from tests.forge.api_fixtures import PREFIX, STRANGER, Api
 from tests.issuedata.before_support import HOSTILE, LONG_HISTORY, site_with_panel_properties
 

@@ -11,13 +11,14 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.backups.schedule import BackupSchedule, schedule_for
-from app.connect.tenants import Tenant, utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.forge.installations import ForgeInstallation
 from app.forge.lifecycle import SITE_INFO_KIND
 from app.forge.tokens import ForgeToken, current_system_token
 from app.jobs.models import Job
-from tests.fakejira.cloud import Cloud
+from app.tenants import Tenant
+from fakejira.cloud import Cloud
 from tests.forge.conftest import forge_tenant, run_jobs
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from tests.fakejira.forge_bridge import ADMIN_UI, FORGE_DIR, ensure_built
+from fakejira.forge_bridge import ADMIN_UI, FORGE_DIR, ensure_built
 
 MANIFEST = FORGE_DIR / "manifest.yml"
 VALIDATOR = FORGE_DIR / "scripts" / "validate-manifest.mjs"

@@ -17,9 +17,9 @@ from app.backups.snapshots import SnapshotReader
 from app.extensions import db
 from app.forge.tokens import SYSTEM_HEADER, ForgeToken, current_system_token, store_from_request
 from app.jobs.models import Job, JobState
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.forge import ForgeInstall
-from tests.fakejira.registry import HANDLERS
+from fakejira.cloud import Cloud
+from fakejira.forge import ForgeInstall
+from fakejira.registry import HANDLERS
 from tests.forge.conftest import forge_tenant, run_jobs
 
 HOUR = 3600

@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.issuedata.before import BEFORE_PROPERTY, SOURCE_PROPERTY
 from app.issuedata.records import IssueRecord
 from app.restore.issues.restore import Authors, ProjectIssues
 from app.tenant_access import jira_access
-from tests.fakejira import generator, installer
+from app.tenants import Tenant
+from fakejira import generator, installer
 from tests.restore.test_restore_issues import APP, ISSUE_DATA_KEYS, SameIds, _records
 
 HOSTILE = "<script>alert(1)</script>"

@@ -18,9 +18,9 @@ import requests
 
 from app.admin.before_views import format_when
 from app.issuedata.before import BEFORE_PROPERTY, HISTORY_PAGE_ROWS
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 from tests.conftest import REFERENCE_DIR
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
 from tests.issuedata.before_support import HOSTILE, LONG_HISTORY, restore_one_project, site_with_panel_properties
 
 PANEL = "/panels/before-the-restore"
@@ -89,7 +89,7 @@ def test_a_restored_issue_shows_its_original_dates_people_and_history(live_app, 
 
 
 def _dest_id(site, key: str) -> str:
-    from tests.fakejira.client import ConnectClient
+    from fakejira.client import ConnectClient
 
     installer.install_direct(site, "reader", ["READ"])
     return str(ConnectClient(site, "reader").get(f"/rest/api/3/issue/{key}").json()["id"])
@@ -218,7 +218,7 @@ def _restore_run(app, tenant_id: int, snapshot_id: int) -> None:
 
 
 def _tenant_id(app, site) -> int:
-    from app.connect.tenants import get_by_client_key
+    from app.tenants import get_by_client_key
 
     with app.app_context():
         return get_by_client_key(site.client_key).id
@@ -229,7 +229,7 @@ def test_people_and_dates_come_from_the_backup_only_of_a_restore_this_site_ran(l
     """The original reporter (replaced by the restore) and comments'/worklogs' original dates are read from the
     backup's record — but only once this site has run a restore from the snapshot the property names; a property
     naming a snapshot this site never restored from (another site's) reads nothing of it."""
-    from tests.fakejira.client import ConnectClient
+    from fakejira.client import ConnectClient
 
     site, issue, _ = marked
     other = fake_cloud.add_site("other")

@@ -15,9 +15,9 @@ from app.admin.before_views import format_when
 from app.issuedata.before import BEFORE_PROPERTY
 from app.issuedata.records import IssueRecord
 from app.restore.issues.restore import PROPERTY_MAX_BYTES, before_value
-from tests.fakejira import installer
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.resources.basics import admin_account_id
+from fakejira import installer
+from fakejira.client import ConnectClient
+from fakejira.resources.basics import admin_account_id
 from tests.issuedata.before_support import issues_seed, long_history, restore_one_project
 
 PANEL = "/panels/before-the-restore"

@@ -18,10 +18,10 @@ from app.extensions import db
 from app.issuedata.backup import IssuePass
 from app.issuedata.records import IssueRecord, issue_counts, iter_issues
 from app.tenant_access import jira_access
+from fakejira import generator, installer, seeding
+from fakejira.client import ConnectClient
+from fakejira.site import Site
 from tests.backups.capture_support import CaptureWorld, backup, capture_world, tenant_of
-from tests.fakejira import generator, installer, seeding
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.site import Site
 
 API = "/rest/api/3"
 BULK = f"{API}/issue/bulkfetch"
@@ -63,7 +63,7 @@ def emulator_issues(site: Site) -> dict[str, Any]:
 def full_snapshot(tenant_id: int) -> int:
     """A fresh full issue pass into a snapshot of its own (what an incremental one must equal)."""
     writer = SnapshotWriter.begin(tenant_id, None, app_version="test", format_version=FORMAT_VERSION)
-    access = jira_access(db.session.get(__import__("app.connect.tenants", fromlist=["Tenant"]).Tenant, tenant_id))
+    access = jira_access(db.session.get(__import__("app.tenants", fromlist=["Tenant"]).Tenant, tenant_id))
     IssuePass(writer, access, tenant_id, full=True).run()
     writer.finish(api_calls=access.calls, duration_seconds=0.0)
     return writer.snapshot_id

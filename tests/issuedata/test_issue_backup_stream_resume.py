@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 
 from app.backups import service
-from app.connect.tenants import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.issuedata import backup as issue_backup
 from app.issuedata.records import iter_issues
 from app.jira.access import JiraAccess
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
+from fakejira import generator, installer, seeding
+from fakejira.attachments import GeneratedBlob, content_seed
+from fakejira.site import Site
 from tests.backups.capture_support import CaptureWorld, capture_world, tenant_of
-from tests.fakejira import generator, installer, seeding
-from tests.fakejira.attachments import GeneratedBlob, content_seed
-from tests.fakejira.site import Site
 
 API = "/rest/api/3"
 BULK = f"{API}/issue/bulkfetch"

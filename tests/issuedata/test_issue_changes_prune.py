@@ -13,10 +13,10 @@ from app.backups.retention import prune
 from app.extensions import db
 from app.issuedata.changes import IssueChange
 from app.issuedata.records import iter_issues
+from fakejira import generator, installer
+from fakejira.client import ConnectClient
+from fakejira.site import Site
 from tests.backups.capture_support import CaptureWorld, backup, capture_world, tenant_of
-from tests.fakejira import generator, installer
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.site import Site
 
 API = "/rest/api/3"
 _SEED: dict[str, Any] = {}

@@ -11,10 +11,10 @@ import requests
 from app.backups import service
 from app.forge.api import _snapshot
 from app.issuedata.records import IssueCounts, issue_counts
+from fakejira import generator, installer
+from fakejira.resources.basics import admin_account_id
 from tests.admin.test_recovery_page import Element, Page
 from tests.backups.capture_support import CaptureWorld, backup, capture_world, tenant_of
-from tests.fakejira import generator, installer
-from tests.fakejira.resources.basics import admin_account_id
 
 
 @pytest.fixture(scope="module")

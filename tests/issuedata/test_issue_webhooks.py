@@ -16,11 +16,11 @@ from app.extensions import db
 from app.issuedata.changes import IssueChange
 from app.issuedata.records import iter_issues
 from app.issuedata.webhooks import WEBHOOK_PATH
+from fakejira import generator, installer
+from fakejira.client import ConnectClient
+from fakejira.site import Installation, Site
+from fakejira.webhooks import sign
 from tests.backups.capture_support import CaptureWorld, backup, capture_world, tenant_of
-from tests.fakejira import generator, installer
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.site import Installation, Site
-from tests.fakejira.webhooks import sign
 
 API = "/rest/api/3"
 SEARCH = f"{API}/search/jql"

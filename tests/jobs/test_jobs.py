@@ -10,13 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant, utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jobs import dispatch as job_dispatch
 from app.jobs import runtime
 from app.jobs.models import TRANSITIONS, IllegalTransition, Job, JobState, move
 from app.jobs.runtime import JobCancelled, JobFailed, RetryLater, claim, enqueue, request_cancel, run_job, runner
 from app.jobs.sweeper import PERIODIC, periodic, stalled_jobs, tick
+from app.tenants import Tenant
 
 SEEN: dict[str, list] = {}
 

@@ -8,12 +8,12 @@ from datetime import datetime
 
 from werkzeug.wrappers import Request, Response
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jira.client import JiraClient
 from app.jobs.journal import MISSING, ReadJournal, ReadJournalEntry, journaled_reads, request_key
 from app.jobs.models import Job
-from tests.support.servers import serve
+from app.tenants import Tenant
+from fakejira.loopback import serve
 
 
 def _job(app) -> str:

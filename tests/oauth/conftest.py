@@ -12,14 +12,14 @@ import pytest
 import requests
 from flask import Flask
 
-from app.connect import tenants
+from app import tenants
 from app.oauth.flow import grant_for
 from app.oauth.models import OAuthGrant
-from tests.fakejira import installer
-from tests.fakejira.cloud import Cloud
-from tests.fakejira.oauth import OAuthClient
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.site import Site
+from fakejira import installer
+from fakejira.cloud import Cloud
+from fakejira.oauth import OAuthClient
+from fakejira.resources.basics import admin_account_id
+from fakejira.site import Site
 
 
 @pytest.fixture

@@ -12,14 +12,14 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from app.connect.tenants import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jira.operations import declared
 from app.oauth.flow import FALLBACK_SCOPES, OFFLINE_ACCESS, grant_for, requested_scopes
 from app.oauth.models import GrantState, OAuthGrant, OAuthPendingState
 from app.oauth.tokens import GrantUnusable, TokenProvider
 from app.tenant_access import jira_access
-from tests.fakejira import installer
+from fakejira import installer
 from tests.oauth.conftest import outcome, query_of, stored_grant, tenant_of, with_query
 
 STATUSES = "/rest/api/3/statuses/search"

@@ -13,7 +13,7 @@ from app.jira.errors import NeedsAuthorisation
 from app.jira.operations import operation
 from app.oauth.models import GrantState
 from app.tenant_access import jira_access
-from tests.fakejira import installer
+from fakejira import installer
 from tests.oauth.conftest import stored_grant, tenant_of
 
 STATUSES = operation("GET", "/rest/api/3/statuses/search")  # INACCESSIBLE to Connect

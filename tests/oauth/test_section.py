@@ -14,14 +14,14 @@ from flask import render_template
 from sqlalchemy import update
 
 from app.admin.sections import SECTIONS
-from app.connect.tenants import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.oauth.flow import save_grant
 from app.oauth.models import OAuthGrant
 from app.oauth.tokens import REVOKED_REASON, GrantUnusable, TokenProvider, TokenSet
 from app.oauth.views import UNLOCKS, section_context
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 from tests.oauth.conftest import stored_grant, tenant_of
 
 VOID = {"input", "br", "img", "meta", "link", "hr"}

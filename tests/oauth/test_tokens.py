@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from app.connect.tenants import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jira.access import AUTHORISE_FIX
 from app.jira.errors import NeedsAuthorisation

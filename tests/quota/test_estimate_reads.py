@@ -7,7 +7,6 @@ large site was announced as fitting in one hour of quota when its verification a
 
 from __future__ import annotations
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
@@ -15,6 +14,7 @@ from app.presenters import restore as rp
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
+from app.tenants import Tenant
 from tests.restore.conftest import oauth_grant, take_backup  # noqa: F401  (fixture)
 from tests.restore.test_restore_basics import preview
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)

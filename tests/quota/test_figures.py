@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.runtime import enqueue, run_job
 from app.presenters import restore as rp
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
+from app.tenants import Tenant
 from tests.restore.conftest import sites  # noqa: F401  (fixture)
 
 

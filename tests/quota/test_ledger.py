@@ -105,10 +105,10 @@ def test_concurrent_threads_never_exceed_a_tenants_or_the_apps_limit(ledger, clo
 
 
 def test_a_free_worker_takes_the_restore_before_older_queued_backups(app) -> None:
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.jobs.runtime import enqueue
     from app.jobs.sweeper import stalled_jobs
+    from app.tenants import Tenant
 
     with app.app_context():
         sites = [Tenant(client_key=f"ck-{n}", base_url=f"https://s{n}.atlassian.net", shared_secret_enc="x")

@@ -6,13 +6,13 @@ counted in the app's Jira client, must equal it exactly.
 
 from __future__ import annotations
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import enqueue, run_job
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
+from app.tenants import Tenant
 from tests.restore.conftest import sites  # noqa: F401  (fixture)
 
 

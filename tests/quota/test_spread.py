@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from app.backups.schedule import next_slot
-from app.connect.tenants import Tenant
 from app.extensions import db
+from app.tenants import Tenant
 
 NOW = datetime(2026, 5, 4, 12, 0, 0)
 SITES = 50

@@ -8,7 +8,6 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant, TenantBaseUrl
 from app.extensions import db
 from app.recovery import audit
 from app.recovery import connections as rc
@@ -21,6 +20,7 @@ from app.recovery.connections import (
     Side,
     TransitionRefused,
 )
+from app.tenants import Tenant, TenantBaseUrl
 
 St = ConnectionState
 ADMIN = "557058:source-admin"

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.connect import tenants as tenant_store
+from app import tenants as tenant_store
+from app.connect import installs
 from app.extensions import db
 from app.recovery import audit
 from app.recovery import connections as rc
@@ -46,7 +47,7 @@ def test_activation_accepts_any_form_of_the_sources_current_or_former_address(so
 
 def test_activation_works_while_the_source_site_is_uninstalled(source, dest) -> None:
     issued = rc.generate_token(source, ADMIN)
-    tenant_store.mark_uninstalled(source)
+    installs.mark_uninstalled(source)
     rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
     assert rc.active_source_for(dest).id == source.id
 

@@ -72,7 +72,7 @@ def installed(app: Flask, keys: KeyServer, install_key: InstallKey, jira: JiraSt
 def tiny_seed() -> dict:
     """A small generated configuration (every object type, a few of each, hostile names included): seconds to back
     up and restore, so CI can afford whole runs."""
-    from tests.fakejira.generator import generate_seed
+    from fakejira.generator import generate_seed
 
     return generate_seed(projects=2, custom_fields=4, options=8, workflows=2, filters=3, users=3, groups=2,
                          site_name="src")

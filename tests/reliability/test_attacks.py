@@ -12,15 +12,15 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from app import tenants
 from app.backups.models import Snapshot
-from app.connect import tenants
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import enqueue
 from app.recovery import connections as rc
 from app.restore.models import RestoreRun
-from tests.fakejira.generator import HOSTILE_DESCRIPTIONS, HOSTILE_NAMES
+from app.tenants import Tenant
+from fakejira.generator import HOSTILE_DESCRIPTIONS, HOSTILE_NAMES
 from tests.support.connect_jira import install_body, signed_install_token
 from tests.support.jira_stub import jira_stub
 

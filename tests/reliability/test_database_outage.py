@@ -156,10 +156,10 @@ def test_is_a_database_error_not_recorded_as_the_jobs_failure(app, error) -> Non
     """A runner that loses the database mid-way leaves the job to resume (queued), not failed with a message."""
     from sqlalchemy import exc
 
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.jobs.models import Job
     from app.jobs.runtime import RUNNERS, enqueue, run_job
+    from app.tenants import Tenant
 
     def lose_database(ctx) -> None:
         ctx.save_checkpoint({"at": 3})

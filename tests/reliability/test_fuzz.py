@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.connect.errors import AuthenticationError
-from app.connect.tenants import Tenant
 from app.connect.tokens import KID_PATTERN, token_from_header, verify_hs256
 from app.extensions import db
 from app.http_input import MAX_ID
 from app.recovery import tokens as rt
 from app.recovery import urls
+from app.tenants import Tenant
 from tests.support.connect_jira import qsh_of, signed_install_token
 
 from .conftest import ADMIN

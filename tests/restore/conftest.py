@@ -13,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant, utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jira.access import Credential, oauth_allows
 from app.jira.client import JiraClient, RetryPolicy
@@ -21,7 +21,8 @@ from app.jobs.models import Job
 from app.jobs.runtime import enqueue, run_job
 from app.recovery.connections import activate, generate_token
 from app.tenant_access import CREDENTIAL_SOURCES
-from tests.fakejira.resources.basics import admin_account_id
+from app.tenants import Tenant
+from fakejira.resources.basics import admin_account_id
 
 GROUP_QA = "6c2b3a8e-0d4e-4f38-9d55-2a1f1c7f0a01"
 GROUP_DEVS = "0e1f4d2c-7a3b-4c5d-8e9f-1a2b3c4d5e6f"
@@ -74,7 +75,7 @@ def sites(app, fake_cloud, install_into) -> Sites:
     """A source seeded with the basics and an empty destination, both with the app, connected (Active)."""
     source = fake_cloud.add_site("source")
     dest = fake_cloud.add_site("dest")
-    from tests.fakejira.seeding import load_seed
+    from fakejira.seeding import load_seed
 
     load_seed(source, seed_with_types(source))
     source.client_key = install_into(source)

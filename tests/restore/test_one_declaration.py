@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from app.backups.catalogue import CATALOGUE, ordered_types
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.objects.declarations import DECLARATIONS, OWNER_OF
 from app.restore.plan import type_order
 from app.restore.types import load
-from tests.fakejira.seeding import load_seed
+from app.tenants import Tenant
+from fakejira.seeding import load_seed
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_owners import hostile_with_gadget_configs
 

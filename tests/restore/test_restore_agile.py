@@ -18,7 +18,7 @@ import pytest
 from app.issuedata.records import VoteRecord
 from app.restore.issues.agile import AgileReport, BoardData, rank_moves
 from app.restore.issues.run import board_issues
-from tests.fakejira.client import ConnectClient
+from fakejira.client import ConnectClient
 from tests.restore.test_restore_issues import APP, SameIds, World, _projects
 
 SPRINT_FIELD, RANK_FIELD = "customfield_10020", "customfield_10019"
@@ -26,7 +26,7 @@ SPRINT_FIELD, RANK_FIELD = "customfield_10020", "customfield_10019"
 
 @pytest.fixture(scope="module")
 def shuffled_seed() -> dict[str, Any]:
-    from tests.fakejira import generator
+    from fakejira import generator
 
     seed = generator.generate_preset("issues-small", rng_seed=42)
     ranks = [i["fields"][RANK_FIELD] for i in seed["issues"]]

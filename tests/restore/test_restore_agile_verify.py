@@ -3,7 +3,6 @@ site in its own terms: sprints by name and state, order by key, votes by count) 
 
 from __future__ import annotations
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.issuedata.records import iter_issues
 from app.restore.issues.preview import issue_preview
@@ -11,6 +10,7 @@ from app.restore.issues.verify import verify_restored
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
 from app.tenant_access import jira_access
+from app.tenants import Tenant
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import preview, restore
 from tests.restore.test_restore_issue_job import _SEED, _as_app, issue_sites  # noqa: F401  (fixture)

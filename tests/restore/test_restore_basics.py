@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
 from app.restore import service
 from app.restore.models import RestoreItem, RestoreRun
 from app.restore.plan import Selection
-from tests.fakejira.seeding import export_site
+from app.tenants import Tenant
+from fakejira.seeding import export_site
 
 
 def _tenant(tenant_id: int) -> Tenant:
@@ -138,7 +138,7 @@ def test_a_worker_killed_mid_restore_resumes_without_duplicates(app, sites, snap
     """Kill the worker (SystemExit) on the second create, before or after Jira processed it; resume."""
     from datetime import timedelta
 
-    from app.connect.tenants import utcnow
+    from app.clock import utcnow
     from app.restore.types.simple import ProjectCategories
 
     oauth_grant(sites.dest, sites.dest_tenant_id)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
@@ -18,6 +17,7 @@ from app.recovery.connections import Side, deactivate, release
 from app.restore import service
 from app.restore.models import RestoreItem, RestoreRun
 from app.restore.plan import Selection
+from app.tenants import Tenant
 
 DEACTIVATED = "the disaster-recovery connection was deactivated"
 RELEASED = "the disaster-recovery connection was released"

@@ -6,7 +6,7 @@ full restore gives, measured by the independent yardstick."""
 from __future__ import annotations
 
 from app.restore.plan import Selection
-from tests.fakejira import canonical
+from fakejira import canonical
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 from tests.restore.test_restore_owners import same_users  # noqa: F401  (the fixture)
@@ -51,10 +51,10 @@ def test_the_demo_company_restored_one_project_then_everything_on_a_new_site(app
     import json
     from pathlib import Path
 
-    from tests.fakejira.seeding import export_site
+    from fakejira.seeding import export_site
     from tests.restore.test_restore_fields import connect_sites
 
-    seed = json.loads((Path(__file__).resolve().parents[1] / "fakejira" / "seeds" / "demo.json").read_text("utf-8"))
+    seed = json.loads((Path(__file__).resolve().parents[2] / "fakejira" / "seeds" / "demo.json").read_text("utf-8"))
     sites = connect_sites(app, fake_cloud, install_into, seed, None)
     oauth_grant(sites.source, sites.source_tenant_id)
     oauth_grant(sites.dest, sites.dest_tenant_id)

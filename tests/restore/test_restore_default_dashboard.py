@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.restore.plan import Selection
 from app.restore.types.sharing import Dashboards
 from app.tenant_access import jira_access
-from tests.fakejira.seeding import export_site
+from app.tenants import Tenant
+from fakejira.seeding import export_site
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)

@@ -14,7 +14,7 @@ from app.restore.models import RestoreRun
 from app.restore.notes import note
 from app.restore.plan import Selection
 from app.restore.types.simple import ProjectCategories
-from tests.fakejira.seeding import export_site
+from fakejira.seeding import export_site
 from tests.restore.test_restore_basics import _tenant, _writes, outcomes, preview, restore
 
 CATEGORIES = ("Internal", '=HYPERLINK("x") <b>Clients</b>')

@@ -11,18 +11,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.recovery.connections import activate, generate_token
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.seeding import export_site, load_seed
+from app.tenants import Tenant
+from fakejira.resources.basics import admin_account_id
+from fakejira.seeding import export_site, load_seed
 from tests.restore.conftest import Sites, killed_then_resumed, take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 
-DEMO = Path(__file__).resolve().parents[1] / "fakejira" / "seeds" / "demo.json"
+DEMO = Path(__file__).resolve().parents[2] / "fakejira" / "seeds" / "demo.json"
 # What this module's restorers read and write, plus the basics they build on (no projects, workflows or sharing:
 # those are another module's and would only slow the backup down).
 KEEP = ("priorities", "issueTypes", "fields", "fieldContexts", "fieldContextIssueTypeMappings",

@@ -14,19 +14,20 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant, utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jobs.runtime import run_job
 from app.oauth.models import OAuthGrant
 from app.recovery.connections import Side, activate, deactivate, generate_token, release
 from app.restore.models import RestoreItem, RestoreRun
+from app.tenants import Tenant
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
+from fakejira.seeding import export_site, load_seed
 from tests.admin.test_recovery_page import Page
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.seeding import export_site, load_seed
 from tests.restore.conftest import take_backup
 
-DEMO = json.loads((Path(__file__).resolve().parents[1] / "fakejira" / "seeds" / "demo.json").read_text("utf-8"))
+DEMO = json.loads((Path(__file__).resolve().parents[2] / "fakejira" / "seeds" / "demo.json").read_text("utf-8"))
 PROJECTS = {p["key"] for p in DEMO["projects"]}
 LEADS = {p["key"]: p["lead"]["displayName"] for p in DEMO["projects"]}
 ACCOUNT_ID = re.compile(r"557058:[0-9a-f-]{36}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.jira.access import AUTHORISE_FIX
-from tests.fakejira.seeding import export_site, load_seed
+from fakejira.seeding import export_site, load_seed
 from tests.restore.conftest import GROUP_DEVS, GROUP_QA, take_backup
 from tests.restore.test_restore_basics import _writes, outcomes, preview, restore
 
@@ -65,9 +65,9 @@ def test_without_the_oauth_grant_groups_are_reported_with_the_fix(app, sites, fa
 def test_the_emulator_adds_members_as_jira_does(fake_cloud, fake_site) -> None:
     """Connect can't call it (INACCESSIBLE); with OAuth a member is added once, twice is refused, and so is a user
     the site doesn't have."""
-    from tests.fakejira.client import ConnectClient, GatewayClient
-    from tests.fakejira.installer import install_direct
-    from tests.fakejira.resources.basics import admin_account_id
+    from fakejira.client import ConnectClient, GatewayClient
+    from fakejira.installer import install_direct
+    from fakejira.resources.basics import admin_account_id
 
     load_seed(fake_site, {"users": [_user(ALICE, "Alice Lee")]})
     gid = export_site(fake_site)["groups"][0]["groupId"]

@@ -1,6 +1,6 @@
 """Does a restore of the hostile seed bring back custom field contexts (options, project-restricted contexts, every
 kind of default value), project roles' default actors, statuses (a project's own too) and issue type schemes in the
-destination's terms — judged by the app-free yardstick (tests/fakejira/canonical.py), not by the app's own
+destination's terms — judged by the app-free yardstick (fakejira/canonical.py), not by the app's own
 verification? On a destination with the same people nothing of these types differs; on an empty one, every
 remaining difference is one the restore's report names."""
 
@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from bench.fidelity_bench import people_seed
-from tests.fakejira import canonical
-from tests.fakejira.canonical import CF_PREFIX
-from tests.fakejira.seeding import export_site, new_site
+from fakejira import canonical
+from fakejira.canonical import CF_PREFIX
+from fakejira.seeding import export_site, new_site
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 from tests.restore.test_restore_fields import connect_sites
 
-SEED = Path(__file__).resolve().parents[1] / "fakejira" / "seeds" / "hostile.json"
+SEED = Path(__file__).resolve().parents[2] / "fakejira" / "seeds" / "hostile.json"
 # the yardstick's types this restore is judged on -> the restore types whose outcomes name their differences
 TYPES = {"fields": ("fieldContexts", "customFields"), "projectRoles": ("projectRoles",),
          "statuses": ("statuses",), "issueTypeSchemes": ("issueTypeSchemes",)}

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.recovery.connections import activate, generate_token
 from app.restore.issues.restore import ProjectIssues
-from tests.fakejira import generator
-from tests.fakejira.client import ConnectClient
-from tests.fakejira.resources.basics import admin_account_id
+from app.tenants import Tenant
+from fakejira import generator
+from fakejira.client import ConnectClient
+from fakejira.resources.basics import admin_account_id
 from tests.restore.conftest import Sites, killed_then_resumed, take_backup
 from tests.restore.test_restore_basics import preview, restore
 from tests.restore.test_restore_issues import ISSUE_DATA_KEYS

@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.quota.points import cost
 from app.restore.issues.fields import mapped_fields
 from app.restore.issues.restore import ADD_ATTACHMENT, upload
-from tests.fakejira import generator
-from tests.fakejira.client import ConnectClient
+from fakejira import generator
+from fakejira.client import ConnectClient
 from tests.restore.test_restore_issues import APP, SameIds, World
 
 

@@ -3,11 +3,11 @@ never the run's ids): identical after a restore of issues-small, and a later edi
 
 from __future__ import annotations
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.restore.issues.verify import verify_restored
 from app.restore.models import RestoreRun
 from app.tenant_access import jira_access
+from app.tenants import Tenant
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import preview, restore
 from tests.restore.test_restore_issue_job import _SEED, _as_app, issue_sites  # noqa: F401  (fixture)

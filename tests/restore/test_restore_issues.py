@@ -21,8 +21,8 @@ from app.issuedata.records import AttachmentRecord, IssueRecord, key_order
 from app.jira.access import Credential, JiraAccess, connect_allows
 from app.jira.client import JiraClient, RetryPolicy
 from app.restore.issues.restore import Authors, ProjectIssues
-from tests.fakejira import generator, installer
-from tests.fakejira.client import ConnectClient
+from fakejira import generator, installer
+from fakejira.client import ConnectClient
 
 APP = "dr-app"
 ISSUE_DATA_KEYS = ("issues", "issueChangelogs", "issueProperties", "issueKeyCounters", "issueComments",

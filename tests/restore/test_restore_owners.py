@@ -15,15 +15,15 @@ import pytest
 from app.jira.access import JiraAccess
 from app.restore.plan import Selection
 from app.restore.types import sharing
-from tests.fakejira import canonical
-from tests.fakejira.hostile_seed import ANN, BEN
-from tests.fakejira.resources.sharing import DEFAULT_APP_ACCOUNT
-from tests.fakejira.seeding import export_site, load_seed
+from fakejira import canonical
+from fakejira.hostile_seed import ANN, BEN
+from fakejira.resources.sharing import DEFAULT_APP_ACCOUNT
+from fakejira.seeding import export_site, load_seed
 from tests.restore.conftest import Sites, killed_then_resumed, take_backup
 from tests.restore.test_restore_basics import _writes, outcomes, preview, restore
 from tests.restore.test_restore_fields import connect_sites
 
-HOSTILE = Path(__file__).resolve().parents[1] / "fakejira" / "seeds" / "hostile.json"
+HOSTILE = Path(__file__).resolve().parents[2] / "fakejira" / "seeds" / "hostile.json"
 SHARED = ("filters", "dashboards")
 SELECTED = Selection()  # everything: filters' JQL names projects by key, which selection doesn't pull in
 SPEC_URI = "rest/gadgets/1.0/g/com.atlassian.jira.gadgets:two-dimensional-stats-gadget/gadgets/two-dimensional.xml"
@@ -220,9 +220,9 @@ def test_a_run_killed_between_a_create_and_its_hand_over_resumes_cleanly(app, sa
     run_id = projects_first(app, sites, snapshot)
     seen = _kill_before(monkeypatch, *KILLS[where])
     with app.app_context():
-        from app.connect.tenants import Tenant
         from app.extensions import db
         from app.restore import service
+        from app.tenants import Tenant
 
         run = service.start_restore(db.session.get(Tenant, sites.dest_tenant_id), run_id, SELECTED, "admin",
                                     sites.admin)

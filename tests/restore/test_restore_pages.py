@@ -8,9 +8,9 @@ import requests
 from app.extensions import db
 from app.jobs.runtime import run_job
 from app.restore.models import RestoreRun
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 from tests.admin.test_recovery_page import Page
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
 
 
 def token(app, site, account_id: str | None = None) -> str:

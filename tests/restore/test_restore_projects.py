@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.recovery.connections import activate, generate_token
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.seeding import export_site, load_seed
+from app.tenants import Tenant
+from fakejira.resources.basics import admin_account_id
+from fakejira.seeding import export_site, load_seed
 from tests.restore.conftest import Sites, killed_then_resumed, take_backup
 from tests.restore.test_restore_basics import _writes, outcomes, preview, restore
 
-DEMO = json.loads((Path(__file__).parents[1] / "fakejira" / "seeds" / "demo.json").read_text())
+DEMO = json.loads((Path(__file__).parents[2] / "fakejira" / "seeds" / "demo.json").read_text())
 
 
 def demo_seed() -> dict[str, Any]:

@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.journal import ReadJournalEntry
 from app.restore import job as restore_job
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Planner, Selection
-from tests.fakejira.seeding import export_site
+from app.tenants import Tenant
+from fakejira.seeding import export_site
 from tests.restore.conftest import across_quota_windows, take_backup
 from tests.restore.test_restore_basics import outcomes, preview
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from app.connect.tenants import Tenant, utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
@@ -24,7 +24,8 @@ from app.restore.subobjects import SourceIndex, link_parents
 from app.restore.types import load
 from app.restore.types.fields import FieldContexts
 from app.restore.types.sharing import Filters
-from tests.fakejira.seeding import export_site
+from app.tenants import Tenant
+from fakejira.seeding import export_site
 from tests.restore.conftest import Sites, take_backup
 from tests.restore.test_restore_basics import outcomes, preview
 from tests.restore.test_restore_fields import connect_sites

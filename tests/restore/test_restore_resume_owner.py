@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jira.access import JiraAccess
 from app.restore import service
 from app.restore.plan import Selection
 from app.restore.types.sharing import CHANGE_FILTER_OWNER, Filters
-from tests.fakejira.seeding import export_site, load_seed
+from app.tenants import Tenant
+from fakejira.seeding import export_site, load_seed
 from tests.restore.conftest import killed_then_resumed, take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from app.restore.plan import Selection
-from tests.fakejira import dispatch
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.seeding import export_site
+from fakejira import dispatch
+from fakejira.resources.basics import admin_account_id
+from fakejira.seeding import export_site
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.jira.access import AUTHORISE_FIX
 from app.restore.plan import Selection
-from tests.fakejira.seeding import export_site
+from fakejira.seeding import export_site
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 from tests.restore.test_restore_fields import connect_sites, demo_seed, writes
@@ -126,11 +126,11 @@ def test_a_field_configuration_ends_the_same_whether_its_items_were_written_fres
     """A run killed between a configuration's create and its items resumes by reading the items; an uninterrupted
     run writes them without reading. Both must leave what the other leaves (the crash bench once saw Summary,
     Issue type and Project stored again, unchanged, by the uninterrupted run only)."""
-    from app.connect.tenants import Tenant
     from app.extensions import db
     from app.restore.types.base import fresh_follow_up
     from app.restore.types.screens import FieldConfigurations
     from app.tenant_access import jira_access
+    from app.tenants import Tenant
 
     class NoIds:
         def get(self, type_key: str, source_id: str) -> None:

@@ -10,8 +10,8 @@ from app.extensions import db
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
-from tests.fakejira import canonical
-from tests.fakejira.seeding import export_site, load_seed
+from fakejira import canonical
+from fakejira.seeding import export_site, load_seed
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import _writes, outcomes, preview, restore
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401  (fixture)

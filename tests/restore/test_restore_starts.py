@@ -10,7 +10,6 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
@@ -18,8 +17,9 @@ from app.restore import job as restore_job
 from app.restore import service
 from app.restore.models import RestoreItem, RestoreRun
 from app.restore.plan import Selection
-from tests.fakejira import installer
-from tests.fakejira.resources.basics import admin_account_id
+from app.tenants import Tenant
+from fakejira import installer
+from fakejira.resources.basics import admin_account_id
 
 CLICKS = 6
 

@@ -1,5 +1,5 @@
 """Do workflow rules and filters' JQL come back naming the destination's own objects? Measured with the independent
-yardstick (tests/fakejira/canonical.py: each site exported in its own terms, no app code), on the hostile seed."""
+yardstick (fakejira/canonical.py: each site exported in its own terms, no app code), on the hostile seed."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.connect.tenants import Tenant
 from app.extensions import db
 from app.recovery.connections import activate, generate_token
+from app.tenants import Tenant
 from bench.fidelity_bench import people_seed
-from tests.fakejira import canonical
-from tests.fakejira.hostile_seed import GONE, hostile_seed
-from tests.fakejira.resources.basics import admin_account_id
-from tests.fakejira.seeding import export_site, load_seed
+from fakejira import canonical
+from fakejira.hostile_seed import GONE, hostile_seed
+from fakejira.resources.basics import admin_account_id
+from fakejira.seeding import export_site, load_seed
 from tests.restore.conftest import Sites, take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakejira.seeding import export_site
+from fakejira.seeding import export_site
 from tests.restore.conftest import take_backup
 from tests.restore.test_restore_basics import outcomes, preview, restore
 from tests.restore.test_restore_projects import demo_sites  # noqa: F401 - the fixture

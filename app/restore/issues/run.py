@@ -12,12 +12,12 @@ from typing import Any
 
 from ...backups import blobs
 from ...connect.impersonation import Grant, ImpersonationRefused, client_as
-from ...connect.tenants import Tenant
 from ...extensions import db
 from ...issuedata.records import ISSUE_TYPE, IssueRecord, field_meta, iter_issues, project_keys
 from ...jira.client import JiraClient
 from ...jira.errors import JiraError
 from ...jira.operations import declare
+from ...tenants import Tenant
 from ..plan import Selection
 from ..types.base import IdMap
 from .agile import AgileIssue, BoardData

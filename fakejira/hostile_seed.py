@@ -1,7 +1,7 @@
 """The hostile seed (seeds/hostile.json): Nimbus's demo site plus every reference kind a restore must map.
 
 Deterministic: the same document every time (``hostile_seed()``); ``seeds/hostile.json`` is its output, and a test
-keeps the two equal. Regenerate with ``python -m tests.fakejira.hostile_seed``.
+keeps the two equal. Regenerate with ``python -m fakejira.hostile_seed``.
 
 What it adds to the demo: two users who each own a filter "My open work" and a dashboard "Team"; a user the
 destination won't have (``GONE``); three custom fields named "Team" (the locked one, a select, a user picker); a

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request, Response
 
 from .forge import ForgeInstall, Invoker, InvokeRemoteError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 FORGE_DIR = ROOT / "forge"
 ADMIN_UI = FORGE_DIR / "admin-ui"
 DIST = ADMIN_UI / "dist"

@@ -40,7 +40,7 @@ def reference_dir() -> Path:
     env = os.environ.get("JIRA_REFERENCE_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+    return Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 
 
 # Parsing the spec takes seconds and ~70 MB: threads that ask at once must wait for one parse, not each do their own.

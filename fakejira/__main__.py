@@ -1,8 +1,8 @@
 """Command line: ``serve`` runs the emulator as a process; ``seed-keys`` lists seed keys; ``generate`` writes a seed.
 
-    python -m tests.fakejira serve --port 8081 --seed seed.json --site other=other-seed.json --site big=preset:large
-    python -m tests.fakejira seed-keys
-    python -m tests.fakejira generate --preset large --out large.json
+    python -m fakejira serve --port 8081 --seed seed.json --site other=other-seed.json --site big=preset:large
+    python -m fakejira seed-keys
+    python -m fakejira generate --preset large --out large.json
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fakejira", description="Emulated Jira Cloud")
+    parser = argparse.ArgumentParser(prog="python -m fakejira", description="Emulated Jira Cloud")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("serve", help="run the emulator on 127.0.0.1")
     run.add_argument("--port", type=int, default=0, help="port of the first site (0: any free port)")

@@ -1,6 +1,6 @@
 """The emulator's extension points: request handlers, site defaults, seed loaders and exporters.
 
-Resource modules (``tests/fakejira/resources/*.py``) register themselves here at import time;
+Resource modules (``fakejira/resources/*.py``) register themselves here at import time;
 the WSGI pipeline (``app.py``) only ever looks things up here, so the two never import each other.
 """
 

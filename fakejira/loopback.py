@@ -1,4 +1,4 @@
-"""Runs WSGI apps as real HTTP servers on loopback, in threads, for tests that cross the network stack."""
+"""Serve any WSGI app (the app under test, a scripted stub) on a loopback port for the length of a block."""
 
 from __future__ import annotations
 
