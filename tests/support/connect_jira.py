@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.wrappers import Request, Response
 
-from .servers import serve
+from fakejira.loopback import serve
 
 
 def qsh_of(method: str, url: str, base_url: str) -> str:

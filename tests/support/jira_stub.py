@@ -18,7 +18,7 @@ import jwt
 from atlassian_jwt.url_utils import hash_url
 from werkzeug.wrappers import Request, Response
 
-from .servers import serve
+from fakejira.loopback import serve
 
 
 @dataclass
