@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
 from ..extensions import db
+from ..jira.access import AUTHORISE_FIX
+from ..jira.fixes import FORGE_FIX
 from ..jobs.dispatch import dispatch
 from ..jobs.journal import ReadJournal
 from ..jobs.models import Job, JobState
@@ -409,9 +411,6 @@ def _leads_blocker(run: RestoreRun, chosen: list[RestoreItem], user_fallback: st
 
 
 def _grant_blocker(todo: list[RestoreItem]) -> Blocker | None:
-    from ..forge.credential import FORGE_FIX
-    from ..jira.access import AUTHORISE_FIX
-
     walled = [r for r in todo if r.action == Action.CANNOT.value and r.fix in (AUTHORISE_FIX, FORGE_FIX)]
     if not walled:
         return None

@@ -18,7 +18,7 @@ from pathlib import Path
 APP = Path(__file__).resolve().parents[2] / "app"
 SHARED_FOR_NOW: set[str] = set()
 # Function-level imports of app/ modules when this test was written; new ones must not be added.
-FUNCTION_LEVEL_CEILING = 84
+FUNCTION_LEVEL_CEILING = 82
 
 
 @dataclass(frozen=True)
