@@ -91,22 +91,25 @@ def mapped_references(type_key: str, skip: Iterable[str] = ()) -> tuple[Declared
                  if ref.written and not ref.back and ref.path not in skipped)
 
 
-def to_destination(type_key: str, obj: dict[str, Any], ids: IdMap, *, skip: Iterable[str] = (),
+def to_destination(type_key: str, obj: dict[str, Any], ids: IdMap | None, *, skip: Iterable[str] = (),
                    refs: tuple[Declared, ...] | None = None,
                    say: Callable[[Declared, str, str], str | None] | None = None,
-                   strict: bool = False) -> dict[str, Any]:
-    """``obj`` with every reference of its type's declaration in destination terms (the policy above).
+                   quiet: bool = False, strict: bool = False) -> dict[str, Any]:
+    """``obj`` with every reference of its type's declaration in destination terms (the policy above); with ``ids``
+    None, ``obj`` as it is (a destination's own object, compared in the same shape as a mapped source's).
 
     ``skip``: paths the restorer maps itself, with a reason in its code (a gadget's configuration, written by its
     own requests). ``refs``: a subset of the declaration to apply (a workflow maps each rule on its own, to judge
     each). ``say``: the words noting a left-out reference (None: say nothing, the caller words it); by default
-    ``words_for``. ``strict``: see ``policy``.
+    ``words_for``; ``quiet``: say nothing (what the verification lists anyway). ``strict``: see ``policy``.
     """
+    if ids is None:
+        return obj
     rewriter = Rewriter(resolve_ref=policy(ids, strict=strict), jql=lambda text, _resolve: map_jql(text, ids),
                         map_names=True)
     out = rewriter.apply(obj, refs if refs is not None else mapped_references(type_key, skip))
     for ref, kind, source_id in rewriter.left_out:
-        if ref.form == "jql":
+        if ref.form == "jql" or quiet:
             continue  # the grammar noted the clause it left out
         words = say(ref, kind, source_id) if say is not None else f"{words_for(kind, source_id)}: left out."
         if words:

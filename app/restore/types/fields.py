@@ -328,7 +328,7 @@ class FieldContexts(Restorer):
         for dest_id, obj in read_existing(self.type_key, access):
             yield Existing(self.natural_key(obj), dest_id, obj)
 
-    def _in_terms(self, obj: dict[str, Any], ids: IdMap, *, strict: bool = False) -> dict[str, Any]:
+    def _in_terms(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool = False) -> dict[str, Any]:
         """The context's field, issue types and projects in destination terms (``SCOPE_REFS``); one that didn't
         come back is left out and noted."""
         refs = tuple(r for r in DECLARATIONS[self.type_key].refs if r.path in SCOPE_REFS)
@@ -506,7 +506,7 @@ class FieldContexts(Restorer):
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         by_id = _options_by_id(obj)
-        scope = obj if ids is None else self._in_terms(obj, ids, strict=True)
+        scope = self._in_terms(obj, ids, strict=True)
         groups: dict[str, list[list[Any]]] = {}
         for option in obj.get("options") or []:
             *parent, value = _option_path(option, by_id)

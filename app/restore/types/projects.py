@@ -94,13 +94,8 @@ class Projects(Restorer):
 
     # -- create ------------------------------------------------------------------------------------------
 
-    def _in_terms(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
-        """The project as the destination holds it: mapped through its declaration (the source's, given ``ids``)
-        or as it is (the destination's own)."""
-        return obj if ids is None else to_destination(self.type_key, obj, ids)
-
     def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
-        obj = self._in_terms(obj, ids)
+        obj = to_destination(self.type_key, obj, ids)
         lead = _account(obj.get("lead"))
         if not lead:
             raise CannotRestore(f"The project lead of {obj['key']} has no account on this site and references "
@@ -128,7 +123,7 @@ class Projects(Restorer):
         return None if sid is None or sid in DEFAULT_IDS or not sid.lstrip("-").isdigit() else sid
 
     def after_create(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
-        mapped = self._in_terms(obj, ids)
+        mapped = to_destination(self.type_key, obj, ids)
         priority = self._scheme(mapped, "priorityScheme")
         if priority is not None and access.can_call(ASSIGN_PRIORITY_SCHEME):
             access.call(ASSIGN_PRIORITY_SCHEME, path={"schemeId": priority},
@@ -211,7 +206,7 @@ class Projects(Restorer):
     # -- compare -----------------------------------------------------------------------------------------
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        obj = self._in_terms(obj, ids)
+        obj = to_destination(self.type_key, obj, ids)
         schemes = {}
         for slot in SCHEMES:
             sid = _scheme_id(obj, slot)

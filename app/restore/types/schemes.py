@@ -28,13 +28,6 @@ def holder_value(holder: dict[str, Any]) -> str | None:
     return None if raw in (None, "") else str(raw)
 
 
-def in_terms(type_key: str, obj: dict[str, Any], ids: IdMap | None, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The object as the destination would hold it: mapped through the declaration (the source, given ``ids``), or
-    as it is (the destination's own, ``ids`` None). A holder whose group, role, field or person has no counterpart
-    is left out with its grant (noted; the verification lists it)."""
-    return obj if ids is None else to_destination(type_key, obj, ids, skip=skip)
-
-
 class _Scheme(Restorer):
     default_name: str = ""
 
@@ -72,7 +65,7 @@ class PermissionSchemes(_Scheme):
         return self._existing(read_permission_schemes(reader(access)))
 
     def _grants(self, obj: dict[str, Any], ids: IdMap | None) -> list[tuple[str, str, str | None]]:
-        return sorted({_grant(x) for x in in_terms(self.type_key, obj, ids).get("permissions") or []},
+        return sorted({_grant(x) for x in to_destination(self.type_key, obj, ids).get("permissions") or []},
                       key=lambda g: (g[0], g[1], g[2] or ""))
 
     def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
@@ -112,7 +105,7 @@ class NotificationSchemes(_Scheme):
 
     def _events(self, obj: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
         out = []
-        for event in in_terms(self.type_key, obj, ids).get("notificationSchemeEvents") or []:
+        for event in to_destination(self.type_key, obj, ids).get("notificationSchemeEvents") or []:
             notes = set()
             for note in event.get("notifications") or []:
                 value = _notification_value(note)
@@ -161,7 +154,7 @@ class IssueSecuritySchemes(_Scheme):
     def _levels(self, obj: dict[str, Any], ids: IdMap | None) -> list[dict[str, Any]]:
         out = []
         # The default level is the scheme's own part, created with it: its levels say which (``isDefault``).
-        for level in in_terms(self.type_key, obj, ids, skip=("defaultLevel",)).get("levels") or []:
+        for level in to_destination(self.type_key, obj, ids, skip=("defaultLevel",)).get("levels") or []:
             members = set()
             for kind, raw, name in self._members(level):
                 value = None if raw in (None, "") else str(raw)

@@ -54,17 +54,6 @@ class _ByName(Restorer):
             yield Existing(self.natural_key(obj), dest_id, obj, self.is_default(obj))
 
 
-def in_terms(type_key: str, obj: dict[str, Any], ids: IdMap | None, *, strict: bool = False,
-             quiet: bool = False) -> dict[str, Any]:
-    """The object as the destination holds it: the source's mapped through its declaration (``ids`` given) or the
-    destination's own as it is. ``strict``: a reference still to be restored raises (a comparison then sees a
-    difference, brought in line once it exists) rather than being left out; ``quiet``: leave out without a note
-    (the verification lists what a selection left out)."""
-    if ids is None:
-        return obj
-    return to_destination(type_key, obj, ids, strict=strict, say=(lambda *_: None) if quiet else None)
-
-
 # --------------------------------------------------------------------------- screens
 
 
@@ -95,7 +84,7 @@ class Screens(_ByName):
 
     def _tabs(self, access: SiteAccess, screen_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         """Make the screen's tabs and fields those of ``obj`` (adding and ordering; idempotent)."""
-        source = in_terms(self.type_key, obj, ids, quiet=True).get("tabs") or []
+        source = to_destination(self.type_key, obj, ids, quiet=True).get("tabs") or []
         tabs = access.call(LIST_TABS, path={"screenId": screen_id}) or []
         wanted = {fold(t["name"]) for t in source}
         by_name = {fold(t["name"]): t for t in tabs}
@@ -147,7 +136,7 @@ class Screens(_ByName):
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         return {"name": obj["name"], "description": obj.get("description") or "",
                 "tabs": [{"name": t["name"], "fields": [str(f["id"]) for f in t.get("fields") or []]}
-                         for t in in_terms(self.type_key, obj, ids, strict=True).get("tabs") or []]}
+                         for t in to_destination(self.type_key, obj, ids, strict=True).get("tabs") or []]}
 
 
 # --------------------------------------------------------------------------- field configurations
@@ -207,7 +196,7 @@ class FieldConfigurations(_ByName):
 
     def _items(self, access: SiteAccess, dest_id: str, obj: dict[str, Any], ids: IdMap) -> None:
         # A field that didn't come back has nothing to configure (the verification lists it).
-        items = in_terms(self.type_key, obj, ids, quiet=True).get("items") or []
+        items = to_destination(self.type_key, obj, ids, quiet=True).get("items") or []
         changes = []
         if just_created():
             # A configuration we just created shows every field plain: set the configured ones, without reading
@@ -232,7 +221,7 @@ class FieldConfigurations(_ByName):
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         items = {}
         # a field that didn't come back has nothing to configure
-        for item in in_terms(self.type_key, obj, ids, quiet=True).get("items") or []:
+        for item in to_destination(self.type_key, obj, ids, quiet=True).get("items") or []:
             look = _item_look(item)
             if not _plain(look):
                 items[str(item["id"])] = look
@@ -249,7 +238,7 @@ class FieldConfigurationSchemes(_ByName):
     writes = (CREATE_FCS, SET_FCS_MAPPINGS)
 
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
-        return issue_type_mappings(in_terms(self.type_key, obj, ids, strict=strict), "fieldConfigurationId")
+        return issue_type_mappings(to_destination(self.type_key, obj, ids, strict=strict), "fieldConfigurationId")
 
     def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         self._mappings(obj, ids, strict=False)  # resolve first: nothing is created if a configuration is missing
@@ -285,8 +274,8 @@ class ScreenSchemes(_ByName):
         return str(obj.get("id")) == DEFAULT_SCREEN_SCHEME_ID
 
     def _screens(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, int]:
-        return {kind: int(sid) for kind, sid in sorted((in_terms(self.type_key, obj, ids).get("screens") or {}).items())
-                if sid is not None}
+        screens = to_destination(self.type_key, obj, ids).get("screens") or {}
+        return {kind: int(sid) for kind, sid in sorted(screens.items()) if sid is not None}
 
     def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], "description": obj.get("description") or "", "screens": self._screens(obj, ids)}
@@ -309,7 +298,7 @@ class IssueTypeScreenSchemes(_ByName):
         return str(obj.get("id")) == DEFAULT_ITSS_ID
 
     def _mappings(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[dict[str, str]]:
-        return issue_type_mappings(in_terms(self.type_key, obj, ids, strict=strict), "screenSchemeId")
+        return issue_type_mappings(to_destination(self.type_key, obj, ids, strict=strict), "screenSchemeId")
 
     def create(self, access: SiteAccess, obj: dict[str, Any], ids: IdMap) -> str:
         body = {"name": obj["name"], **({"description": obj["description"]} if obj.get("description") else {}),
@@ -351,15 +340,14 @@ class IssueTypeSchemes(_ByName):
         return bool(obj.get("isDefault"))
 
     def _types(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool, report: bool = False) -> list[str]:
-        mapped = obj if ids is None else to_destination(
+        mapped = to_destination(
             self.type_key, obj, ids, strict=strict, skip=("defaultIssueTypeId",),
             say=(lambda _r, _k, type_id: f"Issue type {type_id} isn't on this site: left out of the scheme.")
             if report else (lambda *_: None))
         return [str(m["issueTypeId"]) for m in mapped.get("mappings") or []]
 
     def _default_type(self, obj: dict[str, Any], ids: IdMap | None) -> str | None:
-        mapped = obj if ids is None else to_destination(self.type_key, obj, ids, skip=("mappings[].issueTypeId",),
-                                                       say=lambda *_: None)
+        mapped = to_destination(self.type_key, obj, ids, skip=("mappings[].issueTypeId",), quiet=True)
         default = mapped.get("defaultIssueTypeId")
         return None if default is None else str(default)
 
@@ -429,10 +417,8 @@ class PrioritySchemes(_ByName):
     def _in_terms(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool = False) -> dict[str, Any]:
         # Its projects are a back link the scheme writes itself (see ``references``): mapped with the rest, left
         # out while they aren't on this site (a project takes its scheme then).
-        if ids is None:
-            return obj
         refs = tuple(replace(ref, optional=True) if ref.back else ref for ref in DECLARATIONS[self.type_key].refs)
-        return to_destination(self.type_key, obj, ids, refs=refs, strict=strict, say=lambda *_: None)
+        return to_destination(self.type_key, obj, ids, refs=refs, strict=strict, quiet=True)
 
     def _priorities(self, obj: dict[str, Any], ids: IdMap | None, *, strict: bool) -> list[str]:
         return [str(p["id"]) for p in self._in_terms(obj, ids, strict=strict).get("priorities") or []]

@@ -90,15 +90,6 @@ def _share_label(share: dict[str, Any]) -> str:
     return f"{share.get('type')} {target}".strip()
 
 
-def in_terms(type_key: str, obj: dict[str, Any], ids: IdMap | None, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A filter or dashboard as the destination holds it: the source's mapped through its declaration (``ids``
-    given: JQL by the grammar, a share whose group, project, role or person has no counterpart left out and noted),
-    or the destination's own as it is."""
-    if ids is None:
-        return obj
-    return to_destination(type_key, obj, ids, skip=skip, say=_share_words)
-
-
 def _share_words(ref: Declared, kind: str, source_id: str) -> str:
     what = "edit" if ref.path.startswith("editPermissions") else "share"
     return f"Dropped the {what} permission for {words_for(kind, source_id)}: it has no counterpart here."
@@ -224,7 +215,7 @@ class NameHeld(CannotRestore):
 def filter_request(obj: dict[str, Any], ids: IdMap | None, name: str | None = None) -> dict[str, Any]:
     """The body that creates ``obj`` (source mapped through ``ids``; a destination filter with ``ids`` None)."""
     report = ids is not None
-    obj = in_terms("filters", obj, ids)
+    obj = to_destination("filters", obj, ids, say=_share_words)
     body: dict[str, Any] = {"name": name or obj["name"], "jql": obj.get("jql") or "",
                             "sharePermissions": share_requests(obj.get("sharePermissions") or [], report=report),
                             "editPermissions": share_requests(obj.get("editPermissions") or [], report=report)}
@@ -388,7 +379,7 @@ class Filters(Restorer):
                 self._unpark(access, [*parked, *leftovers], obj["name"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        obj = in_terms(self.type_key, obj, ids)
+        obj = to_destination(self.type_key, obj, ids, say=_share_words)
         return {"name": obj["name"], "description": obj.get("description") or "", "owner": _owner(obj),
                 "jql": obj.get("jql") or "",
                 "sharePermissions": share_requests(obj.get("sharePermissions") or []),
@@ -464,7 +455,7 @@ class Boards(Restorer):
         note(BOARD_CONFIG_NOTE)
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        mapped = obj if ids is None else to_destination(self.type_key, obj, ids, say=lambda *_: None)
+        mapped = to_destination(self.type_key, obj, ids, quiet=True)
         return {"name": obj["name"], "type": obj.get("type"), "filter": _board_filter(mapped),
                 "project": _board_project(mapped)}
 
@@ -584,7 +575,7 @@ def dashboard_request(obj: dict[str, Any], ids: IdMap | None, name: str | None =
     written by requests of their own, mapped gadget by gadget (``map_gadget_properties``, the declaration's
     ``gadget`` form)."""
     report = ids is not None
-    obj = in_terms("dashboards", obj, ids, skip=("gadgets[].properties",))
+    obj = to_destination("dashboards", obj, ids, skip=("gadgets[].properties",), say=_share_words)
     return {"name": name or obj["name"], "description": obj.get("description") or "",
             "sharePermissions": share_requests(obj.get("sharePermissions") or [], report=report),
             "editPermissions": share_requests(obj.get("editPermissions") or [], report=report)}
@@ -750,7 +741,7 @@ class Dashboards(Restorer):
                lambda found, to: self._rename(access, found, to))
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        mapped = in_terms(self.type_key, obj, ids, skip=("gadgets[].properties",))
+        mapped = to_destination(self.type_key, obj, ids, skip=("gadgets[].properties",), say=_share_words)
         gadgets = [dict(_gadget(g), configuration=(g.get("properties") or {}) if ids is None
                         else map_gadget_properties(g.get("properties") or {}, ids)[0])
                    for g in sorted(mapped.get("gadgets") or [], key=_position)]

@@ -171,7 +171,7 @@ class Statuses(Restorer):
             if item.source_id is not None:
                 yield Existing(self.natural_key(item.obj), item.source_id, item.obj)
 
-    def _in_terms(self, obj: dict[str, Any], ids: IdMap) -> dict[str, Any]:
+    def _in_terms(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
         # Its project is a back link the status writes itself (see ``references``): mapped with the rest.
         return to_destination(self.type_key, obj, ids, refs=DECLARATIONS[self.type_key].refs)
 
@@ -188,7 +188,7 @@ class Statuses(Restorer):
         return str(created["id"])
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
-        project = status_scope_project(obj if ids is None else self._in_terms(obj, ids))
+        project = status_scope_project(self._in_terms(obj, ids))
         return {"name": obj["name"], "statusCategory": status_category(obj),
                 "description": obj.get("description") or "", "project": project}
 
@@ -309,7 +309,7 @@ class ProjectRoles(_ByName):
 
         ``strict``: a group not (yet) on the destination raises ``UnmappedReference`` instead of being left out.
         """
-        mapped = obj if ids is None else to_destination(
+        mapped = to_destination(
             self.type_key, obj, ids, strict=strict,
             say=(lambda _ref, kind, source_id: f"default actor {words_for(kind, source_id)}: left out of the role.")
             if report else (lambda *_: None))

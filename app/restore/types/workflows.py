@@ -166,11 +166,6 @@ STATUS_REFS = tuple(ref for ref in DECLARATIONS["workflows"].refs
                     if not any(ref.path.startswith(where) for where in RULE_LISTS))
 
 
-def in_terms(obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
-    """A workflow with its statuses in destination terms (the source's, given ``ids``; the destination's as is)."""
-    return obj if ids is None else to_destination("workflows", obj, ids, refs=STATUS_REFS)
-
-
 def _screen_id(transition: dict[str, Any]) -> str | None:
     screen = ((transition.get("transitionScreen") or {}).get("parameters") or {}).get("screenId")
     return None if screen in (None, "") else str(screen)
@@ -259,7 +254,7 @@ class Workflows(Restorer):
         return None
 
     def _payload(self, obj: dict[str, Any], ids: IdMap) -> dict[str, Any]:
-        obj, mapper = in_terms(obj, ids), Resolver(ids)
+        obj, mapper = to_destination("workflows", obj, ids, refs=STATUS_REFS), Resolver(ids)
         workflow: dict[str, Any] = {"name": obj["name"], "description": obj.get("description") or "",
                                     "statuses": _layouts(obj),
                                     "transitions": [_transition(t, mapper) for t in obj.get("transitions") or []]}
@@ -322,7 +317,7 @@ class Workflows(Restorer):
 
     def comparable(self, obj: dict[str, Any], ids: IdMap | None) -> Any:
         mapper = None if ids is None else Resolver(ids)
-        obj = in_terms(obj, ids)
+        obj = to_destination("workflows", obj, ids, refs=STATUS_REFS)
         return {"name": obj["name"], "description": obj.get("description") or "",
                 "statuses": sorted(_layouts(obj), key=lambda s: s["statusReference"]),
                 "transitions": sorted((_transition(t, mapper) for t in obj.get("transitions") or []),
@@ -366,8 +361,7 @@ class WorkflowSchemes(Restorer):
     def _body(self, obj: dict[str, Any], ids: IdMap | None) -> dict[str, Any]:
         # Through the declaration: an issue type not on this site drops its row; workflows are named by name (the
         # destination's spelling of the workflow the run matched or made).
-        if ids is not None:
-            obj = to_destination(self.type_key, obj, ids, say=lambda *_: None)
+        obj = to_destination(self.type_key, obj, ids, quiet=True)
         mappings = {str(type_id): name for type_id, name in (obj.get("issueTypeMappings") or {}).items()}
         return {"name": obj["name"], "description": obj.get("description") or "",
                 "defaultWorkflow": obj.get("defaultWorkflow") or SYSTEM_WORKFLOW,
