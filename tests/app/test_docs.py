@@ -80,9 +80,16 @@ def layout_section() -> tuple[list[str], int]:
     return lines[start:end], start + 1
 
 
+def generated(path: str) -> bool:
+    """A path the runs write (screenshots, builds): it exists only after them, and git must ignore it."""
+    return Path(path).parts[0] in GENERATED
+
+
 def missing(document: Path, paths: list[tuple[int, str]]) -> list[str]:
+    """Named paths a clean clone doesn't hold; a generated path counts as present when .gitignore covers it."""
+    ignored = {line.strip().rstrip("/") for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()}
     return [f"{document.relative_to(ROOT)}:{number}: {path}" for number, path in paths
-            if not (ROOT / path).exists()]
+            if not (Path(path).parts[0] in ignored if generated(path) else (ROOT / path).exists())]
 
 
 def packages_under(directory: Path) -> list[Path]:
