@@ -19,7 +19,7 @@ from fakejira.loopback import serve
 from fakejira.resources.basics import admin_account_id
 from tests.browser.test_copy_token import _serious_violations
 from tests.browser.test_forge_admin_ui import CSP_WATCH, AxeHost, chromium, dist, forge_live  # noqa: F401
-from tests.issuedata.before_support import HOSTILE, LONG_HISTORY, site_with_panel_properties
+from tests.issuedata.before_support import COMMENTS_TRIMMED, HOSTILE, LONG_HISTORY, site_with_panel_properties
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,12 @@ def _check_panel(frame: Any) -> None:
     expect(frame.get_by_test_id("before-history-row")).to_have_count(HISTORY_PAGE_ROWS)
     expect(frame.get_by_test_id("before-history-row").first).to_contain_text(f"{HOSTILE} Ada Lovelace")
     expect(frame.get_by_test_id("before-page")).to_contain_text(f"Page 1 of {PAGES}")
+    expect(frame.get_by_test_id("before-comments-trimmed")).to_have_text(
+        f"The {COMMENTS_TRIMMED} newest comments didn't fit in what Jira lets the app keep on an issue, so their "
+        "original date and author aren't listed here; the backup still holds them.")
+    expect(frame.get_by_test_id("before-worklogs-trimmed")).to_have_text(
+        "The 1 newest work log didn't fit in what Jira lets the app keep on an issue, so its original date and "
+        "author aren't listed here; the backup still holds it.")
 
 
 def test_the_connect_panel_framed_by_the_site_and_paged_without_javascript(live_app, fake_cloud, install_into,

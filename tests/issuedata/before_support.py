@@ -21,6 +21,7 @@ from tests.restore.test_restore_issues import APP, ISSUE_DATA_KEYS, SameIds, _re
 
 HOSTILE = "<script>alert(1)</script>"
 LONG_HISTORY = 45  # more than two pages of the panel's history
+COMMENTS_TRIMMED = 3  # the newest comments the property had no room for (worklogs: one)
 
 
 def issues_seed() -> dict[str, Any]:
@@ -83,6 +84,7 @@ def before_value(key: str, changelog: list[dict[str, Any]], *, creator: str = "G
                  created: str = "2020-02-03T04:05:06.000+0000") -> dict[str, Any]:
     """A ``jiradr.before`` value in the shape the issue restore writes."""
     return {"key": key, "created": created, "creator": creator, "changelog": changelog, "trimmed": 0,
+            "commentsTrimmed": COMMENTS_TRIMMED, "worklogsTrimmed": 1,
             "sprints": [{"name": "Sprint <1>", "state": "closed", "startDate": "2020-03-02T09:00:00.000Z",
                          "endDate": "2020-03-16T09:00:00.000Z", "completeDate": "2020-03-17T10:30:00.000Z"}]}
 

@@ -21,7 +21,13 @@ from app.issuedata.before import BEFORE_PROPERTY, HISTORY_PAGE_ROWS
 from fakejira import installer
 from fakejira.resources.basics import admin_account_id
 from tests.conftest import REFERENCE_DIR
-from tests.issuedata.before_support import HOSTILE, LONG_HISTORY, restore_one_project, site_with_panel_properties
+from tests.issuedata.before_support import (
+    COMMENTS_TRIMMED,
+    HOSTILE,
+    LONG_HISTORY,
+    restore_one_project,
+    site_with_panel_properties,
+)
 
 PANEL = "/panels/before-the-restore"
 ROW = re.compile(r'<tr data-testid="before-history-row">')
@@ -127,6 +133,18 @@ def test_a_long_history_is_paged_with_links_that_need_no_javascript(live_app, ma
     swapped = next_href.replace(f"issueId={issue['id']}", f"issueId={int(issue['id']) + 1}")
     assert swapped != next_href
     assert requests.get(live_app.config["BASE_URL"] + swapped, timeout=30).status_code == 401
+
+
+def test_comments_and_worklogs_the_property_left_out_are_said_in_words(live_app, marked) -> None:
+    """When the restore's property had no room for the newest comments and work logs, does the panel say how many
+    of each it doesn't list, and that the backup still holds them?"""
+    site, issue, _ = marked
+    resp = requests.get(_panel_url(live_app, site, issue["id"]), timeout=30)
+    assert resp.status_code == 200, resp.text
+    assert _testid(resp.text, "before-comments-trimmed") == (
+        f"The {COMMENTS_TRIMMED} newest comments didn't fit in what Jira lets the app keep on an issue, so their "
+        "original date and author aren't listed here; the backup still holds them.")
+    assert _testid(resp.text, "before-worklogs-trimmed").startswith("The 1 newest work log didn't fit")
 
 
 def test_an_issue_without_the_property_says_so_briefly(live_app, marked) -> None:

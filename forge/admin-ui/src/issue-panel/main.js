@@ -62,6 +62,10 @@ function render(data) {
         `The ${data.trimmed} oldest change${data.trimmed === 1 ? "" : "s"} didn't fit in what Jira lets the app keep `
         + "on an issue; the backup still holds them.")
     : null;
+  const left = [
+    leftOut(data.commentsTrimmed, "comment", "comments", "before-comments-trimmed"),
+    leftOut(data.worklogsTrimmed, "work log", "work logs", "before-worklogs-trimmed"),
+  ];
   replace(main,
     h("h1", { class: "before-title" }, "Before the restore"),
     facts(data),
@@ -70,7 +74,18 @@ function render(data) {
     dated("Work logged", data.worklogs, "before-worklog"),
     h("h2", { class: "before-subtitle", id: "history-heading" }, "History"),
     history(data),
-    trimmed);
+    trimmed,
+    left);
+}
+
+/** Comments or work logs the restore's property had no room for (the newest), said in words; null when none. */
+function leftOut(count, one, many, testid) {
+  if (!count) return null;
+  const single = count === 1;
+  return h("p", { class: "muted", testid, data: { count } },
+    `The ${count} newest ${single ? one : many} didn't fit in what Jira lets the app keep on an issue, so `
+    + `${single ? "its" : "their"} original date and author aren't listed here; the backup still holds `
+    + `${single ? "it" : "them"}.`);
 }
 
 function refusal(err) {
