@@ -39,11 +39,13 @@ per-page: a page would change whenever any one of its issues did, storing 99 unc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
-from ..backups.snapshots import SnapshotReader
+from ..backups.snapshots import Entry, SnapshotReader
+from ..extensions import db
 
 RECORD_FORMAT = 1
 ISSUE_TYPE = "issueRecords"
@@ -220,9 +222,135 @@ def iter_issues(snapshot_id: int, project_key: str | None = None) -> Iterator[Is
         yield IssueRecord.from_json(obj)
 
 
+def read_records(snapshot_id: int, entries: list[Entry]) -> Iterator[IssueRecord]:
+    """The records of ``entries`` (of ``issue_entries``) in the order given, read a batch at a time.
+
+    :raises CorruptSnapshot: when a stored record fails its checksum.
+    """
+    for obj in SnapshotReader(snapshot_id).objects_of(entries):
+        yield IssueRecord.from_json(obj)
+
+
 def project_keys(snapshot_id: int) -> list[str]:
     """The projects a snapshot holds issues of, sorted."""
     return sorted({project_of(e.natural_key) for e in SnapshotReader(snapshot_id).entries(ISSUE_TYPE)})
+
+
+def issue_entries(snapshot_id: int) -> dict[str, list[Entry]]:
+    """Where a snapshot's issue records are, by project (sorted), each project's in key-number order.
+
+    Entry metadata only (key, id, checksum: a few hundred bytes an issue); no record is read.
+    """
+    out: dict[str, list[Entry]] = {}
+    for entry in SnapshotReader(snapshot_id).entries(ISSUE_TYPE):
+        out.setdefault(project_of(entry.natural_key), []).append(entry)
+    for entries in out.values():
+        entries.sort(key=lambda e: key_order(e.natural_key))
+    return dict(sorted(out.items()))
+
+
+WINDOW = 100  # records a StoredIssues holds read at once: two bulk batches (the one being written, the one before)
+
+
+class StoredIssues(Sequence[IssueRecord]):
+    """One project's issue records in key order, each read from the snapshot when first used and held only while
+    among the ``window`` most recently used: a restore walks a project of any size in bounded memory.
+
+    Items are ``StoredIssue`` handles (an ``IssueRecord`` whose id, key and project are known from the entry
+    without reading it). A miss reads the record and the ones after it, up to half a window, in one batch: a
+    restore walks a project in key order, so each pass reads each record about once. ``reads`` counts the records
+    read. Each batch is read in a transaction of its own, committed at once: none stays open while Jira is called.
+    """
+
+    def __init__(self, snapshot_id: int, entries: list[Entry], window: int = WINDOW) -> None:
+        self.snapshot_id = snapshot_id
+        self.window = max(2, window)
+        self._entries = list(entries)
+        self._handles: list[IssueRecord] = [StoredIssue(self, n, e) for n, e in enumerate(self._entries)]
+        self._held: OrderedDict[int, IssueRecord] = OrderedDict()
+        self.reads = 0
+
+    def __len__(self) -> int:
+        return len(self._handles)
+
+    @overload
+    def __getitem__(self, index: int) -> IssueRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[IssueRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> IssueRecord | list[IssueRecord]:
+        return self._handles[index]
+
+    @property
+    def held(self) -> int:
+        """How many records are read and held now (at most ``window``)."""
+        return len(self._held)
+
+    def record(self, index: int) -> IssueRecord:
+        """The record at ``index``, read from the snapshot unless it is held."""
+        found = self._held.get(index)
+        if found is None:
+            self._read_from(index)
+            found = self._held[index]
+        else:
+            self._held.move_to_end(index)
+        return found
+
+    def _read_from(self, index: int) -> None:
+        wanted = [n for n in range(index, min(len(self._entries), index + self.window // 2)) if n not in self._held]
+        for n, record in zip(wanted, read_records(self.snapshot_id, [self._entries[n] for n in wanted]),
+                             strict=True):
+            self._held[n] = record
+            self.reads += 1
+        db.session.commit()  # the read's transaction ends here, not after the Jira calls that follow
+        while len(self._held) > self.window:
+            self._held.popitem(last=False)
+
+
+class _FromRecord:
+    """A field of a ``StoredIssue``: read from its record, which is read from the snapshot when needed."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, handle: StoredIssue | None, owner: type | None = None) -> Any:
+        if handle is None:
+            return self
+        return getattr(handle.record(), self.name)
+
+    def __set__(self, handle: StoredIssue, value: Any) -> None:
+        raise AttributeError(f"{self.name}: a stored issue record is read-only")
+
+
+class StoredIssue(IssueRecord):
+    """One issue of a ``StoredIssues``: its id, key and project from the snapshot's entry, the rest read from the
+    snapshot when first asked for (and again if it has left the window since)."""
+
+    project_id = _FromRecord()
+    issue = _FromRecord()
+    comments = _FromRecord()
+    worklogs = _FromRecord()
+    attachments = _FromRecord()
+    links = _FromRecord()
+    watchers = _FromRecord()
+    watch_count = _FromRecord()
+    votes = _FromRecord()
+    properties = _FromRecord()
+    sprints = _FromRecord()
+    rank = _FromRecord()
+    changelog = _FromRecord()
+
+    def __init__(self, store: StoredIssues, index: int, entry: Entry) -> None:  # not the dataclass's: nothing read
+        self.__dict__.update(_store=store, _index=index, id=entry.source_id or "", key=entry.natural_key,
+                             project_key=project_of(entry.natural_key))
+        if not entry.source_id:  # an entry written without the issue id: the record says it
+            self.__dict__["id"] = self.record().id
+
+    def record(self) -> IssueRecord:
+        """The whole record, as the snapshot holds it."""
+        store: StoredIssues = self.__dict__["_store"]
+        return store.record(self.__dict__["_index"])
 
 
 def field_meta(snapshot_id: int) -> dict[str, Any]:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...extensions import db
-from ...issuedata.records import IssueRecord, issue_counts, iter_issues
+from ...issuedata.records import IssueRecord, issue_counts, issue_entries, read_records
 from ...quota.figures import restore_estimate
 from ..plan import Selection
 from .restore import BULK_MAX
-from .run import selected_projects
+from .run import chosen
 
 PROPERTIES_PER_ISSUE = 2  # the "before the restore" property and the "done" marker, on every restored issue
 
@@ -62,11 +62,13 @@ class ProjectFigures:
 
 
 def project_figures(snapshot_id: int, selection: Selection) -> list[ProjectFigures]:
-    """The selected projects' figures, read from the snapshot's records (nothing is read from Jira)."""
+    """The selected projects' figures, read from the snapshot's records (nothing is read from Jira), one record at
+    a time: the entries are listed once, and no record is held after it is counted."""
+    entries = issue_entries(snapshot_id)
     out = []
-    for project in selected_projects(snapshot_id, selection):
+    for project in chosen(list(entries), selection):
         figures = ProjectFigures(project)
-        for record in iter_issues(snapshot_id, project):
+        for record in read_records(snapshot_id, entries.pop(project)):
             figures.add(record)
         out.append(figures)
     db.session.commit()  # the snapshot's reads hold no transaction open

@@ -3,17 +3,22 @@
 The restore job calls ``restore_issue_data`` once the configuration executor is done, with the run's id map. What
 is done is found again on the destination (every restored issue carries its source id as a property), so a resumed
 or repeated job writes nothing twice; the report is a plain dict for the run's summary.
+
+Memory: a project's records are never held at once. The run lists the snapshot's issue entries (metadata: key, id,
+checksum) and hands each project to the restore as a ``StoredIssues``, which reads records from the snapshot as
+they are used and holds at most ``WINDOW`` of them (two bulk batches); what is kept across the project is per issue
+and small (its outcome, its destination key, its sprints and rank for the board pass).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ...backups import blobs
 from ...connect.impersonation import Grant, ImpersonationRefused, client_as
 from ...extensions import db
-from ...issuedata.records import ISSUE_TYPE, IssueRecord, field_meta, iter_issues, project_keys
+from ...issuedata.records import ISSUE_TYPE, IssueRecord, StoredIssues, field_meta, issue_entries
 from ...jira.client import JiraClient
 from ...jira.errors import JiraError
 from ...jira.operations import declare
@@ -21,16 +26,16 @@ from ...tenants import Tenant
 from ..plan import Selection
 from ..types.base import IdMap
 from .agile import AgileIssue, BoardData
-from .restore import Authors, ProjectIssues, ProjectReport
+from .restore import BULK_MAX, Authors, ProjectIssues, ProjectReport
 
 GET_USER = declare("GET", "/rest/api/3/user")
 GET_PROJECT = declare("GET", "/rest/api/3/project/{projectIdOrKey}")
 NOTES_SHOWN = 50  # per project, the issue notes kept in the run's summary (the rest are counted)
+WINDOW = 2 * BULK_MAX  # issue records held read at once: the bulk batch being written and the one before
 
 
-def selected_projects(snapshot_id: int, selection: Selection) -> list[str]:
-    """The projects whose issues this run restores: the snapshot's, narrowed to the selection."""
-    held = project_keys(snapshot_id)
+def chosen(held: list[str], selection: Selection) -> list[str]:
+    """The projects of ``held`` (those a snapshot holds issues of, sorted) that ``selection`` restores."""
     if selection.projects:
         return [p for p in held if p in selection.projects]
     if selection.types and ISSUE_TYPE not in selection.types:
@@ -113,7 +118,7 @@ def votes_summary(report: ProjectReport) -> dict[str, Any]:
     return {"cast": report.votes_cast, "notCast": lost, "words": words}
 
 
-def board_issues(records: list[IssueRecord], report: ProjectReport) -> list[AgileIssue]:
+def board_issues(records: Iterable[IssueRecord], report: ProjectReport) -> list[AgileIssue]:
     """What the board pass needs of a project's restored issues (those with a sprint or a rank)."""
     out = []
     for record in records:
@@ -123,7 +128,7 @@ def board_issues(records: list[IssueRecord], report: ProjectReport) -> list[Agil
     return out
 
 
-def _on_destination(access: Any, records: list[IssueRecord], ids: IdMap, project: str) -> bool:
+def _on_destination(access: Any, records: Iterable[IssueRecord], ids: IdMap, project: str) -> bool:
     """Whether the project is on the destination: in the run's id map (restored or matched), else found by key
     (a project the configuration restore skipped may still be there)."""
     project_id = next((r.project_id for r in records if r.project_id), None)
@@ -152,7 +157,8 @@ def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_
 
     ``progress`` receives a sentence per project; ``between`` runs before each project (the job's connection check).
     """
-    projects = selected_projects(snapshot_id, selection)
+    entries = issue_entries(snapshot_id)
+    projects = chosen(list(entries), selection)
     if not projects:
         return None
     ids = DestinationPeople(ids, access, getattr(ids, "fallback", None))
@@ -165,7 +171,7 @@ def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_
     for n, project in enumerate(projects, start=1):
         between()
         progress(f"Restoring the issues of {project} (project {n} of {len(projects)})")
-        records = list(iter_issues(snapshot_id, project))
+        records = StoredIssues(snapshot_id, entries.pop(project), window=WINDOW)  # read as the restore goes
         db.session.commit()  # no transaction stays open while we write to Jira
         if not _on_destination(access, records, ids, project):
             out["projects"][project] = not_restored(project, len(records))

@@ -1,0 +1,81 @@
+"""Does the issue restore hold a bounded window of records, never a whole project, and still restore it whole?
+
+A project of any size must restore within the worker's memory target (issue #18: peak RSS ≤ 300 MB on issues-medium;
+the restoring worker reached 374 MB holding whole projects). The real backup and restore jobs run on the
+``issues-small`` preset (its largest project has 42 issues) with the window narrowed to 10 records; a probe at each
+bulk create and each issue's follow-up counts the issue records alive in the process.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+
+from app.issuedata.records import IssueRecord, StoredIssues, issue_entries, iter_issues
+from app.restore.issues import run as issue_run
+from app.restore.issues.restore import ProjectIssues
+from tests.restore.conftest import Sites, take_backup
+from tests.restore.test_restore_basics import preview, restore
+from tests.restore.test_restore_issue_job import _SEED, _keys, _source_keys
+from tests.restore.test_restore_issue_job import issue_sites as issue_sites  # the fixture
+
+WINDOW = 10
+
+
+def _records_alive() -> int:
+    """Issue records read in full and still referenced (a StoredIssue handle holds none of its own)."""
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is IssueRecord)
+
+
+def test_a_project_larger_than_the_window_restores_holding_only_the_window(
+        app, issue_sites: Sites, fake_cloud, oauth_grant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """During the restore no more than the window's records are alive, and every issue still comes back."""
+    oauth_grant(issue_sites.dest, issue_sites.dest_tenant_id)
+    snapshot_id = take_backup(app, issue_sites.source_tenant_id, fake_cloud)
+    run_id = preview(app, issue_sites, snapshot_id)
+    monkeypatch.setattr(issue_run, "WINDOW", WINDOW)
+    seen: list[int] = []
+    create_batch, follow_up = ProjectIssues._create_batch, ProjectIssues._follow_up
+
+    def probed_create(self: Any, batch: Any, next_number: int) -> int:
+        seen.append(_records_alive())
+        return create_batch(self, batch, next_number)
+
+    def probed_follow_up(self: Any, record: Any, outcome: Any) -> None:
+        seen.append(_records_alive())
+        follow_up(self, record, outcome)
+
+    monkeypatch.setattr(ProjectIssues, "_create_batch", probed_create)
+    monkeypatch.setattr(ProjectIssues, "_follow_up", probed_follow_up)
+    run = restore(app, issue_sites, run_id)
+
+    assert run.status == "done", run.message
+    wanted = _source_keys(_SEED)
+    assert max(len(keys) for keys in wanted.values()) > 3 * WINDOW  # the test means something
+    assert len(seen) > sum(len(keys) for keys in wanted.values())  # every follow-up was probed
+    assert max(seen) <= WINDOW, f"up to {max(seen)} issue records alive at once (window {WINDOW})"
+    for project, keys in wanted.items():
+        assert _keys(issue_sites.dest, project) == keys, project
+        assert run.summary["issues"]["projects"][project]["outcomes"] == {"created": len(keys)}
+
+
+def test_stored_issues_read_each_record_once_walking_in_key_order(app, issue_sites: Sites, fake_cloud) -> None:
+    """A walk in key order reads each record once, holds at most the window, and sees what iter_issues sees."""
+    snapshot_id = take_backup(app, issue_sites.source_tenant_id, fake_cloud)
+    with app.app_context():
+        entries = issue_entries(snapshot_id)
+        project = max(entries, key=lambda p: len(entries[p]))
+        stored = StoredIssues(snapshot_id, entries[project], window=WINDOW)
+        assert [r.key for r in stored] == [r.key for r in iter_issues(snapshot_id, project)]
+        assert stored.reads == 0  # keys and ids come from the entries: nothing read yet
+
+        held = []
+        for record in stored:
+            assert record.comments is not None and record.fields.get("summary")
+            held.append(stored.held)
+        assert stored.reads == len(stored)
+        assert max(held) <= WINDOW
+        assert [r.to_json() for r in stored] == [r.to_json() for r in iter_issues(snapshot_id, project)]
