@@ -85,7 +85,8 @@ OPTIONAL_SETTINGS: dict[str, type] = {
     "RESTORE_PROGRESS_INTERVAL": float,
     # Jira's points quota (app.quota): where the shared ledger lives, the limits it holds every worker to
     "QUOTA_LEDGER": str, "QUOTA_REDIS_URL": str, "QUOTA_WINDOW_SECONDS": int, "QUOTA_TENANT_POINTS": int,
-    "QUOTA_APP_POINTS": int, "QUOTA_ENFORCE_LEARNED": int, "QUOTA_RESERVE_ON_DEMAND": float,
+    "QUOTA_APP_POINTS": int, "QUOTA_ENFORCE_LEARNED": int, "QUOTA_LEARNED_FLOOR": int,
+    "QUOTA_RESERVE_ON_DEMAND": float,
     "QUOTA_RESERVE_SCHEDULED": float,
     "OAUTH_STATE_TTL_SECONDS": int, "LOG_LEVEL": str,
     # issue data: whether backups include it, how incremental passes overlap and compare id sets; impersonation
