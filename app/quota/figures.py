@@ -3,10 +3,15 @@ site's quota), for the presenters both doors render from."""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import select
+
 from ..extensions import db
+from .points import read_points, write_points
 from .priorities import tenant_key
 
 
@@ -58,7 +63,7 @@ def read_of_created(preview_job_id: str | None, creates: int) -> int:
     50: reading a configuration costs the destination what it cost the source, so the created objects' share of what
     the snapshot's backup spent reading (a field configuration reads one item per field of the site, a context its
     options: a large site's objects cost far more than one point each)."""
-    least = creates + math.ceil(creates / 50)
+    least = read_points(creates)
     read = snapshot_read(preview_job_id)
     if read is None:
         return least
@@ -66,13 +71,60 @@ def read_of_created(preview_job_id: str | None, creates: int) -> int:
     return max(least, math.ceil(points * min(1.0, creates / objects)))
 
 
+def write_requests(preview_job_id: str | None, writes: int) -> int:
+    """The requests writing ``writes`` objects of the previewed run takes: each object's own count (its restorer's
+    ``cost``: the create, its parts' writes, the reads between them, as the engine schedules by) at the run's
+    average, one request each at least; one each when there is no run (an issue preview's figures are requests
+    already)."""
+    run = _previewed_run(preview_job_id)
+    if run is None or writes <= 0:
+        return max(writes, 0)
+    per_object = requests_per_object(run.id, run.snapshot_id, str(preview_job_id))
+    return max(writes, math.ceil(writes * per_object))
+
+
+def _previewed_run(preview_job_id: str | None) -> Any:
+    from ..jobs.models import Job
+    from ..restore.models import RestoreRun
+
+    preview = db.session.get(Job, preview_job_id) if preview_job_id else None
+    run_id = (preview.params if preview is not None else {}).get("run_id")
+    return db.session.get(RestoreRun, int(str(run_id))) if str(run_id or "").isdigit() else None
+
+
+@functools.lru_cache(maxsize=32)  # a run's plan is fixed once previewed; a page re-rendered reads no snapshot again
+def requests_per_object(run_id: int, snapshot_id: int, preview_job_id: str) -> float:
+    """The requests writing one of the run's objects to create or update takes, on average (see ``write_requests``)."""
+    from ..backups.snapshots import SnapshotReader
+    from ..restore.models import RestoreItem
+    from ..restore.plan import Action
+    from ..restore.types import load
+
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for type_key, source_id in db.session.execute(
+            select(RestoreItem.type_key, RestoreItem.source_id).where(
+                RestoreItem.run_id == run_id, RestoreItem.action.in_((Action.CREATE.value, Action.UPDATE.value)))):
+        wanted[type_key].add(str(source_id))
+    restorers, reader = load(), SnapshotReader(snapshot_id)
+    requests = objects = 0
+    for type_key, ids in wanted.items():
+        restorer = restorers.get(type_key)
+        for entry, obj in reader.items(type_key):
+            if str(entry.source_id) in ids:
+                own = restorer.cost(obj) if restorer is not None else None
+                requests += max(1, own if own is not None else 1)
+                objects += 1
+    return requests / objects if objects else 1.0
+
+
 def restore_estimate(tenant_id: int, preview_job_id: str | None, writes: int, creates: int) -> dict[str, Any]:
-    """The least a restore will spend: its writes, one read of the destination (what the preview's reading cost)
-    and one read of what it creates (``read_of_created``); and the hours that takes at the site's quota, when
-    known."""
+    """The least a restore will spend: the requests its writes take (``write_requests``), one read of the
+    destination (what the preview's reading cost) and one read of what it creates (``read_of_created``); and the
+    hours that takes at the site's quota, when known."""
     read_destination = (job_points(preview_job_id) or {}).get("points", 0)
     read_created = read_of_created(preview_job_id, creates)
-    least = writes + read_destination + read_created
+    requests = write_requests(preview_job_id, writes)
+    least = write_points(requests) + read_destination + read_created
     quota = site_quota(tenant_id)
     hours = round(least / quota, 4) if quota else None
     words = f"At least {least:,} points of Jira's quota"
@@ -80,5 +132,6 @@ def restore_estimate(tenant_id: int, preview_job_id: str | None, writes: int, cr
         windows = max(1, math.ceil(least / quota))
         words += (f": within one hour of this site's {quota:,} an hour" if windows == 1 else
                   f": about {hours:.1f} hours of this site's {quota:,} an hour ({windows} hourly windows)")
-    return {"points": least, "writes": writes, "readDestination": read_destination, "readCreated": read_created,
+    return {"points": least, "writes": writes, "writeRequests": requests, "readDestination": read_destination,
+            "readCreated": read_created,
             "siteQuota": quota, "hours": hours, "words": words + "."}

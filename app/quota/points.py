@@ -4,11 +4,13 @@ The rule is Jira Cloud's documented shape (reference "Rate limits (Jira Cloud, 2
 plus points per object a read returns. Reads are GETs and the few POSTs that search or fetch in bulk. Objects are a
 page's ``values`` (or the search/bulk lists), a bare list's items, 1 for one object (a binary answer too), 0 for an
 empty answer. Answers Jira refused before doing anything (429, 5xx, the connection dropped) cost nothing.
+``read_points`` and ``write_points`` bill counts by the same rule: what the estimates before a job add up.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections import Counter
@@ -17,6 +19,7 @@ from typing import Any
 
 BASE_POINTS = 1
 POINTS_PER_OBJECT = 1
+PAGE_SIZE = 50  # Jira's usual page of a paged list (``maxResults``' default on most endpoints)
 # POST operations that read: charged per returned object like GETs
 READ_POSTS = frozenset({"/rest/api/3/search/jql", "/rest/api/3/issue/bulkfetch", "/rest/api/3/changelog/bulkfetch",
                         "/rest/api/3/search/approximate-count", "/rest/api/3/comment/list",
@@ -54,6 +57,19 @@ def cost(method: str, path: str, status: int, body: Any) -> int:
     if not is_read(method, path):
         return BASE_POINTS
     return BASE_POINTS + POINTS_PER_OBJECT * count_objects(body)
+
+
+def read_points(objects: int, page_size: int = PAGE_SIZE) -> int:
+    """What reading ``objects`` through a paged list costs, as ``cost`` bills each page: base per page (one at
+    least, even when empty) plus each object returned."""
+    pages = max(1, math.ceil(max(objects, 0) / page_size))
+    return pages * BASE_POINTS + max(objects, 0) * POINTS_PER_OBJECT
+
+
+def write_points(objects: int, per_request: int = 1) -> int:
+    """What writing ``objects`` costs, ``per_request`` of them a request (1: one by one; a bulk endpoint's cap),
+    as ``cost`` bills a write: base per request, nothing per object."""
+    return math.ceil(max(objects, 0) / per_request) * BASE_POINTS
 
 
 def answer_body(content: bytes, content_type: str | None) -> Any:

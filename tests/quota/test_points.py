@@ -66,3 +66,16 @@ def test_a_restores_points_equal_what_jira_charged_and_name_their_phases(app, si
     assert {"write", "verify"} <= set(spent["byPhase"]) and not spent["byPhase"].get("plan")
     assert sum(spent["byPhase"].values()) == spent["points"]
     assert spent["byPhase"]["write"] > 0 and spent["byPhase"]["verify"] > 0
+
+
+def test_the_estimates_counts_bill_as_the_meter_bills_the_requests() -> None:
+    """One rule for both: reading 120 objects a page of 50 at a time is three answers of 50, 50 and 20 objects;
+    an empty list is still one request; writes cost a request each, bulk ones a request per batch."""
+    from app.quota.points import cost, read_points, write_points
+
+    pages = [{"values": [{}] * n} for n in (50, 50, 20)]
+    assert read_points(120) == sum(cost("GET", "/rest/api/3/field/search", 200, page) for page in pages) == 123
+    assert read_points(0) == cost("GET", "/rest/api/3/field/search", 200, {"values": []}) == 1
+    assert write_points(7) == 7 * cost("POST", "/rest/api/3/field", 201, {"id": "10000"}) == 7
+    assert write_points(2500, per_request=1000) == 3  # options: up to 1,000 a request
+    assert write_points(0) == 0
