@@ -7,6 +7,13 @@ holds other issues gets new keys, and the outcome maps old key to new key. Every
 once everything hanging off it is written, ``DONE_PROPERTY``: a resumed or repeated run reads both with one search
 per project page and writes nothing for what is done. Parents come before children (epics, then standard issues,
 then sub-tasks, each tier in key order); a child whose parent is in a later tier is created when its tier comes.
+
+The destination is read once per project, not once per issue: that one search gives what an earlier run left
+(restored issues with their status, placeholders); an issue this run created has no comments, worklogs, attachments
+or votes yet and starts in its workflow's initial status (read once per issue type), so only a resumed issue (started
+by an earlier run, not marked done) has its own read before writing. Transitions are read once per issue type and
+status and followed by their target status; a transition the remembered list offers but Jira refuses for this issue
+(a condition) is read again for the issue itself.
 """
 
 from __future__ import annotations
@@ -167,6 +174,11 @@ class ProjectIssues:
         self._records: list[IssueRecord] = []
         self._filler_type: str | None = None
         self._fillers_refused = ""  # the last batch's placeholders all refused: Jira's words
+        self._fresh: set[str] = set()  # source ids this run created: nothing hangs off them yet
+        self._placeholders: list[dict[str, Any]] = []  # left by an earlier run, then those this run created
+        self._status_found: dict[str, str] = {}  # source id -> status id, of issues an earlier run restored
+        self._initial_status: dict[str, str] = {}  # destination issue type id -> the status a new issue starts in
+        self._transitions: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (issue type, status) -> transitions
 
     # -- what the destination holds ------------------------------------------------------------------
 
@@ -200,6 +212,7 @@ class ProjectIssues:
         self._records = records
         self._project_id, self._filler_type = self._project_and_filler_type(records)
         restored, placeholders, highest = self._existing()
+        self._placeholders = list(placeholders)
         foreign = highest > 0 and not restored and not placeholders
         self.report.keys_kept = not foreign
         for record in records:
@@ -209,6 +222,9 @@ class ProjectIssues:
                 outcome.dest_id, outcome.dest_key = str(found["id"]), str(found["key"])
                 outcome.outcome = "already-restored"
                 self.dest_keys[record.id] = outcome.dest_key
+                status = ((found.get("fields") or {}).get("status") or {}).get("id")
+                if status is not None:
+                    self._status_found[record.id] = str(status)
         pending = [r for r in records if r.id not in restored]
         if self.report.keys_kept:
             self._create_all(pending, highest + 1, keep_keys=True)  # key order; late parents set afterwards
@@ -352,6 +368,7 @@ class ProjectIssues:
             if key_order(key)[0] == self.project_key:
                 highest = max(highest, _number(key))
             if record is None:
+                self._placeholders.append({"id": str(issue["id"]), "key": key})
                 continue
             if _number(key) != wanted or key_order(key)[0] != record.project_key:
                 self.report.keys_kept = False  # an item refused before it: the keys after it moved down
@@ -359,6 +376,7 @@ class ProjectIssues:
             outcome.dest_id, outcome.dest_key, outcome.outcome = str(issue["id"]), key, "created"
             outcome.notes += notes[n]
             self.dest_keys[record.id] = outcome.dest_key
+            self._fresh.add(record.id)
         self.report.writes += 1
         return highest + 1 if highest else next_number
 
@@ -391,11 +409,12 @@ class ProjectIssues:
     def _follow_up(self, record: IssueRecord, outcome: IssueOutcome) -> None:
         dest = outcome.dest_id
         assert dest is not None
-        self._votes(record, dest)  # before the status: Jira Server refuses votes on resolved issues (Cloud unverified)
+        fresh = record.id in self._fresh  # created by this run: it holds nothing yet, so nothing is read
+        self._votes(record, dest, fresh)  # before the status: Jira Server refuses votes on resolved issues
         self._reach_status(record, dest, outcome)
-        self._comments(record, dest)
-        self._worklogs(record, dest)
-        self._attachments(record, dest)
+        self._comments(record, dest, fresh)
+        self._worklogs(record, dest, fresh)
+        self._attachments(record, dest, fresh)
         self._links(record, dest)
         self._watchers(record, dest)
         for prop in record.properties:
@@ -419,13 +438,15 @@ class ProjectIssues:
         target_id = self.ids.get("statuses", str(status.get("id"))) or str(status.get("id"))
         target_name = str(status.get("name") or "").casefold()
         resolution = (record.fields.get("resolution") or {}).get("name")
+        issue_type = self._dest_type(record)
+        current = self._status_now(record, dest, issue_type)
+        remembered = True  # the transitions read for another issue of the same type and status may be used
         seen: set[str] = set()
         for _step in range(MAX_TRANSITION_STEPS):
-            current = self._current_status(dest)
             if current == target_id:
                 return
             seen.add(current)
-            options = (self.access.call(TRANSITIONS, path={"issueIdOrKey": dest}) or {}).get("transitions") or []
+            options = self._options(dest, issue_type, current, remembered)
 
             def hits(t: dict[str, Any]) -> bool:
                 to = t.get("to") or {}
@@ -435,20 +456,58 @@ class ProjectIssues:
             step = direct or next((t for t in options if str((t.get("to") or {}).get("id")) not in seen), None)
             if step is None:
                 break
-            body: dict[str, Any] = {"transition": {"id": str(step["id"])}}
-            if direct is not None and resolution:
-                body["fields"] = {"resolution": {"name": resolution}}
             try:
-                self.access.call(TRANSITION, path={"issueIdOrKey": dest}, json=body)
-            except JiraError as exc:
-                if "fields" not in body or exc.status != 400:
+                self._transition(dest, step, resolution if direct is not None else None)
+            except JiraUnavailable:
+                raise
+            except JiraError:
+                if not remembered:
                     raise
-                body.pop("fields")
-                self.access.call(TRANSITION, path={"issueIdOrKey": dest}, json=body)
+                remembered = False  # a condition of this issue's own: its own transitions are read
+                seen.discard(current)
+                continue
             self.report.writes += 1
             if direct is not None:
                 return
+            reached = (step.get("to") or {}).get("id")
+            current = str(reached) if reached is not None else self._current_status(dest)
         outcome.notes.append(f"status {status.get('name')!r} not reachable through the workflow's transitions")
+
+    def _dest_type(self, record: IssueRecord) -> str:
+        source_type = str((record.fields.get("issuetype") or {}).get("id"))
+        return self.ids.get("issueTypes", source_type) or source_type
+
+    def _status_now(self, record: IssueRecord, dest: str, issue_type: str) -> str:
+        """The issue's status on the destination: a new one's is its type's initial status (read once per type),
+        a resumed one's came with the project's search (read again only when the search didn't say)."""
+        if record.id not in self._fresh:
+            return self._status_found.get(record.id) or self._current_status(dest)
+        if issue_type not in self._initial_status:
+            self._initial_status[issue_type] = self._current_status(dest)
+        return self._initial_status[issue_type]
+
+    def _options(self, dest: str, issue_type: str, status: str, remembered: bool) -> list[dict[str, Any]]:
+        """The transitions out of ``status``: those read for an issue of the same type and status when
+        ``remembered``, else this issue's own (which are remembered for the next)."""
+        key = (issue_type, status)
+        if not remembered or key not in self._transitions:
+            answer = self.access.call(TRANSITIONS, path={"issueIdOrKey": dest}) or {}
+            self._transitions[key] = list(answer.get("transitions") or [])
+        return self._transitions[key]
+
+    def _transition(self, dest: str, step: dict[str, Any], resolution: str | None) -> None:
+        """One transition; with the resolution when it reaches the target, sent again without it if Jira refuses
+        the field (the transition has no screen for it)."""
+        body: dict[str, Any] = {"transition": {"id": str(step["id"])}}
+        if resolution:
+            body["fields"] = {"resolution": {"name": resolution}}
+        try:
+            self.access.call(TRANSITION, path={"issueIdOrKey": dest}, json=body)
+        except JiraError as exc:
+            if "fields" not in body or exc.status != 400:
+                raise
+            body.pop("fields")
+            self.access.call(TRANSITION, path={"issueIdOrKey": dest}, json=body)
 
     def _current_status(self, dest: str) -> str:
         issue = self.access.call(GET_ISSUE, path={"issueIdOrKey": dest}, params={"fields": "status"}) or {}
@@ -459,10 +518,10 @@ class ProjectIssues:
         page = self.access.call(op, path={"issueIdOrKey": dest}, params={"maxResults": 1}) or {}
         return int(page.get("total") or len(page.get(key) or []))
 
-    def _comments(self, record: IssueRecord, dest: str) -> None:
+    def _comments(self, record: IssueRecord, dest: str, fresh: bool) -> None:
         if not record.comments:
             return
-        done = self._already(LIST_COMMENTS, dest, "comments")
+        done = 0 if fresh else self._already(LIST_COMMENTS, dest, "comments")
         for comment in record.comments[done:]:
             author = comment.get("author") or {}
             client = self.authors.client_for(author.get("accountId"))
@@ -485,10 +544,10 @@ class ProjectIssues:
                     continue
             self.report.writes += 1
 
-    def _worklogs(self, record: IssueRecord, dest: str) -> None:
+    def _worklogs(self, record: IssueRecord, dest: str, fresh: bool) -> None:
         if not record.worklogs:
             return
-        done = self._already(LIST_WORKLOGS, dest, "worklogs")
+        done = 0 if fresh else self._already(LIST_WORKLOGS, dest, "worklogs")
         for worklog in record.worklogs[done:]:
             author = worklog.get("author") or {}
             body: dict[str, Any] = {"started": worklog.get("started"),
@@ -505,12 +564,10 @@ class ProjectIssues:
                 self.access.call(ADD_WORKLOG, path={"issueIdOrKey": dest}, params=params, json=body)
             self.report.writes += 1
 
-    def _attachments(self, record: IssueRecord, dest: str) -> None:
+    def _attachments(self, record: IssueRecord, dest: str, fresh: bool) -> None:
         if not record.attachments or self.attachment_stream is None:
             return
-        issue = self.access.call(GET_ISSUE, path={"issueIdOrKey": dest}, params={"fields": "attachment"}) or {}
-        have = {(a.get("filename"), int(a.get("size") or 0))
-                for a in (issue.get("fields") or {}).get("attachment") or []}
+        have = set() if fresh else self._attachments_here(dest)
         for attachment in record.attachments:
             if (attachment.filename, attachment.size) in have:
                 continue
@@ -522,6 +579,12 @@ class ProjectIssues:
             upload(self.access, dest, attachment.filename, attachment.mime_type, attachment.size,
                    self.attachment_stream(attachment.sha256))
             self.report.writes += 1
+
+    def _attachments_here(self, dest: str) -> set[tuple[Any, int]]:
+        """(file name, size) of the attachments a resumed issue already holds."""
+        issue = self.access.call(GET_ISSUE, path={"issueIdOrKey": dest}, params={"fields": "attachment"}) or {}
+        return {(a.get("filename"), int(a.get("size") or 0))
+                for a in (issue.get("fields") or {}).get("attachment") or []}
 
     def _links(self, record: IssueRecord, dest: str) -> None:
         """Each link once: written by the later of its two issues, when both are on the destination."""
@@ -550,7 +613,7 @@ class ProjectIssues:
                 except JiraError as exc:
                     self.report.issues[record.key].notes.append(f"watcher {account}: {exc.describe()}")
 
-    def _votes(self, record: IssueRecord, dest: str) -> None:
+    def _votes(self, record: IssueRecord, dest: str, fresh: bool) -> None:
         """Each voter votes as themselves (impersonation): Jira has no way to vote in another's name. A voter who
         isn't here, can't be impersonated, or whom Jira refuses (a reporter can't vote on their own issue) is
         counted and said in words; the run goes on."""
@@ -563,7 +626,7 @@ class ProjectIssues:
             return
         if not voters:
             return
-        already = self._voters_here(dest)
+        already = set() if fresh else self._voters_here(dest)
         for account in voters:
             if account in already:
                 continue
@@ -601,7 +664,9 @@ class ProjectIssues:
         return None
 
     def _delete_placeholders(self) -> None:
-        _restored, placeholders, _highest = self._existing()
+        """The gap fillers an earlier run left (found by the project's search) and those this run created (from the
+        bulk answers): no second search of the project."""
+        placeholders, self._placeholders = self._placeholders, []
         for issue in placeholders:
             try:
                 self.access.call(DELETE_ISSUE, path={"issueIdOrKey": str(issue["id"])})

@@ -1,8 +1,9 @@
 """Verification of restored issues, independent of the restore: the snapshot's records against the destination as read.
 
 Each side in its own terms (as the configuration's verification does, app/restore/verify.py): the source is the
-snapshot's records, the destination is read again (ids by search, the issues by ``bulkfetch``, comments and worklogs
-paged, attachment bytes downloaded and hashed as they stream). Issues are matched by key (or the report's old key ->
+snapshot's records, the destination is read again (each project's issues with all their fields by one paged search,
+read once: no second fetch per issue; comments and worklogs paged only where the issue's own field holds fewer than
+it has, attachment bytes downloaded and hashed as they stream). Issues are matched by key (or the report's old key ->
 new key map, where keys couldn't be kept), never through ids the run remembered; values are compared by name (issue
 type, status, priority, people, options, custom fields by field name). Differences are words.
 """
@@ -20,12 +21,11 @@ from ...jira.operations import declare
 from .agile import RANK_SCHEMA, SPRINT_SCHEMA, longest_ordered
 
 SEARCH = declare("POST", "/rest/api/3/search/jql")
-BULK_FETCH = declare("POST", "/rest/api/3/issue/bulkfetch")
 LIST_COMMENTS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/comment")
 LIST_WORKLOGS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog")
 ATTACHMENT_CONTENT = declare("GET", "/rest/api/3/attachment/content/{id}")
 FIELDS = declare("GET", "/rest/api/3/field")
-BULK_FETCH_MAX = 100
+SEARCH_PAGE = 100  # issues per search page with their fields (Jira's most)
 SYSTEM_COMPARED = ("labels", "components", "fixVersions", "versions", "duedate", "assignee", "environment")
 CUSTOM_SKIPPED = ("lexo-rank", "gh-sprint", "gh-epic-link", "gh-lexo-rank")  # rank and sprints: their own checks
 ATTRIBUTION = "Originally by "
@@ -149,15 +149,17 @@ class DestinationIssues:
         self.sprint_field: str | None = None
         self.rank_field: str | None = None
 
-    def keys(self, project: str) -> list[str]:
-        body: dict[str, Any] = {"jql": f'project = "{project}" ORDER BY key ASC', "fields": ["key"],
-                                "maxResults": 5000}
-        keys: list[str] = []
+    def issues(self, project: str) -> dict[str, dict[str, Any]]:
+        """The project's issues by key, every field, read once: one search paged 100 at a time."""
+        body: dict[str, Any] = {"jql": f'project = "{project}" ORDER BY key ASC', "fields": ["*all"],
+                                "maxResults": SEARCH_PAGE}
+        found: dict[str, dict[str, Any]] = {}
         while True:
             page = self.access.call(SEARCH, json=body, idempotent=True) or {}
-            keys += [str(i["key"]) for i in page.get("issues") or []]
+            for issue in page.get("issues") or []:
+                found[str(issue["key"])] = issue
             if not page.get("nextPageToken"):
-                return keys
+                return found
             body["nextPageToken"] = page["nextPageToken"]
 
     def field_names(self) -> dict[str, str]:
@@ -170,15 +172,6 @@ class DestinationIssues:
             elif custom == RANK_SCHEMA and self.rank_field is None:
                 self.rank_field = str(item["id"])
         return {str(f["id"]): str(f.get("name")) for f in fields}
-
-    def issues(self, keys: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), BULK_FETCH_MAX):
-            body = {"issueIdsOrKeys": keys[start:start + BULK_FETCH_MAX], "fields": ["*all"]}
-            page = self.access.call(BULK_FETCH, json=body, idempotent=True) or {}
-            for issue in page.get("issues") or []:
-                found[str(issue["key"])] = issue
-        return found
 
     def _all(self, op: Any, key: str, items: str, embedded: dict[str, Any] | None) -> list[dict[str, Any]]:
         if embedded and int(embedded.get("total") or 0) <= len(embedded.get(items) or []):
@@ -286,7 +279,7 @@ def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
     dest_names = dest.field_names()
     for project in projects:
         records = sorted(iter_issues(snapshot_id, project), key=lambda r: key_order(r.key))
-        found = dest.issues(dest.keys(project) if records else [])
+        found = dest.issues(project) if records else {}
         out_of_order = _order_difference(project, records, key_map, found, dest)
         if out_of_order is not None:
             check.differences.append(out_of_order[0])
