@@ -102,3 +102,38 @@ def test_the_verification_reads_each_project_once(app, issue_sites, fake_cloud, 
     assert len(calls.find("POST", "/rest/api/3/search/jql")) == len(run.summary["issues"]["projects"])
     assert calls.find("POST", "/rest/api/3/issue/bulkfetch") == []
     assert calls.find("GET", "/rest/api/3/issue/{issueIdOrKey}") == []
+
+
+def test_a_remembered_transition_jira_refuses_is_read_again_for_the_issue(world: World) -> None:  # noqa: F811
+    """The destination's workflows change under the run (every transition gets a new id) once the first issue has
+    moved: the transitions remembered from it are refused for the next issues, which read their own and still
+    reach their status; none is reported failed."""
+    project = "AAX0"
+    original = ProjectIssues._follow_up
+    changed = {"done": False}
+
+    def then_change_the_workflows(self: Any, record: Any, outcome: Any) -> None:
+        original(self, record, outcome)
+        if not changed["done"] and world.dest.calls.find("POST", "/rest/api/3/issue/{issueIdOrKey}/transitions"):
+            for workflow in world.dest.store.coll("workflows").values():
+                for transition in workflow.get("transitions") or []:
+                    if transition.get("type") != "INITIAL":
+                        transition["id"] = str(9000 + int(transition["id"]))
+            changed["done"] = True
+
+    ProjectIssues._follow_up = then_change_the_workflows  # type: ignore[method-assign]
+    try:
+        report = world.restore(project)
+    finally:
+        ProjectIssues._follow_up = original  # type: ignore[method-assign]
+    assert changed["done"]
+    refused = [c for c in world.dest.calls.find("POST", "/rest/api/3/issue/{issueIdOrKey}/transitions")
+               if c.status >= 400]
+    assert refused, "no remembered transition was refused: the test changed nothing the run remembered"
+    assert {o.outcome for o in report.issues.values()} == {"created"}, \
+        [(k, o.notes) for k, o in report.issues.items() if o.outcome != "created"]
+    for record in world.records:
+        if record.project_key != project:
+            continue
+        got = ConnectClient(world.dest, APP).get(f"/rest/api/3/issue/{record.key}", query={"fields": "status"})
+        assert got.json()["fields"]["status"]["id"] == record.fields["status"]["id"], record.key
