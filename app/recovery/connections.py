@@ -43,7 +43,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import Model, affected_rows, db
-from ..restore.job import STOPPED_DEACTIVATED, STOPPED_RELEASED
+from ..restore.attempt import STOPPED_DEACTIVATED, STOPPED_RELEASED
 from ..restore.service import stop_queued_runs
 from ..tenants import Tenant
 from . import audit, messages

@@ -22,6 +22,7 @@ from ..jira.access import SiteAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jira.operations import Operation
 from ..quota.points import is_read
+from .ids import NO_STAND_IN, PeoplePolicy, RunIdMap
 from .notes import collecting, note
 from .plan import Action, Key, Plan, PlannedItem
 from .subobjects import attach
@@ -96,38 +97,6 @@ class MustWait(Exception):
         self.seconds = seconds
 
 
-class RunIds:
-    """The run's id map: destination ids from the plan's matches and from outcomes recorded so far."""
-
-    def __init__(self, plan: Plan, user_fallback: str | None) -> None:
-        self.plan = plan
-        self.fallback = user_fallback
-        self.missing = set(plan.missing_users)
-        self._lock = threading.Lock()
-        self._ids: dict[Key, str] = {k: i.dest_id for k, i in plan.items.items() if i.dest_id}
-
-    def set(self, key: Key, dest_id: str) -> None:
-        with self._lock:
-            self._ids[key] = dest_id
-
-    def forget(self, key: Key) -> None:
-        with self._lock:
-            self._ids.pop(key, None)
-
-    def get(self, type_key: str, source_id: str) -> str | None:
-        with self._lock:
-            return self._ids.get((type_key, str(source_id)))
-
-    def require(self, type_key: str, source_id: str) -> str:
-        found = self.get(type_key, source_id)
-        if found is None:
-            raise UnmappedReference(Ref(type_key, str(source_id)))
-        return found
-
-    def user(self, account_id: str) -> str | None:
-        return self.fallback if account_id in self.missing else account_id
-
-
 class WriteCounting:
     """The executor's access: every request passes through unchanged; those that may write are counted before
     they go out (``writes``), so the job knows whether the destination can differ from what planning read."""
@@ -151,7 +120,7 @@ class Executor:
     """Runs a plan against the destination. ``concurrency`` workers; all state writes happen on the calling thread."""
 
     def __init__(self, access: SiteAccess, state: RunState, *, reporter: Reporter | None = None,
-                 concurrency: int = 4, user_fallback: str | None = None,
+                 concurrency: int = 4, people: PeoplePolicy = NO_STAND_IN,
                  restorers: dict[str, Restorer] | None = None, max_wait: float = 60.0,
                  create_attempts: int = 4, transient_attempts: int = 3, transient_pause: float = 0.2,
                  thread_initializer: Callable[[], None] | None = None, short_wait: float = 5.0,
@@ -163,7 +132,7 @@ class Executor:
         self.state = state
         self.reporter = reporter or Reporter()
         self.concurrency = max(1, concurrency)
-        self.user_fallback = user_fallback
+        self.people = people  # who takes the place of a person the destination lacks
         self.restorers = restorers if restorers is not None else load()
         self.max_wait = max_wait
         self.create_attempts = create_attempts  # each after a look-up, so a lost answer never creates twice
@@ -173,13 +142,14 @@ class Executor:
         # Rate-limit answers (beyond the client's retries) waited out per object when no longer than this.
         self.short_wait = short_wait
         self.rate_waits = rate_waits
+        self.plan = Plan({}, {}, [])  # the plan being run (``run``)
 
     @property
     def writes(self) -> int:
         """Requests that may have written to the destination, sent by this executor so far."""
         return self.access.writes
 
-    def run(self, plan: Plan) -> RunIds:
+    def run(self, plan: Plan) -> RunIdMap:
         """Execute every selected item; returns the id map. Raises ``Cancelled`` or ``MustWait`` between objects.
 
         Ready items wait in a queue ordered by the work that hangs on them (``priorities``) and go to the workers
@@ -187,7 +157,8 @@ class Executor:
         thousands of independent filters, and an object is marked ``creating`` only when its request is about to go
         out (so a crash leaves a handful to look up on resume, not every ready object).
         """
-        ids = RunIds(plan, self.user_fallback)
+        self.plan = plan
+        ids = RunIdMap(plan.items, self.people, plan.missing_users)
         attach(plan, ids, self.access, self.restorers)  # ids of parts (versions, options) inside strings
         sorter = plan.order()
         priority = priorities(plan, self.restorers)
@@ -262,7 +233,7 @@ class Executor:
             raise stop
         return ids
 
-    def _complete(self, plan: Plan, ids: RunIds) -> None:
+    def _complete(self, plan: Plan, ids: RunIdMap) -> None:
         """Complete the objects that name parts of objects restored after them, now that those exist. Runs after
         every object (again on a resumed run: ``complete`` compares before writing), one object at a time (there
         are few); its notes replace the create's, which said what was left out for want of those parts."""
@@ -287,7 +258,7 @@ class Executor:
                 self.state.record(item, Result(recorded.outcome, recorded.dest_id, recorded.reason, recorded.fix,
                                                notes=list(dict.fromkeys(notes))))
 
-    def _prepare(self, plan: Plan, item: PlannedItem, ids: RunIds) -> tuple[Any, ...]:
+    def _prepare(self, plan: Plan, item: PlannedItem, ids: RunIdMap) -> tuple[Any, ...]:
         """Mark a create ``creating`` (durable at the round's sync, before its request) and give the work's args."""
         previous = self.state.recorded(item.key)
         interrupted = previous is not None and previous.outcome == Outcome.CREATING
@@ -297,7 +268,7 @@ class Executor:
             self.state.record(item, Result(Outcome.CREATING))
         return item, plan.objects[item.key], ids, interrupted, unfinished
 
-    def _remember(self, ids: RunIds, item: PlannedItem, result: Result) -> None:
+    def _remember(self, ids: RunIdMap, item: PlannedItem, result: Result) -> None:
         if result.outcome in HAS_ID and result.dest_id:
             ids.set(item.key, result.dest_id)
         else:
@@ -305,7 +276,7 @@ class Executor:
 
     # -- one object (on a worker thread: Jira only, no database) -----------------------------------------
 
-    def _one(self, item: PlannedItem, obj: dict[str, Any], ids: RunIds, interrupted: bool,
+    def _one(self, item: PlannedItem, obj: dict[str, Any], ids: RunIdMap, interrupted: bool,
              unfinished: str | None = None) -> Result | _Wait:
         with collecting() as notes:
             result = self._guarded(item, obj, ids, interrupted, unfinished)
@@ -313,7 +284,7 @@ class Executor:
             result.notes = list(dict.fromkeys([*result.notes, *notes]))
         return result
 
-    def _guarded(self, item: PlannedItem, obj: dict[str, Any], ids: RunIds, interrupted: bool,
+    def _guarded(self, item: PlannedItem, obj: dict[str, Any], ids: RunIdMap, interrupted: bool,
                  unfinished: str | None) -> Result | _Wait:
         restorer = self.restorers[item.type_key]
         try:
@@ -340,7 +311,7 @@ class Executor:
         except RateLimited as exc:
             return _Wait(exc.retry_after or self.max_wait)
         except UnmappedReference as exc:
-            return Result(Outcome.SKIPPED, reason=self._dependency_reason(ids.plan, exc.ref))
+            return Result(Outcome.SKIPPED, reason=self._dependency_reason(self.plan, exc.ref))
         except CannotRestore as exc:
             return Result(Outcome.CANNOT, reason=exc.reason, fix=exc.fix)
         except NeedsAuthorisation as exc:
@@ -352,7 +323,7 @@ class Executor:
             log.exception("restore of %s %s crashed", item.type_key, item.source_id)
             return Result(Outcome.FAILED, reason=f"Internal error ({type(exc).__name__}).")
 
-    def _act(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIds,
+    def _act(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIdMap,
              interrupted: bool, unfinished: str | None = None) -> Result:
         if unfinished is not None and item.action in (Action.CREATE, Action.REUSE, Action.UPDATE):
             # Created by an earlier run whose follow-up writes failed: only those are retried.
@@ -380,7 +351,7 @@ class Executor:
         dest_id, fresh = self._create(restorer, item, obj, ids, interrupted)
         return self._follow_up(restorer, dest_id, obj, ids, "", fresh=fresh)
 
-    def _follow_up(self, restorer: Restorer, dest_id: str, obj: dict[str, Any], ids: RunIds,
+    def _follow_up(self, restorer: Restorer, dest_id: str, obj: dict[str, Any], ids: RunIdMap,
                    reason: str, *, fresh: bool = False) -> Result:
         """Run ``after_create``; when it fails the object still exists: ``incomplete``, with its id kept."""
         # Follow-ups are idempotent and each attempt keeps what the last one wrote (a project's versions, say), so
@@ -416,7 +387,7 @@ class Executor:
                                                        f"{exc.describe()}", "Run the restore again to retry them.")
         raise AssertionError("unreachable")
 
-    def _create(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIds,
+    def _create(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIdMap,
                 interrupted: bool) -> tuple[str, bool]:
         """The destination id, and whether this call created it (``fresh``) rather than found it."""
         if interrupted:
@@ -437,7 +408,7 @@ class Executor:
                     return found, False
         raise AssertionError("unreachable")
 
-    def _lookup(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIds) -> str | None:
+    def _lookup(self, restorer: Restorer, item: PlannedItem, obj: dict[str, Any], ids: RunIdMap) -> str | None:
         """The destination id of the object if it exists already (a read: retried while Jira is unavailable).
 
         Not by the plan's key alone: a key built on the id map (a board's filter) is built again on the run's ids,

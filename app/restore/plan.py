@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from ..jira.access import SiteAccess
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jira.operations import declare
+from .ids import NO_STAND_IN, PeoplePolicy, RunIdMap
 from .issues import restore as _issue_restore  # noqa: F401  (declares the issue data restore's operations)
 from .membership import ALL_PROJECTS, memberships
 from .types import load
@@ -239,28 +240,6 @@ def people_in(value: Any, found: dict[str, dict[str, str]] | None = None) -> dic
     return found
 
 
-class PlanIds:
-    """An id map of what the plan already knows (matches on the destination), for comparing before any write."""
-
-    def __init__(self, items: dict[Key, PlannedItem], user_fallback: str | None, missing: set[str]) -> None:
-        self.items = items
-        self.fallback = user_fallback
-        self.missing = missing
-
-    def get(self, type_key: str, source_id: str) -> str | None:
-        item = self.items.get((type_key, str(source_id)))
-        return item.dest_id if item is not None else None
-
-    def require(self, type_key: str, source_id: str) -> str:
-        found = self.get(type_key, source_id)
-        if found is None:
-            raise UnmappedReference(Ref(type_key, str(source_id)))
-        return found
-
-    def user(self, account_id: str) -> str | None:
-        return self.fallback if account_id in self.missing else account_id
-
-
 def type_order(restorers: dict[str, Restorer], present: Iterable[str]) -> list[str]:
     """Snapshot types in restore order: each after every type its declaration's written references name
     (``Restorer.depends_on``, app/objects/declarations.py), so planning compares an object only once what it names
@@ -284,7 +263,7 @@ class Planner:
         self.earlier = earlier or {}
 
     def plan(self, snapshot: SnapshotSource, type_keys: Iterable[str], selection: Selection | None = None,
-             user_fallback: str | None = None, on_type: Any = None) -> Plan:
+             people: PeoplePolicy = NO_STAND_IN, on_type: Any = None) -> Plan:
         """Plan the snapshot's ``type_keys``; ``on_type(type_key)`` is told as each type is read (progress)."""
         type_keys = list(type_keys)
         order = type_order(self.restorers, type_keys)
@@ -304,7 +283,7 @@ class Planner:
             del plan.objects[key]  # nothing reads an unselected object's content again
         plan.missing_users = self._missing_users(plan)
         plan.missing_people = missing_people(plan, plan.missing_users)
-        ids = PlanIds(plan.items, user_fallback, set(plan.missing_users))
+        ids = RunIdMap(plan.items, people, plan.missing_users)
         matches: dict[Key, Existing] = {}
         for type_key in order:
             if on_type is not None:
@@ -317,7 +296,7 @@ class Planner:
 
     # -- matching ----------------------------------------------------------------------------------------
 
-    def _match_type(self, plan: Plan, type_key: str, matches: dict[Key, Existing], ids: PlanIds) -> None:
+    def _match_type(self, plan: Plan, type_key: str, matches: dict[Key, Existing], ids: RunIdMap) -> None:
         restorer = self.restorers[type_key]
         items = [i for i in plan.items.values() if i.type_key == type_key and i.selected]
         if not items:
@@ -362,7 +341,7 @@ class Planner:
                 item.action = Action.REUSE
                 matches[item.key] = match
 
-    def _decide_type(self, plan: Plan, type_key: str, ids: PlanIds, matches: dict[Key, Existing]) -> None:
+    def _decide_type(self, plan: Plan, type_key: str, ids: RunIdMap, matches: dict[Key, Existing]) -> None:
         restorer = self.restorers[type_key]
         for item in (i for i in plan.items.values() if i.type_key == type_key and i.selected):
             if item.action == Action.CANNOT:
@@ -392,7 +371,7 @@ class Planner:
                 item.reason = ("On the destination with different content; kept as it is there "
                                "(this type isn't updated in place).")
 
-    def _same(self, restorer: Restorer, obj: dict[str, Any], match: Existing, ids: PlanIds) -> bool:
+    def _same(self, restorer: Restorer, obj: dict[str, Any], match: Existing, ids: RunIdMap) -> bool:
         try:
             return restorer.in_place(obj, match.obj, ids)
         except UnmappedReference:

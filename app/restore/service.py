@@ -24,6 +24,7 @@ from ..jobs.runtime import new_job, request_cancel, singleton_holder
 from ..recovery import audit
 from ..tenants import Tenant
 from .engine import HAS_ID, Outcome
+from .ids import ADMIN_STANDS_IN, CHOICES
 from .job import PREVIEW_KIND, RESTORE_KIND
 from .membership import memberships
 from .models import LIVE, RestoreItem, RestoreRun, RunStatus, claim, move
@@ -32,10 +33,10 @@ from .plan import select as select_items
 from .types import load
 from .types.base import Ref
 
-FALLBACKS = ("admin", "drop")
+FALLBACKS = CHOICES  # the admin's choices for a missing person (``ids.PeoplePolicy``)
 # Missing users take the restoring admin's place unless the admin chooses otherwise: with "drop", every project led
 # by someone this site lacks fails (Jira requires a lead), which is never what an admin on their worst day wants.
-DEFAULT_FALLBACK = "admin"
+DEFAULT_FALLBACK = ADMIN_STANDS_IN
 # Outcomes a new run keeps: the object exists on the destination (an incomplete one keeps its id so that only its
 # follow-up writes are retried).
 KEPT_VALUES = [o.value for o in HAS_ID]

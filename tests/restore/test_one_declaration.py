@@ -26,7 +26,7 @@ from tests.restore.test_restore_owners import hostile_with_gadget_configs
 @pytest.fixture
 def hostile_snapshot(app, fake_cloud, install_into, oauth_grant) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
     """The hostile seed (gadgets configured as Jira's built-in gadgets keep it), backed up with the OAuth grant."""
-    from app.restore.job import snapshot_site
+    from app.restore.attempt import snapshot_site
 
     source = fake_cloud.add_site("source")
     load_seed(source, hostile_with_gadget_configs())

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs.journal import ReadJournalEntry
-from app.restore import job as restore_job
+from app.restore import attempt as restore_job
 from app.restore import service
 from app.restore.models import RestoreRun
 from app.restore.plan import Planner, Selection

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
-from app.restore import job as restore_job
+from app.restore import attempt as restore_job
 from app.restore import service
 from app.restore.models import RestoreItem, RestoreRun
 from app.restore.plan import Selection
