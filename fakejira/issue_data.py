@@ -94,9 +94,12 @@ def _group(site: Site, name: Any, group_id: Any) -> dict[str, Any] | None:
     return None
 
 
-def _role(site: Site, name: Any, role_id: Any) -> dict[str, Any] | None:
+def _role(site: Site, name: Any, identifier: Any) -> dict[str, Any] | None:
+    """A role by name; ``identifier`` is the role's name too (the spec), or its id (seeds written before)."""
     for role in site.store.values("projectRoles"):
-        if (role_id not in (None, "") and str(role.get("id")) == str(role_id)) or (name and role.get("name") == name):
+        if identifier not in (None, "") and str(identifier) in (str(role.get("name")), str(role.get("id"))):
+            return role
+        if name and role.get("name") == name:
             return role
     return None
 
@@ -143,7 +146,8 @@ def parse_visibility(site: Site, issue: dict[str, Any], raw: Any, actor: str | N
         raise bad_request(errors={error_key: NO_ROLE.format(raw.get("value") or raw.get("identifier"))})
     if not in_role(site, issue["fields"]["project"], role, actor):
         raise bad_request(errors={error_key: NOT_IN_ROLE.format(role["name"])})
-    return {"type": "role", "value": role["name"], "identifier": str(role["id"])}
+    # the spec's Visibility: "identifier: The ID of the group or the name of the role"
+    return {"type": "role", "value": role["name"], "identifier": role["name"]}
 
 
 def can_see(site: Site, record: dict[str, Any], project_id: str, account_id: str | None) -> bool:

@@ -25,21 +25,24 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..backups import blobs
-from ..backups.models import Snapshot, SnapshotEntry, SnapshotStatus, SnapshotType, TypeStatus
-from ..backups.snapshots import SnapshotReader, SnapshotWriter
+from ..backups.models import Blob, Snapshot, SnapshotEntry, SnapshotStatus, SnapshotType, TypeStatus
+from ..backups.snapshots import Entry, SnapshotReader, SnapshotWriter
+from ..connect.impersonation import Grant, ImpersonationRefused, client_as
 from ..extensions import db
 from ..jira.access import JiraAccess
 from ..jira.errors import JiraError
 from ..jira.operations import declare
 from ..quota.points import cost
+from ..tenants import Tenant
 from . import changes
 from .records import (
     COUNTS_TYPE,
@@ -53,6 +56,8 @@ from .records import (
     issue_state,
     project_of,
 )
+from .restricted import CommentIds, Found, HiddenComments, people_to_try, snapshot_people
+from .sprints import read_board_sprints, scrum_boards
 
 log = logging.getLogger(__name__)
 
@@ -109,22 +114,30 @@ class _State:
     sizes: dict[str, list[int]] = field(default_factory=dict)
     # issueId -> issues its record names (links, parent, sub-tasks): re-read when it is deleted
     neighbours: dict[str, list[str]] = field(default_factory=dict)
+    # issueId -> ids of its comments restricted to a group or role (asked for again when the issue is re-read)
+    hidden: dict[str, list[str]] = field(default_factory=dict)
+    comment_high: int = 0  # the highest comment id the passes so far asked about (``restricted``)
+    # the last pass's search for restricted comments: read, unread, people, calls, points, reason
+    restricted: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"watermark": self.watermark, "idsetAt": self.idset_at, "counts": self.counts,
                 "attachments": self.attachments, "worklogs": self.worklogs, "sizes": self.sizes,
-                "neighbours": self.neighbours}
+                "neighbours": self.neighbours, "hidden": self.hidden, "commentHigh": self.comment_high,
+                "restricted": self.restricted}
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> _State:
         return cls(float(obj.get("watermark") or 0), float(obj.get("idsetAt") or 0), dict(obj.get("counts") or {}),
                    dict(obj.get("attachments") or {}), dict(obj.get("worklogs") or {}), dict(obj.get("sizes") or {}),
-                   dict(obj.get("neighbours") or {}))
+                   dict(obj.get("neighbours") or {}), dict(obj.get("hidden") or {}),
+                   int(obj.get("commentHigh") or 0), dict(obj.get("restricted") or {}))
 
     def forget(self, issue_id: str) -> None:
         self.attachments.pop(issue_id, None)
         self.sizes.pop(issue_id, None)
         self.neighbours.pop(issue_id, None)
+        self.hidden.pop(issue_id, None)
         for worklog_id in [w for w, i in self.worklogs.items() if i == issue_id]:
             del self.worklogs[worklog_id]
 
@@ -135,6 +148,9 @@ class _State:
         for worklog in record.worklogs:
             self.worklogs[str(worklog.get("id"))] = record.id
         self.sizes[record.id] = [len(record.comments), len(record.worklogs), restricted]
+        hidden = [str(c.get("id")) for c in record.comments if c.get("visibility")]
+        if hidden:
+            self.hidden[record.id] = hidden
         neighbours = _neighbours(record.fields)
         if neighbours:
             self.neighbours[record.id] = neighbours
@@ -201,6 +217,9 @@ class IssuePass:
         self.idset_days = float(config.get("ISSUE_IDSET_DAYS", DEFAULT_IDSET_DAYS))
         self.meta: dict[str, dict[str, Any]] = {"names": {}, "schema": {}}
         self.news = changes.PendingChanges(frozenset(), frozenset(), 0)
+        self.seen = CommentIds()  # comment ids this pass read (restricted comments hide between them)
+        self.people: Counter[str] = Counter()  # people seen on the issues read: who may see restricted comments
+        self.said: dict[str, int] = {}  # issueId -> comments its comment field said it has (``total``)
 
     # -- the pass -------------------------------------------------------------------------------------------------
 
@@ -224,6 +243,7 @@ class IssuePass:
             # thing), and the next backup's full pass costs one search again.
             return IssuePassOutcome(IssueCounts(), 0, 0, 0, "full")
         read = self._read_issues(ids, state, previous=None)
+        self._read_restricted(state, self.seen.gaps(0, 0))
         self._finish(state, done | set(ids))
         return IssuePassOutcome(IssueCounts.from_json(state.counts), read, 0, 0, "full")
 
@@ -238,7 +258,8 @@ class IssuePass:
         deleted: set[str] = set(self.news.deleted & (previous_ids | changed))
         changed |= self.news.changed
         state = _State(watermark=started, idset_at=old.idset_at, attachments=dict(old.attachments),
-                       worklogs=dict(old.worklogs), sizes=dict(old.sizes), neighbours=dict(old.neighbours))
+                       worklogs=dict(old.worklogs), sizes=dict(old.sizes), neighbours=dict(old.neighbours),
+                       hidden=dict(old.hidden), comment_high=old.comment_high)
         if self.idset_days <= 0 or started - old.idset_at >= self.idset_days * 86400:
             present = set(self._search_ids(ALL_ISSUES_JQL))
             deleted |= previous_ids - present
@@ -251,6 +272,11 @@ class IssuePass:
         carried = 0 if done else self.writer.carry_forward(ISSUE_TYPE, previous, changed | deleted)
         to_read = sorted(changed - done, key=int)
         read = self._read_issues(to_read, state, previous=old)
+        # Ids handed out since the last pass that weren't read, and the restricted comments of issues read again; a
+        # new comment (restricted too) changes its issue's ``updated``, so with nothing read there is nothing new.
+        again = {int(c) for i in to_read for c in old.hidden.get(i, []) if c.isdigit() and int(c) not in self.seen}
+        new_ids = self.seen.gaps(old.comment_high, old.comment_high) if to_read else []
+        self._read_restricted(state, sorted(again | set(new_ids)))
         self._finish(state, (previous_ids - deleted - changed) | changed | done)
         return IssuePassOutcome(IssueCounts.from_json(state.counts), read, carried, len(deleted), "incremental")
 
@@ -260,7 +286,9 @@ class IssuePass:
             return
         reader = SnapshotReader(self.writer.snapshot_id)
         for obj in reader.objects(ISSUE_TYPE):
-            state.learn(IssueRecord.from_json(obj))
+            record = IssueRecord.from_json(obj)
+            state.learn(record)
+            self._note_seen(record)
 
     def _finish(self, state: _State, issue_ids: set[str]) -> None:
         state.counts = self._counts(state, issue_ids)
@@ -270,6 +298,9 @@ class IssuePass:
         self.writer.reset_type(COUNTS_TYPE)
         self.writer.put(COUNTS_TYPE, "counts", None, state.counts)
         self.writer.set_type_status(COUNTS_TYPE, TypeStatus.COMPLETE.value, 1)
+        earlier = previous_config_snapshot(self.tenant_id, self.writer.snapshot_id, "boards")
+        read_board_sprints(self.access, self.writer,
+                           scrum_boards([self.writer.snapshot_id, *([earlier] if earlier else [])]))
         self.writer.reset_type(STATE_TYPE)
         self.writer.put(STATE_TYPE, "state", None, state.to_json())
         self.writer.set_type_status(STATE_TYPE, TypeStatus.COMPLETE.value, 1)
@@ -284,8 +315,12 @@ class IssuePass:
         worklogs = sum(state.sizes.get(i, [0, 0])[1] for i in issue_ids)
         restricted = sum(_restricted_of(state.sizes.get(i)) for i in issue_ids)
         attachments = [a for i in issue_ids for a in state.attachments.get(i, [])]
+        found = state.restricted
         return IssueCounts(stored, comments, worklogs, len(attachments),
-                           sum(int(a[2] or 0) for a in attachments), restricted).to_json()
+                           sum(int(a[2] or 0) for a in attachments), restricted,
+                           restricted_read=sum(len(state.hidden.get(i, [])) for i in issue_ids),
+                           restricted_unread=int(found.get("unread") or 0),
+                           restricted_reason=found.get("reason")).to_json()
 
     def _hold_attachments(self, state: _State) -> None:
         """Record that this snapshot holds every attachment blob its issues name (retention keeps those)."""
@@ -295,6 +330,71 @@ class IssuePass:
                 blobs.reference(self.tenant_id, self.writer.snapshot_id, digest)
             except blobs.BlobNotFound:
                 log.warning("issue pass of tenant %s: attachment blob %s is gone", self.tenant_id, digest[:12])
+
+    # -- restricted comments (``app.issuedata.restricted``) ----------------------------------------------------------
+
+    def _note_seen(self, record: IssueRecord) -> None:
+        """Remember the record's comment ids and the people on it (who may see what the app's user can't)."""
+        for comment in record.comments:
+            self.seen.add(comment.get("id"))
+        people = [record.fields.get("reporter"), record.fields.get("assignee"),
+                  *(c.get("author") for c in record.comments)]
+        for person in people:
+            if isinstance(person, dict) and person.get("accountId") and person.get("accountType") != "app":
+                self.people[str(person["accountId"])] += 1
+        for account_id in record.watchers:
+            self.people[account_id] += 1
+
+    def _hidden_reader(self) -> HiddenComments:
+        tenant = db.session.get(Tenant, self.tenant_id)
+        if tenant is None:
+            return HiddenComments(None, "the site's installation is gone")
+        try:
+            grant = Grant.for_tenant(tenant)
+        except ImpersonationRefused as refused:
+            return HiddenComments(None, f"{refused.reason} Fix: {refused.fix}")
+        return HiddenComments(lambda account_id: client_as(grant, account_id))
+
+    def _read_restricted(self, state: _State, wanted: list[int]) -> None:
+        """Read the comments hidden from the app's user as people allowed to see them; add them to their issues."""
+        state.comment_high = max(state.comment_high, self.seen.high)
+        if not wanted:
+            state.restricted = {}
+            return
+        earlier = previous_config_snapshot(self.tenant_id, self.writer.snapshot_id, "groups")
+        groups, projects = snapshot_people([self.writer.snapshot_id, *([earlier] if earlier else [])])
+        found = self._hidden_reader().find(wanted, people_to_try(groups, projects, self.people))
+        for issue_id, comments in sorted(found.comments.items()):
+            self._add_comments(state, issue_id, comments)
+        state.restricted = {"asked": found.asked, "read": found.read, "unread": found.unread,
+                            "people": found.people, "calls": found.calls, "points": found.points,
+                            "reason": found.reason if found.unread else None}
+        _log_restricted(self.tenant_id, found)
+
+    def _add_comments(self, state: _State, issue_id: str, comments: list[dict[str, Any]]) -> None:
+        """Rewrite one issue's record in this snapshot with the restricted comments added (oldest first)."""
+        self.writer.flush()
+        row = db.session.execute(
+            select(SnapshotEntry.id, SnapshotEntry.natural_key, Blob.sha256, Blob.size, Blob.stored_size)
+            .join(Blob, Blob.id == SnapshotEntry.blob_id)
+            .where(SnapshotEntry.snapshot_id == self.writer.snapshot_id, SnapshotEntry.type_key == ISSUE_TYPE,
+                   SnapshotEntry.source_id == issue_id)).first()
+        if row is None:
+            return  # an issue this backup doesn't hold (created since, or one the app's user can't browse)
+        entry = Entry(ISSUE_TYPE, row[1], issue_id, row[2], row[3])
+        record = IssueRecord.from_json(next(SnapshotReader(self.writer.snapshot_id).objects_of([entry])))
+        held = {str(c.get("id")) for c in record.comments}
+        record.comments = sorted([*record.comments, *(_clean(c) for c in comments if str(c.get("id")) not in held)],
+                                 key=_comment_order)
+        db.session.execute(SnapshotEntry.__table__.delete().where(SnapshotEntry.id == row[0]))
+        db.session.execute(update(Snapshot).where(Snapshot.id == self.writer.snapshot_id)
+                           .values(bytes_stored=Snapshot.bytes_stored - int(row[4] or 0)))
+        db.session.commit()
+        self.writer.put(ISSUE_TYPE, record.key, record.id, _clean(record.to_json()))
+        self.writer.flush()
+        said = self.said.get(issue_id)
+        state.learn(record, max(0, said - len(record.comments)) if said is not None else
+                    _restricted_of(state.sizes.get(issue_id)))
 
     # -- reading --------------------------------------------------------------------------------------------------
 
@@ -351,6 +451,10 @@ class IssuePass:
                 record = self._record(issue, histories.get(str(issue["id"])), previous)
                 self.writer.put(ISSUE_TYPE, record.key, record.id, _clean(record.to_json()))
                 state.learn(record, _restricted_comments(issue, record))
+                self._note_seen(record)
+                said = ((issue.get("fields") or {}).get("comment") or {}).get("total")
+                if isinstance(said, int):
+                    self.said[record.id] = said
                 read += 1
             self.writer.flush()
         return read
@@ -484,6 +588,19 @@ def _chunks(pieces: Iterable[bytes], close: Callable[[], None]) -> Iterator[byte
         close()
 
 
+def _comment_order(comment: dict[str, Any]) -> int:
+    """In id order: the order Jira hands ids out, so comments read apart (restricted ones) fall where Jira lists
+    them, and a record reads the same whichever pass added them."""
+    number = str(comment.get("id") or "")
+    return int(number) if number.isdigit() else 0
+
+
+def _log_restricted(tenant_id: int, found: Found) -> None:
+    log.info("issue pass of tenant %s: %d restricted comment(s) read as %d people (%d calls, %d points), %d id(s) "
+             "unread%s", tenant_id, found.read, found.people, found.calls, found.points, found.unread,
+             f" ({found.reason})" if found.reason else "")
+
+
 def _restricted_of(size: list[int] | None) -> int:
     """The restricted-comments count of a ``_State.sizes`` entry (entries from before it have two numbers)."""
     return int(size[2]) if size and len(size) > 2 else 0
@@ -528,4 +645,15 @@ def previous_issue_snapshot(tenant_id: int, current_snapshot_id: int) -> int | N
         .where(Snapshot.tenant_id == tenant_id, Snapshot.id != current_snapshot_id,
                Snapshot.status.in_([SnapshotStatus.COMPLETE.value, SnapshotStatus.PARTIAL.value]),
                SnapshotType.type_key == STATE_TYPE, SnapshotType.status == TypeStatus.COMPLETE.value)
+        .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).limit(1)).first()
+
+
+def previous_config_snapshot(tenant_id: int, current_snapshot_id: int, type_key: str) -> int | None:
+    """The tenant's newest other finished snapshot holding ``type_key`` (a pass into a snapshot without the
+    configuration, as tests take, finds groups and boards there)."""
+    return db.session.scalars(
+        select(Snapshot.id).join(SnapshotType, SnapshotType.snapshot_id == Snapshot.id)
+        .where(Snapshot.tenant_id == tenant_id, Snapshot.id != current_snapshot_id,
+               Snapshot.status.in_([SnapshotStatus.COMPLETE.value, SnapshotStatus.PARTIAL.value]),
+               SnapshotType.type_key == type_key)
         .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).limit(1)).first()

@@ -171,30 +171,48 @@ class IssueCounts:
     worklogs: int = 0
     attachments: int = 0
     attachment_bytes: int = 0
-    # comments the issues say they have (their comment field's ``total``) but the app's user couldn't read: those
-    # restricted to a group or project role it isn't in
+    # comments the issues say they have (their comment field's ``total``) but nobody the backup acted as could read
     restricted_comments: int = 0
+    # comments restricted to a group or project role that the snapshot holds (read as someone allowed to see them:
+    # ``app.issuedata.restricted``), and comment ids nobody it acted as could read (deleted comments mostly)
+    restricted_read: int = 0
+    restricted_unread: int = 0
+    # why the backup stopped looking for restricted comments before every id was read (None: it didn't)
+    restricted_reason: str | None = None
 
-    def to_json(self) -> dict[str, int]:
+    def to_json(self) -> dict[str, Any]:
         return {"issues": self.issues, "comments": self.comments, "worklogs": self.worklogs,
                 "attachments": self.attachments, "attachmentBytes": self.attachment_bytes,
-                "restrictedComments": self.restricted_comments}
+                "restrictedComments": self.restricted_comments, "restrictedRead": self.restricted_read,
+                "restrictedUnread": self.restricted_unread, "restrictedReason": self.restricted_reason}
 
     @classmethod
     def from_json(cls, obj: dict[str, Any] | None) -> IssueCounts:
         obj = obj or {}
+        reason = obj.get("restrictedReason")
         return cls(int(obj.get("issues") or 0), int(obj.get("comments") or 0), int(obj.get("worklogs") or 0),
                    int(obj.get("attachments") or 0), int(obj.get("attachmentBytes") or 0),
-                   int(obj.get("restrictedComments") or 0))
+                   int(obj.get("restrictedComments") or 0), int(obj.get("restrictedRead") or 0),
+                   int(obj.get("restrictedUnread") or 0), str(reason) if reason else None)
 
     @property
     def restricted_words(self) -> str | None:
-        """What an admin should know and do about comments the backup couldn't read (None when there are none)."""
-        if self.restricted_comments <= 0:
-            return None
+        """What an admin should know and do about comments the backup couldn't read (None when there are none).
+
+        Comments known to be missing (an issue said it had more) are said with the reason; ids nobody could read
+        are said only when the backup stopped looking early (a refusal, a limit), as most of them are deleted
+        comments."""
         n = self.restricted_comments
-        return (f"{n} restricted comment{'s' if n != 1 else ''} couldn't be read: give the app's user "
-                "membership of the groups and project roles those comments are restricted to, then back up again.")
+        if n > 0:
+            why = f" ({self.restricted_reason})" if self.restricted_reason else ""
+            return (f"{n} restricted comment{'s' if n != 1 else ''} couldn't be read{why}: give the app's user "
+                    "membership of the groups and project roles those comments are restricted to, then back up again.")
+        if self.restricted_reason and self.restricted_unread > 0:
+            m = self.restricted_unread
+            return (f"The backup may be missing comments restricted to a group or project role: {m:,} comment "
+                    f"id{'s' if m != 1 else ''} couldn't be read as anyone allowed to see them (some are deleted "
+                    f"comments) because {self.restricted_reason}")
+        return None
 
 
 def key_order(key: str) -> tuple[str, int, str]:

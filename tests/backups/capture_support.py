@@ -99,6 +99,7 @@ def capture_world(tmp_dir: Path, worker: str) -> Iterator[CaptureWorld]:
         with cloud.serve(), serve(app) as url:
             app.config["BASE_URL"] = url
             app.config["CONNECT_INSTALL_KEYS_URL"] = cloud.install_keys_url
+            app.config["CONNECT_IMPERSONATION_URL"] = cloud.impersonation.url  # the backup reads restricted comments
             yield CaptureWorld(app, cloud)
     finally:
         with app.app_context():

@@ -78,7 +78,8 @@ def test_visibility_needs_the_writer_in_it_and_hides_the_comment_from_others(ops
     open_one = _add(ops, text="everyone", account_id=BOB)[1]
     secret = _add(ops, text="admins only", account_id=admin(ops),
                   visibility={"type": "role", "value": "Administrators"})[1]
-    assert secret["visibility"] == {"type": "role", "value": "Administrators", "identifier": "10002"}
+    # the spec: a role's identifier is its name (a group's is its id)
+    assert secret["visibility"] == {"type": "role", "value": "Administrators", "identifier": "Administrators"}
     as_bob = call(ops, "GET", "/issue/OPS-1/comment", account_id=BOB)[1]
     assert [c["id"] for c in as_bob["comments"]] == [open_one["id"]] and as_bob["total"] == 1
     assert call(ops, "GET", f"/issue/OPS-1/comment/{secret['id']}", account_id=BOB)[0] == 404
@@ -188,3 +189,33 @@ def test_comment_reads_are_charged_per_comment(served: Site) -> None:
     served.limits.clear_points()
     assert client.get("/rest/api/3/issue/OPS-1/comment").status_code == 200
     assert served.limits.points()["GET /rest/api/3/issue/{issueIdOrKey}/comment"] == 4
+
+
+def test_an_impersonated_read_sees_what_that_user_sees(fake_cloud: Cloud, served: Site) -> None:
+    """Does a read with an impersonation token see the restricted comments that user may see, and only those —
+    in the issue's comment field, its comment list, one comment and ``POST /comment/list`` — while the app's own
+    user, outside the group, sees none of them?"""
+    installer.install_direct(served, "backup", ["READ", "WRITE", "ACT_AS_USER"])
+    app = ConnectClient(served, "backup")
+    boss = admin(served)
+
+    def as_user(account_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {fake_cloud.impersonation.issue_token(served, 'backup', account_id)}"}
+
+    base = served.base_url + "/rest/api/3"
+    secret = requests.post(base + "/issue/OPS-1/comment", headers=as_user(boss), timeout=5, json={
+        "body": adf("admins only"), "visibility": {"type": "group", "value": "jira-administrators"}})
+    assert secret.status_code == 201, secret.text
+    open_one = app.post("/rest/api/3/issue/OPS-1/comment", json={"body": adf("everyone")}).json()
+    ids = {"ids": [int(secret.json()["id"]), int(open_one["id"])]}
+    for headers, expected in ((as_user(boss), 2), (as_user(BOB), 1)):
+        listed = requests.get(base + "/issue/OPS-1/comment", headers=headers, timeout=5).json()
+        assert listed["total"] == expected == len(listed["comments"])
+        field = requests.get(base + "/issue/OPS-1", headers=headers, timeout=5).json()["fields"]["comment"]
+        assert field["total"] == expected
+        by_id = requests.post(base + "/comment/list", headers=headers, json=ids, timeout=5).json()
+        assert len(by_id["values"]) == expected
+        one = requests.get(base + f"/issue/OPS-1/comment/{secret.json()['id']}", headers=headers, timeout=5)
+        assert one.status_code == (200 if expected == 2 else 404)
+    assert app.get("/rest/api/3/issue/OPS-1/comment").json()["total"] == 1  # the app's user isn't an admin
+    assert [c["id"] for c in app.post("/rest/api/3/comment/list", json=ids).json()["values"]] == [open_one["id"]]

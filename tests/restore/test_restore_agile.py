@@ -245,3 +245,29 @@ def test_rank_moves_of_long_shuffles_fit_50_a_call(seed: int) -> None:
         at = order.index(anchor) + (1 if where == "after" else 0)
         order[at:at] = keys
     assert order == wanted
+
+
+def test_sprints_without_issues_come_back_from_the_boards_lists(world: World) -> None:
+    """A future sprint nobody planned into and a closed one whose issues went: given the boards' sprint lists the
+    backup keeps, are both on the destination's board, in their states, the closed one with its dates?"""
+    board_id = min(_used_sprints(world))
+    empty = [{"id": 990001, "name": "Nobody planned yet", "state": "future", "originBoardId": board_id,
+              "boardId": board_id, "goal": "later"},
+             {"id": 990002, "name": "Emptied sprint", "state": "closed", "originBoardId": board_id,
+              "boardId": board_id, "startDate": "2024-01-01T09:00:00.000Z", "endDate": "2024-01-15T09:00:00.000Z",
+              "completeDate": "2024-01-15T10:00:00.000Z"}]
+    keys: dict[str, str] = {}
+    reports = {p: world.restore(p, dest_keys=keys) for p in _projects(world)}
+    agile = []
+    for project, report in reports.items():
+        agile += board_issues([r for r in world.records if r.project_key == project], report)
+    with world.app.app_context():
+        board = BoardData(world.access(), SameIds(world.people), agile, sprints=empty).restore()
+    assert board.notes == []
+    there = _board_sprints(world.dest, board_id)
+    assert ("Nobody planned yet", "future") in there and ("Emptied sprint", "closed") in there
+    assert sorted(_used_sprints(world)[board_id] | {("Nobody planned yet", "future"), ("Emptied sprint", "closed")}) \
+        == there
+    values = ConnectClient(world.dest, APP).get(f"/rest/agile/1.0/board/{board_id}/sprint").json()["values"]
+    emptied = next(s for s in values if s["name"] == "Emptied sprint")
+    assert emptied["startDate"].startswith("2024-01-01") and emptied["endDate"].startswith("2024-01-15")

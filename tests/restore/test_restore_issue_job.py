@@ -8,12 +8,15 @@ destination with its configuration but no issues; the real restore job (``servic
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from app.extensions import db
+from app.issuedata.records import iter_issues
 from app.recovery.connections import activate, generate_token
 from app.restore.issues.restore import ProjectIssues
 from app.tenants import Tenant
@@ -130,3 +133,53 @@ def test_a_kill_mid_issues_resumes_without_duplicates(app, issue_sites, fake_clo
         visible = [c for c in seed_comments.get(issue["id"], []) if not c.get("visibility")]
         assert _comment_total(issue_sites.dest, issue["key"]) == len(visible), issue["key"]
 
+
+
+def test_restricted_comments_come_back_restricted_as_their_authors(app, fake_cloud, install_into,
+                                                                   oauth_grant) -> None:
+    """A comment restricted to a group the app's user isn't in: does the backup hold it (read as someone in the
+    group), and does the restore write it as its author with the same restriction — the group found by name on a
+    destination where the group has another id — so the app's own user still can't read it there?"""
+    app.config["CONNECT_IMPERSONATION_URL"] = fake_cloud.impersonation.url
+    seed = _seed()
+    restricted = {i: [c for c in items if c.get("visibility")] for i, items in seed["issueComments"].items()}
+    restricted = {i: items for i, items in restricted.items() if items}
+    assert restricted, "the preset restricts some comments"
+    config = json.dumps({k: v for k, v in seed.items() if k not in ISSUE_DATA_KEYS})
+    for group in seed["groups"]:  # the destination's groups: the same names, other ids
+        config = config.replace(group["groupId"], "dest-" + group["groupId"])
+    source = fake_cloud.add_site("restricted-src", seed=seed)
+    dest = fake_cloud.add_site("restricted-dst", seed=json.loads(config))
+    source.client_key, dest.client_key = install_into(source), install_into(dest)
+    admin = admin_account_id(dest)
+    with app.app_context():
+        src = db.session.scalars(select(Tenant).where(Tenant.client_key == source.client_key)).one()
+        dst = db.session.scalars(select(Tenant).where(Tenant.client_key == dest.client_key)).one()
+        activate(dst, admin, generate_token(src, admin_account_id(source)).token, src.base_url)
+        sites = Sites(source, dest, src.id, dst.id, admin)
+    oauth_grant(dest, sites.dest_tenant_id)
+    snapshot_id = take_backup(app, sites.source_tenant_id, fake_cloud)
+    with app.app_context():
+        held = {r.id: r for r in iter_issues(snapshot_id)}
+    for issue_id, items in restricted.items():
+        assert {c["id"] for c in items} <= {c["id"] for c in held[issue_id].comments}, issue_id
+    run = restore(app, sites, preview(app, sites, snapshot_id))
+    assert run.status == "done", run.message
+    dest_app = next(iter(dest.installations))
+    keys = {i["id"]: i["key"] for i in seed["issues"]}
+    for issue_id, items in restricted.items():
+        key = keys[issue_id]
+        visible = [c for c in seed["issueComments"][issue_id] if not c.get("visibility")]
+        assert _comment_total(dest, key) == len(visible), key  # the app's user still can't read them
+        for comment in items:
+            author = comment["author"]["accountId"]
+            token = fake_cloud.impersonation.issue_token(dest, dest_app, author)
+            seen = requests.get(f"{dest.base_url}/rest/api/3/issue/{key}/comment", timeout=10,
+                                headers={"Authorization": f"Bearer {token}"}).json()["comments"]
+            mine = [c for c in seen if c.get("visibility") and c["author"]["accountId"] == author
+                    and c["body"] == comment["body"]]
+            assert mine, (key, comment["id"])
+            group = comment["visibility"]["value"]
+            assert mine[0]["visibility"]["value"] == group
+            assert mine[0]["visibility"]["identifier"] == "dest-" + next(
+                g["groupId"] for g in seed["groups"] if g["name"] == group)

@@ -10,6 +10,8 @@ restored issues' Sprint and Rank fields), so a resumed or repeated run writes on
   from an open sprint are moved in, 50 a call; then the sprint is started (with its start and end dates) and closed
   where the source's was. Jira sets ``completeDate`` itself ("completeDate field cannot be updated manually"): the
   original is kept in each issue's "before the restore" property (``restore.BEFORE_PROPERTY``, key ``sprints``).
+  Sprints without issues (a future sprint nobody planned into yet, a closed one whose issues went) come from the
+  boards' sprint lists the backup keeps (``app.issuedata.sprints``) and are created, started and closed the same way.
 - **Rank**: the restored issues' order by their source rank is the wanted order (Jira's Rank is one global order,
   so every board and backlog shows its issues in it). The longest run already in order stays; the others are ranked
   after the issue they follow (before the next one, at the very top), 50 a call, so an ordered site takes no write.
@@ -96,10 +98,16 @@ def sprint_order(sprint: dict[str, Any]) -> tuple[int, str, int]:
     return STATE_ORDER.get(str(sprint.get("state")), 2), when, int(sprint.get("id") or 0)
 
 
-def source_sprints(issues: Iterable[AgileIssue]) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
-    """The source's sprints (once each, in the order they happened) and each one's issues (destination keys)."""
+def source_sprints(issues: Iterable[AgileIssue], empty: Iterable[dict[str, Any]] = ()
+                   ) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+    """The source's sprints (once each, in the order they happened) and each one's issues (destination keys);
+    ``empty``: the boards' sprints as the backup listed them, those no issue names included."""
     sprints: dict[int, dict[str, Any]] = {}
     members: dict[int, list[str]] = {}
+    for sprint in empty:
+        if isinstance(sprint, dict) and sprint.get("id") is not None:
+            sprints.setdefault(int(sprint["id"]), sprint)
+            members.setdefault(int(sprint["id"]), [])
     for issue in issues:
         for sprint in issue.sprints:
             if not isinstance(sprint, dict) or sprint.get("id") is None:
@@ -161,10 +169,12 @@ def rank_moves(wanted: list[str], current: list[str]) -> list[tuple[list[str], s
 class BoardData:
     """Restores the sprints and rank order of ``issues`` (every restored issue of the run) on the destination."""
 
-    def __init__(self, access: SiteAccess, ids: IdMap, issues: list[AgileIssue]) -> None:
+    def __init__(self, access: SiteAccess, ids: IdMap, issues: list[AgileIssue],
+                 sprints: list[dict[str, Any]] | None = None) -> None:
         self.access = access
         self.ids = ids
         self.issues = issues
+        self.board_sprints = sprints or []  # the boards' sprints the backup listed (``snapshot_sprints``)
         self.report = AgileReport()
         self._in_sprints: dict[str, set[int]] = {}  # destination key -> the sprints it is in
         self._ranks: dict[str, str | None] = {}  # destination key -> its Rank there
@@ -174,7 +184,7 @@ class BoardData:
 
     def restore(self) -> AgileReport:
         """Sprints first, then rank; Jira refusing one sprint or rank call is reported and the rest goes on."""
-        wanted_sprints, members = source_sprints(self.issues)
+        wanted_sprints, members = source_sprints(self.issues, self.board_sprints)
         ranked = [i for i in self.issues if i.rank]
         if not wanted_sprints and not ranked:
             return self.report
@@ -183,7 +193,8 @@ class BoardData:
         if not wanted_sprints and not ranked:
             return self.report
         sprint_field, rank_field = self._agile_fields()
-        self._read_issues(sprint_field, rank_field)
+        if self.issues:
+            self._read_issues(sprint_field, rank_field)
         if wanted_sprints and sprint_field is None:
             self.report.notes.append("sprints not restored: this site has no Sprint field (Jira Software)")
         elif wanted_sprints:
