@@ -36,7 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     job_dispatch.init_app(app)
 
-    from . import domain_modules  # noqa: F401  (job runners and the Jira operations they declare)
+    from .wiring import init_app as wiring_init_app  # runners, periodic tasks, sections, credentials, operations
+
+    wiring_init_app(app)
     from .admin import backups_views, before_views, restore_views
     from .admin import views as admin_views
     from .connect import descriptor, lifecycle

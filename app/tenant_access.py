@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import current_app
+
 from .connect.signing import client_for
 from .jira.access import Credential, JiraAccess, connect_allows
 from .tenants import Tenant
 
-# Other credential kinds (the OAuth grant, Forge tokens) register a source here: tenant -> Credential or None.
-CREDENTIAL_SOURCES: list[Callable[[Tenant], Credential | None]] = []
+# Another credential kind a Connect tenant may hold (the OAuth grant): tenant -> Credential or None.
+CredentialSource = Callable[[Tenant], Credential | None]
+
+
+def credential_sources() -> list[CredentialSource]:
+    """The app's credential sources besides Connect's, in the order they are tried (``app/wiring.py``)."""
+    found: list[CredentialSource] = current_app.extensions["wiring"].credential_sources
+    return found
 
 
 def jira_access(tenant: Tenant) -> JiraAccess:
@@ -22,7 +30,7 @@ def jira_access(tenant: Tenant) -> JiraAccess:
 
         return forge_access(tenant)
     credentials = [Credential("connect", client_for(tenant), connect_allows())]
-    for source in CREDENTIAL_SOURCES:
+    for source in credential_sources():
         credential = source(tenant)
         if credential is not None:
             credentials.append(credential)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -112,30 +113,39 @@ def set_enabled(tenant: Tenant, enabled: bool) -> None:
     db.session.commit()
 
 
-# Features whose rows the tenant's cascade can't delete in one go register ``tenant id -> None`` in PURGING: each
-# runs in the purge's transaction, before the tenant's row is deleted (PostgreSQL checks a NO ACTION reference
-# between two tables the cascade reaches separately, so those rows must go first).
-PURGING: list[Callable[[int], None]] = []
-# Features keeping a tenant's data outside the database (backup objects in a directory or a bucket) register
-# ``tenant id -> None`` in PURGED. Each runs after the tenant's rows are deleted and committed, and must not raise:
-# it logs a failure and leaves a retry to its own sweep (a row never names data already deleted).
-PURGED: list[Callable[[int], None]] = []
+# What a purge calls per tenant id, from the app's wiring (app/wiring.py):
+# - ``purging``: features whose rows the tenant's cascade can't delete in one go; each runs in the purge's
+#   transaction, before the tenant's row is deleted (PostgreSQL checks a NO ACTION reference between two tables the
+#   cascade reaches separately, so those rows must go first);
+# - ``purged``: features keeping a tenant's data outside the database (backup objects in a directory or a bucket);
+#   each runs after the tenant's rows are deleted and committed, and must not raise: it logs a failure and leaves a
+#   retry to its own sweep (a row never names data already deleted).
+PurgeHook = Callable[[int], None]
+
+
+def purge_hooks() -> tuple[list[PurgeHook], list[PurgeHook]]:
+    """The app's ``purging`` and ``purged`` hooks (``app/wiring.py``)."""
+    wiring = current_app.extensions["wiring"]
+    purging: list[PurgeHook] = wiring.purging
+    purged: list[PurgeHook] = wiring.purged
+    return purging, purged
 
 
 def purge_uninstalled(retention_days: int, now: datetime | None = None) -> list[str]:
-    """Delete tenants uninstalled longer than ``retention_days`` ago, then what ``PURGED`` keeps of them elsewhere;
-    return their client keys."""
+    """Delete tenants uninstalled longer than ``retention_days`` ago, then what the ``purged`` hooks keep of them
+    elsewhere; return their client keys."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     stale = db.session.scalars(
         select(Tenant).where(Tenant.uninstalled_at.is_not(None), Tenant.uninstalled_at < cutoff)).all()
     keys = [t.client_key for t in stale]
     ids = [t.id for t in stale]
+    purging, purged = purge_hooks()
     for tenant in stale:
-        for hook in PURGING:
+        for hook in purging:
             hook(tenant.id)
         db.session.delete(tenant)
     db.session.commit()
     for tenant_id in ids:
-        for hook in PURGED:
+        for hook in purged:
             hook(tenant_id)
     return keys

@@ -61,7 +61,6 @@ def run_case(case: str, seed: dict[str, Any], limit: int) -> dict[str, Any]:
     from app.restore import service
     from app.restore.models import RestoreItem, RestoreRun
     from app.restore.plan import Selection
-    from app.tenant_access import CREDENTIAL_SOURCES
     from app.tenants import Tenant
     from fakejira import canonical, installer, seeding
     from fakejira.cloud import Cloud
@@ -85,42 +84,39 @@ def run_case(case: str, seed: dict[str, Any], limit: int) -> dict[str, Any]:
     def credential(tenant: Any) -> Credential | None:
         return granted.get(tenant.id)
 
-    CREDENTIAL_SOURCES.append(credential)
-    try:
-        with cloud.serve(), serve(app) as url:
-            app.config["BASE_URL"] = url
-            app.config["CONNECT_INSTALL_KEYS_URL"] = cloud.install_keys_url
-            keys = [installer.install_app(s, url + "/atlassian-connect.json").client_key for s in (source, dest)]
-            admin = admin_account_id(dest)
-            with app.app_context():
-                src, dst = (db.session.scalars(select(Tenant).where(Tenant.client_key == k)).one() for k in keys)
-                activate(dst, admin, generate_token(src, admin_account_id(source)).token, src.base_url)
-                ids = {"source": src.id, "dest": dst.id}
-            client = cloud.oauth.register_client(["https://dr-app.example.test/oauth/callback"])
-            for site, tenant_id in ((source, ids["source"]), (dest, ids["dest"])):
-                site.admins.add(admin_account_id(site))
-                tokens = cloud.oauth.issue_tokens(client.client_id, admin_account_id(site), [site], SCOPES)
-                jira = JiraClient(cloud.gateway_url(site), _Bearer(tokens["access_token"]),
-                                  retry=RetryPolicy(max_retries=2, base_delay=0.01, max_retry_after=5), label="oauth")
-                granted[tenant_id] = Credential("oauth", jira, oauth_allows(set(SCOPES)))
-            with app.app_context():
-                job, _ = start_backup(db.session.get(Tenant, ids["source"]), "bench")
-                assert run_job(job.id) == "succeeded", db.session.get(Job, job.id).message
-                snapshot_id = int(db.session.get(Job, job.id, populate_existing=True).result["snapshot_id"])
-                run = service.start_preview(db.session.get(Tenant, ids["dest"]), snapshot_id, admin)
-                assert run_job(run.job_id) == "succeeded", db.session.get(Job, run.job_id).message
-                run = service.start_restore(db.session.get(Tenant, ids["dest"]), run.id, Selection(), "admin", admin)
-                state = run_job(run.job_id)
-                done = db.session.get(RestoreRun, run.id, populate_existing=True)
-                items = db.session.scalars(select(RestoreItem).where(RestoreItem.run_id == run.id,
-                                                                     RestoreItem.selected.is_(True))).all()
-                outcomes = Counter(i.outcome for i in items)
-                app_fidelity, app_status = done.fidelity, done.status
-                verification = done.verification or {}
-                unexplained = [d["words"] for d in verification.get("differences", []) if not d.get("reason")]
-        result = canonical.compare(canonical.canonical_export(source), canonical.canonical_export(dest))
-    finally:
-        CREDENTIAL_SOURCES.remove(credential)
+    app.extensions["wiring"].credential_sources.append(credential)  # this bench's app only
+    with cloud.serve(), serve(app) as url:
+        app.config["BASE_URL"] = url
+        app.config["CONNECT_INSTALL_KEYS_URL"] = cloud.install_keys_url
+        keys = [installer.install_app(s, url + "/atlassian-connect.json").client_key for s in (source, dest)]
+        admin = admin_account_id(dest)
+        with app.app_context():
+            src, dst = (db.session.scalars(select(Tenant).where(Tenant.client_key == k)).one() for k in keys)
+            activate(dst, admin, generate_token(src, admin_account_id(source)).token, src.base_url)
+            ids = {"source": src.id, "dest": dst.id}
+        client = cloud.oauth.register_client(["https://dr-app.example.test/oauth/callback"])
+        for site, tenant_id in ((source, ids["source"]), (dest, ids["dest"])):
+            site.admins.add(admin_account_id(site))
+            tokens = cloud.oauth.issue_tokens(client.client_id, admin_account_id(site), [site], SCOPES)
+            jira = JiraClient(cloud.gateway_url(site), _Bearer(tokens["access_token"]),
+                              retry=RetryPolicy(max_retries=2, base_delay=0.01, max_retry_after=5), label="oauth")
+            granted[tenant_id] = Credential("oauth", jira, oauth_allows(set(SCOPES)))
+        with app.app_context():
+            job, _ = start_backup(db.session.get(Tenant, ids["source"]), "bench")
+            assert run_job(job.id) == "succeeded", db.session.get(Job, job.id).message
+            snapshot_id = int(db.session.get(Job, job.id, populate_existing=True).result["snapshot_id"])
+            run = service.start_preview(db.session.get(Tenant, ids["dest"]), snapshot_id, admin)
+            assert run_job(run.job_id) == "succeeded", db.session.get(Job, run.job_id).message
+            run = service.start_restore(db.session.get(Tenant, ids["dest"]), run.id, Selection(), "admin", admin)
+            state = run_job(run.job_id)
+            done = db.session.get(RestoreRun, run.id, populate_existing=True)
+            items = db.session.scalars(select(RestoreItem).where(RestoreItem.run_id == run.id,
+                                                                 RestoreItem.selected.is_(True))).all()
+            outcomes = Counter(i.outcome for i in items)
+            app_fidelity, app_status = done.fidelity, done.status
+            verification = done.verification or {}
+            unexplained = [d["words"] for d in verification.get("differences", []) if not d.get("reason")]
+    result = canonical.compare(canonical.canonical_export(source), canonical.canonical_export(dest))
     counts = {t: f"{c['identical']}/{c['total']}" for t, c in result.counts.items() if c["total"]}
     classes = Counter(canonical.classify(d) for d in result.differences)
     return {"case": case, "restore_state": state, "app_status": app_status, "app_fidelity": app_fidelity,

@@ -287,7 +287,6 @@ def main() -> None:
     from app.restore import service
     from app.restore.models import RestoreItem, RestoreRun
     from app.restore.plan import Selection
-    from app.tenant_access import CREDENTIAL_SOURCES
     from app.tenants import Tenant
     from fakejira.loopback import serve
 
@@ -307,7 +306,8 @@ def main() -> None:
     preset = args.preset or ("small" if args.quick else "large")
     source, dest = "benchsrc", "benchdst"  # site names
     granted: dict[int, Callable[[], Credential]] = {}
-    CREDENTIAL_SOURCES.append(lambda tenant: granted[tenant.id]() if tenant.id in granted else None)
+    app.extensions["wiring"].credential_sources.append(
+        lambda tenant: granted[tenant.id]() if tenant.id in granted else None)
 
     def grant(cloud: RemoteCloud, site: str, tenant_id: int) -> None:
         tokens = cloud.oauth_token(site, SCOPES)  # the site admin's consent

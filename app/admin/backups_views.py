@@ -24,7 +24,7 @@ from ..jobs.models import Job
 from ..presenters import connections as p
 from ..presenters import people
 from ..tenants import Tenant
-from .sections import PageSection, register_section
+from .sections import PageSection
 
 bp = Blueprint("backups", __name__, url_prefix="/admin/backups")
 
@@ -74,7 +74,7 @@ def section_context(tenant: Tenant, page: int = 1, per_page: int = SECTION_ROWS,
                                    "weekly": backup_schedule.WEEKLY_RANGE}}}
 
 
-register_section(PageSection("backups", "admin/_backups.html", section_context, order=20))
+SECTION = PageSection("backups", "admin/_backups.html", section_context, order=20)  # listed in app/wiring.py
 
 
 @bp.get("/view")

@@ -26,7 +26,7 @@ from ..restore.models import RestoreRun, RunStatus
 from ..restore.plan import Selection
 from ..restore.types import load
 from ..tenants import Tenant
-from .sections import PageSection, register_section
+from .sections import PageSection
 
 bp = Blueprint("restore", __name__, url_prefix="/admin/restore")
 
@@ -44,7 +44,7 @@ def section_context(tenant: Tenant) -> dict[str, Any]:
                         "runs": runs, "history": [rp.history_row(r, people) for r in runs]}}
 
 
-register_section(PageSection("restore", "admin/_restore.html", section_context, order=40))
+SECTION = PageSection("restore", "admin/_restore.html", section_context, order=40)  # listed in app/wiring.py
 
 
 def _refused(exc: service.RestoreRefused) -> ResponseReturnValue:

@@ -22,7 +22,7 @@ from flask import current_app
 from ..extensions import db
 from ..jira.errors import JiraError, JiraUnavailable, NeedsAuthorisation, RateLimited
 from ..jobs.journal import ReadJournal, journaled_reads
-from ..jobs.runtime import JobCancelled, JobContext, JobFailed, LeaseLost, RetryLater, runner
+from ..jobs.runtime import JobCancelled, JobContext, JobFailed, LeaseLost, RetryLater
 from ..jobs.threads import app_context_initializer
 from ..tenant_access import jira_access
 from ..tenants import Tenant
@@ -223,7 +223,6 @@ def _in_progress(checkpoint: dict[str, Any]) -> list[str]:
     return [current] if isinstance(current, str) else list(current)
 
 
-@runner(JOB_KIND)
 def run_backup(ctx: JobContext) -> dict[str, Any]:
     """Take (or carry on taking) one snapshot of the tenant's configuration."""
     started = time.monotonic()

@@ -180,20 +180,6 @@ class ObjectType:
         return [op for op in (self.required or self.ops) if not access.can_call(op)]
 
 
-CATALOGUE: dict[str, ObjectType] = {}
-
-
-def object_type(key: str, label: str, step: int, *, ops: tuple[Operation, ...],
-                natural_key: str, required: tuple[Operation, ...] = ()) -> Callable[[ReadFn], ReadFn]:
-    """Register the read function of one object type (what it references is its declaration's)."""
-
-    def register(fn: ReadFn) -> ReadFn:
-        CATALOGUE[key] = ObjectType(key, label, step, ops, fn, natural_key, required)
-        return fn
-
-    return register
-
-
 def ordered_types() -> list[ObjectType]:
     """Every type in restore order (dependencies first), stable within a step."""
     from graphlib import TopologicalSorter
@@ -231,25 +217,21 @@ OP_FIELDS = declare("GET", f"{API}/field/search")
 CUSTOM_FIELDS_PARAMS = {"type": "custom", "expand": "key,isLocked,searcherKey"}
 
 
-@object_type("projectCategories", "Project categories", 1, ops=(OP_CATEGORIES,), natural_key="name")
 def read_project_categories(r: Reader) -> Generator[Item, None, None]:
     for cat in r.get(OP_CATEGORIES) or []:
         yield Item(cat["name"], _id(cat.get("id")), normalise(cat))
 
 
-@object_type("issueLinkTypes", "Issue link types", 1, ops=(OP_LINK_TYPES,), natural_key="name")
 def read_issue_link_types(r: Reader) -> Generator[Item, None, None]:
     for link in (r.get(OP_LINK_TYPES) or {}).get("issueLinkTypes") or []:
         yield Item(link["name"], _id(link.get("id")), normalise(link))
 
 
-@object_type("priorities", "Priorities", 1, ops=(OP_PRIORITIES,), natural_key="name")
 def read_priorities(r: Reader) -> Generator[Item, None, None]:
     for prio in r.items(OP_PRIORITIES):
         yield Item(prio["name"], _id(prio.get("id")), normalise(prio))
 
 
-@object_type("resolutions", "Resolutions", 1, ops=(OP_RESOLUTIONS,), natural_key="name, case-insensitive")
 def read_resolutions(r: Reader) -> Generator[Item, None, None]:
     for res in r.items(OP_RESOLUTIONS):
         yield Item(res["name"].casefold(), _id(res.get("id")), normalise(res))
@@ -296,8 +278,6 @@ def _project_key(r: Reader, project_id: str) -> str | None:
     return r.memo["projectKeys"][project_id]
 
 
-@object_type("statuses", "Statuses", 1, ops=(OP_STATUSES_SEARCH, OP_STATUS_LIST, OP_STATUS_PROJECT),
-             required=(OP_STATUS_LIST,), natural_key="name + category (+ project key for a project's own)")
 def read_statuses(r: Reader) -> Generator[Item, None, None]:
     # The full search is closed to Connect; the classic list carries what a restore needs (name, category,
     # description, scope), so without an OAuth grant statuses are still read completely.
@@ -313,13 +293,11 @@ def read_statuses(r: Reader) -> Generator[Item, None, None]:
         yield Item(status_key(obj), _id(obj["id"]), normalise(obj))
 
 
-@object_type("issueTypes", "Issue types", 1, ops=(OP_ISSUE_TYPES,), natural_key="name + hierarchy level")
 def read_issue_types(r: Reader) -> Generator[Item, None, None]:
     for it in r.get(OP_ISSUE_TYPES) or []:
         yield Item(f"{it['name']} (level {it.get('hierarchyLevel', 0)})", _id(it.get("id")), normalise(it))
 
 
-@object_type("projectRoles", "Project roles", 1, ops=(OP_ROLES,), natural_key="name")
 def read_project_roles(r: Reader) -> Generator[Item, None, None]:
     roles = r.get(OP_ROLES) or []
     r.memo["roleIds"] = [str(role["id"]) for role in roles]
@@ -334,8 +312,6 @@ def group_members(r: Reader, group_id: str) -> list[dict[str, str]]:
                   key=lambda m: m["accountId"])
 
 
-@object_type("groups", "Groups and their members", 1, ops=(OP_GROUPS, OP_GROUP_MEMBERS),
-             natural_key="name (groupId kept)")
 def read_groups(r: Reader) -> Generator[Item, None, None]:
     def one(group: dict[str, Any]) -> Item:
         obj = dict(normalise(group), members=group_members(r, str(group["groupId"])))
@@ -353,7 +329,6 @@ def _field_brief(f: dict[str, Any]) -> tuple[str, str, str]:
     return f["id"], field_key(f), custom.rsplit(":", 1)[-1]
 
 
-@object_type("customFields", "Custom fields", 1, ops=(OP_FIELDS,), natural_key="name + type (names aren't unique)")
 def read_custom_fields(r: Reader) -> Generator[Item, None, None]:
     briefs = []
     for f in r.items(OP_FIELDS, params=CUSTOM_FIELDS_PARAMS):
@@ -434,10 +409,6 @@ def _custom_field_briefs(r: Reader) -> Iterator[tuple[str, str, str]]:
         yield _field_brief(f)
 
 
-@object_type("fieldContexts", "Custom field contexts, options and defaults", 2,
-             ops=(OP_FIELDS, OP_CONTEXTS, OP_CONTEXT_TYPES, OP_CONTEXT_PROJECTS, OP_CONTEXT_DEFAULTS, OP_OPTIONS,
-                  OP_VERSION),
-             natural_key="field + context name; option value within context")
 def read_field_contexts(r: Reader) -> Generator[Item, None, None]:
     for items in r.fan_out(lambda brief: _field_contexts(r, brief), _custom_field_briefs(r)):
         yield from items
@@ -456,8 +427,6 @@ def _screen(r: Reader, screen: dict[str, Any]) -> Item:
     return Item(screen["name"], _id(screen["id"]), dict(normalise(screen), tabs=tabs))
 
 
-@object_type("screens", "Screens, tabs and fields", 2, ops=(OP_SCREENS, OP_SCREEN_TABS, OP_TAB_FIELDS),
-             natural_key="name")
 def read_screens(r: Reader) -> Generator[Item, None, None]:
     yield from r.fan_out(lambda s: _screen(r, s), r.items(OP_SCREENS, page_size=100))
 
@@ -466,8 +435,6 @@ OP_FIELD_CONFIGS = declare("GET", f"{API}/fieldconfiguration")
 OP_FIELD_CONFIG_ITEMS = declare("GET", f"{API}/fieldconfiguration/{{id}}/fields")
 
 
-@object_type("fieldConfigurations", "Field configurations and items", 2, ops=(OP_FIELD_CONFIGS, OP_FIELD_CONFIG_ITEMS),
-             natural_key="name")
 def read_field_configurations(r: Reader) -> Generator[Item, None, None]:
     def one(fc: dict[str, Any]) -> Item:
         items = r.all(OP_FIELD_CONFIG_ITEMS, path={"id": fc["id"]})
@@ -498,9 +465,6 @@ OP_FC_SCHEMES = declare("GET", f"{API}/fieldconfigurationscheme")
 OP_FC_SCHEME_MAPPING = declare("GET", f"{API}/fieldconfigurationscheme/mapping")
 
 
-@object_type("fieldConfigurationSchemes", "Field configuration schemes", 2,
-             ops=(OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING),
-             natural_key="name")
 def read_field_configuration_schemes(r: Reader) -> Generator[Item, None, None]:
     yield from _schemes_with_mappings(r, OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING, "fieldConfigurationSchemeId",
                                       "fieldConfigurationSchemeId")
@@ -518,21 +482,16 @@ OP_PRIORITY_SCHEME_PRIORITIES = declare("GET", f"{API}/priorityscheme/{{schemeId
 OP_PRIORITY_SCHEME_PROJECTS = declare("GET", f"{API}/priorityscheme/{{schemeId}}/projects")
 
 
-@object_type("screenSchemes", "Screen schemes", 3, ops=(OP_SCREEN_SCHEMES,), natural_key="name")
 def read_screen_schemes(r: Reader) -> Generator[Item, None, None]:
     for scheme in r.items(OP_SCREEN_SCHEMES, page_size=100):
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
 
-@object_type("issueTypeScreenSchemes", "Issue type screen schemes", 3, ops=(OP_ITSS, OP_ITSS_MAPPING),
-             natural_key="name")
 def read_issue_type_screen_schemes(r: Reader) -> Generator[Item, None, None]:
     yield from _schemes_with_mappings(r, OP_ITSS, OP_ITSS_MAPPING, "issueTypeScreenSchemeId",
                                       "issueTypeScreenSchemeId")
 
 
-@object_type("issueTypeSchemes", "Issue type schemes", 4, ops=(OP_ITS, OP_ITS_MAPPING),
-             natural_key="name")
 def read_issue_type_schemes(r: Reader) -> Generator[Item, None, None]:
     yield from _schemes_with_mappings(r, OP_ITS, OP_ITS_MAPPING, "issueTypeSchemeId", "issueTypeSchemeId")
 
@@ -546,9 +505,6 @@ def _inline(r: Reader, scheme: dict[str, Any], key: str, op: Operation) -> list[
     return values
 
 
-@object_type("prioritySchemes", "Priority schemes", 4,
-             ops=(OP_PRIORITY_SCHEMES, OP_PRIORITY_SCHEME_PRIORITIES, OP_PRIORITY_SCHEME_PROJECTS),
-             required=(OP_PRIORITY_SCHEMES,), natural_key="name")
 def read_priority_schemes(r: Reader) -> Generator[Item, None, None]:
     def one(scheme: dict[str, Any]) -> Item:
         obj = {k: v for k, v in normalise(scheme).items() if k not in ("priorities", "projects")}
@@ -566,14 +522,11 @@ OP_WORKFLOWS = declare("GET", f"{API}/workflows/search")
 OP_WORKFLOW_SCHEMES = declare("GET", f"{API}/workflowscheme")
 
 
-@object_type("workflows", "Workflows (transitions, rules, properties, layout)", 5, ops=(OP_WORKFLOWS,),
-             natural_key="name")
 def read_workflows(r: Reader) -> Generator[Item, None, None]:
     for wf in r.items(OP_WORKFLOWS, params={"expand": "values.transitions"}):
         yield Item(wf["name"], _id(wf.get("id")), normalise(wf))
 
 
-@object_type("workflowSchemes", "Workflow schemes", 5, ops=(OP_WORKFLOW_SCHEMES,), natural_key="name")
 def read_workflow_schemes(r: Reader) -> Generator[Item, None, None]:
     for scheme in r.items(OP_WORKFLOW_SCHEMES):
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
@@ -588,20 +541,16 @@ OP_SECURITY_LEVELS = declare("GET", f"{API}/issuesecurityschemes/level")
 OP_SECURITY_MEMBERS = declare("GET", f"{API}/issuesecurityschemes/level/member")
 
 
-@object_type("permissionSchemes", "Permission schemes", 6, ops=(OP_PERMISSION_SCHEMES,), natural_key="name")
 def read_permission_schemes(r: Reader) -> Generator[Item, None, None]:
     for scheme in (r.get(OP_PERMISSION_SCHEMES, params={"expand": "all"}) or {}).get("permissionSchemes") or []:
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
 
-@object_type("notificationSchemes", "Notification schemes", 6, ops=(OP_NOTIFICATION_SCHEMES,), natural_key="name")
 def read_notification_schemes(r: Reader) -> Generator[Item, None, None]:
     for scheme in r.items(OP_NOTIFICATION_SCHEMES, params={"expand": "all"}):
         yield Item(scheme["name"], _id(scheme.get("id")), normalise(scheme))
 
 
-@object_type("issueSecuritySchemes", "Issue security schemes, levels and members", 6,
-             ops=(OP_SECURITY_SCHEMES, OP_SECURITY_LEVELS, OP_SECURITY_MEMBERS), natural_key="name")
 def read_issue_security_schemes(r: Reader) -> Generator[Item, None, None]:
     def with_levels(schemes: list[dict[str, Any]]) -> list[Item]:
         ids = [str(s["id"]) for s in schemes]
@@ -741,10 +690,6 @@ def _role_ids(r: Reader) -> list[str]:
     return r.memo["roleIds"]
 
 
-@object_type("projects", "Projects (category, lead, components, versions, role actors, schemes)", 7,
-             ops=(OP_PROJECTS, OP_ROLES, OP_PROJECT, OP_PROJECT_ROLE, OP_PROJECT_PERMISSION_SCHEME,
-                  OP_PROJECT_ITS, OP_PROJECT_ITSS, OP_PROJECT_FCS, OP_PROJECT_WFS, OP_PROJECT_NS, OP_PROJECT_ISS),
-             natural_key="key")
 def read_projects(r: Reader) -> Generator[Item, None, None]:
     role_ids = _role_ids(r)
     # Pages of 50: the bulk scheme look-ups take up to 50 project ids each. Within a page every per-project read is
@@ -782,7 +727,6 @@ def owner_key(obj: dict[str, Any]) -> str:
     return f"{owner.get('accountId') or '-'} / {obj['name']}"
 
 
-@object_type("filters", "Filters and share permissions", 8, ops=(OP_FILTERS,), natural_key="owner + name")
 def read_filters(r: Reader) -> Generator[Item, None, None]:
     # overrideSharePermissions: an administrator sees every filter, not just those shared with them.
     params = {"expand": f"{SHARED_EXPAND},jql", "overrideSharePermissions": "true"}
@@ -792,8 +736,6 @@ def read_filters(r: Reader) -> Generator[Item, None, None]:
         yield Item(owner_key(obj), _id(flt.get("id")), obj)
 
 
-@object_type("boards", "Boards and their configuration", 9, ops=(OP_BOARDS, OP_BOARD_CONFIG),
-             natural_key="name + type + filter")
 def read_boards(r: Reader) -> Generator[Item, None, None]:
     def one(board: dict[str, Any]) -> Item:
         config = normalise(r.get(OP_BOARD_CONFIG, path={"boardId": board["id"]}) or {})
@@ -817,8 +759,6 @@ def with_item_properties(r: Reader, dashboard_id: Any, gadget: dict[str, Any]) -
     return dict(gadget, properties=values)
 
 
-@object_type("dashboards", "Dashboards, gadgets and their configuration", 10,
-             ops=(OP_DASHBOARDS, OP_GADGETS, OP_ITEM_PROPERTY_KEYS, OP_ITEM_PROPERTY), natural_key="owner + name")
 def read_dashboards(r: Reader) -> Generator[Item, None, None]:
     def one(board: dict[str, Any]) -> Item:
         gadgets = (r.get(OP_GADGETS, path={"dashboardId": board["id"]}) or {}).get("gadgets") or []
@@ -837,9 +777,6 @@ OP_CONFIGURATION = declare("GET", f"{API}/configuration")
 OP_ADVANCED_SETTINGS = declare("GET", f"{API}/application-properties/advanced-settings")
 
 
-@object_type("settings", "Time tracking and global settings", 1,
-             ops=(OP_TIMETRACKING, OP_TIMETRACKING_OPTIONS, OP_CONFIGURATION, OP_ADVANCED_SETTINGS),
-             natural_key="setting name")
 def read_settings(r: Reader) -> Generator[Item, None, None]:
     # 204 (no body) means time tracking is off: that is a setting too.
     yield Item("timetracking", None, {"provider": normalise(r.get(OP_TIMETRACKING))})
@@ -848,3 +785,68 @@ def read_settings(r: Reader) -> Generator[Item, None, None]:
     for prop in r.get(OP_ADVANCED_SETTINGS) or []:
         yield Item(f"advanced:{prop['key']}", _id(prop.get("id")), normalise(prop))
 
+# Every configuration type a backup reads, in catalogue order (ties in the restore order keep it). A new type's reader
+# is listed here: nothing is registered by defining it.
+CATALOGUE: dict[str, ObjectType] = {t.key: t for t in (
+    ObjectType("projectCategories", "Project categories", 1, read=read_project_categories, ops=(OP_CATEGORIES,),
+               natural_key="name"),
+    ObjectType("issueLinkTypes", "Issue link types", 1, read=read_issue_link_types, ops=(OP_LINK_TYPES,),
+               natural_key="name"),
+    ObjectType("priorities", "Priorities", 1, read=read_priorities, ops=(OP_PRIORITIES,), natural_key="name"),
+    ObjectType("resolutions", "Resolutions", 1, read=read_resolutions, ops=(OP_RESOLUTIONS,),
+               natural_key="name, case-insensitive"),
+    ObjectType("statuses", "Statuses", 1, read=read_statuses,
+               ops=(OP_STATUSES_SEARCH, OP_STATUS_LIST, OP_STATUS_PROJECT),
+               natural_key="name + category (+ project key for a project's own)", required=(OP_STATUS_LIST,)),
+    ObjectType("issueTypes", "Issue types", 1, read=read_issue_types, ops=(OP_ISSUE_TYPES,),
+               natural_key="name + hierarchy level"),
+    ObjectType("projectRoles", "Project roles", 1, read=read_project_roles, ops=(OP_ROLES,), natural_key="name"),
+    ObjectType("groups", "Groups and their members", 1, read=read_groups, ops=(OP_GROUPS, OP_GROUP_MEMBERS),
+               natural_key="name (groupId kept)"),
+    ObjectType("customFields", "Custom fields", 1, read=read_custom_fields, ops=(OP_FIELDS,),
+               natural_key="name + type (names aren't unique)"),
+    ObjectType("fieldContexts", "Custom field contexts, options and defaults", 2, read=read_field_contexts,
+               ops=(OP_FIELDS, OP_CONTEXTS, OP_CONTEXT_TYPES, OP_CONTEXT_PROJECTS, OP_CONTEXT_DEFAULTS, OP_OPTIONS,
+                    OP_VERSION),
+               natural_key="field + context name; option value within context"),
+    ObjectType("screens", "Screens, tabs and fields", 2, read=read_screens,
+               ops=(OP_SCREENS, OP_SCREEN_TABS, OP_TAB_FIELDS), natural_key="name"),
+    ObjectType("fieldConfigurations", "Field configurations and items", 2, read=read_field_configurations,
+               ops=(OP_FIELD_CONFIGS, OP_FIELD_CONFIG_ITEMS), natural_key="name"),
+    ObjectType("fieldConfigurationSchemes", "Field configuration schemes", 2, read=read_field_configuration_schemes,
+               ops=(OP_FC_SCHEMES, OP_FC_SCHEME_MAPPING), natural_key="name"),
+    ObjectType("screenSchemes", "Screen schemes", 3, read=read_screen_schemes, ops=(OP_SCREEN_SCHEMES,),
+               natural_key="name"),
+    ObjectType("issueTypeScreenSchemes", "Issue type screen schemes", 3, read=read_issue_type_screen_schemes,
+               ops=(OP_ITSS, OP_ITSS_MAPPING), natural_key="name"),
+    ObjectType("issueTypeSchemes", "Issue type schemes", 4, read=read_issue_type_schemes, ops=(OP_ITS, OP_ITS_MAPPING),
+               natural_key="name"),
+    ObjectType("prioritySchemes", "Priority schemes", 4, read=read_priority_schemes,
+               ops=(OP_PRIORITY_SCHEMES, OP_PRIORITY_SCHEME_PRIORITIES, OP_PRIORITY_SCHEME_PROJECTS),
+               natural_key="name", required=(OP_PRIORITY_SCHEMES,)),
+    ObjectType("workflows", "Workflows (transitions, rules, properties, layout)", 5, read=read_workflows,
+               ops=(OP_WORKFLOWS,), natural_key="name"),
+    ObjectType("workflowSchemes", "Workflow schemes", 5, read=read_workflow_schemes, ops=(OP_WORKFLOW_SCHEMES,),
+               natural_key="name"),
+    ObjectType("permissionSchemes", "Permission schemes", 6, read=read_permission_schemes,
+               ops=(OP_PERMISSION_SCHEMES,), natural_key="name"),
+    ObjectType("notificationSchemes", "Notification schemes", 6, read=read_notification_schemes,
+               ops=(OP_NOTIFICATION_SCHEMES,), natural_key="name"),
+    ObjectType("issueSecuritySchemes", "Issue security schemes, levels and members", 6,
+               read=read_issue_security_schemes, ops=(OP_SECURITY_SCHEMES, OP_SECURITY_LEVELS, OP_SECURITY_MEMBERS),
+               natural_key="name"),
+    ObjectType("projects", "Projects (category, lead, components, versions, role actors, schemes)", 7,
+               read=read_projects,
+               ops=(OP_PROJECTS, OP_ROLES, OP_PROJECT, OP_PROJECT_ROLE, OP_PROJECT_PERMISSION_SCHEME,
+                    OP_PROJECT_ITS, OP_PROJECT_ITSS, OP_PROJECT_FCS, OP_PROJECT_WFS, OP_PROJECT_NS, OP_PROJECT_ISS),
+               natural_key="key"),
+    ObjectType("filters", "Filters and share permissions", 8, read=read_filters, ops=(OP_FILTERS,),
+               natural_key="owner + name"),
+    ObjectType("boards", "Boards and their configuration", 9, read=read_boards, ops=(OP_BOARDS, OP_BOARD_CONFIG),
+               natural_key="name + type + filter"),
+    ObjectType("dashboards", "Dashboards, gadgets and their configuration", 10, read=read_dashboards,
+               ops=(OP_DASHBOARDS, OP_GADGETS, OP_ITEM_PROPERTY_KEYS, OP_ITEM_PROPERTY), natural_key="owner + name"),
+    ObjectType("settings", "Time tracking and global settings", 1, read=read_settings,
+               ops=(OP_TIMETRACKING, OP_TIMETRACKING_OPTIONS, OP_CONFIGURATION, OP_ADVANCED_SETTINGS),
+               natural_key="setting name"),
+)}

@@ -3,7 +3,7 @@
 Purging a tenant (``app.tenants.purge_uninstalled``) deletes its rows in one cascade (``before_tenant_purged``
 first drops the one kind of row the cascade can't order), and with them whatever the database backends held.
 Objects in a directory or a bucket are outside that transaction: they go right after the commit
-(``after_tenant_purged``, registered in ``tenants.PURGED``), so a row never names a deleted object. A failure there
+(``after_tenant_purged``, a ``purged`` hook of app/wiring.py), so a row never names a deleted object. A failure there
 (the bucket unreachable, a refusal) is logged and left to the retention sweep (``sweep_departed_tenants``), which
 lists the tenant ids that still hold objects and deletes those of ids no tenant row has any more. The store's own
 listing is the record of what is left, so neither a crash between the commit and the deletion nor an outage loses
@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from .. import tenants
 from ..extensions import db
 from ..tenants import Tenant
 from .blob_backends import delete_keys, digit_dirs, digit_prefixes, list_keys, remove_tree
@@ -109,7 +108,8 @@ def _delete_logged(tenant_id: int, when: str) -> bool:
 
 
 def before_tenant_purged(tenant_id: int) -> None:
-    """``tenants.PURGING`` hook: drop which snapshot holds which streamed blob, in the purge's transaction.
+    """A ``purging`` hook of ``app.tenants.purge_uninstalled``: drop which snapshot holds which streamed blob, in
+    the purge's transaction.
 
     Both sides cascade from the tenant, but separately, and the reference between them is NO ACTION (a blob can't
     go while a snapshot holds it): PostgreSQL would refuse the tenant's delete if these rows were still there.
@@ -120,7 +120,7 @@ def before_tenant_purged(tenant_id: int) -> None:
 
 
 def after_tenant_purged(tenant_id: int) -> None:
-    """``tenants.PURGED`` hook: the tenant's rows are committed gone; its objects go now (or on a later sweep)."""
+    """A ``purged`` hook: the tenant's rows are committed gone; its objects go now (or on a later sweep)."""
     _delete_logged(tenant_id, "purge")
 
 
@@ -145,6 +145,3 @@ def sweep_departed_when_due(now: datetime, interval: timedelta) -> None:
         log.warning("retention sweep: listing purged tenants' objects failed (%s); trying again next time",
                     type(exc).__name__)
 
-
-tenants.PURGING.append(before_tenant_purged)
-tenants.PURGED.append(after_tenant_purged)

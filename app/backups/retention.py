@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
 from ..extensions import affected_rows, db
-from ..jobs.sweeper import periodic
 from ..tenants import Tenant
 from .blob_models import SnapshotStreamBlob
 from .blobs import sweep_orphan_objects, sweep_unreferenced
@@ -37,8 +36,14 @@ DEFAULT_WEEKLY = 12
 DEFAULT_INTERVAL_HOURS = 24
 GC_BATCH = 500
 
-# Other features that pin snapshots (a restore in progress...) register ``tenant -> snapshot ids`` here.
-PROTECTORS: list[Callable[[Tenant], Iterable[int]]] = []
+# A feature that pins snapshots (tenant -> snapshot ids retention must keep); app/wiring.py lists them.
+Protector = Callable[[Tenant], Iterable[int]]
+
+
+def protectors() -> list[Protector]:
+    """The app's snapshot pins besides an active connection's (``app/wiring.py``)."""
+    found: list[Protector] = current_app.extensions["wiring"].protectors
+    return found
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ def protected_snapshot_ids(tenant: Tenant) -> set[int]:
         if conn is not None and conn.state is ConnectionState.ACTIVE:
             # An active destination may read (and restore) any of the source's snapshots.
             ids |= set(db.session.scalars(select(Snapshot.id).where(Snapshot.tenant_id == tenant.id)))
-    for protector in PROTECTORS:
+    for protector in protectors():
         ids |= set(protector(tenant))
     return ids
 
@@ -229,7 +234,6 @@ def _claim(tenant_id: int, now: datetime, interval: timedelta) -> bool:
         return False
 
 
-@periodic("backups.retention")
 def run_retention(now: datetime) -> None:
     """Prune every tenant with snapshots once per BACKUP_PRUNE_INTERVAL_HOURS (cheap on the ticks in between)."""
     interval = timedelta(hours=float(current_app.config.get("BACKUP_PRUNE_INTERVAL_HOURS", DEFAULT_INTERVAL_HOURS)))

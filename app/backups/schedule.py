@@ -15,7 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
 from ..extensions import Model, affected_rows, db
-from ..jobs.sweeper import periodic
 from ..quota.spread import spread_offset
 from ..tenants import Tenant
 
@@ -230,7 +229,6 @@ def _create_missing_schedules(now: datetime) -> None:
         db.session.rollback()
 
 
-@periodic("backup-schedule")
 def enqueue_due_backups(now: datetime | None = None) -> list[int]:
     """Enqueue a backup for every tenant whose slot has come; returns the tenant ids this caller enqueued."""
     from .service import start_backup

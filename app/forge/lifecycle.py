@@ -21,7 +21,7 @@ from ..extensions import affected_rows, db
 from ..jira.errors import JiraError, JiraUnavailable, RateLimited
 from ..jira.operations import declare
 from ..jobs.models import Job
-from ..jobs.runtime import JobContext, JobFailed, RetryLater, enqueue, runner
+from ..jobs.runtime import JobContext, JobFailed, RetryLater, enqueue
 from ..tenant_access import jira_access
 from ..tenants import Tenant, record_base_url
 from . import ForgeError
@@ -123,7 +123,6 @@ def _refresh_site_url(tenant: Tenant) -> Job | None:
     return job
 
 
-@runner(SITE_INFO_KIND)
 def run_site_info(ctx: JobContext) -> dict[str, Any]:
     """Read the site's URL from ``GET {apiBaseUrl}/rest/api/3/serverInfo`` and record it (with its history)."""
     tenant = db.session.get(Tenant, ctx.tenant_id)

@@ -1,23 +1,22 @@
 """The OAuth scopes the Forge app asks for: the classic scopes of every operation the app declares it calls.
 
-``FORGE_SCOPES`` is the sorted tuple the manifest's ``permissions.scopes`` must list exactly. It is computed on
-first access, after every declaring module is imported (``app.domain_modules``), so it is never a partial list.
+``forge_scopes()`` is the sorted tuple the manifest's ``permissions.scopes`` must list exactly, computed from every
+declaring module ``app/wiring.py`` lists, so it is never a partial list.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
-from ..jira.operations import Operation, declared
+from ..jira.operations import Operation
 
 
 def forge_scopes() -> tuple[str, ...]:
     """The union of the classic OAuth scopes of every declared operation, sorted."""
-    from .. import domain_modules  # noqa: F401  (the declarations must be complete)
+    from ..wiring import declared_operations  # the wiring imports every module that calls Jira, this one's users too
 
     scopes: set[str] = set()
-    for op in declared():
+    for op in declared_operations():
         scopes |= op.oauth_scopes
     return tuple(sorted(scopes))
 
@@ -28,12 +27,5 @@ def _granted() -> frozenset[str]:
 
 
 def forge_allows(op: Operation) -> bool:
-    """May the Forge system token call ``op``? Yes when its classic scopes are among ``FORGE_SCOPES``."""
+    """May the Forge system token call ``op``? Yes when its classic scopes are among ``forge_scopes()``."""
     return op.oauth_scopes <= _granted()
-
-
-def __getattr__(name: str) -> Any:
-    # ``from app.forge.scopes import FORGE_SCOPES`` works, and always sees the complete declarations.
-    if name == "FORGE_SCOPES":
-        return forge_scopes()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 The table ``operation_scopes.json`` is generated from Atlassian's OpenAPI specs by
 ``scripts/gen_operation_scopes.py`` (a test keeps it in sync). Modules that call Jira declare their operations with
-``declare(...)`` at import time; the descriptor's scopes are derived from those declarations.
+``OP = declare(...)`` at module level; ``app/wiring.py`` collects them, and the descriptor's scopes derive from them.
 """
 
 from __future__ import annotations
@@ -59,18 +59,13 @@ def operation(method: str, template: str) -> Operation:
     return Operation(method.upper(), template, entry["connect"], frozenset(entry["oauth"]))
 
 
-_DECLARED: dict[tuple[str, str], Operation] = {}
-
-
 def declare(method: str, template: str) -> Operation:
-    """Declare that the app calls this operation (so the descriptor asks for its scope); returns it."""
-    op = operation(method, template)
-    _DECLARED[(op.method, op.template)] = op
-    return op
+    """The operation ``METHOD template``, named at module level by a module that calls it.
 
-
-def declared() -> list[Operation]:
-    return list(_DECLARED.values())
+    Nothing is recorded: ``app/wiring.py`` lists the declaring modules and collects their operations, so the
+    descriptor asks for every scope the app needs and no other.
+    """
+    return operation(method, template)
 
 
 PERMISSIONS_CHECK = declare("POST", "/rest/api/3/permissions/check")

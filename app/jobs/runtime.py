@@ -1,4 +1,4 @@
-"""Running jobs: the runner registry, the context a runner works through, claiming with leases, enqueueing."""
+"""Running jobs: finding the runner, the context a runner works through, claiming with leases, enqueueing."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
@@ -62,20 +63,27 @@ PHASE_STEPS = {"restore": (("Restoring", "write"), ("Verifying", "verify"))}
 Runner = Callable[["JobContext"], dict[str, Any] | None]
 # Told the name of an unexpected exception (a bug) that ended a job: ends what the job worked on, with words for people.
 CrashHandler = Callable[["JobContext", str], None]
-RUNNERS: dict[str, Runner] = {}
-CRASH_HANDLERS: dict[str, CrashHandler] = {}
 
 
 def runner(kind: str, *, on_crash: CrashHandler | None = None) -> Callable[[Runner], Runner]:
-    """Register the function that runs jobs of ``kind`` (and what ends its work when it crashes on a bug)."""
+    """Does nothing: runners are listed in ``app/wiring.py``. Kept until ``app/restore/job.py`` drops its two uses."""
 
-    def register(fn: Runner) -> Runner:
-        RUNNERS[kind] = fn
-        if on_crash is not None:
-            CRASH_HANDLERS[kind] = on_crash
+    def unchanged(fn: Runner) -> Runner:
         return fn
 
-    return register
+    return unchanged
+
+
+def runners() -> dict[str, Runner]:
+    """The app's job runners by kind (``app/wiring.py``)."""
+    found: dict[str, Runner] = current_app.extensions["wiring"].runners
+    return found
+
+
+def crash_handlers() -> dict[str, CrashHandler]:
+    """What ends a runner's work when it crashes on a bug, by kind (``app/wiring.py``)."""
+    found: dict[str, CrashHandler] = current_app.extensions["wiring"].crash_handlers
+    return found
 
 
 class JobContext:
@@ -266,7 +274,7 @@ def _run_job(job_id: str, worker: str) -> str | None:
     job = claim(job_id, worker)
     if job is None:
         return None
-    fn = RUNNERS.get(job.kind)
+    fn = runners().get(job.kind)
     if fn is None:
         move(job, JobState.FAILED, message=f"No runner for jobs of kind {job.kind!r}.")
         return job.state
@@ -317,7 +325,7 @@ def _spent(ctx: JobContext) -> dict[str, Any]:
 
 def _crashed(ctx: JobContext, exc: Exception) -> None:
     """Let the runner's crash handler end its work (a run left "running" would refuse every new start)."""
-    handler = CRASH_HANDLERS.get(ctx.kind)
+    handler = crash_handlers().get(ctx.kind)
     if handler is None:
         return
     try:

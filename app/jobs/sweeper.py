@@ -11,9 +11,9 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import case, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -26,18 +26,12 @@ from .models import Job, JobState
 log = logging.getLogger(__name__)
 
 Periodic = Callable[[datetime], object]  # what it returns, if anything, is not the tick's
-PERIODIC: dict[str, Periodic] = {}
-PeriodicT = TypeVar("PeriodicT", bound=Periodic)
 
 
-def periodic(name: str) -> Callable[[PeriodicT], PeriodicT]:
-    """Register ``fn(now)`` to run on every tick (it must be idempotent and cheap when there's nothing to do)."""
-
-    def register(fn: PeriodicT) -> PeriodicT:
-        PERIODIC[name] = fn
-        return fn
-
-    return register
+def periodic_tasks() -> dict[str, Periodic]:
+    """The app's periodic tasks by name (``app/wiring.py``): each idempotent and cheap when there's nothing to do."""
+    found: dict[str, Periodic] = current_app.extensions["wiring"].periodic
+    return found
 
 
 def stalled_jobs(now: datetime | None = None) -> list[str]:
@@ -67,9 +61,9 @@ def _stalled(now: datetime) -> list[str]:
 
 
 def run_periodic(now: datetime | None = None) -> None:
-    """Run every registered periodic task once; one failing doesn't stop the others."""
+    """Run every periodic task of the app once; one failing doesn't stop the others."""
     now = now or utcnow()
-    for name, fn in PERIODIC.items():
+    for name, fn in periodic_tasks().items():
         try:
             fn(now)
         except Exception:

@@ -6,7 +6,6 @@ from flask import current_app
 
 from ..jira.access import AUTHORISE_FIX, Credential, oauth_allows
 from ..jira.client import JiraClient, RetryPolicy
-from ..tenant_access import CREDENTIAL_SOURCES
 from ..tenants import Tenant
 from .flow import gateway_url, grant_for, missing_settings
 from .models import GrantState
@@ -29,12 +28,3 @@ def oauth_credential(tenant: Tenant) -> Credential | None:
         label="oauth:" + tenant.client_key[:12],
     )
     return Credential("oauth", client, oauth_allows(grant.scope_set))
-
-
-def register() -> None:
-    """Add the OAuth source to ``CREDENTIAL_SOURCES`` once (app factories may run many times in one process)."""
-    if oauth_credential not in CREDENTIAL_SOURCES:
-        CREDENTIAL_SOURCES.append(oauth_credential)
-
-
-register()

@@ -24,7 +24,7 @@ from ..clock import utcnow
 from ..extensions import affected_rows, db
 from ..jira.client import JiraClient, RetryPolicy
 from ..jira.errors import JiraError
-from ..jira.operations import declare, declared
+from ..jira.operations import declare
 from ..recovery import audit
 from ..tenants import Tenant
 from .models import GrantState, OAuthGrant, OAuthPendingState, move
@@ -83,10 +83,10 @@ def gateway_url(cloud_id: str) -> str:
 
 def needed_scopes() -> set[str]:
     """The OAuth scopes of every declared operation Connect can't call (the fallback before any is declared)."""
-    from .. import domain_modules  # noqa: F401  (the declarations must be complete)
+    from ..wiring import declared_operations  # the wiring imports this module: it can't be imported at load
 
     scopes: set[str] = set()
-    for op in declared():
+    for op in declared_operations():
         if not op.connect_allowed:
             scopes |= op.oauth_scopes
     return scopes or set(FALLBACK_SCOPES)

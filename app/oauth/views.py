@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from ..admin.sections import PageSection, register_section
+from ..admin.sections import PageSection
 from ..clock import utcnow
 from ..connect.auth import admin_required, context_jwt_required, current, mint_context_token
 from ..tenants import Tenant
@@ -144,4 +144,4 @@ def section_context(tenant: Tenant) -> dict[str, Any]:
     return {"oauth": view}
 
 
-register_section(PageSection("oauth", "admin/_oauth.html", section_context, order=50))
+SECTION = PageSection("oauth", "admin/_oauth.html", section_context, order=50)  # listed in app/wiring.py

@@ -19,7 +19,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..backups.models import Snapshot, SnapshotStatus
 from ..extensions import db
 from ..jobs.models import Job, JobState
-from ..jobs.sweeper import periodic
 from ..restore.models import RestoreRun
 from . import audit
 
@@ -46,7 +45,6 @@ def catch_up(tenant_id: int | None = None, limit: int = BATCH) -> int:
     return written
 
 
-@periodic("audit.job-events")
 def catch_up_all(now: datetime) -> None:
     """Keep every tenant's log up to date even when nobody opens the page (cheap when there is nothing new)."""
     catch_up(None)

@@ -16,7 +16,7 @@ from app.backups.snapshots import SnapshotReader, SnapshotWriter
 from app.backups.storage import FileBlobStore, blob_store
 from app.connect.installs import save_installation
 from app.extensions import db
-from app.jobs.sweeper import PERIODIC
+from app.jobs.sweeper import periodic_tasks
 from app.tenants import Tenant
 
 NOW = datetime(2025, 6, 30, 12, 0)  # a Monday
@@ -198,9 +198,9 @@ def test_does_pruning_keep_every_snapshot_an_active_connection_reaches(app: Flas
     assert prune(tenant, NOW).deleted == ids[:3]
 
 
-def test_does_pruning_keep_snapshots_a_registered_protector_pins(tenant: Tenant, monkeypatch) -> None:
+def test_does_pruning_keep_snapshots_a_wired_protector_pins(tenant: Tenant) -> None:
     ids = [snapshot(tenant, NOW - timedelta(days=20 - d), version=d) for d in range(5)]
-    monkeypatch.setattr(retention, "PROTECTORS", [lambda t: {ids[0]} if t.id == tenant.id else set()])
+    retention.protectors().append(lambda t: {ids[0]} if t.id == tenant.id else set())
     assert prune(tenant, NOW).deleted == ids[1:2]
 
 
@@ -226,7 +226,7 @@ def test_does_pruning_leave_other_tenants_alone(tenant: Tenant) -> None:
 
 
 def test_does_the_periodic_task_prune_each_tenant_once_a_day(tenant: Tenant) -> None:
-    assert PERIODIC["backups.retention"] is run_retention
+    assert periodic_tasks()["backups.retention"] is run_retention
     ids = [snapshot(tenant, NOW - timedelta(days=20 - d), version=d) for d in range(5)]
 
     run_retention(NOW)

@@ -39,7 +39,6 @@ from app.recovery.connections import Side, activate, active_source_for, generate
 from app.restore import service
 from app.restore.models import RestoreItem, RestoreRun
 from app.restore.plan import Selection
-from app.tenant_access import CREDENTIAL_SOURCES
 from app.tenants import Tenant
 from fakejira import installer
 from fakejira.cloud import Cloud
@@ -213,8 +212,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, worker_id: str, fakejira_spe
         def granted(tenant: Tenant) -> Credential | None:
             return world.credentials.get(tenant.id)
 
-        CREDENTIAL_SOURCES.append(granted)
-        stack.callback(CREDENTIAL_SOURCES.remove, granted)
+        app.extensions["wiring"].credential_sources.append(granted)
         source = cloud.add_site("source")
         load_seed(source, DEMO)
         src = world.install("connect", source)

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from app.jira.operations import Operation, UnknownOperation, declared, operation
+from app.jira.operations import Operation, UnknownOperation, operation
 from tests.conftest import REFERENCE_DIR
 
 SCOPE_ORDER = ("READ", "WRITE", "DELETE", "PROJECT_ADMIN", "ADMIN")  # Connect scopes: each implies those before it
@@ -92,9 +92,7 @@ def test_every_url_in_the_descriptor_is_a_route(client, app) -> None:
 
 
 def test_scopes_are_the_minimal_cover_of_operations_we_call(client) -> None:
-    import app.domain_modules  # noqa: F401  (every module that declares the Jira operations it calls)
-
-    ops = declared()
+    ops = list(client.application.extensions["wiring"].operations)  # every module that calls Jira declares its own
     assert ops
     descriptor = client.get("/atlassian-connect.json").get_json()
     assert set(descriptor["scopes"]) == connect_scopes_needed(ops)

@@ -1,7 +1,7 @@
 """Fixtures for the Forge door: the app served live as the emulated Forge app's remote, installs, the invoker.
 
 - ``forge_app``: the live app with ``FORGE_APP_ID``/``FORGE_JWKS_URL`` pointing at the emulator's Forge platform and
-  ``ATLASSIAN_API_URL`` at its gateway; the platform's manifest scopes are ``FORGE_SCOPES``.
+  ``ATLASSIAN_API_URL`` at its gateway; the platform's manifest scopes are ``forge_scopes()``.
 - ``forge_install(site, environment="production") -> ForgeInstall``: installs the app on the site and delivers the
   installed event (then runs the queued site-URL job, so the tenant knows its site URL).
 - ``invoker``: the emulated Forge invoker aimed at the live app.

@@ -17,10 +17,10 @@ from app.backups.snapshots import SnapshotReader
 from app.clock import utcnow
 from app.extensions import db
 from app.forge.auth import forge_admin_required, forge_current, forge_invocation_required
-from app.forge.scopes import FORGE_SCOPES, forge_allows
+from app.forge.scopes import forge_allows, forge_scopes
 from app.forge.tokens import SYSTEM_HEADER, ForgeTokenUnavailable, store_from_request
 from app.jira.errors import JiraError
-from app.jira.operations import declared, operation
+from app.jira.operations import operation
 from app.jobs.models import Job
 from app.oauth.flow import requested_scopes
 from app.oauth.models import OAuthGrant
@@ -37,8 +37,8 @@ STATUSES = operation("GET", "/rest/api/3/statuses/search")
 def test_forge_scopes_cover_every_declared_operation(forge_app) -> None:
     """Backup and restore of every type (statuses, workflows, priorities included) can go through the Forge token."""
     with forge_app.app_context():
-        ops = declared()
-        scopes = FORGE_SCOPES
+        ops = forge_app.extensions["wiring"].operations
+        scopes = forge_scopes()
     assert list(scopes) == sorted(set(scopes)) and "manage:jira-configuration" in scopes
     assert [f"{op.method} {op.template}" for op in ops if not forge_allows(op)] == []
     assert {"/rest/api/3/statuses/search", "/rest/api/3/workflows/search", "/rest/api/3/priority/search"} <= {

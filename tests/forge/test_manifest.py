@@ -115,13 +115,13 @@ def test_a_broken_copy_is_rejected_with_the_reason(breakage: str, verdicts: dict
 
 
 def test_the_jira_scopes_are_exactly_the_declared_operations_scopes(manifest: dict[str, Any]) -> None:
-    """Does the manifest ask for exactly FORGE_SCOPES (plus Forge's two token scopes), no more, no fewer?"""
-    from app.forge.scopes import FORGE_SCOPES
+    """Does the manifest ask for exactly forge_scopes() (plus Forge's two token scopes), no more, no fewer?"""
+    from app.forge.scopes import forge_scopes
 
     scopes = manifest["permissions"]["scopes"]
     assert len(scopes) == len(set(scopes)), "a scope is listed twice"
     assert set(scopes) >= REMOTE_TOKEN_SCOPES, "Forge hands the remote no token without read:app-*-token"
-    assert sorted(set(scopes) - REMOTE_TOKEN_SCOPES) == list(FORGE_SCOPES)
+    assert sorted(set(scopes) - REMOTE_TOKEN_SCOPES) == list(forge_scopes())
 
 
 def test_the_remote_base_url_comes_from_an_environment_variable(manifest: dict[str, Any]) -> None:

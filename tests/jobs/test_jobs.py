@@ -15,14 +15,13 @@ from app.extensions import db
 from app.jobs import dispatch as job_dispatch
 from app.jobs import runtime
 from app.jobs.models import TRANSITIONS, IllegalTransition, Job, JobState, move
-from app.jobs.runtime import JobCancelled, JobFailed, RetryLater, claim, enqueue, request_cancel, run_job, runner
-from app.jobs.sweeper import PERIODIC, periodic, stalled_jobs, tick
+from app.jobs.runtime import JobCancelled, JobFailed, RetryLater, claim, enqueue, request_cancel, run_job
+from app.jobs.sweeper import stalled_jobs, tick
 from app.tenants import Tenant
 
 SEEN: dict[str, list] = {}
 
 
-@runner("test-count")
 def count_to(ctx: runtime.JobContext) -> dict:
     """Counts to params.n, checkpointing each step; crashes once at params.crash_at (a simulated worker death)."""
     start = ctx.checkpoint.get("i", 0)
@@ -36,25 +35,31 @@ def count_to(ctx: runtime.JobContext) -> dict:
     return {"counted": ctx.params["n"]}
 
 
-@runner("test-fail")
 def fail(ctx: runtime.JobContext) -> None:
     raise JobFailed("Jira refused the backup: no permission to read workflows.")
 
 
-@runner("test-crash")
 def crash(ctx: runtime.JobContext) -> None:
     raise KeyError("secret-should-not-leak")
 
 
-@runner("test-wait")
 def wait(ctx: runtime.JobContext) -> None:
     raise RetryLater(600, "Jira asked us to wait 600 s (rate limit).")
 
 
-@runner("test-cancel")
 def cancel_me(ctx: runtime.JobContext) -> None:
     ctx.progress(1, 10)
     raise JobCancelled()
+
+
+TEST_RUNNERS = {"test-count": count_to, "test-fail": fail, "test-crash": crash, "test-wait": wait,
+                "test-cancel": cancel_me}
+
+
+@pytest.fixture(autouse=True)
+def test_runners(app) -> None:
+    """This module's runners, wired into the test's app as app/wiring.py wires the real ones."""
+    app.extensions["wiring"].runners.update(TEST_RUNNERS)
 
 
 @pytest.fixture
@@ -209,13 +214,10 @@ def test_in_process_dispatcher_runs_jobs_in_threads(app, tenant_id) -> None:
 
 def test_tick_runs_periodic_tasks_and_redispatches_stalled_jobs(ctx, tenant_id, app) -> None:
     calls = []
-    periodic("test-periodic")(lambda now: calls.append(now))
-    try:
-        j, _ = enqueue(tenant_id, "test-count", {"n": 1}, dispatch=False)
-        tick()
-        assert calls and app.extensions["job_dispatcher"].sent == [j.id]
-    finally:
-        PERIODIC.pop("test-periodic")
+    app.extensions["wiring"].periodic["test-periodic"] = calls.append
+    j, _ = enqueue(tenant_id, "test-count", {"n": 1}, dispatch=False)
+    tick()
+    assert calls and app.extensions["job_dispatcher"].sent == [j.id]
 
 
 @pytest.mark.redis

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 
 from app.clock import utcnow
 from app.extensions import db
-from app.jira.operations import declared
 from app.oauth.flow import FALLBACK_SCOPES, OFFLINE_ACCESS, grant_for, requested_scopes
 from app.oauth.models import GrantState, OAuthGrant, OAuthPendingState
 from app.oauth.tokens import GrantUnusable, TokenProvider
@@ -61,7 +60,7 @@ def test_the_full_flow_stores_an_encrypted_grant_for_the_tenants_own_site(browse
 def test_the_requested_scopes_cover_every_declared_operation_connect_cannot_call(app) -> None:
     with app.app_context():
         requested = set(requested_scopes())
-    inaccessible = [op for op in declared() if not op.connect_allowed]
+    inaccessible = [op for op in app.extensions["wiring"].operations if not op.connect_allowed]
     assert inaccessible, "the flow's own probe is declared"
     for op in inaccessible:
         assert op.oauth_scopes <= requested, f"{op.method} {op.template} needs {sorted(op.oauth_scopes)}"

@@ -158,23 +158,20 @@ def test_is_a_database_error_not_recorded_as_the_jobs_failure(app, error) -> Non
 
     from app.extensions import db
     from app.jobs.models import Job
-    from app.jobs.runtime import RUNNERS, enqueue, run_job
+    from app.jobs.runtime import enqueue, run_job
     from app.tenants import Tenant
 
     def lose_database(ctx) -> None:
         ctx.save_checkpoint({"at": 3})
         raise getattr(exc, error)("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
 
-    RUNNERS["test-db-lost"] = lose_database
-    try:
-        with app.app_context():
-            tenant = Tenant(client_key="ck-outage", base_url="https://outage.atlassian.net", shared_secret_enc="x")
-            db.session.add(tenant)
-            db.session.commit()
-            job, _ = enqueue(tenant.id, "test-db-lost", dispatch=False)
-            assert run_job(job.id) == "queued"
-            row = db.session.get(Job, job.id, populate_existing=True)
-            assert row.state == "queued" and row.checkpoint == {"at": 3} and row.lease_owner is None
-            assert row.message == "The database was unavailable for a while; the job carries on from its checkpoint."
-    finally:
-        del RUNNERS["test-db-lost"]
+    app.extensions["wiring"].runners["test-db-lost"] = lose_database
+    with app.app_context():
+        tenant = Tenant(client_key="ck-outage", base_url="https://outage.atlassian.net", shared_secret_enc="x")
+        db.session.add(tenant)
+        db.session.commit()
+        job, _ = enqueue(tenant.id, "test-db-lost", dispatch=False)
+        assert run_job(job.id) == "queued"
+        row = db.session.get(Job, job.id, populate_existing=True)
+        assert row.state == "queued" and row.checkpoint == {"at": 3} and row.lease_owner is None
+        assert row.message == "The database was unavailable for a while; the job carries on from its checkpoint."

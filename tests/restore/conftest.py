@@ -20,7 +20,6 @@ from app.jira.client import JiraClient, RetryPolicy
 from app.jobs.models import Job
 from app.jobs.runtime import enqueue, run_job
 from app.recovery.connections import activate, generate_token
-from app.tenant_access import CREDENTIAL_SOURCES
 from app.tenants import Tenant
 from fakejira.resources.basics import admin_account_id
 
@@ -156,6 +155,5 @@ def oauth_grant(app, fake_cloud) -> Iterator[Callable[[Any, int], None]]:
                           retry=RetryPolicy(max_retries=2, base_delay=0.01, max_retry_after=5), label="oauth-test")
         granted[tenant_id] = Credential("oauth", jira, oauth_allows(set(SCOPES)))
 
-    CREDENTIAL_SOURCES.append(source)
+    app.extensions["wiring"].credential_sources.append(source)  # this app's only: nothing to undo
     yield grant
-    CREDENTIAL_SOURCES.remove(source)

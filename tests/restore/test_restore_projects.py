@@ -117,16 +117,16 @@ def test_selecting_one_project_pulls_in_its_schemes_and_workflows_and_keeps_a_co
 def test_without_oauth_on_the_destination_notification_and_security_schemes_are_reported_with_the_fix(
         app, fake_cloud, demo_sites) -> None:
     from app.jira.access import AUTHORISE_FIX
-    from app.tenant_access import CREDENTIAL_SOURCES
 
     sites = demo_sites
     snapshot = take_backup(app, sites.source_tenant_id, fake_cloud)
-    grants = CREDENTIAL_SOURCES[-1]
-    CREDENTIAL_SOURCES[-1] = lambda tenant: None if tenant.id == sites.dest_tenant_id else grants(tenant)
+    sources = app.extensions["wiring"].credential_sources
+    grants = sources[-1]
+    sources[-1] = lambda tenant: None if tenant.id == sites.dest_tenant_id else grants(tenant)
     try:
         run = restore(app, sites, preview(app, sites, snapshot), fallback="admin")
     finally:
-        CREDENTIAL_SOURCES[-1] = grants
+        sources[-1] = grants
     items = outcomes(app, run.id)
     for key in [("notificationSchemes", "Engineering Notifications"), ("issueSecuritySchemes", "Customer Data")]:
         assert items[key].outcome == "cannot" and items[key].fix == AUTHORISE_FIX, (key, items[key].reason)
