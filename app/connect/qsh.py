@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from atlassian_jwt.url_utils import canonicalize_request, hash_url
+from atlassian_jwt.url_utils import hash_url
 
 CONTEXT_QSH = "context-qsh"
 
@@ -29,17 +29,6 @@ def relative_url(raw_path: str, query_string: str, base_url: str) -> str:
     return f"{path}?{query_string}" if query_string else path
 
 
-def canonical_request(method: str, relative: str) -> str:
-    """``METHOD&canonical-uri&canonical-query`` for a URL already relative to the receiver's base."""
-    return canonicalize_request(method, relative)
-
-
 def qsh(method: str, relative: str) -> str:
-    """The lowercase hex SHA-256 of the canonical request."""
+    """The lowercase hex SHA-256 of the canonical request (``METHOD&canonical-uri&canonical-query``)."""
     return hash_url(method, relative)
-
-
-def qsh_for_url(method: str, url: str, base_url: str) -> str:
-    """The qsh of an absolute URL sent to a receiver whose base URL is ``base_url``."""
-    parts = urlsplit(url)
-    return qsh(method, relative_url(parts.path, parts.query, base_url))

@@ -36,11 +36,6 @@ class ForgeForbidden(ForgeError):
     code = "forbidden"
 
 
-class ForgeNotConfigured(ForgeError):
-    status = 404
-    code = "forge-not-configured"
-
-
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
