@@ -91,6 +91,8 @@ OPTIONAL_SETTINGS: dict[str, type] = {
     "OAUTH_STATE_TTL_SECONDS": int, "LOG_LEVEL": str,
     # issue data: whether backups include it, how incremental passes overlap and compare id sets; impersonation
     "BACKUP_ISSUES": str, "ISSUE_OVERLAP_MINUTES": int, "ISSUE_IDSET_DAYS": float, "CONNECT_IMPERSONATION_URL": str,
+    # restricted comments: how many people the backup reads them as, how many comment ids it asks about in all
+    "ISSUE_RESTRICTED_PEOPLE": int, "ISSUE_RESTRICTED_IDS": int,
 }
 
 
