@@ -357,11 +357,6 @@ def destination_connection(tenant: Tenant) -> RecoveryConnection | None:
         .order_by(RecoveryConnection.activated_at.desc(), RecoveryConnection.id.desc()).limit(1)).first()
 
 
-def destination_state(tenant: Tenant) -> ConnectionState:
-    conn = destination_connection(tenant)
-    return conn.state if conn else ConnectionState.NOT_CONNECTED
-
-
 def active_source_for(destination: Tenant) -> Tenant | None:
     """The source site whose snapshots ``destination`` may read: only while their connection is Active."""
     conn = db.session.scalars(select(RecoveryConnection).where(

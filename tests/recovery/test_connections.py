@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.presenters.connections import connection_sides
 from app.recovery import audit
 from app.recovery import connections as rc
 from app.recovery.connections import (
@@ -153,7 +154,7 @@ def dest_in(state: ConnectionState, source: Tenant, dest: Tenant) -> RecoveryCon
         rc.release(dest, Side.DESTINATION, DEST_ADMIN, issued.connection.id, reusable=True)
     if state is St.DEACTIVATED:
         rc.deactivate(source, Side.SOURCE, ADMIN, issued.connection.id)
-    assert rc.destination_state(dest) is state
+    assert connection_sides(dest).dest_state is state
     return issued.connection
 
 
@@ -173,10 +174,10 @@ def test_destination_side_release_and_deactivate_in_each_state(source, dest, sta
         with pytest.raises(TransitionRefused) as caught:
             act(dest, Side.DESTINATION, DEST_ADMIN, None, **kwargs)
         assert caught.value.message == f"Can't {action.phrase} while the status is {seen.label}."
-        assert rc.destination_state(dest) is seen
+        assert connection_sides(dest).dest_state is seen
     else:
         act(dest, Side.DESTINATION, DEST_ADMIN, None, **kwargs)
-        assert rc.destination_state(dest) is expected
+        assert connection_sides(dest).dest_state is expected
         assert rc.source_state(source) is expected
 
 
@@ -255,7 +256,7 @@ def test_release_yes_keeps_the_token_usable_and_no_retires_it(source, dest, reus
     if reusable:
         rc.activate(again, DEST_ADMIN, issued.token, SOURCE_URL)
         assert rc.active_source_for(again).id == source.id
-        assert rc.destination_state(dest) is St.NOT_CONNECTED  # the link moved to the new destination
+        assert connection_sides(dest).dest_state is St.NOT_CONNECTED  # the link moved to the new destination
     else:
         with pytest.raises(rc.ActivationRefused):
             rc.activate(again, DEST_ADMIN, issued.token, SOURCE_URL)
@@ -269,7 +270,7 @@ def test_deactivation_is_final_and_a_new_connection_starts_fresh(source, dest) -
     rc.activate(dest, DEST_ADMIN, issued.token, SOURCE_URL)
     rc.deactivate(source, Side.SOURCE, ADMIN, issued.connection.id)
     assert rc.active_source_for(dest) is None and rc.connection_for_source(source) is None
-    assert rc.destination_state(dest) is St.DEACTIVATED
+    assert connection_sides(dest).dest_state is St.DEACTIVATED
     with pytest.raises(rc.ActivationRefused):
         rc.activate(make_tenant("late"), DEST_ADMIN, issued.token, SOURCE_URL)
     fresh = rc.generate_token(source, ADMIN)
