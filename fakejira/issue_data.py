@@ -88,8 +88,12 @@ def forget_index(site: Site, coll: str) -> None:
 
 
 def _group(site: Site, name: Any, group_id: Any) -> dict[str, Any] | None:
+    """A group by id when one is given (the id wins: a name beside an unknown id finds nothing), else by name."""
     for group in site.store.values("groups"):
-        if (group_id and group.get("groupId") == group_id) or (name and group.get("name") == name):
+        if group_id:
+            if group.get("groupId") == group_id:
+                return group
+        elif name and group.get("name") == name:
             return group
     return None
 

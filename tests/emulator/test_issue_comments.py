@@ -91,6 +91,20 @@ def test_visibility_needs_the_writer_in_it_and_hides_the_comment_from_others(ops
     assert as_admin["total"] == 2
 
 
+def test_a_group_named_by_an_id_this_site_lacks_is_refused_even_beside_a_known_name(ops: Site) -> None:
+    """A group's id wins over its name (names change, ids don't): another site's id with this site's name is a 400,
+    not a silent match by name; the name alone, or this site's id, is found."""
+    group = next(g for g in ops.store.values("groups") if g["name"] == "jira-administrators")
+    code, answer = _add(ops, account_id=admin(ops), visibility={
+        "type": "group", "value": "jira-administrators", "identifier": "another-sites-group-id"})
+    assert code == 400, answer
+    assert not [c for c in call(ops, "GET", "/issue/OPS-1/comment", account_id=admin(ops))[1]["comments"]]
+    for visibility in ({"type": "group", "value": "jira-administrators"},
+                       {"type": "group", "identifier": group["groupId"]}):
+        code, answer = _add(ops, account_id=admin(ops), visibility=visibility)
+        assert code == 201 and answer["visibility"]["identifier"] == group["groupId"], answer
+
+
 def test_edit_keeps_the_author_and_records_the_editor_then_delete(ops: Site) -> None:
     events = record_events(ops)
     comment = _add(ops, account_id=BOB)[1]

@@ -327,3 +327,23 @@ def test_a_project_whose_every_create_is_refused_ends(app, fake_cloud, seed) -> 
     assert all(any("contains spaces" in n for n in o.notes) for o in report.issues.values())
     assert report.keys_kept is False and "placeholder" in report.keys_not_kept
     assert "contains spaces" in report.keys_not_kept
+
+
+def test_a_restricted_work_log_comes_back_restricted_never_widened(world: World) -> None:
+    """A work log restricted to a group its author is in: written as the author with the same restriction, so the
+    app's own user (outside the group) can't read it on the destination either."""
+    record, comment = next((r, c) for r in world.records for c in r.comments
+                           if (c.get("visibility") or {}).get("type") == "group"
+                           and c["author"]["accountId"] in world.people)
+    worklog = {"author": comment["author"], "started": "2024-11-07T06:02:06.525+00:00", "timeSpentSeconds": 600,
+               "id": "99001", "visibility": dict(comment["visibility"])}
+    record.worklogs = [*record.worklogs, worklog]
+    world.restore(record.project_key)
+    dest = world.dest_issue(record.key, fields="worklog")
+    as_app = ConnectClient(world.dest, APP).get(f"/rest/api/3/issue/{dest['id']}/worklog").json()["worklogs"]
+    assert [w for w in as_app if w.get("timeSpentSeconds") == 600 and w.get("visibility")] == []
+    token = world.cloud.impersonation.issue_token(world.dest, APP, comment["author"]["accountId"])
+    as_author = requests.get(f"{world.dest.base_url}/rest/api/3/issue/{dest['id']}/worklog", timeout=10,
+                             headers={"Authorization": f"Bearer {token}"}).json()["worklogs"]
+    restricted = [w for w in as_author if w.get("visibility")]
+    assert [w["visibility"]["identifier"] for w in restricted] == [comment["visibility"]["identifier"]], as_author

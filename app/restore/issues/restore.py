@@ -527,7 +527,7 @@ class ProjectIssues:
             client = self.authors.client_for(author.get("accountId"))
             body: dict[str, Any] = {"body": comment.get("body")}
             if comment.get("visibility"):
-                body["visibility"] = comment["visibility"]
+                body["visibility"] = self._visibility(comment["visibility"])
             path = ADD_COMMENT.path(issueIdOrKey=dest)
             if client is not None:
                 client.request("POST", path, json=body, template=ADD_COMMENT.template)
@@ -544,6 +544,18 @@ class ProjectIssues:
                     continue
             self.report.writes += 1
 
+    def _visibility(self, visibility: dict[str, Any]) -> dict[str, Any]:
+        """A comment's restriction in the destination's terms. A group is named by its id, which differs between
+        sites: the destination's group restored from it, else the group's name alone (Jira finds it by name). A role
+        is named by its name on both."""
+        if visibility.get("type") != "group":
+            return dict(visibility)
+        source = visibility.get("identifier")
+        dest = self.ids.get("groups", str(source)) if source else None
+        if dest:
+            return {"type": "group", "identifier": dest}
+        return {"type": "group", "value": visibility.get("value")}
+
     def _worklogs(self, record: IssueRecord, dest: str, fresh: bool) -> None:
         if not record.worklogs:
             return
@@ -554,6 +566,8 @@ class ProjectIssues:
                                     "timeSpentSeconds": worklog.get("timeSpentSeconds")}
             if worklog.get("comment"):
                 body["comment"] = worklog["comment"]
+            if worklog.get("visibility"):
+                body["visibility"] = self._visibility(worklog["visibility"])  # never widened
             params = {"adjustEstimate": "leave", "notifyUsers": "false"}
             client = self.authors.client_for(author.get("accountId"))
             if client is not None:
@@ -561,7 +575,14 @@ class ProjectIssues:
                                template=ADD_WORKLOG.template)
             else:
                 body["comment"] = with_attribution(worklog.get("comment"), author, worklog.get("started"))
-                self.access.call(ADD_WORKLOG, path={"issueIdOrKey": dest}, params=params, json=body)
+                try:
+                    self.access.call(ADD_WORKLOG, path={"issueIdOrKey": dest}, params=params, json=body)
+                except JiraError as exc:
+                    if exc.status != 400 or "visibility" not in body:
+                        raise
+                    self.report.issues[record.key].notes.append(
+                        f"restricted work log {worklog.get('id')} not restored: {exc.describe()}")
+                    continue
             self.report.writes += 1
 
     def _attachments(self, record: IssueRecord, dest: str, fresh: bool) -> None:
