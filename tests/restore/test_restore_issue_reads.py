@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from app.extensions import db
 from app.restore.issues.restore import ProjectIssues
@@ -82,6 +83,42 @@ def test_a_resumed_issue_is_read_and_gets_nothing_twice(world: World) -> None:  
     assert sorted(a["filename"] for a in attachments["fields"]["attachment"]) == \
         sorted(a.filename for a in victim.attachments)
     assert _reads(world, "/rest/api/3/issue/{issueIdOrKey}/comment") >= 1  # the resumed issue was read
+
+
+def test_a_resumed_issue_with_restricted_comments_gets_none_twice(world: World) -> None:  # noqa: F811
+    """The same kill, on an issue with a comment restricted to a group the app's user isn't in (written as its
+    author): the app can't see it, so counting what the app sees would write it again; counted as its author sees
+    it, every comment is there once."""
+    victim = next(r for r in world.records if r.attachments and r.comments
+                  and [c for c in r.comments if c.get("visibility")
+                       and c["author"]["accountId"] in world.people])
+    original = ProjectIssues._attachments
+
+    def dies(self: Any, record: Any, dest: str, *args: Any) -> None:
+        if record.key == victim.key:
+            raise SystemExit("killed")
+        original(self, record, dest, *args)
+
+    ProjectIssues._attachments = dies  # type: ignore[method-assign]
+    try:
+        with pytest.raises(SystemExit):
+            world.restore(victim.project_key)
+    finally:
+        ProjectIssues._attachments = original  # type: ignore[method-assign]
+    world.restore(victim.project_key)
+    everyone: dict[str, dict[str, Any]] = {}  # every comment on the issue, read as the app and as each author
+    readers = [{"headers": {}}] + [
+        {"headers": {"Authorization": f"Bearer {world.cloud.impersonation.issue_token(world.dest, APP, a)}"}}
+        for a in sorted({c["author"]["accountId"] for c in victim.comments} & world.people)]
+    for reader in readers:
+        if not reader["headers"]:
+            page = ConnectClient(world.dest, APP).get(f"/rest/api/3/issue/{victim.key}/comment",
+                                                      query={"maxResults": 100}).json()
+        else:
+            page = requests.get(f"{world.dest.base_url}/rest/api/3/issue/{victim.key}/comment", timeout=10,
+                                params={"maxResults": 100}, headers=reader["headers"]).json()
+        everyone.update({c["id"]: c for c in page["comments"]})
+    assert len(everyone) == len(victim.comments), (victim.key, "comments written twice or missing")
 
 
 def test_the_verification_reads_each_project_once(app, issue_sites, fake_cloud, oauth_grant) -> None:  # noqa: F811

@@ -521,7 +521,7 @@ class ProjectIssues:
     def _comments(self, record: IssueRecord, dest: str, fresh: bool) -> None:
         if not record.comments:
             return
-        done = 0 if fresh else self._already(LIST_COMMENTS, dest, "comments")
+        done = 0 if fresh else self._comments_here(record, dest)
         for comment in record.comments[done:]:
             author = comment.get("author") or {}
             client = self.authors.client_for(author.get("accountId"))
@@ -543,6 +543,38 @@ class ProjectIssues:
                         f"restricted comment {comment.get('id')} not restored: {exc.describe()}")
                     continue
             self.report.writes += 1
+
+    def _comments_here(self, record: IssueRecord, dest: str) -> int:
+        """How many of the record's comments an interrupted attempt wrote (they go in order, so the first that many).
+
+        The app's user may not see a restricted one it wrote as its author: those are counted as their authors see
+        them, read as each author of a restricted comment (union by id), so a resumed issue never gets one twice.
+        """
+        restricted_authors = {(c.get("author") or {}).get("accountId") for c in record.comments if c.get("visibility")}
+        clients = [c for c in (self.authors.client_for(a) for a in sorted(a for a in restricted_authors if a))
+                   if c is not None]
+        if not clients:
+            return self._already(LIST_COMMENTS, dest, "comments")
+        seen = self._comment_ids(lambda params: self.access.call(LIST_COMMENTS, path={"issueIdOrKey": dest},
+                                                                 params=params))
+        path = LIST_COMMENTS.path(issueIdOrKey=dest)
+        for client in clients:
+            seen |= self._comment_ids(lambda params, c=client: c.request(  # type: ignore[misc]
+                "GET", path, params=params, template=LIST_COMMENTS.template))
+        return len(seen)
+
+    @staticmethod
+    def _comment_ids(read: Callable[[dict[str, Any]], Any]) -> set[str]:
+        """Every comment id a reader sees on the issue, page by page."""
+        ids: set[str] = set()
+        start = 0
+        while True:
+            page = read({"startAt": start, "maxResults": 100}) or {}
+            comments = page.get("comments") or []
+            ids |= {str(c.get("id")) for c in comments}
+            start += len(comments)
+            if not comments or start >= int(page.get("total") or 0):
+                return ids
 
     def _visibility(self, visibility: dict[str, Any]) -> dict[str, Any]:
         """A comment's restriction in the destination's terms. A group is named by its id, which differs between
