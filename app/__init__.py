@@ -31,14 +31,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     crypto.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
-    _import_models()
+    # runners, periodic tasks, sections, credentials, operations; its imports bring every model to the metadata
+    from .wiring import init_app as wiring_init_app
+
+    wiring_init_app(app)
     from .jobs import dispatch as job_dispatch
 
     job_dispatch.init_app(app)
-
-    from .wiring import init_app as wiring_init_app  # runners, periodic tasks, sections, credentials, operations
-
-    wiring_init_app(app)
     from .admin import backups_views, before_views, restore_views
     from .admin import views as admin_views
     from .connect import descriptor, lifecycle
@@ -97,17 +96,3 @@ def _start_sweeper(app: Flask) -> None:
         sweeper = Sweeper(app, app.config["JOBS_SWEEP_SECONDS"])
         app.extensions["job_sweeper"] = sweeper
         sweeper.start()
-
-
-def _import_models() -> None:
-    """Import every module that defines models so metadata (and Alembic) sees all tables."""
-    from . import tenants  # noqa: F401
-    from .backups import (
-        retention,  # noqa: F401  (imports the backup models; registers pruning)
-        schedule,  # noqa: F401  (the backup schedule table and its tick)
-    )
-    from .forge import installations, tokens  # noqa: F401
-    from .jobs import journal, models  # noqa: F401
-    from .oauth import models as oauth_models  # noqa: F401
-    from .recovery import audit, connections  # noqa: F401
-    from .restore import models as restore_models  # noqa: F401

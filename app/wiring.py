@@ -1,4 +1,4 @@
-"""How the pieces are joined: job runners, periodic tasks, page sections, credentials, purge hooks, Jira operations.
+"""How the pieces are joined: runners, periodic tasks, page sections, credentials, purge hooks, operations, tables.
 
 One explicit list, read top to bottom. ``create_app`` builds a ``Wiring`` (``init_app``) and keeps it in
 ``app.extensions["wiring"]``; the job runtime, the sweeper, the Disaster recovery page, ``tenant_access``, retention
@@ -15,26 +15,36 @@ from types import ModuleType
 
 from flask import Flask, current_app
 
+from . import tenants
 from .admin import backups_views, restore_views
 from .admin.sections import PageSection
-from .backups import capture, catalogue, purge, retention, schedule
+from .backups import blob_models, capture, catalogue, purge, retention, schedule
+from .backups import models as backup_models
 from .backups.retention import Protector
 from .connect import impersonation
+from .forge import installations as forge_installations
 from .forge import lifecycle as forge_lifecycle
+from .forge import tokens as forge_tokens
 from .issuedata import backup as issue_backup
 from .issuedata import before as issue_before
+from .issuedata import changes as issue_changes
 from .issuedata import restricted as issue_restricted
 from .issuedata import sprints as issue_sprints
 from .jira import operations
 from .jira.operations import Operation
+from .jobs import journal
+from .jobs import models as job_models
 from .jobs.runtime import CrashHandler, Runner
 from .jobs.sweeper import Periodic
 from .oauth import flow as oauth_flow
+from .oauth import models as oauth_models
 from .oauth import views as oauth_views
 from .oauth.credential import oauth_credential
 from .presenters import people
-from .recovery import activity
+from .quota import models as quota_models
+from .recovery import activity, audit, connections
 from .restore import job as restore_job
+from .restore import models as restore_models
 from .restore import plan, subobjects
 from .restore.issues import agile as issue_agile
 from .restore.issues import restore as issue_restore
@@ -80,6 +90,12 @@ PROTECTORS: tuple[Protector, ...] = ()
 # after the commit, for what it kept outside the database
 PURGING: tuple[PurgeHook, ...] = (purge.before_tenant_purged,)
 PURGED: tuple[PurgeHook, ...] = (purge.after_tenant_purged,)
+
+# Every module that defines tables: imported here, its models are in the metadata Alembic and create_all() read
+MODEL_MODULES: tuple[ModuleType, ...] = (
+    tenants, forge_installations, forge_tokens, oauth_models, connections, audit, job_models, journal,
+    backup_models, blob_models, schedule, issue_changes, restore_models, quota_models,
+)
 
 # Every module that calls Jira declares, at module level, the operations it calls (``declare``): the descriptor's,
 # the OAuth request's and the Forge manifest's scopes are derived from these declarations.

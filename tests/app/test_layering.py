@@ -17,8 +17,8 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app"
 SHARED_FOR_NOW: set[str] = set()
-# Function-level imports of app/ modules when this test was written; new ones must not be added.
-FUNCTION_LEVEL_CEILING = 82
+# Function-level imports of app/ modules (82 when this test was written); new ones must not be added.
+FUNCTION_LEVEL_CEILING = 81
 
 
 @dataclass(frozen=True)

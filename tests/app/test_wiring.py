@@ -21,7 +21,7 @@ from app.jobs.models import Job
 from app.jobs.runtime import enqueue
 from app.oauth.credential import oauth_credential
 from app.tenants import Tenant
-from app.wiring import OPERATION_MODULES, declared_in
+from app.wiring import MODEL_MODULES, OPERATION_MODULES, declared_in
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
@@ -228,6 +228,14 @@ def test_are_the_operations_those_of_every_module_that_declares_one(app) -> None
     assert listed - declaring == set(), "in OPERATION_MODULES but declares nothing"
     assert {(o.method, o.template) for o in app.extensions["wiring"].operations} == {
         (o.method, o.template) for o in declared_in(OPERATION_MODULES)}
+
+
+def test_is_every_module_that_defines_a_table_listed() -> None:
+    """A model module nobody imported would be missing from the metadata, so from create_all() and Alembic's diff."""
+    defining = {name for name, (_path, tree) in app_modules().items()
+                if any(isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id == "Model"
+                                                              for b in node.bases) for node in tree.body)}
+    assert defining == {m.__name__ for m in MODEL_MODULES}
 
 
 def test_does_each_app_have_its_own_wiring(app_config) -> None:
