@@ -66,8 +66,8 @@ RUNNERS: dict[str, Runner] = {
 
 # kind -> what ends the job's work when its runner crashes on a bug (a run left "running" would refuse new starts)
 CRASH_HANDLERS: dict[str, CrashHandler] = {
-    restore_job.PREVIEW_KIND: restore_job._crashed,
-    restore_job.RESTORE_KIND: restore_job._crashed,
+    restore_job.PREVIEW_KIND: restore_job.crashed,
+    restore_job.RESTORE_KIND: restore_job.crashed,
 }
 
 # name -> fn(now), run on every tick of the sweeper or the clock; each idempotent, cheap when there's nothing to do

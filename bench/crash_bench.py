@@ -265,7 +265,7 @@ class DestinationState:
 def destination_state(world: World) -> DestinationState:
     """Read the destination through the app's restorers (as verification does) and the emulator's export."""
     from app.extensions import db
-    from app.restore.types import load
+    from app.restore.restorers import load
     from app.tenant_access import jira_access
     from app.tenants import Tenant
     from fakejira import seeding
@@ -320,7 +320,7 @@ def compare_states(clean: DestinationState, trial: DestinationState, limit: int 
     Objects pair up by natural key, or, where a natural key holds an id (a board names its filter's), by their
     ``comparable`` forms being equal once the trial's ids are mapped onto the clean run's.
     """
-    from app.restore.types import load
+    from app.restore.restorers import load
     from app.restore.verify import diff
 
     restorers = load()

@@ -24,7 +24,7 @@ from ..recovery.connections import active_source_for
 from ..restore import service
 from ..restore.models import RestoreRun, RunStatus
 from ..restore.plan import Selection
-from ..restore.types import load
+from ..restore.restorers import load
 from ..tenants import Tenant
 from .sections import PageSection
 

@@ -37,7 +37,7 @@ from ..recovery.connections import Action, ConnectionState, RecoveryConnection, 
 from ..restore import service as restore
 from ..restore.models import RestoreItem, RestoreRun, RunStatus
 from ..restore.plan import Selection
-from ..restore.types import load as restorers
+from ..restore.restorers import load as restorers
 from ..tenants import Tenant
 from .auth import forge_admin_required, forge_current, forge_invocation_required
 

@@ -65,15 +65,6 @@ Runner = Callable[["JobContext"], dict[str, Any] | None]
 CrashHandler = Callable[["JobContext", str], None]
 
 
-def runner(kind: str, *, on_crash: CrashHandler | None = None) -> Callable[[Runner], Runner]:
-    """Does nothing: runners are listed in ``app/wiring.py``. Kept until ``app/restore/job.py`` drops its two uses."""
-
-    def unchanged(fn: Runner) -> Runner:
-        return fn
-
-    return unchanged
-
-
 def runners() -> dict[str, Runner]:
     """The app's job runners by kind (``app/wiring.py``)."""
     found: dict[str, Runner] = current_app.extensions["wiring"].runners

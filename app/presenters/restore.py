@@ -17,7 +17,7 @@ from ..restore import service
 from ..restore.issues.preview import issue_preview
 from ..restore.models import RestoreItem, RestoreRun, RunStatus
 from ..restore.plan import Selection
-from ..restore.types import load
+from ..restore.restorers import load
 from ..tenants import Tenant
 from .people import display_names
 

@@ -98,7 +98,7 @@ def requests_per_object(run_id: int, snapshot_id: int, preview_job_id: str) -> f
     from ..backups.snapshots import SnapshotReader
     from ..restore.models import RestoreItem
     from ..restore.plan import Action
-    from ..restore.types import load
+    from ..restore.restorers import load
 
     wanted: dict[str, set[str]] = defaultdict(set)
     for type_key, source_id in db.session.execute(

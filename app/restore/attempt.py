@@ -32,8 +32,8 @@ from .issues.verify import verify_restored
 from .models import DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
 from .pacing import PacedAccess, TokenBucket
 from .plan import Action, Plan, PlanError, PlannedItem, Planner, Selection, type_order
+from .restorers import load
 from .reuse import ChainedJournal, RememberedReads, recent_preview
-from .types import load
 from .types.base import Ref, pooled_reads
 from .verify import add_issue_section, verify
 

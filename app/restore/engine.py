@@ -25,8 +25,8 @@ from ..quota.points import is_read
 from .ids import NO_STAND_IN, PeoplePolicy, RunIdMap
 from .notes import collecting, note
 from .plan import Action, Key, Plan, PlannedItem
+from .restorers import load
 from .subobjects import attach
-from .types import load
 from .types.base import CannotRestore, Ref, Restorer, UnmappedReference, fresh_follow_up
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..jira.errors import JiraError, JiraUnavailable, RateLimited
 from ..jobs.journal import ReadJournal
-from ..jobs.runtime import JobCancelled, JobContext, JobFailed, RetryLater, runner
+from ..jobs.runtime import JobCancelled, JobContext, JobFailed, RetryLater
 from .attempt import JobReporter, RecoveryStopped, RestoreAttempt, progress_interval, summarise
 from .engine import Cancelled, MustWait
 from .models import LIVE, RestoreRun, RunStatus, move
@@ -33,7 +33,7 @@ def _fail(run: RestoreRun | int, message: str) -> None:
         move(found, RunStatus.FAILED, message=message, finished_at=utcnow())
 
 
-def _crashed(ctx: JobContext, error: str) -> None:
+def crashed(ctx: JobContext, error: str) -> None:
     """A bug (an unexpected ``error``) ended the job: the run ends failed, saying so, and can be started again."""
     what = "preview" if ctx.kind == PREVIEW_KIND else "restore"
     kept = "nothing was written to Jira" if ctx.kind == PREVIEW_KIND else "what it restored so far is kept"
@@ -95,7 +95,6 @@ def _failed(run: RestoreRun, journal: ReadJournal, message: str) -> JobFailed:
     return JobFailed(message)
 
 
-@runner(PREVIEW_KIND, on_crash=_crashed)
 def run_preview(ctx: JobContext) -> dict[str, Any]:
     """Plan the run against the destination as it is now: nothing is written to Jira."""
     attempt = RestoreAttempt(ctx)
@@ -103,7 +102,6 @@ def run_preview(ctx: JobContext) -> dict[str, Any]:
         return attempt.preview()
 
 
-@runner(RESTORE_KIND, on_crash=_crashed)
 def run_restore(ctx: JobContext) -> dict[str, Any]:
     """Restore the run's selection: plan again (the destination may have changed), write, verify, report."""
     attempt = RestoreAttempt(ctx)

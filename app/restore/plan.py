@@ -17,7 +17,6 @@ from ..jira.operations import declare
 from .ids import NO_STAND_IN, PeoplePolicy, RunIdMap
 from .issues import restore as _issue_restore  # noqa: F401  (declares the issue data restore's operations)
 from .membership import ALL_PROJECTS, memberships
-from .types import load
 from .types.base import Existing, Ref, Restorer, UnmappedReference
 
 BULK_USERS = declare("GET", "/rest/api/3/user/bulk")
@@ -255,10 +254,10 @@ def type_order(restorers: dict[str, Restorer], present: Iterable[str]) -> list[s
 class Planner:
     """Reads the destination and plans every object of the snapshot."""
 
-    def __init__(self, access: SiteAccess, restorers: dict[str, Restorer] | None = None,
+    def __init__(self, access: SiteAccess, restorers: dict[str, Restorer],
                  earlier: dict[Key, str] | None = None) -> None:
         self.access = access
-        self.restorers = restorers if restorers is not None else load()
+        self.restorers = restorers
         # (type, source id) -> destination id, from earlier restores of the same source onto this destination
         self.earlier = earlier or {}
 
@@ -448,8 +447,3 @@ def missing_people(plan: Plan, missing: list[str]) -> list[dict[str, Any]]:
 def _label(restorers: dict[str, Restorer], item: PlannedItem) -> str:
     title = restorers[item.type_key].title if item.type_key in restorers else item.type_key
     return f"{title.rstrip('s').lower()} {item.name!r}"
-
-
-def label(item: PlannedItem) -> str:
-    """How an item is named in reasons shown to people."""
-    return _label(load(), item)

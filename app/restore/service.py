@@ -30,7 +30,7 @@ from .membership import memberships
 from .models import LIVE, RestoreItem, RestoreRun, RunStatus, claim, move
 from .plan import Action, PlannedItem, Selection, belongs_to_projects, project_keys
 from .plan import select as select_items
-from .types import load
+from .restorers import load
 from .types.base import Ref
 
 FALLBACKS = CHOICES  # the admin's choices for a missing person (``ids.PeoplePolicy``)

@@ -39,7 +39,6 @@ from .jql import (
     Query,
     custom_field_id,
     parse,
-    references,
 )
 from .plan import Action, Key, Plan, PlannedItem
 from .types.base import IdMap, Ref, fold, run_memo
@@ -174,24 +173,10 @@ def index_of(ids: IdMap) -> SourceIndex:
 
 # -- ordering -------------------------------------------------------------------------------------------
 
-# type key -> the ids an object of that type names inside its strings, given what custom fields' values name
-LATE_REFERENCES: dict[str, Callable[[dict[str, Any], Callable[[str], str | None]], Iterable[IdRef]]] = {
-    "filters": lambda obj, field_kind: references(obj.get("jql") or "", field_kind),
-}
-
-
 # type key -> the objects an object's JQL names by name, key or value (not by id): ordering edges only
 LATE_NAMES: dict[str, Callable[[dict[str, Any], SourceIndex], Iterable[Ref]]] = {
     "filters": lambda obj, index: named_references(obj.get("jql") or "", index),
 }
-
-
-def late_references(type_key: str) -> Callable[[Any], Any]:
-    """Register the function listing the ids inside an object's strings (a type module's decorator)."""
-    def register(fn: Any) -> Any:
-        LATE_REFERENCES[type_key] = fn
-        return fn
-    return register
 
 
 def ordering_refs(found: Iterable[IdRef], index: SourceIndex) -> list[Ref]:
@@ -294,12 +279,12 @@ def link_parents(plan: Plan, index: SourceIndex, restorers: Mapping[str, Restore
         return below[key]
 
     for key, item in selected.items():
-        lister, named = LATE_REFERENCES.get(item.type_key), LATE_NAMES.get(item.type_key)
+        restorer, named = restorers.get(item.type_key), LATE_NAMES.get(item.type_key)
         obj = plan.objects.get(key)
-        if (lister is None and named is None) or obj is None or item.type_key not in restorers:
+        if obj is None or restorer is None:
             continue
         have = {(r.type_key, r.source_id) for r in item.refs}
-        late = ordering_refs(lister(obj, index.field_kind), index) if lister is not None else []
+        late = ordering_refs(restorer.ids_in_strings(obj, index.field_kind), index)
         for ref in [*late, *(named(obj, index) if named is not None else [])]:
             target = (ref.type_key, ref.source_id)
             if target in selected and target != key and target not in have:

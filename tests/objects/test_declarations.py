@@ -165,7 +165,7 @@ def test_the_restore_order_follows_every_declared_reference(app) -> None:
     """Planning compares an object once what it names is matched: each type comes after every type its
     declaration's references name (not only what its restorer lists)."""
     from app.restore.plan import type_order
-    from app.restore.types import load
+    from app.restore.restorers import load
 
     with app.app_context():
         restorers = load()

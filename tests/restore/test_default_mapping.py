@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.restore.types import load
+from app.restore.restorers import load
 from app.restore.types.base import Ref
 from app.restore.types.fields import comparable_default, map_default
 

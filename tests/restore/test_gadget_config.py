@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.restore.types import load
+from app.restore.restorers import load
 from app.restore.types.base import Ref, UnmappedReference
 from app.restore.types.sharing import map_gadget_properties
 

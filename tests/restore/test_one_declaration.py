@@ -16,7 +16,7 @@ from app.backups.catalogue import CATALOGUE, ordered_types
 from app.extensions import db
 from app.objects.declarations import DECLARATIONS, OWNER_OF
 from app.restore.plan import type_order
-from app.restore.types import load
+from app.restore.restorers import load
 from app.tenants import Tenant
 from fakejira.seeding import load_seed
 from tests.restore.conftest import take_backup

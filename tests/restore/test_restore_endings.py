@@ -13,9 +13,8 @@ from app.jira.errors import JiraUnavailable, RateLimited
 from app.jobs.journal import ReadJournalEntry
 from app.jobs.models import Job
 from app.jobs.runtime import run_job
-from app.restore import attempt
+from app.restore import attempt, service
 from app.restore import job as restore_job
-from app.restore import service
 from app.restore.models import RestoreRun
 from app.tenants import Tenant
 

@@ -20,8 +20,8 @@ from app.jobs.models import Job
 from app.jobs.runtime import run_job
 from app.restore import service
 from app.restore.plan import Action, Plan, PlannedItem, Selection
+from app.restore.restorers import load
 from app.restore.subobjects import SourceIndex, link_parents
-from app.restore.types import load
 from app.restore.types.fields import FieldContexts
 from app.restore.types.sharing import Filters
 from app.tenants import Tenant

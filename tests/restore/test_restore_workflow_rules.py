@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from app.restore.plan import Action, Plan, PlannedItem
+from app.restore.restorers import load
 from app.restore.subobjects import SourceIndex, link_parents
-from app.restore.types import load
 from app.restore.types.base import Ref
 from app.restore.types.workflows import BLOCK_ALL, _map_conditions, map_rule, rule_refs
 from tests.restore.test_jql import Table

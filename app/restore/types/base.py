@@ -132,6 +132,12 @@ class Restorer:
         return [Ref(kind, source_id, optional) for kind, source_id, optional in declaration.references(obj)
                 if (kind, source_id) != own]
 
+    def ids_in_strings(self, obj: dict[str, Any], field_kind: Callable[[str], str | None]) -> Iterable[Any]:
+        """The ids the object names inside its strings (a filter's JQL, a workflow's rule parameters), as
+        ``subobjects.IdRef``: the run orders the object after what they name. ``field_kind`` tells what a custom
+        field's values name. Nothing by default."""
+        return ()
+
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         """AccountIds the object names (checked on the destination before the run)."""
         return ()

@@ -13,7 +13,6 @@ from ...objects.declarations import DECLARATIONS
 from ..mapping import to_destination
 from ..membership import ALL_PROJECTS, PROJECT_ID
 from ..notes import note
-from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
 
 CREATE_FIELD = declare("POST", "/rest/api/3/field")
@@ -61,7 +60,6 @@ def custom_field_ref(field_id: str, optional: bool = True) -> Ref | None:
     return Ref("customFields", field_id, optional) if str(field_id).startswith("customfield_") else None
 
 
-@register
 class CustomFields(Restorer):
     """Custom fields, matched on name + type. Locked fields (Sprint, Rank...) and app field types can't be created
     through the API: when the destination has no field of that name and type, they are reported."""
@@ -284,7 +282,6 @@ class _DefaultTargets:
         return None
 
 
-@register
 class FieldContexts(Restorer):
     """Custom field contexts with their issue types, projects, options (in order, cascading children included) and
     default value. Matched on field (name + type) + context name.

@@ -11,7 +11,6 @@ from ...backups.catalogue import OP_COMPONENTS, OP_PROJECTS, OP_VERSIONS, read_p
 from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from ..mapping import to_destination
-from . import register
 from .base import CannotRestore, Existing, IdMap, Restorer, fold, just_created, reader, run_memo
 from .simple import LIST_ROLES
 
@@ -51,7 +50,6 @@ def _account(user: dict[str, Any] | None) -> str | None:
     return str(user["accountId"]) if user and user.get("accountId") else None
 
 
-@register
 class Projects(Restorer):
     type_key = "projects"
     title = "Projects"

@@ -15,7 +15,6 @@ from ...backups.catalogue import read_issue_security_schemes, read_notification_
 from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from ..mapping import to_destination
-from . import register
 from .base import Existing, IdMap, Restorer, fold, reader
 
 CREATE_PERMISSION_SCHEME = declare("POST", "/rest/api/3/permissionscheme")
@@ -50,7 +49,6 @@ def _grant(grant: dict[str, Any]) -> tuple[str, str, str | None]:
     return (str(grant["permission"]), str(holder.get("type")), holder_value(holder))
 
 
-@register
 class PermissionSchemes(_Scheme):
     type_key = "permissionSchemes"
     title = "Permission schemes"
@@ -88,7 +86,6 @@ def _notification_value(note: dict[str, Any]) -> Any:
     return note.get("parameter") if note.get("parameter") not in (None, "") else note.get("recipient")
 
 
-@register
 class NotificationSchemes(_Scheme):
     type_key = "notificationSchemes"
     title = "Notification schemes"
@@ -128,7 +125,6 @@ class NotificationSchemes(_Scheme):
 # --------------------------------------------------------------------------- issue security schemes
 
 
-@register
 class IssueSecuritySchemes(_Scheme):
     type_key = "issueSecuritySchemes"
     title = "Issue security schemes"

@@ -11,7 +11,6 @@ from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from ...objects.declarations import DECLARATIONS
 from ..mapping import to_destination
-from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick
 from .fields import custom_field_ref, read_existing
 
@@ -57,7 +56,6 @@ class _ByName(Restorer):
 # --------------------------------------------------------------------------- screens
 
 
-@register
 class Screens(_ByName):
     """Screens with their tabs and tab fields, in order. Matched by name; a matching screen (Jira's Default Screen,
     say) is brought up to the source's content by adding missing tabs and fields and ordering them — nothing on the
@@ -161,7 +159,6 @@ def _plain(look: dict[str, Any]) -> bool:
     return not look["isHidden"] and not look["isRequired"] and not look["description"] and "renderer" not in look
 
 
-@register
 class FieldConfigurations(_ByName):
     """Field configurations with their items (hidden, required, description, renderer per field). The source's
     Default Field Configuration maps onto the destination's, which Jira doesn't let anyone edit through the API."""
@@ -228,7 +225,6 @@ class FieldConfigurations(_ByName):
         return {"name": obj["name"], "description": obj.get("description") or "", "items": items}
 
 
-@register
 class FieldConfigurationSchemes(_ByName):
     """Field configuration schemes with their issue type -> field configuration mappings. Jira's default scheme
     has no id and isn't listed, so it is neither in a snapshot nor restored."""
@@ -262,7 +258,6 @@ class FieldConfigurationSchemes(_ByName):
 # --------------------------------------------------------------------------- screen schemes
 
 
-@register
 class ScreenSchemes(_ByName):
     """Screen schemes (default, create, edit, view screens). The Default Screen Scheme maps onto the destination's."""
 
@@ -286,7 +281,6 @@ class ScreenSchemes(_ByName):
                 "screens": self._screens(obj, ids)}
 
 
-@register
 class IssueTypeScreenSchemes(_ByName):
     """Issue type screen schemes with their issue type -> screen scheme mappings (``default`` included)."""
 
@@ -323,7 +317,6 @@ def issue_type_mappings(obj: dict[str, Any], target_field: str) -> list[dict[str
     return sorted(out, key=lambda m: (m["issueTypeId"] != "default", m["issueTypeId"]))
 
 
-@register
 class IssueTypeSchemes(_ByName):
     """Issue type schemes with their issue types in order and default type. The source's Default Issue Type
     Scheme maps onto the destination's: it always holds every issue type (none can be added or removed), so its
@@ -393,7 +386,6 @@ class IssueTypeSchemes(_ByName):
         return {"name": obj["name"], "description": obj.get("description") or "", **out}
 
 
-@register
 class PrioritySchemes(_ByName):
     """Priority schemes with their priorities in order, default priority and projects (Jira offers these writes
     to OAuth apps only). Projects are referenced optionally, so a scheme is created once its projects exist and

@@ -36,7 +36,6 @@ from ..jql import references as jql_references
 from ..mapping import map_jql, to_destination, words_for
 from ..notes import note
 from ..subobjects import SourceIndex, ordering_refs
-from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
 
 CREATE_FILTER = declare("POST", "/rest/api/3/filter")
@@ -224,7 +223,6 @@ def filter_request(obj: dict[str, Any], ids: IdMap | None, name: str | None = No
     return body
 
 
-@register
 class Filters(Restorer):
     """Filters, with share/edit permissions and JQL in destination terms, given to their owner (or the fallback).
 
@@ -239,6 +237,9 @@ class Filters(Restorer):
 
     def cost(self, obj: dict[str, Any]) -> int:
         return 2  # the create and, unless we own it already, the owner
+
+    def ids_in_strings(self, obj: dict[str, Any], field_kind: Callable[[str], str | None]) -> Iterable[Any]:
+        return jql_references(obj.get("jql") or "", field_kind)
 
     def natural_key(self, obj: dict[str, Any]) -> str:
         return _owner_key(_owner(obj), obj["name"])
@@ -405,7 +406,6 @@ def _board_key(name: str, kind: Any, filter_id: str | None) -> str:
     return f"{fold(name)} ({kind}, filter {filter_id or '-'})"
 
 
-@register
 class Boards(Restorer):
     """Agile boards on their restored filter and project. Columns and estimation can't be written (noted)."""
 
@@ -581,7 +581,6 @@ def dashboard_request(obj: dict[str, Any], ids: IdMap | None, name: str | None =
             "editPermissions": share_requests(obj.get("editPermissions") or [], report=report)}
 
 
-@register
 class Dashboards(Restorer):
     """Dashboards with share/edit permissions, gadgets in their positions and the gadgets' configuration (item
     properties, ids inside rewritten), given to their owner; the System dashboard maps onto the destination's.
@@ -770,7 +769,6 @@ def setting_id(obj: dict[str, Any]) -> str:
     return f"advanced:{obj.get('key') or obj.get('id')}"
 
 
-@register
 class Settings(Restorer):
     """Time tracking (provider, options) and advanced settings are brought in line; the other global flags have no
     write API and are reported when they differ."""

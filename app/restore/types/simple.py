@@ -12,7 +12,6 @@ from ...jira.operations import declare
 from ...objects.declarations import DECLARATIONS
 from ..mapping import to_destination, words_for
 from ..notes import note
-from . import register
 from .base import CannotRestore, Existing, IdMap, Ref, Restorer, fold, just_created, pick, reader, run_memo
 
 LIST_CATEGORIES = declare("GET", "/rest/api/3/projectCategory")
@@ -45,7 +44,6 @@ class _ByName(Restorer):
         return fold(obj["name"])
 
 
-@register
 class ProjectCategories(_ByName):
     type_key = "projectCategories"
     writes = (CREATE_CATEGORY,)
@@ -63,7 +61,6 @@ class ProjectCategories(_ByName):
         return {"name": obj["name"], "description": obj.get("description") or ""}
 
 
-@register
 class IssueLinkTypes(_ByName):
     type_key = "issueLinkTypes"
     writes = (CREATE_LINK_TYPE,)
@@ -80,7 +77,6 @@ class IssueLinkTypes(_ByName):
         return pick(obj, "name", "inward", "outward")
 
 
-@register
 class Priorities(_ByName):
     type_key = "priorities"
     writes = (CREATE_PRIORITY,)
@@ -101,7 +97,6 @@ class Priorities(_ByName):
                 "description": obj.get("description") or ""}
 
 
-@register
 class Resolutions(_ByName):
     type_key = "resolutions"
     writes = (CREATE_RESOLUTION,)
@@ -138,7 +133,6 @@ def status_scope_project(obj: dict[str, Any]) -> str | None:
     return str(project) if scope.get("type") == "PROJECT" and project is not None else None
 
 
-@register
 class Statuses(Restorer):
     """Statuses, global and project-scoped. A global one is matched on its name (Jira refuses a second status of
     that name in one scope whatever its category, so a differing category is a conflict to report rather than a
@@ -193,7 +187,6 @@ class Statuses(Restorer):
                 "description": obj.get("description") or "", "project": project}
 
 
-@register
 class IssueTypes(Restorer):
     """Matched on name (unique, case-insensitive); the hierarchy level is compared, so a differing level is a
     conflict. Only levels -1 and 0 can be created through the API."""
@@ -252,7 +245,6 @@ def role_actor_refs(obj: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
-@register
 class ProjectRoles(_ByName):
     """Roles with their default actors. Group actors follow the groups by name (the id map of groups, matched on
     name); users by accountId under the run's missing-user policy. An actor that can't come along is left out and
@@ -332,7 +324,6 @@ class ProjectRoles(_ByName):
                 "users": users}
 
 
-@register
 class Groups(_ByName):
     """Groups matched by name; a missing one is created, and members are added (never removed) by accountId.
 

@@ -26,8 +26,7 @@ from ...objects.references import Rewriter, targets
 from ..jql import IdRef, Mapper
 from ..mapping import to_destination
 from ..notes import note
-from ..subobjects import Resolver, late_references
-from . import register
+from ..subobjects import Resolver
 from .base import CannotRestore, Existing, IdMap, Restorer, fold, reader, run_memo
 from .simple import status_category
 
@@ -153,7 +152,6 @@ def _all_rules(tr: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from tr.get(key) or []
 
 
-@late_references("workflows")
 def workflow_refs(obj: dict[str, Any], field_kind: FieldKind) -> list[IdRef]:
     """Every id a workflow's rules name (for ordering after what they name, parts' parents included)."""
     return [ref for tr in obj.get("transitions") or [] for rule in _all_rules(tr)
@@ -222,7 +220,6 @@ def _rules(workflow: dict[str, Any]) -> list[tuple[str, str, str]]:
                   for tr in workflow.get("transitions") or [] for rule in _all_rules(tr))
 
 
-@register
 class Workflows(Restorer):
     type_key = "workflows"
     title = "Workflows"
@@ -233,6 +230,9 @@ class Workflows(Restorer):
 
     def natural_key(self, obj: dict[str, Any]) -> str:
         return fold(obj["name"])
+
+    def ids_in_strings(self, obj: dict[str, Any], field_kind: FieldKind) -> list[IdRef]:
+        return workflow_refs(obj, field_kind)
 
     def account_ids(self, obj: dict[str, Any]) -> Iterable[str]:
         return sorted({r.source_id for r in workflow_refs(obj, lambda _field: None) if r.kind == "users"})
@@ -324,7 +324,6 @@ class Workflows(Restorer):
                                       key=lambda t: t["id"])}
 
 
-@register
 class WorkflowSchemes(Restorer):
     type_key = "workflowSchemes"
     title = "Workflow schemes"
