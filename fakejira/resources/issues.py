@@ -393,12 +393,71 @@ def bulk_fetch(ctx: Ctx) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------------
+# Create metadata
+# --------------------------------------------------------------------------------------------------
+
+CREATEMETA_MAX = 200  # the spec's maximum for maxResults (default 50)
+CREATEMETA_PROJECT_MISSING = "No project could be found with key or id '{}'."  # plausible wording
+CREATEMETA_TYPE_INVALID = "The issue type '{}' is not valid for this project."  # plausible wording
+
+
+def create_field_ids(site: Site, project: dict[str, Any], type_id: str) -> list[str]:
+    """The fields a create of ``type_id`` in ``project`` accepts, as the create call checks them: on the create
+    screen, not hidden, a custom field only with a context here; project and issue type always."""
+    checker = FieldChecker(site, project, type_id, operation="create")
+    on_screen = sorted(f for f in checker.allowed if f not in ("project", "issuetype") and checker.settable(f))
+    return ["project", "issuetype", *on_screen]
+
+
+def _create_field_meta(site: Site, fid: str, required: set[str]) -> dict[str, Any]:
+    field = site.store.get("fields", fid) or {"name": fid, "schema": {"type": "any"}}
+    operations = ["add", "set", "remove"] if fid in model.LIST_FIELDS else ["set"]
+    return {"fieldId": fid, "key": fid, "name": field["name"], "required": fid in required,
+            "hasDefaultValue": fid == "priority", "operations": operations,
+            "schema": copy.deepcopy(field.get("schema") or {"type": "any"})}
+
+
+@handles("GET", f"{API}/issue/createmeta/{{projectIdOrKey}}/issuetypes/{{issueTypeId}}")
+def create_meta_fields(ctx: Ctx) -> dict[str, Any]:
+    """A page of the fields a create of this issue type in this project takes (the create screen's)."""
+    site = ctx.site
+    ref, type_id = ctx.path_params["projectIdOrKey"], str(ctx.path_params["issueTypeId"])
+    project = find_project(site, ref)
+    if project is None:
+        raise bad_request(CREATEMETA_PROJECT_MISSING.format(ref))
+    from ..issue_fields import field_configuration, issue_types_of
+
+    if type_id not in issue_types_of(site, project):
+        raise bad_request(CREATEMETA_TYPE_INVALID.format(type_id))
+    start, size = ctx.int_arg("startAt", 0), ctx.int_arg("maxResults", 50)
+    if start < 0 or size < 0:
+        raise bad_request("The 'startAt' and 'maxResults' parameters must not be negative.")  # plausible wording
+    size = min(size, CREATEMETA_MAX)
+    _hidden, required = field_configuration(site, project, type_id)
+    ids = create_field_ids(site, project, type_id)
+    fields = [_create_field_meta(site, fid, required) for fid in ids[start:start + size]]
+    return {"fields": fields, "maxResults": size, "startAt": start, "total": len(ids)}
+
+
+# --------------------------------------------------------------------------------------------------
 # Edit
 # --------------------------------------------------------------------------------------------------
 
 
 def _may_override(ctx: Ctx) -> bool:
-    return ctx.account_id is None or ctx.account_id in ctx.site.admins
+    """Who may send ``overrideScreenSecurity``/``overrideEditableFlag`` (spec): a Connect app whose app user holds
+    *Administer Jira* (the descriptor's ADMIN scope), acting as itself or as an administrator, and a Forge app acting
+    for an administrator. A user's own token (OAuth, API token) may not, administrator or not."""
+    if ctx.auth_kind in ("connect", "impersonation"):
+        if ctx.app_key is None:
+            return True  # an in-process call of the emulator itself (seeding), not an app's request
+        inst = ctx.site.installations.get(ctx.app_key)
+        if inst is None or "ADMIN" not in inst.scopes:
+            return False
+        return ctx.account_id is None or ctx.account_id in ctx.site.admins
+    if ctx.auth_kind == "forge":
+        return ctx.account_id is not None and ctx.account_id in ctx.site.admins
+    return False
 
 
 @handles("PUT", f"{API}/issue/{{issueIdOrKey}}")
