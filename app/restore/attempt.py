@@ -19,6 +19,8 @@ from sqlalchemy import select
 from ..backups.snapshots import CorruptSnapshot, SnapshotReader
 from ..clock import utcnow
 from ..extensions import db
+from ..issuedata.records import COUNTS_TYPE, FIELD_META_TYPE, ISSUE_TYPE, STATE_TYPE
+from ..issuedata.sprints import SPRINTS_TYPE
 from ..jobs.journal import ReadJournal, journaled_reads
 from ..jobs.runtime import JobContext, JobFailed
 from ..jobs.threads import app_context_initializer
@@ -40,6 +42,8 @@ from .verify import add_issue_section, verify
 READABLE = ("complete", "partial")
 UNREAD_MARK = "(not read by the backup:"  # how a type the snapshot lacks is listed among the run's unsupported types
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes and cancel checks during a run
+# The snapshot's issue data (records, the backup's state and field metadata, counts, board sprints): verified on its own
+ISSUE_DATA_TYPES = frozenset({ISSUE_TYPE, FIELD_META_TYPE, STATE_TYPE, COUNTS_TYPE, SPRINTS_TYPE})
 STOPPED_DEACTIVATED = "the disaster-recovery connection was deactivated"
 STOPPED_RELEASED = "the disaster-recovery connection was released"
 
@@ -105,11 +109,13 @@ def snapshot_allowed(destination: Tenant, snapshot_id: int, run: RestoreRun | No
 
 
 def snapshot_site(snapshot_id: int) -> SiteObjects:
-    """The source as the snapshot holds it, every readable type: what verification names the source's ids by."""
+    """The source's configuration as the snapshot holds it, every readable type: what verification names the
+    source's ids by. Issue data is left out: it is verified on its own, a project at a time (on a site with 10,000
+    issues, holding it here took the restoring worker from 140 MB to 750 MB)."""
     reader = SnapshotReader(snapshot_id)
     site: SiteObjects = {}
     for summary in reader.type_summaries():
-        if summary.status in READABLE:
+        if summary.status in READABLE and summary.type_key not in ISSUE_DATA_TYPES:
             site[summary.type_key] = [(e.natural_key, e.source_id, obj) for e, obj in reader.items(summary.type_key)]
     db.session.commit()  # no transaction stays open while verification reads Jira
     return site
