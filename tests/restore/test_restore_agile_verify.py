@@ -67,3 +67,23 @@ def test_sprints_order_and_votes_verify_and_later_changes_show(app, issue_sites,
     assert f"{voted.key}: votes was {count} in the backup, {count + 1} on this site" in said
     order = [w for w in said if "board order differs" in w]
     assert len(order) == 1 and order[0].startswith(f"{in_sprint.project_key}: ") and last.key in order[0], said
+
+
+def test_a_sprint_no_issue_is_in_comes_back_with_its_board(app, issue_sites, fake_cloud,  # noqa: F811
+                                                           oauth_grant) -> None:
+    """A future sprint planned on a board but holding no issue yet: only the board's own sprint list names it. The
+    restore job creates it on the restored board, with its name and goal."""
+    oauth_grant(issue_sites.dest, issue_sites.dest_tenant_id)
+    source = _as_app(issue_sites.source)
+    board = next(b for b in source.get("/rest/agile/1.0/board").json()["values"] if b.get("type") == "scrum")
+    made = source.post("/rest/agile/1.0/sprint", json={"name": "Planned, nothing in it yet", "goal": "Ship it",
+                                                      "originBoardId": board["id"]})
+    assert made.status_code == 201, made.text
+    snapshot_id = take_backup(app, issue_sites.source_tenant_id, fake_cloud)
+    run = restore(app, issue_sites, preview(app, issue_sites, snapshot_id))
+    assert run.status == "done", run.message
+    dest = _as_app(issue_sites.dest)
+    named = [(s["name"], s.get("goal"), s["state"])
+             for b in dest.get("/rest/agile/1.0/board").json()["values"] if b["name"] == board["name"]
+             for s in dest.get(f"/rest/agile/1.0/board/{b['id']}/sprint").json()["values"]]
+    assert ("Planned, nothing in it yet", "Ship it", "future") in named, named

@@ -19,6 +19,7 @@ from ...backups import blobs
 from ...connect.impersonation import Grant, ImpersonationRefused, client_as
 from ...extensions import db
 from ...issuedata.records import ISSUE_TYPE, IssueRecord, StoredIssues, field_meta, issue_entries
+from ...issuedata.sprints import snapshot_sprints
 from ...jira.client import JiraClient
 from ...jira.errors import JiraError
 from ...jira.operations import declare
@@ -181,8 +182,10 @@ def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_
         report = job.restore(records)
         out["projects"][project] = project_summary(report, authors.refusals)
         agile += board_issues(records, report)
-    if agile:
+    sprints = snapshot_sprints(snapshot_id, set(projects))  # the boards' own list: sprints no issue is in too
+    db.session.commit()
+    if agile or sprints:
         between()
         progress("Restoring sprints and rank order")
-        out["boards"] = BoardData(access, ids, agile).restore().summary()
+        out["boards"] = BoardData(access, ids, agile, sprints=sprints).restore().summary()
     return out
