@@ -107,3 +107,28 @@ def test_the_configuration_verification_holds_no_issue_data(
         db.session.commit()
     assert attempt.ISSUE_DATA_TYPES & held, "the snapshot holds issue data (the test means something)"
     assert given == [held - attempt.ISSUE_DATA_TYPES]
+
+
+def test_the_issue_verification_holds_only_the_window(
+        app, issue_sites: Sites, fake_cloud, oauth_grant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verifying the restored issues reads the backup's records as it compares them: never more than the window
+    alive, and every issue still compared."""
+    from app.restore.issues import verify as issue_verify
+
+    oauth_grant(issue_sites.dest, issue_sites.dest_tenant_id)
+    snapshot_id = take_backup(app, issue_sites.source_tenant_id, fake_cloud)
+    run_id = preview(app, issue_sites, snapshot_id)
+    monkeypatch.setattr(issue_verify, "WINDOW", WINDOW)
+    seen: list[int] = []
+    compare = issue_verify.compare_issue
+
+    def probed(key: str, expected: Any, actual: Any) -> Any:
+        seen.append(_records_alive())
+        return compare(key, expected, actual)
+
+    monkeypatch.setattr(issue_verify, "compare_issue", probed)
+    run = restore(app, issue_sites, run_id)
+    assert run.status == "done", run.message
+    compared = sum(len(keys) for keys in _source_keys(_SEED).values())
+    assert len(seen) == compared and max(len(k) for k in _source_keys(_SEED).values()) > 3 * WINDOW
+    assert max(seen) <= WINDOW, f"up to {max(seen)} issue records alive at once (window {WINDOW})"

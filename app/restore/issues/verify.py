@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...issuedata.records import IssueRecord, field_meta, iter_issues, key_order
+from ...extensions import db
+from ...issuedata.records import WINDOW, IssueRecord, StoredIssues, field_meta, issue_entries
 from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from .agile import RANK_SCHEMA, SPRINT_SCHEMA, longest_ordered
@@ -149,15 +150,17 @@ class DestinationIssues:
         self.sprint_field: str | None = None
         self.rank_field: str | None = None
 
-    def issues(self, project: str) -> dict[str, dict[str, Any]]:
-        """The project's issues by key, every field, read once: one search paged 100 at a time."""
+    def views(self, project: str, names: dict[str, str], skipped: set[str]) -> dict[str, tuple[dict[str, Any],
+                                                                                        str | None]]:
+        """The project's issues by key, each as its comparable view and its rank: one search paged 100 at a time,
+        each page turned into views as it comes (a page's raw issues, every field of them, are not kept)."""
         body: dict[str, Any] = {"jql": f'project = "{project}" ORDER BY key ASC', "fields": ["*all"],
                                 "maxResults": SEARCH_PAGE}
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, tuple[dict[str, Any], str | None]] = {}
         while True:
             page = self.access.call(SEARCH, json=body, idempotent=True) or {}
             for issue in page.get("issues") or []:
-                found[str(issue["key"])] = issue
+                found[str(issue["key"])] = (self.view(issue, names, skipped), self.rank(issue))
             if not page.get("nextPageToken"):
                 return found
             body["nextPageToken"] = page["nextPageToken"]
@@ -271,40 +274,51 @@ def _skipped_custom(snapshot_id: int) -> tuple[dict[str, str], set[str]]:
 
 def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
                   key_maps: dict[str, dict[str, str]]) -> IssueCheck:
-    """Compare the snapshot's issues of ``projects`` with the destination's, by key (or the old -> new key map)."""
+    """Compare the snapshot's issues of ``projects`` with the destination's, by key (or the old -> new key map).
+
+    A project at a time, and within it the backup's records read as the comparison goes (``StoredIssues``: a window
+    of them, never the whole project) against the destination's issues as views (not their every field)."""
     check = IssueCheck()
     src_names, skipped = _skipped_custom(snapshot_id)
     key_map = {old: new for m in key_maps.values() for old, new in m.items()}
     dest = DestinationIssues(access)
     dest_names = dest.field_names()
+    entries = issue_entries(snapshot_id)
+    db.session.commit()  # no transaction stays open while we read Jira
     for project in projects:
-        records = sorted(iter_issues(snapshot_id, project), key=lambda r: key_order(r.key))
-        found = dest.issues(project) if records else {}
-        out_of_order = _order_difference(project, records, key_map, found, dest)
-        if out_of_order is not None:
-            check.differences.append(out_of_order[0])
+        records = StoredIssues(snapshot_id, entries.pop(project, []), window=WINDOW)  # in key order
+        found = dest.views(project, dest_names, skipped) if len(records) else {}
+        ranked: list[tuple[str, str]] = []
+        identical: list[str] = []
         for record in records:
             check.compared += 1
             key = key_map.get(record.key, record.key)
-            issue = found.get(key)
-            if issue is None:
+            if record.rank:
+                ranked.append((str(record.rank), key))
+            here = found.get(key)
+            if here is None:
                 check.differences.append(IssueDifference(record.key, f"{record.key}: not on this site (as {key})"))
                 continue
-            found_here = compare_issue(record.key, _source_view(record, key_map, src_names, skipped),
-                                       dest.view(issue, dest_names, skipped))
+            found_here = compare_issue(record.key, _source_view(record, key_map, src_names, skipped), here[0])
             check.differences += found_here
-            check.identical += not found_here and key not in (out_of_order or (None, set()))[1]
+            if not found_here:
+                identical.append(key)
+        out_of_order = _order_difference(project, ranked, {k: rank for k, (_view, rank) in found.items()})
+        moved: set[str] = set()
+        if out_of_order is not None:
+            check.differences.append(out_of_order[0])
+            moved = out_of_order[1]
+        check.identical += sum(1 for key in identical if key not in moved)
     return check
 
 
-def _order_difference(project: str, records: list[IssueRecord], key_map: dict[str, str],
-                      found: dict[str, dict[str, Any]], dest: DestinationIssues
+def _order_difference(project: str, ranked: list[tuple[str, str]], ranks_here: dict[str, str | None]
                       ) -> tuple[IssueDifference, set[str]] | None:
-    """The project's board order (Jira's one Rank order) by key on each site: the backup's by its ranks, this
-    site's by its own; the issues out of place (those outside the longest run in the same order), or None."""
-    ranked = [(str(r.rank), key_map.get(r.key, r.key)) for r in records if r.rank]
-    wanted = [key for _rank, key in sorted(ranked) if dest.rank(found.get(key) or {})]
-    here = sorted(wanted, key=lambda k: (dest.rank(found[k]) or "", k))
+    """The project's board order (Jira's one Rank order) by key on each site: the backup's by its ranks
+    (``ranked``: (rank, key here)), this site's by its own; the issues out of place (those outside the longest run in
+    the same order), or None."""
+    wanted = [key for _rank, key in sorted(ranked) if ranks_here.get(key)]
+    here = sorted(wanted, key=lambda k: (ranks_here[k] or "", k))
     if wanted == here:
         return None
     position = {key: n for n, key in enumerate(here)}
