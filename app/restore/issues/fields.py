@@ -3,6 +3,10 @@
 Values Jira accepts by name travel by name (select options by value, versions and components by name), so an option
 whose id differs across sites still lands on the same value. What Jira never lets anyone set (created, status,
 creator...) is left out here: status is reached through transitions, the rest kept as an issue property.
+
+A source issue may hold values for fields its destination's create screen doesn't take (set by an edit, by
+automation, or before the screen changed): ``split_for_screen`` keeps those out of the create call, for one edit
+afterwards that overrides the screen.
 """
 
 from __future__ import annotations
@@ -101,3 +105,14 @@ def mapped_fields(fields: dict[str, Any], ids: IdMap, custom_schemas: dict[str, 
         if converted not in (None, []):
             out[dest_field] = converted
     return out, notes
+
+
+def split_for_screen(fields: dict[str, Any], accepted: set[str] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``fields`` (``mapped_fields``' answer) as (what the create screen takes, what only an edit can set).
+
+    ``accepted`` is the field ids the destination's create metadata lists for the issue type; None when it
+    couldn't be read, and then everything goes to the create call (Jira names any field it refuses)."""
+    if accepted is None:
+        return dict(fields), {}
+    on_screen = {k: v for k, v in fields.items() if k in accepted}
+    return on_screen, {k: v for k, v in fields.items() if k not in accepted}

@@ -14,6 +14,12 @@ or votes yet and starts in its workflow's initial status (read once per issue ty
 by an earlier run, not marked done) has its own read before writing. Transitions are read once per issue type and
 status and followed by their target status; a transition the remembered list offers but Jira refuses for this issue
 (a condition) is read again for the issue itself.
+
+Which fields a create takes is read once per issue type (its create metadata): a source issue's value for a field
+its destination's create screen lacks is left out of the create, so Jira doesn't refuse the issue (and its key, its
+children's parent, its links with it), and set by one edit that overrides the screen, first thing in the issue's
+follow-up. Only issues holding such values pay that write; a resumed issue (not marked done) gets it again, which
+sets the same values.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from ...jira.errors import JiraError, JiraUnavailable, RateLimited
 from ...jira.operations import declare
 from ...quota.points import cost
 from ..types.base import IdMap
-from .fields import mapped_fields
+from .fields import mapped_fields, split_for_screen
 
 SEARCH = declare("POST", "/rest/api/3/search/jql")
 BULK_CREATE = declare("POST", "/rest/api/3/issue/bulk")
@@ -47,6 +53,7 @@ LIST_WORKLOGS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog")
 ADD_ATTACHMENT = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/attachments")
 EDIT_ISSUE = declare("PUT", "/rest/api/3/issue/{issueIdOrKey}")
 GET_ISSUE = declare("GET", "/rest/api/3/issue/{issueIdOrKey}")
+CREATE_META = declare("GET", "/rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}")
 CREATE_LINK = declare("POST", "/rest/api/3/issueLink")
 ADD_WATCHER = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/watchers")
 GET_VOTES = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/votes")
@@ -59,6 +66,8 @@ BEFORE_PROPERTY = "jiradr.before"  # what Jira lets nobody set: dates, people, t
 BULK_MAX = 50
 PROPERTY_MAX_BYTES = 32_000  # Jira's limit is 32,768 bytes per property value
 MAX_TRANSITION_STEPS = 12
+CREATE_META_PAGE = 200  # the spec's maximum: one read per issue type unless its create screen has more fields
+OVERRIDE_SCREEN = {"overrideScreenSecurity": "true", "notifyUsers": "false"}  # Connect app with Administer Jira
 SPRINT_DATES = ("name", "state", "startDate", "endDate", "completeDate")
 NO_VOTER = "the voter isn't on this site (Jira takes a vote only from the voter themselves)"
 NO_VOTERS_READ = "the backup couldn't read who voted (View voters and watchers), only how many"
@@ -179,6 +188,7 @@ class ProjectIssues:
         self._status_found: dict[str, str] = {}  # source id -> status id, of issues an earlier run restored
         self._initial_status: dict[str, str] = {}  # destination issue type id -> the status a new issue starts in
         self._transitions: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (issue type, status) -> transitions
+        self._create_screens: dict[str, set[str] | None] = {}  # destination issue type id -> fields a create takes
 
     # -- what the destination holds ------------------------------------------------------------------
 
@@ -287,10 +297,10 @@ class ProjectIssues:
         project = {"id": project_id} if project_id else {"key": self.project_key}
         if record is None:
             return self._placeholder(project, filler_type), []
-        fields, notes = mapped_fields(record.fields, self.ids, self.custom_schemas)
+        mapped, notes = mapped_fields(record.fields, self.ids, self.custom_schemas)
+        fields, _later = split_for_screen(mapped, self._create_screen(self._dest_type(record)))
         fields["project"] = project
-        source_type = str((record.fields.get("issuetype") or {}).get("id"))
-        fields["issuetype"] = {"id": self.ids.get("issueTypes", source_type) or source_type}
+        fields["issuetype"] = {"id": self._dest_type(record)}
         parent = record.fields.get("parent") or {}
         if parent.get("id"):
             dest_parent = self.dest_keys.get(str(parent["id"]))  # only a key Jira returned
@@ -306,9 +316,9 @@ class ProjectIssues:
         record = next((r for r in self._records if r.key == template), None)
         fields: dict[str, Any] = {"project": project}
         if record is not None:
-            fields, _notes = mapped_fields(record.fields, self.ids, self.custom_schemas)
-            source_type = str((record.fields.get("issuetype") or {}).get("id"))
-            fields.update(project=project, issuetype={"id": self.ids.get("issueTypes", source_type) or source_type})
+            mapped, _notes = mapped_fields(record.fields, self.ids, self.custom_schemas)
+            fields, _later = split_for_screen(mapped, self._create_screen(self._dest_type(record)))
+            fields.update(project=project, issuetype={"id": self._dest_type(record)})
         fields["summary"] = "Placeholder kept by the restore (deleted after it)"
         return {"fields": fields, "properties": [{"key": PLACEHOLDER_PROPERTY, "value": {"placeholder": True}}]}
 
@@ -410,6 +420,7 @@ class ProjectIssues:
         dest = outcome.dest_id
         assert dest is not None
         fresh = record.id in self._fresh  # created by this run: it holds nothing yet, so nothing is read
+        self._off_screen_fields(record, dest, outcome)
         self._votes(record, dest, fresh)  # before the status: Jira Server refuses votes on resolved issues
         self._reach_status(record, dest, outcome)
         self._comments(record, dest, fresh)
@@ -423,6 +434,50 @@ class ProjectIssues:
             self._put_property(dest, str(prop["key"]), prop.get("value"))
         self._put_property(dest, BEFORE_PROPERTY, self._before(record))
         self._put_property(dest, DONE_PROPERTY, {"done": True})
+
+    def _create_screen(self, issue_type: str) -> set[str] | None:
+        """The field ids a create of ``issue_type`` in this project takes (its create metadata), read once per
+        type; None when Jira won't say (every field is then sent to the create, as it was)."""
+        if issue_type not in self._create_screens:
+            self._create_screens[issue_type] = self._read_create_screen(issue_type)
+        return self._create_screens[issue_type]
+
+    def _read_create_screen(self, issue_type: str) -> set[str] | None:
+        project = self._project_id or self.project_key
+        accepted: set[str] = set()
+        start = 0
+        while True:
+            try:
+                page = self.access.call(CREATE_META, path={"projectIdOrKey": project, "issueTypeId": issue_type},
+                                        params={"startAt": start, "maxResults": CREATE_META_PAGE}) or {}
+            except JiraUnavailable:
+                raise
+            except JiraError:
+                return None
+            fields = page.get("fields") or []
+            accepted |= {str(f.get("fieldId") or f.get("key")) for f in fields if isinstance(f, dict)}
+            start += len(fields)
+            if not fields or start >= int(page.get("total") or 0):
+                return accepted
+
+    def _off_screen_fields(self, record: IssueRecord, dest: str, outcome: IssueOutcome) -> None:
+        """The source's values for fields the create screen doesn't take, set by one edit overriding the screen
+        (as the app, which holds Administer Jira). A refusal is said for the issue, in Jira's words; the rest of
+        the issue is still restored."""
+        mapped, _notes = mapped_fields(record.fields, self.ids, self.custom_schemas)
+        _now, later = split_for_screen(mapped, self._create_screen(self._dest_type(record)))
+        if not later:
+            return
+        try:
+            self.access.call(EDIT_ISSUE, path={"issueIdOrKey": dest}, params=OVERRIDE_SCREEN,
+                             json={"fields": later})
+        except JiraUnavailable:
+            raise
+        except JiraError as exc:
+            outcome.notes.append(f"{', '.join(sorted(later))} not set (not on the create screen, and the edit "
+                                 f"was refused): {exc.describe()}")
+            return
+        self.report.writes += 1
 
     def _put_property(self, dest: str, key: str, value: Any) -> None:
         self.access.call(SET_PROPERTY, path={"issueIdOrKey": dest, "propertyKey": key}, json=value)
