@@ -345,7 +345,8 @@ class RestoreAttempt:
         ids = _run_without_expiry(executor, plan)  # the restore's: verification names objects itself
         check_connection(run)  # stopped after the last object: the run ends as any stopped run does
         issues = restore_issue_data(self.access, self.tenant, snapshot_id=run.snapshot_id, source_tenant_id=source.id,
-                                    ids=ids, selection=selection, between=lambda: check_connection(run),
+                                    ids=ids, people=self.people, selection=selection,
+                                    between=lambda: check_connection(run),
                                     progress=lambda step: self.ctx.progress(len(plan.selected()), None, step))
         self.ctx.progress(len(plan.selected()), None, "Verifying the destination")
         db.session.commit()

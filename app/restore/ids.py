@@ -87,8 +87,3 @@ class RunIdMap:
     def user(self, account_id: str) -> str | None:
         """The account to name on the destination: the same person, or the policy's stand-in when they're missing."""
         return self.people.stand_in if account_id in self.missing else account_id
-
-    @property
-    def fallback(self) -> str | None:
-        """The stand-in account (``people.stand_in``), under the name the issue restore still reads."""
-        return self.people.stand_in

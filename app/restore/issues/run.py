@@ -24,6 +24,7 @@ from ...jira.client import JiraClient
 from ...jira.errors import JiraError
 from ...jira.operations import declare
 from ...tenants import Tenant
+from ..ids import NO_STAND_IN, PeoplePolicy
 from ..plan import Selection
 from ..types.base import IdMap
 from .agile import AgileIssue, BoardData
@@ -152,6 +153,7 @@ def not_restored(project: str, count: int) -> dict[str, Any]:
 
 
 def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_tenant_id: int, ids: IdMap,
+                       people: PeoplePolicy = NO_STAND_IN,
                        selection: Selection, progress: Callable[[str], None],
                        between: Callable[[], None] = lambda: None) -> dict[str, Any] | None:
     """Restore the selected projects' issues from the snapshot; the report per project (None: no issue data).
@@ -162,7 +164,7 @@ def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_
     projects = chosen(list(entries), selection)
     if not projects:
         return None
-    ids = DestinationPeople(ids, access, getattr(ids, "fallback", None))
+    ids = DestinationPeople(ids, access, people.stand_in)
     schemas = _schemas(snapshot_id)
     authors, nobody = authors_for(tenant, ids)
     stream = _stream(source_tenant_id)
