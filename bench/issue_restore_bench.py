@@ -18,9 +18,9 @@ Fidelity, judged by this bench from the emulator's exports (not the app's verifi
 ``keys_identical_pct`` (an issue with the same key carrying the source id in the restore's property), comments
 (text without the app's "Originally by" line, and author by display name), worklogs (start, time spent, text),
 attachments (file name and sha256 of the bytes, source bytes regenerated here, destination bytes downloaded), links
-between two restored issues (type name and both keys). Comments restricted to a group the app's user isn't in can't
-be read by the backup: ``comments_identical_pct`` counts every comment, ``readable_comments_identical_pct`` those the
-app could read. Duplicates: destination issues sharing a source id; placeholders left behind.
+between two restored issues (type name and both keys). ``comments_identical_pct`` counts every comment, those
+restricted to a group or role the app's user isn't in too (``restricted_comments``: the backup reads them as someone
+allowed to). Duplicates: destination issues sharing a source id; placeholders left behind.
 
 Kills (``--kills N``, latency ``--kill-latency``, no quota): an uninterrupted restore first (its time T and its
 figures), then N trials: reset the destination, preview, start a worker, SIGKILL it ``u * T`` after it claimed the
@@ -57,7 +57,7 @@ SOURCE_PROPERTY = "jiradr.source"
 PLACEHOLDER_PROPERTY = "jiradr.placeholder"
 ATTRIBUTION = "Originally by "
 FIDELITY = ("keys_identical_pct", "attachment_bytes_identical_pct", "comments_identical_pct",
-            "readable_comments_identical_pct", "worklogs_identical_pct", "links_identical_pct")
+            "worklogs_identical_pct", "links_identical_pct")
 
 
 # -- what a site holds, in comparable terms ---------------------------------------------------------------------------
@@ -227,7 +227,6 @@ def fidelity(source: SiteIssues, dest: SiteIssues, hasher: Hasher) -> dict[str, 
             "extra_issues": len(set(dest.ids) - set(source.ids) - set(dest.placeholders)),
             "comments": comments_all, "restricted_comments": restricted,
             "comments_identical_pct": _pct(comments_same, comments_all),
-            "readable_comments_identical_pct": _pct(comments_same, comments_all - restricted),
             "worklogs": worklogs_all, "worklogs_identical_pct": _pct(worklogs_same, worklogs_all),
             "attachments": attachments_all,
             "attachment_bytes": sum(int(a["size"]) for v in source.attachments.values() for a in v),
