@@ -332,11 +332,6 @@ class WorkflowSchemes(Restorer):
     def natural_key(self, obj: dict[str, Any]) -> str:
         return fold(obj["name"])
 
-    def _workflow_names(self, obj: dict[str, Any]) -> set[str]:
-        names = set((obj.get("issueTypeMappings") or {}).values())
-        names.add(obj.get("defaultWorkflow") or SYSTEM_WORKFLOW)
-        return names
-
     def existing(self, access: SiteAccess) -> Iterator[Existing]:
         listed_default = False
         for item in read_workflow_schemes(reader(access)):
