@@ -29,7 +29,7 @@ from ..tenant_access import jira_access
 from ..tenants import Tenant
 from .engine import MAPPED, Executor, Reporter, Result
 from .ids import PeoplePolicy
-from .issues.run import restore_issue_data
+from .issues.run import authors_for, restore_issue_data
 from .issues.verify import verify_restored
 from .models import DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
 from .pacing import PacedAccess, TokenBucket
@@ -362,7 +362,9 @@ class RestoreAttempt:
             self.journal.clear()
         with journaled_reads(self.access, reads), self._pooled():
             check = verify(self.access, plan, state.results(), snapshot_site(run.snapshot_id))
-        add_issue_section(check, issues, verify_restored(self.access, run.snapshot_id, issues))  # reads issues anew
+        authors, _nobody = authors_for(self.tenant, ids)  # restricted comments are read as their authors
+        add_issue_section(check, issues, verify_restored(self.access, run.snapshot_id, issues,  # reads issues anew
+                                                         authors.client_for))
         run = db.session.get_one(RestoreRun, run.id, populate_existing=True)
         summary = summarise(run.id)
         summary["api_calls"] = self.access.calls

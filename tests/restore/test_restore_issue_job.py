@@ -19,6 +19,10 @@ from app.extensions import db
 from app.issuedata.records import iter_issues
 from app.recovery.connections import activate, generate_token
 from app.restore.issues.restore import ProjectIssues
+from app.restore.issues.run import authors_for
+from app.restore.issues.verify import verify_restored
+from app.restore.models import RestoreRun
+from app.tenant_access import jira_access
 from app.tenants import Tenant
 from fakejira import generator
 from fakejira.client import ConnectClient
@@ -183,3 +187,32 @@ def test_restricted_comments_come_back_restricted_as_their_authors(app, fake_clo
             assert mine[0]["visibility"]["value"] == group
             assert mine[0]["visibility"]["identifier"] == "dest-" + next(
                 g["groupId"] for g in seed["groups"] if g["name"] == group)
+    # The run's own verification compared them as their authors read them: nothing unexplained about comments...
+    with app.app_context():
+        verification = db.session.get(RestoreRun, run.id).verification
+    said = [d["words"] for d in verification["differences"] if d["type"] == "issues" and not d["reason"]]
+    assert not [w for w in said if "comment" in w], said
+    # ...and a restricted comment gone from the destination is said, in words, though the app's user can't see it.
+    issue_id, items = next(iter(restricted.items()))
+    key, gone = keys[issue_id], items[0]
+    author = gone["author"]["accountId"]
+    token = fake_cloud.impersonation.issue_token(dest, dest_app, author)
+    headers = {"Authorization": f"Bearer {token}"}
+    there = requests.get(f"{dest.base_url}/rest/api/3/issue/{key}/comment", timeout=10, headers=headers).json()
+    mine = next(c for c in there["comments"] if c.get("visibility") and c["body"] == gone["body"])
+    assert requests.delete(f"{dest.base_url}/rest/api/3/issue/{key}/comment/{mine['id']}", timeout=10,
+                           headers=headers).status_code == 204
+    with app.app_context():
+        tenant = db.session.get(Tenant, sites.dest_tenant_id)
+        authors, _ = authors_for(tenant, _Everyone())
+        check = verify_restored(jira_access(tenant), snapshot_id, run.summary["issues"], authors.client_for)
+    assert check is not None
+    words = [d.words for d in check.differences if not d.reason]
+    assert any(w.startswith(f"{key}: restricted comment by {gone['author']['displayName']}") for w in words), words
+
+
+class _Everyone:
+    """An id map keeping every person (the destination has them all)."""
+
+    def user(self, account_id: str) -> str:
+        return account_id

@@ -11,7 +11,8 @@ type, status, priority, people, options, custom fields by field name). Differenc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from ...jira.access import SiteAccess
 from ...jira.operations import declare
 from .agile import RANK_SCHEMA, SPRINT_SCHEMA, longest_ordered
 
+AsAuthor = Callable[[str], Any]  # account id -> a Jira client acting as that person (None: the app may not)
 SEARCH = declare("POST", "/rest/api/3/search/jql")
 LIST_COMMENTS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/comment")
 LIST_WORKLOGS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog")
@@ -32,6 +34,8 @@ CUSTOM_SKIPPED = ("lexo-rank", "gh-sprint", "gh-epic-link", "gh-lexo-rank")  # r
 ATTRIBUTION = "Originally by "
 VOTES_REASON = ("Jira takes a vote only from the voter themselves: a voter who isn't on this site, whom Jira "
                 "refuses (a reporter on their own issue) or whom the backup couldn't name couldn't vote again")
+RESTRICTED_REASON = ("a restricted comment can be read only as someone allowed to see it, and the app may not act as "
+                     "its author on this site (user impersonation not granted, or the author has no account here)")
 ORDER_SHOWN = 5  # out-of-place keys named in a board order difference
 
 
@@ -114,7 +118,7 @@ def _source_view(record: IssueRecord, key_map: dict[str, str], names: dict[str, 
     comments = []
     for c in record.comments:
         if c.get("visibility"):
-            continue  # restricted: the app's user reads none on the destination either (reported by the restore)
+            continue  # restricted: compared on their own, as their authors see them (restricted_differences)
         comments.append((_text(c.get("body")), (c.get("author") or {}).get("displayName")))
     return {"summary": f.get("summary"), "issue type": (f.get("issuetype") or {}).get("name"),
             "status": (f.get("status") or {}).get("name"), "priority": (f.get("priority") or {}).get("name"),
@@ -188,6 +192,18 @@ class DestinationIssues:
             if not got or len(out) >= int(page.get("total") or 0):
                 return out
 
+    def comments_as(self, client: Any, key: str) -> list[dict[str, Any]]:
+        """Every comment of the issue as ``client`` (a person the app acts as) reads them, page by page."""
+        out: list[dict[str, Any]] = []
+        path = LIST_COMMENTS.path(issueIdOrKey=key)
+        while True:
+            page = client.request("GET", path, params={"startAt": len(out), "maxResults": 100},
+                                  template=LIST_COMMENTS.template) or {}
+            got = page.get("comments") or []
+            out += got
+            if not got or len(out) >= int(page.get("total") or 0):
+                return out
+
     def sha256(self, attachment_id: str) -> str:
         """The attachment's bytes hashed as they stream (never whole in memory)."""
         client = self.access.credential_for(ATTACHMENT_CONTENT).client
@@ -204,7 +220,8 @@ class DestinationIssues:
         f = issue.get("fields") or {}
         key = str(issue["key"])
         comments = [_without_attribution(c.get("body"), (c.get("author") or {}).get("displayName"))
-                    for c in self._all(LIST_COMMENTS, key, "comments", f.get("comment"))]
+                    for c in self._all(LIST_COMMENTS, key, "comments", f.get("comment"))
+                    if not c.get("visibility")]  # restricted ones: compared as their authors see them
         worklogs = self._all(LIST_WORKLOGS, key, "worklogs", f.get("worklog"))
         links = []
         for link in f.get("issuelinks") or []:
@@ -273,11 +290,13 @@ def _skipped_custom(snapshot_id: int) -> tuple[dict[str, str], set[str]]:
 
 
 def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
-                  key_maps: dict[str, dict[str, str]]) -> IssueCheck:
+                  key_maps: dict[str, dict[str, str]], as_author: AsAuthor | None = None) -> IssueCheck:
     """Compare the snapshot's issues of ``projects`` with the destination's, by key (or the old -> new key map).
 
     A project at a time, and within it the backup's records read as the comparison goes (``StoredIssues``: a window
-    of them, never the whole project) against the destination's issues as views (not their every field)."""
+    of them, never the whole project) against the destination's issues as views (not their every field).
+    Restricted comments, which the app's user can't read here, are compared as their authors read them
+    (``as_author``: a client acting as that person, or None when the app may not act as them)."""
     check = IssueCheck()
     src_names, skipped = _skipped_custom(snapshot_id)
     key_map = {old: new for m in key_maps.values() for old, new in m.items()}
@@ -300,6 +319,7 @@ def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
                 check.differences.append(IssueDifference(record.key, f"{record.key}: not on this site (as {key})"))
                 continue
             found_here = compare_issue(record.key, _source_view(record, key_map, src_names, skipped), here[0])
+            found_here += restricted_differences(record, key, dest, as_author)
             check.differences += found_here
             if not found_here:
                 identical.append(key)
@@ -332,10 +352,47 @@ def _order_difference(project: str, ranked: list[tuple[str, str]], ranks_here: d
     return IssueDifference(project, words), set(moved)
 
 
-def verify_restored(access: SiteAccess, snapshot_id: int, report: dict[str, Any] | None) -> IssueCheck | None:
+def restricted_differences(record: IssueRecord, key: str, dest: DestinationIssues,
+                           as_author: AsAuthor | None) -> list[IssueDifference]:
+    """The record's restricted comments against the destination issue's, each side by (text, author, who may see
+    it), the destination's read as each of their authors (the app's user sees none of them); an author the app can't
+    act as leaves their comments unverified, said with the reason."""
+    wanted = [c for c in record.comments if c.get("visibility")]
+    if not wanted:
+        return []
+    seen: dict[str, dict[str, Any]] = {}
+    read: set[str] = set()  # the authors whose restricted comments could be read here
+    for account in sorted({str((c.get("author") or {}).get("accountId")) for c in wanted}):
+        client = as_author(account) if as_author is not None else None
+        if client is None:
+            continue
+        read.add(account)
+        for comment in dest.comments_as(client, key):
+            if comment.get("visibility"):
+                seen[str(comment.get("id"))] = comment
+    unverified = sum(1 for c in wanted if str((c.get("author") or {}).get("accountId")) not in read)
+    expected = Counter(_restricted(c) for c in wanted if str((c.get("author") or {}).get("accountId")) in read)
+    actual = Counter(_restricted(c) for c in seen.values())
+    out = [IssueDifference(record.key, f"{record.key}: restricted comment by {who or 'someone'} ({_say(text[:80])}, "
+                                       f"visible to {whom}) is missing here") for (text, who, whom), n in
+           (expected - actual).items() for _ in range(n)]
+    if unverified:
+        out.append(IssueDifference(record.key, f"{record.key}: {unverified} restricted comment(s) not compared",
+                                   RESTRICTED_REASON))
+    return out
+
+
+def _restricted(comment: dict[str, Any]) -> tuple[str, str | None, str]:
+    text, author = _without_attribution(comment.get("body"), (comment.get("author") or {}).get("displayName"))
+    visibility = comment.get("visibility") or {}
+    return text, author, f"{visibility.get('type')} {visibility.get('value') or visibility.get('identifier')}"
+
+
+def verify_restored(access: SiteAccess, snapshot_id: int, report: dict[str, Any] | None,
+                    as_author: AsAuthor | None = None) -> IssueCheck | None:
     """The issues' verification of a run whose issue report is ``report`` (None: the run restored no issue data)."""
     if not report:
         return None
     projects = report.get("projects") or {}
     return verify_issues(access, snapshot_id, list(projects),
-                         {p: dict(r.get("key_map") or {}) for p, r in projects.items()})
+                         {p: dict(r.get("key_map") or {}) for p, r in projects.items()}, as_author)
