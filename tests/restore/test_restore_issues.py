@@ -347,3 +347,37 @@ def test_a_restricted_work_log_comes_back_restricted_never_widened(world: World)
                              headers={"Authorization": f"Bearer {token}"}).json()["worklogs"]
     restricted = [w for w in as_author if w.get("visibility")]
     assert [w["visibility"]["identifier"] for w in restricted] == [comment["visibility"]["identifier"]], as_author
+
+
+def test_a_restricted_comment_jira_refuses_stays_out_and_the_issue_still_comes_back(world: World) -> None:
+    """A comment restricted to a group the destination doesn't have: Jira refuses it as it was, so it stays out
+    (never widened) and is said; the issue and its other comments, work logs and attachments still come back, and
+    a run resumed after a kill writes none of them twice though the refused one leaves a gap in their order."""
+    record = next(r for r in world.records if len(r.comments) >= 3 and r.attachments
+                  and r.comments[0]["author"]["accountId"] in world.people)
+    first = record.comments[0]
+    record.comments = [{**first, "visibility": {"type": "group", "value": "not-on-this-site",
+                                                "identifier": "not-on-this-site-id"}}, *record.comments[1:]]
+    original = ProjectIssues._attachments
+
+    def dies(self: Any, rec: Any, dest: str, *args: Any) -> None:
+        if rec.key == record.key:
+            raise SystemExit("killed")
+        original(self, rec, dest, *args)
+
+    ProjectIssues._attachments = dies  # type: ignore[method-assign]
+    try:
+        with pytest.raises(SystemExit):
+            world.restore(record.project_key)
+    finally:
+        ProjectIssues._attachments = original  # type: ignore[method-assign]
+    report = world.restore(record.project_key)
+    outcome = report.issues[record.key]
+    assert outcome.outcome in ("created", "already-restored"), (outcome.outcome, outcome.notes)
+    assert any(n.startswith(f"restricted comment {first['id']} not restored") for n in outcome.notes), outcome.notes
+    comments = ConnectClient(world.dest, APP).get(f"/rest/api/3/issue/{record.key}/comment",
+                                                  query={"maxResults": 100}).json()
+    visible = [c for c in record.comments[1:] if not c.get("visibility")]
+    assert comments["total"] == len(visible), (comments["total"], len(visible))
+    got = world.dest_issue(record.key, fields="attachment")["fields"]["attachment"]
+    assert sorted(a["filename"] for a in got) == sorted(a.filename for a in record.attachments)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,16 +151,47 @@ def _tier(record: IssueRecord) -> int:
     return 0 if isinstance(level, int) and level >= 1 else 1
 
 
+ATTRIBUTION = "Originally by "  # how the paragraph naming the original author begins
+
+
 def attribution(author: dict[str, Any] | None, when: str | None) -> dict[str, Any]:
     """The ADF paragraph that says who wrote an item the app writes in their stead, and when."""
     name = (author or {}).get("displayName") or (author or {}).get("accountId") or "someone"
-    return {"type": "paragraph", "content": [{"type": "text", "text": f"Originally by {name} on {when or '?'}",
+    return {"type": "paragraph", "content": [{"type": "text", "text": f"{ATTRIBUTION}{name} on {when or '?'}",
                                                "marks": [{"type": "em"}]}]}
 
 
 def with_attribution(body: Any, author: dict[str, Any] | None, when: str | None) -> dict[str, Any]:
     content = list(body.get("content") or []) if isinstance(body, dict) else []
     return {"type": "doc", "version": 1, "content": [attribution(author, when), *content]}
+
+
+def _without_attribution(body: Any) -> Any:
+    """A body the app wrote in someone's stead, without the "Originally by" paragraph it added."""
+    content = list(body.get("content") or []) if isinstance(body, dict) else []
+    if content and _words({"content": content[:1]}).startswith(ATTRIBUTION):
+        return {**body, "content": content[1:]}
+    return body
+
+
+def _words(body: Any) -> str:
+    """The words of an ADF body (or a plain string), whitespace normalised: how a comment is recognised again."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for child in node.get("content") or []:
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, str):
+            out.append(node)
+
+    walk(body)
+    return " ".join(" ".join(out).split())
 
 
 class ProjectIssues:
@@ -576,60 +608,65 @@ class ProjectIssues:
     def _comments(self, record: IssueRecord, dest: str, fresh: bool) -> None:
         if not record.comments:
             return
-        done = 0 if fresh else self._comments_here(record, dest)
-        for comment in record.comments[done:]:
+        # A resumed issue: the comments an interrupted attempt wrote, recognised by their words (not by their
+        # number: a restricted comment Jira refused is left out, so the ones after it don't line up).
+        present = Counter() if fresh else self._comments_present(record, dest)
+        for comment in record.comments:
+            words = _words(comment.get("body"))
+            if present[words] > 0:
+                present[words] -= 1
+                continue
             author = comment.get("author") or {}
             client = self.authors.client_for(author.get("accountId"))
             body: dict[str, Any] = {"body": comment.get("body")}
             if comment.get("visibility"):
                 body["visibility"] = self._visibility(comment["visibility"])
-            path = ADD_COMMENT.path(issueIdOrKey=dest)
-            if client is not None:
-                client.request("POST", path, json=body, template=ADD_COMMENT.template)
-            else:
-                body["body"] = with_attribution(comment.get("body"), author, comment.get("created"))
-                try:
+            try:
+                if client is not None:
+                    client.request("POST", ADD_COMMENT.path(issueIdOrKey=dest), json=body,
+                                   template=ADD_COMMENT.template)
+                else:
+                    body["body"] = with_attribution(comment.get("body"), author, comment.get("created"))
                     self.access.call(ADD_COMMENT, path={"issueIdOrKey": dest}, json=body)
-                except JiraError as exc:
-                    if exc.status != 400 or "visibility" not in body:
-                        raise
-                    # never widened: a restricted comment the app may not write stays out, said so
-                    self.report.issues[record.key].notes.append(
-                        f"restricted comment {comment.get('id')} not restored: {exc.describe()}")
-                    continue
+            except JiraError as exc:
+                if exc.status != 400 or "visibility" not in body:
+                    raise
+                # never widened: a restricted comment Jira won't take as it was (its group isn't on this site, or
+                # the writer isn't in it) stays out, said so; the issue's other comments still come
+                self.report.issues[record.key].notes.append(
+                    f"restricted comment {comment.get('id')} not restored: {exc.describe()}")
+                continue
             self.report.writes += 1
 
-    def _comments_here(self, record: IssueRecord, dest: str) -> int:
-        """How many of the record's comments an interrupted attempt wrote (they go in order, so the first that many).
+    def _comments_present(self, record: IssueRecord, dest: str) -> Counter[str]:
+        """The words of every comment the destination issue holds, as many times as it holds them.
 
-        The app's user may not see a restricted one it wrote as its author: those are counted as their authors see
-        them, read as each author of a restricted comment (union by id), so a resumed issue never gets one twice.
+        The app's user may not see a restricted one it wrote as its author: those are read as each author of a
+        restricted comment (union by id), so a resumed issue never gets one twice.
         """
         restricted_authors = {(c.get("author") or {}).get("accountId") for c in record.comments if c.get("visibility")}
         clients = [c for c in (self.authors.client_for(a) for a in sorted(a for a in restricted_authors if a))
                    if c is not None]
-        if not clients:
-            return self._already(LIST_COMMENTS, dest, "comments")
-        seen = self._comment_ids(lambda params: self.access.call(LIST_COMMENTS, path={"issueIdOrKey": dest},
-                                                                 params=params))
+        seen = self._all_comments(lambda params: self.access.call(LIST_COMMENTS, path={"issueIdOrKey": dest},
+                                                                  params=params))
         path = LIST_COMMENTS.path(issueIdOrKey=dest)
         for client in clients:
-            seen |= self._comment_ids(lambda params, c=client: c.request(  # type: ignore[misc]
-                "GET", path, params=params, template=LIST_COMMENTS.template))
-        return len(seen)
+            seen.update(self._all_comments(lambda params, c=client: c.request(  # type: ignore[misc]
+                "GET", path, params=params, template=LIST_COMMENTS.template)))
+        return Counter(_words(_without_attribution(c.get("body"))) for c in seen.values())
 
     @staticmethod
-    def _comment_ids(read: Callable[[dict[str, Any]], Any]) -> set[str]:
-        """Every comment id a reader sees on the issue, page by page."""
-        ids: set[str] = set()
+    def _all_comments(read: Callable[[dict[str, Any]], Any]) -> dict[str, dict[str, Any]]:
+        """Every comment a reader sees on the issue, by id, page by page."""
+        found: dict[str, dict[str, Any]] = {}
         start = 0
         while True:
             page = read({"startAt": start, "maxResults": 100}) or {}
             comments = page.get("comments") or []
-            ids |= {str(c.get("id")) for c in comments}
+            found.update({str(c.get("id")): c for c in comments})
             start += len(comments)
             if not comments or start >= int(page.get("total") or 0):
-                return ids
+                return found
 
     def _visibility(self, visibility: dict[str, Any]) -> dict[str, Any]:
         """A comment's restriction in the destination's terms. A group is named by its id, which differs between
@@ -657,19 +694,19 @@ class ProjectIssues:
                 body["visibility"] = self._visibility(worklog["visibility"])  # never widened
             params = {"adjustEstimate": "leave", "notifyUsers": "false"}
             client = self.authors.client_for(author.get("accountId"))
-            if client is not None:
-                client.request("POST", ADD_WORKLOG.path(issueIdOrKey=dest), params=params, json=body,
-                               template=ADD_WORKLOG.template)
-            else:
-                body["comment"] = with_attribution(worklog.get("comment"), author, worklog.get("started"))
-                try:
+            try:
+                if client is not None:
+                    client.request("POST", ADD_WORKLOG.path(issueIdOrKey=dest), params=params, json=body,
+                                   template=ADD_WORKLOG.template)
+                else:
+                    body["comment"] = with_attribution(worklog.get("comment"), author, worklog.get("started"))
                     self.access.call(ADD_WORKLOG, path={"issueIdOrKey": dest}, params=params, json=body)
-                except JiraError as exc:
-                    if exc.status != 400 or "visibility" not in body:
-                        raise
-                    self.report.issues[record.key].notes.append(
-                        f"restricted work log {worklog.get('id')} not restored: {exc.describe()}")
-                    continue
+            except JiraError as exc:
+                if exc.status != 400 or "visibility" not in body:
+                    raise
+                self.report.issues[record.key].notes.append(
+                    f"restricted work log {worklog.get('id')} not restored: {exc.describe()}")
+                continue
             self.report.writes += 1
 
     def _attachments(self, record: IssueRecord, dest: str, fresh: bool) -> None:
