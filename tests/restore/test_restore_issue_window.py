@@ -13,8 +13,12 @@ from typing import Any
 
 import pytest
 
+from app.backups.snapshots import SnapshotReader
+from app.extensions import db
 from app.issuedata.records import IssueRecord, StoredIssues, issue_entries, iter_issues
+from app.restore import attempt
 from app.restore.issues import run as issue_run
+from app.restore.issues import verify as issue_verify
 from app.restore.issues.restore import ProjectIssues
 from tests.restore.conftest import Sites, take_backup
 from tests.restore.test_restore_basics import preview, restore
@@ -42,9 +46,11 @@ def _records_alive() -> int:
     return sum(1 for o in gc.get_objects() if type(o) is IssueRecord)
 
 
-def test_a_project_larger_than_the_window_restores_holding_only_the_window(
+def test_a_project_larger_than_the_window_restores_and_verifies_holding_only_the_window(
         app, issue_sites: Sites, fake_cloud, oauth_grant, monkeypatch: pytest.MonkeyPatch) -> None:
-    """During the restore no more than the window's records are alive, and every issue still comes back."""
+    """During the restore and the verification of its issues no more than the window's records are alive, and every
+    issue still comes back and is compared; the configuration's verification gets no issue data at all (on
+    issues-medium, holding it took the worker from 140 MB to 750 MB). One run, probed at three places."""
     oauth_grant(issue_sites.dest, issue_sites.dest_tenant_id)
     snapshot_id = take_backup(app, issue_sites.source_tenant_id, fake_cloud)
     run_id = preview(app, issue_sites, snapshot_id)
@@ -63,6 +69,26 @@ def test_a_project_larger_than_the_window_restores_holding_only_the_window(
 
     monkeypatch.setattr(ProjectIssues, "_create_batch", probed_create)
     monkeypatch.setattr(ProjectIssues, "_follow_up", probed_follow_up)
+    # the issues' verification: the records alive at each comparison
+    monkeypatch.setattr(issue_verify, "WINDOW", WINDOW)
+    compared: list[int] = []
+    compared_seen: list[int] = []
+    compare = issue_verify.compare_issue
+
+    def probed_compare(key: str, expected: Any, actual: Any) -> Any:
+        _probe(compared, compared_seen)
+        return compare(key, expected, actual)
+
+    monkeypatch.setattr(issue_verify, "compare_issue", probed_compare)
+    # the configuration's verification: the snapshot types it is given
+    given: list[set[str]] = []
+    verify_configuration = attempt.verify
+
+    def probed_verify(access: Any, plan: Any, results: Any, site: Any) -> Any:
+        given.append(set(site))
+        return verify_configuration(access, plan, results, site)
+
+    monkeypatch.setattr(attempt, "verify", probed_verify)
     run = restore(app, issue_sites, run_id)
 
     assert run.status == "done", run.message
@@ -73,6 +99,13 @@ def test_a_project_larger_than_the_window_restores_holding_only_the_window(
     for project, keys in wanted.items():
         assert _keys(issue_sites.dest, project) == keys, project
         assert run.summary["issues"]["projects"][project]["outcomes"] == {"created": len(keys)}
+    assert len(compared) == sum(len(keys) for keys in wanted.values())
+    assert max(compared_seen) <= WINDOW, f"verifying: up to {max(compared_seen)} records alive (window {WINDOW})"
+    with app.app_context():
+        held = {s.type_key for s in SnapshotReader(snapshot_id).type_summaries() if s.status in attempt.READABLE}
+        db.session.commit()
+    assert attempt.ISSUE_DATA_TYPES & held, "the snapshot holds issue data (the test means something)"
+    assert given == [held - attempt.ISSUE_DATA_TYPES]
 
 
 def test_stored_issues_read_each_record_once_walking_in_key_order(app, issue_sites: Sites, fake_cloud) -> None:
@@ -92,57 +125,3 @@ def test_stored_issues_read_each_record_once_walking_in_key_order(app, issue_sit
         assert stored.reads == len(stored)
         assert max(held) <= WINDOW
         assert [r.to_json() for r in stored] == [r.to_json() for r in iter_issues(snapshot_id, project)]
-
-
-def test_the_configuration_verification_holds_no_issue_data(
-        app, issue_sites: Sites, fake_cloud, oauth_grant, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The configuration's verification names the source's ids from the snapshot: it gets the configuration types
-    only, never the issue records (on issues-medium, holding them all took the worker from 140 MB to 750 MB)."""
-    from app.backups.snapshots import SnapshotReader
-    from app.extensions import db
-    from app.restore import attempt
-
-    oauth_grant(issue_sites.dest, issue_sites.dest_tenant_id)
-    snapshot_id = take_backup(app, issue_sites.source_tenant_id, fake_cloud)
-    run_id = preview(app, issue_sites, snapshot_id)
-    given: list[set[str]] = []
-    real = attempt.verify
-
-    def probed(access: Any, plan: Any, results: Any, site: Any) -> Any:
-        given.append(set(site))
-        return real(access, plan, results, site)
-
-    monkeypatch.setattr(attempt, "verify", probed)
-    run = restore(app, issue_sites, run_id)
-    assert run.status == "done", run.message
-    with app.app_context():
-        held = {s.type_key for s in SnapshotReader(snapshot_id).type_summaries() if s.status in attempt.READABLE}
-        db.session.commit()
-    assert attempt.ISSUE_DATA_TYPES & held, "the snapshot holds issue data (the test means something)"
-    assert given == [held - attempt.ISSUE_DATA_TYPES]
-
-
-def test_the_issue_verification_holds_only_the_window(
-        app, issue_sites: Sites, fake_cloud, oauth_grant, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Verifying the restored issues reads the backup's records as it compares them: never more than the window
-    alive, and every issue still compared."""
-    from app.restore.issues import verify as issue_verify
-
-    oauth_grant(issue_sites.dest, issue_sites.dest_tenant_id)
-    snapshot_id = take_backup(app, issue_sites.source_tenant_id, fake_cloud)
-    run_id = preview(app, issue_sites, snapshot_id)
-    monkeypatch.setattr(issue_verify, "WINDOW", WINDOW)
-    seen: list[int] = []
-    calls: list[int] = []
-    compare = issue_verify.compare_issue
-
-    def probed(key: str, expected: Any, actual: Any) -> Any:
-        _probe(calls, seen)
-        return compare(key, expected, actual)
-
-    monkeypatch.setattr(issue_verify, "compare_issue", probed)
-    run = restore(app, issue_sites, run_id)
-    assert run.status == "done", run.message
-    compared = sum(len(keys) for keys in _source_keys(_SEED).values())
-    assert len(calls) == compared and max(len(k) for k in _source_keys(_SEED).values()) > 3 * WINDOW
-    assert max(seen) <= WINDOW, f"up to {max(seen)} issue records alive at once (window {WINDOW})"
