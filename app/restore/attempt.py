@@ -364,7 +364,7 @@ class RestoreAttempt:
             check = verify(self.access, plan, state.results(), snapshot_site(run.snapshot_id))
         authors, _nobody = authors_for(self.tenant, ids)  # restricted comments are read as their authors
         add_issue_section(check, issues, verify_restored(self.access, run.snapshot_id, issues,  # reads issues anew
-                                                         authors.client_for))
+                                                         authors.client_for, self.people.stand_in))
         run = db.session.get_one(RestoreRun, run.id, populate_existing=True)
         summary = summarise(run.id)
         summary["api_calls"] = self.access.calls

@@ -75,9 +75,9 @@ def test_a_project_larger_than_the_window_restores_and_verifies_holding_only_the
     compared_seen: list[int] = []
     compare = issue_verify.compare_issue
 
-    def probed_compare(key: str, expected: Any, actual: Any) -> Any:
+    def probed_compare(key: str, expected: Any, actual: Any, site: Any = None) -> Any:
         _probe(compared, compared_seen)
-        return compare(key, expected, actual)
+        return compare(key, expected, actual, site)
 
     monkeypatch.setattr(issue_verify, "compare_issue", probed_compare)
     # the configuration's verification: the snapshot types it is given

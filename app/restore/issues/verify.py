@@ -19,6 +19,7 @@ from typing import Any
 from ...extensions import db
 from ...issuedata.records import WINDOW, IssueRecord, StoredIssues, field_meta, issue_entries
 from ...jira.access import SiteAccess
+from ...jira.errors import JiraError
 from ...jira.operations import declare
 from .agile import RANK_SCHEMA, SPRINT_SCHEMA, longest_ordered
 
@@ -28,6 +29,8 @@ LIST_COMMENTS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/comment")
 LIST_WORKLOGS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog")
 ATTACHMENT_CONTENT = declare("GET", "/rest/api/3/attachment/content/{id}")
 FIELDS = declare("GET", "/rest/api/3/field")
+GET_USER = declare("GET", "/rest/api/3/user")
+GROUPS_BY_NAME = declare("GET", "/rest/api/3/group/bulk")
 SEARCH_PAGE = 100  # issues per search page with their fields (Jira's most)
 SYSTEM_COMPARED = ("labels", "components", "fixVersions", "versions", "duedate", "assignee", "environment")
 CUSTOM_SKIPPED = ("lexo-rank", "gh-sprint", "gh-epic-link", "gh-lexo-rank")  # rank and sprints: their own checks
@@ -37,6 +40,8 @@ VOTES_REASON = ("Jira takes a vote only from the voter themselves: a voter who i
 RESTRICTED_REASON = ("a restricted comment can be read only as someone allowed to see it, and the app may not act as "
                      "its author on this site (user impersonation not granted, or the author has no account here)")
 ORDER_SHOWN = 5  # out-of-place keys named in a board order difference
+LINKS_OUTSIDE = "links to issues outside this restore"
+HIDDEN = ("people without an account", "people")  # in a source view to explain differences, never compared
 
 
 @dataclass
@@ -112,7 +117,7 @@ def _fields_by_name(fields: dict[str, Any], names: dict[str, str], skipped: set[
 
 
 def _source_view(record: IssueRecord, key_map: dict[str, str], names: dict[str, str],
-                 skipped: set[str]) -> dict[str, Any]:
+                 skipped: set[str], restored: set[str]) -> dict[str, Any]:
     f = record.fields
     parent = (f.get("parent") or {}).get("key")
     comments = []
@@ -126,14 +131,26 @@ def _source_view(record: IssueRecord, key_map: dict[str, str], names: dict[str, 
             "fields": _fields_by_name(f, names, skipped), "comments": comments,
             "worklog seconds": sorted(int(w.get("timeSpentSeconds") or 0) for w in record.worklogs),
             "attachments": sorted((a.filename, a.sha256) for a in record.attachments),
-            "links": sorted(_link(link, key_map) for link in record.links),
+            **_links(record.links, key_map, restored),
             "sprints": _sprints(record.sprints), "votes": record.votes.count,
-            "people without an account": _inactive_people(f, names)}
+            "people without an account": _inactive_people(f, names), "people": _people(f, names)}
 
 
 def _sprints(value: Any) -> list[tuple[str, str]]:
     """An issue's sprints by name and state (ids differ between sites)."""
     return sorted((str(s.get("name")), str(s.get("state"))) for s in value or [] if isinstance(s, dict))
+
+
+def _project_of(key: str) -> str:
+    return key.rsplit("-", 1)[0]
+
+
+def _links(links: Iterable[dict[str, Any]], key_map: dict[str, str], restored: set[str]) -> dict[str, Any]:
+    """An issue's links by type, direction and the other issue's key, apart: those whose other issue is in a project
+    this restore brought (compared as they are) and the others (a restore links only issues it restored)."""
+    every = sorted(_link(link, key_map) for link in links)
+    return {"links": [link for link in every if _project_of(link[2]) in restored],
+            LINKS_OUTSIDE: [link for link in every if _project_of(link[2]) not in restored]}
 
 
 def _link(link: dict[str, Any], key_map: dict[str, str]) -> tuple[str, str, str]:
@@ -154,8 +171,8 @@ class DestinationIssues:
         self.sprint_field: str | None = None
         self.rank_field: str | None = None
 
-    def views(self, project: str, names: dict[str, str], skipped: set[str]) -> dict[str, tuple[dict[str, Any],
-                                                                                        str | None]]:
+    def views(self, project: str, names: dict[str, str], skipped: set[str],
+              restored: set[str]) -> dict[str, tuple[dict[str, Any], str | None]]:
         """The project's issues by key, each as its comparable view and its rank: one search paged 100 at a time,
         each page turned into views as it comes (a page's raw issues, every field of them, are not kept)."""
         body: dict[str, Any] = {"jql": f'project = "{project}" ORDER BY key ASC', "fields": ["*all"],
@@ -164,7 +181,7 @@ class DestinationIssues:
         while True:
             page = self.access.call(SEARCH, json=body, idempotent=True) or {}
             for issue in page.get("issues") or []:
-                found[str(issue["key"])] = (self.view(issue, names, skipped), self.rank(issue))
+                found[str(issue["key"])] = (self.view(issue, names, skipped, restored), self.rank(issue))
             if not page.get("nextPageToken"):
                 return found
             body["nextPageToken"] = page["nextPageToken"]
@@ -216,16 +233,14 @@ class DestinationIssues:
                 digest.update(chunk)
         return digest.hexdigest()
 
-    def view(self, issue: dict[str, Any], names: dict[str, str], skipped: set[str]) -> dict[str, Any]:
+    def view(self, issue: dict[str, Any], names: dict[str, str], skipped: set[str],
+             restored: set[str]) -> dict[str, Any]:
         f = issue.get("fields") or {}
         key = str(issue["key"])
         comments = [_without_attribution(c.get("body"), (c.get("author") or {}).get("displayName"))
                     for c in self._all(LIST_COMMENTS, key, "comments", f.get("comment"))
                     if not c.get("visibility")]  # restricted ones: compared as their authors see them
         worklogs = self._all(LIST_WORKLOGS, key, "worklogs", f.get("worklog"))
-        links = []
-        for link in f.get("issuelinks") or []:
-            links.append(_link(link, {}))
         return {"summary": f.get("summary"), "issue type": (f.get("issuetype") or {}).get("name"),
                 "status": (f.get("status") or {}).get("name"), "priority": (f.get("priority") or {}).get("name"),
                 "parent": (f.get("parent") or {}).get("key"), "fields": _fields_by_name(f, names, skipped),
@@ -233,7 +248,7 @@ class DestinationIssues:
                 "worklog seconds": sorted(int(w.get("timeSpentSeconds") or 0) for w in worklogs),
                 "attachments": sorted((str(a.get("filename")), self.sha256(str(a["id"])))
                                       for a in f.get("attachment") or []),
-                "links": sorted(links),
+                **_links(f.get("issuelinks") or [], {}, restored),
                 "sprints": _sprints(f.get(self.sprint_field) if self.sprint_field else None),
                 "votes": int((f.get("votes") or {}).get("votes") or 0)}
 
@@ -256,24 +271,77 @@ def _say(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def compare_issue(key: str, expected: dict[str, Any], actual: dict[str, Any]) -> list[IssueDifference]:
-    """The differences of one issue in words (empty: identical)."""
+class SiteFacts:
+    """What the verification asks the destination itself to explain a difference, each question once: whether a
+    person has an active account here (and their name), whether a group of that name is here. ``stand_in`` is the
+    account the run put in a missing person's place (None: such a place was left empty)."""
+
+    def __init__(self, access: SiteAccess, stand_in: str | None = None) -> None:
+        self.access, self.stand_in = access, stand_in
+        self._people: dict[str, str | None] = {}
+        self._groups: dict[str, bool] = {}
+
+    def person(self, account_id: str) -> str | None:
+        """The person's name here, or None when they have no active account on this site."""
+        if account_id not in self._people:
+            try:
+                found = self.access.call(GET_USER, params={"accountId": account_id}, idempotent=True) or {}
+                self._people[account_id] = (str(found.get("displayName") or account_id)
+                                            if found.get("active", True) else None)
+            except JiraError as exc:
+                if exc.status != 404:
+                    raise
+                self._people[account_id] = None
+        return self._people[account_id]
+
+    def stood_in(self, value: Any) -> bool:
+        """Whether a place shows what the run puts where a missing person was: nobody, or the stand-in."""
+        return value is None or (self.stand_in is not None and value == self.person(self.stand_in))
+
+    def has_group(self, name: str) -> bool:
+        if name not in self._groups:
+            page = self.access.call(GROUPS_BY_NAME, params={"groupName": name}, idempotent=True) or {}
+            self._groups[name] = any(str(g.get("name")) == name for g in page.get("values") or [])
+        return self._groups[name]
+
+
+def compare_issue(key: str, expected: dict[str, Any], actual: dict[str, Any],
+                  site: SiteFacts | None = None) -> list[IssueDifference]:
+    """The differences of one issue in words (empty: identical); ``site`` explains those the restore couldn't
+    avoid (a person with no account here, a link to an issue this restore didn't bring)."""
     out: list[IssueDifference] = []
     gone = expected.get("people without an account") or set()
+    people = expected.get("people") or {}
     for what in expected:
-        if what == "people without an account":
+        if what in HIDDEN:
             continue
         if what == "fields":
             for name in sorted(set(expected["fields"]) | set(actual["fields"])):
                 want, got = expected["fields"].get(name), actual["fields"].get(name)
                 if want != got:
-                    reason = (f"{want} has no active account, and Jira sets no inactive person"
-                              if name in gone and got is None else "")
+                    reason = ""
+                    if name in gone and got is None:
+                        reason = f"{want} has no active account, and Jira sets no inactive person"
+                    elif site is not None and name in people and site.person(people[name]) is None \
+                            and site.stood_in(got):
+                        reason = (f"{want} has no account on this site, so the restore put "
+                                  f"{_say(got) if got is not None else 'nobody'} here (the choice made for missing "
+                                  f"people): invite them, then run the restore again")
                     out.append(IssueDifference(key, _words(key, f"field {name!r}", want, got), reason))
         elif expected[what] != actual.get(what):
             reason = VOTES_REASON if what == "votes" and int(actual.get(what) or 0) < int(expected[what]) else ""
+            if what == LINKS_OUTSIDE and not Counter(actual.get(what) or []) - Counter(expected[what]):
+                projects = sorted({_project_of(link[2]) for link in expected[what]})
+                reason = (f"the linked issues are in {', '.join(projects)}, which this restore didn't include: a "
+                          f"link is made when both its issues are restored by one run")
             out.append(IssueDifference(key, _words(key, what, expected[what], actual.get(what)), reason))
     return out
+
+
+def _people(fields: dict[str, Any], names: dict[str, str]) -> dict[str, str]:
+    """Fields (by name) holding one person: their account id on the source."""
+    return {names.get(fid, fid): str(value["accountId"]) for fid, value in fields.items()
+            if isinstance(value, dict) and value.get("accountId")}
 
 
 def _inactive_people(fields: dict[str, Any], names: dict[str, str]) -> set[str]:
@@ -290,23 +358,31 @@ def _skipped_custom(snapshot_id: int) -> tuple[dict[str, str], set[str]]:
 
 
 def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
-                  key_maps: dict[str, dict[str, str]], as_author: AsAuthor | None = None) -> IssueCheck:
+                  key_maps: dict[str, dict[str, str]], as_author: AsAuthor | None = None, *,
+                  stand_in: str | None = None, not_restored: dict[str, str] | None = None) -> IssueCheck:
     """Compare the snapshot's issues of ``projects`` with the destination's, by key (or the old -> new key map).
 
     A project at a time, and within it the backup's records read as the comparison goes (``StoredIssues``: a window
     of them, never the whole project) against the destination's issues as views (not their every field).
     Restricted comments, which the app's user can't read here, are compared as their authors read them
-    (``as_author``: a client acting as that person, or None when the app may not act as them)."""
+    (``as_author``: a client acting as that person, or None when the app may not act as them). A difference the
+    restore couldn't avoid is explained from the destination itself (``SiteFacts``: a person with no account here
+    where the run's ``stand_in`` or nobody stands, a restricted comment whose group isn't here) or from the projects
+    the run didn't restore (``not_restored``: project -> why)."""
     check = IssueCheck()
+    projects = list(projects)
+    not_restored = not_restored or {}
+    restored = {p for p in projects if p not in not_restored}
     src_names, skipped = _skipped_custom(snapshot_id)
     key_map = {old: new for m in key_maps.values() for old, new in m.items()}
     dest = DestinationIssues(access)
+    site = SiteFacts(access, stand_in)
     dest_names = dest.field_names()
     entries = issue_entries(snapshot_id)
     db.session.commit()  # no transaction stays open while we read Jira
     for project in projects:
         records = StoredIssues(snapshot_id, entries.pop(project, []), window=WINDOW)  # in key order
-        found = dest.views(project, dest_names, skipped) if len(records) else {}
+        found = dest.views(project, dest_names, skipped, restored) if len(records) else {}
         ranked: list[tuple[str, str]] = []
         identical: list[str] = []
         for record in records:
@@ -316,10 +392,12 @@ def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
                 ranked.append((str(record.rank), key))
             here = found.get(key)
             if here is None:
-                check.differences.append(IssueDifference(record.key, f"{record.key}: not on this site (as {key})"))
+                check.differences.append(IssueDifference(record.key, f"{record.key}: not on this site (as {key})",
+                                                         not_restored.get(project, "")))
                 continue
-            found_here = compare_issue(record.key, _source_view(record, key_map, src_names, skipped), here[0])
-            found_here += restricted_differences(record, key, dest, as_author)
+            found_here = compare_issue(record.key, _source_view(record, key_map, src_names, skipped, restored),
+                                       here[0], site)
+            found_here += restricted_differences(record, key, dest, as_author, site)
             check.differences += found_here
             if not found_here:
                 identical.append(key)
@@ -352,8 +430,8 @@ def _order_difference(project: str, ranked: list[tuple[str, str]], ranks_here: d
     return IssueDifference(project, words), set(moved)
 
 
-def restricted_differences(record: IssueRecord, key: str, dest: DestinationIssues,
-                           as_author: AsAuthor | None) -> list[IssueDifference]:
+def restricted_differences(record: IssueRecord, key: str, dest: DestinationIssues, as_author: AsAuthor | None,
+                           site: SiteFacts | None = None) -> list[IssueDifference]:
     """The record's restricted comments against the destination issue's, each side by (text, author, who may see
     it), the destination's read as each of their authors (the app's user sees none of them); an author the app can't
     act as leaves their comments unverified, said with the reason."""
@@ -374,12 +452,21 @@ def restricted_differences(record: IssueRecord, key: str, dest: DestinationIssue
     expected = Counter(_restricted(c) for c in wanted if str((c.get("author") or {}).get("accountId")) in read)
     actual = Counter(_restricted(c) for c in seen.values())
     out = [IssueDifference(record.key, f"{record.key}: restricted comment by {who or 'someone'} ({_say(text[:80])}, "
-                                       f"visible to {whom}) is missing here") for (text, who, whom), n in
-           (expected - actual).items() for _ in range(n)]
+                                       f"visible to {whom}) is missing here", _group_missing(whom, site))
+           for (text, who, whom), n in (expected - actual).items() for _ in range(n)]
     if unverified:
         out.append(IssueDifference(record.key, f"{record.key}: {unverified} restricted comment(s) not compared",
                                    RESTRICTED_REASON))
     return out
+
+
+def _group_missing(whom: str, site: SiteFacts | None) -> str:
+    """Why a restricted comment isn't here, when its group isn't on this site (else no reason)."""
+    kind, _, name = whom.partition(" ")
+    if kind != "group" or site is None or site.has_group(name):
+        return ""
+    return (f"the group {name} isn't on this site, and a restricted comment is never shown to more people: restore "
+            f"the group, then run the restore again")
 
 
 def _restricted(comment: dict[str, Any]) -> tuple[str, str | None, str]:
@@ -389,10 +476,14 @@ def _restricted(comment: dict[str, Any]) -> tuple[str, str | None, str]:
 
 
 def verify_restored(access: SiteAccess, snapshot_id: int, report: dict[str, Any] | None,
-                    as_author: AsAuthor | None = None) -> IssueCheck | None:
-    """The issues' verification of a run whose issue report is ``report`` (None: the run restored no issue data)."""
+                    as_author: AsAuthor | None = None, stand_in: str | None = None) -> IssueCheck | None:
+    """The issues' verification of a run whose issue report is ``report`` (None: the run restored no issue data);
+    ``stand_in``: the account the run put in a missing person's place."""
     if not report:
         return None
     projects = report.get("projects") or {}
+    skipped = {p: "; ".join(r.get("notes") or ["its issues weren't restored"]) for p, r in projects.items()
+               if set(r.get("outcomes") or {}) == {"not-restored"}}
     return verify_issues(access, snapshot_id, list(projects),
-                         {p: dict(r.get("key_map") or {}) for p, r in projects.items()}, as_author)
+                         {p: dict(r.get("key_map") or {}) for p, r in projects.items()}, as_author,
+                         stand_in=stand_in, not_restored=skipped)
