@@ -381,3 +381,35 @@ def test_a_restricted_comment_jira_refuses_stays_out_and_the_issue_still_comes_b
     assert comments["total"] == len(visible), (comments["total"], len(visible))
     got = world.dest_issue(record.key, fields="attachment")["fields"]["attachment"]
     assert sorted(a["filename"] for a in got) == sorted(a.filename for a in record.attachments)
+
+
+def test_a_resumed_issue_writes_no_work_log_twice_after_a_refused_one(world: World) -> None:
+    """A work log restricted to a group the destination doesn't have is refused and stays out; a kill after the
+    work logs, then the run resumed: the ones written before the kill are recognised (when, how long, their words),
+    not counted, so none is written twice though the refused one leaves a gap in their order."""
+    record = next(r for r in world.records if len(r.worklogs) >= 2 and r.attachments
+                  and r.worklogs[0]["author"]["accountId"] in world.people)
+    first = record.worklogs[0]
+    record.worklogs = [{**first, "visibility": {"type": "group", "value": "not-on-this-site",
+                                                "identifier": "not-on-this-site-id"}}, *record.worklogs[1:]]
+    original = ProjectIssues._attachments
+
+    def dies(self: Any, rec: Any, dest: str, *args: Any) -> None:
+        if rec.key == record.key:
+            raise SystemExit("killed")
+        original(self, rec, dest, *args)
+
+    ProjectIssues._attachments = dies  # type: ignore[method-assign]
+    try:
+        with pytest.raises(SystemExit):
+            world.restore(record.project_key)
+    finally:
+        ProjectIssues._attachments = original  # type: ignore[method-assign]
+    report = world.restore(record.project_key)
+    outcome = report.issues[record.key]
+    assert outcome.outcome in ("created", "already-restored"), (outcome.outcome, outcome.notes)
+    assert any(n.startswith(f"restricted work log {first['id']} not restored") for n in outcome.notes), outcome.notes
+    worklogs = ConnectClient(world.dest, APP).get(f"/rest/api/3/issue/{record.key}/worklog",
+                                                  query={"maxResults": 100}).json()["worklogs"]
+    wanted = sorted(int(w["timeSpentSeconds"]) for w in record.worklogs[1:] if not w.get("visibility"))
+    assert sorted(int(w["timeSpentSeconds"]) for w in worklogs) == wanted

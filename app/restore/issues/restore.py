@@ -29,6 +29,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ...connect.impersonation import ImpersonationRefused
@@ -172,6 +173,17 @@ def _without_attribution(body: Any) -> Any:
     if content and _words({"content": content[:1]}).startswith(ATTRIBUTION):
         return {**body, "content": content[1:]}
     return body
+
+
+def _worklog_signature(worklog: dict[str, Any]) -> tuple[Any, ...]:
+    """What recognises a work log on either site: when it started (as an instant: sites write offsets their own
+    way), how long, and its words without the app's "originally by" line."""
+    started = str(worklog.get("started") or "")
+    try:
+        instant: Any = datetime.strptime(started, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        instant = started
+    return instant, int(worklog.get("timeSpentSeconds") or 0), _words(_without_attribution(worklog.get("comment")))
 
 
 def _words(body: Any) -> str:
@@ -600,11 +612,6 @@ class ProjectIssues:
         issue = self.access.call(GET_ISSUE, path={"issueIdOrKey": dest}, params={"fields": "status"}) or {}
         return str(((issue.get("fields") or {}).get("status") or {}).get("id"))
 
-    def _already(self, op: Any, dest: str, key: str) -> int:
-        """How many of these the destination issue already has (written by an earlier, interrupted attempt)."""
-        page = self.access.call(op, path={"issueIdOrKey": dest}, params={"maxResults": 1}) or {}
-        return int(page.get("total") or len(page.get(key) or []))
-
     def _comments(self, record: IssueRecord, dest: str, fresh: bool) -> None:
         if not record.comments:
             return
@@ -639,33 +646,42 @@ class ProjectIssues:
             self.report.writes += 1
 
     def _comments_present(self, record: IssueRecord, dest: str) -> Counter[str]:
-        """The words of every comment the destination issue holds, as many times as it holds them.
+        """The words of every comment the destination issue holds, as many times as it holds them."""
+        seen = self._present(record.comments, dest, LIST_COMMENTS, "comments")
+        return Counter(_words(_without_attribution(c.get("body"))) for c in seen)
+
+    def _worklogs_present(self, record: IssueRecord, dest: str) -> Counter[tuple[Any, ...]]:
+        """What identifies each work log the destination issue holds (when, how long, its words), as many times as
+        it holds it."""
+        return Counter(_worklog_signature(w) for w in self._present(record.worklogs, dest, LIST_WORKLOGS, "worklogs"))
+
+    def _present(self, wanted: list[dict[str, Any]], dest: str, op: Any, items: str) -> list[dict[str, Any]]:
+        """Every comment (or work log) the destination issue holds, once each.
 
         The app's user may not see a restricted one it wrote as its author: those are read as each author of a
-        restricted comment (union by id), so a resumed issue never gets one twice.
+        restricted one (union by id), so a resumed issue never gets one twice.
         """
-        restricted_authors = {(c.get("author") or {}).get("accountId") for c in record.comments if c.get("visibility")}
+        restricted_authors = {(c.get("author") or {}).get("accountId") for c in wanted if c.get("visibility")}
         clients = [c for c in (self.authors.client_for(a) for a in sorted(a for a in restricted_authors if a))
                    if c is not None]
-        seen = self._all_comments(lambda params: self.access.call(LIST_COMMENTS, path={"issueIdOrKey": dest},
-                                                                  params=params))
-        path = LIST_COMMENTS.path(issueIdOrKey=dest)
+        seen = self._all_items(lambda params: self.access.call(op, path={"issueIdOrKey": dest}, params=params), items)
+        path = op.path(issueIdOrKey=dest)
         for client in clients:
-            seen.update(self._all_comments(lambda params, c=client: c.request(  # type: ignore[misc]
-                "GET", path, params=params, template=LIST_COMMENTS.template)))
-        return Counter(_words(_without_attribution(c.get("body"))) for c in seen.values())
+            seen.update(self._all_items(lambda params, c=client: c.request(  # type: ignore[misc]
+                "GET", path, params=params, template=op.template), items))
+        return list(seen.values())
 
     @staticmethod
-    def _all_comments(read: Callable[[dict[str, Any]], Any]) -> dict[str, dict[str, Any]]:
-        """Every comment a reader sees on the issue, by id, page by page."""
+    def _all_items(read: Callable[[dict[str, Any]], Any], items: str) -> dict[str, dict[str, Any]]:
+        """Every comment (or work log) a reader sees on the issue, by id, page by page."""
         found: dict[str, dict[str, Any]] = {}
         start = 0
         while True:
             page = read({"startAt": start, "maxResults": 100}) or {}
-            comments = page.get("comments") or []
-            found.update({str(c.get("id")): c for c in comments})
-            start += len(comments)
-            if not comments or start >= int(page.get("total") or 0):
+            got = page.get(items) or []
+            found.update({str(c.get("id")): c for c in got})
+            start += len(got)
+            if not got or start >= int(page.get("total") or 0):
                 return found
 
     def _visibility(self, visibility: dict[str, Any]) -> dict[str, Any]:
@@ -683,8 +699,14 @@ class ProjectIssues:
     def _worklogs(self, record: IssueRecord, dest: str, fresh: bool) -> None:
         if not record.worklogs:
             return
-        done = 0 if fresh else self._already(LIST_WORKLOGS, dest, "worklogs")
-        for worklog in record.worklogs[done:]:
+        # A resumed issue: the work logs an interrupted attempt wrote, recognised by when, how long and their words
+        # (not by their number: a restricted one Jira refused is left out, so the ones after it don't line up).
+        present = Counter() if fresh else self._worklogs_present(record, dest)
+        for worklog in record.worklogs:
+            signature = _worklog_signature(worklog)
+            if present[signature] > 0:
+                present[signature] -= 1
+                continue
             author = worklog.get("author") or {}
             body: dict[str, Any] = {"started": worklog.get("started"),
                                     "timeSpentSeconds": worklog.get("timeSpentSeconds")}
