@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..backups.snapshots import CorruptSnapshot, SnapshotReader
 from ..clock import utcnow
 from ..extensions import db
-from ..issuedata.records import COUNTS_TYPE, FIELD_META_TYPE, ISSUE_TYPE, STATE_TYPE
+from ..issuedata.records import COUNTS_TYPE, FIELD_META_TYPE, ISSUE_TYPE, STATE_TYPE, restricted_groups
 from ..issuedata.sprints import SPRINTS_TYPE
 from ..jobs.journal import ReadJournal, journaled_reads
 from ..jobs.runtime import JobContext, JobFailed
@@ -141,7 +141,11 @@ def _concurrency() -> int:
     return max(1, int(current_app.config.get("RESTORE_CONCURRENCY", 4)))
 
 
-def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobContext, people: PeoplePolicy) -> Plan:
+def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobContext, people: PeoplePolicy,
+          *, preview: bool = False) -> Plan:
+    """Plan ``selection`` of the run's snapshot against the destination and save it as the run's rows. The groups
+    restricted comments and work logs are shown to come with their project: a preview learns them for every project
+    (a later selection's "also restored" is read from its rows), a restore of some projects for those."""
     reader = SnapshotReader(run.snapshot_id)
     ctx.progress(0, None, "Checking the snapshot")
     try:
@@ -157,9 +161,14 @@ def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobCo
         check_connection(run)  # planning reads the source's snapshot on the connection's behalf: between types
         ctx.progress(0, None, f"Reading the destination's {restorers[type_key].title.lower()}")
 
+    issue_groups = None
+    if preview or not selection.everything:  # everything brings every group anyway
+        ctx.progress(0, None, "Reading the backup's issues")
+        issue_groups = restricted_groups(run.snapshot_id, selection.projects or None)
+        db.session.commit()
     try:
         plan = Planner(access, restorers, earlier_ids(run)).plan(reader, readable, selection, people,
-                                                                   on_type=on_type)
+                                                                   on_type=on_type, issue_groups=issue_groups)
     except PlanError as exc:
         raise JobFailed(str(exc)) from None
     plan.unsupported_types += [f"{s.type_key} {UNREAD_MARK} {s.reason or s.status})"
@@ -314,7 +323,7 @@ class RestoreAttempt:
         """
         snapshot_allowed(self.tenant, self.run.snapshot_id, self.run)
         with journaled_reads(self.access, self.journal), self._pooled():
-            plan = _plan(self.run, self.access, Selection(), self.ctx, self.people)
+            plan = _plan(self.run, self.access, Selection(), self.ctx, self.people, preview=True)
         check_connection(self.run)
         move(self.run, RunStatus.PLANNED, message=None)
         return {"run_id": self.run.id, "counts": plan.counts()}

@@ -202,6 +202,25 @@ def select(items: dict[Key, PlannedItem], selection: Selection, projects_of: dic
         item.pulled_in = key in wanted and key not in chosen
 
 
+def _issue_groups(plan: Plan, projects_of: dict[Key, set[str]], issue_groups: dict[str, set[tuple[str, str]]]) -> None:
+    """A project's issues name the groups their restricted comments and work logs are shown to: each becomes an
+    optional reference of the project (the project comes back without it; its comments need it), so choosing the
+    project brings the group along. Found by the group's id, else its name (an older record names it by name)."""
+    if not issue_groups:
+        return
+    by_name = {item.natural_key: key for key, item in plan.items.items() if item.type_key == "groups"}
+    for key, item in plan.items.items():
+        if item.type_key != "projects":
+            continue
+        have = {(r.type_key, r.source_id) for r in item.refs}
+        for project in sorted(projects_of.get(key, ())):
+            for group_id, name in sorted(issue_groups.get(project, ())):
+                target = ("groups", group_id) if ("groups", group_id) in plan.items else by_name.get(name)
+                if target is not None and target not in have:
+                    item.refs.append(Ref(target[0], target[1], optional=True))
+                    have.add(target)
+
+
 def chosen_by(selection: Selection, type_key: str, projects: set[str]) -> bool:
     """Whether an object of ``type_key`` belonging to ``projects`` is one the selection names itself (an object
     of every project, such as a global field context, with any project)."""
@@ -262,8 +281,11 @@ class Planner:
         self.earlier = earlier or {}
 
     def plan(self, snapshot: SnapshotSource, type_keys: Iterable[str], selection: Selection | None = None,
-             people: PeoplePolicy = NO_STAND_IN, on_type: Any = None) -> Plan:
-        """Plan the snapshot's ``type_keys``; ``on_type(type_key)`` is told as each type is read (progress)."""
+             people: PeoplePolicy = NO_STAND_IN, on_type: Any = None,
+             issue_groups: dict[str, set[tuple[str, str]]] | None = None) -> Plan:
+        """Plan the snapshot's ``type_keys``; ``on_type(type_key)`` is told as each type is read (progress);
+        ``issue_groups``: per project key, the groups its issues' restricted comments and work logs are shown to
+        ((group id, name), ``app.issuedata.records.restricted_groups``)."""
         type_keys = list(type_keys)
         order = type_order(self.restorers, type_keys)
         plan = Plan({}, {}, order, unsupported_types=sorted(t for t in type_keys if t not in self.restorers))
@@ -277,6 +299,7 @@ class Planner:
                                               restorer.display_name(obj), Action.CREATE,
                                               refs=list(restorer.references(obj)))
                 projects_of[key] = project_keys(restorer, obj)
+        _issue_groups(plan, projects_of, issue_groups or {})
         select(plan.items, selection or Selection(), memberships(projects_of))
         for key in [k for k, i in plan.items.items() if not i.selected]:
             del plan.objects[key]  # nothing reads an unselected object's content again

@@ -4,11 +4,14 @@ never the run's ids): identical after a restore of issues-small, and a later edi
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import requests
 from sqlalchemy import select
 
 from app.extensions import db
 from app.recovery.connections import activate, generate_token
+from app.restore import service
 from app.restore.issues.run import authors_for
 from app.restore.issues.verify import verify_restored
 from app.restore.models import RestoreRun
@@ -59,22 +62,21 @@ class _Everyone:
         return account_id
 
 
-def test_what_a_one_project_restore_couldnt_bring_is_said_with_its_reason(app, fake_cloud, install_into,
-                                                                          oauth_grant) -> None:
-    """One project restored of three, the admin standing in for missing people, onto a site without a group that
-    only restricted comments name: the run's verification says every difference with why — links to the projects
-    left out, a person with no account here shown as the admin, a restricted comment whose group isn't here — and
-    none is left unexplained (they were before: 14 on issues-small's first project)."""
+def _one_project_world(app: Any, fake_cloud: Any, install_into: Any, oauth_grant: Any) -> dict[str, Any]:
+    """issues-small on a source; on a destination its configuration without a group that only a restricted comment
+    names; one project of three (that comment's) restored with the admin standing in for missing people."""
     app.config["CONNECT_IMPERSONATION_URL"] = fake_cloud.impersonation.url
     seed = _seed()
     config = {k: v for k, v in seed.items() if k not in ISSUE_DATA_KEYS}
     named_by_config = json.dumps({k: v for k, v in config.items() if k not in ("groups", "groupMembers")})
     keys = {i["id"]: i["key"] for i in seed["issues"]}
-    restricted = [(keys[issue_id], c["visibility"]["value"]) for issue_id, items in seed["issueComments"].items()
+    restricted = [(keys[issue_id], c) for issue_id, items in seed["issueComments"].items()
                   for c in items if (c.get("visibility") or {}).get("type") == "group"]
     group_ids = {g["name"]: g["groupId"] for g in config["groups"]}
-    key, group = next((k, g) for k, g in restricted  # a group only a comment names
-                      if g not in named_by_config and group_ids[g] not in named_by_config)
+    key, comment = next((k, c) for k, c in restricted  # a group only a comment names
+                        if c["visibility"]["value"] not in named_by_config
+                        and group_ids[c["visibility"]["value"]] not in named_by_config)
+    group = comment["visibility"]["value"]
     project = key.split("-")[0]
     gone = next(g for g in config["groups"] if g["name"] == group)
     config["groups"] = [g for g in config["groups"] if g is not gone]
@@ -89,10 +91,46 @@ def test_what_a_one_project_restore_couldnt_bring_is_said_with_its_reason(app, f
         sites = Sites(source, dest, src.id, dst.id, admin)
     oauth_grant(dest, sites.dest_tenant_id)
     snapshot_id = take_backup(app, sites.source_tenant_id, fake_cloud)
-    run = restore(app, sites, preview(app, sites, snapshot_id), Selection(projects=[project]), fallback="admin")
+    run_id = preview(app, sites, snapshot_id)
+    selection = Selection(projects=[project])
+    with app.app_context():
+        included = service.selected_rows(db.session.get(RestoreRun, run_id), selection)
+    run = restore(app, sites, run_id, selection, fallback="admin")
     assert run.status == "done", run.message
     with app.app_context():
         verification = db.session.get(RestoreRun, run.id).verification
+    return {"seed": seed, "sites": sites, "snapshot_id": snapshot_id, "run": run, "verification": verification,
+            "key": key, "comment": comment, "group": gone, "project": project, "included": included}
+
+
+def test_a_one_project_restore_brings_the_groups_its_restricted_comments_need(app, fake_cloud, install_into,
+                                                                              oauth_grant) -> None:
+    """The project's issues name a group no configuration object does (a comment restricted to it): choosing the
+    project pulls the group in — shown before the run as "also restored" — so the comment comes back as it was,
+    restricted to that group, instead of being left out."""
+    world = _one_project_world(app, fake_cloud, install_into, oauth_grant)
+    group, key, comment = world["group"], world["key"], world["comment"]
+    pulled = [(row.type_key, row.source_id) for row, was_pulled in world["included"] if was_pulled]
+    assert ("groups", group["groupId"]) in pulled
+    dest = world["sites"].dest
+    here = next(g for g in dest.store.values("groups") if g["name"] == group["name"])
+    author = comment["author"]["accountId"]
+    token = fake_cloud.impersonation.issue_token(dest, next(iter(dest.installations)), author)
+    seen = requests.get(f"{dest.base_url}/rest/api/3/issue/{key}/comment", timeout=10,
+                        headers={"Authorization": f"Bearer {token}"}).json()["comments"]
+    mine = [c for c in seen if c.get("visibility") and c["body"] == comment["body"]]
+    assert [c["visibility"]["identifier"] for c in mine] == [here["groupId"]]
+    said = [d["words"] for d in world["verification"]["differences"] if d["name"] == key and "comment" in d["words"]]
+    assert said == []
+
+
+def test_what_a_one_project_restore_couldnt_bring_is_said_with_its_reason(app, fake_cloud, install_into,
+                                                                          oauth_grant) -> None:
+    """The run's verification says every difference with why — links to the projects left out, a person with no
+    account here shown as the admin — and none is left unexplained (14 were, on issues-small's first project);
+    a restricted comment whose group is gone from the destination afterwards is said with that reason."""
+    world = _one_project_world(app, fake_cloud, install_into, oauth_grant)
+    verification, seed, project = world["verification"], world["seed"], world["project"]
     differences = [d for d in verification["differences"] if d["type"] == "issues"]
     assert [d["words"] for d in differences if not d["reason"]] == []
     assert verification["unexplained"] == 0
@@ -101,8 +139,18 @@ def test_what_a_one_project_restore_couldnt_bring_is_said_with_its_reason(app, f
     assert any(r.startswith("the linked issues are in ") and r.split(", which")[0].split("are in ")[1]
                in (", ".join(others), *others) for r in reasons), reasons
     assert any("Former user has no account on this site, so the restore put" in r for r in reasons), reasons
-    assert any(d["name"] == key and f"the group {group} isn't on this site" in d["reason"] for d in differences)
-    # the comment was left out, never shown to more people
-    issue = next(i for i in seed["issues"] if i["key"] == key)
-    visible = [c for c in seed["issueComments"][issue["id"]] if not c.get("visibility")]
-    assert _comment_total(dest, key) == len(visible)
+
+    # The group goes from the destination (someone deleted it): the comment restricted to it can't be read there
+    # by anyone, and the verification says why rather than leaving it unexplained.
+    sites, group, key = world["sites"], world["group"], world["key"]
+    here = next(g for g in sites.dest.store.values("groups") if g["name"] == group["name"])
+    sites.dest.store.delete("groups", here["groupId"])
+    with app.app_context():
+        tenant = db.session.get(Tenant, sites.dest_tenant_id)
+        authors, _ = authors_for(tenant, _Everyone())
+        check = verify_restored(jira_access(tenant), world["snapshot_id"], world["run"].summary["issues"],
+                                authors.client_for, sites.admin)
+    assert check is not None
+    said = [d for d in check.differences if d.key == key and "restricted comment" in d.words]
+    assert said and all(f"the group {group['name']} isn't on this site" in d.reason for d in said), said
+    assert [d.words for d in check.differences if not d.reason] == []
