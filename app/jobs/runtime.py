@@ -21,6 +21,7 @@ from ..clock import utcnow
 from ..extensions import affected_rows, db
 from ..quota.points import PointsMeter
 from ..quota.priorities import QuotaScope, priority_for, quota_scope, tenant_key
+from .heartbeat import Heartbeat
 from .models import TERMINAL, Job, JobState, move
 
 log = logging.getLogger(__name__)
@@ -272,8 +273,10 @@ def _run_job(job_id: str, worker: str) -> str | None:
     ctx = JobContext(job, worker)
     log.info("job %s (%s) started, attempt %s", job.id, job.kind, job.attempts)
     scope = QuotaScope(tenant_key(job.tenant_id), priority_for(job.kind, job.requested_by), ctx.meter)
+    beat = Heartbeat(current_app._get_current_object(), job.id, worker,  # type: ignore[attr-defined]
+                     lease=LEASE_SECONDS, every=LEASE_SECONDS / 4)
     try:
-        with quota_scope(scope):  # every Jira client the job makes draws and counts as this job
+        with beat, quota_scope(scope):  # the lease held while it runs; every Jira client it makes draws as this job
             result = fn(ctx)
     except LeaseLost:
         log.warning("job %s: lease lost, another worker took over", job_id)

@@ -254,3 +254,38 @@ def test_live_jobs_lists_only_unfinished(ctx, tenant_id) -> None:
     run_job(b.id)
     assert [j.id for j in runtime.live_jobs(tenant_id)] == [a.id]
     assert db.session.scalars(select(Job)).all()
+
+
+def quiet(ctx: runtime.JobContext) -> dict:
+    """Works for params.seconds without a word of progress (one large project's issues, a long upload)."""
+    time.sleep(ctx.params["seconds"])
+    return {"quiet": True}
+
+
+def test_a_runner_quiet_for_longer_than_its_lease_keeps_its_job(app, ctx, tenant_id, monkeypatch) -> None:
+    """A step that reports no progress for longer than the lease (a project of thousands of issues took over 20
+    minutes at 50 ms a request) must not look like a dead worker: the sweeper would hand the job to a second worker
+    while the first still writes, and the project would be restored twice at once. The heartbeat holds the lease
+    while the runner lives; the job is never claimable meanwhile, and ends succeeded."""
+    monkeypatch.setattr(runtime, "LEASE_SECONDS", 0.6)
+    app.extensions["wiring"].runners["test-quiet"] = quiet
+    j, _ = enqueue(tenant_id, "test-quiet", {"seconds": 3.0})
+    ended: list[str | None] = []
+    context = app.app_context
+
+    def work() -> None:
+        with context():
+            ended.append(run_job(j.id, worker="busy-worker"))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    stolen = []
+    deadline = time.monotonic() + 2.5
+    time.sleep(0.3)
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        stolen.append(claim(j.id, "second-worker") is not None or j.id in stalled_jobs())
+        time.sleep(0.2)
+    worker.join(timeout=30)
+    assert not any(stolen), "a second worker could take a job whose runner was alive and working"
+    assert ended == ["succeeded"] and job(j.id).attempts == 1
