@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from app.connect.signing import ConnectJwtAuth
 from app.issuedata.records import AttachmentRecord, IssueRecord, key_order
 from app.jira.access import Credential, JiraAccess, connect_allows
 from app.jira.client import JiraClient, RetryPolicy
+from app.restore.issues import restore as restore_module
 from app.restore.issues.restore import Authors, ProjectIssues
 from fakejira import generator, installer
 from fakejira.client import ConnectClient
@@ -114,12 +115,13 @@ class World:
         for start in range(0, len(data), 64 * 1024):
             yield data[start:start + 64 * 1024]
 
-    def restore(self, project: str, *, dest_keys: dict[str, str] | None = None) -> Any:
+    def restore(self, project: str, *, dest_keys: dict[str, str] | None = None,
+                progress: Callable[[str], None] | None = None) -> Any:
         with self.app.app_context():
             authors = Authors(lambda a: client_as(self.grant, a, self.impersonation), lambda a: a in self.people)
             job = ProjectIssues(self.access(), SameIds(self.people), project_key=project, snapshot_id=1,
                                 authors=authors, attachment_stream=self.stream, custom_schemas=self.schemas,
-                                dest_keys=dest_keys if dest_keys is not None else {})
+                                dest_keys=dest_keys if dest_keys is not None else {}, progress=progress)
             report = job.restore([r for r in self.records if r.project_key == project])
             report.refusals = authors.refusals
             return report
@@ -413,3 +415,18 @@ def test_a_resumed_issue_writes_no_work_log_twice_after_a_refused_one(world: Wor
                                                   query={"maxResults": 100}).json()["worklogs"]
     wanted = sorted(int(w["timeSpentSeconds"]) for w in record.worklogs[1:] if not w.get("visibility"))
     assert sorted(int(w["timeSpentSeconds"]) for w in worklogs) == wanted
+
+
+def test_a_project_s_restore_says_how_far_it_is(world: World, monkeypatch) -> None:
+    """A project of thousands of issues takes many minutes: its progress moves, in words, as issues are created
+    and then completed (it used to say "Restoring the issues of X" and nothing else until the project ended)."""
+    monkeypatch.setattr(restore_module, "PROGRESS_SECONDS", 0.0)
+    said: list[str] = []
+    world.restore("BA", progress=said.append)
+    total = len([r for r in world.records if r.project_key == "BA"])
+    assert said[0] == f"creating issues, 0 of {total:,} there"
+    assert f"creating issues, {total:,} of {total:,} there" in said
+    completing = [s for s in said if s.startswith("comments, work logs")]
+    assert completing[0].endswith(f"0 of {total:,} issues") and completing[-1].endswith(
+        f"{total - 1:,} of {total:,} issues")
+    assert len(completing) == total

@@ -25,6 +25,7 @@ sets the same values.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -66,6 +67,7 @@ DONE_PROPERTY = "jiradr.restored"  # {"done": true}: comments, worklogs, attachm
 PLACEHOLDER_PROPERTY = "jiradr.placeholder"  # a gap filler, deleted once its project is done
 BEFORE_PROPERTY = "jiradr.before"  # what Jira lets nobody set: dates, people, the history (for the issue panel)
 BULK_MAX = 50
+PROGRESS_SECONDS = 5.0  # the least time between two words of a project's progress
 PROPERTY_MAX_BYTES = 32_000  # Jira's limit is 32,768 bytes per property value
 MAX_TRANSITION_STEPS = 12
 CREATE_META_PAGE = 200  # the spec's maximum: one read per issue type unless its create screen has more fields
@@ -212,8 +214,10 @@ class ProjectIssues:
     def __init__(self, access: JiraAccess, ids: IdMap, *, project_key: str, snapshot_id: int,
                  authors: Authors, custom_schemas: dict[str, str] | None = None,
                  attachment_stream: Callable[[str], Iterator[bytes]] | None = None,
-                 dest_keys: dict[str, str] | None = None) -> None:
+                 dest_keys: dict[str, str] | None = None, progress: Callable[[str], None] | None = None) -> None:
         self.access = access
+        self._progress = progress  # told how far the project is, in words, every few seconds
+        self._told_at = 0.0
         self.ids = ids
         self.project_key = project_key
         self.snapshot_id = snapshot_id
@@ -280,19 +284,29 @@ class ProjectIssues:
                 if status is not None:
                     self._status_found[record.id] = str(status)
         pending = [r for r in records if r.id not in restored]
+        self._tell(f"creating issues, {len(records) - len(pending):,} of {len(records):,} there", force=True)
         if self.report.keys_kept:
             self._create_all(pending, highest + 1, keep_keys=True)  # key order; late parents set afterwards
         else:
             for tier in (0, 1, 2):  # parents before children
                 self._create_all([r for r in pending if _tier(r) == tier], highest + 1, keep_keys=False)
         self._set_late_parents()
-        for record in records:
+        for n, record in enumerate(records):
+            self._tell(f"comments, work logs, attachments and links, {n:,} of {len(records):,} issues")
             outcome = self.report.issues[record.key]
             found = restored.get(record.id)
             if outcome.dest_id and not (found and (found.get("properties") or {}).get(DONE_PROPERTY)):
                 self._follow_up_or_note(record, outcome)
         self._delete_placeholders()
         return self.report
+
+    def _tell(self, words: str, *, force: bool = False) -> None:
+        """Say how far the project is (at most every ``PROGRESS_SECONDS``): the admin watching a project of
+        thousands of issues sees it move."""
+        now = time.monotonic()
+        if self._progress is not None and (force or now - self._told_at >= PROGRESS_SECONDS):
+            self._told_at = now
+            self._progress(words)
 
     def _create_all(self, records: list[IssueRecord], next_number: int, *, keep_keys: bool) -> int:
         """Create ``records`` in key order, 50 a call, with placeholders for the gaps when keys are kept.
@@ -305,6 +319,8 @@ class ProjectIssues:
             batch, taken = self._next_batch(pending, next_number, keep_keys=keep_keys)
             del pending[:taken]
             next_number = self._create_batch(batch, next_number)
+            self._tell(f"creating issues, {sum(1 for o in self.report.issues.values() if o.dest_id):,} of "
+                       f"{len(self._records):,} there")
             if keep_keys and self._fillers_refused:
                 # Without gap fillers the keys can't be kept, and a gap of 50 or more would be a batch of fillers
                 # alone, refused again and again: the rest is created in key order without them.

@@ -152,6 +152,11 @@ def not_restored(project: str, count: int) -> dict[str, Any]:
                       f"{count} issue(s) weren't restored"], "more_notes": 0, "impersonation_refused": {}}
 
 
+def _prefixed(progress: Callable[[str], None], said: str) -> Callable[[str], None]:
+    """``progress`` with each of a project's words after what is said of the project."""
+    return lambda words: progress(f"{said}: {words}")
+
+
 def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_tenant_id: int, ids: IdMap,
                        people: PeoplePolicy = NO_STAND_IN,
                        selection: Selection, progress: Callable[[str], None],
@@ -179,8 +184,10 @@ def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_
         if not _on_destination(access, records, ids, project):
             out["projects"][project] = not_restored(project, len(records))
             continue
+        said = f"Restoring the issues of {project} (project {n} of {len(projects)})"
         job = ProjectIssues(access, ids, project_key=project, snapshot_id=snapshot_id, authors=authors,
-                            custom_schemas=schemas, attachment_stream=stream, dest_keys=dest_keys)
+                            custom_schemas=schemas, attachment_stream=stream, dest_keys=dest_keys,
+                            progress=_prefixed(progress, said))
         report = job.restore(records)
         out["projects"][project] = project_summary(report, authors.refusals)
         agile += board_issues(records, report)
