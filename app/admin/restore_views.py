@@ -78,7 +78,7 @@ def start_preview() -> ResponseReturnValue:
 
 
 def _selection_from(args: Any) -> Selection:
-    return selection_from(args.get("scope", "all"), args.getlist("type"), args.get("projects"))
+    return selection_from(args.get("scope", "all"), args.getlist("type"), args.get("projects"), args.get("jql"))
 
 
 @bp.get("/<int:run_id>")
@@ -99,7 +99,13 @@ def run_page(run_id: int) -> ResponseReturnValue:
     chosen: list[Any] = []
     pulled: list[Any] = []
     confirm = None
-    if planned and stale is None:
+    jql_error = None
+    if planned and stale is None and selection.jql:
+        try:  # said beside the field, with what was typed kept
+            service.check_jql(run, selection)
+        except service.RestoreRefused as exc:
+            jql_error = str(exc)
+    if planned and stale is None and jql_error is None:
         try:
             service.check_choices(run, selection, fallback)
         except service.RestoreRefused as exc:
@@ -118,6 +124,7 @@ def run_page(run_id: int) -> ResponseReturnValue:
         plan_counts=service.counts_by_type([r for r in rows if r.selected or planned], "action"),
         outcome_counts=service.counts_by_type([r for r in rows if r.selected], "outcome"),
         conflicts=[r for r in rows if r.conflict], selection=selection, chosen=chosen, pulled=pulled,
+        jql_error=jql_error,
         restorers=load(), verification=run.verification, step=step, confirm=confirm, fallback=fallback,
         fallbacks=rp.fallback_choices(people, ctx.account_id), missing=rp.missing_people(run, people),
         started_by=people.name(run.requested_by), created=rp.when(run.created_at),

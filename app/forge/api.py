@@ -495,7 +495,10 @@ def _selection(data: dict[str, Any]) -> Any:
     scope = data.get("scope", "all")
     if scope not in ("all", "some"):
         raise Refused(400, "bad-request", "'scope' must be \"all\" or \"some\".")
-    return p.selection_from(scope, _string_list(data, "types"), _string_list(data, "projects"))
+    jql = data.get("jql") or ""
+    if not isinstance(jql, str):
+        raise Refused(400, "bad-request", "'jql' must be a string (a JQL query choosing issues in the backup).")
+    return p.selection_from(scope, _string_list(data, "types"), _string_list(data, "projects"), jql)
 
 
 @bp.post("/restore/runs/<int:run_id>/selection")

@@ -92,13 +92,16 @@ def connection_sides(tenant: Tenant) -> ConnectionSides:
                            dest_conn, dest_state, dest_actions, active_source)
 
 
-def selection_from(scope: str | None, types: list[str], projects: str | list[str] | None) -> Selection:
-    """The restore selection from the page's choices: everything, or some types and/or projects (keys)."""
+def selection_from(scope: str | None, types: list[str], projects: str | list[str] | None,
+                   jql: str | None = None) -> Selection:
+    """The restore selection from the page's choices: everything, or some types and/or projects (keys), and the
+    issues a JQL query chooses in the backup."""
     if (scope or "all") == "all":
-        return Selection()
+        return Selection(jql=jql or "")  # typed JQL still narrows the issues (the page can't untype it)
     if isinstance(projects, str):
         projects = projects.split(",")
-    return Selection(types=[t for t in types if t], projects=[p.strip() for p in projects or [] if p.strip()])
+    return Selection(types=[t for t in types if t], projects=[p.strip() for p in projects or [] if p.strip()],
+                     jql=jql or "")
 
 
 def restore_progress(run: RestoreRun) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from ..tenants import Tenant
 from .engine import MAPPED, Executor, Reporter, Result
 from .ids import PeoplePolicy
 from .issues.run import authors_for, restore_issue_data
+from .issues.subset import narrowed, subset_of
 from .issues.verify import verify_restored
 from .models import DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
 from .pacing import PacedAccess, TokenBucket
@@ -161,6 +162,7 @@ def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobCo
         check_connection(run)  # planning reads the source's snapshot on the connection's behalf: between types
         ctx.progress(0, None, f"Reading the destination's {restorers[type_key].title.lower()}")
 
+    selection = narrowed(selection, subset_of(run.snapshot_id, selection))  # JQL: the projects of its issues
     issue_groups = None
     if preview or not selection.everything:  # everything brings every group anyway
         ctx.progress(0, None, "Reading the backup's issues")
@@ -372,8 +374,9 @@ class RestoreAttempt:
         with journaled_reads(self.access, reads), self._pooled():
             check = verify(self.access, plan, state.results(), snapshot_site(run.snapshot_id))
         authors, _nobody = authors_for(self.tenant, ids)  # restricted comments are read as their authors
+        subset = subset_of(run.snapshot_id, Selection.from_dict(run.selection))
         add_issue_section(check, issues, verify_restored(self.access, run.snapshot_id, issues,  # reads issues anew
-                                                         authors.client_for, self.people.stand_in))
+                                                         authors.client_for, self.people.stand_in, subset))
         run = db.session.get_one(RestoreRun, run.id, populate_existing=True)
         summary = summarise(run.id)
         summary["api_calls"] = self.access.calls

@@ -106,27 +106,31 @@ class PlannedItem:
 
 @dataclass
 class Selection:
-    """Everything (no types, no projects), or objects of ``types``, or objects of the projects ``projects``."""
+    """Everything (no types, no projects, no JQL), or objects of ``types``, or objects of the projects ``projects``;
+    ``jql`` narrows the issues to those it chooses in the backup (``app/restore/issues/subset.py``), and the
+    configuration to their projects."""
 
     types: list[str] = field(default_factory=list)
     projects: list[str] = field(default_factory=list)
+    jql: str = ""
 
     def __post_init__(self) -> None:
         # Project keys as Jira compares them (upper case), each once, however they were typed.
         self.projects = list(dict.fromkeys(str(p).strip().upper() for p in self.projects if str(p).strip()))
+        self.jql = str(self.jql or "").strip()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Selection:
         data = data or {}
         return cls(types=[str(t) for t in data.get("types") or []],
-                   projects=[str(p).upper() for p in data.get("projects") or []])
+                   projects=[str(p).upper() for p in data.get("projects") or []], jql=str(data.get("jql") or ""))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"types": self.types, "projects": self.projects}
+        return {"types": self.types, "projects": self.projects, **({"jql": self.jql} if self.jql else {})}
 
     @property
     def everything(self) -> bool:
-        return not self.types and not self.projects
+        return not self.types and not self.projects and not self.jql
 
 
 @dataclass

@@ -25,6 +25,7 @@ from ..recovery import audit
 from ..tenants import Tenant
 from .engine import HAS_ID, Outcome
 from .ids import ADMIN_STANDS_IN, CHOICES
+from .issues.subset import SubsetError, narrowed, subset_of
 from .job import PREVIEW_KIND, RESTORE_KIND
 from .membership import memberships
 from .models import LIVE, RestoreItem, RestoreRun, RunStatus, claim, move
@@ -193,6 +194,20 @@ def check_choices(run: RestoreRun, selection: Selection, user_fallback: str) -> 
         if missing:
             raise RestoreRefused(f"This backup holds no project {missing[0][:40]!r}; it holds "
                                  f"{', '.join(held) or 'no projects'}.", 400)
+    check_jql(run, selection)
+
+
+def check_jql(run: RestoreRun, selection: Selection) -> None:
+    """Refuse (400) JQL a backup can't evaluate, or that chooses no issue of it, saying why."""
+    if not selection.jql:
+        return
+    try:
+        subset = subset_of(run.snapshot_id, selection)
+    except SubsetError as exc:
+        raise RestoreRefused(str(exc), 400) from None
+    if not subset:
+        where = f" in {', '.join(selection.projects)}" if selection.projects else ""
+        raise RestoreRefused(f"No issue of this backup{where} matches that JQL, so nothing would be restored.", 400)
 
 
 def stale_reason(run: RestoreRun) -> str | None:
@@ -353,6 +368,7 @@ def selected_rows(run: RestoreRun, selection: Selection) -> list[tuple[RestoreIt
     """What ``selection`` restores of the run's stored plan: each row it includes, and whether it was pulled in
     (a dependency of what was chosen rather than chosen itself) — exactly what the run would restore."""
     rows = items(run)
+    selection = narrowed(selection, subset_of(run.snapshot_id, selection))  # JQL: its issues' projects
     planned = {(r.type_key, r.source_id): PlannedItem(r.type_key, r.source_id, r.natural_key, r.name,
                                                       Action(r.action), refs=[Ref(t, s, o) for t, s, o in r.refs])
                for r in rows}

@@ -24,7 +24,7 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import create_app
 from app.clock import utcnow
@@ -483,6 +483,32 @@ def test_finding_2_projects_and_one_key_restore_exactly_that(world, admin_page, 
         restored = {(r.type_key, r.source_id) for r in db.session.scalars(
             select(RestoreItem).where(RestoreItem.run_id == run_id, RestoreItem.selected.is_(True)))}
     assert restored == shown | {("projects", web)}
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_a_jql_subset_a_backup_cant_answer_is_said_and_what_was_typed_stays(world, admin_page, door) -> None:
+    """"Only the issues matching (JQL)": JQL a backup can't evaluate, or that chooses no issue of it (this backup
+    holds the configuration only), is said in words where the admin typed it, the query kept, and nothing starts."""
+    dest = world.destination(door, f"jql-{door}")
+    p = admin_page(dest, f"{door}-jql")
+    page = p.page
+    p.preview()
+    field = page.get_by_label("Only the issues matching (JQL)")
+    for typed, words in (("status WAS Done", "asks about the issues' history"),
+                         ("project = WEB AND status != Done", "No issue of this backup matches that JQL")):
+        page.locator('input[name="scope"][value="some"]').check()
+        field.fill(typed)
+        if door == "forge":
+            field.dispatch_event("change")
+        page.get_by_test_id("restore-show-selection").click()
+        said = page.get_by_test_id("notice" if door == "forge" else "restore-jql-error")
+        expect(said).to_contain_text(words)
+        expect(page.get_by_label("Only the issues matching (JQL)")).to_have_value(typed)
+        expect(page.get_by_test_id("selection-result")).to_have_count(0)
+        p.step(f"jql refused: {words}", "notice" if door == "forge" else "restore-jql-error")
+    with world.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RestoreRun).where(
+            RestoreRun.tenant_id == dest.tenant_id, RestoreRun.status != "planned")) == 0
 
 
 # -- finding 3: a missing grant or credential blocks with its fix; a stale preview can't start ---------------------

@@ -18,6 +18,7 @@ from ...quota.figures import restore_estimate
 from ..plan import Selection
 from .restore import BULK_MAX
 from .run import chosen
+from .subset import narrowed, only, subset_of
 
 PROPERTIES_PER_ISSUE = 2  # the "before the restore" property and the "done" marker, on every restored issue
 
@@ -65,8 +66,11 @@ def project_figures(snapshot_id: int, selection: Selection) -> list[ProjectFigur
     """The selected projects' figures, read from the snapshot's records (nothing is read from Jira), one record at
     a time: the entries are listed once, and no record is held after it is counted."""
     entries = issue_entries(snapshot_id)
+    subset = subset_of(snapshot_id, selection)  # JQL: only the issues it chose
+    if subset is not None:
+        entries = only(entries, subset)
     out = []
-    for project in chosen(list(entries), selection):
+    for project in chosen(list(entries), narrowed(selection, subset)):
         figures = ProjectFigures(project)
         for record in read_records(snapshot_id, entries.pop(project)):
             figures.add(record)

@@ -29,6 +29,7 @@ from ..plan import Selection
 from ..types.base import IdMap
 from .agile import AgileIssue, BoardData
 from .restore import BULK_MAX, Authors, ProjectIssues, ProjectReport
+from .subset import narrowed, only, subset_of
 
 GET_USER = declare("GET", "/rest/api/3/user")
 GET_PROJECT = declare("GET", "/rest/api/3/project/{projectIdOrKey}")
@@ -166,7 +167,10 @@ def restore_issue_data(access: Any, tenant: Tenant, *, snapshot_id: int, source_
     ``progress`` receives a sentence per project; ``between`` runs before each project (the job's connection check).
     """
     entries = issue_entries(snapshot_id)
-    projects = chosen(list(entries), selection)
+    subset = subset_of(snapshot_id, selection)  # JQL: only the issues it chose
+    projects = chosen(list(entries), narrowed(selection, subset))
+    if subset is not None:
+        entries = only(entries, subset)
     if not projects:
         return None
     ids = DestinationPeople(ids, access, people.stand_in)

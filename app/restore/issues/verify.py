@@ -22,6 +22,7 @@ from ...jira.access import SiteAccess
 from ...jira.errors import JiraError
 from ...jira.operations import declare
 from .agile import RANK_SCHEMA, SPRINT_SCHEMA, longest_ordered
+from .subset import only
 
 AsAuthor = Callable[[str], Any]  # account id -> a Jira client acting as that person (None: the app may not)
 SEARCH = declare("POST", "/rest/api/3/search/jql")
@@ -41,7 +42,7 @@ RESTRICTED_REASON = ("a restricted comment can be read only as someone allowed t
                      "its author on this site (user impersonation not granted, or the author has no account here)")
 ORDER_SHOWN = 5  # out-of-place keys named in a board order difference
 LINKS_OUTSIDE = "links to issues outside this restore"
-HIDDEN = ("people without an account", "people")  # in a source view to explain differences, never compared
+HIDDEN = ("people without an account", "people", "parent outside")  # explain differences, never compared
 
 
 @dataclass
@@ -117,7 +118,7 @@ def _fields_by_name(fields: dict[str, Any], names: dict[str, str], skipped: set[
 
 
 def _source_view(record: IssueRecord, key_map: dict[str, str], names: dict[str, str],
-                 skipped: set[str], restored: set[str]) -> dict[str, Any]:
+                 skipped: set[str], inside: Callable[[str], bool]) -> dict[str, Any]:
     f = record.fields
     parent = (f.get("parent") or {}).get("key")
     comments = []
@@ -125,13 +126,15 @@ def _source_view(record: IssueRecord, key_map: dict[str, str], names: dict[str, 
         if c.get("visibility"):
             continue  # restricted: compared on their own, as their authors see them (restricted_differences)
         comments.append((_text(c.get("body")), (c.get("author") or {}).get("displayName")))
+    shown_parent = key_map.get(parent, parent) if parent else None
     return {"summary": f.get("summary"), "issue type": (f.get("issuetype") or {}).get("name"),
             "status": (f.get("status") or {}).get("name"), "priority": (f.get("priority") or {}).get("name"),
-            "parent": key_map.get(parent, parent) if parent else None,
+            "parent": shown_parent,
+            "parent outside": shown_parent if shown_parent and not inside(shown_parent) else None,
             "fields": _fields_by_name(f, names, skipped), "comments": comments,
             "worklog seconds": sorted(int(w.get("timeSpentSeconds") or 0) for w in record.worklogs),
             "attachments": sorted((a.filename, a.sha256) for a in record.attachments),
-            **_links(record.links, key_map, restored),
+            **_links(record.links, key_map, inside),
             "sprints": _sprints(record.sprints), "votes": record.votes.count,
             "people without an account": _inactive_people(f, names), "people": _people(f, names)}
 
@@ -145,12 +148,13 @@ def _project_of(key: str) -> str:
     return key.rsplit("-", 1)[0]
 
 
-def _links(links: Iterable[dict[str, Any]], key_map: dict[str, str], restored: set[str]) -> dict[str, Any]:
-    """An issue's links by type, direction and the other issue's key, apart: those whose other issue is in a project
-    this restore brought (compared as they are) and the others (a restore links only issues it restored)."""
+def _links(links: Iterable[dict[str, Any]], key_map: dict[str, str], inside: Callable[[str], bool]) -> dict[str, Any]:
+    """An issue's links by type, direction and the other issue's key, apart: those whose other issue this restore
+    brought (compared as they are) and the others (a restore links only issues it restored); ``inside`` is asked of
+    the other issue's key as shown (on this site)."""
     every = sorted(_link(link, key_map) for link in links)
-    return {"links": [link for link in every if _project_of(link[2]) in restored],
-            LINKS_OUTSIDE: [link for link in every if _project_of(link[2]) not in restored]}
+    return {"links": [link for link in every if inside(link[2])],
+            LINKS_OUTSIDE: [link for link in every if not inside(link[2])]}
 
 
 def _link(link: dict[str, Any], key_map: dict[str, str]) -> tuple[str, str, str]:
@@ -172,7 +176,7 @@ class DestinationIssues:
         self.rank_field: str | None = None
 
     def views(self, project: str, names: dict[str, str], skipped: set[str],
-              restored: set[str]) -> dict[str, tuple[dict[str, Any], str | None]]:
+              inside: Callable[[str], bool]) -> dict[str, tuple[dict[str, Any], str | None]]:
         """The project's issues by key, each as its comparable view and its rank: one search paged 100 at a time,
         each page turned into views as it comes (a page's raw issues, every field of them, are not kept)."""
         body: dict[str, Any] = {"jql": f'project = "{project}" ORDER BY key ASC', "fields": ["*all"],
@@ -181,7 +185,7 @@ class DestinationIssues:
         while True:
             page = self.access.call(SEARCH, json=body, idempotent=True) or {}
             for issue in page.get("issues") or []:
-                found[str(issue["key"])] = (self.view(issue, names, skipped, restored), self.rank(issue))
+                found[str(issue["key"])] = (self.view(issue, names, skipped, inside), self.rank(issue))
             if not page.get("nextPageToken"):
                 return found
             body["nextPageToken"] = page["nextPageToken"]
@@ -234,7 +238,7 @@ class DestinationIssues:
         return digest.hexdigest()
 
     def view(self, issue: dict[str, Any], names: dict[str, str], skipped: set[str],
-             restored: set[str]) -> dict[str, Any]:
+             inside: Callable[[str], bool]) -> dict[str, Any]:
         f = issue.get("fields") or {}
         key = str(issue["key"])
         comments = [_without_attribution(c.get("body"), (c.get("author") or {}).get("displayName"))
@@ -248,7 +252,7 @@ class DestinationIssues:
                 "worklog seconds": sorted(int(w.get("timeSpentSeconds") or 0) for w in worklogs),
                 "attachments": sorted((str(a.get("filename")), self.sha256(str(a["id"])))
                                       for a in f.get("attachment") or []),
-                **_links(f.get("issuelinks") or [], {}, restored),
+                **_links(f.get("issuelinks") or [], {}, inside),
                 "sprints": _sprints(f.get(self.sprint_field) if self.sprint_field else None),
                 "votes": int((f.get("votes") or {}).get("votes") or 0)}
 
@@ -330,10 +334,12 @@ def compare_issue(key: str, expected: dict[str, Any], actual: dict[str, Any],
                     out.append(IssueDifference(key, _words(key, f"field {name!r}", want, got), reason))
         elif expected[what] != actual.get(what):
             reason = VOTES_REASON if what == "votes" and int(actual.get(what) or 0) < int(expected[what]) else ""
+            if what == "parent" and expected.get("parent outside") and actual.get(what) is None:
+                reason = (f"the parent {expected['parent outside']} wasn't in this restore: restore it with its "
+                          f"children and the parent is set")
             if what == LINKS_OUTSIDE and not Counter(actual.get(what) or []) - Counter(expected[what]):
-                projects = sorted({_project_of(link[2]) for link in expected[what]})
-                reason = (f"the linked issues are in {', '.join(projects)}, which this restore didn't include: a "
-                          f"link is made when both its issues are restored by one run")
+                reason = (f"the linked issues ({', '.join(sorted({link[2] for link in expected[what]}))}) weren't "
+                          f"in this restore: a link is made when both its issues are restored by one run")
             out.append(IssueDifference(key, _words(key, what, expected[what], actual.get(what)), reason))
     return out
 
@@ -359,7 +365,8 @@ def _skipped_custom(snapshot_id: int) -> tuple[dict[str, str], set[str]]:
 
 def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
                   key_maps: dict[str, dict[str, str]], as_author: AsAuthor | None = None, *,
-                  stand_in: str | None = None, not_restored: dict[str, str] | None = None) -> IssueCheck:
+                  stand_in: str | None = None, not_restored: dict[str, str] | None = None,
+                  subset: dict[str, list[str]] | None = None) -> IssueCheck:
     """Compare the snapshot's issues of ``projects`` with the destination's, by key (or the old -> new key map).
 
     A project at a time, and within it the backup's records read as the comparison goes (``StoredIssues``: a window
@@ -368,21 +375,31 @@ def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
     (``as_author``: a client acting as that person, or None when the app may not act as them). A difference the
     restore couldn't avoid is explained from the destination itself (``SiteFacts``: a person with no account here
     where the run's ``stand_in`` or nobody stands, a restricted comment whose group isn't here) or from the projects
-    the run didn't restore (``not_restored``: project -> why)."""
+    the run didn't restore (``not_restored``: project -> why). ``subset``: the issues a JQL chose, per project (None:
+    every issue of the projects)."""
     check = IssueCheck()
     projects = list(projects)
     not_restored = not_restored or {}
     restored = {p for p in projects if p not in not_restored}
-    src_names, skipped = _skipped_custom(snapshot_id)
+    chose = {k for keys in subset.values() for k in keys} if subset is not None else None
     key_map = {old: new for m in key_maps.values() for old, new in m.items()}
+    back = {new: old for old, new in key_map.items()}
+
+    def inside(shown: str) -> bool:  # whether the run brought this issue (key as on this site): a link to it can be
+        key = back.get(shown, shown)
+        return key in chose if chose is not None else _project_of(key) in restored
+
+    src_names, skipped = _skipped_custom(snapshot_id)
     dest = DestinationIssues(access)
     site = SiteFacts(access, stand_in)
     dest_names = dest.field_names()
     entries = issue_entries(snapshot_id)
+    if subset is not None:
+        entries = only(entries, subset)
     db.session.commit()  # no transaction stays open while we read Jira
     for project in projects:
         records = StoredIssues(snapshot_id, entries.pop(project, []), window=WINDOW)  # in key order
-        found = dest.views(project, dest_names, skipped, restored) if len(records) else {}
+        found = dest.views(project, dest_names, skipped, inside) if len(records) else {}
         ranked: list[tuple[str, str]] = []
         identical: list[str] = []
         for record in records:
@@ -395,7 +412,7 @@ def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
                 check.differences.append(IssueDifference(record.key, f"{record.key}: not on this site (as {key})",
                                                          not_restored.get(project, "")))
                 continue
-            found_here = compare_issue(record.key, _source_view(record, key_map, src_names, skipped, restored),
+            found_here = compare_issue(record.key, _source_view(record, key_map, src_names, skipped, inside),
                                        here[0], site)
             found_here += restricted_differences(record, key, dest, as_author, site)
             check.differences += found_here
@@ -476,9 +493,10 @@ def _restricted(comment: dict[str, Any]) -> tuple[str, str | None, str]:
 
 
 def verify_restored(access: SiteAccess, snapshot_id: int, report: dict[str, Any] | None,
-                    as_author: AsAuthor | None = None, stand_in: str | None = None) -> IssueCheck | None:
+                    as_author: AsAuthor | None = None, stand_in: str | None = None,
+                    subset: dict[str, list[str]] | None = None) -> IssueCheck | None:
     """The issues' verification of a run whose issue report is ``report`` (None: the run restored no issue data);
-    ``stand_in``: the account the run put in a missing person's place."""
+    ``stand_in``: the account the run put in a missing person's place; ``subset``: the issues its JQL chose."""
     if not report:
         return None
     projects = report.get("projects") or {}
@@ -486,4 +504,4 @@ def verify_restored(access: SiteAccess, snapshot_id: int, report: dict[str, Any]
                if set(r.get("outcomes") or {}) == {"not-restored"}}
     return verify_issues(access, snapshot_id, list(projects),
                          {p: dict(r.get("key_map") or {}) for p, r in projects.items()}, as_author,
-                         stand_in=stand_in, not_restored=skipped)
+                         stand_in=stand_in, not_restored=skipped, subset=subset)

@@ -162,13 +162,13 @@ async function loadRun(runId, keep) {
   const planned = detail.run.status === "planned";
   const conflicts = planned && detail.conflictCount
     ? (await get(`/restore/runs/${runId}/items?offset=0&limit=${ITEMS_PAGE}&conflicts=1`)).items : [];
-  const sel = detail.run.selection || { types: [], projects: [] };
+  const sel = detail.run.selection || { types: [], projects: [], jql: "" };
   const previous = keep && state.run && state.run.detail.run.id === runId ? state.run : null;
   state.run = {
     detail, items: items.items || [], itemsNext: items.next, itemsTotal: items.total, conflicts,
     selection: previous ? previous.selection
-      : { scope: (sel.types || []).length || (sel.projects || []).length ? "some" : "all", types: [...(sel.types || [])],
-        projects: [...(sel.projects || [])] },
+      : { scope: (sel.types || []).length || (sel.projects || []).length || sel.jql ? "some" : "all",
+        types: [...(sel.types || [])], projects: [...(sel.projects || [])], jql: sel.jql || "" },
     userFallback: previous ? previous.userFallback : detail.run.userFallback || "drop",
     selectionResult: previous ? previous.selectionResult : null,
     progress: null,
@@ -411,13 +411,17 @@ const ctl = {
   setProjects(text) {
     state.run.selection.projects = text.split(",").map((p) => p.trim()).filter(Boolean);
   },
+  setJql(text) {
+    state.run.selection.jql = text.trim();
+    if (state.run.selection.jql) state.run.selection.scope = "some";
+  },
   setFallback(choice) { state.run.userFallback = choice; },
 
   showSelection() {
     guard(async () => {
       const s = state.run.selection;
       state.run.selectionResult = await post(`/restore/runs/${state.run.detail.run.id}/selection`,
-        { scope: s.scope, types: s.types, projects: s.projects });
+        { scope: s.scope, types: s.types, projects: s.projects, jql: s.jql });
       state.notice = null;
       render();
     });

@@ -84,7 +84,7 @@ function blockerBox(b, run, ctl) {
 async function review(view, ctl, slot) {
   const run = view.detail.run;
   const s = view.selection;
-  const choices = { scope: s.scope, types: s.types, projects: s.projects, userFallback: view.userFallback };
+  const choices = { scope: s.scope, types: s.types, projects: s.projects, jql: s.jql, userFallback: view.userFallback };
   let answer;
   try {
     answer = await post(`/restore/runs/${run.id}/selection`, choices);
@@ -172,6 +172,9 @@ function previewBlock(view, ctl) {
     checked: chosen.types.includes(t.type), onchange: (e) => ctl.toggleType(t.type, e.target.checked) }), ` ${t.title}`));
   const projects = h("input", { type: "text", id: "restore-projects", name: "projects", value: chosen.projects.join(","),
     onchange: (e) => ctl.setProjects(e.target.value) });
+  const jql = h("input", { type: "text", id: "restore-jql", name: "jql", value: chosen.jql || "", maxlength: "2000",
+    placeholder: "project = WEB AND status != Done", "aria-describedby": "restore-jql-help",
+    onchange: (e) => ctl.setJql(e.target.value) });
   const missing = detail.missingPeople || [];
   const slot = h("div", { id: "restore-confirm-slot", testid: "restore-confirm-slot" });
   const result = selectionResult && selectionResult.selection
@@ -196,7 +199,11 @@ function previewBlock(view, ctl) {
         h("div", { class: "choices" }, h("label", {}, everything, " Everything"), h("label", {}, some, " Only what I choose below")),
         h("p", { class: "muted" }, "Types and projects narrow together: \"Projects\" with the key WEB restores the project WEB and what it depends on."),
         h("div", { class: "choices", testid: "restore-type-choices" }, typeBoxes),
-        h("div", { class: "inline-field" }, h("label", { for: "restore-projects" }, "Projects (keys, comma-separated)"), projects)),
+        h("div", { class: "inline-field" }, h("label", { for: "restore-projects" }, "Projects (keys, comma-separated)"), projects),
+        h("div", { class: "inline-field" }, h("label", { for: "restore-jql" }, "Only the issues matching (JQL)"), jql),
+        h("p", { class: "muted", id: "restore-jql-help" }, "Searched in the backup, not on a live site: by project, key, "
+          + "issue type, status, priority, resolution, people, labels, components, versions, sprint, dates (UTC) and "
+          + "text (~). Their projects' configuration comes along. Leave it empty for every issue of what you chose.")),
       h("button", { type: "submit", class: "button", testid: "restore-show-selection" }, "Show what this includes")),
     result
       ? h("div", { testid: "selection-result", data: { chosen: result.chosen.length, pulled: result.pulledIn.length } },
