@@ -269,7 +269,7 @@ def test_a_runner_quiet_for_longer_than_its_lease_keeps_its_job(app, ctx, tenant
     while the runner lives; the job is never claimable meanwhile, and ends succeeded."""
     monkeypatch.setattr(runtime, "LEASE_SECONDS", 0.6)
     app.extensions["wiring"].runners["test-quiet"] = quiet
-    j, _ = enqueue(tenant_id, "test-quiet", {"seconds": 3.0})
+    j, _ = enqueue(tenant_id, "test-quiet", {"seconds": 2.0})
     ended: list[str | None] = []
     context = app.app_context
 
@@ -280,7 +280,7 @@ def test_a_runner_quiet_for_longer_than_its_lease_keeps_its_job(app, ctx, tenant
     worker = threading.Thread(target=work)
     worker.start()
     stolen = []
-    deadline = time.monotonic() + 2.5
+    deadline = time.monotonic() + 1.6
     time.sleep(0.3)
     while time.monotonic() < deadline:
         db.session.rollback()

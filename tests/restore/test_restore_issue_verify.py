@@ -105,11 +105,13 @@ def _one_project_world(app: Any, fake_cloud: Any, install_into: Any, oauth_grant
             "key": key, "comment": comment, "group": gone, "project": project, "included": included}
 
 
-def test_a_one_project_restore_brings_the_groups_its_restricted_comments_need(app, fake_cloud, install_into,
-                                                                              oauth_grant) -> None:
-    """The project's issues name a group no configuration object does (a comment restricted to it): choosing the
-    project pulls the group in — shown before the run as "also restored" — so the comment comes back as it was,
-    restricted to that group, instead of being left out."""
+def test_a_one_project_restore_brings_the_groups_it_needs_and_explains_the_rest(app, fake_cloud, install_into,
+                                                                               oauth_grant) -> None:
+    """One project restored of three. Its issues name a group no configuration object does (a comment restricted
+    to it): choosing the project pulls the group in — shown before the run as "also restored" — so the comment comes
+    back as it was. The run's verification says every other difference with why — links to the projects left out,
+    a person with no account here shown as the admin — and none is left unexplained (14 were, on issues-small's first
+    project); a restricted comment whose group is gone from the destination afterwards is said with that reason."""
     world = _one_project_world(app, fake_cloud, install_into, oauth_grant)
     group, key, comment = world["group"], world["key"], world["comment"]
     pulled = [(row.type_key, row.source_id) for row, was_pulled in world["included"] if was_pulled]
@@ -125,13 +127,6 @@ def test_a_one_project_restore_brings_the_groups_its_restricted_comments_need(ap
     said = [d["words"] for d in world["verification"]["differences"] if d["name"] == key and "comment" in d["words"]]
     assert said == []
 
-
-def test_what_a_one_project_restore_couldnt_bring_is_said_with_its_reason(app, fake_cloud, install_into,
-                                                                          oauth_grant) -> None:
-    """The run's verification says every difference with why — links to the projects left out, a person with no
-    account here shown as the admin — and none is left unexplained (14 were, on issues-small's first project);
-    a restricted comment whose group is gone from the destination afterwards is said with that reason."""
-    world = _one_project_world(app, fake_cloud, install_into, oauth_grant)
     verification, seed, project = world["verification"], world["seed"], world["project"]
     differences = [d for d in verification["differences"] if d["type"] == "issues"]
     assert [d["words"] for d in differences if not d["reason"]] == []
@@ -147,7 +142,7 @@ def test_what_a_one_project_restore_couldnt_bring_is_said_with_its_reason(app, f
 
     # The group goes from the destination (someone deleted it): the comment restricted to it can't be read there
     # by anyone, and the verification says why rather than leaving it unexplained.
-    sites, group, key = world["sites"], world["group"], world["key"]
+    sites = world["sites"]
     here = next(g for g in sites.dest.store.values("groups") if g["name"] == group["name"])
     sites.dest.store.delete("groups", here["groupId"])
     with app.app_context():
