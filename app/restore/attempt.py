@@ -30,7 +30,7 @@ from ..tenants import Tenant
 from .engine import MAPPED, Executor, Reporter, Result
 from .ids import PeoplePolicy
 from .issues.run import authors_for, restore_issue_data
-from .issues.subset import narrowed, subset_of
+from .issues.subset import SubsetError, narrowed, subset_of
 from .issues.verify import verify_restored
 from .models import DatabaseState, RestoreItem, RestoreRun, RunStatus, earlier_ids, move, save_plan
 from .pacing import PacedAccess, TokenBucket
@@ -162,7 +162,10 @@ def _plan(run: RestoreRun, access: PacedAccess, selection: Selection, ctx: JobCo
         check_connection(run)  # planning reads the source's snapshot on the connection's behalf: between types
         ctx.progress(0, None, f"Reading the destination's {restorers[type_key].title.lower()}")
 
-    selection = narrowed(selection, subset_of(run.snapshot_id, selection))  # JQL: the projects of its issues
+    try:
+        selection = narrowed(selection, subset_of(run.snapshot_id, selection))  # JQL: the projects of its issues
+    except SubsetError as exc:
+        raise JobFailed(str(exc)) from None
     issue_groups = None
     if preview or not selection.everything:  # everything brings every group anyway
         ctx.progress(0, None, "Reading the backup's issues")

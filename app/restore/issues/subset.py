@@ -295,9 +295,11 @@ def subset_of(snapshot_id: int, selection: Selection) -> dict[str, list[str]] | 
 
 def narrowed(selection: Selection, subset: dict[str, list[str]] | None) -> Selection:
     """The selection whose projects are those of the issues its JQL chose (the configuration they need), or the
-    selection itself when it has no JQL."""
+    selection itself when it has no JQL. :raises SubsetError: the JQL chose no issue."""
     if subset is None:
         return selection
+    if not subset:  # never "no projects", which would mean every project
+        raise SubsetError("No issue of this backup matches that JQL, so nothing would be restored.")
     return Selection(types=list(selection.types), projects=sorted(subset), jql=selection.jql)
 
 
