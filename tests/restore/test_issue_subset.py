@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from app.issuedata.records import IssueRecord
-from app.restore.issues.subset import MAX_JQL, SubsetError, matcher
+from app.restore.issues.subset import MAX_JQL, SubsetError, matcher, narrowed
+from app.restore.plan import Selection
 
 
 def _record(key: str, **fields: Any) -> IssueRecord:
@@ -100,3 +101,12 @@ def test_what_a_backup_cant_answer_is_refused_in_words(jql: str, words: str) -> 
     with pytest.raises(SubsetError) as refused:
         matcher(jql)
     assert words in str(refused.value)
+
+
+def test_a_subset_of_no_issue_never_narrows_to_every_project() -> None:
+    """No projects in a selection means all of them: a JQL that chose nothing must not become that."""
+    with pytest.raises(SubsetError):
+        narrowed(Selection(jql="project = NOPE"), {})
+    assert narrowed(Selection(jql="project = WEB"), {"WEB": ["WEB-1"]}).projects == ["WEB"]
+    plain = Selection(projects=["OPS"])
+    assert narrowed(plain, None) is plain
