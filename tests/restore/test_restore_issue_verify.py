@@ -15,7 +15,7 @@ from app.recovery.connections import activate, generate_token
 from app.restore import service
 from app.restore.issues.preview import issue_preview
 from app.restore.issues.run import authors_for
-from app.restore.issues.verify import verify_restored
+from app.restore.issues.verify import SiteFacts, compare_issue, verify_restored
 from app.restore.models import RestoreRun
 from app.restore.plan import Selection
 from app.tenant_access import jira_access
@@ -192,3 +192,31 @@ def test_a_jql_subset_restores_those_issues_at_their_keys_and_nothing_else(app, 
     differences = [d for d in verification["differences"] if d["type"] == "issues"]
     assert [d["words"] for d in differences if not d["reason"]] == [], "\n".join(
         d["words"] for d in differences if not d["reason"])
+
+
+def test_people_fields_and_sprints_a_partial_restore_couldnt_keep_are_explained(app, issue_sites,  # noqa: F811
+                                                                                fake_cloud) -> None:
+    """The verification asks the destination itself: a field naming several people, one of whom has no account
+    here, shown with the stand-in in that one's place (and the others as they were) is explained; shown with
+    anyone else it isn't. A sprint whose board isn't on this site is explained; one whose board is, isn't."""
+    gone = {"accountId": "557058:dddddddd-dead-4bad-8bad-000000000042", "displayName": "Former user"}
+    here = next(u for u in _SEED["users"] if u["displayName"] != "Site Admin")
+    admin = next(u for u in _SEED["users"] if u["displayName"] == "Site Admin")
+    sprint_board = next(b for b in _SEED["boards"] if b.get("location"))
+    with app.app_context():
+        tenant = db.session.get(Tenant, issue_sites.dest_tenant_id)
+        site = SiteFacts(jira_access(tenant), admin["accountId"],
+                         {str(sprint_board["id"]): sprint_board["name"], "999": "A board left behind"})
+        people = [(gone["accountId"], gone["displayName"]), (here["accountId"], here["displayName"])]
+        expected = {"fields": {"Reviewers": sorted([gone["displayName"], here["displayName"]])},
+                    "people": {"Reviewers": people}, "sprints": [("Sprint 9", "closed"), ("Sprint 1", "active")],
+                    "sprint boards": {("Sprint 9", "closed"): 999, ("Sprint 1", "active"): sprint_board["id"]}}
+        stood_in = {"fields": {"Reviewers": sorted([admin["displayName"], here["displayName"]])},
+                    "sprints": [("Sprint 1", "active")]}
+        said = compare_issue("X-1", expected, stood_in, site)
+        assert [bool(d.reason) for d in said] == [True, True], [(d.words, d.reason) for d in said]
+        assert "Former user has no account on this site, so the restore put" in said[0].reason
+        assert "(A board left behind) isn't on this site" in said[1].reason
+        wrong = {"fields": {"Reviewers": sorted([here["displayName"], "Somebody else"])},
+                 "sprints": [("Sprint 9", "closed")]}  # the board that IS here lost its sprint
+        assert [bool(d.reason) for d in compare_issue("X-1", expected, wrong, site)] == [False, False]

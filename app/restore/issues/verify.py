@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...backups.snapshots import SnapshotReader
 from ...extensions import db
 from ...issuedata.records import WINDOW, IssueRecord, StoredIssues, field_meta, issue_entries
 from ...jira.access import SiteAccess
@@ -32,6 +33,7 @@ ATTACHMENT_CONTENT = declare("GET", "/rest/api/3/attachment/content/{id}")
 FIELDS = declare("GET", "/rest/api/3/field")
 GET_USER = declare("GET", "/rest/api/3/user")
 GROUPS_BY_NAME = declare("GET", "/rest/api/3/group/bulk")
+BOARDS = declare("GET", "/rest/agile/1.0/board")
 SEARCH_PAGE = 100  # issues per search page with their fields (Jira's most)
 SYSTEM_COMPARED = ("labels", "components", "fixVersions", "versions", "duedate", "assignee", "environment")
 CUSTOM_SKIPPED = ("lexo-rank", "gh-sprint", "gh-epic-link", "gh-lexo-rank")  # rank and sprints: their own checks
@@ -42,7 +44,7 @@ RESTRICTED_REASON = ("a restricted comment can be read only as someone allowed t
                      "its author on this site (user impersonation not granted, or the author has no account here)")
 ORDER_SHOWN = 5  # out-of-place keys named in a board order difference
 LINKS_OUTSIDE = "links to issues outside this restore"
-HIDDEN = ("people without an account", "people", "parent outside")  # explain differences, never compared
+HIDDEN = ("people without an account", "people", "parent outside", "sprint boards")  # explain; never compared
 
 
 @dataclass
@@ -136,6 +138,8 @@ def _source_view(record: IssueRecord, key_map: dict[str, str], names: dict[str, 
             "attachments": sorted((a.filename, a.sha256) for a in record.attachments),
             **_links(record.links, key_map, inside),
             "sprints": _sprints(record.sprints), "votes": record.votes.count,
+            "sprint boards": {(str(sp.get("name")), str(sp.get("state"))): sp.get("boardId", sp.get("originBoardId"))
+                              for sp in record.sprints if isinstance(sp, dict)},
             "people without an account": _inactive_people(f, names), "people": _people(f, names)}
 
 
@@ -280,10 +284,13 @@ class SiteFacts:
     person has an active account here (and their name), whether a group of that name is here. ``stand_in`` is the
     account the run put in a missing person's place (None: such a place was left empty)."""
 
-    def __init__(self, access: SiteAccess, stand_in: str | None = None) -> None:
+    def __init__(self, access: SiteAccess, stand_in: str | None = None,
+                 board_names: dict[str, str] | None = None) -> None:
         self.access, self.stand_in = access, stand_in
+        self.board_names = board_names or {}  # the backup's boards: source id -> name
         self._people: dict[str, str | None] = {}
         self._groups: dict[str, bool] = {}
+        self._boards: dict[str, bool] = {}
 
     def person(self, account_id: str) -> str | None:
         """The person's name here, or None when they have no active account on this site."""
@@ -298,9 +305,28 @@ class SiteFacts:
                 self._people[account_id] = None
         return self._people[account_id]
 
-    def stood_in(self, value: Any) -> bool:
-        """Whether a place shows what the run puts where a missing person was: nobody, or the stand-in."""
-        return value is None or (self.stand_in is not None and value == self.person(self.stand_in))
+    def stood_in_for(self, people: list[tuple[str, str]], shown: Any) -> bool:
+        """Whether a field naming ``people`` (account id, name) shows here what the run puts where someone is
+        missing: the people who have an account here as they were, each missing one as the stand-in (or left out
+        when there is none); at least one of them missing."""
+        if all(self.person(account) is not None for account, _name in people):
+            return False
+        stand_in = self.person(self.stand_in) if self.stand_in is not None else None
+        wanted = [w for w in (name if self.person(account) is not None else stand_in for account, name in people)
+                  if w is not None]
+        if isinstance(shown, list):
+            return sorted(set(wanted)) == sorted(set(map(str, shown)))
+        return (wanted[0] if wanted else None) == shown
+
+    def has_board(self, source_board: Any) -> bool:
+        """Whether the backup's board (by its source id) is on this site, found by its name."""
+        name = self.board_names.get(str(source_board))
+        if name is None:
+            return False  # a board the backup doesn't hold can't have come across
+        if name not in self._boards:
+            found = self.access.paginate(BOARDS, params={"name": name}, page_size=50)
+            self._boards[name] = any(str(b.get("name")) == name for b in found)
+        return self._boards[name]
 
     def has_group(self, name: str) -> bool:
         if name not in self._groups:
@@ -326,17 +352,19 @@ def compare_issue(key: str, expected: dict[str, Any], actual: dict[str, Any],
                     reason = ""
                     if name in gone and got is None:
                         reason = f"{want} has no active account, and Jira sets no inactive person"
-                    elif site is not None and name in people and site.person(people[name]) is None \
-                            and site.stood_in(got):
-                        reason = (f"{want} has no account on this site, so the restore put "
-                                  f"{_say(got) if got is not None else 'nobody'} here (the choice made for missing "
-                                  f"people): invite them, then run the restore again")
+                    elif site is not None and name in people and site.stood_in_for(people[name], got):
+                        missing = [who for account, who in people[name] if site.person(account) is None]
+                        reason = (f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no account on this "
+                                  f"site, so the restore put {_say(got) if got else 'nobody'} here (the choice made "
+                                  f"for missing people): invite them, then run the restore again")
                     out.append(IssueDifference(key, _words(key, f"field {name!r}", want, got), reason))
         elif expected[what] != actual.get(what):
             reason = VOTES_REASON if what == "votes" and int(actual.get(what) or 0) < int(expected[what]) else ""
             if what == "parent" and expected.get("parent outside") and actual.get(what) is None:
                 reason = (f"the parent {expected['parent outside']} wasn't in this restore: restore it with its "
                           f"children and the parent is set")
+            if what == "sprints" and site is not None:
+                reason = reason or _sprints_reason(expected, actual, site)
             if what == LINKS_OUTSIDE and not Counter(actual.get(what) or []) - Counter(expected[what]):
                 reason = (f"the linked issues ({', '.join(sorted({link[2] for link in expected[what]}))}) weren't "
                           f"in this restore: a link is made when both its issues are restored by one run")
@@ -344,16 +372,44 @@ def compare_issue(key: str, expected: dict[str, Any], actual: dict[str, Any],
     return out
 
 
-def _people(fields: dict[str, Any], names: dict[str, str]) -> dict[str, str]:
-    """Fields (by name) holding one person: their account id on the source."""
-    return {names.get(fid, fid): str(value["accountId"]) for fid, value in fields.items()
-            if isinstance(value, dict) and value.get("accountId")}
+def _sprints_reason(expected: dict[str, Any], actual: dict[str, Any], site: SiteFacts) -> str:
+    """Why an issue is in fewer sprints here, when every missing sprint's board isn't on this site (else "")."""
+    lost = Counter(expected["sprints"]) - Counter(actual.get("sprints") or [])
+    boards = expected.get("sprint boards") or {}
+    if not lost or Counter(actual.get("sprints") or []) - Counter(expected["sprints"]) \
+            or any(site.has_board(boards.get(sprint)) for sprint in lost):
+        return ""
+    gone = sorted({site.board_names.get(str(boards.get(sprint)), str(boards.get(sprint))) for sprint in lost})
+    one = len(gone) == 1
+    return (f"the board{'' if one else 's'} of {'that sprint' if len(lost) == 1 else 'those sprints'} "
+            f"({', '.join(gone)}) {'is' if one else 'are'}n't on this site: restore {'its' if one else 'their'} "
+            f"project too, or everything")
+
+
+def _people(fields: dict[str, Any], names: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """Fields (by name) holding people: each person's account id on the source and name, in the field's order."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for fid, value in fields.items():
+        values = value if isinstance(value, list) else [value]
+        people = [(str(v["accountId"]), str(v.get("displayName") or v["accountId"])) for v in values
+                  if isinstance(v, dict) and v.get("accountId")]
+        if people and len(people) == len(values):
+            out[names.get(fid, fid)] = people
+    return out
 
 
 def _inactive_people(fields: dict[str, Any], names: dict[str, str]) -> set[str]:
     """Fields (by name) naming a person whose account was inactive on the source: Jira won't set them anywhere."""
     return {names.get(fid, fid) for fid, value in fields.items()
             if isinstance(value, dict) and value.get("accountId") and value.get("active") is False}
+
+
+def _board_names(snapshot_id: int) -> dict[str, str]:
+    """The backup's boards, source id -> name (the sprints of an issue name their board by id)."""
+    found = {str(b.get("id")): str(b.get("name")) for b in SnapshotReader(snapshot_id).objects("boards")
+             if isinstance(b, dict)}
+    db.session.commit()
+    return found
 
 
 def _skipped_custom(snapshot_id: int) -> tuple[dict[str, str], set[str]]:
@@ -391,7 +447,7 @@ def verify_issues(access: SiteAccess, snapshot_id: int, projects: Iterable[str],
 
     src_names, skipped = _skipped_custom(snapshot_id)
     dest = DestinationIssues(access)
-    site = SiteFacts(access, stand_in)
+    site = SiteFacts(access, stand_in, _board_names(snapshot_id))
     dest_names = dest.field_names()
     entries = issue_entries(snapshot_id)
     if subset is not None:
