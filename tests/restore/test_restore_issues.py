@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -430,3 +431,41 @@ def test_a_project_s_restore_says_how_far_it_is(world: World, monkeypatch) -> No
     assert completing[0].endswith(f"0 of {total:,} issues") and completing[-1].endswith(
         f"{total - 1:,} of {total:,} issues")
     assert len(completing) == total
+
+
+def test_a_restricted_comment_whose_author_is_gone_is_written_by_a_member_of_its_group(world: World) -> None:
+    """A comment restricted to a group, by someone with no account here: the app's own user isn't in the group (Jira
+    would refuse the restriction from it), so a member of the group the app may act as writes it, saying who wrote it
+    first — restricted as it was, never widened — and a run resumed after a kill doesn't write it twice."""
+    record, comment = next((r, c) for r in world.records for c in r.comments
+                           if (c.get("visibility") or {}).get("type") == "group"
+                           and c["author"]["accountId"] in world.people and r.attachments)
+    gone = {"accountId": "557058:00000000-0000-4000-8000-00000000dead", "displayName": "Gone Person"}
+    record.comments = [*record.comments, {**comment, "id": "99002", "author": gone}]
+    original = ProjectIssues._attachments
+
+    def dies(self: Any, rec: Any, dest: str, *args: Any) -> None:
+        if rec.key == record.key:
+            raise SystemExit("killed")
+        original(self, rec, dest, *args)
+
+    ProjectIssues._attachments = dies  # type: ignore[method-assign]
+    try:
+        with pytest.raises(SystemExit):
+            world.restore(record.project_key)
+    finally:
+        ProjectIssues._attachments = original  # type: ignore[method-assign]
+    report = world.restore(record.project_key)
+    outcome = report.issues[record.key]
+    assert not [n for n in outcome.notes if n.startswith("restricted comment 99002")], outcome.notes
+    member = comment["author"]["accountId"]
+    token = world.cloud.impersonation.issue_token(world.dest, APP, member)
+    seen = requests.get(f"{world.dest.base_url}/rest/api/3/issue/{record.key}/comment", timeout=10,
+                        params={"maxResults": 100}, headers={"Authorization": f"Bearer {token}"}).json()["comments"]
+    theirs = [c for c in seen if c.get("visibility") and "Gone Person" in json.dumps(c["body"])]
+    assert len(theirs) == 1, theirs  # once, though the run was killed after writing it
+    assert theirs[0]["visibility"]["identifier"] == comment["visibility"]["identifier"]
+    assert theirs[0]["author"]["accountId"] == member
+    as_app = ConnectClient(world.dest, APP).get(f"/rest/api/3/issue/{record.key}/comment",
+                                                query={"maxResults": 100}).json()["comments"]
+    assert not [c for c in as_app if "Gone Person" in json.dumps(c["body"])]  # still restricted

@@ -53,6 +53,7 @@ ADD_COMMENT = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/comment")
 LIST_COMMENTS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/comment")
 ADD_WORKLOG = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/worklog")
 LIST_WORKLOGS = declare("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog")
+GROUP_MEMBERS = declare("GET", "/rest/api/3/group/member")
 ADD_ATTACHMENT = declare("POST", "/rest/api/3/issue/{issueIdOrKey}/attachments")
 EDIT_ISSUE = declare("PUT", "/rest/api/3/issue/{issueIdOrKey}")
 GET_ISSUE = declare("GET", "/rest/api/3/issue/{issueIdOrKey}")
@@ -218,6 +219,7 @@ class ProjectIssues:
         self.access = access
         self._progress = progress  # told how far the project is, in words, every few seconds
         self._told_at = 0.0
+        self._writers: dict[str, JiraClient | None] = {}  # group -> who writes its restricted comments for the gone
         self.ids = ids
         self.project_key = project_key
         self.snapshot_id = snapshot_id
@@ -644,6 +646,8 @@ class ProjectIssues:
             body: dict[str, Any] = {"body": comment.get("body")}
             if comment.get("visibility"):
                 body["visibility"] = self._visibility(comment["visibility"])
+                if client is None and (client := self._restricted_writer(body["visibility"])) is not None:
+                    body["body"] = with_attribution(comment.get("body"), author, comment.get("created"))
             try:
                 if client is not None:
                     client.request("POST", ADD_COMMENT.path(issueIdOrKey=dest), json=body,
@@ -680,6 +684,11 @@ class ProjectIssues:
         restricted_authors = {(c.get("author") or {}).get("accountId") for c in wanted if c.get("visibility")}
         clients = [c for c in (self.authors.client_for(a) for a in sorted(a for a in restricted_authors if a))
                    if c is not None]
+        for item in wanted:  # those written by a member of their group in their gone author's stead
+            if item.get("visibility") and self.authors.client_for((item.get("author") or {}).get("accountId")) is None:
+                writer = self._restricted_writer(self._visibility(item["visibility"]))
+                if writer is not None and writer not in clients:
+                    clients.append(writer)
         seen = self._all_items(lambda params: self.access.call(op, path={"issueIdOrKey": dest}, params=params), items)
         path = op.path(issueIdOrKey=dest)
         for client in clients:
@@ -699,6 +708,28 @@ class ProjectIssues:
             start += len(got)
             if not got or start >= int(page.get("total") or 0):
                 return found
+
+    def _restricted_writer(self, visibility: dict[str, Any]) -> JiraClient | None:
+        """Who may write a restricted comment whose author the app can't act as (their account is gone or
+        inactive): a member of its group on this site the app may act as, writing it with an "originally by" line.
+        The app's own user isn't in the group, and Jira won't take a restriction from someone outside it. None when
+        the group has no such member (the comment is then refused and said, never widened)."""
+        if visibility.get("type") != "group":
+            return None
+        group = str(visibility.get("identifier") or visibility.get("value") or "")
+        if group not in self._writers:
+            params = ({"groupId": group} if visibility.get("identifier") else {"groupname": group})
+            self._writers[group] = None
+            try:
+                for member in self.access.paginate(GROUP_MEMBERS, params=params, page_size=50):
+                    writer = self.authors.client_for(str(member.get("accountId")))
+                    if writer is not None:
+                        self._writers[group] = writer
+                        break
+            except JiraError as exc:
+                if exc.status not in (400, 404):
+                    raise
+        return self._writers[group]
 
     def _visibility(self, visibility: dict[str, Any]) -> dict[str, Any]:
         """A comment's restriction in the destination's terms. A group is named by its id, which differs between
@@ -732,6 +763,9 @@ class ProjectIssues:
                 body["visibility"] = self._visibility(worklog["visibility"])  # never widened
             params = {"adjustEstimate": "leave", "notifyUsers": "false"}
             client = self.authors.client_for(author.get("accountId"))
+            if client is None and "visibility" in body \
+                    and (client := self._restricted_writer(body["visibility"])) is not None:
+                body["comment"] = with_attribution(worklog.get("comment"), author, worklog.get("started"))
             try:
                 if client is not None:
                     client.request("POST", ADD_WORKLOG.path(issueIdOrKey=dest), params=params, json=body,
